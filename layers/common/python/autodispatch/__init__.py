@@ -1,0 +1,1 @@
+"""autodispatch: the shared library of the nightly automatic-dispatch run (the Lambda layer)."""

@@ -1,0 +1,58 @@
+"""Every exception the library raises on purpose; callers branch on the type, never on text."""
+
+from dataclasses import dataclass
+
+
+class AutodispatchError(Exception):
+    """Base of the project's own errors: a message fit to show a user as one line."""
+
+
+@dataclass(frozen=True)
+class FieldIssue:
+    """One problem with one field, located by tenant and invoice (R25)."""
+
+    field: str
+    message: str
+    tenant_id: str | None = None
+    invoice_id: str | None = None
+
+    def __str__(self) -> str:
+        where = []
+        if self.tenant_id is not None:
+            where.append(f"tenant '{self.tenant_id}'")
+        if self.invoice_id is not None:
+            where.append(f"invoice '{self.invoice_id}'")
+        where.append(f"field '{self.field}'")
+        return f"{', '.join(where)}: {self.message}"
+
+
+class InputError(AutodispatchError):
+    """Input that breaks the scenario format or R2/R25; carries every issue found."""
+
+    def __init__(self, issues: list[FieldIssue]) -> None:
+        self.issues = issues
+        super().__init__("; ".join(str(issue) for issue in issues))
+
+
+class ActivationRefused(AutodispatchError):
+    """R2: activation needs a source, a channel and a notification recipient."""
+
+
+class NotFound(AutodispatchError):
+    """An unknown tenant, invoice or run."""
+
+
+class InvalidTransition(AutodispatchError):
+    """A state change the rules do not allow (e.g. restoring automatic dispatch on a sent invoice)."""
+
+
+class ConcurrentUpdate(AutodispatchError):
+    """A conditional write lost: another writer moved the item first (the ground for R23)."""
+
+
+class TransientError(AutodispatchError):
+    """A failure worth retrying (throttling, timeouts, 5xx); the state machine retries on this name."""
+
+
+class PermanentRejection(AutodispatchError):
+    """A channel refused the invoice for good; the chain moves on (R12)."""

@@ -1,0 +1,1 @@
+"""The domain model: scenario records, dispatch state and history."""

@@ -1,0 +1,78 @@
+"""Automatic-dispatch state of one invoice, its history, and the decisions the rules make."""
+
+from datetime import date
+from enum import StrEnum
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from autodispatch.models.enums import (
+    AutoDispatchState,
+    Channel,
+    DeliveryKind,
+    HistoryEventKind,
+    InvoiceStatus,
+)
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class HistoryEvent(_Frozen):
+    """One action of the automation on an invoice (R19); the run report's `history` entry."""
+
+    at: AwareDatetime
+    event: HistoryEventKind
+    channel: Channel | None = None
+    detail: str | None = None
+    run_id: str | None = None
+
+
+class DispatchRecord(_Frozen):
+    """What the open-invoices list shows for one invoice (R19)."""
+
+    tenant_id: str
+    invoice_id: str
+    status: InvoiceStatus
+    state: AutoDispatchState
+    channel: Channel | None = None
+    sent_on: date | None = None
+    message: str | None = None
+    details: str | None = None
+    history: tuple[HistoryEvent, ...] = ()
+
+
+class Verdict(StrEnum):
+    """How the rules judged one channel for one invoice."""
+
+    CHOSEN = "CHOSEN"
+    NOT_ENABLED = "NOT_ENABLED"
+    UNUSABLE = "UNUSABLE"
+    REJECTED = "REJECTED"
+
+
+class ChannelNote(_Frozen):
+    """The reason behind one channel the chain considered (R16, R19)."""
+
+    channel: Channel
+    verdict: Verdict
+    reason: str
+
+
+class Outcome(StrEnum):
+    SEND = "SEND"
+    IGNORE = "IGNORE"
+    FAIL = "FAIL"
+
+
+class Decision(_Frozen):
+    """What to do with an invoice now, with the reason for every channel considered.
+
+    SEND names the channel to try next and what to send there; IGNORE and FAIL are final.
+    """
+
+    outcome: Outcome
+    channel: Channel | None = None
+    kind: DeliveryKind = DeliveryKind.INVOICE
+    notes: tuple[ChannelNote, ...] = Field(default_factory=tuple)
+    reason: str | None = None

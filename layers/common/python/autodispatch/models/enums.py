@@ -1,0 +1,95 @@
+"""The closed vocabularies of SPEC.md; their values are the scenario format's strings."""
+
+from enum import StrEnum
+
+
+class Source(StrEnum):
+    """Where an invoice came from (R3)."""
+
+    CONTRACT_BILLING = "CONTRACT_BILLING"
+    MANUAL = "MANUAL"
+    REBILLING = "REBILLING"
+    API = "API"
+
+
+class Channel(StrEnum):
+    """Delivery channels, declared in the fixed chain order of R12."""
+
+    EINVOICE = "EINVOICE"
+    EMAIL = "EMAIL"
+    PRINT = "PRINT"
+
+
+CHAIN_ORDER: tuple[Channel, ...] = (Channel.EINVOICE, Channel.EMAIL, Channel.PRINT)
+
+
+class Timing(StrEnum):
+    """Which date makes an invoice due (R6, R7)."""
+
+    CREATION_DATE = "CREATION_DATE"
+    INVOICE_DATE = "INVOICE_DATE"
+
+
+class InvoiceStatus(StrEnum):
+    """The invoice's own sending status (R5)."""
+
+    UNSENT = "UNSENT"
+    SENT = "SENT"
+
+
+class AutoDispatchState(StrEnum):
+    """The automatic-dispatch state shown in the open-invoices list (R19)."""
+
+    PENDING = "PENDING"
+    SENT = "SENT"
+    IGNORED = "IGNORED"
+    FAILED = "FAILED"
+    REMOVED = "REMOVED"
+
+    @property
+    def is_final(self) -> bool:
+        """SENT, IGNORED and FAILED are never taken again by a run (R9)."""
+        return self in (AutoDispatchState.SENT, AutoDispatchState.IGNORED, AutoDispatchState.FAILED)
+
+
+class CustomerType(StrEnum):
+    BUSINESS = "BUSINESS"
+    CONSUMER = "CONSUMER"
+
+
+class PaymentMethod(StrEnum):
+    BANK_TRANSFER = "BANK_TRANSFER"
+    DIRECT_PAYMENT = "DIRECT_PAYMENT"
+
+
+class Language(StrEnum):
+    FI = "fi"
+    SV = "sv"
+    EN = "en"
+
+
+class DeliveryKind(StrEnum):
+    """What a delivery carried (the run report's `deliveries[].kind`)."""
+
+    INVOICE = "INVOICE"
+    FACTORING = "FACTORING"
+    DIRECT_PAYMENT_NOTICE = "DIRECT_PAYMENT_NOTICE"
+
+
+class HistoryEventKind(StrEnum):
+    """Every action of the automation recorded on an invoice (R19)."""
+
+    QUEUED = "QUEUED"
+    CHANNEL_TRIED = "CHANNEL_TRIED"
+    CHANNEL_SKIPPED = "CHANNEL_SKIPPED"
+    CHANNEL_REJECTED = "CHANNEL_REJECTED"
+    SENT = "SENT"
+    IGNORED = "IGNORED"
+    FAILED = "FAILED"
+    FACTORING_SENT = "FACTORING_SENT"
+    FACTORING_FAILED = "FACTORING_FAILED"
+    DIRECT_PAYMENT_NOTICE_SENT = "DIRECT_PAYMENT_NOTICE_SENT"
+    DIRECT_PAYMENT_NOTICE_FAILED = "DIRECT_PAYMENT_NOTICE_FAILED"
+    REMOVED_BY_USER = "REMOVED_BY_USER"
+    RESTORED_BY_USER = "RESTORED_BY_USER"
+    SENT_MANUALLY = "SENT_MANUALLY"

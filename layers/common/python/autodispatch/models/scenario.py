@@ -1,0 +1,227 @@
+"""Tenants, settings and invoices exactly as the scenario format of SCENARIO-FORMAT.md has them."""
+
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+from functools import cached_property
+from typing import Annotated, Self
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+
+from autodispatch.models.enums import (
+    Channel,
+    CustomerType,
+    InvoiceStatus,
+    Language,
+    PaymentMethod,
+    Source,
+    Timing,
+)
+from autodispatch.models.fields import (
+    AddressLine,
+    Bic,
+    BusinessId,
+    CountryCode,
+    DecimalAmount,
+    EInvoiceAddress,
+    Email,
+    Iban,
+    Name,
+    OperatorCode,
+    PaymentReference,
+    Phone,
+    RequiredText,
+    Text,
+)
+
+CENT = Decimal("0.01")
+
+
+class _Model(BaseModel):
+    # Unknown fields are kept, not rejected: the format lets producers add optional fields.
+    model_config = ConfigDict(frozen=True, extra="ignore", str_strip_whitespace=False)
+
+
+class Address(_Model):
+    street: Annotated[list[AddressLine], Field(min_length=1, max_length=3)]
+    postcode: AddressLine
+    town: AddressLine
+    country: CountryCode
+
+
+class Settings(_Model):
+    """Automatic-dispatch settings of one tenant (R1)."""
+
+    active: bool = False
+    activated_at: AwareDatetime | None = None
+    sources: list[Source] = Field(default_factory=list)
+    channels: list[Channel] = Field(default_factory=list)
+    timing: Timing = Timing.CREATION_DATE
+    notify_email: Email | None = None
+    notify_phone: Phone | None = None
+    consumer_einvoicing: bool = False
+
+    @model_validator(mode="after")
+    def _distinct(self) -> Self:
+        if len(set(self.sources)) != len(self.sources):
+            raise ValueError("sources lists a source twice")
+        if len(set(self.channels)) != len(self.channels):
+            raise ValueError("channels lists a channel twice")
+        return self
+
+
+class Factoring(_Model):
+    """A factoring agreement and where its factoring messages go (R17)."""
+
+    financier_name: Name
+    agreement_id: RequiredText
+    einvoice_address: EInvoiceAddress | None = None
+    einvoice_operator: OperatorCode | None = None
+    email: Email | None = None
+
+    @model_validator(mode="after")
+    def _has_destination(self) -> Self:
+        if (self.einvoice_address is None) != (self.einvoice_operator is None):
+            raise ValueError("einvoice_address and einvoice_operator go together")
+        if self.einvoice_address is None and self.email is None:
+            raise ValueError("needs einvoice_address + einvoice_operator or email")
+        return self
+
+
+class Tenant(_Model):
+    """The seller: a company that uses automatic dispatch."""
+
+    tenant_id: RequiredText
+    name: Name
+    business_id: BusinessId
+    address: Address
+    iban: Iban
+    bic: Bic
+    einvoice_address: EInvoiceAddress
+    einvoice_operator: OperatorCode
+    settings: Settings = Field(default_factory=Settings)
+    factoring: Factoring | None = None
+
+
+class EInvoiceConsent(_Model):
+    """A consumer's receiving consent given in their online bank (R13)."""
+
+    address: EInvoiceAddress
+    operator: Bic
+
+
+class Customer(_Model):
+    """Snapshot of the buyer at invoicing. Contact data stays as given: whether a channel
+    can use it is a dispatch decision (R13-R15), not an import error."""
+
+    type: CustomerType
+    name: Text
+    business_id: Text | None = None
+    email: Text | None = None
+    einvoice_address: Text | None = None
+    einvoice_operator: Text | None = None
+    einvoice_consent: EInvoiceConsent | None = None
+    address: Address | None = None
+    language: Language = Language.FI
+
+
+class Line(_Model):
+    description: Annotated[RequiredText, Field(max_length=512)]
+    quantity: DecimalAmount
+    unit_price: DecimalAmount
+    vat_rate: Annotated[DecimalAmount, Field(ge=0, le=100)]
+
+    @cached_property
+    def net(self) -> Decimal:
+        return (self.quantity * self.unit_price).quantize(CENT, ROUND_HALF_UP)
+
+
+class VatBreakdown(_Model):
+    vat_rate: Decimal
+    net: Decimal
+    vat: Decimal
+
+    @property
+    def gross(self) -> Decimal:
+        return self.net + self.vat
+
+
+class Totals(_Model):
+    """An invoice's sums, rounded to cents; VAT is computed per rate on the rate's net sum."""
+
+    per_rate: tuple[VatBreakdown, ...]
+    net: Decimal
+    vat: Decimal
+    gross: Decimal
+
+
+def compute_totals(lines: list[Line]) -> Totals:
+    """The one place where an invoice's totals and VAT per rate are computed."""
+    net_by_rate: dict[Decimal, Decimal] = {}
+    for line in lines:
+        rate = line.vat_rate.normalize()
+        net_by_rate[rate] = net_by_rate.get(rate, Decimal(0)) + line.net
+    per_rate = tuple(
+        VatBreakdown(vat_rate=rate, net=net, vat=(net * rate / 100).quantize(CENT, ROUND_HALF_UP))
+        for rate, net in sorted(net_by_rate.items(), reverse=True)
+    )
+    net_total = sum((entry.net for entry in per_rate), Decimal("0.00"))
+    vat_total = sum((entry.vat for entry in per_rate), Decimal("0.00"))
+    return Totals(per_rate=per_rate, net=net_total, vat=vat_total, gross=net_total + vat_total)
+
+
+class Invoice(_Model):
+    tenant_id: RequiredText
+    invoice_id: RequiredText
+    number: Annotated[RequiredText, Field(max_length=20)]
+    source: Source
+    status: InvoiceStatus
+    created_at: AwareDatetime
+    invoice_date: date
+    due_date: date
+    delivery_channel: Channel
+    auto_dispatch: bool | None = None
+    payment_method: PaymentMethod = PaymentMethod.BANK_TRANSFER
+    factoring: bool = False
+    reference: PaymentReference
+    currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")] = "EUR"
+    customer: Customer
+    lines: Annotated[list[Line], Field(min_length=1)]
+    # Optional: when the producer states the gross total, it must add up (R25).
+    total: DecimalAmount | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        if self.due_date < self.invoice_date:
+            raise ValueError("due_date is before invoice_date")
+        if self.total is not None and self.total != self.totals.gross:
+            raise ValueError(
+                f"total {self.total} does not add up: the lines give {self.totals.gross}"
+            )
+        return self
+
+    @cached_property
+    def totals(self) -> Totals:
+        return compute_totals(self.lines)
+
+    @property
+    def is_credit_note(self) -> bool:
+        return self.totals.gross < 0
+
+    @property
+    def key(self) -> "InvoiceKey":
+        return InvoiceKey(tenant_id=self.tenant_id, invoice_id=self.invoice_id)
+
+
+class InvoiceKey(_Model):
+    """Identifies one invoice across the system (work lists, store, logs)."""
+
+    tenant_id: str
+    invoice_id: str
+
+    def __str__(self) -> str:
+        return f"{self.tenant_id}/{self.invoice_id}"
+
+
+class Scenario(_Model):
+    tenants: list[Tenant] = Field(default_factory=list)
+    invoices: list[Invoice] = Field(default_factory=list)

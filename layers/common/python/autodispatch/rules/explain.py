@@ -1,0 +1,77 @@
+"""R19: the one-line message and the detailed explanation ("hover text") of an outcome."""
+
+from pydantic import BaseModel, ConfigDict
+
+from autodispatch.models.dispatch import ChannelNote, Decision, Verdict
+from autodispatch.models.enums import Channel, DeliveryKind
+
+CHANNEL_NAMES = {Channel.EINVOICE: "e-invoice", Channel.EMAIL: "email", Channel.PRINT: "print service"}
+
+
+class Explanation(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    message: str
+    details: str
+
+
+def _note_line(position: int, note: ChannelNote) -> str:
+    label = {
+        Verdict.NOT_ENABLED: "not enabled",
+        Verdict.UNUSABLE: "cannot be used",
+        Verdict.REJECTED: "rejected",
+        Verdict.CHOSEN: "accepted",
+    }[note.verdict]
+    return f"{position}. {note.channel} ({label}): {note.reason}"
+
+
+def _steps(notes: tuple[ChannelNote, ...]) -> str:
+    return "\n".join(_note_line(position, note) for position, note in enumerate(notes, start=1))
+
+
+def explain_sent(channel: Channel, kind: DeliveryKind, notes: tuple[ChannelNote, ...]) -> Explanation:
+    what = "Direct-payment pre-notification" if kind is DeliveryKind.DIRECT_PAYMENT_NOTICE else "Invoice"
+    message = f"Sent automatically by {CHANNEL_NAMES[channel]}"
+    if len(notes) > 1:
+        message += f" after {len(notes) - 1} unusable channel(s)"
+    details = f"{what} sent automatically by {CHANNEL_NAMES[channel]} ({channel}).\n{_steps(notes)}"
+    return Explanation(message=message, details=details)
+
+
+def explain_ignored(decision: Decision) -> Explanation:
+    reason = decision.reason or "the invoice cannot be dispatched automatically"
+    return Explanation(
+        message=f"Automatic dispatch ignored: {reason}",
+        details=f"Automatic dispatch ignored: {reason}. Nothing was sent; send the invoice manually.",
+    )
+
+
+def explain_failed(decision: Decision) -> Explanation:
+    reason = decision.reason or "no channel could deliver the invoice"
+    return Explanation(
+        message=f"Automatic dispatch failed: {reason}",
+        details=(
+            f"Automatic dispatch failed: {reason}.\n{_steps(decision.notes)}\n"
+            "Correct the invoice or the customer's details and send the invoice manually."
+        ),
+    )
+
+
+def explain_in_doubt(channel: Channel) -> Explanation:
+    """R23: a crash left it unknown whether the channel accepted the invoice."""
+    reason = (
+        f"a run stopped while sending by {CHANNEL_NAMES[channel]}; it is unknown whether the invoice "
+        "reached the customer, so it is not sent again automatically"
+    )
+    return Explanation(
+        message=f"Automatic dispatch failed: {reason}",
+        details=f"Automatic dispatch failed: {reason}. Check with the customer and send manually if needed.",
+    )
+
+
+def explain_invalid(problem: str) -> Explanation:
+    """R25: an invoice that reached a run with bad data."""
+    return Explanation(
+        message=f"Automatic dispatch failed: invalid invoice data: {problem}",
+        details=f"Automatic dispatch failed: the invoice data is invalid: {problem}. Correct it and send manually.",
+    )
