@@ -1,0 +1,41 @@
+"""The runtime configuration of the Lambda functions: environment variables, validated once."""
+
+import os
+from functools import lru_cache
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel, ConfigDict, Field, PositiveInt
+
+
+class RuntimeConfig(BaseModel):
+    """Read from the environment by `load_config`; logic receives it, never reads os.environ."""
+
+    model_config = ConfigDict(frozen=True, populate_by_name=True)
+
+    table_name: str = Field(alias="TABLE_NAME")
+    bucket_name: str = Field(alias="BUCKET_NAME")
+    time_zone: str = Field(default="Europe/Helsinki", alias="RUN_TIME_ZONE")
+    batch_size: PositiveInt = Field(default=50, le=500, alias="BATCH_SIZE")
+    sender_email: str = Field(default="autodispatch@example.com", alias="SENDER_EMAIL")
+    ses_configuration_set: str | None = Field(default=None, alias="SES_CONFIGURATION_SET")
+    sms_sender_id: str | None = Field(default=None, alias="SMS_SENDER_ID")
+    # EINVOICE and PRINT go to an HTTP API of the operator/print service, or to the S3 outbox.
+    einvoice_transport: Literal["s3", "http"] = Field(default="s3", alias="EINVOICE_TRANSPORT")
+    einvoice_endpoint: str | None = Field(default=None, alias="EINVOICE_ENDPOINT")
+    einvoice_secret_name: str | None = Field(default=None, alias="EINVOICE_SECRET_NAME")
+    print_transport: Literal["s3", "http"] = Field(default="s3", alias="PRINT_TRANSPORT")
+    print_endpoint: str | None = Field(default=None, alias="PRINT_ENDPOINT")
+    print_secret_name: str | None = Field(default=None, alias="PRINT_SECRET_NAME")
+    # An in-doubt claim of a run that died is taken over by a later run after this lease.
+    claim_lease_seconds: PositiveInt = Field(default=900, alias="CLAIM_LEASE_SECONDS")
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.time_zone)
+
+
+@lru_cache(maxsize=1)
+def load_config() -> RuntimeConfig:
+    """Validated once per cold start."""
+    return RuntimeConfig.model_validate(dict(os.environ))
