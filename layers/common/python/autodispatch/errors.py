@@ -51,7 +51,15 @@ class ConcurrentUpdate(AutodispatchError):
 
 
 class TransientError(AutodispatchError):
-    """A failure worth retrying (throttling, timeouts, 5xx); the state machine retries on this name."""
+    """A failure worth retrying (throttling, timeouts, 5xx); the state machine retries on this name.
+
+    `in_doubt` is True when the other side may have accepted the message anyway (a timeout after
+    sending), False when it certainly did not (throttled before accepting).
+    """
+
+    def __init__(self, message: str, *, in_doubt: bool = False) -> None:
+        self.in_doubt = in_doubt
+        super().__init__(message)
 
 
 class PermanentRejection(AutodispatchError):
