@@ -1,0 +1,1 @@
+"""Operator and local tooling for autodispatch (not shipped to Lambda)."""

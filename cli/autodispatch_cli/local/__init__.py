@@ -1,0 +1,1 @@
+"""The whole system in embedded AWS (moto), with the Lambda handlers executed in-process."""

@@ -1,0 +1,53 @@
+"""`autodispatch local run`: import a scenario into embedded AWS and run nights on it."""
+
+from collections.abc import Sequence
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from autodispatch import wiring
+from autodispatch.models.scenario import Scenario
+from autodispatch_cli.local.report import Execution, Night, build_report, sent_emails, sent_sms
+from autodispatch_cli.local.runtime import LocalAws
+
+
+def import_scenario(scenario: Scenario) -> None:
+    store = wiring.invoice_store()
+    for tenant in scenario.tenants:
+        store.put_tenant(tenant)
+    store.put_invoices(scenario.invoices)
+
+
+def run_nights(
+    local: LocalAws, dates: Sequence[date], concurrent_starts: int = 1, timeout_seconds: float = 600.0
+) -> list[Night]:
+    """One night per date, in order; each starts `concurrent_starts` executions at once."""
+    nights: list[Night] = []
+    for sequence, run_date in enumerate(dates, start=1):
+        night = Night(run_date=run_date, emails_before=len(sent_emails()), sms_before=len(sent_sms()))
+        for start in range(1, concurrent_starts + 1):
+            name = f"night-{run_date.isoformat()}-{sequence}-{start}"
+            night.executions.append(Execution(name=name, arn=local.start_night(run_date, name)))
+        statuses = local.wait([execution.arn for execution in night.executions], timeout_seconds)
+        for execution in night.executions:
+            execution.status = statuses[execution.arn]
+        nights.append(night)
+    return nights
+
+
+def run_scenario(
+    scenario: Scenario,
+    dates: Sequence[date],
+    *,
+    concurrent_starts: int = 1,
+    out: Path | None = None,
+    local: LocalAws | None = None,
+) -> dict[str, Any]:
+    """The whole local run; returns the run report. Pass `local` to reuse a started system."""
+    if local is None:
+        with LocalAws() as started:
+            return run_scenario(scenario, dates, concurrent_starts=concurrent_starts, out=out, local=started)
+    import_scenario(scenario)
+    nights = run_nights(local, dates, concurrent_starts)
+    keys = [invoice.key for invoice in scenario.invoices]
+    return build_report(local, wiring.invoice_store(), nights, keys, scenario.tenants, out)

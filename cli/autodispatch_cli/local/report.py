@@ -1,0 +1,202 @@
+"""The run report of SCENARIO-FORMAT.md. `notifications` and `deliveries` are read back from what
+the embedded SES, SNS and transports received, not from the project's own records."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+from moto.ses.models import ses_backends
+from moto.sns.models import sns_backends
+
+from autodispatch.errors import NotFound
+from autodispatch.models.dispatch import DispatchRecord
+from autodispatch.models.scenario import InvoiceKey, Tenant
+from autodispatch.store.port import InvoiceStore
+from autodispatch_cli.local.runtime import ACCOUNT, BUCKET_NAME, REGION, LocalAws
+
+OUTBOX_PREFIX = "outbox/"
+EXTENSIONS = {"EINVOICE": "xml", "PRINT": "pdf", "EMAIL": "eml"}
+
+
+@dataclass
+class Execution:
+    name: str
+    arn: str
+    status: str = "RUNNING"
+
+
+@dataclass
+class Night:
+    run_date: date
+    executions: list[Execution] = field(default_factory=list)
+    # Positions in the SES/SNS logs before the night started: what comes after belongs to it.
+    emails_before: int = 0
+    sms_before: int = 0
+
+
+def sent_emails() -> list[Any]:
+    return list(ses_backends[ACCOUNT][REGION].sent_messages)
+
+
+def sent_sms() -> list[tuple[str, str]]:
+    return list(sns_backends[ACCOUNT][REGION].sms_messages.values())
+
+
+def _parse(raw: Any) -> EmailMessage | None:
+    data = getattr(raw, "raw_data", None)
+    if data is None:
+        return None
+    message = email.message_from_bytes(
+        data.encode("utf-8", "surrogateescape") if isinstance(data, str) else data, policy=email.policy.default
+    )
+    return message if isinstance(message, EmailMessage) else None
+
+
+def _body_text(message: EmailMessage) -> str:
+    part = message.get_body(preferencelist=("plain",))
+    return str(part.get_content()).replace("\r\n", "\n").strip() if part is not None else ""
+
+
+def invoice_entry(record: DispatchRecord) -> dict[str, Any]:
+    """One `invoices` entry of the run report (also the CLI's --json invoice shape)."""
+    return {
+        "tenant_id": record.tenant_id,
+        "invoice_id": record.invoice_id,
+        "status": record.status.value,
+        "auto_dispatch": record.state.value,
+        "channel": record.channel.value if record.channel else None,
+        "sent_on": record.sent_on.isoformat() if record.sent_on else None,
+        "message": record.message,
+        "details": record.details,
+        "history": [
+            {
+                "at": event.at.isoformat(),
+                "event": event.event.value,
+                "channel": event.channel.value if event.channel else None,
+                "detail": event.detail,
+            }
+            for event in record.history
+        ],
+    }
+
+
+def _notifications(nights: Sequence[Night], tenants: Sequence[Tenant]) -> list[dict[str, Any]]:
+    emails, texts = sent_emails(), sent_sms()
+    tenant_by_phone = {t.settings.notify_phone: t.tenant_id for t in tenants if t.settings.notify_phone}
+    entries: list[dict[str, Any]] = []
+    for position, night in enumerate(nights):
+        email_end = nights[position + 1].emails_before if position + 1 < len(nights) else len(emails)
+        sms_end = nights[position + 1].sms_before if position + 1 < len(nights) else len(texts)
+        for raw in emails[night.emails_before : email_end]:
+            message = _parse(raw)
+            if message is None or "X-Autodispatch-Run-Date" not in message:
+                continue
+            entries.append(
+                {
+                    "tenant_id": str(message["X-Autodispatch-Tenant"]),
+                    "run_date": night.run_date.isoformat(),
+                    "kind": "EMAIL",
+                    "to": str(message["To"]),
+                    "subject": str(message["Subject"]).strip(),
+                    "body": _body_text(message),
+                }
+            )
+        for phone, body in texts[night.sms_before : sms_end]:
+            entries.append(
+                {
+                    "tenant_id": tenant_by_phone.get(phone, ""),
+                    "run_date": night.run_date.isoformat(),
+                    "kind": "SMS",
+                    "to": phone,
+                    "subject": None,
+                    "body": body,
+                }
+            )
+    return entries
+
+
+def _artifact(out: Path | None, relative: str, content: bytes, fallback: str) -> str:
+    if out is None:
+        return fallback
+    path = out / relative
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(content)
+    return relative
+
+
+def _deliveries(local: LocalAws, out: Path | None) -> list[dict[str, Any]]:
+    entries: list[dict[str, Any]] = []
+    s3 = local.client("s3")
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=BUCKET_NAME, Prefix=OUTBOX_PREFIX):
+        for item in page.get("Contents", []):
+            obj = s3.get_object(Bucket=BUCKET_NAME, Key=item["Key"])
+            meta = obj["Metadata"]
+            channel, kind = meta["channel"], meta["kind"]
+            relative = f"{channel.lower()}/{meta['tenant-id']}/{meta['invoice-id']}-{kind.lower()}.{EXTENSIONS[channel]}"
+            entries.append(
+                {
+                    "tenant_id": meta["tenant-id"],
+                    "invoice_id": meta["invoice-id"],
+                    "channel": channel,
+                    "kind": kind,
+                    "artifact": _artifact(out, relative, obj["Body"].read(), f"s3://{BUCKET_NAME}/{item['Key']}"),
+                }
+            )
+    for raw in sent_emails():
+        message = _parse(raw)
+        if message is None or "X-Autodispatch-Invoice" not in message:
+            continue
+        tenant_id, invoice_id = str(message["X-Autodispatch-Tenant"]), str(message["X-Autodispatch-Invoice"])
+        kind = str(message["X-Autodispatch-Kind"])
+        relative = f"email/{tenant_id}/{invoice_id}-{kind.lower()}.eml"
+        entries.append(
+            {
+                "tenant_id": tenant_id,
+                "invoice_id": invoice_id,
+                "channel": "EMAIL",
+                "kind": kind,
+                "artifact": _artifact(out, relative, message.as_bytes(), f"ses:{raw.id}"),
+            }
+        )
+    return sorted(entries, key=lambda entry: (entry["tenant_id"], entry["invoice_id"], entry["kind"]))
+
+
+def _run_entry(night: Night, store: InvoiceStore) -> dict[str, Any]:
+    totals = {"selected": 0, "sent": 0, "ignored": 0, "failed": 0}
+    for execution in night.executions:
+        try:
+            counts = store.get_run(execution.name).counts
+        except NotFound:  # an execution that died before selecting has no run record
+            continue
+        for name in totals:
+            totals[name] += getattr(counts, name)
+    return {
+        "run_date": night.run_date.isoformat(),
+        "executions": [{"name": e.name, "status": e.status} for e in night.executions],
+        **totals,
+    }
+
+
+def build_report(
+    local: LocalAws,
+    store: InvoiceStore,
+    nights: Sequence[Night],
+    keys: Iterable[InvoiceKey],
+    tenants: Sequence[Tenant],
+    out: Path | None,
+) -> dict[str, Any]:
+    ordered = list(keys)
+    records = store.get_records(ordered)
+    return {
+        "runs": [_run_entry(night, store) for night in nights],
+        "invoices": [invoice_entry(records[key]) for key in ordered if key in records],
+        "notifications": _notifications(nights, tenants),
+        "deliveries": _deliveries(local, out),
+    }

@@ -1,0 +1,294 @@
+"""Deploy the system into moto and run nights with the same state-machine definition and the same
+handler code that `cdk deploy` ships.
+
+moto cannot run Lambda code without Docker, so the functions it hosts are answered in-process by
+the real handler modules. Two adaptations of the shared definition are needed for moto 5.2.5, and
+only those: the placeholders get local values, and the Distributed Map's child executions run as
+STANDARD because moto's ASL grammar accepts no EXPRESS there.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import sys
+import time
+import urllib.request
+import uuid
+import zipfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import boto3
+import moto.awslambda.models as moto_lambda
+from moto import mock_aws
+
+from autodispatch import wiring
+from autodispatch.store.table_schema import create_table_kwargs
+
+REGION = "eu-north-1"
+ACCOUNT = "123456789012"
+TABLE_NAME = "autodispatch-local"
+BUCKET_NAME = "autodispatch-local-123456789012"
+SENDER = "autodispatch@billing.example"
+STATE_MACHINE_NAME = "autodispatch-nightly-run"
+DEFINITION_FILE = Path(__file__).resolve().parents[3] / "statemachine" / "nightly_run.asl.json"
+FUNCTIONS = {
+    "SelectInvoices": "select_invoices.handler",
+    "DispatchInvoice": "dispatch_invoice.handler",
+    "NotifyFailures": "notify_failures.handler",
+}
+LOCAL_MAX_CONCURRENCY = 4
+TERMINAL = frozenset({"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"})
+
+Handler = Callable[[dict[str, Any], Any], Any]
+
+
+def definition_path() -> Path:
+    """The one state-machine definition (next to the project; an installed CLI finds it too)."""
+    return DEFINITION_FILE
+
+
+def render_definition(arns: dict[str, str], max_concurrency: int) -> str:
+    """The shared definition with its placeholders filled in, as CDK does at deploy time."""
+    text = definition_path().read_text(encoding="utf-8")
+    for name, arn in arns.items():
+        text = text.replace(f"${{{name}FunctionArn}}", arn)
+    return text.replace("${MaxConcurrency}", str(max_concurrency))
+
+
+def adapt_for_moto(definition: str) -> str:
+    """moto 5.2.5 accepts only STANDARD child executions in a Distributed Map."""
+    document = json.loads(definition)
+    for state in _walk_states(document):
+        config = state.get("ItemProcessor", {}).get("ProcessorConfig", {})
+        if config.get("ExecutionType") == "EXPRESS":
+            config["ExecutionType"] = "STANDARD"
+    return json.dumps(document)
+
+
+def _walk_states(document: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    for state in document.get("States", {}).values():
+        yield state
+        for nested in ("ItemProcessor", "Iterator"):
+            if nested in state:
+                yield from _walk_states(state[nested])
+        for branch in state.get("Branches", []):
+            yield from _walk_states(branch)
+
+
+@dataclass
+class LocalLambdaContext:
+    """What Powertools reads from a Lambda context."""
+
+    function_name: str
+    memory_limit_in_mb: int = 512
+    invoked_function_arn: str = ""
+    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    log_group_name: str = ""
+    log_stream_name: str = "local"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 300_000
+
+
+def _import_handler(module_name: str) -> Handler:
+    module = __import__(module_name, fromlist=["handler"])
+    handler: Handler = module.handler
+    return handler
+
+
+class LocalAws:
+    """Embedded AWS with everything deployed into it. Use as a context manager.
+
+    `handlers` replaces a function's handler (fault-injection tests); `port` starts moto's server on
+    127.0.0.1 so `aws --endpoint-url` and the CLI (AWS_ENDPOINT_URL) can reach it.
+    """
+
+    def __init__(
+        self,
+        *,
+        port: int | None = None,
+        handlers: dict[str, Handler] | None = None,
+        batch_size: int = 50,
+        environment: dict[str, str] | None = None,
+    ) -> None:
+        self.port = port
+        self._handler_overrides = handlers or {}
+        self._batch_size = batch_size
+        self._extra_environment = environment or {}
+        self._stack = contextlib.ExitStack()
+        self.function_arns: dict[str, str] = {}
+        self.state_machine_arn = ""
+        self.invocations: list[tuple[str, dict[str, Any]]] = []
+
+    # -- lifecycle -------------------------------------------------------------------------------
+    def __enter__(self) -> LocalAws:
+        self._stack.enter_context(_patched_environment(self._environment()))
+        if self.port is None:
+            self._stack.enter_context(mock_aws(config={"stepfunctions": {"execute_state_machine": True}}))
+        else:
+            self._stack.enter_context(_moto_server(self.port))
+        self._stack.enter_context(_in_process_lambda(self._invoke))
+        wiring.reset()
+        self._stack.callback(wiring.reset)
+        self._deploy()
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        self._stack.close()
+
+    @property
+    def endpoint_url(self) -> str | None:
+        return None if self.port is None else f"http://127.0.0.1:{self.port}"
+
+    def client(self, service: str) -> Any:
+        return boto3.client(service, region_name=REGION)
+
+    def _environment(self) -> dict[str, str]:
+        environment = {
+            "AWS_DEFAULT_REGION": REGION,
+            "AWS_REGION": REGION,
+            "AWS_ACCESS_KEY_ID": "local",
+            "AWS_SECRET_ACCESS_KEY": "local",  # noqa: S105 - moto's fake credentials
+            "TABLE_NAME": TABLE_NAME,
+            "BUCKET_NAME": BUCKET_NAME,
+            "SENDER_EMAIL": SENDER,
+            "BATCH_SIZE": str(self._batch_size),
+            "POWERTOOLS_SERVICE_NAME": "autodispatch",
+            "POWERTOOLS_METRICS_NAMESPACE": "Autodispatch",
+            "POWERTOOLS_TRACE_DISABLED": "true",
+            "POWERTOOLS_LOG_LEVEL": os.environ.get("POWERTOOLS_LOG_LEVEL", "WARNING"),
+            "MOTO_ALLOW_NONEXISTENT_REGION": "true",
+        }
+        if self.port is not None:
+            environment["AWS_ENDPOINT_URL"] = f"http://127.0.0.1:{self.port}"
+            environment["MOTO_PORT"] = str(self.port)
+        return {**environment, **self._extra_environment}
+
+    # -- deployment ------------------------------------------------------------------------------
+    def _deploy(self) -> None:
+        self.client("dynamodb").create_table(**create_table_kwargs(TABLE_NAME))
+        self.client("s3").create_bucket(
+            Bucket=BUCKET_NAME, CreateBucketConfiguration={"LocationConstraint": REGION}
+        )
+        self.client("sesv2").create_email_identity(EmailIdentity=SENDER)
+        role = self.client("iam").create_role(
+            RoleName="autodispatch-local", AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17"})
+        )["Role"]["Arn"]
+        code = io.BytesIO()
+        with zipfile.ZipFile(code, "w") as archive:
+            archive.writestr("handler.py", "# answered in-process by the local runtime\n")
+        lambda_client = self.client("lambda")
+        for name in FUNCTIONS:
+            self.function_arns[name] = lambda_client.create_function(
+                FunctionName=f"autodispatch-{name}",
+                Runtime="python3.13",
+                Role=role,
+                Handler="handler.handler",
+                Code={"ZipFile": code.getvalue()},
+                Architectures=["arm64"],
+            )["FunctionArn"]
+        definition = adapt_for_moto(render_definition(self.function_arns, LOCAL_MAX_CONCURRENCY))
+        self.state_machine_arn = self.client("stepfunctions").create_state_machine(
+            name=STATE_MACHINE_NAME, definition=definition, roleArn=role
+        )["stateMachineArn"]
+
+    def _invoke(self, function_name: str, payload: dict[str, Any]) -> tuple[str, bool]:
+        name = function_name.removeprefix("autodispatch-")
+        handler = self._handler_overrides.get(name) or _import_handler(FUNCTIONS[name])
+        self.invocations.append((name, payload))
+        context = LocalLambdaContext(function_name=function_name)
+        try:
+            # Powertools metrics print to stdout; keep stdout for the CLI's report.
+            with contextlib.redirect_stdout(sys.stderr):
+                result = handler(payload, context)
+        except Exception as error:  # noqa: BLE001 - becomes the function error Step Functions sees
+            return json.dumps({"errorType": type(error).__name__, "errorMessage": str(error)}), True
+        return json.dumps(result), False
+
+    # -- runs --------------------------------------------------------------------------------------
+    def start_night(self, run_date: date, name: str) -> str:
+        return str(
+            self.client("stepfunctions").start_execution(
+                stateMachineArn=self.state_machine_arn,
+                name=name,
+                input=json.dumps({"run_date": run_date.isoformat()}),
+            )["executionArn"]
+        )
+
+    def wait(self, execution_arns: list[str], timeout_seconds: float = 300.0) -> dict[str, str]:
+        """Poll until every execution ends (bounded); returns the status of each."""
+        client = self.client("stepfunctions")
+        deadline = time.monotonic() + timeout_seconds
+        statuses: dict[str, str] = {}
+        delay = 0.01
+        while True:
+            statuses = {arn: client.describe_execution(executionArn=arn)["status"] for arn in execution_arns}
+            if all(status in TERMINAL for status in statuses.values()) or time.monotonic() > deadline:
+                return statuses
+            time.sleep(delay)
+            delay = min(delay * 2, 0.2)
+
+
+@contextlib.contextmanager
+def _patched_environment(values: dict[str, str]) -> Iterator[None]:
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+@contextlib.contextmanager
+def _in_process_lambda(invoke: Callable[[str, dict[str, Any]], tuple[str, bool]]) -> Iterator[None]:
+    original = moto_lambda.LambdaFunction._invoke_lambda
+
+    def invoke_in_process(function: Any, event: Any = None) -> tuple[str, bool, str]:
+        payload = json.loads(event) if isinstance(event, str | bytes) else (event or {})
+        body, errored = invoke(function.function_name, payload)
+        return body, errored, ""
+
+    moto_lambda.LambdaFunction._invoke_lambda = invoke_in_process  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        moto_lambda.LambdaFunction._invoke_lambda = original  # type: ignore[method-assign]
+
+
+@contextlib.contextmanager
+def _moto_server(port: int) -> Iterator[None]:
+    from moto.moto_server.threaded_moto_server import ThreadedMotoServer  # noqa: PLC0415 - server mode only
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port)
+    server.start()
+    try:
+        _enable_executions(port)
+        yield
+    finally:
+        server.stop()
+
+
+def _enable_executions(port: int) -> None:
+    """The server's equivalent of mock_aws(config=...): let state machines really execute."""
+    request = urllib.request.Request(  # noqa: S310 - loopback only
+        f"http://127.0.0.1:{port}/moto-api/config",
+        data=json.dumps({"stepfunctions": {"execute_state_machine": True}}).encode(),
+        method="POST",
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=5):  # noqa: S310
+        pass

@@ -1,0 +1,90 @@
+"""The `autodispatch` command line."""
+
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from autodispatch_cli.output import console, print_json, state_style, table, user_errors
+
+app = typer.Typer(
+    name="autodispatch",
+    help="Automatic dispatch of sales invoices: operate a deployed stack or run it locally.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+local_app = typer.Typer(help="The whole system in embedded AWS on this machine.", no_args_is_help=True)
+app.add_typer(local_app, name="local")
+
+
+def _print_run_summary(report: dict[str, Any]) -> None:
+    runs = [
+        [run["run_date"], execution["name"], execution["status"], str(run["selected"]), str(run["sent"]),
+         str(run["ignored"]), str(run["failed"])]
+        for run in report["runs"]
+        for execution in run["executions"]
+    ]
+    console.print(
+        table(
+            "Executions",
+            ["run date", "execution", "status", "selected", "sent", "ignored", "failed"],
+            runs,
+            lambda row: "green" if row[2] == "SUCCEEDED" else "red",
+        )
+    )
+    invoices = [
+        [i["tenant_id"], i["invoice_id"], i["auto_dispatch"], i["channel"] or "", i["sent_on"] or "", i["message"] or ""]
+        for i in report["invoices"]
+    ]
+    console.print(
+        table(
+            "Invoices",
+            ["tenant", "invoice", "automatic dispatch", "channel", "sent on", "message"],
+            invoices,
+            lambda row: state_style(row[2]),
+        )
+    )
+    notifications = [
+        [n["run_date"], n["tenant_id"], n["kind"], n["to"], n["subject"] or n["body"]] for n in report["notifications"]
+    ]
+    console.print(table("Notifications", ["run date", "tenant", "kind", "to", "subject / text"], notifications))
+    deliveries = [
+        [d["tenant_id"], d["invoice_id"], d["channel"], d["kind"], d["artifact"]] for d in report["deliveries"]
+    ]
+    console.print(table("Deliveries", ["tenant", "invoice", "channel", "kind", "artifact"], deliveries))
+
+
+@local_app.command("run")
+def local_run(
+    scenario: Annotated[Path, typer.Option(help="Scenario file (SCENARIO-FORMAT.md).")],
+    dates: Annotated[list[str], typer.Option("--date", help="Run date YYYY-MM-DD; repeat for more nights.")],
+    concurrent_starts: Annotated[
+        int, typer.Option(min=1, max=10, help="Executions started at once for each night.")
+    ] = 1,
+    out: Annotated[Path | None, typer.Option(help="Write every delivered artifact under this folder.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the run report as JSON.")] = False,
+) -> None:
+    """Import a scenario and run one nightly execution per --date, in order, on the same data."""
+    from autodispatch_cli.local.night_run import run_scenario  # noqa: PLC0415 - moto loads slowly
+    from autodispatch_cli.scenario_file import load_scenario  # noqa: PLC0415
+
+    with user_errors():
+        run_dates = [_parse_date(value) for value in dates]
+        parsed = load_scenario(scenario)
+        report = run_scenario(parsed, run_dates, concurrent_starts=concurrent_starts, out=out)
+    if as_json:
+        print_json(report)
+    else:
+        _print_run_summary(report)
+
+
+def _parse_date(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter(f"'{value}' is not a date in the form YYYY-MM-DD", param_hint="--date") from None
+
+
+if __name__ == "__main__":
+    app()

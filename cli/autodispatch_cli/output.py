@@ -1,0 +1,56 @@
+"""Human-readable output (rich) and the one-line error convention of the CLI."""
+
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, NoReturn
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+from rich.table import Table
+
+from autodispatch.errors import AutodispatchError, InputError
+
+console = Console()
+error_console = Console(stderr=True)
+
+STATE_STYLES = {"SENT": "green", "FAILED": "red", "IGNORED": "yellow", "REMOVED": "dim", "PENDING": "cyan"}
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    error_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+@contextmanager
+def user_errors() -> Iterator[None]:
+    """Known errors become one clear line and a non-zero exit; never a traceback."""
+    try:
+        yield
+    except InputError as error:
+        for issue in error.issues:
+            error_console.print(f"[bold red]error:[/] {issue}", highlight=False, soft_wrap=True)
+        raise typer.Exit(2) from None
+    except AutodispatchError as error:
+        fail(str(error))
+    except ValidationError as error:
+        fail(f"invalid input: {error.errors(include_url=False)[0]['msg']}", 2)
+
+
+def print_json(document: Any) -> None:
+    sys.stdout.write(json.dumps(document, ensure_ascii=False, indent=2) + "\n")
+
+
+def table(title: str, columns: list[str], rows: list[list[str]], styler: Callable[[list[str]], str] | None = None) -> Table:
+    result = Table(title=title, title_justify="left", show_lines=False)
+    for column in columns:
+        result.add_column(column, overflow="fold")
+    for row in rows:
+        result.add_row(*row, style=styler(row) if styler else None)
+    return result
+
+
+def state_style(state: str) -> str:
+    return STATE_STYLES.get(state, "")

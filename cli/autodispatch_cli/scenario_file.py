@@ -1,0 +1,24 @@
+"""Reading a scenario file, with one clear line for every way it can be wrong."""
+
+import json
+from pathlib import Path
+
+from autodispatch.errors import FieldIssue, InputError
+from autodispatch.models.loading import parse_scenario
+from autodispatch.models.scenario import Scenario
+
+
+def load_scenario(path: Path) -> Scenario:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise InputError([FieldIssue("(file)", f"cannot read {path}: {error.strerror}")]) from None
+    except UnicodeDecodeError:
+        raise InputError([FieldIssue("(file)", f"{path} is not UTF-8 text")]) from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise InputError(
+            [FieldIssue("(document)", f"{path} is not valid JSON: {error.msg} at line {error.lineno}")]
+        ) from None
+    return parse_scenario(data)

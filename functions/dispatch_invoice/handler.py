@@ -1,0 +1,54 @@
+"""DispatchBatch task: one batch of the work list through the channel chain."""
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit, single_metric
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BaseModel
+
+from autodispatch import wiring
+from autodispatch.channels.port import Deliverer
+from autodispatch.config import load_config
+from autodispatch.logic.dispatch import Batch, BatchDispatcher
+from autodispatch.observability import NAMESPACE, logger, metrics, tracer
+from autodispatch.store.port import InvoiceStore, RunRef
+
+
+class DispatchEvent(BaseModel):
+    run: RunRef
+    batch: Batch
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+@logger.inject_lambda_context(correlation_id_path="run.run_id")
+@metrics.log_metrics(capture_cold_start_metric=True)
+@tracer.capture_lambda_handler
+def handler(
+    event: dict[str, Any],
+    context: LambdaContext,
+    store: InvoiceStore | None = None,
+    deliverer: Deliverer | None = None,
+) -> dict[str, Any]:
+    request = DispatchEvent.model_validate(event)
+    config = load_config()
+    dispatcher = BatchDispatcher(
+        store or wiring.invoice_store(),
+        deliverer or wiring.deliverer(),
+        config.zone,
+        timedelta(seconds=config.claim_lease_seconds),
+        _now,
+    )
+    result = dispatcher.dispatch(request.run, request.batch.keys)
+    for channel, count in result.sent_by_channel.items():
+        # A dimension applies to a whole metric set, so each channel gets its own.
+        with single_metric(
+            name="InvoicesSent", unit=MetricUnit.Count, value=count, namespace=NAMESPACE
+        ) as metric:
+            metric.add_dimension(name="Channel", value=channel.value)
+    metrics.add_metric(name="InvoicesIgnored", unit=MetricUnit.Count, value=result.counts.ignored)
+    metrics.add_metric(name="InvoicesFailed", unit=MetricUnit.Count, value=result.counts.failed)
+    return result.model_dump(mode="json")

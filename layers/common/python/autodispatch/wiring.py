@@ -1,0 +1,46 @@
+"""Production collaborators, built lazily once per cold start from the validated configuration.
+
+Handlers take them as keyword arguments with these as defaults, so tests inject fakes instead of
+patching; `reset` drops them (a local run builds them again inside its embedded AWS).
+"""
+
+from functools import cache
+from typing import cast
+
+from autodispatch.channels.port import Deliverer
+from autodispatch.config import load_config
+from autodispatch.notify.aws import SesSnsNotifier
+from autodispatch.notify.port import Notifier
+from autodispatch.store.dynamodb import DynamoDbInvoiceStore
+from autodispatch.store.port import InvoiceStore
+from autodispatch.store.work_list import S3WorkListWriter, WorkListWriter
+
+
+@cache
+def invoice_store() -> InvoiceStore:
+    config = load_config()
+    return DynamoDbInvoiceStore(config.table_name, config.zone)
+
+
+@cache
+def work_list_writer() -> WorkListWriter:
+    return S3WorkListWriter(load_config().bucket_name)
+
+
+@cache
+def deliverer() -> Deliverer:
+    from autodispatch.channels.deliverer import build_deliverer  # noqa: PLC0415 - heavy; dispatch only
+
+    return cast(Deliverer, build_deliverer(load_config()))
+
+
+@cache
+def notifier() -> Notifier:
+    config = load_config()
+    return SesSnsNotifier(config.sender_email, config.ses_configuration_set, config.sms_sender_id)
+
+
+def reset() -> None:
+    for factory in (invoice_store, work_list_writer, deliverer, notifier):
+        factory.cache_clear()
+    load_config.cache_clear()
