@@ -20,8 +20,15 @@ app.add_typer(local_app, name="local")
 
 def _print_run_summary(report: dict[str, Any]) -> None:
     runs = [
-        [run["run_date"], execution["name"], execution["status"], str(run["selected"]), str(run["sent"]),
-         str(run["ignored"]), str(run["failed"])]
+        [
+            run["run_date"],
+            execution["name"],
+            execution["status"],
+            str(run["selected"]),
+            str(run["sent"]),
+            str(run["ignored"]),
+            str(run["failed"]),
+        ]
         for run in report["runs"]
         for execution in run["executions"]
     ]
@@ -34,7 +41,14 @@ def _print_run_summary(report: dict[str, Any]) -> None:
         )
     )
     invoices = [
-        [i["tenant_id"], i["invoice_id"], i["auto_dispatch"], i["channel"] or "", i["sent_on"] or "", i["message"] or ""]
+        [
+            i["tenant_id"],
+            i["invoice_id"],
+            i["auto_dispatch"],
+            i["channel"] or "",
+            i["sent_on"] or "",
+            i["message"] or "",
+        ]
         for i in report["invoices"]
     ]
     console.print(
@@ -46,11 +60,15 @@ def _print_run_summary(report: dict[str, Any]) -> None:
         )
     )
     notifications = [
-        [n["run_date"], n["tenant_id"], n["kind"], n["to"], n["subject"] or n["body"]] for n in report["notifications"]
+        [n["run_date"], n["tenant_id"], n["kind"], n["to"], n["subject"] or n["body"]]
+        for n in report["notifications"]
     ]
-    console.print(table("Notifications", ["run date", "tenant", "kind", "to", "subject / text"], notifications))
+    console.print(
+        table("Notifications", ["run date", "tenant", "kind", "to", "subject / text"], notifications)
+    )
     deliveries = [
-        [d["tenant_id"], d["invoice_id"], d["channel"], d["kind"], d["artifact"]] for d in report["deliveries"]
+        [d["tenant_id"], d["invoice_id"], d["channel"], d["kind"], d["artifact"]]
+        for d in report["deliveries"]
     ]
     console.print(table("Deliveries", ["tenant", "invoice", "channel", "kind", "artifact"], deliveries))
 
@@ -62,7 +80,9 @@ def local_run(
     concurrent_starts: Annotated[
         int, typer.Option(min=1, max=10, help="Executions started at once for each night.")
     ] = 1,
-    out: Annotated[Path | None, typer.Option(help="Write every delivered artifact under this folder.")] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="Write every delivered artifact under this folder.")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the run report as JSON.")] = False,
 ) -> None:
     """Import a scenario and run one nightly execution per --date, in order, on the same data."""
@@ -83,7 +103,9 @@ def _parse_date(value: str) -> date:
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise typer.BadParameter(f"'{value}' is not a date in the form YYYY-MM-DD", param_hint="--date") from None
+        raise typer.BadParameter(
+            f"'{value}' is not a date in the form YYYY-MM-DD", param_hint="--date"
+        ) from None
 
 
 if __name__ == "__main__":

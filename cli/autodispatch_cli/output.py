@@ -43,7 +43,9 @@ def print_json(document: Any) -> None:
     sys.stdout.write(json.dumps(document, ensure_ascii=False, indent=2) + "\n")
 
 
-def table(title: str, columns: list[str], rows: list[list[str]], styler: Callable[[list[str]], str] | None = None) -> Table:
+def table(
+    title: str, columns: list[str], rows: list[list[str]], styler: Callable[[list[str]], str] | None = None
+) -> Table:
     result = Table(title=title, title_justify="left", show_lines=False)
     for column in columns:
         result.add_column(column, overflow="fold")

@@ -10,7 +10,7 @@ from pydantic import BaseModel
 from autodispatch import wiring
 from autodispatch.channels.port import Deliverer
 from autodispatch.config import load_config
-from autodispatch.logic.dispatch import Batch, BatchDispatcher
+from autodispatch.logic.dispatch import Batch, BatchDispatcher, Clock
 from autodispatch.observability import NAMESPACE, logger, metrics, tracer
 from autodispatch.store.port import InvoiceStore, RunRef
 
@@ -32,6 +32,7 @@ def handler(
     context: LambdaContext,
     store: InvoiceStore | None = None,
     deliverer: Deliverer | None = None,
+    clock: Clock | None = None,
 ) -> dict[str, Any]:
     request = DispatchEvent.model_validate(event)
     config = load_config()
@@ -40,7 +41,7 @@ def handler(
         deliverer or wiring.deliverer(),
         config.zone,
         timedelta(seconds=config.claim_lease_seconds),
-        _now,
+        clock or _now,
     )
     result = dispatcher.dispatch(request.run, request.batch.keys)
     for channel, count in result.sent_by_channel.items():

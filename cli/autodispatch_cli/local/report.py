@@ -54,7 +54,8 @@ def _parse(raw: Any) -> EmailMessage | None:
     if data is None:
         return None
     message = email.message_from_bytes(
-        data.encode("utf-8", "surrogateescape") if isinstance(data, str) else data, policy=email.policy.default
+        data.encode("utf-8", "surrogateescape") if isinstance(data, str) else data,
+        policy=email.policy.default,
     )
     return message if isinstance(message, EmailMessage) else None
 
@@ -139,14 +140,17 @@ def _deliveries(local: LocalAws, out: Path | None) -> list[dict[str, Any]]:
             obj = s3.get_object(Bucket=BUCKET_NAME, Key=item["Key"])
             meta = obj["Metadata"]
             channel, kind = meta["channel"], meta["kind"]
-            relative = f"{channel.lower()}/{meta['tenant-id']}/{meta['invoice-id']}-{kind.lower()}.{EXTENSIONS[channel]}"
+            name = f"{meta['invoice-id']}-{kind.lower()}.{EXTENSIONS[channel]}"
+            relative = f"{channel.lower()}/{meta['tenant-id']}/{name}"
             entries.append(
                 {
                     "tenant_id": meta["tenant-id"],
                     "invoice_id": meta["invoice-id"],
                     "channel": channel,
                     "kind": kind,
-                    "artifact": _artifact(out, relative, obj["Body"].read(), f"s3://{BUCKET_NAME}/{item['Key']}"),
+                    "artifact": _artifact(
+                        out, relative, obj["Body"].read(), f"s3://{BUCKET_NAME}/{item['Key']}"
+                    ),
                 }
             )
     for raw in sent_emails():

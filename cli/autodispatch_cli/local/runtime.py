@@ -151,14 +151,14 @@ class LocalAws:
         return None if self.port is None else f"http://127.0.0.1:{self.port}"
 
     def client(self, service: str) -> Any:
-        return boto3.client(service, region_name=REGION)
+        return boto3.client(service, region_name=REGION)  # type: ignore[call-overload]
 
     def _environment(self) -> dict[str, str]:
         environment = {
             "AWS_DEFAULT_REGION": REGION,
             "AWS_REGION": REGION,
             "AWS_ACCESS_KEY_ID": "local",
-            "AWS_SECRET_ACCESS_KEY": "local",  # noqa: S105 - moto's fake credentials
+            "AWS_SECRET_ACCESS_KEY": "local",
             "TABLE_NAME": TABLE_NAME,
             "BUCKET_NAME": BUCKET_NAME,
             "SENDER_EMAIL": SENDER,
@@ -211,7 +211,7 @@ class LocalAws:
             # Powertools metrics print to stdout; keep stdout for the CLI's report.
             with contextlib.redirect_stdout(sys.stderr):
                 result = handler(payload, context)
-        except Exception as error:  # noqa: BLE001 - becomes the function error Step Functions sees
+        except Exception as error:
             return json.dumps({"errorType": type(error).__name__, "errorMessage": str(error)}), True
         return json.dumps(result), False
 
@@ -262,7 +262,7 @@ def _in_process_lambda(invoke: Callable[[str, dict[str, Any]], tuple[str, bool]]
         body, errored = invoke(function.function_name, payload)
         return body, errored, ""
 
-    moto_lambda.LambdaFunction._invoke_lambda = invoke_in_process  # type: ignore[method-assign]
+    moto_lambda.LambdaFunction._invoke_lambda = invoke_in_process  # type: ignore[method-assign,assignment]
     try:
         yield
     finally:
@@ -284,7 +284,7 @@ def _moto_server(port: int) -> Iterator[None]:
 
 def _enable_executions(port: int) -> None:
     """The server's equivalent of mock_aws(config=...): let state machines really execute."""
-    request = urllib.request.Request(  # noqa: S310 - loopback only
+    request = urllib.request.Request(
         f"http://127.0.0.1:{port}/moto-api/config",
         data=json.dumps({"stepfunctions": {"execute_state_machine": True}}).encode(),
         method="POST",

@@ -112,7 +112,9 @@ class InvoiceStore(Protocol):
 
     def get_records(self, keys: Iterable[InvoiceKey]) -> dict[InvoiceKey, DispatchRecord]: ...
 
-    def list_records(self, tenant_id: str, state: AutoDispatchState | None = None) -> list[DispatchRecord]: ...
+    def list_records(
+        self, tenant_id: str, state: AutoDispatchState | None = None
+    ) -> list[DispatchRecord]: ...
 
     def pending(self, due_before: datetime) -> Iterator[PendingEntry]:
         """Every tenant's pending invoices due before the instant, by Query on the sparse index.

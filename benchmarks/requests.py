@@ -1,0 +1,73 @@
+"""AWS requests per invoice of a nightly run: the local run over a synthetic scenario, with every
+request the handlers make counted by service and operation (botocore event hooks)."""
+
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
+import boto3
+
+from autodispatch.models.loading import parse_scenario
+from autodispatch_cli.local.night_run import import_scenario, run_nights
+from autodispatch_cli.local.runtime import FUNCTIONS, LocalAws, _import_handler
+from benchmarks.synthetic import synthetic_scenario
+
+WRITE_OPERATIONS = {"PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems"}
+
+
+class RequestCounter:
+    """Counts the requests made while a handler runs (not moto's own or the importer's)."""
+
+    def __init__(self) -> None:
+        self.requests: Counter[tuple[str, str]] = Counter()
+        self._active = threading.local()
+        self._lock = threading.Lock()
+
+    def hook(self, model: Any, **_: Any) -> None:
+        if getattr(self._active, "on", False):
+            with self._lock:
+                self.requests[(model.service_model.service_name, model.name)] += 1
+
+    def wrap(self, handler: Callable[..., Any]) -> Callable[..., Any]:
+        def counted(event: dict[str, Any], context: Any) -> Any:
+            self._active.on = True
+            try:
+                return handler(event, context)
+            finally:
+                self._active.on = False
+
+        return counted
+
+
+def run(
+    tenants: int = 50, invoices_per_tenant: int = 100, run_date: date = date(2026, 3, 10)
+) -> dict[str, Any]:
+    scenario = parse_scenario(synthetic_scenario(tenants, invoices_per_tenant))
+    counter = RequestCounter()
+    boto3.setup_default_session()
+    boto3.DEFAULT_SESSION.events.register("before-call", counter.hook)  # type: ignore[union-attr]
+    handlers = {name: counter.wrap(_import_handler(module)) for name, module in FUNCTIONS.items()}
+    with LocalAws(handlers=handlers) as local:
+        import_scenario(scenario)
+        started = time.perf_counter()
+        night = run_nights(local, [run_date])[0]
+        wall = time.perf_counter() - started
+        invocations = Counter(name for name, _ in local.invocations)
+    invoices = len(scenario.invoices)
+    ddb_writes = sum(
+        n for (service, op), n in counter.requests.items() if service == "dynamodb" and op in WRITE_OPERATIONS
+    )
+    return {
+        "invoices": invoices,
+        "tenants": tenants,
+        "status": [e.status for e in night.executions],
+        "wall_seconds": round(wall, 2),
+        "lambda_invocations": dict(invocations),
+        "requests": {f"{service}.{op}": n for (service, op), n in sorted(counter.requests.items())},
+        "requests_per_invoice": round(sum(counter.requests.values()) / invoices, 3),
+        "dynamodb_writes_per_invoice": round(ddb_writes / invoices, 3),
+        "scans": sum(n for (service, op), n in counter.requests.items() if op == "Scan"),
+    }

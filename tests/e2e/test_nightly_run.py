@@ -1,0 +1,198 @@
+"""The real state machine, run locally in moto with the real handlers, over the demo scenario and
+over fault cases. Each test proves every invoice ends as SPEC.md says with exactly one delivery
+per sent invoice."""
+
+from collections import Counter
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import pytest
+
+import dispatch_invoice.handler as dispatch_handler
+from autodispatch import wiring
+from autodispatch.errors import TransientError
+from autodispatch.models.enums import Channel
+from autodispatch.models.scenario import Scenario
+from autodispatch_cli.local.night_run import run_scenario
+from autodispatch_cli.local.runtime import LocalAws
+
+pytestmark = pytest.mark.e2e
+
+NIGHTS = [date(2026, 3, 10), date(2026, 3, 11)]
+
+# Worked out by hand from SPEC.md: (auto-dispatch state, channel, sent on).
+EXPECTED = {
+    "k-1001": ("SENT", "EINVOICE", "2026-03-10"),  # business with e-invoice address (R13)
+    "k-1002": ("SENT", "EMAIL", "2026-03-10"),  # no e-invoice address -> email (R12)
+    "k-1003": ("SENT", "EMAIL", "2026-03-10"),  # consumer with email (R14)
+    "k-1004": ("SENT", "PRINT", "2026-03-10"),  # no email -> print (R12, R15)
+    "k-1005": ("FAILED", None, None),  # no email, no address (R16)
+    "k-1006": ("SENT", None, None),  # imported as sent: never touched (R5)
+    "k-1007": ("REMOVED", None, None),  # automatic dispatch off (R8)
+    "k-1008": ("SENT", "EINVOICE", "2026-03-10"),  # direct payment with consent (R18)
+    "k-1009": ("SENT", "EINVOICE", "2026-03-10"),  # factoring message follows (R17)
+    "k-1010": ("SENT", "EMAIL", "2026-03-11"),  # created 10.3 -> next night (R6)
+    "t-501": ("IGNORED", None, None),  # EMAIL not enabled (R11)
+    "t-502": ("SENT", "EINVOICE", "2026-03-11"),  # invoice date 11.3 (R7)
+    "t-503": ("FAILED", None, None),  # back-dated; no e-invoice address, EMAIL off (R7, R12)
+    "t-504": ("PENDING", None, None),  # source not enabled (R3)
+}
+
+
+def outcomes(report: dict[str, Any]) -> dict[str, tuple[str, str | None, str | None]]:
+    return {i["invoice_id"]: (i["auto_dispatch"], i["channel"], i["sent_on"]) for i in report["invoices"]}
+
+
+def invoice_deliveries(report: dict[str, Any]) -> Counter[str]:
+    return Counter(d["invoice_id"] for d in report["deliveries"] if d["kind"] != "FACTORING")
+
+
+def assert_exactly_one_delivery_per_sent_invoice(report: dict[str, Any]) -> None:
+    sent_by_run = {i["invoice_id"] for i in report["invoices"] if i["sent_on"] is not None}
+    assert invoice_deliveries(report) == Counter(sent_by_run)
+
+
+@pytest.fixture(scope="module")
+def demo_report() -> dict[str, Any]:
+    import json
+    from pathlib import Path
+
+    from autodispatch.models.loading import parse_scenario
+
+    scenario = parse_scenario(
+        json.loads((Path(__file__).resolve().parents[2] / "examples" / "demo-scenario.json").read_text())
+    )
+    return run_scenario(scenario, NIGHTS)
+
+
+def test_r24_demo_nights_succeed(demo_report: dict[str, Any]) -> None:
+    runs = demo_report["runs"]
+    assert [run["run_date"] for run in runs] == ["2026-03-10", "2026-03-11"]
+    assert all(e["status"] == "SUCCEEDED" for run in runs for e in run["executions"])
+    first, second = runs
+    assert (first["selected"], first["sent"], first["ignored"], first["failed"]) == (9, 6, 1, 2)
+    assert (second["selected"], second["sent"], second["ignored"], second["failed"]) == (2, 2, 0, 0)
+
+
+@pytest.mark.parametrize("invoice_id", sorted(EXPECTED))
+def test_r5_to_r18_demo_invoice_ends_as_spec_says(demo_report: dict[str, Any], invoice_id: str) -> None:
+    assert outcomes(demo_report)[invoice_id] == EXPECTED[invoice_id]
+
+
+def test_r23_demo_has_exactly_one_delivery_per_sent_invoice(demo_report: dict[str, Any]) -> None:
+    assert_exactly_one_delivery_per_sent_invoice(demo_report)
+
+
+def test_r17_factoring_message_delivered_once_by_email(demo_report: dict[str, Any]) -> None:
+    factoring = [d for d in demo_report["deliveries"] if d["kind"] == "FACTORING"]
+    assert [(d["invoice_id"], d["channel"]) for d in factoring] == [("k-1009", "EMAIL")]
+    history = next(i["history"] for i in demo_report["invoices"] if i["invoice_id"] == "k-1009")
+    assert [e["event"] for e in history][-2:] == ["SENT", "FACTORING_SENT"]
+
+
+def test_r18_direct_payment_notice_delivered_by_einvoice(demo_report: dict[str, Any]) -> None:
+    notice = [d for d in demo_report["deliveries"] if d["invoice_id"] == "k-1008"]
+    assert [(d["channel"], d["kind"]) for d in notice] == [("EINVOICE", "DIRECT_PAYMENT_NOTICE")]
+
+
+def test_r21_each_tenant_with_failures_notified_once_the_first_night(demo_report: dict[str, Any]) -> None:
+    sent = sorted((n["run_date"], n["tenant_id"], n["kind"], n["to"]) for n in demo_report["notifications"])
+    assert sent == [
+        ("2026-03-10", "kahvila", "EMAIL", "laskutus@kahvila-aurinko.fi"),
+        ("2026-03-10", "kahvila", "SMS", "+358401234567"),
+        ("2026-03-10", "tilitoimisto", "EMAIL", "toimisto@kuusi.example"),
+    ]
+    tilitoimisto = next(n for n in demo_report["notifications"] if n["tenant_id"] == "tilitoimisto")
+    assert "501" in tilitoimisto["body"]
+    assert "503" in tilitoimisto["body"]
+
+
+def test_r19_failed_invoice_explains_every_channel_in_order(demo_report: dict[str, Any]) -> None:
+    t503 = next(i for i in demo_report["invoices"] if i["invoice_id"] == "t-503")
+    assert t503["message"].startswith("Automatic dispatch failed:")
+    assert "\n" not in t503["message"]
+    details = t503["details"]
+    assert details.index("EINVOICE") < details.index("EMAIL")
+    assert "not enabled" in details
+
+
+def _run_with_dispatch(
+    scenario: Scenario, handler: Any, nights: list[date] = NIGHTS, **kwargs: Any
+) -> dict[str, Any]:
+    with LocalAws(handlers={"DispatchInvoice": handler}, **kwargs) as local:
+        return run_scenario(scenario, nights, local=local)
+
+
+def test_r23_retried_batch_never_sends_twice(demo_scenario: Scenario) -> None:
+    """The first invocation does its work but its result is lost: Step Functions retries the batch."""
+    calls = {"count": 0}
+
+    def lose_first_result(event: dict[str, Any], context: Any) -> Any:
+        result = dispatch_handler.handler(event, context)
+        calls["count"] += 1
+        if calls["count"] == 1:
+            raise TransientError("the response was lost after the batch was handled")
+        return result
+
+    report = _run_with_dispatch(demo_scenario, lose_first_result)
+    assert calls["count"] >= 3  # two nights plus the retry
+    assert outcomes(report) == EXPECTED
+    assert_exactly_one_delivery_per_sent_invoice(report)
+
+
+def test_r23_crash_between_send_and_record_fails_email_in_doubt(demo_scenario: Scenario) -> None:
+    """The function dies right after SES accepted k-1003's email; the next night finds the attempt
+    and fails the invoice instead of emailing the customer again."""
+    nights_seen: list[str] = []
+
+    class CrashAfterEmail:
+        def __init__(self) -> None:
+            self.inner = wiring.deliverer()
+            self.crashed = False
+
+        def deliver(self, invoice: Any, tenant: Any, channel: Channel, kind: Any) -> Any:
+            receipt = self.inner.deliver(invoice, tenant, channel, kind)
+            if invoice.invoice_id == "k-1003" and not self.crashed:
+                self.crashed = True
+                raise RuntimeError("the function crashed before recording the outcome")
+            return receipt
+
+        def deliver_factoring(self, *args: Any) -> Any:
+            return self.inner.deliver_factoring(*args)
+
+        def is_idempotent(self, channel: Channel) -> bool:
+            return bool(self.inner.is_idempotent(channel))
+
+    crashing = CrashAfterEmail()
+
+    def dispatch(event: dict[str, Any], context: Any) -> Any:
+        nights_seen.append(event["run"]["run_date"])
+        # The second night runs after the dead run's claim lease has run out.
+        later = event["run"]["run_date"] != "2026-03-10"
+        offset = timedelta(hours=2) if later else timedelta(0)
+        return dispatch_handler.handler(
+            event, context, deliverer=crashing, clock=lambda: datetime.now(UTC) + offset
+        )
+
+    report = _run_with_dispatch(demo_scenario, dispatch)
+    first_night = report["runs"][0]["executions"][0]["status"]
+    assert first_night in {"FAILED", "SUCCEEDED"}
+    k1003 = next(i for i in report["invoices"] if i["invoice_id"] == "k-1003")
+    assert k1003["auto_dispatch"] == "FAILED"
+    assert "unknown whether the invoice reached the customer" in k1003["message"]
+    assert invoice_deliveries(report)["k-1003"] == 1
+    # Every other invoice still ends as the spec says (R10: the crashed batch's rest goes next night).
+    others = {k: v[0] for k, v in outcomes(report).items() if k != "k-1003"}
+    assert others == {k: v[0] for k, v in EXPECTED.items() if k != "k-1003"}
+    sent = {i["invoice_id"] for i in report["invoices"] if i["sent_on"] is not None}
+    assert all(invoice_deliveries(report)[invoice_id] == 1 for invoice_id in sent)
+
+
+@pytest.mark.parametrize("starts", [3])
+def test_r23_concurrent_starts_send_each_invoice_once(demo_scenario: Scenario, starts: int) -> None:
+    report = run_scenario(demo_scenario, NIGHTS, concurrent_starts=starts)
+    assert all(len(run["executions"]) == starts for run in report["runs"])
+    assert all(e["status"] == "SUCCEEDED" for run in report["runs"] for e in run["executions"])
+    assert outcomes(report) == EXPECTED
+    assert_exactly_one_delivery_per_sent_invoice(report)
+    assert sum(run["sent"] for run in report["runs"]) == 8
