@@ -22,7 +22,7 @@ def _no_control_characters(value: str) -> str:
     """Control characters and lone surrogates break XML and email headers (R25)."""
     for char in value:
         category = unicodedata.category(char)
-        if category == "Cc" or category == "Cs" or char in "\u2028\u2029":
+        if category in {"Cc", "Cs"} or char in "\u2028\u2029":
             raise ValueError(f"contains a control character (U+{ord(char):04X})")
     return value
 
@@ -120,7 +120,7 @@ def _operator_code(value: str) -> str:
 def _finite_decimal(value: object) -> object:
     # Floats would carry binary rounding error into money; accept strings and integers only.
     if isinstance(value, float):
-        raise ValueError("must be a decimal string such as \"4.50\", not a JSON number")
+        raise ValueError('must be a decimal string such as "4.50", not a JSON number')
     return value
 
 

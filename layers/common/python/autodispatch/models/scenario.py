@@ -5,7 +5,15 @@ from decimal import ROUND_HALF_UP, Decimal
 from functools import cached_property
 from typing import Annotated, Self
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from autodispatch.models.enums import (
     Channel,
@@ -124,10 +132,16 @@ class Customer(_Model):
     language: Language = Language.FI
 
 
+# Bounded so that a line's net, the VAT and the sums stay exact within Decimal's 28 digits (R25):
+# an out-of-range amount is an import error, not a crash when the totals are first needed.
+Quantity = Annotated[DecimalAmount, Field(max_digits=15, decimal_places=6)]
+UnitPrice = Annotated[DecimalAmount, Field(max_digits=15, decimal_places=6)]
+
+
 class Line(_Model):
     description: Annotated[RequiredText, Field(max_length=512)]
-    quantity: DecimalAmount
-    unit_price: DecimalAmount
+    quantity: Quantity
+    unit_price: UnitPrice
     vat_rate: Annotated[DecimalAmount, Field(ge=0, le=100)]
 
     @cached_property
@@ -154,11 +168,18 @@ class Totals(_Model):
     gross: Decimal
 
 
+def _rate_key(rate: Decimal) -> Decimal:
+    """One key per rate ("25.50" and "25.5" are one rate), written without an exponent:
+    Decimal("10").normalize() is 1E+1, which would reach the Finvoice XML as "1E+1"."""
+    normal = rate.normalize()
+    return normal.quantize(Decimal(1)) if normal == normal.to_integral_value() else normal
+
+
 def compute_totals(lines: list[Line]) -> Totals:
     """The one place where an invoice's totals and VAT per rate are computed."""
     net_by_rate: dict[Decimal, Decimal] = {}
     for line in lines:
-        rate = line.vat_rate.normalize()
+        rate = _rate_key(line.vat_rate)
         net_by_rate[rate] = net_by_rate.get(rate, Decimal(0)) + line.net
     per_rate = tuple(
         VatBreakdown(vat_rate=rate, net=net, vat=(net * rate / 100).quantize(CENT, ROUND_HALF_UP))
@@ -189,15 +210,24 @@ class Invoice(_Model):
     # Optional: when the producer states the gross total, it must add up (R25).
     total: DecimalAmount | None = None
 
-    @model_validator(mode="after")
-    def _consistent(self) -> Self:
-        if self.due_date < self.invoice_date:
-            raise ValueError("due_date is before invoice_date")
-        if self.total is not None and self.total != self.totals.gross:
-            raise ValueError(
-                f"total {self.total} does not add up: the lines give {self.totals.gross}"
-            )
-        return self
+    # Field validators rather than a model validator, so that the error names the field (R25).
+    @field_validator("due_date")
+    @classmethod
+    def _due_not_before_invoice_date(cls, value: date, info: ValidationInfo) -> date:
+        invoice_date = info.data.get("invoice_date")
+        if isinstance(invoice_date, date) and value < invoice_date:
+            raise ValueError(f"due_date {value} is before invoice_date {invoice_date}")
+        return value
+
+    @field_validator("total")
+    @classmethod
+    def _total_adds_up(cls, value: Decimal | None, info: ValidationInfo) -> Decimal | None:
+        lines = info.data.get("lines")
+        if value is not None and isinstance(lines, list):
+            gross = compute_totals(lines).gross
+            if value != gross:
+                raise ValueError(f"total {value} does not add up: the lines give {gross}")
+        return value
 
     @cached_property
     def totals(self) -> Totals:

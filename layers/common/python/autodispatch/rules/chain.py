@@ -26,7 +26,9 @@ def decide(invoice: Invoice, tenant: Tenant, rejected: Mapping[Channel, str] = N
         return Decision(
             outcome=Outcome.IGNORE,
             reason=f"the invoice's delivery channel {own} is not enabled in the automatic-dispatch settings",
-            notes=(ChannelNote(channel=own, verdict=Verdict.NOT_ENABLED, reason="not enabled in the settings"),),
+            notes=(
+                ChannelNote(channel=own, verdict=Verdict.NOT_ENABLED, reason="not enabled in the settings"),
+            ),
         )
     notes: list[ChannelNote] = []
     for channel in CHAIN_ORDER[CHAIN_ORDER.index(own) :]:
@@ -47,7 +49,9 @@ def decide(invoice: Invoice, tenant: Tenant, rejected: Mapping[Channel, str] = N
     return Decision(outcome=Outcome.FAIL, notes=tuple(notes), reason=_no_channel_reason(notes))
 
 
-def _judge(channel: Channel, invoice: Invoice, tenant: Tenant, rejected: Mapping[Channel, str]) -> ChannelNote:
+def _judge(
+    channel: Channel, invoice: Invoice, tenant: Tenant, rejected: Mapping[Channel, str]
+) -> ChannelNote:
     if channel in rejected:
         return ChannelNote(channel=channel, verdict=Verdict.REJECTED, reason=rejected[channel])
     reason = channel_unusable(channel, invoice, tenant)
@@ -76,7 +80,10 @@ def _decide_direct_payment(invoice: Invoice, tenant: Tenant, rejected: Mapping[C
             ),
         )
     notes: list[ChannelNote] = []
-    checks = ((Channel.EINVOICE, einvoice_unusable(invoice, tenant)), (Channel.PRINT, print_unusable(invoice)))
+    checks = (
+        (Channel.EINVOICE, einvoice_unusable(invoice, tenant)),
+        (Channel.PRINT, print_unusable(invoice)),
+    )
     for channel, unusable in checks:
         if channel in rejected:
             notes.append(ChannelNote(channel=channel, verdict=Verdict.REJECTED, reason=rejected[channel]))

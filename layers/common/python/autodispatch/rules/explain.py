@@ -15,6 +15,12 @@ class Explanation(BaseModel):
     details: str
 
 
+def _one_line(text: str) -> str:
+    """Collapse line breaks and runs of whitespace: a reason may come from a channel's rejection
+    or from a validation error, and the one-line message (and each detail step) stays one line."""
+    return " ".join(text.split())
+
+
 def _note_line(position: int, note: ChannelNote) -> str:
     label = {
         Verdict.NOT_ENABLED: "not enabled",
@@ -22,7 +28,7 @@ def _note_line(position: int, note: ChannelNote) -> str:
         Verdict.REJECTED: "rejected",
         Verdict.CHOSEN: "accepted",
     }[note.verdict]
-    return f"{position}. {note.channel} ({label}): {note.reason}"
+    return f"{position}. {note.channel} ({label}): {_one_line(note.reason)}"
 
 
 def _steps(notes: tuple[ChannelNote, ...]) -> str:
@@ -39,7 +45,7 @@ def explain_sent(channel: Channel, kind: DeliveryKind, notes: tuple[ChannelNote,
 
 
 def explain_ignored(decision: Decision) -> Explanation:
-    reason = decision.reason or "the invoice cannot be dispatched automatically"
+    reason = _one_line(decision.reason or "the invoice cannot be dispatched automatically")
     return Explanation(
         message=f"Automatic dispatch ignored: {reason}",
         details=f"Automatic dispatch ignored: {reason}. Nothing was sent; send the invoice manually.",
@@ -47,12 +53,17 @@ def explain_ignored(decision: Decision) -> Explanation:
 
 
 def explain_failed(decision: Decision) -> Explanation:
-    reason = decision.reason or "no channel could deliver the invoice"
+    reason = _one_line(decision.reason or "no channel could deliver the invoice")
     return Explanation(
         message=f"Automatic dispatch failed: {reason}",
-        details=(
-            f"Automatic dispatch failed: {reason}.\n{_steps(decision.notes)}\n"
-            "Correct the invoice or the customer's details and send the invoice manually."
+        details="\n".join(
+            line
+            for line in (
+                f"Automatic dispatch failed: {reason}.",
+                _steps(decision.notes),
+                "Correct the invoice or the customer's details and send the invoice manually.",
+            )
+            if line
         ),
     )
 
@@ -71,7 +82,11 @@ def explain_in_doubt(channel: Channel) -> Explanation:
 
 def explain_invalid(problem: str) -> Explanation:
     """R25: an invoice that reached a run with bad data."""
+    problem = _one_line(problem)
     return Explanation(
         message=f"Automatic dispatch failed: invalid invoice data: {problem}",
-        details=f"Automatic dispatch failed: the invoice data is invalid: {problem}. Correct it and send manually.",
+        details=(
+            f"Automatic dispatch failed: the invoice data is invalid: {problem}. "
+            "Correct it and send manually."
+        ),
     )

@@ -6,6 +6,10 @@ from autodispatch.models.enums import Channel, CustomerType
 from autodispatch.models.scenario import Customer, Invoice, Tenant
 
 
+def _present(value: str | None) -> bool:
+    return value is not None and bool(value.strip())
+
+
 def missing_address_parts(customer: Customer) -> list[str]:
     """The parts a complete address lacks: the name and every Address field, non-blank (R13, R15)."""
     missing = [] if customer.name.strip() else ["name"]
@@ -14,11 +18,8 @@ def missing_address_parts(customer: Customer) -> list[str]:
         return [*missing, "postal address"]
     if not any(line.strip() for line in address.street):
         missing.append("street")
-    missing.extend(
-        part
-        for part, value in (("postcode", address.postcode), ("town", address.town), ("country", address.country))
-        if not value.strip()
-    )
+    parts = (("postcode", address.postcode), ("town", address.town), ("country", address.country))
+    missing.extend(part for part, value in parts if not value.strip())
     return missing
 
 
@@ -37,7 +38,8 @@ def einvoice_unusable(invoice: Invoice, tenant: Tenant) -> str | None:
             return "consumer e-invoicing is not enabled in the settings"
         if customer.einvoice_consent is None:
             return "the consumer has not accepted e-invoices from this company in their online bank"
-    elif not (customer.einvoice_address and customer.einvoice_operator):
+    elif not (_present(customer.einvoice_address) and _present(customer.einvoice_operator)):
+        # A blank value ("" or spaces) is no address: it must not reach the operator (R13).
         return "the customer has no e-invoice address and operator"
     return _incomplete_address(customer, "an e-invoice")
 
