@@ -16,7 +16,13 @@ from autodispatch.models.scenario import Invoice, InvoiceKey, Tenant
 from autodispatch.observability import logger, tracer
 from autodispatch.rules.chain import decide
 from autodispatch.rules.due import why_not_taken
-from autodispatch.rules.explain import Explanation, explain_failed, explain_ignored, explain_in_doubt, explain_sent
+from autodispatch.rules.explain import (
+    Explanation,
+    explain_failed,
+    explain_ignored,
+    explain_in_doubt,
+    explain_sent,
+)
 from autodispatch.rules.factoring import factoring_route
 from autodispatch.store.port import Attempt, InvoiceStore, RunCounts, RunIssue, RunRef, Settlement
 
@@ -125,7 +131,9 @@ class BatchDispatcher:
             return self._fail(run, invoice, explain_in_doubt(prior.channel))
         return self._send_through_chain(run, invoice, tenant, decision)
 
-    def _send_through_chain(self, run: RunRef, invoice: Invoice, tenant: Tenant, decision: Decision) -> _Outcome:
+    def _send_through_chain(
+        self, run: RunRef, invoice: Invoice, tenant: Tenant, decision: Decision
+    ) -> _Outcome:
         rejected: dict[Channel, str] = {}
         events: list[HistoryEvent] = []
         while decision.outcome is Outcome.SEND:
@@ -136,13 +144,17 @@ class BatchDispatcher:
             except PermanentRejection as rejection:
                 rejected[channel] = str(rejection)
                 now = self._clock()
-                events.append(self._event(now, run, HistoryEventKind.CHANNEL_REJECTED, channel, str(rejection)))
+                events.append(
+                    self._event(now, run, HistoryEventKind.CHANNEL_REJECTED, channel, str(rejection))
+                )
                 decision = decide(invoice, tenant, rejected)
                 if decision.outcome is Outcome.SEND:
                     assert decision.channel is not None
                     self._store.next_attempt(
                         invoice.key,
-                        Attempt(run_id=run.run_id, channel=decision.channel, kind=decision.kind, started_at=now),
+                        Attempt(
+                            run_id=run.run_id, channel=decision.channel, kind=decision.kind, started_at=now
+                        ),
                         [*events, *self._note_events(now, run, _after_last_rejection(decision.notes))],
                     )
                     events = []
@@ -172,7 +184,10 @@ class BatchDispatcher:
                 self._deliverer.deliver_factoring(invoice, tenant, route)
                 events.append(
                     self._event(
-                        now, run, HistoryEventKind.FACTORING_SENT, route.channel,
+                        now,
+                        run,
+                        HistoryEventKind.FACTORING_SENT,
+                        route.channel,
                         f"factoring message sent to {route.agreement.financier_name}",
                     )
                 )
@@ -237,7 +252,10 @@ class BatchDispatcher:
     @staticmethod
     def _issue(invoice: Invoice, state: AutoDispatchState, message: str) -> RunIssue:
         return RunIssue(
-            tenant_id=invoice.tenant_id, invoice_id=invoice.invoice_id, number=invoice.number, state=state,
+            tenant_id=invoice.tenant_id,
+            invoice_id=invoice.invoice_id,
+            number=invoice.number,
+            state=state,
             message=message,
         )
 
@@ -259,7 +277,13 @@ class BatchDispatcher:
                 events.append(self._event(at, run, HistoryEventKind.CHANNEL_TRIED, note.channel))
             elif note.verdict is not Verdict.REJECTED:
                 events.append(
-                    self._event(at, run, HistoryEventKind.CHANNEL_SKIPPED, note.channel, f"{note.verdict}: {note.reason}")
+                    self._event(
+                        at,
+                        run,
+                        HistoryEventKind.CHANNEL_SKIPPED,
+                        note.channel,
+                        f"{note.verdict}: {note.reason}",
+                    )
                 )
         return events
 
