@@ -8,11 +8,12 @@ from zoneinfo import ZoneInfo
 
 import boto3
 import pytest
+from moto import mock_aws
+
 from autodispatch.models.loading import parse_scenario
 from autodispatch.models.scenario import Scenario
 from autodispatch.store.dynamodb import DynamoDbInvoiceStore
 from autodispatch.store.table_schema import create_table_kwargs
-from moto import mock_aws
 
 TABLE_NAME = "autodispatch-test"
 ZONE = ZoneInfo("Europe/Helsinki")

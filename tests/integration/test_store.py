@@ -6,6 +6,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from botocore.exceptions import ClientError
+
 from autodispatch.errors import ConcurrentUpdate, InvalidTransition, NotFound, TransientError
 from autodispatch.models.dispatch import HistoryEvent
 from autodispatch.models.enums import (
@@ -22,8 +24,6 @@ from autodispatch.rules.due import due_from
 from autodispatch.store.dynamodb import IMPORTED_SENT_MESSAGE, DynamoDbInvoiceStore
 from autodispatch.store.port import Attempt, RunCounts, RunIssue, RunRef, RunSummary, Settlement
 from autodispatch.store.table_schema import PENDING_INDEX, PENDING_SHARDS
-from botocore.exceptions import ClientError
-
 from tests.integration.conftest import TABLE_NAME, ZONE
 
 HELSINKI = ZoneInfo("Europe/Helsinki")

@@ -1,0 +1,290 @@
+"""The dispatch and notification use cases on the real store (moto) with a scripted deliverer:
+fallback on rejection, transient errors, crashes in doubt, factoring follow-ups and notifications."""
+
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from autodispatch.channels.port import DeliveryReceipt
+from autodispatch.errors import PermanentRejection, TransientError
+from autodispatch.logic.dispatch import BatchDispatcher
+from autodispatch.logic.notification import notify_failures
+from autodispatch.models.enums import AutoDispatchState, Channel, DeliveryKind, HistoryEventKind
+from autodispatch.models.scenario import Invoice, InvoiceKey, Tenant
+from autodispatch.rules.factoring import FactoringRoute
+from autodispatch.store.dynamodb import DynamoDbInvoiceStore
+from autodispatch.store.port import Attempt, RunRef, RunSummary
+
+ZONE = ZoneInfo("Europe/Helsinki")
+NIGHT = date(2026, 3, 10)
+RUN = RunRef(run_id="night-a", run_date=NIGHT)
+Script = Callable[[str, Channel], None]
+
+
+def ok(invoice_id: str, channel: Channel) -> None:
+    return None
+
+
+class ScriptedDeliverer:
+    """Delivers unless the script raises for an (invoice, channel); records every call."""
+
+    def __init__(self, script: Script = ok) -> None:
+        self.script = script
+        self.calls: list[tuple[str, Channel, DeliveryKind]] = []
+        self.factoring_calls: list[str] = []
+        self.factoring_error: Exception | None = None
+
+    def deliver(
+        self, invoice: Invoice, tenant: Tenant, channel: Channel, kind: DeliveryKind
+    ) -> DeliveryReceipt:
+        self.calls.append((invoice.invoice_id, channel, kind))
+        self.script(invoice.invoice_id, channel)
+        return DeliveryReceipt(
+            channel=channel, kind=kind, message_id=f"m-{invoice.invoice_id}", archive_key="a"
+        )
+
+    def deliver_factoring(self, invoice: Invoice, tenant: Tenant, route: FactoringRoute) -> DeliveryReceipt:
+        self.factoring_calls.append(invoice.invoice_id)
+        if self.factoring_error is not None:
+            raise self.factoring_error
+        return DeliveryReceipt(
+            channel=route.channel, kind=DeliveryKind.FACTORING, message_id="f", archive_key="a"
+        )
+
+    def is_idempotent(self, channel: Channel) -> bool:
+        return channel is not Channel.EMAIL
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = datetime(2026, 3, 9, 22, 5, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def key(tenant_id: str, invoice_id: str) -> InvoiceKey:
+    return InvoiceKey(tenant_id=tenant_id, invoice_id=invoice_id)
+
+
+def dispatcher(
+    store: DynamoDbInvoiceStore, deliverer: ScriptedDeliverer, clock: Clock | None = None
+) -> BatchDispatcher:
+    return BatchDispatcher(store, deliverer, ZONE, timedelta(minutes=15), clock or Clock())
+
+
+def events(store: DynamoDbInvoiceStore, k: InvoiceKey) -> list[HistoryEventKind]:
+    return [event.event for event in store.get_record(k).history]
+
+
+@pytest.fixture(autouse=True)
+def runs(loaded: DynamoDbInvoiceStore) -> None:
+    """The selector records each run before its batches are dispatched."""
+    for run_id, run_date in (
+        ("night-a", NIGHT),
+        ("night-b", date(2026, 3, 11)),
+        ("night-c", date(2026, 3, 11)),
+    ):
+        loaded.put_run(RunSummary(run_id=run_id, run_date=run_date, started_at=Clock()()))
+
+
+def test_r12_rejected_einvoice_falls_back_to_enabled_email(loaded: DynamoDbInvoiceStore) -> None:
+    def reject_einvoice(invoice_id: str, channel: Channel) -> None:
+        if channel is Channel.EINVOICE:
+            raise PermanentRejection("the operator does not know the address")
+
+    deliverer = ScriptedDeliverer(reject_einvoice)
+    k = key("kahvila", "k-1001")
+    result = dispatcher(loaded, deliverer).dispatch(RUN, [k])
+    record = loaded.get_record(k)
+    assert (record.state, record.channel, record.sent_on) == (AutoDispatchState.SENT, Channel.EMAIL, NIGHT)
+    assert [c[1] for c in deliverer.calls] == [Channel.EINVOICE, Channel.EMAIL]
+    assert HistoryEventKind.CHANNEL_REJECTED in events(loaded, k)
+    assert result.counts.sent == 1
+
+
+def test_r12_rejection_fails_when_next_channel_is_disabled(loaded: DynamoDbInvoiceStore) -> None:
+    def reject(invoice_id: str, channel: Channel) -> None:
+        raise PermanentRejection("the operator refused the message")
+
+    deliverer = ScriptedDeliverer(reject)
+    k = key("tilitoimisto", "t-502")
+    run = RunRef(run_id="night-b", run_date=date(2026, 3, 11))
+    result = dispatcher(loaded, deliverer).dispatch(run, [k])
+    record = loaded.get_record(k)
+    assert record.state is AutoDispatchState.FAILED
+    assert [c[1] for c in deliverer.calls] == [Channel.EINVOICE]  # PRINT is never tried
+    assert record.details is not None
+    assert "the operator refused the message" in record.details
+    assert "EMAIL (not enabled)" in record.details
+    assert result.counts.failed == 1
+    assert [issue.invoice_id for issue in loaded.run_issues("night-b")] == ["t-502"]
+
+
+def test_r23_transient_error_releases_claim_and_retry_sends_once(loaded: DynamoDbInvoiceStore) -> None:
+    failures = {"left": 1}
+
+    def throttled_once(invoice_id: str, channel: Channel) -> None:
+        if failures["left"]:
+            failures["left"] -= 1
+            raise TransientError("throttled", in_doubt=False)
+
+    deliverer = ScriptedDeliverer(throttled_once)
+    k = key("kahvila", "k-1003")
+    with pytest.raises(TransientError):
+        dispatcher(loaded, deliverer).dispatch(RUN, [k])
+    assert loaded.get_record(k).state is AutoDispatchState.PENDING
+    dispatcher(loaded, deliverer).dispatch(RUN, [k])
+    assert loaded.get_record(k).state is AutoDispatchState.SENT
+    assert [c[0] for c in deliverer.calls] == ["k-1003", "k-1003"]
+
+
+def test_r23_in_doubt_email_ends_failed_instead_of_resending(loaded: DynamoDbInvoiceStore) -> None:
+    def timeout(invoice_id: str, channel: Channel) -> None:
+        raise TransientError("timed out after sending", in_doubt=True)
+
+    deliverer = ScriptedDeliverer(timeout)
+    k = key("kahvila", "k-1003")
+    result = dispatcher(loaded, deliverer).dispatch(RUN, [k])
+    record = loaded.get_record(k)
+    assert record.state is AutoDispatchState.FAILED
+    assert record.message is not None
+    assert "unknown whether the invoice reached the customer" in record.message
+    assert len(deliverer.calls) == 1
+    assert result.counts.failed == 1
+
+
+def test_r23_in_doubt_idempotent_einvoice_is_retried_by_the_same_run(loaded: DynamoDbInvoiceStore) -> None:
+    failures = {"left": 1}
+
+    def timeout_once(invoice_id: str, channel: Channel) -> None:
+        if failures["left"]:
+            failures["left"] -= 1
+            raise TransientError("timed out", in_doubt=True)
+
+    deliverer = ScriptedDeliverer(timeout_once)
+    k = key("kahvila", "k-1001")
+    with pytest.raises(TransientError):
+        dispatcher(loaded, deliverer).dispatch(RUN, [k])
+    dispatcher(loaded, deliverer).dispatch(RUN, [k])
+    record = loaded.get_record(k)
+    assert (record.state, record.channel) == (AutoDispatchState.SENT, Channel.EINVOICE)
+
+
+def test_r23_invoice_claimed_by_a_live_run_is_skipped(loaded: DynamoDbInvoiceStore) -> None:
+    k = key("kahvila", "k-1001")
+    now = Clock()()
+    loaded.claim(
+        k,
+        Attempt(run_id="other", channel=Channel.EINVOICE, kind=DeliveryKind.INVOICE, started_at=now),
+        lease_until=now + timedelta(minutes=15),
+        events=[],
+    )
+    deliverer = ScriptedDeliverer()
+    result = dispatcher(loaded, deliverer).dispatch(RUN, [k])
+    assert deliverer.calls == []
+    assert result.skipped == 1
+
+
+def test_r10_claim_of_a_dead_run_is_taken_over_after_its_lease(loaded: DynamoDbInvoiceStore) -> None:
+    k = key("kahvila", "k-1001")
+    clock = Clock()
+    loaded.claim(
+        k,
+        Attempt(run_id="dead", channel=Channel.EINVOICE, kind=DeliveryKind.INVOICE, started_at=clock.now),
+        lease_until=clock.now + timedelta(minutes=15),
+        events=[],
+    )
+    clock.now += timedelta(hours=1)
+    deliverer = ScriptedDeliverer()
+    dispatcher(loaded, deliverer, clock).dispatch(RUN, [k])
+    # E-invoices carry a deterministic message id: re-sending an in-doubt one cannot duplicate it.
+    assert loaded.get_record(k).state is AutoDispatchState.SENT
+    assert len(deliverer.calls) == 1
+
+
+def test_r9_settled_invoice_is_not_dispatched_again(loaded: DynamoDbInvoiceStore) -> None:
+    deliverer = ScriptedDeliverer()
+    k = key("kahvila", "k-1005")
+    dispatcher(loaded, deliverer).dispatch(RUN, [k])
+    second = dispatcher(loaded, deliverer).dispatch(RunRef(run_id="night-c", run_date=date(2026, 3, 11)), [k])
+    assert second.skipped == 1
+    assert events(loaded, k).count(HistoryEventKind.FAILED) == 1
+
+
+def test_r17_failed_factoring_message_keeps_invoice_sent_and_is_reported(
+    loaded: DynamoDbInvoiceStore,
+) -> None:
+    deliverer = ScriptedDeliverer()
+    deliverer.factoring_error = PermanentRejection("mailbox unavailable")
+    k = key("kahvila", "k-1009")
+    dispatcher(loaded, deliverer).dispatch(RUN, [k])
+    record = loaded.get_record(k)
+    assert record.state is AutoDispatchState.SENT
+    assert events(loaded, k)[-1] is HistoryEventKind.FACTORING_FAILED
+    issues = loaded.run_issues(RUN.run_id)
+    assert [(issue.invoice_id, issue.state) for issue in issues] == [("k-1009", AutoDispatchState.SENT)]
+
+
+class RecordingNotifier:
+    def __init__(self) -> None:
+        self.emails: list[tuple[str, str, str]] = []
+        self.sms: list[tuple[str, str]] = []
+
+    def send_email(self, to: str, subject: str, body: str, headers: dict[str, str]) -> None:
+        self.emails.append((to, subject, body))
+
+    def send_sms(self, to: str, body: str) -> None:
+        self.sms.append((to, body))
+
+
+def test_r21_each_tenant_notified_once_even_when_the_step_is_retried(loaded: DynamoDbInvoiceStore) -> None:
+    keys = [
+        key("kahvila", "k-1005"),
+        key("tilitoimisto", "t-501"),
+        key("tilitoimisto", "t-503"),
+        key("kahvila", "k-1001"),
+    ]
+    dispatcher(loaded, ScriptedDeliverer()).dispatch(RUN, keys)
+    notifier = RecordingNotifier()
+    first = notify_failures(RUN, loaded, notifier)
+    retried = notify_failures(RUN, loaded, notifier)
+    assert (first.tenants_notified, retried.tenants_notified) == (2, 0)
+    assert sorted(to for to, _, _ in notifier.emails) == [
+        "laskutus@kahvila-aurinko.fi",
+        "toimisto@kuusi.example",
+    ]
+    assert notifier.sms == [("+358401234567", notifier.sms[0][1])]
+    tilitoimisto = next(body for to, _, body in notifier.emails if to == "toimisto@kuusi.example")
+    assert "501 (IGNORED)" in tilitoimisto
+    assert "503 (FAILED)" in tilitoimisto
+
+
+def test_r21_tenant_with_nothing_to_report_gets_nothing(loaded: DynamoDbInvoiceStore) -> None:
+    dispatcher(loaded, ScriptedDeliverer()).dispatch(RUN, [key("kahvila", "k-1001")])
+    notifier = RecordingNotifier()
+    assert notify_failures(RUN, loaded, notifier).tenants_notified == 0
+    assert (notifier.emails, notifier.sms) == ([], [])
+
+
+def test_cost_sent_invoice_takes_two_dynamodb_writes(
+    loaded: DynamoDbInvoiceStore, operations: list[str]
+) -> None:
+    operations.clear()
+    dispatcher(loaded, ScriptedDeliverer()).dispatch(RUN, [key("kahvila", "k-1001")])
+    writes = [op for op in operations if op in {"PutItem", "UpdateItem", "BatchWriteItem", "DeleteItem"}]
+    # claim (with the attempt) + settle, and the batch's one counter update
+    assert len(writes) == 3
+    assert "Scan" not in operations
+
+
+def test_r24_one_bad_invoice_does_not_stop_the_batch(loaded: DynamoDbInvoiceStore) -> None:
+    def reject_k1001(invoice_id: str, channel: Channel) -> None:
+        if invoice_id == "k-1001":
+            raise PermanentRejection("rejected")
+
+    keys = [key("kahvila", i) for i in ("k-1001", "k-1002", "k-1003", "k-1004", "k-1005")]
+    result = dispatcher(loaded, ScriptedDeliverer(reject_k1001)).dispatch(RUN, keys)
+    assert result.counts.sent + result.counts.failed == 5
