@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import logging
 import os
 import sys
 import time
@@ -123,6 +124,7 @@ class LocalAws:
         self._handler_overrides = handlers or {}
         self._batch_size = batch_size
         self._extra_environment = environment or {}
+        self._verbose = os.environ.get("POWERTOOLS_LOG_LEVEL", "WARNING").upper() in {"DEBUG", "INFO"}
         self._stack = contextlib.ExitStack()
         self.function_arns: dict[str, str] = {}
         self.state_machine_arn = ""
@@ -131,6 +133,7 @@ class LocalAws:
     # -- lifecycle -------------------------------------------------------------------------------
     def __enter__(self) -> LocalAws:
         self._stack.enter_context(_patched_environment(self._environment()))
+        self._stack.enter_context(_quiet_logs(os.environ["POWERTOOLS_LOG_LEVEL"]))
         if self.port is None:
             self._stack.enter_context(mock_aws(config={"stepfunctions": {"execute_state_machine": True}}))
         else:
@@ -208,8 +211,9 @@ class LocalAws:
         self.invocations.append((name, payload))
         context = LocalLambdaContext(function_name=function_name)
         try:
-            # Powertools metrics print to stdout; keep stdout for the CLI's report.
-            with contextlib.redirect_stdout(sys.stderr):
+            # Powertools prints metrics (EMF) to stdout, which CloudWatch reads in Lambda; a local
+            # run keeps stdout for its report and shows them only when asked for logs.
+            with contextlib.redirect_stdout(sys.stderr if self._verbose else io.StringIO()):
                 result = handler(payload, context)
         except Exception as error:
             return json.dumps({"errorType": type(error).__name__, "errorMessage": str(error)}), True
@@ -251,6 +255,24 @@ def _patched_environment(values: dict[str, str]) -> Iterator[None]:
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = value
+
+
+@contextlib.contextmanager
+def _quiet_logs(level: str) -> Iterator[None]:
+    """A local run shows its report, not the functions' JSON logs or moto's notes on the emulation
+    (set POWERTOOLS_LOG_LEVEL=INFO to see them)."""
+    from autodispatch.observability import logger  # noqa: PLC0415 - created at import, before our env
+
+    moto_logger = logging.getLogger("moto")
+    saved = (logger.log_level, moto_logger.level)
+    logger.setLevel(level)
+    # moto warns about every emulation gap it notices, even where the run is unaffected.
+    moto_logger.setLevel(max(logging.ERROR, logging.getLevelName(level)))
+    try:
+        yield
+    finally:
+        logger.setLevel(saved[0])
+        moto_logger.setLevel(saved[1])
 
 
 @contextlib.contextmanager

@@ -1,0 +1,1 @@
+"""The CDK app of autodispatch: one stack composed of one construct per concern."""

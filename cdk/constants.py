@@ -1,0 +1,85 @@
+"""Names shared by the constructs, the tests and the operator documentation.
+
+The table's key names and the work-list prefix come from the shared library, so the deployed table
+and the code that reads it cannot drift apart.
+"""
+
+from pathlib import Path
+
+from aws_cdk import aws_lambda as lambda_
+
+from autodispatch.store.table_schema import (
+    PARTITION_KEY,
+    PENDING_INDEX,
+    PENDING_INDEX_PARTITION_KEY,
+    PENDING_INDEX_PROJECTED,
+    PENDING_INDEX_SORT_KEY,
+    SORT_KEY,
+)
+from autodispatch.store.work_list import WORK_LIST_PREFIX
+
+__all__ = [
+    "PARTITION_KEY",
+    "PENDING_INDEX",
+    "PENDING_INDEX_PARTITION_KEY",
+    "PENDING_INDEX_PROJECTED",
+    "PENDING_INDEX_SORT_KEY",
+    "SORT_KEY",
+    "WORK_LIST_PREFIX",
+]
+
+ROOT = Path(__file__).resolve().parents[1]
+FUNCTIONS_DIR = ROOT / "functions"
+LIBRARY_DIR = ROOT / "layers" / "common" / "python" / "autodispatch"
+LAMBDA_REQUIREMENTS = ROOT / "requirements" / "lambda.txt"
+STATE_MACHINE_DEFINITION = ROOT / "statemachine" / "nightly_run.asl.json"
+BUILD_DIR = ROOT / "build"
+
+DEFAULT_STACK_NAME = "Autodispatch"
+
+# The newest Python runtime this aws-cdk-lib knows, on Graviton.
+RUNTIME = lambda_.Runtime.PYTHON_3_14
+ARCHITECTURE = lambda_.Architecture.ARM_64
+# pip --platform tags for the layer's binary wheels: Lambda's Amazon Linux 2023 has glibc 2.34.
+LAYER_PLATFORMS = ("manylinux_2_28_aarch64", "manylinux2014_aarch64")
+
+SERVICE_NAME = "autodispatch"
+METRICS_NAMESPACE = "Autodispatch"
+
+# S3 key prefixes of the one document bucket.
+ARCHIVE_PREFIX = "archive/"  # delivered documents
+OUTBOX_PREFIX = "outbox/"  # S3 transport of EINVOICE/PRINT documents
+WORK_LIST_RETENTION_DAYS = 14
+ACCESS_LOG_RETENTION_DAYS = 400
+
+# DynamoDB attribute holding an epoch-seconds expiry (run items, leases); DynamoDB's TTL deletes them.
+TTL_ATTRIBUTE = "expires_at"
+
+# The three Lambda functions: construct id -> asset directory under functions/.
+SELECT_INVOICES = "SelectInvoices"
+DISPATCH_INVOICE = "DispatchInvoice"
+NOTIFY_FAILURES = "NotifyFailures"
+FUNCTION_DIRECTORIES = {
+    SELECT_INVOICES: "select_invoices",
+    DISPATCH_INVOICE: "dispatch_invoice",
+    NOTIFY_FAILURES: "notify_failures",
+}
+HANDLER = "handler.handler"
+
+# Placeholders of the shared state-machine definition -> the function each one names.
+DEFINITION_FUNCTION_PLACEHOLDERS = {
+    "SelectInvoicesFunctionArn": SELECT_INVOICES,
+    "DispatchInvoiceFunctionArn": DISPATCH_INVOICE,
+    "NotifyFailuresFunctionArn": NOTIFY_FAILURES,
+}
+MAX_CONCURRENCY_PLACEHOLDER = "${MaxConcurrency}"
+
+# Stack outputs the operator CLI reads (OutputKey).
+OUTPUT_TABLE_NAME = "TableName"
+OUTPUT_BUCKET_NAME = "BucketName"
+OUTPUT_STATE_MACHINE_ARN = "StateMachineArn"
+OUTPUT_FUNCTION_NAMES = {
+    SELECT_INVOICES: "SelectInvoicesFunctionName",
+    DISPATCH_INVOICE: "DispatchInvoiceFunctionName",
+    NOTIFY_FAILURES: "NotifyFailuresFunctionName",
+}

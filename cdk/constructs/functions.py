@@ -1,0 +1,270 @@
+"""The three Lambda functions, their common layer, and one least-privilege role each.
+
+Every role is written out action by action from what the function's code calls (the DynamoDB store
+methods it reaches, the S3 prefixes it writes, the SES/SNS calls it makes); there are no managed
+policies and no wildcard actions. Changing what a function calls means changing its list here.
+"""
+
+from dataclasses import dataclass
+
+from aws_cdk import ArnFormat, Duration, RemovalPolicy, Stack
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from cdk.constants import (
+    ARCHITECTURE,
+    ARCHIVE_PREFIX,
+    DISPATCH_INVOICE,
+    FUNCTION_DIRECTORIES,
+    FUNCTIONS_DIR,
+    HANDLER,
+    METRICS_NAMESPACE,
+    NOTIFY_FAILURES,
+    OUTBOX_PREFIX,
+    PENDING_INDEX,
+    RUNTIME,
+    SELECT_INVOICES,
+    SERVICE_NAME,
+    WORK_LIST_PREFIX,
+)
+from cdk.constructs.notifications import Notifications
+from cdk.constructs.storage import Storage
+from cdk.layer_build import LAYER_ASSET_EXCLUDE, build_layer
+from cdk.nag import acknowledge, arn_placeholder, policy_of
+from cdk.settings import DeploySettings
+
+# DynamoDB actions per function, from the store methods its code reaches.
+TABLE_ACTIONS = {
+    # pending() queries the index (below); get_tenants() batch-gets; put_run() puts the run items.
+    SELECT_INVOICES: ("dynamodb:BatchGetItem", "dynamodb:PutItem"),
+    # get_invoices/get_records/get_tenants batch-get; claim/next_attempt/settle/release and
+    # add_run_counts update; add_run_issues batch-writes the run's issue items.
+    DISPATCH_INVOICE: ("dynamodb:BatchGetItem", "dynamodb:BatchWriteItem", "dynamodb:UpdateItem"),
+    # run_issues() queries the run's partition; get_tenants() batch-gets; claim_notification() puts.
+    NOTIFY_FAILURES: ("dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:Query"),
+}
+INDEX_ACTIONS = {SELECT_INVOICES: ("dynamodb:Query",)}
+# Reading and writing a table or object encrypted with the data key, only through DynamoDB and S3.
+KMS_READ = ("kms:Decrypt", "kms:DescribeKey")
+KMS_WRITE = ("kms:Encrypt", "kms:GenerateDataKey")
+# SES API v2 SendEmail with Raw content is authorized as ses:SendRawEmail, Simple content as
+# ses:SendEmail; the channels use both.
+SES_SEND = ("ses:SendEmail", "ses:SendRawEmail")
+
+
+_TRACING_REASON = (
+    "Active tracing: X-Ray's PutTraceSegments and PutTelemetryRecords have no resource-level "
+    "permissions, so Lambda's tracing grant is on Resource '*' (those two actions only)."
+)
+# What each role's DefaultPolicy holds on Resource '*', for its cdk-nag acknowledgment.
+RESOURCE_STAR_REASONS = {
+    SELECT_INVOICES: _TRACING_REASON,
+    DISPATCH_INVOICE: _TRACING_REASON,
+    NOTIFY_FAILURES: _TRACING_REASON
+    + " Also sns:Publish: an SMS to a phone number has no resource ARN, and SNS authorizes that "
+    "Publish only on Resource '*'.",
+}
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    description: str
+    timeout: Duration
+    memory_mb: int
+
+
+SPECS = {
+    SELECT_INVOICES: FunctionSpec(
+        "Select the due invoices of every tenant and write the night's work list", Duration.minutes(5), 512
+    ),
+    # Runs inside an Express child execution of the Distributed Map (5 minutes at most, retries included).
+    DISPATCH_INVOICE: FunctionSpec(
+        "Dispatch one batch of invoices through their channel chains", Duration.minutes(2), 1024
+    ),
+    NOTIFY_FAILURES: FunctionSpec(
+        "Tell each tenant about the run's failed and ignored invoices", Duration.minutes(5), 512
+    ),
+}
+
+
+def runtime_environment(
+    settings: DeploySettings, table_name: str, bucket_name: str, configuration_set: str
+) -> dict[str, str]:
+    """The RuntimeConfig variables (autodispatch.config) plus Powertools'; unset options are left out."""
+    environment = {
+        "TABLE_NAME": table_name,
+        "BUCKET_NAME": bucket_name,
+        "RUN_TIME_ZONE": settings.time_zone,
+        "BATCH_SIZE": str(settings.batch_size),
+        "SENDER_EMAIL": settings.sender_email,
+        "SES_CONFIGURATION_SET": configuration_set,
+        "SMS_SENDER_ID": settings.sms_sender_id,
+        "EINVOICE_TRANSPORT": settings.einvoice_transport,
+        "EINVOICE_ENDPOINT": settings.einvoice_endpoint,
+        "EINVOICE_SECRET_NAME": settings.einvoice_secret_name,
+        "PRINT_TRANSPORT": settings.print_transport,
+        "PRINT_ENDPOINT": settings.print_endpoint,
+        "PRINT_SECRET_NAME": settings.print_secret_name,
+        "CLAIM_LEASE_SECONDS": str(settings.claim_lease_seconds),
+        "POWERTOOLS_SERVICE_NAME": SERVICE_NAME,
+        "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
+        "LOG_LEVEL": "INFO",
+    }
+    return {name: value for name, value in environment.items() if value}
+
+
+class Functions(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        settings: DeploySettings,
+        storage: Storage,
+        notifications: Notifications,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self._storage = storage
+
+        self.layer = lambda_.LayerVersion(
+            self,
+            "CommonLayer",
+            code=lambda_.Code.from_asset(str(build_layer()), exclude=list(LAYER_ASSET_EXCLUDE)),
+            compatible_runtimes=[RUNTIME],
+            compatible_architectures=[ARCHITECTURE],
+            description="autodispatch library and its pinned runtime dependencies",
+        )
+        environment = runtime_environment(
+            settings,
+            storage.table.table_name,
+            storage.bucket.bucket_name,
+            notifications.configuration_set.configuration_set_name,
+        )
+
+        self.log_groups: dict[str, logs.LogGroup] = {}
+        self.functions: dict[str, lambda_.Function] = {
+            name: self._function(name, environment, settings.log_retention) for name in SPECS
+        }
+
+        table, index = storage.table.table_arn, f"{storage.table.table_arn}/index/{PENDING_INDEX}"
+        bucket = storage.bucket.bucket_arn
+        for name, fn in self.functions.items():
+            self._allow(fn, TABLE_ACTIONS[name], [table])
+            if name in INDEX_ACTIONS:
+                self._allow(fn, INDEX_ACTIONS[name], [index])
+
+        self._allow(self.select_invoices, ("s3:PutObject",), [f"{bucket}/{WORK_LIST_PREFIX}*"])
+        self._acknowledge_prefix(
+            self.select_invoices, WORK_LIST_PREFIX, "Each run writes its work list as a new object under it."
+        )
+        self._allow_data_key(self.select_invoices)
+
+        dispatch = self.dispatch_invoice
+        prefixes = [ARCHIVE_PREFIX, *([OUTBOX_PREFIX] if settings.uses_s3_outbox else [])]
+        self._allow(dispatch, ("s3:PutObject",), [f"{bucket}/{prefix}*" for prefix in prefixes])
+        self._acknowledge_prefix(dispatch, ARCHIVE_PREFIX, "Every delivered document is archived under it.")
+        if settings.uses_s3_outbox:
+            self._acknowledge_prefix(
+                dispatch, OUTBOX_PREFIX, "The S3 transport of EINVOICE/PRINT writes each document under it."
+            )
+        self._allow(dispatch, SES_SEND, notifications.sending_resources)
+        if settings.secret_names:
+            stack = Stack.of(self)
+            # Secrets Manager appends "-" and six random characters to a secret's name in its ARN.
+            secrets = [
+                stack.format_arn(
+                    service="secretsmanager",
+                    resource="secret",
+                    resource_name=f"{name}-??????",
+                    arn_format=ArnFormat.COLON_RESOURCE_NAME,
+                )
+                for name in settings.secret_names
+            ]
+            self._allow(dispatch, ("secretsmanager:GetSecretValue",), secrets)
+        self._allow_data_key(dispatch)
+
+        notify = self.notify_failures
+        self._allow(notify, SES_SEND, notifications.sending_resources)
+        # SMS to a phone number has no resource ARN: SNS authorizes that Publish only on '*'.
+        self._allow(notify, ("sns:Publish",), ["*"])
+        self._allow_data_key(notify)
+
+    @property
+    def select_invoices(self) -> lambda_.Function:
+        return self.functions[SELECT_INVOICES]
+
+    @property
+    def dispatch_invoice(self) -> lambda_.Function:
+        return self.functions[DISPATCH_INVOICE]
+
+    @property
+    def notify_failures(self) -> lambda_.Function:
+        return self.functions[NOTIFY_FAILURES]
+
+    def _function(
+        self, name: str, environment: dict[str, str], retention: logs.RetentionDays
+    ) -> lambda_.Function:
+        spec = SPECS[name]
+        log_group = logs.LogGroup(
+            self, f"{name}Logs", retention=retention, removal_policy=RemovalPolicy.RETAIN
+        )
+        role = iam.Role(
+            self,
+            f"{name}Role",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description=f"autodispatch {FUNCTION_DIRECTORIES[name]}: only what its code calls",
+        )
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=["logs:CreateLogStream", "logs:PutLogEvents"], resources=[log_group.log_group_arn]
+            )
+        )
+        fn = lambda_.Function(
+            self,
+            name,
+            description=spec.description,
+            runtime=RUNTIME,
+            architecture=ARCHITECTURE,
+            handler=HANDLER,
+            code=lambda_.Code.from_asset(
+                str(FUNCTIONS_DIR / FUNCTION_DIRECTORIES[name]), exclude=["__pycache__", "*.pyc"]
+            ),
+            layers=[self.layer],
+            environment=environment,
+            timeout=spec.timeout,
+            memory_size=spec.memory_mb,
+            tracing=lambda_.Tracing.ACTIVE,
+            log_group=log_group,
+            role=role,
+        )
+        self.log_groups[name] = log_group
+        acknowledge(policy_of(role), "AwsSolutions-IAM5[Resource::*]", RESOURCE_STAR_REASONS[name])
+        return fn
+
+    def _acknowledge_prefix(self, fn: lambda_.Function, prefix: str, why: str) -> None:
+        acknowledge(
+            policy_of(fn.role),  # type: ignore[arg-type]
+            f"AwsSolutions-IAM5[Resource::{arn_placeholder(self._storage.bucket)}/{prefix}*]",
+            f"s3:PutObject only, only under the {prefix} prefix of the document bucket: object keys are "
+            f"generated per run and invoice. {why}",
+        )
+
+    def _allow(self, fn: lambda_.Function, actions: tuple[str, ...], resources: list[str]) -> None:
+        fn.add_to_role_policy(iam.PolicyStatement(actions=list(actions), resources=resources))
+
+    def _allow_data_key(self, fn: lambda_.Function) -> None:
+        """Every function reads and writes the table (and S3) encrypted with the data key."""
+        region = Stack.of(self).region
+        fn.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=[*KMS_READ, *KMS_WRITE],
+                resources=[self._storage.key.key_arn],
+                conditions={
+                    "StringEquals": {
+                        "kms:ViaService": [f"dynamodb.{region}.amazonaws.com", f"s3.{region}.amazonaws.com"]
+                    }
+                },
+            )
+        )

@@ -1,0 +1,157 @@
+"""What a deployer sets: the CDK context (cdk.json, or `-c key=value` on the command line).
+
+Validated once at synth, so a typo fails `cdk synth` with the key's name instead of failing the
+first night's run.
+"""
+
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from aws_cdk import aws_logs as logs
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+# The context keys the app reads, in the order the README documents them.
+CONTEXT_KEYS = (
+    "stackName",
+    "senderEmail",
+    "sesIdentity",
+    "createSesIdentity",
+    "scheduleExpression",
+    "timeZone",
+    "scheduleEnabled",
+    "maxConcurrency",
+    "batchSize",
+    "claimLeaseSeconds",
+    "einvoiceTransport",
+    "einvoiceEndpoint",
+    "einvoiceSecretName",
+    "printTransport",
+    "printEndpoint",
+    "printSecretName",
+    "smsSenderId",
+    "alarmEmail",
+    "logRetentionDays",
+)
+
+# CloudWatch Logs' retention choices, in days.
+_RETENTION_DAYS = {
+    1: logs.RetentionDays.ONE_DAY,
+    3: logs.RetentionDays.THREE_DAYS,
+    5: logs.RetentionDays.FIVE_DAYS,
+    7: logs.RetentionDays.ONE_WEEK,
+    14: logs.RetentionDays.TWO_WEEKS,
+    30: logs.RetentionDays.ONE_MONTH,
+    60: logs.RetentionDays.TWO_MONTHS,
+    90: logs.RetentionDays.THREE_MONTHS,
+    120: logs.RetentionDays.FOUR_MONTHS,
+    150: logs.RetentionDays.FIVE_MONTHS,
+    180: logs.RetentionDays.SIX_MONTHS,
+    365: logs.RetentionDays.ONE_YEAR,
+    400: logs.RetentionDays.THIRTEEN_MONTHS,
+    545: logs.RetentionDays.EIGHTEEN_MONTHS,
+    731: logs.RetentionDays.TWO_YEARS,
+    1096: logs.RetentionDays.THREE_YEARS,
+    1827: logs.RetentionDays.FIVE_YEARS,
+    2192: logs.RetentionDays.SIX_YEARS,
+    2557: logs.RetentionDays.SEVEN_YEARS,
+    2922: logs.RetentionDays.EIGHT_YEARS,
+    3288: logs.RetentionDays.NINE_YEARS,
+    3653: logs.RetentionDays.TEN_YEARS,
+}
+
+
+class SettingsError(ValueError):
+    """The CDK context does not describe a deployable stack."""
+
+
+class DeploySettings(BaseModel):
+    model_config = ConfigDict(frozen=True, populate_by_name=True, extra="ignore", str_strip_whitespace=True)
+
+    stack_name: str = Field(
+        default="Autodispatch", alias="stackName", pattern=r"^[A-Za-z][A-Za-z0-9-]{0,63}$"
+    )
+    sender_email: str = Field(alias="senderEmail", pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+    # The SES identity that authorizes the sender: the address itself, or its domain.
+    ses_identity: str | None = Field(default=None, alias="sesIdentity")
+    create_ses_identity: bool = Field(default=True, alias="createSesIdentity")
+    schedule_expression: str = Field(
+        default="cron(5 0 * * ? *)", alias="scheduleExpression", pattern=r"^(cron|rate|at)\(.+\)$"
+    )
+    time_zone: str = Field(default="Europe/Helsinki", alias="timeZone")
+    schedule_enabled: bool = Field(default=True, alias="scheduleEnabled")
+    max_concurrency: int = Field(default=10, ge=1, le=10000, alias="maxConcurrency")
+    batch_size: int = Field(default=50, ge=1, le=500, alias="batchSize")
+    claim_lease_seconds: int = Field(default=900, ge=60, alias="claimLeaseSeconds")
+    einvoice_transport: Literal["s3", "http"] = Field(default="s3", alias="einvoiceTransport")
+    einvoice_endpoint: str | None = Field(default=None, alias="einvoiceEndpoint")
+    einvoice_secret_name: str | None = Field(default=None, alias="einvoiceSecretName")
+    print_transport: Literal["s3", "http"] = Field(default="s3", alias="printTransport")
+    print_endpoint: str | None = Field(default=None, alias="printEndpoint")
+    print_secret_name: str | None = Field(default=None, alias="printSecretName")
+    sms_sender_id: str | None = Field(default=None, alias="smsSenderId", pattern=r"^[A-Za-z0-9]{1,11}$")
+    alarm_email: str | None = Field(default=None, alias="alarmEmail", pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+    log_retention_days: int = Field(default=90, alias="logRetentionDays")
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: Any) -> Any:
+        # cdk.json lists every key; "" means "not set" and `-c key=` clears one.
+        return None if value == "" else value
+
+    @field_validator("time_zone")
+    @classmethod
+    def _known_time_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as error:
+            raise ValueError(f"unknown IANA time zone {value!r}") from error
+        return value
+
+    @field_validator("log_retention_days")
+    @classmethod
+    def _cloudwatch_retention(cls, value: int) -> int:
+        if value not in _RETENTION_DAYS:
+            raise ValueError(f"CloudWatch Logs retention must be one of {sorted(_RETENTION_DAYS)}")
+        return value
+
+    @model_validator(mode="after")
+    def _http_transports_have_https_endpoints(self) -> "DeploySettings":
+        for kind, transport, endpoint in (
+            ("einvoice", self.einvoice_transport, self.einvoice_endpoint),
+            ("print", self.print_transport, self.print_endpoint),
+        ):
+            if transport == "http" and not (endpoint or "").startswith("https://"):
+                raise ValueError(f"{kind}Transport=http needs an https:// {kind}Endpoint")
+        return self
+
+    @property
+    def identity(self) -> str:
+        return self.ses_identity or self.sender_email
+
+    @property
+    def log_retention(self) -> logs.RetentionDays:
+        return _RETENTION_DAYS[self.log_retention_days]
+
+    @property
+    def uses_s3_outbox(self) -> bool:
+        return "s3" in (self.einvoice_transport, self.print_transport)
+
+    @property
+    def secret_names(self) -> tuple[str, ...]:
+        names = (
+            self.einvoice_secret_name if self.einvoice_transport == "http" else None,
+            self.print_secret_name if self.print_transport == "http" else None,
+        )
+        return tuple(sorted({name for name in names if name}))
+
+
+def load_settings(context: dict[str, Any]) -> DeploySettings:
+    """`context` maps the keys of CONTEXT_KEYS to values (strings from `-c`, JSON values from cdk.json)."""
+    try:
+        return DeploySettings.model_validate({key: context[key] for key in CONTEXT_KEYS if key in context})
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(str(part) for part in problem['loc']) or 'context'}: {problem['msg']}"
+            for problem in error.errors()
+        )
+        raise SettingsError(f"invalid CDK context: {problems}") from None

@@ -1,0 +1,59 @@
+"""The autodispatch stack: composes the constructs and exports what the operator CLI reads."""
+
+from typing import Any
+
+from aws_cdk import CfnOutput, Stack
+from constructs import Construct
+
+from cdk.constants import (
+    OUTPUT_BUCKET_NAME,
+    OUTPUT_FUNCTION_NAMES,
+    OUTPUT_STATE_MACHINE_ARN,
+    OUTPUT_TABLE_NAME,
+)
+from cdk.constructs.functions import Functions
+from cdk.constructs.monitoring import Monitoring
+from cdk.constructs.notifications import Notifications
+from cdk.constructs.schedule import NightlySchedule
+from cdk.constructs.storage import Storage
+from cdk.constructs.workflow import Workflow
+from cdk.settings import DeploySettings
+
+
+class AutodispatchStack(Stack):
+    def __init__(
+        self, scope: Construct, construct_id: str, *, settings: DeploySettings, **kwargs: Any
+    ) -> None:
+        super().__init__(
+            scope,
+            construct_id,
+            description="autodispatch: nightly automatic dispatch of sales invoices",
+            **kwargs,
+        )
+        self.settings = settings
+        self.storage = Storage(self, "Storage")
+        self.notifications = Notifications(self, "Notifications", settings=settings)
+        self.functions = Functions(
+            self, "Functions", settings=settings, storage=self.storage, notifications=self.notifications
+        )
+        self.workflow = Workflow(
+            self, "Workflow", settings=settings, storage=self.storage, functions=self.functions.functions
+        )
+        self.schedule = NightlySchedule(
+            self, "Schedule", settings=settings, state_machine=self.workflow.state_machine
+        )
+        self.monitoring = Monitoring(
+            self,
+            "Monitoring",
+            settings=settings,
+            state_machine=self.workflow.state_machine,
+            functions=self.functions.functions,
+            log_groups={**self.functions.log_groups},
+            dead_letter_queue=self.schedule.dead_letter_queue,
+        )
+
+        CfnOutput(self, OUTPUT_TABLE_NAME, value=self.storage.table.table_name)
+        CfnOutput(self, OUTPUT_BUCKET_NAME, value=self.storage.bucket.bucket_name)
+        CfnOutput(self, OUTPUT_STATE_MACHINE_ARN, value=self.workflow.state_machine.state_machine_arn)
+        for name, output in OUTPUT_FUNCTION_NAMES.items():
+            CfnOutput(self, output, value=self.functions.functions[name].function_name)

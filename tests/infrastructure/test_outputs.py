@@ -1,0 +1,28 @@
+"""The stack outputs the operator CLI reads, by OutputKey."""
+
+from autodispatch_cli import target
+
+from .conftest import Synthesized
+
+
+def test_outputs_name_what_the_operator_cli_reads(deployed: Synthesized) -> None:
+    outputs = {key: deployed.render(output["Value"]) for key, output in deployed.template["Outputs"].items()}
+    assert outputs == {
+        "TableName": "ref(Storage/Invoices)",
+        "BucketName": "ref(Storage/Documents)",
+        "StateMachineArn": "ref(Workflow/NightlyRun)",
+        "SelectInvoicesFunctionName": "ref(Functions/SelectInvoices)",
+        "DispatchInvoiceFunctionName": "ref(Functions/DispatchInvoice)",
+        "NotifyFailuresFunctionName": "ref(Functions/NotifyFailures)",
+    }
+
+
+def test_operator_cli_looks_for_this_stack_and_these_outputs(deployed: Synthesized) -> None:
+    assert deployed.stack.stack_name == target.DEFAULT_STACK
+    expected = {
+        target.OUTPUT_TABLE_NAME,
+        target.OUTPUT_BUCKET_NAME,
+        target.OUTPUT_STATE_MACHINE_ARN,
+        *target.OUTPUT_FUNCTION_NAMES.values(),
+    }
+    assert expected == set(deployed.template["Outputs"])

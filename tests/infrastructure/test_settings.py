@@ -1,0 +1,59 @@
+"""The deployer's settings: every key is in cdk.json, and a bad value fails the synth by name."""
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from cdk.settings import CONTEXT_KEYS, SettingsError, load_settings
+
+ROOT = Path(__file__).resolve().parents[2]
+CDK_JSON = json.loads((ROOT / "cdk.json").read_text())
+
+
+def test_cdk_json_lists_every_setting_with_the_documented_defaults() -> None:
+    context = CDK_JSON["context"]
+    assert set(CONTEXT_KEYS) <= set(context)
+    settings = load_settings(context)
+    assert (settings.schedule_expression, settings.time_zone) == ("cron(5 0 * * ? *)", "Europe/Helsinki")
+    assert (settings.max_concurrency, settings.batch_size) == (10, 50)
+    assert settings.sms_sender_id is None
+    assert settings.alarm_email is None
+
+
+def test_cdk_json_runs_the_app_and_turns_on_the_distributed_map_result_writer_v2() -> None:
+    assert CDK_JSON["app"] == "python3 cdk/app.py"
+    assert CDK_JSON["context"]["@aws-cdk/aws-stepfunctions:useDistributedMapResultWriterV2"] is True
+
+
+def test_command_line_strings_are_read_as_numbers_and_booleans() -> None:
+    settings = load_settings(
+        {"senderEmail": "a@example.com", "maxConcurrency": "40", "scheduleEnabled": "false"}
+    )
+    assert (settings.max_concurrency, settings.schedule_enabled) == (40, False)
+
+
+@pytest.mark.parametrize(
+    ("override", "named"),
+    [
+        ({"timeZone": "Europe/Helsingfors"}, "timeZone"),
+        ({"batchSize": 501}, "batchSize"),
+        ({"einvoiceTransport": "http", "einvoiceEndpoint": "http://plain.example.com"}, "einvoiceEndpoint"),
+        ({"printTransport": "fax"}, "printTransport"),
+        ({"logRetentionDays": 100}, "logRetentionDays"),
+        ({"senderEmail": "not-an-address"}, "senderEmail"),
+    ],
+)
+def test_invalid_setting_fails_the_synth_naming_the_key(override: dict[str, Any], named: str) -> None:
+    with pytest.raises(SettingsError, match=named):
+        load_settings({**CDK_JSON["context"], **override})
+
+
+def test_cdk_cli_is_pinned_to_an_exact_2_1148_release() -> None:
+    package = json.loads((ROOT / "package.json").read_text())
+    lock = json.loads((ROOT / "package-lock.json").read_text())
+    pinned = package["devDependencies"]["aws-cdk"]
+    assert pinned.startswith("2.1148.")
+    assert pinned.replace(".", "").isdigit()
+    assert lock["packages"]["node_modules/aws-cdk"]["version"] == pinned
