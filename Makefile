@@ -54,6 +54,10 @@ node_modules/.package-lock.json: package.json package-lock.json
 
 synth: $(STAMP) node_modules/.package-lock.json
 	PATH="$(CURDIR)/$(BIN):$$PATH" npx cdk synth --quiet
+	$(BIN)/cfn-lint --ignore-checks W -- cdk.out/*.template.json
+
+layer: $(STAMP)
+	$(BIN)/python -m cdk.layer_build
 
 deploy: $(STAMP) node_modules/.package-lock.json
 	PATH="$(CURDIR)/$(BIN):$$PATH" npx cdk deploy

@@ -25,7 +25,9 @@ class DeliveryReceipt(BaseModel):
 
 
 class Deliverer(Protocol):
-    def deliver(self, invoice: Invoice, tenant: Tenant, channel: Channel, kind: DeliveryKind) -> DeliveryReceipt:
+    def deliver(
+        self, invoice: Invoice, tenant: Tenant, channel: Channel, kind: DeliveryKind
+    ) -> DeliveryReceipt:
         """Render the document for the channel, hand it over, archive what was sent."""
         ...
 

@@ -1,0 +1,335 @@
+"""The EMAIL channel (issue 3, item 4): a MIME message with the invoice PDF, sent through SES v2.
+
+Headers are set through `email.headerregistry.Address` and checked for line breaks first, so
+header injection is impossible. `X-Autodispatch-Tenant`, `-Invoice` and `-Kind` let deliveries
+be read back from what SES received.
+"""
+
+import html
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from email import policy
+from email.errors import HeaderParseError
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime
+from typing import TYPE_CHECKING, Any, Protocol
+
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+    NoCredentialsError,
+)
+from email_validator import EmailNotValidError, validate_email
+from stdnum import iban as iban_format
+
+from autodispatch.channels.barcode import virtual_barcode
+from autodispatch.channels.labels import document_noun, document_title, format_amount, format_date, label
+from autodispatch.channels.pdf import display_reference
+from autodispatch.channels.text import UnsafeText, check_header_text
+from autodispatch.errors import PermanentRejection, TransientError
+from autodispatch.models.enums import DeliveryKind, Language
+from autodispatch.models.scenario import Factoring, Invoice, Tenant
+
+if TYPE_CHECKING:
+    from mypy_boto3_sesv2 import SESV2Client
+
+_UNSAFE_FILENAME = re.compile(r"[^\w.-]+")
+
+
+@dataclass(frozen=True)
+class OutgoingEmail:
+    """A rendered message: the raw MIME bytes and its envelope."""
+
+    raw: bytes
+    sender: str
+    recipients: tuple[str, ...]
+
+
+class EmailSender(Protocol):
+    """Sends a rendered message; raises PermanentRejection or TransientError."""
+
+    def send(self, message: OutgoingEmail) -> str:
+        """Returns the provider's message id."""
+        ...
+
+
+def _ascii_address(value: str, what: str) -> str:
+    """The address as plain ASCII (an internationalised domain in IDNA form)."""
+    check_header_text(value, what)
+    try:
+        result = validate_email(value, check_deliverability=False)
+    except EmailNotValidError as error:
+        raise UnsafeText(f"{what} is not a valid email address: {error}") from None
+    if result.ascii_email is None:
+        raise UnsafeText(f"{what} needs SMTPUTF8 (non-ASCII local part), which this sender does not use")
+    return str(result.ascii_email)
+
+
+def _address(display_name: str, addr_spec: str, what: str) -> Address:
+    check_header_text(display_name, f"the name in {what}")
+    try:
+        return Address(display_name=display_name, addr_spec=_ascii_address(addr_spec, what))
+    except (ValueError, HeaderParseError) as error:
+        raise UnsafeText(f"{what} cannot be put in an email header: {error}") from None
+
+
+@dataclass(frozen=True)
+class _Content:
+    subject: str
+    paragraphs: list[str]
+    facts: list[tuple[str, str]]
+    closing: list[str]
+
+
+def _compose(
+    *,
+    sender: Address,
+    to: Address,
+    reply_to: Address | None,
+    content: _Content,
+    headers: dict[str, str],
+    message_id: str,
+    now: datetime,
+    pdf: bytes,
+    filename: str,
+) -> OutgoingEmail:
+    message = EmailMessage(policy=policy.SMTP)
+    message["From"] = sender
+    message["To"] = to
+    if reply_to is not None:
+        message["Reply-To"] = reply_to
+    message["Subject"] = check_header_text(content.subject, "the subject")
+    message["Date"] = format_datetime(now)
+    domain = sender.domain or "autodispatch.invalid"
+    message["Message-ID"] = f"<{message_id}@{domain}>"
+    for name, value in headers.items():
+        message[name] = check_header_text(value, name)
+
+    blocks = [
+        *content.paragraphs,
+        "\n".join(f"{key}: {value}" for key, value in content.facts),
+        "\n".join(content.closing),
+    ]
+    # Quoted-printable keeps the whole message 7-bit, whatever the language.
+    message.set_content("\n\n".join(blocks) + "\n", cte="quoted-printable")
+    facts_html = "".join(
+        f"<tr><td>{html.escape(key)}</td><td><b>{html.escape(value)}</b></td></tr>"
+        for key, value in content.facts
+    )
+    body_html = (
+        "<!DOCTYPE html><html><body>"
+        + "".join(f"<p>{html.escape(paragraph)}</p>" for paragraph in content.paragraphs)
+        + f"<table>{facts_html}</table>"
+        + "<p>"
+        + "<br>".join(html.escape(line) for line in content.closing)
+        + "</p>"
+        + "</body></html>"
+    )
+    message.add_alternative(body_html, subtype="html", cte="quoted-printable")
+    message.add_attachment(pdf, maintype="application", subtype="pdf", filename=filename)
+    return OutgoingEmail(raw=message.as_bytes(), sender=sender.addr_spec, recipients=(to.addr_spec,))
+
+
+def _filename(title: str, number: str) -> str:
+    return _UNSAFE_FILENAME.sub("-", f"{title}-{number}".lower()).strip("-") + ".pdf"
+
+
+def _payment_facts(
+    invoice: Invoice, tenant: Tenant, kind: DeliveryKind, language: Language
+) -> list[tuple[str, str]]:
+    facts = [
+        (label("number", language), invoice.number),
+        (label("invoice_date", language), format_date(invoice.invoice_date, language)),
+        (label("due_date", language), format_date(invoice.due_date, language)),
+    ]
+    total = f"{format_amount(invoice.totals.gross, language)} {invoice.currency}"
+    if invoice.is_credit_note:
+        return [*facts, (label("credit_total", language), total)]
+    facts += [
+        (label("amount_due", language), total),
+        (label("iban", language), str(iban_format.format(tenant.iban))),
+        (label("bic", language), tenant.bic),
+        (label("reference", language), display_reference(invoice.reference)),
+    ]
+    if kind is not DeliveryKind.DIRECT_PAYMENT_NOTICE:
+        barcode = virtual_barcode(
+            tenant.iban, invoice.totals.gross, invoice.reference, invoice.due_date, invoice.currency
+        )
+        if barcode is not None:
+            facts.append((label("barcode", language), barcode))
+    return facts
+
+
+def render_invoice_email(
+    invoice: Invoice,
+    tenant: Tenant,
+    pdf: bytes,
+    *,
+    sender_email: str,
+    message_id: str,
+    now: datetime,
+    kind: DeliveryKind = DeliveryKind.INVOICE,
+) -> OutgoingEmail:
+    """The invoice to the customer, in the customer's language, the PDF attached.
+
+    From is the configured sender with the tenant's name; Reply-To is the tenant's notification
+    address when it has one, so answers reach the company, not the service.
+    """
+    customer = invoice.customer
+    if not customer.email:
+        raise PermanentRejection("the customer has no email address")
+    language = customer.language
+    noun = document_noun(invoice, kind, language)
+    title = document_title(invoice, kind, language)
+    paragraphs = [
+        label("greeting", language),
+        label("email_intro", language).format(document=noun, number=invoice.number, seller=tenant.name),
+    ]
+    if invoice.is_credit_note:
+        paragraphs.append(label("credit_note_text", language))
+    elif kind is DeliveryKind.DIRECT_PAYMENT_NOTICE:
+        paragraphs.append(label("direct_payment_text", language))
+    reply_to = tenant.settings.notify_email
+    return _compose(
+        sender=_address(tenant.name, sender_email, "the sender address"),
+        to=_address(customer.name, customer.email, "the customer's email address"),
+        reply_to=_address(tenant.name, reply_to, "the reply address") if reply_to else None,
+        content=_Content(
+            subject=label("email_subject", language).format(
+                document=title.capitalize(), number=invoice.number, seller=tenant.name
+            ),
+            paragraphs=paragraphs,
+            facts=_payment_facts(invoice, tenant, kind, language),
+            closing=[label("email_closing", language), tenant.name],
+        ),
+        headers=_tracking_headers(invoice, kind),
+        message_id=message_id,
+        now=now,
+        pdf=pdf,
+        filename=_filename(title, invoice.number),
+    )
+
+
+def render_factoring_email(
+    invoice: Invoice,
+    tenant: Tenant,
+    agreement: Factoring,
+    pdf: bytes,
+    *,
+    sender_email: str,
+    message_id: str,
+    now: datetime,
+) -> OutgoingEmail:
+    """R17: the financier's copy of the invoice with the assignment details (in Finnish, the
+    financier's working language in this market)."""
+    if agreement.email is None:
+        raise PermanentRejection("the factoring agreement has no email address")
+    language = Language.FI
+    title = document_title(invoice, DeliveryKind.INVOICE, language)
+    customer = invoice.customer
+    paragraphs = [
+        f"{agreement.financier_name},",
+        f"liitteenä kopio laskusta {invoice.number}, joka on siirretty teille "
+        f"factoring-sopimuksen {agreement.agreement_id} mukaisesti.",
+    ]
+    facts = [
+        ("Factoring-sopimus", agreement.agreement_id),
+        ("Myyjä", f"{tenant.name} ({tenant.business_id})"),
+        ("Ostaja", customer.name + (f" ({customer.business_id})" if customer.business_id else "")),
+        *_payment_facts(invoice, tenant, DeliveryKind.INVOICE, language),
+    ]
+    reply_to = tenant.settings.notify_email
+    return _compose(
+        sender=_address(tenant.name, sender_email, "the sender address"),
+        to=_address(agreement.financier_name, agreement.email, "the financier's email address"),
+        reply_to=_address(tenant.name, reply_to, "the reply address") if reply_to else None,
+        content=_Content(
+            subject=f"Factoring {agreement.agreement_id}: {title.capitalize()} {invoice.number}"
+            f" – {tenant.name}",
+            paragraphs=paragraphs,
+            facts=facts,
+            closing=[label("email_closing", language), tenant.name],
+        ),
+        headers=_tracking_headers(invoice, DeliveryKind.FACTORING),
+        message_id=message_id,
+        now=now,
+        pdf=pdf,
+        filename=_filename(title, invoice.number),
+    )
+
+
+def _tracking_headers(invoice: Invoice, kind: DeliveryKind) -> dict[str, str]:
+    return {
+        "X-Autodispatch-Tenant": invoice.tenant_id,
+        "X-Autodispatch-Invoice": invoice.invoice_id,
+        "X-Autodispatch-Kind": kind.value,
+    }
+
+
+# SES v2 error codes: a permanent one moves the chain on (R12); everything else is retried.
+PERMANENT_SES_ERRORS = frozenset(
+    {
+        "MessageRejected",
+        "MailFromDomainNotVerifiedException",
+        "AccountSuspendedException",
+        "BadRequestException",
+        "NotFoundException",
+        "InvalidParameterValue",
+    }
+)
+TRANSIENT_SES_ERRORS = frozenset(
+    {
+        "TooManyRequestsException",
+        "LimitExceededException",
+        "SendingPausedException",  # an administrator pauses sending; the message was not accepted
+        "Throttling",
+        "ThrottlingException",
+        "InternalFailure",
+        "ServiceUnavailable",
+    }
+)
+
+
+def ses_error(error: ClientError) -> PermanentRejection | TransientError:
+    """By error code only, never by message text; unknown codes by HTTP status class."""
+    code = str(error.response.get("Error", {}).get("Code", ""))
+    status = int(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) or 0)
+    if code in PERMANENT_SES_ERRORS:
+        return PermanentRejection(f"the email service rejected the message ({code})")
+    if code in TRANSIENT_SES_ERRORS or status >= 500 or status == 0:
+        return TransientError(f"the email service is unavailable for now ({code or status})", in_doubt=False)
+    return PermanentRejection(f"the email service rejected the message ({code or status})")
+
+
+class SesEmailSender:
+    """SES v2 `SendEmail` with raw content. The client comes from a factory on first use (never
+    at import); build it without SDK retries, because a resent email is a duplicate (R23)."""
+
+    def __init__(self, client: Callable[[], "SESV2Client"], configuration_set: str | None = None) -> None:
+        self._client = client
+        self._configuration_set = configuration_set
+
+    def send(self, message: OutgoingEmail) -> str:
+        request: dict[str, Any] = {
+            "FromEmailAddress": message.sender,
+            "Destination": {"ToAddresses": list(message.recipients)},
+            "Content": {"Raw": {"Data": message.raw}},
+        }
+        if self._configuration_set:
+            request["ConfigurationSetName"] = self._configuration_set
+        try:
+            response = self._client().send_email(**request)
+        except ClientError as error:
+            raise ses_error(error) from None
+        except (EndpointConnectionError, ConnectTimeoutError, NoCredentialsError):
+            raise TransientError("the email service could not be reached", in_doubt=False) from None
+        except BotoCoreError:
+            # A read timeout or a dropped connection after the request went out: SES may have
+            # accepted the message.
+            raise TransientError("no answer from the email service after sending", in_doubt=True) from None
+        return str(response.get("MessageId", ""))

@@ -1,0 +1,66 @@
+"""Text checks and fitting shared by the renderers.
+
+Import already rejects control characters (R25); these checks are the last line of defence for
+data that reached a run some other way, so a document is never built from text it cannot carry.
+"""
+
+import re
+from decimal import ROUND_HALF_UP, Decimal
+
+from autodispatch.errors import PermanentRejection
+
+# XML 1.0 Char production: everything else cannot appear in a document, escaped or not.
+_NOT_XML_CHAR = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+_LINE_BREAK = re.compile("[\r\n\u2028\u2029\x85]")
+
+
+class UnsafeText(PermanentRejection):
+    """Text that the channel's format cannot carry safely; the channel refuses the invoice."""
+
+
+def check_xml_text(value: str, what: str) -> str:
+    match = _NOT_XML_CHAR.search(value)
+    if match is not None:
+        raise UnsafeText(f"{what} contains a character that XML cannot carry (U+{ord(match.group()):04X})")
+    return value
+
+
+def check_header_text(value: str, what: str) -> str:
+    """A line break in a header value would start a new header (header injection)."""
+    match = _LINE_BREAK.search(value)
+    if match is not None or "\x00" in value:
+        raise UnsafeText(f"{what} contains a line break, which an email header cannot carry")
+    return value
+
+
+def split_text(value: str, max_length: int, min_length: int = 1) -> list[str]:
+    """Split at spaces into pieces of at most `max_length` (long words are cut), each at least
+    `min_length` long, for schemas that repeat an element instead of allowing long text."""
+    text = " ".join(value.split())
+    if len(text) < min_length:
+        raise UnsafeText(f"'{text}' is shorter than {min_length} characters")
+    pieces: list[str] = []
+    while len(text) > max_length:
+        cut = text.rfind(" ", min_length, max_length + 1)
+        cut = cut if cut > 0 else max_length
+        pieces.append(text[:cut].rstrip())
+        text = text[cut:].lstrip()
+    if text:
+        pieces.append(text)
+    if len(pieces) > 1 and len(pieces[-1]) < min_length:
+        # Move the start of the previous piece's tail over so the last piece is long enough.
+        previous, last = pieces[-2], pieces[-1]
+        need = min_length - len(last)
+        pieces[-2:] = [previous[:-need].rstrip(), previous[-need:] + last]
+    return pieces
+
+
+def shorten(value: str, max_length: int) -> str:
+    text = " ".join(value.split())
+    if len(text) <= max_length:
+        return text
+    return text[: max_length - 1].rstrip() + "…"
+
+
+def money(amount: Decimal) -> Decimal:
+    return amount.quantize(Decimal("0.01"), ROUND_HALF_UP)

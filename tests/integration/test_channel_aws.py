@@ -1,0 +1,189 @@
+"""Issue 3, items 3, 4, 6 and 7 on moto: S3 outbox, S3 archive, SES v2, Secrets Manager, and the
+demo scenario delivered through `build_deliverer` (the issue's "done when")."""
+
+import email
+import email.policy
+import json
+from collections.abc import Iterator
+from email.message import EmailMessage
+from functools import cache
+from io import BytesIO
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote
+
+import boto3
+import pytest
+import xmlschema
+from moto import mock_aws
+from moto.backends import get_backend
+from pypdf import PdfReader
+
+from autodispatch.channels.archive import S3Archive
+from autodispatch.channels.deliverer import build_deliverer
+from autodispatch.channels.mail import OutgoingEmail, SesEmailSender
+from autodispatch.channels.transports import S3OutboxTransport, secret_api_key
+from autodispatch.config import RuntimeConfig
+from autodispatch.errors import PermanentRejection
+from autodispatch.models.enums import CHAIN_ORDER, Channel, DeliveryKind
+from autodispatch.models.scenario import Invoice, Scenario
+from autodispatch.rules.factoring import factoring_route
+from autodispatch.rules.usability import channel_unusable
+
+BUCKET = "autodispatch-test"
+SENDER = "laskut@autodispatch.example"
+XSD = Path(__file__).resolve().parents[1] / "fixtures" / "Finvoice3.0.xsd"
+METADATA = {"tenant-id": "kahvila", "invoice-id": "k-1001", "kind": "INVOICE", "channel": "EINVOICE"}
+
+
+@cache
+def schema() -> xmlschema.XMLSchema:
+    return xmlschema.XMLSchema(str(XSD))
+
+
+@pytest.fixture
+def aws(aws_environment: None) -> Iterator[dict[str, Any]]:
+    with mock_aws():
+        s3 = boto3.client("s3")
+        s3.create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": "eu-north-1"})
+        sesv2 = boto3.client("sesv2")
+        sesv2.create_email_identity(EmailIdentity=SENDER)
+        yield {"s3": s3, "sesv2": sesv2, "secrets": boto3.client("secretsmanager")}
+
+
+def sent_emails() -> list[Any]:
+    account = get_backend("ses")
+    return list(account["123456789012"]["eu-north-1"].sent_messages)
+
+
+def parse(raw: str | bytes) -> EmailMessage:
+    data = raw.encode("utf-8") if isinstance(raw, str) else raw
+    message = email.message_from_bytes(data, policy=email.policy.default)
+    assert isinstance(message, EmailMessage)
+    return message
+
+
+def test_issue3_s3_outbox_retry_overwrites_the_same_key(aws: dict[str, Any]) -> None:
+    outbox = S3OutboxTransport(lambda: aws["s3"], BUCKET, "einvoice", "xml")
+
+    outbox.submit("INV-1", b"<Finvoice>first</Finvoice>", "application/xml", METADATA)
+    outbox.submit("INV-1", b"<Finvoice>retry</Finvoice>", "application/xml", METADATA)
+
+    listed = aws["s3"].list_objects_v2(Bucket=BUCKET, Prefix="outbox/")["Contents"]
+    assert [item["Key"] for item in listed] == ["outbox/einvoice/kahvila/INV-1.xml"]
+    stored = aws["s3"].get_object(Bucket=BUCKET, Key="outbox/einvoice/kahvila/INV-1.xml")
+    assert stored["Body"].read() == b"<Finvoice>retry</Finvoice>"
+    assert stored["Metadata"] == METADATA
+    assert stored["ContentType"] == "application/xml"
+
+
+def test_issue3_outbox_keys_and_metadata_are_ascii_for_any_id(aws: dict[str, Any]) -> None:
+    outbox = S3OutboxTransport(lambda: aws["s3"], BUCKET, "print", "pdf")
+    metadata = {**METADATA, "tenant-id": "kahvila/ä", "invoice-id": "lasku 7 ☕"}
+
+    outbox.submit("PRN-1", b"%PDF-1.4", "application/pdf", metadata)
+
+    stored = aws["s3"].get_object(Bucket=BUCKET, Key="outbox/print/kahvila%2F%C3%A4/PRN-1.pdf")
+    assert unquote(stored["Metadata"]["invoice-id"]) == "lasku 7 ☕"
+
+
+def test_issue3_archive_keys_per_tenant_invoice_channel_and_kind(
+    aws: dict[str, Any], scenario: Scenario
+) -> None:
+    invoice = scenario.invoices[0]
+
+    key = S3Archive(lambda: aws["s3"], BUCKET, kms=True).put(
+        invoice, Channel.EINVOICE, DeliveryKind.INVOICE, "INV-1", b"<Finvoice/>", "xml"
+    )
+
+    assert key == "archive/kahvila/k-1001/EINVOICE/INVOICE/INV-1.xml"
+    stored = aws["s3"].get_object(Bucket=BUCKET, Key=key)
+    assert stored["ServerSideEncryption"] == "aws:kms"
+    assert stored["Metadata"]["channel"] == "EINVOICE"
+
+
+def test_issue3_ses_v2_receives_the_raw_message(aws: dict[str, Any]) -> None:
+    headers = [f"From: Kahvila <{SENDER}>", "To: a@example.com", "Subject: x", "X-Autodispatch-Invoice: k-1"]
+    raw = ("\r\n".join(headers) + "\r\n\r\nhi\r\n").encode()
+    message_id = SesEmailSender(lambda: aws["sesv2"]).send(OutgoingEmail(raw, SENDER, ("a@example.com",)))
+
+    [received] = sent_emails()
+    assert received.id == message_id
+    assert received.source == SENDER
+    assert "a@example.com" in received.destinations
+    assert parse(received.raw_data)["X-Autodispatch-Invoice"] == "k-1"
+
+
+def test_r12_ses_unverified_sender_is_a_permanent_rejection(aws: dict[str, Any]) -> None:
+    outgoing = OutgoingEmail(b"Subject: x\r\n\r\nx", "someone@unverified.example", ("a@example.com",))
+
+    with pytest.raises(PermanentRejection, match="MessageRejected"):
+        SesEmailSender(lambda: aws["sesv2"]).send(outgoing)
+
+
+def test_issue3_api_key_comes_from_secrets_manager_once(aws: dict[str, Any]) -> None:
+    aws["secrets"].create_secret(Name="operator", SecretString=json.dumps({"api_key": "k-123"}))
+    aws["secrets"].create_secret(Name="printer", SecretString="plain-key")
+    calls: list[str] = []
+
+    def client() -> Any:
+        calls.append("client")
+        return aws["secrets"]
+
+    operator_key = secret_api_key(client, "operator")
+    assert operator_key() == "k-123"
+    assert operator_key() == "k-123"
+    assert calls == ["client"]
+    assert secret_api_key(client, "printer")() == "plain-key"
+
+
+def first_usable(invoice: Invoice, scenario: Scenario) -> Channel | None:
+    tenant = next(t for t in scenario.tenants if t.tenant_id == invoice.tenant_id)
+    return next((c for c in CHAIN_ORDER if channel_unusable(c, invoice, tenant) is None), None)
+
+
+def test_issue3_demo_scenario_delivers_valid_einvoices_readable_emails_and_windowed_letters(
+    aws: dict[str, Any], scenario: Scenario
+) -> None:
+    config = RuntimeConfig(TABLE_NAME="t", BUCKET_NAME=BUCKET, SENDER_EMAIL=SENDER)
+    deliverer = build_deliverer(config, s3_client=aws["s3"], sesv2_client=aws["sesv2"])
+    tenants = {tenant.tenant_id: tenant for tenant in scenario.tenants}
+    delivered: dict[Channel, list[Invoice]] = {channel: [] for channel in Channel}
+    for invoice in scenario.invoices:
+        channel = first_usable(invoice, scenario)
+        if channel is None:
+            continue
+        receipt = deliverer.deliver(invoice, tenants[invoice.tenant_id], channel, DeliveryKind.INVOICE)
+        delivered[channel].append(invoice)
+        assert aws["s3"].get_object(Bucket=BUCKET, Key=receipt.archive_key)["ContentLength"] > 0
+        route = factoring_route(invoice, tenants[invoice.tenant_id])
+        if route is not None:
+            deliverer.deliver_factoring(invoice, tenants[invoice.tenant_id], route)
+    assert all(delivered.values()), delivered
+
+    outbox = aws["s3"].list_objects_v2(Bucket=BUCKET, Prefix="outbox/")["Contents"]
+    for item in outbox:
+        stored = aws["s3"].get_object(Bucket=BUCKET, Key=item["Key"])
+        body, meta = stored["Body"].read(), stored["Metadata"]
+        if meta["channel"] == "EINVOICE":
+            schema().validate(body.decode("utf-8"))
+        else:
+            invoice = next(i for i in scenario.invoices if i.invoice_id == meta["invoice-id"])
+            assert invoice.customer.address is not None
+            first_page = PdfReader(BytesIO(body)).pages[0].extract_text()
+            assert f"{invoice.customer.address.postcode} {invoice.customer.address.town}" in first_page
+
+    emails = [parse(raw.raw_data) for raw in sent_emails()]
+    kinds = {
+        (str(message["X-Autodispatch-Invoice"]), str(message["X-Autodispatch-Kind"])) for message in emails
+    }
+    assert {(invoice.invoice_id, "INVOICE") for invoice in delivered[Channel.EMAIL]} <= kinds
+    assert ("k-1009", "FACTORING") in kinds  # the demo financier takes email
+    for message in emails:
+        part = next(message.iter_attachments())
+        pdf = part.get_content()
+        assert isinstance(pdf, bytes)
+        number = next(
+            i.number for i in scenario.invoices if i.invoice_id == str(message["X-Autodispatch-Invoice"])
+        )
+        assert number in PdfReader(BytesIO(pdf)).pages[0].extract_text()

@@ -1,0 +1,165 @@
+"""Issue 3, items 1 and 5: the invoice PDF and the print letter, read back with pypdf."""
+
+from io import BytesIO
+from typing import Any
+
+import pytest
+from pypdf import PdfReader
+
+from autodispatch.channels.pdf import (
+    WINDOW_HEIGHT,
+    WINDOW_LEFT,
+    WINDOW_TOP,
+    WINDOW_WIDTH,
+    render_invoice_pdf,
+    render_print_letter,
+)
+from autodispatch.models.enums import DeliveryKind
+
+A4_HEIGHT_PT = 841.89
+MM_PER_PT = 25.4 / 72
+
+
+def pages_text(pdf: bytes) -> list[str]:
+    return [page.extract_text() for page in PdfReader(BytesIO(pdf)).pages]
+
+
+def positioned_text(pdf: bytes, page: int = 0) -> list[tuple[str, float, float]]:
+    """(text, x mm from the left edge, y mm from the top edge) of each text run on a page."""
+    found: list[tuple[str, float, float]] = []
+
+    def visit(text: str, cm: list[float], tm: list[float], font: Any, size: Any) -> None:
+        if text.strip():
+            x = tm[4] * cm[0] + tm[5] * cm[2] + cm[4]
+            y = tm[4] * cm[1] + tm[5] * cm[3] + cm[5]
+            found.append((text.strip(), x * MM_PER_PT, (A4_HEIGHT_PT - y) * MM_PER_PT))
+
+    PdfReader(BytesIO(pdf)).pages[page].extract_text(visitor_text=visit)
+    return found
+
+
+def test_issue3_invoice_pdf_carries_what_a_finnish_invoice_needs(build: Any) -> None:
+    text = pages_text(render_invoice_pdf(build.invoice(), build.tenant()))[0]
+
+    for expected in (
+        "Kahvila Aurinko Oy",  # seller
+        "Y-tunnus 2345678-0",
+        "Aleksanterinkatu 5",
+        "Rakennus Oy",  # buyer
+        "Teollisuustie 3",
+        "LASKU",
+        "Laskun numero 1001",
+        "9.3.2026",  # invoice date
+        "23.3.2026",  # due date
+        "Kahvitarjoilu",
+        "25,5",  # VAT rate
+        "11,48",  # VAT
+        "56,48 EUR",  # total
+        "FI49 5000 9420 0287 30",
+        "OKOYFIHH",
+        "Viitenumero 1232",
+        "449500094200287300000564800000000000000000001232260323",  # barcode, version 4
+    ):
+        assert expected in text, expected
+
+
+@pytest.mark.parametrize(
+    ("language", "title", "due"),
+    [("sv", "FAKTURA", "Förfallodag"), ("en", "INVOICE", "Due date"), ("fi", "LASKU", "Eräpäivä")],
+)
+def test_issue3_pdf_speaks_the_customers_language(build: Any, language: str, title: str, due: str) -> None:
+    invoice = build.invoice(customer=build.business_customer(language=language))
+
+    text = pages_text(render_invoice_pdf(invoice, build.tenant()))[0]
+
+    assert title in text
+    assert due in text
+
+
+def test_issue3_any_unicode_name_renders_in_the_embedded_font(build: Any) -> None:
+    name = "Žluťoučký Čáp Ñandú ☕ Ωμέγα Кофе"
+    invoice = build.invoice(customer=build.business_customer(name=name))
+
+    pdf = render_invoice_pdf(invoice, build.tenant())
+
+    assert name in pages_text(pdf)[0]
+    fonts = PdfReader(BytesIO(pdf)).pages[0]["/Resources"]["/Font"]
+    base_fonts = {str(font.get_object()["/BaseFont"]) for font in fonts.values()}
+    assert any("DejaVuSans" in base for base in base_fonts)
+    descendant = next(iter(fonts.values())).get_object()["/DescendantFonts"][0].get_object()
+    assert "/FontFile2" in descendant["/FontDescriptor"]  # embedded, not referenced
+
+
+def test_issue3_glyphs_the_font_lacks_do_not_crash_the_pdf(build: Any) -> None:
+    invoice = build.invoice(customer=build.business_customer(name="北京咖啡 Oy"))
+
+    text = pages_text(render_invoice_pdf(invoice, build.tenant()))[0]
+
+    assert "\ufffd\ufffd\ufffd\ufffd Oy" in text  # visibly replaced, never silently dropped
+
+
+def test_issue3_credit_note_is_titled_as_a_credit_note_without_barcode(build: Any) -> None:
+    invoice = build.invoice(lines=[build.line_dict(quantity="-1", unit_price="45.00")])
+
+    text = pages_text(render_invoice_pdf(invoice, build.tenant()))[0]
+
+    assert "HYVITYSLASKU" in text
+    assert "-56,48" in text
+    assert "Virtuaaliviivakoodi" not in text
+
+
+def test_r18_direct_payment_notice_pdf_says_it_is_debited(build: Any) -> None:
+    invoice = build.invoice(payment_method="DIRECT_PAYMENT", customer=build.consumer_customer())
+
+    text = pages_text(render_invoice_pdf(invoice, build.tenant(), DeliveryKind.DIRECT_PAYMENT_NOTICE))[0]
+
+    assert "SUORAMAKSUILMOITUS" in text
+    assert "suoramaksuna" in text
+    assert "Virtuaaliviivakoodi" not in text
+
+
+def test_issue3_same_invoice_gives_the_same_bytes(build: Any) -> None:
+    assert render_invoice_pdf(build.invoice(), build.tenant()) == render_invoice_pdf(
+        build.invoice(), build.tenant()
+    )
+
+
+def test_issue3_many_long_rows_wrap_and_continue_on_further_pages(build: Any) -> None:
+    description = "Kokouspaketti: kahvi, tee, pullat, hedelmät ja kivennäisvesi koko päiväksi " * 3
+    lines = [build.line_dict(description=f"{index}. {description}") for index in range(40)]
+
+    pages = pages_text(render_invoice_pdf(build.invoice(lines=lines), build.tenant()))
+
+    assert len(pages) >= 3
+    assert "Sivu 3" in pages[2]
+    assert "FI49 5000 9420 0287 30" in pages[-1]
+
+
+def test_r15_print_letter_shows_postcode_and_town_in_the_envelope_window(build: Any) -> None:
+    customer = build.consumer_customer(name="Aino Lahtinen")
+    letter = render_print_letter(build.invoice(customer=customer), build.tenant())
+
+    runs = positioned_text(letter)
+
+    def window(x: float, y: float) -> bool:
+        return (
+            WINDOW_LEFT <= x <= WINDOW_LEFT + WINDOW_WIDTH and WINDOW_TOP <= y <= WINDOW_TOP + WINDOW_HEIGHT
+        )
+
+    in_window = [text for text, x, y in runs if window(x, y)]
+    assert "20100 Turku" in in_window
+    assert "Kotikatu 7 B 12" in in_window
+    assert "Aino Lahtinen" in in_window
+    # The return address is the window's first line, above the recipient.
+    sender = next((x, y) for text, x, y in runs if text.startswith("Kahvila Aurinko Oy, Aleksanterinkatu 5"))
+    recipient = next((x, y) for text, x, y in runs if text == "Aino Lahtinen")
+    assert window(*sender)
+    assert sender[1] < recipient[1]
+
+
+def test_r15_print_letter_is_followed_by_the_invoice_pages(build: Any) -> None:
+    pages = pages_text(render_print_letter(build.invoice(), build.tenant()))
+
+    assert len(pages) == 2
+    assert "Oheisena lasku 1001." in pages[0]
+    assert "Laskun numero 1001" in pages[1]
