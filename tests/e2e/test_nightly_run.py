@@ -2,21 +2,34 @@
 over fault cases. Each test proves every invoice ends as SPEC.md says with exactly one delivery
 per sent invoice."""
 
+import email
+import email.policy
+import io
+import json
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
+from email.message import EmailMessage
+from pathlib import Path
 from typing import Any
 
 import pytest
+import xmlschema
+from pypdf import PdfReader
 
 import dispatch_invoice.handler as dispatch_handler
 from autodispatch import wiring
 from autodispatch.errors import TransientError
 from autodispatch.models.enums import Channel
+from autodispatch.models.loading import parse_scenario
 from autodispatch.models.scenario import Scenario
 from autodispatch_cli.local.night_run import run_scenario
 from autodispatch_cli.local.runtime import LocalAws
 
 pytestmark = pytest.mark.e2e
+
+ROOT = Path(__file__).resolve().parents[2]
+DEMO = ROOT / "examples" / "demo-scenario.json"
+FINVOICE_XSD = ROOT / "tests" / "fixtures" / "Finvoice3.0.xsd"
 
 NIGHTS = [date(2026, 3, 10), date(2026, 3, 11)]
 
@@ -53,16 +66,52 @@ def assert_exactly_one_delivery_per_sent_invoice(report: dict[str, Any]) -> None
 
 
 @pytest.fixture(scope="module")
-def demo_report() -> dict[str, Any]:
-    import json
-    from pathlib import Path
+def artifacts(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("artifacts")
 
-    from autodispatch.models.loading import parse_scenario
 
-    scenario = parse_scenario(
-        json.loads((Path(__file__).resolve().parents[2] / "examples" / "demo-scenario.json").read_text())
-    )
-    return run_scenario(scenario, NIGHTS)
+@pytest.fixture(scope="module")
+def demo_report(artifacts: Path) -> dict[str, Any]:
+    scenario = parse_scenario(json.loads(DEMO.read_text(encoding="utf-8")))
+    return run_scenario(scenario, NIGHTS, out=artifacts)
+
+
+def _artifacts_of(report: dict[str, Any], channel: str, root: Path) -> list[tuple[dict[str, Any], Path]]:
+    return [(d, root / d["artifact"]) for d in report["deliveries"] if d["channel"] == channel]
+
+
+def test_einvoices_of_the_demo_validate_against_the_official_finvoice_schema(
+    demo_report: dict[str, Any], artifacts: Path
+) -> None:
+    schema = xmlschema.XMLSchema(str(FINVOICE_XSD))
+    einvoices = _artifacts_of(demo_report, "EINVOICE", artifacts)
+    assert len(einvoices) == 4
+    for _, path in einvoices:
+        schema.validate(str(path))
+
+
+def test_emails_of_the_demo_parse_with_a_readable_pdf(demo_report: dict[str, Any], artifacts: Path) -> None:
+    emails = _artifacts_of(demo_report, "EMAIL", artifacts)
+    assert len(emails) == 4
+    numbers = {i["invoice_id"]: i for i in demo_report["invoices"]}
+    for delivery, path in emails:
+        message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+        assert isinstance(message, EmailMessage)
+        pdfs = [part for part in message.iter_attachments() if part.get_content_type() == "application/pdf"]
+        assert len(pdfs) == 1
+        text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdfs[0].get_content())).pages)
+        assert delivery["invoice_id"] in numbers
+        assert delivery["invoice_id"].split("-")[1] in text  # the invoice number is printed
+
+
+def test_r15_print_letter_shows_the_recipients_postcode_and_town(
+    demo_report: dict[str, Any], artifacts: Path
+) -> None:
+    letters = _artifacts_of(demo_report, "PRINT", artifacts)
+    assert [(d["invoice_id"], d["kind"]) for d, _ in letters] == [("k-1004", "INVOICE")]
+    first_page = PdfReader(str(letters[0][1])).pages[0].extract_text()
+    assert "90100" in first_page
+    assert "Oulu" in first_page
 
 
 def test_r24_demo_nights_succeed(demo_report: dict[str, Any]) -> None:

@@ -6,6 +6,7 @@ only), IBAN, BIC, payment reference and the virtual bank barcode. The same invoi
 the same bytes: the creation date comes from the invoice.
 """
 
+import threading
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -296,8 +297,19 @@ def _payment_block(doc: _Document, invoice: Invoice, tenant: Tenant, kind: Deliv
         doc.lines_at(_LEFT, y + 2, _WIDTH, notes, 9)
 
 
+# The parsed fonts are shared per process and fpdf2 mutates them while writing a document. A Lambda
+# environment handles one event at a time, so this never waits there; the local runtime runs
+# concurrent executions on threads.
+_RENDERING = threading.Lock()
+
+
 def render_invoice_pdf(invoice: Invoice, tenant: Tenant, kind: DeliveryKind = DeliveryKind.INVOICE) -> bytes:
     """The invoice (or credit note, or direct-payment notice) as a PDF."""
+    with _RENDERING:
+        return _render_invoice_pdf(invoice, tenant, kind)
+
+
+def _render_invoice_pdf(invoice: Invoice, tenant: Tenant, kind: DeliveryKind) -> bytes:
     language = invoice.customer.language
     title = f"{document_title(invoice, kind, language)} {invoice.number}"
     doc = _Document(invoice.created_at, language, title, tenant.name)
@@ -311,6 +323,11 @@ def render_print_letter(invoice: Invoice, tenant: Tenant, kind: DeliveryKind = D
     The sender's return address is the small first line of the window; the recipient's name,
     street, postcode and town follow inside the window.
     """
+    with _RENDERING:
+        return _render_print_letter(invoice, tenant, kind)
+
+
+def _render_print_letter(invoice: Invoice, tenant: Tenant, kind: DeliveryKind) -> bytes:
     customer = invoice.customer
     if customer.address is None:
         raise ValueError("a print letter needs the customer's postal address")

@@ -1,0 +1,72 @@
+"""`autodispatch local run` as a user runs it: the public JSON report and its errors."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+DEMO = ROOT / "examples" / "demo-scenario.json"
+CLI = [sys.executable, "-m", "autodispatch_cli.main"]
+
+pytestmark = pytest.mark.e2e
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*CLI, *args], capture_output=True, text=True, timeout=300, check=False, cwd=ROOT)
+
+
+def test_local_run_json_prints_exactly_the_run_report(tmp_path: Path) -> None:
+    result = run_cli(
+        "local", "run", "--scenario", str(DEMO), "--date", "2026-03-10", "--json", "--out", str(tmp_path)
+    )
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)  # nothing but the one document on stdout
+    assert set(report) == {"runs", "invoices", "notifications", "deliveries"}
+    assert set(report["runs"][0]) == {"run_date", "executions", "selected", "sent", "ignored", "failed"}
+    assert set(report["invoices"][0]) == {
+        "tenant_id",
+        "invoice_id",
+        "status",
+        "auto_dispatch",
+        "channel",
+        "sent_on",
+        "message",
+        "details",
+        "history",
+    }
+    assert set(report["invoices"][0]["history"][0]) == {"at", "event", "channel", "detail"}
+    assert set(report["notifications"][0]) == {"tenant_id", "run_date", "kind", "to", "subject", "body"}
+    assert set(report["deliveries"][0]) == {"tenant_id", "invoice_id", "channel", "kind", "artifact"}
+    for delivery in report["deliveries"]:
+        assert (tmp_path / delivery["artifact"]).is_file()
+
+
+def test_r25_invalid_scenario_exits_non_zero_naming_tenant_invoice_and_field(tmp_path: Path) -> None:
+    scenario = json.loads(DEMO.read_text(encoding="utf-8"))
+    scenario["invoices"][2]["lines"][0]["quantity"] = "ten"
+    scenario["invoices"][3]["customer"]["name"] = "Liisa\r\nBcc: everyone@example.com"
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps(scenario), encoding="utf-8")
+    result = run_cli("local", "run", "--scenario", str(bad), "--date", "2026-03-10", "--json")
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert "tenant 'kahvila', invoice 'k-1003', field 'lines[0].quantity'" in result.stderr
+    assert "tenant 'kahvila', invoice 'k-1004', field 'customer.name'" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--scenario", "missing.json", "--date", "2026-03-10"], "cannot read"),
+        (["--scenario", str(DEMO), "--date", "10.3.2026"], "YYYY-MM-DD"),
+    ],
+)
+def test_local_run_bad_arguments_get_one_clear_line(args: list[str], message: str) -> None:
+    result = run_cli("local", "run", *args)
+    assert result.returncode != 0
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
