@@ -6,7 +6,10 @@ from typing import Annotated, Any
 
 import typer
 
+from autodispatch_cli.commands import invoices, runs, settings
+from autodispatch_cli.commands.common import Invocation
 from autodispatch_cli.output import console, print_json, state_style, table, user_errors
+from autodispatch_cli.target import DEFAULT_STACK, STACK_ENV, TargetOptions
 
 app = typer.Typer(
     name="autodispatch",
@@ -16,6 +19,28 @@ app = typer.Typer(
 )
 local_app = typer.Typer(help="The whole system in embedded AWS on this machine.", no_args_is_help=True)
 app.add_typer(local_app, name="local")
+app.add_typer(settings.app, name="settings")
+app.add_typer(invoices.app, name="invoices")
+app.add_typer(runs.app, name="runs")
+
+
+@app.callback()
+def target_options(
+    ctx: typer.Context,
+    stack: Annotated[
+        str,
+        typer.Option(
+            envvar=STACK_ENV, help="The CloudFormation stack whose outputs name the resources to operate."
+        ),
+    ] = DEFAULT_STACK,
+    region: Annotated[
+        str | None, typer.Option(help="AWS region; default from AWS_REGION / the profile.")
+    ] = None,
+    profile: Annotated[str | None, typer.Option(help="AWS profile; default AWS_PROFILE.")] = None,
+) -> None:
+    """The target of the operator commands: a deployed stack, or the local one of `local serve`
+    (export AWS_ENDPOINT_URL as it says)."""
+    ctx.obj = Invocation(TargetOptions(stack=stack, region=region, profile=profile))
 
 
 def _print_run_summary(report: dict[str, Any]) -> None:
@@ -97,6 +122,40 @@ def local_run(
         print_json(report)
     else:
         _print_run_summary(report)
+
+
+@local_app.command("serve")
+def local_serve(
+    ctx: typer.Context,
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port on 127.0.0.1.")] = 4599,
+) -> None:
+    """Start the whole system in embedded AWS on 127.0.0.1 and keep it running until Ctrl-C.
+
+    It publishes a stack with the same outputs as a deployed one, so every other command works
+    against it once AWS_ENDPOINT_URL and the printed credentials are exported.
+    """
+    from autodispatch_cli.local.serve import LOCAL_CREDENTIALS, serve_until_interrupted  # noqa: PLC0415
+
+    stack = ctx.obj.options.stack if isinstance(ctx.obj, Invocation) else DEFAULT_STACK
+
+    def ready(_: object) -> None:
+        exports = {"AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}", **LOCAL_CREDENTIALS}
+        if stack != DEFAULT_STACK:
+            exports[STACK_ENV] = stack
+        console.print(
+            f"[green]autodispatch is running locally[/] on http://127.0.0.1:{port} (stack {stack})."
+        )
+        console.print("In another shell, export these and use any autodispatch command:")
+        for name, value in exports.items():
+            console.print(f"  export {name}={value}", highlight=False, soft_wrap=True)
+        console.print("Everything is kept in memory. Press Ctrl-C to stop.")
+
+    try:
+        with user_errors():
+            serve_until_interrupted(port, stack, ready)
+    except KeyboardInterrupt:  # a second Ctrl-C while shutting down
+        raise typer.Exit(130) from None
+    console.print("Stopped.")
 
 
 def _parse_date(value: str) -> date:

@@ -14,7 +14,6 @@ import io
 import json
 import logging
 import os
-import sys
 import time
 import urllib.request
 import uuid
@@ -170,6 +169,9 @@ class LocalAws:
             "POWERTOOLS_METRICS_NAMESPACE": "Autodispatch",
             "POWERTOOLS_TRACE_DISABLED": "true",
             "POWERTOOLS_LOG_LEVEL": os.environ.get("POWERTOOLS_LOG_LEVEL", "WARNING"),
+            # Metrics (EMF) go to stdout, which CloudWatch reads in Lambda; a local run keeps stdout
+            # for its report and prints them only when asked for logs.
+            "POWERTOOLS_METRICS_DISABLED": "false" if self._verbose else "true",
             "MOTO_ALLOW_NONEXISTENT_REGION": "true",
         }
         if self.port is not None:
@@ -211,10 +213,7 @@ class LocalAws:
         self.invocations.append((name, payload))
         context = LocalLambdaContext(function_name=function_name)
         try:
-            # Powertools prints metrics (EMF) to stdout, which CloudWatch reads in Lambda; a local
-            # run keeps stdout for its report and shows them only when asked for logs.
-            with contextlib.redirect_stdout(sys.stderr if self._verbose else io.StringIO()):
-                result = handler(payload, context)
+            result = handler(payload, context)
         except Exception as error:
             return json.dumps({"errorType": type(error).__name__, "errorMessage": str(error)}), True
         return json.dumps(result), False

@@ -1,0 +1,1 @@
+"""The operator commands: settings, invoices and runs, against the target stack (target.py)."""

@@ -1,0 +1,250 @@
+"""`autodispatch invoices import|list|show|remove-auto|restore-auto|send` (R19, R20, R22, R25)."""
+
+import json
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
+
+import typer
+from rich.panel import Panel
+
+from autodispatch.errors import FieldIssue, InputError
+from autodispatch.logic.manual import remove_automatic_dispatch, restore_automatic_dispatch, send_manually
+from autodispatch.models.dispatch import DispatchRecord
+from autodispatch.models.enums import AutoDispatchState, Channel
+from autodispatch.models.loading import parse_invoices, parse_tenants
+from autodispatch.models.scenario import Invoice, Scenario
+from autodispatch.rules.explain import CHANNEL_NAMES
+from autodispatch.store.port import InvoiceStore
+from autodispatch_cli.commands.common import JsonOption, TenantOption, day, key, target, when, wrap_only
+from autodispatch_cli.failures import operator_errors
+from autodispatch_cli.output import console, print_json, state_style, table
+
+app = typer.Typer(help="Invoices and their automatic dispatch (R19-R22).", no_args_is_help=True)
+
+InvoiceArgument = Annotated[str, typer.Argument(help="The invoice id (invoice_id of the scenario).")]
+
+
+# Import ---------------------------------------------------------------------------------------
+
+
+def read_document(path: Path) -> Mapping[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise InputError([FieldIssue("(file)", f"cannot read {path}: {error.strerror}")]) from None
+    except UnicodeDecodeError:
+        raise InputError([FieldIssue("(file)", f"{path} is not UTF-8 text")]) from None
+    except json.JSONDecodeError as error:
+        raise InputError(
+            [FieldIssue("(document)", f"{path} is not valid JSON: {error.msg} at line {error.lineno}")]
+        ) from None
+    if not isinstance(data, Mapping):
+        raise InputError([FieldIssue("(document)", "a scenario is a JSON object with tenants and invoices")])
+    return data
+
+
+def _records(data: Mapping[str, Any], name: str, issues: list[FieldIssue]) -> Sequence[object]:
+    records = data.get(name, [])
+    if not isinstance(records, list):
+        issues.append(FieldIssue(name, "must be a list"))
+        return []
+    return records
+
+
+def parse_for_store(data: Mapping[str, Any], store: InvoiceStore) -> Scenario:
+    """The scenario format, where invoices may also belong to tenants the system already has."""
+    issues: list[FieldIssue] = []
+    raw_tenants = _records(data, "tenants", issues)
+    tenants = parse_tenants(raw_tenants, issues)
+    # Tenants of the file count even when invalid, so their invoices are not reported again.
+    named = {raw.get("tenant_id") for raw in raw_tenants if isinstance(raw, Mapping)}
+    known = {name for name in named if isinstance(name, str)} | {t.tenant_id for t in store.list_tenants()}
+    invoices = parse_invoices(_records(data, "invoices", issues), known, issues)
+    if issues:
+        raise InputError(issues)
+    return Scenario(tenants=tenants, invoices=invoices)
+
+
+@app.command("import")
+def import_(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="A scenario file (SCENARIO-FORMAT.md).")],
+) -> None:
+    """Create or update the tenants and invoices of a scenario file.
+
+    Nothing is imported when any record is wrong; every problem is listed with its tenant, invoice
+    and field. Invoices may belong to tenants already in the system.
+    """
+    with operator_errors():
+        data = read_document(file)
+        store = target(ctx).store
+        scenario = parse_for_store(data, store)
+        for tenant in scenario.tenants:
+            store.put_tenant(tenant)
+        if scenario.invoices:
+            store.put_invoices(scenario.invoices)
+    console.print(
+        f"Imported {len(scenario.tenants)} tenant(s) and {len(scenario.invoices)} invoice(s) from {file}."
+    )
+
+
+# Reading -----------------------------------------------------------------------------------
+
+
+def entry(record: DispatchRecord) -> dict[str, Any]:
+    """The invoice object of the run report (SCENARIO-FORMAT.md), one shape for every script."""
+    from autodispatch_cli.local.report import invoice_entry  # noqa: PLC0415 - it loads moto, slowly
+
+    return invoice_entry(record)
+
+
+def _documents(store: InvoiceStore, records: Sequence[DispatchRecord]) -> dict[str, Invoice]:
+    found = store.get_invoices(key(r.tenant_id, r.invoice_id) for r in records)
+    return {invoice_key.invoice_id: invoice for invoice_key, invoice in found.items()}
+
+
+@app.command("list")
+def list_(
+    ctx: typer.Context,
+    tenant: TenantOption,
+    state: Annotated[
+        AutoDispatchState | None,
+        typer.Option(case_sensitive=False, help="Only invoices whose automatic dispatch is in this state."),
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """The open-invoices list: each invoice's automatic-dispatch state and one-line message (R19)."""
+    with operator_errors():
+        store = target(ctx).store
+        store.get_tenant(tenant)
+        records = store.list_records(tenant, state)
+        documents = {} if as_json else _documents(store, records)
+    if as_json:
+        print_json([entry(record) for record in records])
+        return
+    rows = [
+        [
+            record.invoice_id,
+            documents[record.invoice_id].number if record.invoice_id in documents else "",
+            record.status,
+            record.state,
+            record.channel or "",
+            day(record.sent_on),
+            record.message or "",
+        ]
+        for record in records
+    ]
+    title = f"Invoices of {tenant}" + (f" with automatic dispatch {state}" if state else "")
+    columns = ["invoice", "number", "status", "automatic dispatch", "channel", "sent on", "message"]
+    console.print(wrap_only(table(title, columns, rows, lambda row: state_style(row[3])), "message"))
+    if not rows:
+        console.print("No invoices.")
+
+
+def print_record(record: DispatchRecord, invoice: Invoice | None, zone: ZoneInfo) -> None:
+    facts = [
+        ["invoice", record.invoice_id],
+        ["number", invoice.number if invoice else ""],
+        ["status", record.status],
+        ["automatic dispatch", record.state],
+        ["channel", record.channel or ""],
+        ["sent on", day(record.sent_on)],
+    ]
+    if invoice is not None:
+        facts += [
+            ["source", invoice.source],
+            ["created", when(invoice.created_at, zone)],
+            ["invoice date", day(invoice.invoice_date)],
+            ["delivery channel", invoice.delivery_channel],
+            ["total", f"{invoice.totals.gross} {invoice.currency}"],
+        ]
+    console.print(table(f"Invoice {record.tenant_id}/{record.invoice_id}", ["", ""], facts))
+    explanation = record.details or record.message
+    if explanation:
+        console.print(
+            Panel(explanation, title="Explanation", title_align="left", style=state_style(record.state))
+        )
+    history = [
+        [when(event.at, zone), event.event, event.channel or "", event.detail or "", event.run_id or ""]
+        for event in record.history
+    ]
+    console.print(
+        wrap_only(table("History", ["at", "event", "channel", "detail", "run"], history), "detail", "run")
+    )
+
+
+@app.command("show")
+def show(
+    ctx: typer.Context, tenant: TenantOption, invoice_id: InvoiceArgument, as_json: JsonOption = False
+) -> None:
+    """The detailed explanation ("Automatic dispatch failed: ...") and the full history (R19)."""
+    with operator_errors():
+        store = target(ctx).store
+        store.get_tenant(tenant)
+        record = store.get_record(key(tenant, invoice_id))
+        invoice = store.get_invoices([key(tenant, invoice_id)]).get(key(tenant, invoice_id))
+        zone = target(ctx).zone
+    if as_json:
+        print_json(entry(record))
+    else:
+        print_record(record, invoice, zone)
+
+
+# User actions ------------------------------------------------------------------------------
+
+
+def _print_state(record: DispatchRecord) -> None:
+    style = state_style(record.state)
+    console.print(
+        f"Invoice {record.tenant_id}/{record.invoice_id}: automatic dispatch [{style}]{record.state}[/]"
+        + (f" - {record.message}" if record.message else ""),
+        highlight=False,
+    )
+
+
+@app.command("remove-auto")
+def remove_auto(ctx: typer.Context, tenant: TenantOption, invoice_id: InvoiceArgument) -> None:
+    """Remove automatic dispatch from a pending invoice: no run sends it; send it manually (R20)."""
+    with operator_errors():
+        runtime = target(ctx)
+        record = remove_automatic_dispatch(runtime.store, key(tenant, invoice_id), runtime.now)
+    _print_state(record)
+
+
+@app.command("restore-auto")
+def restore_auto(ctx: typer.Context, tenant: TenantOption, invoice_id: InvoiceArgument) -> None:
+    """Add automatic dispatch back to an unsent invoice it was removed from (R20)."""
+    with operator_errors():
+        runtime = target(ctx)
+        record = restore_automatic_dispatch(runtime.store, key(tenant, invoice_id), runtime.now)
+    _print_state(record)
+
+
+@app.command("send")
+def send(
+    ctx: typer.Context,
+    tenant: TenantOption,
+    invoice_id: InvoiceArgument,
+    channel: Annotated[
+        Channel | None,
+        typer.Option(
+            case_sensitive=False,
+            help="Send through this channel only; without it the settings' channel chain decides.",
+        ),
+    ] = None,
+) -> None:
+    """Send an unsent invoice now, e.g. after correcting it; recorded as sent manually (R22)."""
+    with operator_errors():
+        runtime = target(ctx)
+        sent = send_manually(
+            runtime.store, runtime.deliverer(), runtime.now, key(tenant, invoice_id), channel
+        )
+    for note in sent.passed_over:
+        console.print(f"  {note.channel} passed over: {note.reason}", highlight=False)
+    console.print(
+        f"[green]Sent invoice {tenant}/{invoice_id} manually by {CHANNEL_NAMES[sent.channel]}[/] "
+        f"(message id {sent.message_id}).",
+        highlight=False,
+    )

@@ -1,0 +1,226 @@
+"""`autodispatch runs start|list|show`: start a night by hand and inspect the executions."""
+
+import json
+import time
+import uuid
+from datetime import datetime
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
+
+import typer
+from botocore.exceptions import ClientError
+
+from autodispatch.errors import NotFound
+from autodispatch.store.port import RunSummary
+from autodispatch_cli.commands.common import JsonOption, parse_day, target, when
+from autodispatch_cli.failures import operator_errors
+from autodispatch_cli.output import console, error_console, print_json, state_style, table
+from autodispatch_cli.target import Target
+
+app = typer.Typer(help="Nightly runs: start one by hand, list them, show one.", no_args_is_help=True)
+
+RUN_COLUMNS = ["run", "run date", "started", "status", "selected", "sent", "ignored", "failed"]
+TERMINAL = frozenset({"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"})
+FIRST_POLL_SECONDS = 0.25
+MAX_POLL_SECONDS = 5.0
+
+
+def execution_status(runtime: Target, execution_arn: str) -> dict[str, Any]:
+    """describe_execution, or UNKNOWN when Step Functions no longer has it (history expires)."""
+    try:
+        described: dict[str, Any] = runtime.client("stepfunctions").describe_execution(
+            executionArn=execution_arn
+        )
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") == "ExecutionDoesNotExist":
+            return {"status": "UNKNOWN"}
+        raise
+    return described
+
+
+def run_document(
+    runtime: Target, run: RunSummary | None, execution_arn: str, described: dict[str, Any]
+) -> dict[str, Any]:
+    counts = run.counts.model_dump() if run else {"selected": 0, "sent": 0, "ignored": 0, "failed": 0}
+    stopped = described.get("stopDate")
+    return {
+        "run_id": execution_arn.rsplit(":", 1)[-1],
+        "run_date": run.run_date.isoformat() if run else None,
+        "started_at": run.started_at.isoformat() if run else None,
+        "stopped_at": stopped.isoformat() if stopped else None,
+        "status": described.get("status", "UNKNOWN"),
+        "error": described.get("error"),
+        "cause": described.get("cause"),
+        "execution_arn": execution_arn,
+        "console_url": runtime.console_url(execution_arn),
+        **counts,
+    }
+
+
+def _get_run(runtime: Target, run_id: str) -> RunSummary | None:
+    try:
+        return runtime.store.get_run(run_id)
+    except NotFound:  # the execution has not selected yet, or died before it did
+        return None
+
+
+def _wait(runtime: Target, execution_arn: str, timeout: float) -> dict[str, Any]:
+    """Poll with exponential backoff until the execution ends or `timeout` seconds pass."""
+    deadline = time.monotonic() + timeout
+    delay = FIRST_POLL_SECONDS
+    started = time.monotonic()
+    with console.status("Waiting for the run...") as status:
+        while True:
+            described = execution_status(runtime, execution_arn)
+            if described["status"] in TERMINAL or time.monotonic() >= deadline:
+                return described
+            status.update(f"Run is {described['status']} ({time.monotonic() - started:.0f} s)")
+            time.sleep(min(delay, max(deadline - time.monotonic(), 0)))
+            delay = min(delay * 2, MAX_POLL_SECONDS)
+
+
+def _run_style(row: list[str]) -> str:
+    status = row[3]
+    return "green" if status == "SUCCEEDED" else ("red" if status in TERMINAL else "")
+
+
+def print_run(document: dict[str, Any], zone: ZoneInfo) -> None:
+    started = document["started_at"]
+    rows = [
+        [
+            document["run_id"],
+            document["run_date"] or "",
+            when(datetime.fromisoformat(started), zone) if started else "",
+            document["status"],
+            *(str(document[name]) for name in ("selected", "sent", "ignored", "failed")),
+        ]
+    ]
+    console.print(
+        table(
+            "Run",
+            RUN_COLUMNS,
+            rows,
+            _run_style,
+        )
+    )
+    if document.get("error"):
+        console.print(f"[red]{document['error']}[/]: {document.get('cause') or ''}", highlight=False)
+    console.print(f"Execution: {document['execution_arn']}", highlight=False, soft_wrap=True)
+    console.print(f"Console:   {document['console_url']}", highlight=False, soft_wrap=True)
+
+
+@app.command("start")
+def start(
+    ctx: typer.Context,
+    run_date: Annotated[
+        str | None, typer.Option("--date", help="The night to run, YYYY-MM-DD; default: today (local).")
+    ] = None,
+    wait: Annotated[
+        bool, typer.Option("--wait", help="Wait for the run to end and show its counts.")
+    ] = False,
+    timeout: Annotated[float, typer.Option(min=1, help="Seconds to wait at most with --wait.")] = 900,
+    as_json: JsonOption = False,
+) -> None:
+    """Start one execution of the nightly state machine, as the schedule does at 00:05."""
+    night = parse_day(run_date, "--date") if run_date else None
+    with operator_errors():
+        runtime = target(ctx)
+        label = (night or runtime.today()).isoformat()
+        name = f"manual-{label}-{uuid.uuid4().hex[:8]}"
+        execution_arn = str(
+            runtime.client("stepfunctions").start_execution(
+                stateMachineArn=runtime.state_machine_arn,
+                name=name,
+                input=json.dumps({"run_date": night.isoformat()} if night else {}),
+            )["executionArn"]
+        )
+        if not as_json:
+            console.print(f"Started run {name} for the night of {label}.", highlight=False)
+        if not wait:
+            described = execution_status(runtime, execution_arn)
+        else:
+            try:
+                described = _wait(runtime, execution_arn, timeout)
+            except KeyboardInterrupt:
+                error_console.print(f"Stopped waiting; the run goes on: autodispatch runs show {name}")
+                raise typer.Exit(130) from None
+        document = run_document(runtime, _get_run(runtime, name), execution_arn, described)
+        zone = runtime.zone
+    if as_json:
+        print_json(document)
+    else:
+        print_run(document, zone)
+    if wait and document["status"] not in TERMINAL:
+        error_console.print(
+            f"[bold red]error:[/] the run did not end within {timeout:.0f} s", highlight=False
+        )
+        raise typer.Exit(1)
+    if wait and document["status"] != "SUCCEEDED":
+        raise typer.Exit(1)
+
+
+@app.command("list")
+def list_(
+    ctx: typer.Context,
+    limit: Annotated[int, typer.Option(min=1, max=200, help="How many runs, newest first.")] = 20,
+    as_json: JsonOption = False,
+) -> None:
+    """Recent runs with their counts and each execution's status."""
+    with operator_errors():
+        runtime = target(ctx)
+        runs = runtime.store.list_runs(limit)
+        documents = []
+        for run in runs:
+            arn = run.execution_arn or runtime.execution_arn(run.run_id)
+            documents.append(run_document(runtime, run, arn, execution_status(runtime, arn)))
+        zone = runtime.zone
+    if as_json:
+        print_json(documents)
+        return
+    rows = [
+        [
+            d["run_id"],
+            d["run_date"] or "",
+            when(run.started_at, zone),
+            d["status"],
+            *(str(d[name]) for name in ("selected", "sent", "ignored", "failed")),
+        ]
+        for run, d in zip(runs, documents, strict=True)
+    ]
+    console.print(table("Runs", RUN_COLUMNS, rows, _run_style))
+    if not rows:
+        console.print("No runs yet.")
+
+
+@app.command("show")
+def show(
+    ctx: typer.Context,
+    run_id: Annotated[str, typer.Argument(help="The run id: the execution name (see `runs list`).")],
+    as_json: JsonOption = False,
+) -> None:
+    """One run: status, counts, the invoices it failed or ignored, the execution ARN and console link."""
+    with operator_errors():
+        runtime = target(ctx)
+        run = _get_run(runtime, run_id)
+        arn = (run.execution_arn if run else None) or runtime.execution_arn(run_id)
+        described = execution_status(runtime, arn)
+        if run is None and described["status"] == "UNKNOWN":
+            raise NotFound(f"Unknown run {run_id}")
+        document = run_document(runtime, run, arn, described)
+        issues = runtime.store.run_issues(run_id) if run else []
+        document["issues"] = [issue.model_dump(mode="json") for issue in issues]
+        zone = runtime.zone
+    if as_json:
+        print_json(document)
+        return
+    print_run(document, zone)
+    rows = [[i.tenant_id, i.invoice_id, i.number, i.state, i.message] for i in issues]
+    if rows:
+        console.print(
+            table(
+                "Invoices the run could not send",
+                ["tenant", "invoice", "number", "state", "message"],
+                rows,
+                lambda row: state_style(row[3]),
+            )
+        )

@@ -1,0 +1,188 @@
+"""`autodispatch settings show|set|activate|deactivate` (R1-R4)."""
+
+from typing import Annotated, Any
+
+import typer
+from pydantic import ValidationError
+
+from autodispatch.errors import ActivationRefused, FieldIssue, InputError
+from autodispatch.models.enums import Channel, Source, Timing
+from autodispatch.models.scenario import Settings, Tenant
+from autodispatch.rules.activation import activation_problems
+from autodispatch_cli.commands.common import JsonOption, TenantOption, target, when
+from autodispatch_cli.failures import operator_errors
+from autodispatch_cli.output import console, print_json, table
+
+app = typer.Typer(help="A tenant's automatic-dispatch settings (R1-R4).", no_args_is_help=True)
+
+# Settings field -> the option that sets it, so a validation error names what the user typed.
+OPTION_OF = {
+    "sources": "--source",
+    "channels": "--channel",
+    "timing": "--timing",
+    "notify_email": "--notify-email",
+    "notify_phone": "--notify-phone",
+    "consumer_einvoicing": "--consumer-einvoicing",
+}
+
+
+def settings_document(tenant: Tenant) -> dict[str, Any]:
+    return {
+        "tenant_id": tenant.tenant_id,
+        "name": tenant.name,
+        "settings": tenant.settings.model_dump(mode="json"),
+        "activation_problems": activation_problems(tenant.settings),
+    }
+
+
+def print_settings(tenant: Tenant, zone: Any) -> None:
+    settings = tenant.settings
+    problems = activation_problems(settings)
+    rows = [
+        ["active", "yes" if settings.active else "no"],
+        ["activated at", when(settings.activated_at, zone)],
+        ["sources", ", ".join(settings.sources)],
+        ["channels (chain order)", ", ".join(c for c in Channel if c in settings.channels)],
+        ["timing", settings.timing],
+        ["notification email", settings.notify_email or ""],
+        ["notification phone", settings.notify_phone or ""],
+        ["consumer e-invoicing", "yes" if settings.consumer_einvoicing else "no"],
+        ["can be activated", "yes" if not problems else "no: " + "; ".join(problems)],
+    ]
+    console.print(
+        table(f"Automatic dispatch of {tenant.tenant_id} ({tenant.name})", ["setting", "value"], rows)
+    )
+
+
+def _validated(current: Settings, changes: dict[str, Any]) -> Settings:
+    try:
+        return Settings.model_validate({**current.model_dump(), **changes})
+    except ValidationError as error:
+        issues = []
+        for detail in error.errors(include_url=False, include_input=False):
+            location = detail["loc"][0] if detail["loc"] else "settings"
+            message = detail["msg"].removeprefix("Value error, ")
+            issues.append(FieldIssue(OPTION_OF.get(str(location), str(location)), message))
+        raise InputError(issues) from None
+
+
+@app.command("show")
+def show(ctx: typer.Context, tenant: TenantOption, as_json: JsonOption = False) -> None:
+    """Show a tenant's settings and whether they can be activated (R2)."""
+    with operator_errors():
+        found = target(ctx).store.get_tenant(tenant)
+        zone = target(ctx).zone
+    if as_json:
+        print_json(settings_document(found))
+    else:
+        print_settings(found, zone)
+
+
+@app.command("set")
+def set_(
+    ctx: typer.Context,
+    tenant: TenantOption,
+    sources: Annotated[
+        list[Source] | None,
+        typer.Option(
+            "--source", case_sensitive=False, help="An enabled invoice source; repeat for more (R3)."
+        ),
+    ] = None,
+    channels: Annotated[
+        list[Channel] | None,
+        typer.Option("--channel", case_sensitive=False, help="An enabled channel; repeat for more (R4)."),
+    ] = None,
+    timing: Annotated[
+        Timing | None, typer.Option(case_sensitive=False, help="Which date makes an invoice due (R6, R7).")
+    ] = None,
+    notify_email: Annotated[
+        str | None, typer.Option(help="Where failure notifications go by email; '' clears it.")
+    ] = None,
+    notify_phone: Annotated[
+        str | None, typer.Option(help="Where failure notifications go by SMS (E.164); '' clears it.")
+    ] = None,
+    consumer_einvoicing: Annotated[
+        bool | None,
+        typer.Option(
+            "--consumer-einvoicing/--no-consumer-einvoicing", help="Offer consumer e-invoices (R13)."
+        ),
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Change settings; a list option replaces the whole list. An active tenant must keep R2."""
+    changes: dict[str, Any] = {
+        name: value
+        for name, value in {
+            "sources": sources,
+            "channels": channels,
+            "timing": timing,
+            "consumer_einvoicing": consumer_einvoicing,
+        }.items()
+        if value is not None
+    }
+    for name, value in (("notify_email", notify_email), ("notify_phone", notify_phone)):
+        if value is not None:
+            changes[name] = value.strip() or None
+    with operator_errors():
+        if not changes:
+            raise InputError([FieldIssue("(options)", "nothing to change: give at least one setting option")])
+        store = target(ctx).store
+        current = store.get_tenant(tenant)
+        settings = _validated(current.settings, changes)
+        problems = activation_problems(settings)
+        if settings.active and problems:
+            raise ActivationRefused(
+                f"Tenant '{tenant}' is active and its settings must satisfy R2: {'; '.join(problems)} "
+                "(deactivate it first to change that)"
+            )
+        updated = current.model_copy(update={"settings": settings})
+        store.put_tenant(updated)
+        zone = target(ctx).zone
+    if as_json:
+        print_json(settings_document(updated))
+    else:
+        print_settings(updated, zone)
+
+
+@app.command("activate")
+def activate(ctx: typer.Context, tenant: TenantOption) -> None:
+    """Switch automatic dispatch on; refused unless R2 holds.
+
+    Unsent invoices created before now keep automatic dispatch off until it is added back to each
+    (`invoices restore-auto`).
+    """
+    with operator_errors():
+        store = target(ctx).store
+        current = store.get_tenant(tenant)
+        if current.settings.active:
+            console.print(
+                f"Automatic dispatch of {tenant} is already active (since "
+                f"{when(current.settings.activated_at, target(ctx).zone) or 'the import'})."
+            )
+            return
+        problems = activation_problems(current.settings)
+        if problems:
+            raise ActivationRefused(
+                f"Cannot activate automatic dispatch of '{tenant}': {'; '.join(problems)}"
+            )
+        now = target(ctx).now()
+        settings = current.settings.model_copy(update={"active": True, "activated_at": now})
+        store.put_tenant(current.model_copy(update={"settings": settings}))
+        zone = target(ctx).zone
+    console.print(
+        f"[green]Automatic dispatch of {tenant} is active[/] from {when(now, zone)}. Invoices created "
+        "from now on are sent in the first run after their creation; unsent older ones only after "
+        "`autodispatch invoices restore-auto`."
+    )
+
+
+@app.command("deactivate")
+def deactivate(ctx: typer.Context, tenant: TenantOption) -> None:
+    """Switch automatic dispatch off: future runs skip the tenant; nothing sent changes (R2)."""
+    with operator_errors():
+        store = target(ctx).store
+        current = store.get_tenant(tenant)
+        if current.settings.active:
+            settings = current.settings.model_copy(update={"active": False})
+            store.put_tenant(current.model_copy(update={"settings": settings}))
+    console.print(f"Automatic dispatch of {tenant} is off; runs no longer send its invoices.")

@@ -1,0 +1,228 @@
+"""The user's own actions on one invoice: remove or restore automatic dispatch (R20) and send it
+manually through the same channels after a correction (R22).
+
+Pure of any user interface: the operator CLI (or any other front end) passes the store, the
+deliverer and a clock, and shows the result or the error's one-line message.
+"""
+
+from collections.abc import Callable, Mapping
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict
+
+from autodispatch.channels.port import Deliverer, DeliveryReceipt
+from autodispatch.errors import (
+    AutodispatchError,
+    InvalidTransition,
+    NotFound,
+    PermanentRejection,
+    TransientError,
+)
+from autodispatch.models.dispatch import ChannelNote, Decision, DispatchRecord, HistoryEvent, Outcome, Verdict
+from autodispatch.models.enums import (
+    AutoDispatchState,
+    Channel,
+    DeliveryKind,
+    HistoryEventKind,
+    InvoiceStatus,
+    PaymentMethod,
+)
+from autodispatch.models.scenario import Invoice, InvoiceKey, Tenant
+from autodispatch.rules.chain import NO_REJECTIONS, decide
+from autodispatch.rules.explain import CHANNEL_NAMES
+from autodispatch.rules.usability import channel_unusable
+from autodispatch.store.port import InvoiceStore
+
+Clock = Callable[[], datetime]
+
+REMOVED_DETAIL = "automatic dispatch removed by the user"
+RESTORED_DETAIL = "automatic dispatch added back by the user"
+REMOVED_FOR_MANUAL_SEND = "automatic dispatch removed so that a run cannot send it while it is sent manually"
+RESTORED_AFTER_FAILED_SEND = "automatic dispatch added back: the manual send did not go through"
+DIRECT_PAYMENT_CHANNELS = (Channel.EINVOICE, Channel.PRINT)
+VERDICT_LABELS = {
+    Verdict.NOT_ENABLED: "is not enabled",
+    Verdict.UNUSABLE: "cannot be used",
+    Verdict.REJECTED: "rejected the invoice",
+    Verdict.CHOSEN: "can be used",
+}
+
+
+class ManualSend(BaseModel):
+    """What a manual send did: the channel that accepted the invoice and the channels passed over."""
+
+    model_config = ConfigDict(frozen=True)
+
+    key: InvoiceKey
+    channel: Channel
+    kind: DeliveryKind
+    message_id: str
+    passed_over: tuple[ChannelNote, ...] = ()
+
+
+def remove_automatic_dispatch(store: InvoiceStore, key: InvoiceKey, clock: Clock) -> DispatchRecord:
+    """R20: a pending invoice is never taken by a run again until the user adds it back."""
+    store.get_tenant(key.tenant_id)  # an unknown tenant is named as such, not as an unknown invoice
+    store.remove_auto(
+        key, HistoryEvent(at=clock(), event=HistoryEventKind.REMOVED_BY_USER, detail=REMOVED_DETAIL)
+    )
+    return store.get_record(key)
+
+
+def restore_automatic_dispatch(store: InvoiceStore, key: InvoiceKey, clock: Clock) -> DispatchRecord:
+    """R20: allowed while the invoice is unsent and its automatic dispatch is REMOVED."""
+    store.get_tenant(key.tenant_id)
+    store.restore_auto(
+        key, HistoryEvent(at=clock(), event=HistoryEventKind.RESTORED_BY_USER, detail=RESTORED_DETAIL)
+    )
+    return store.get_record(key)
+
+
+def send_manually(
+    store: InvoiceStore,
+    deliverer: Deliverer,
+    clock: Clock,
+    key: InvoiceKey,
+    channel: Channel | None = None,
+) -> ManualSend:
+    """R22: send one unsent invoice now and record SENT_MANUALLY.
+
+    With `channel`, only that channel is used (the user's choice; it need not be enabled for
+    automatic dispatch). Without, the channel chain of the tenant's settings decides (R11-R18).
+    Whatever its automatic-dispatch state (REMOVED, FAILED, IGNORED or PENDING), an unsent
+    invoice can be sent manually.
+    """
+    tenant = store.get_tenant(key.tenant_id)
+    invoice = store.get_invoices([key]).get(key)
+    if invoice is None:
+        raise NotFound(f"Unknown invoice {key}")
+    record = store.get_record(key)
+    if record.status is InvoiceStatus.SENT:
+        raise InvalidTransition(f"Cannot send invoice {key} manually: it is already sent")
+    # Judge the channel before changing anything, so a refusal leaves the invoice as it was.
+    if channel is not None:
+        _check_chosen_channel(invoice, tenant, channel)
+    else:
+        _sendable(invoice, tenant)
+    removed = record.state is AutoDispatchState.PENDING
+    if removed:
+        # A run could claim a pending invoice while we send it; the conditional removal stops
+        # that (and is refused while a run holds it), so the invoice is never sent twice (R23).
+        store.remove_auto(
+            key,
+            HistoryEvent(at=clock(), event=HistoryEventKind.REMOVED_BY_USER, detail=REMOVED_FOR_MANUAL_SEND),
+        )
+    try:
+        if channel is not None:
+            kind = _kind(invoice)
+            receipt = _deliver_chosen(deliverer, invoice, tenant, channel, kind)
+            passed_over: tuple[ChannelNote, ...] = ()
+        else:
+            receipt, passed_over = _deliver_through_chain(deliverer, invoice, tenant)
+    except TransientError as error:
+        if error.in_doubt:
+            # The channel may have accepted it: leave automatic dispatch off so no run resends it.
+            raise TransientError(
+                f"It is unknown whether invoice {key} reached the customer ({error}); check before "
+                "sending it again",
+                in_doubt=True,
+            ) from error
+        if removed:
+            _restore_quietly(store, key, clock)
+        raise
+    except AutodispatchError:
+        if removed:
+            _restore_quietly(store, key, clock)
+        raise
+    store.mark_sent_manually(
+        key,
+        receipt.channel,
+        HistoryEvent(
+            at=clock(),
+            event=HistoryEventKind.SENT_MANUALLY,
+            channel=receipt.channel,
+            detail=f"sent manually by {CHANNEL_NAMES[receipt.channel]}",
+        ),
+    )
+    return ManualSend(
+        key=key,
+        channel=receipt.channel,
+        kind=receipt.kind,
+        message_id=receipt.message_id,
+        passed_over=passed_over,
+    )
+
+
+def _kind(invoice: Invoice) -> DeliveryKind:
+    if invoice.payment_method is PaymentMethod.DIRECT_PAYMENT:
+        return DeliveryKind.DIRECT_PAYMENT_NOTICE
+    return DeliveryKind.INVOICE
+
+
+def _check_chosen_channel(invoice: Invoice, tenant: Tenant, channel: Channel) -> None:
+    if _kind(invoice) is DeliveryKind.DIRECT_PAYMENT_NOTICE and channel not in DIRECT_PAYMENT_CHANNELS:
+        raise InvalidTransition(
+            f"Cannot send invoice {invoice.key} by {CHANNEL_NAMES[channel]}: a direct-payment invoice goes "
+            "as a pre-notification by e-invoice or print service (R18)"
+        )
+    reason = channel_unusable(channel, invoice, tenant)
+    if reason is not None:
+        raise InvalidTransition(f"Cannot send invoice {invoice.key} by {CHANNEL_NAMES[channel]}: {reason}")
+
+
+def _deliver_chosen(
+    deliverer: Deliverer, invoice: Invoice, tenant: Tenant, channel: Channel, kind: DeliveryKind
+) -> DeliveryReceipt:
+    try:
+        return deliverer.deliver(invoice, tenant, channel, kind)
+    except PermanentRejection as rejection:
+        raise InvalidTransition(
+            f"Cannot send invoice {invoice.key}: {CHANNEL_NAMES[channel]} rejected it: {rejection}"
+        ) from rejection
+
+
+def _sendable(invoice: Invoice, tenant: Tenant, rejected: Mapping[Channel, str] = NO_REJECTIONS) -> Decision:
+    """The chain's next channel for the invoice, or the refusal with every channel's reason."""
+    decision = decide(invoice, tenant, rejected)
+    if decision.outcome is Outcome.SEND and decision.channel is not None:
+        return decision
+    if decision.outcome is Outcome.FAIL and decision.notes:
+        reason = "; ".join(
+            f"{note.channel} {VERDICT_LABELS[note.verdict]}: {note.reason}" for note in decision.notes
+        )
+    else:
+        reason = decision.reason or "no channel can be used"
+    raise InvalidTransition(
+        f"Cannot send invoice {invoice.key} through the channels of the settings: {reason}; "
+        "correct the invoice or choose another channel"
+    )
+
+
+def _deliver_through_chain(
+    deliverer: Deliverer, invoice: Invoice, tenant: Tenant
+) -> tuple[DeliveryReceipt, tuple[ChannelNote, ...]]:
+    """R12 as a run applies it: start at the invoice's channel, move on after a rejection."""
+    rejected: dict[Channel, str] = {}
+    while True:
+        decision = _sendable(invoice, tenant, rejected)
+        assert decision.channel is not None  # _sendable returns SEND decisions only
+        try:
+            receipt = deliverer.deliver(invoice, tenant, decision.channel, decision.kind)
+        except PermanentRejection as rejection:
+            rejected[decision.channel] = str(rejection)
+            continue
+        passed_over = tuple(note for note in decision.notes if note.verdict is not Verdict.CHOSEN)
+        return receipt, passed_over
+
+
+def _restore_quietly(store: InvoiceStore, key: InvoiceKey, clock: Clock) -> None:
+    """Undo our own removal after a send that certainly did not happen; the first error stands."""
+    try:
+        store.restore_auto(
+            key,
+            HistoryEvent(
+                at=clock(), event=HistoryEventKind.RESTORED_BY_USER, detail=RESTORED_AFTER_FAILED_SEND
+            ),
+        )
+    except AutodispatchError:
+        return

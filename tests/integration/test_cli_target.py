@@ -1,0 +1,164 @@
+"""How the CLI finds its target (the stack outputs) and how it fails when it cannot: one line and a
+non-zero exit each, never a traceback; and `local serve` itself (addresses, port in use, Ctrl-C)."""
+
+import json
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+from typer.testing import CliRunner, Result
+
+from autodispatch_cli.local import serve
+from autodispatch_cli.local.runtime import BUCKET_NAME, REGION, SENDER, TABLE_NAME, LocalAws
+from autodispatch_cli.main import app
+from autodispatch_cli.target import STACK_ENV, TargetOptions, resolve_target
+
+
+def cli(*args: str) -> Result:
+    return CliRunner().invoke(app, list(args))
+
+
+def one_line_error(result: Result) -> str:
+    assert result.exit_code != 0, result.output
+    assert "Traceback" not in result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("error: ")
+    return lines[0]
+
+
+@pytest.fixture
+def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> pytest.MonkeyPatch:
+    """No AWS settings from the machine running the tests."""
+    for name in (
+        "AWS_ENDPOINT_URL",
+        "AWS_PROFILE",
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "AWS_REGION",
+        "AWS_DEFAULT_REGION",
+        STACK_ENV,
+    ):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-credentials"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    return monkeypatch
+
+
+@pytest.fixture
+def local_system(clean_environment: pytest.MonkeyPatch) -> Iterator[LocalAws]:
+    with LocalAws() as local:
+        serve.publish(local, "Autodispatch")
+        yield local
+
+
+def test_outputs_and_function_configuration_name_everything(local_system: LocalAws) -> None:
+    target = resolve_target(TargetOptions())
+    assert (target.table_name, target.bucket_name) == (TABLE_NAME, BUCKET_NAME)
+    assert target.state_machine_arn == local_system.state_machine_arn
+    assert target.region == REGION
+    config = target.runtime_config
+    assert (config.table_name, config.sender_email, config.time_zone) == (
+        TABLE_NAME,
+        SENDER,
+        "Europe/Helsinki",
+    )
+    arn = target.execution_arn("manual-2026-03-10-abc")
+    assert (
+        arn
+        == local_system.state_machine_arn.replace(":stateMachine:", ":execution:") + ":manual-2026-03-10-abc"
+    )
+
+
+def test_stack_chosen_by_option_or_environment(local_system: LocalAws, clean_environment: Any) -> None:
+    assert "stack 'Other' not found" in one_line_error(cli("--stack", "Other", "runs", "list"))
+    clean_environment.setenv(STACK_ENV, "FromEnv")
+    assert "stack 'FromEnv' not found" in one_line_error(cli("runs", "list"))
+
+
+def test_stack_without_the_outputs_is_refused(local_system: LocalAws) -> None:
+    template = {"Resources": {"Topic": {"Type": "AWS::SNS::Topic"}}}
+    boto3.client("cloudformation").create_stack(StackName="Unrelated", TemplateBody=json.dumps(template))
+    line = one_line_error(cli("--stack", "Unrelated", "runs", "list"))
+    assert "has no output TableName" in line
+
+
+def test_no_credentials_is_one_line(clean_environment: pytest.MonkeyPatch) -> None:
+    clean_environment.setenv("AWS_DEFAULT_REGION", REGION)
+    line = one_line_error(cli("runs", "list"))
+    assert "no AWS credentials" in line
+    assert "autodispatch local serve" in line
+
+
+def test_no_region_is_one_line(clean_environment: pytest.MonkeyPatch) -> None:
+    clean_environment.setenv("AWS_ACCESS_KEY_ID", "x")
+    clean_environment.setenv("AWS_SECRET_ACCESS_KEY", "x")
+    assert "no AWS region" in one_line_error(cli("runs", "list"))
+
+
+def test_unknown_profile_is_one_line(clean_environment: pytest.MonkeyPatch) -> None:
+    assert "profile 'nope' not found" in one_line_error(cli("--profile", "nope", "runs", "list"))
+
+
+def test_unreachable_endpoint_is_one_line(clean_environment: pytest.MonkeyPatch) -> None:
+    port = serve.free_port()  # nothing listens there once the probe is closed
+    clean_environment.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{port}")
+    clean_environment.setenv("AWS_DEFAULT_REGION", REGION)
+    clean_environment.setenv("AWS_ACCESS_KEY_ID", "local")
+    clean_environment.setenv("AWS_SECRET_ACCESS_KEY", "local")
+    line = one_line_error(cli("invoices", "list", "--tenant", "kahvila"))
+    assert f"cannot reach http://127.0.0.1:{port}" in line
+    assert "local serve" in line
+
+
+def test_aws_refusal_is_one_line(clean_environment: pytest.MonkeyPatch) -> None:
+    clean_environment.setenv("AWS_DEFAULT_REGION", REGION)
+    clean_environment.setenv("AWS_ACCESS_KEY_ID", "x")
+    clean_environment.setenv("AWS_SECRET_ACCESS_KEY", "x")
+    with mock_aws():
+        outputs = {"TableName": "missing-table", "BucketName": "b", "StateMachineArn": "arn:aws:states:x"}
+        template = {
+            "Resources": {"Topic": {"Type": "AWS::SNS::Topic"}},
+            "Outputs": {name: {"Value": value} for name, value in outputs.items()},
+        }
+        boto3.client("cloudformation").create_stack(
+            StackName="Autodispatch", TemplateBody=json.dumps(template)
+        )
+        line = one_line_error(cli("runs", "list"))
+    assert "ResourceNotFoundException" in line
+
+
+def test_local_serve_refuses_a_port_in_use(clean_environment: pytest.MonkeyPatch) -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        line = one_line_error(cli("local", "serve", "--port", str(port)))
+    assert f"port {port}" in line
+    assert "--port" in line
+
+
+def _ctrl_c() -> None:
+    raise KeyboardInterrupt
+
+
+def test_local_serve_prints_what_to_export_and_stops_cleanly_on_ctrl_c(
+    clean_environment: pytest.MonkeyPatch,
+) -> None:
+    clean_environment.setattr(serve, "wait_forever", _ctrl_c)  # Ctrl-C right after starting
+    port = serve.free_port()
+    result = cli("local", "serve", "--port", str(port))
+    assert result.exit_code == 0, result.output
+    assert f"export AWS_ENDPOINT_URL=http://127.0.0.1:{port}" in result.stdout
+    assert f"export AWS_DEFAULT_REGION={REGION}" in result.stdout
+    assert "export AWS_ACCESS_KEY_ID=local" in result.stdout
+    assert "Stopped." in result.stdout
+    assert "Traceback" not in result.output
+    # The server is gone: its port can be taken again.
+    serve.check_port_free(port)
