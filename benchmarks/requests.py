@@ -8,7 +8,7 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-import boto3
+from botocore.handlers import BUILTIN_HANDLERS
 
 from autodispatch.models.loading import parse_scenario
 from autodispatch_cli.local.night_run import import_scenario, run_nights
@@ -47,15 +47,19 @@ def run(
 ) -> dict[str, Any]:
     scenario = parse_scenario(synthetic_scenario(tenants, invoices_per_tenant))
     counter = RequestCounter()
-    boto3.setup_default_session()
-    boto3.DEFAULT_SESSION.events.register("before-call", counter.hook)  # type: ignore[union-attr]
+    # Every botocore session copies the built-in handlers; mock_aws replaces the default session,
+    # so a hook on it would be lost.
+    BUILTIN_HANDLERS.append(("before-call", counter.hook))
     handlers = {name: counter.wrap(_import_handler(module)) for name, module in FUNCTIONS.items()}
-    with LocalAws(handlers=handlers) as local:
-        import_scenario(scenario)
-        started = time.perf_counter()
-        night = run_nights(local, [run_date])[0]
-        wall = time.perf_counter() - started
-        invocations = Counter(name for name, _ in local.invocations)
+    try:
+        with LocalAws(handlers=handlers) as local:
+            import_scenario(scenario)
+            started = time.perf_counter()
+            night = run_nights(local, [run_date])[0]
+            wall = time.perf_counter() - started
+            invocations = Counter(name for name, _ in local.invocations)
+    finally:
+        BUILTIN_HANDLERS.remove(("before-call", counter.hook))
     invoices = len(scenario.invoices)
     ddb_writes = sum(
         n for (service, op), n in counter.requests.items() if service == "dynamodb" and op in WRITE_OPERATIONS

@@ -3,7 +3,7 @@
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from aws_lambda_powertools.metrics import MetricUnit, single_metric
+from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel
 
@@ -11,7 +11,7 @@ from autodispatch import wiring
 from autodispatch.channels.port import Deliverer
 from autodispatch.config import load_config
 from autodispatch.logic.dispatch import Batch, BatchDispatcher, Clock
-from autodispatch.observability import NAMESPACE, logger, metrics, tracer
+from autodispatch.observability import NAMESPACE, SERVICE, logger, metrics, tracer
 from autodispatch.store.port import InvoiceStore, RunRef
 
 
@@ -45,11 +45,11 @@ def handler(
     )
     result = dispatcher.dispatch(request.run, request.batch.keys)
     for channel, count in result.sent_by_channel.items():
-        # A dimension applies to a whole metric set, so each channel gets its own.
-        with single_metric(
-            name="InvoicesSent", unit=MetricUnit.Count, value=count, namespace=NAMESPACE
-        ) as metric:
-            metric.add_dimension(name="Channel", value=channel.value)
+        # A dimension applies to a whole metric set, so each channel's count is a set of its own.
+        per_channel = EphemeralMetrics(namespace=NAMESPACE, service=SERVICE)
+        per_channel.add_dimension(name="Channel", value=channel.value)
+        per_channel.add_metric(name="InvoicesSent", unit=MetricUnit.Count, value=count)
+        per_channel.flush_metrics()
     metrics.add_metric(name="InvoicesIgnored", unit=MetricUnit.Count, value=result.counts.ignored)
     metrics.add_metric(name="InvoicesFailed", unit=MetricUnit.Count, value=result.counts.failed)
     return result.model_dump(mode="json")

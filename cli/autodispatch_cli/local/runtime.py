@@ -27,6 +27,7 @@ from typing import Any
 
 import boto3
 import moto.awslambda.models as moto_lambda
+from aws_lambda_powertools.metrics.provider import cold_start
 from moto import mock_aws
 
 from autodispatch import wiring
@@ -264,6 +265,10 @@ def _quiet_logs(level: str) -> Iterator[None]:
 
     moto_logger = logging.getLogger("moto")
     saved = (logger.log_level, moto_logger.level)
+    if logging.getLevelName(level) > logging.INFO:
+        # The cold-start metric is printed even with metrics disabled; locally there is no cold
+        # start worth measuring.
+        cold_start.is_cold_start = False
     logger.setLevel(level)
     # moto warns about every emulation gap it notices, even where the run is unaffected.
     moto_logger.setLevel(max(logging.ERROR, logging.getLevelName(level)))
