@@ -20,9 +20,14 @@ def local_date(instant: datetime, zone: ZoneInfo) -> date:
 
 def due_from(invoice: Invoice, timing: Timing, zone: ZoneInfo) -> datetime:
     """The start of the first local day whose run takes the invoice (R6, R7)."""
-    after_creation = start_of_day(local_date(invoice.created_at, zone) + timedelta(days=1), zone)
+    return due_from_dates(invoice.created_at, invoice.invoice_date, timing, zone)
+
+
+def due_from_dates(created_at: datetime, invoice_date: date, timing: Timing, zone: ZoneInfo) -> datetime:
+    """`due_from` from the two dates it reads (the store keeps them without the document)."""
+    after_creation = start_of_day(local_date(created_at, zone) + timedelta(days=1), zone)
     if timing is Timing.INVOICE_DATE:
-        return max(after_creation, start_of_day(invoice.invoice_date, zone))
+        return max(after_creation, start_of_day(invoice_date, zone))
     return after_creation
 
 

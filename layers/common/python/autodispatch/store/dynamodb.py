@@ -37,10 +37,10 @@ from autodispatch.errors import (
     TransientError,
 )
 from autodispatch.models.dispatch import DispatchRecord, HistoryEvent
-from autodispatch.models.enums import AutoDispatchState, Channel, InvoiceStatus, Source, Timing
+from autodispatch.models.enums import AutoDispatchState, Channel, InvoiceStatus, Source
 from autodispatch.models.scenario import Invoice, InvoiceKey, Tenant
 from autodispatch.rules.activation import auto_dispatch_default
-from autodispatch.rules.due import due_from, local_date
+from autodispatch.rules.due import due_from, due_from_dates, local_date
 from autodispatch.store.port import (
     Attempt,
     PendingEntry,
@@ -212,14 +212,6 @@ def _run_summary(item: Mapping[str, Any]) -> RunSummary:
             failed=int(item.get("failed", 0)),
         ),
     )
-
-
-def _due_from_dates(created_at: datetime, invoice_date: date, timing: Timing, zone: ZoneInfo) -> datetime:
-    """due_from for a state item, which keeps the two dates due_from reads but not the document."""
-    # model_construct skips validation: due_from reads only these two fields.
-    dates: dict[str, Any] = {"created_at": created_at, "invoice_date": invoice_date}
-    invoice = Invoice.model_construct(**dates)
-    return due_from(invoice, timing, zone)
 
 
 class _Expression:
@@ -454,7 +446,7 @@ class DynamoDbInvoiceStore:
             ):
                 self._turn_off_before_activation(key)
             elif rekey:
-                due = _due_from_dates(
+                due = due_from_dates(
                     created_at, date.fromisoformat(item["invoice_date"]), tenant.settings.timing, self.zone
                 )
                 self._rekey(key, {"due_from": due})
@@ -756,7 +748,7 @@ class DynamoDbInvoiceStore:
         if item is None:
             raise NotFound(f"Unknown invoice {key}")
         timing = self.get_tenant(key.tenant_id).settings.timing
-        due = _due_from_dates(
+        due = due_from_dates(
             _parse_instant(item["created_at"]), date.fromisoformat(item["invoice_date"]), timing, self.zone
         )
         e = _Expression()
