@@ -1,11 +1,13 @@
 """Human-readable output (rich) and the one-line error convention of the CLI."""
 
 import json
+import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, NoReturn
 
+import click
 import typer
 from pydantic import ValidationError
 from rich.console import Console
@@ -37,6 +39,14 @@ def user_errors() -> Iterator[None]:
         fail(str(error))
     except ValidationError as error:
         fail(f"invalid input: {error.errors(include_url=False)[0]['msg']}", 2)
+    except (click.exceptions.Exit, click.ClickException, click.exceptions.Abort):
+        raise
+    except Exception as error:
+        # A bug or an unforeseen failure still reaches the user as one line; the traceback is
+        # there on request.
+        if os.environ.get("AUTODISPATCH_DEBUG"):
+            raise
+        fail(f"unexpected error ({type(error).__name__}): {error}; set AUTODISPATCH_DEBUG=1 for details")
 
 
 def print_json(document: Any) -> None:

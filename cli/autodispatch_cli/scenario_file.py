@@ -1,6 +1,7 @@
 """Reading a scenario file, with one clear line for every way it can be wrong."""
 
 import json
+from collections.abc import Iterable
 from pathlib import Path
 
 from autodispatch.errors import FieldIssue, InputError
@@ -8,7 +9,8 @@ from autodispatch.models.loading import parse_scenario
 from autodispatch.models.scenario import Scenario
 
 
-def load_scenario(path: Path) -> Scenario:
+def load_scenario(path: Path, existing_tenants: Iterable[str] = ()) -> Scenario:
+    """The scenario in a file; its invoices may also belong to `existing_tenants`."""
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as error:
@@ -21,4 +23,4 @@ def load_scenario(path: Path) -> Scenario:
         raise InputError(
             [FieldIssue("(document)", f"{path} is not valid JSON: {error.msg} at line {error.lineno}")]
         ) from None
-    return parse_scenario(data)
+    return parse_scenario(data, existing_tenants)

@@ -1,25 +1,24 @@
 """`autodispatch invoices import|list|show|remove-auto|restore-auto|send` (R19, R20, R22, R25)."""
 
-import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 from zoneinfo import ZoneInfo
 
 import typer
 from rich.panel import Panel
 
-from autodispatch.errors import FieldIssue, InputError
 from autodispatch.logic.manual import remove_automatic_dispatch, restore_automatic_dispatch, send_manually
 from autodispatch.models.dispatch import DispatchRecord
 from autodispatch.models.enums import AutoDispatchState, Channel
-from autodispatch.models.loading import parse_invoices, parse_tenants
-from autodispatch.models.scenario import Invoice, Scenario
+from autodispatch.models.scenario import Invoice
 from autodispatch.rules.explain import CHANNEL_NAMES
 from autodispatch.store.port import InvoiceStore
 from autodispatch_cli.commands.common import JsonOption, TenantOption, day, key, target, when, wrap_only
 from autodispatch_cli.failures import operator_errors
+from autodispatch_cli.invoice_json import invoice_entry
 from autodispatch_cli.output import console, print_json, state_style, table
+from autodispatch_cli.scenario_file import load_scenario
 
 app = typer.Typer(help="Invoices and their automatic dispatch (R19-R22).", no_args_is_help=True)
 
@@ -27,44 +26,6 @@ InvoiceArgument = Annotated[str, typer.Argument(help="The invoice id (invoice_id
 
 
 # Import ---------------------------------------------------------------------------------------
-
-
-def read_document(path: Path) -> Mapping[str, Any]:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as error:
-        raise InputError([FieldIssue("(file)", f"cannot read {path}: {error.strerror}")]) from None
-    except UnicodeDecodeError:
-        raise InputError([FieldIssue("(file)", f"{path} is not UTF-8 text")]) from None
-    except json.JSONDecodeError as error:
-        raise InputError(
-            [FieldIssue("(document)", f"{path} is not valid JSON: {error.msg} at line {error.lineno}")]
-        ) from None
-    if not isinstance(data, Mapping):
-        raise InputError([FieldIssue("(document)", "a scenario is a JSON object with tenants and invoices")])
-    return data
-
-
-def _records(data: Mapping[str, Any], name: str, issues: list[FieldIssue]) -> Sequence[object]:
-    records = data.get(name, [])
-    if not isinstance(records, list):
-        issues.append(FieldIssue(name, "must be a list"))
-        return []
-    return records
-
-
-def parse_for_store(data: Mapping[str, Any], store: InvoiceStore) -> Scenario:
-    """The scenario format, where invoices may also belong to tenants the system already has."""
-    issues: list[FieldIssue] = []
-    raw_tenants = _records(data, "tenants", issues)
-    tenants = parse_tenants(raw_tenants, issues)
-    # Tenants of the file count even when invalid, so their invoices are not reported again.
-    named = {raw.get("tenant_id") for raw in raw_tenants if isinstance(raw, Mapping)}
-    known = {name for name in named if isinstance(name, str)} | {t.tenant_id for t in store.list_tenants()}
-    invoices = parse_invoices(_records(data, "invoices", issues), known, issues)
-    if issues:
-        raise InputError(issues)
-    return Scenario(tenants=tenants, invoices=invoices)
 
 
 @app.command("import")
@@ -78,9 +39,8 @@ def import_(
     and field. Invoices may belong to tenants already in the system.
     """
     with operator_errors():
-        data = read_document(file)
         store = target(ctx).store
-        scenario = parse_for_store(data, store)
+        scenario = load_scenario(file, existing_tenants=(tenant.tenant_id for tenant in store.list_tenants()))
         for tenant in scenario.tenants:
             store.put_tenant(tenant)
         if scenario.invoices:
@@ -91,13 +51,6 @@ def import_(
 
 
 # Reading -----------------------------------------------------------------------------------
-
-
-def entry(record: DispatchRecord) -> dict[str, Any]:
-    """The invoice object of the run report (SCENARIO-FORMAT.md), one shape for every script."""
-    from autodispatch_cli.local.report import invoice_entry  # noqa: PLC0415 - it loads moto, slowly
-
-    return invoice_entry(record)
 
 
 def _documents(store: InvoiceStore, records: Sequence[DispatchRecord]) -> dict[str, Invoice]:
@@ -122,7 +75,7 @@ def list_(
         records = store.list_records(tenant, state)
         documents = {} if as_json else _documents(store, records)
     if as_json:
-        print_json([entry(record) for record in records])
+        print_json([invoice_entry(record) for record in records])
         return
     rows = [
         [
@@ -187,7 +140,7 @@ def show(
         invoice = store.get_invoices([key(tenant, invoice_id)]).get(key(tenant, invoice_id))
         zone = target(ctx).zone
     if as_json:
-        print_json(entry(record))
+        print_json(invoice_entry(record))
     else:
         print_record(record, invoice, zone)
 

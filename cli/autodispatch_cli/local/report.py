@@ -16,9 +16,9 @@ from moto.ses.models import ses_backends
 from moto.sns.models import sns_backends
 
 from autodispatch.errors import NotFound
-from autodispatch.models.dispatch import DispatchRecord
 from autodispatch.models.scenario import InvoiceKey, Tenant
 from autodispatch.store.port import InvoiceStore
+from autodispatch_cli.invoice_json import invoice_entry
 from autodispatch_cli.local.runtime import ACCOUNT, BUCKET_NAME, REGION, LocalAws
 
 OUTBOX_PREFIX = "outbox/"
@@ -63,29 +63,6 @@ def _parse(raw: Any) -> EmailMessage | None:
 def _body_text(message: EmailMessage) -> str:
     part = message.get_body(preferencelist=("plain",))
     return str(part.get_content()).replace("\r\n", "\n").strip() if part is not None else ""
-
-
-def invoice_entry(record: DispatchRecord) -> dict[str, Any]:
-    """One `invoices` entry of the run report (also the CLI's --json invoice shape)."""
-    return {
-        "tenant_id": record.tenant_id,
-        "invoice_id": record.invoice_id,
-        "status": record.status.value,
-        "auto_dispatch": record.state.value,
-        "channel": record.channel.value if record.channel else None,
-        "sent_on": record.sent_on.isoformat() if record.sent_on else None,
-        "message": record.message,
-        "details": record.details,
-        "history": [
-            {
-                "at": event.at.isoformat(),
-                "event": event.event.value,
-                "channel": event.channel.value if event.channel else None,
-                "detail": event.detail,
-            }
-            for event in record.history
-        ],
-    }
 
 
 def _notifications(nights: Sequence[Night], tenants: Sequence[Tenant]) -> list[dict[str, Any]]:

@@ -156,8 +156,8 @@ class LocalAws:
     def client(self, service: str) -> Any:
         return boto3.client(service, region_name=REGION)  # type: ignore[call-overload]
 
-    def _environment(self) -> dict[str, str]:
-        environment = {
+    def _environment(self) -> dict[str, str | None]:
+        environment: dict[str, str | None] = {
             "AWS_DEFAULT_REGION": REGION,
             "AWS_REGION": REGION,
             "AWS_ACCESS_KEY_ID": "local",
@@ -175,8 +175,11 @@ class LocalAws:
             "POWERTOOLS_METRICS_DISABLED": "false" if self._verbose else "true",
             "MOTO_ALLOW_NONEXISTENT_REGION": "true",
         }
+        # None unsets: a shell that still exports the address of a `local serve` or a profile must
+        # not steer the embedded run's clients elsewhere.
+        environment["AWS_PROFILE"] = None
+        environment["AWS_ENDPOINT_URL"] = None if self.port is None else f"http://127.0.0.1:{self.port}"
         if self.port is not None:
-            environment["AWS_ENDPOINT_URL"] = f"http://127.0.0.1:{self.port}"
             environment["MOTO_PORT"] = str(self.port)
         return {**environment, **self._extra_environment}
 
@@ -244,9 +247,13 @@ class LocalAws:
 
 
 @contextlib.contextmanager
-def _patched_environment(values: dict[str, str]) -> Iterator[None]:
+def _patched_environment(values: dict[str, str | None]) -> Iterator[None]:
     saved = {name: os.environ.get(name) for name in values}
-    os.environ.update(values)
+    for name, value in values.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
     try:
         yield
     finally:

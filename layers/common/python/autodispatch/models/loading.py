@@ -1,7 +1,7 @@
 """Parse the scenario format into models, collecting every problem with its tenant, invoice and
 field (R25) instead of stopping at the first."""
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -93,8 +93,9 @@ def parse_invoices(
     return invoices
 
 
-def parse_scenario(data: object) -> Scenario:
-    """The whole scenario or an InputError listing every problem found."""
+def parse_scenario(data: object, existing_tenants: Iterable[str] = ()) -> Scenario:
+    """The whole scenario or an InputError listing every problem found. Invoices may also belong
+    to `existing_tenants` (an import into a system that already has them)."""
     if not isinstance(data, Mapping):
         raise InputError([FieldIssue("(document)", "a scenario is a JSON object with tenants and invoices")])
     issues: list[FieldIssue] = []
@@ -102,6 +103,7 @@ def parse_scenario(data: object) -> Scenario:
     tenants = parse_tenants(raw_tenants, issues)
     # An invalid tenant is reported once, not again on each of its invoices.
     tenant_ids = {tenant_id for raw in raw_tenants if (tenant_id := _identity(raw, "tenant_id"))}
+    tenant_ids.update(existing_tenants)
     invoices = parse_invoices(_records(data, "invoices", issues), tenant_ids, issues)
     if issues:
         raise InputError(issues)
