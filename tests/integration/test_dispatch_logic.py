@@ -1,8 +1,10 @@
 """The dispatch and notification use cases on the real store (moto) with a scripted deliverer:
 fallback on rejection, transient errors, crashes in doubt, factoring follow-ups and notifications."""
 
+import json
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -288,3 +290,27 @@ def test_r24_one_bad_invoice_does_not_stop_the_batch(loaded: DynamoDbInvoiceStor
     keys = [key("kahvila", i) for i in ("k-1001", "k-1002", "k-1003", "k-1004", "k-1005")]
     result = dispatcher(loaded, ScriptedDeliverer(reject_k1001)).dispatch(RUN, keys)
     assert result.counts.sent + result.counts.failed == 5
+
+
+def test_r25_invalid_stored_invoice_fails_alone_with_the_field_named(
+    loaded: DynamoDbInvoiceStore, dynamodb: Any
+) -> None:
+    """A document changed behind the system's back (here: a quantity that is no number) reaches a
+    run: that invoice ends FAILED naming the field, the rest of the batch is sent."""
+    item = dynamodb.get_item(
+        TableName=loaded.table_name, Key={"pk": {"S": "TENANT#kahvila"}, "sk": {"S": "DOC#k-1003"}}
+    )
+    document = json.loads(item["Item"]["doc"]["S"])
+    document["lines"][0]["quantity"] = "lots"
+    dynamodb.put_item(TableName=loaded.table_name, Item={**item["Item"], "doc": {"S": json.dumps(document)}})
+    deliverer = ScriptedDeliverer()
+    keys = [key("kahvila", "k-1001"), key("kahvila", "k-1003")]
+    result = dispatcher(loaded, deliverer).dispatch(RUN, keys)
+    record = loaded.get_record(key("kahvila", "k-1003"))
+    assert record.state is AutoDispatchState.FAILED
+    assert record.message is not None
+    assert "invalid invoice data" in record.message
+    assert "lines[0].quantity" in record.message
+    assert [call[0] for call in deliverer.calls] == ["k-1001"]
+    assert (result.counts.sent, result.counts.failed) == (1, 1)
+    assert [issue.invoice_id for issue in loaded.run_issues(RUN.run_id)] == ["k-1003"]

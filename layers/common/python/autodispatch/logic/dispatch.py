@@ -21,6 +21,7 @@ from autodispatch.rules.explain import (
     explain_failed,
     explain_ignored,
     explain_in_doubt,
+    explain_invalid,
     explain_sent,
 )
 from autodispatch.rules.factoring import factoring_route
@@ -70,7 +71,8 @@ class BatchDispatcher:
     def dispatch(self, run: RunRef, keys: Sequence[InvoiceKey]) -> BatchResult:
         """Handles every invoice it can; raises TransientError at the end when some invoice hit a
         transient error, so the state machine retries the batch (finished invoices are skipped)."""
-        invoices = self._store.get_invoices(keys)
+        documents = self._store.read_invoices(keys)
+        invoices = documents.valid
         records = self._store.get_records(keys)
         tenants = self._store.get_tenants({key.tenant_id for key in keys})
         sent = ignored = failed = skipped = transient = 0
@@ -79,6 +81,14 @@ class BatchDispatcher:
         for key in keys:
             logger.append_keys(tenant_id=key.tenant_id, invoice_id=key.invoice_id)
             invoice, record, tenant = invoices.get(key), records.get(key), tenants.get(key.tenant_id)
+            if key in documents.invalid and record is not None and record.state is AutoDispatchState.PENDING:
+                # R25: bad data that reached a run fails this invoice only, with the reason.
+                try:
+                    issues.append(self._fail_invalid(run, key, documents.invalid[key]))
+                    failed += 1
+                except ConcurrentUpdate:
+                    skipped += 1
+                continue
             if invoice is None or record is None or tenant is None:
                 logger.warning("invoice or tenant not found; skipped")
                 skipped += 1
@@ -247,6 +257,28 @@ class BatchDispatcher:
         return _Outcome(
             state=AutoDispatchState.FAILED,
             issue=self._issue(invoice, AutoDispatchState.FAILED, explanation.message),
+        )
+
+    def _fail_invalid(self, run: RunRef, key: InvoiceKey, problem: str) -> RunIssue:
+        explanation = explain_invalid(problem)
+        now = self._clock()
+        self._store.settle_unclaimed(
+            key,
+            run.run_id,
+            Settlement(
+                state=AutoDispatchState.FAILED,
+                message=explanation.message,
+                details=explanation.details,
+                events=(self._event(now, run, HistoryEventKind.FAILED, detail=explanation.message),),
+            ),
+            now,
+        )
+        return RunIssue(
+            tenant_id=key.tenant_id,
+            invoice_id=key.invoice_id,
+            number=key.invoice_id,
+            state=AutoDispatchState.FAILED,
+            message=explanation.message,
         )
 
     @staticmethod

@@ -7,7 +7,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from autodispatch.errors import FieldIssue, InputError
-from autodispatch.models.scenario import Invoice, Scenario, Tenant
+from autodispatch.models.scenario import Invoice, InvoiceKey, Scenario, Tenant
 from autodispatch.rules.activation import activation_problems
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
@@ -40,6 +40,13 @@ def _validate(
             message = detail["msg"].removeprefix("Value error, ")
             issues.append(FieldIssue(_dotted(detail["loc"]), message, tenant_id, invoice_id))
         return None
+
+
+def invoice_or_issues(raw: object, key: InvoiceKey) -> Invoice | list[FieldIssue]:
+    """One stored invoice document, or what is wrong with it (R25: bad data that reached a run)."""
+    issues: list[FieldIssue] = []
+    invoice = _validate(Invoice, raw, key.tenant_id, key.invoice_id, issues)
+    return issues if invoice is None else invoice
 
 
 def _records(data: Mapping[str, Any], name: str, issues: list[FieldIssue]) -> Sequence[object]:

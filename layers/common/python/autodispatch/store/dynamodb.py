@@ -16,6 +16,7 @@ Every state change is one conditional write that also appends its history events
 
 from __future__ import annotations
 
+import json
 import time
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -32,17 +33,21 @@ from botocore.exceptions import ConnectionError as BotoConnectionError
 from autodispatch.errors import (
     AutodispatchError,
     ConcurrentUpdate,
+    FieldIssue,
+    InputError,
     InvalidTransition,
     NotFound,
     TransientError,
 )
 from autodispatch.models.dispatch import DispatchRecord, HistoryEvent
 from autodispatch.models.enums import AutoDispatchState, Channel, InvoiceStatus, Source
+from autodispatch.models.loading import invoice_or_issues
 from autodispatch.models.scenario import Invoice, InvoiceKey, Tenant
 from autodispatch.rules.activation import auto_dispatch_default
 from autodispatch.rules.due import due_from, due_from_dates, local_date
 from autodispatch.store.port import (
     Attempt,
+    InvoiceDocuments,
     PendingEntry,
     RunCounts,
     RunIssue,
@@ -569,8 +574,34 @@ class DynamoDbInvoiceStore:
             )
 
     def get_invoices(self, keys: Iterable[InvoiceKey]) -> dict[InvoiceKey, Invoice]:
-        invoices = (Invoice.model_validate_json(item["doc"]) for item in self._batch_get(map(_doc_key, keys)))
-        return {invoice.key: invoice for invoice in invoices}
+        documents = self.read_invoices(keys)
+        if documents.invalid:
+            raise InputError(
+                [
+                    FieldIssue("(stored document)", problem, key.tenant_id, key.invoice_id)
+                    for key, problem in documents.invalid.items()
+                ]
+            )
+        return documents.valid
+
+    def read_invoices(self, keys: Iterable[InvoiceKey]) -> InvoiceDocuments:
+        valid: dict[InvoiceKey, Invoice] = {}
+        invalid: dict[InvoiceKey, str] = {}
+        for item in self._batch_get(map(_doc_key, keys)):
+            key = InvoiceKey(
+                tenant_id=item[PARTITION_KEY].removeprefix("TENANT#"),
+                invoice_id=item[SORT_KEY].removeprefix("DOC#"),
+            )
+            try:
+                parsed = invoice_or_issues(json.loads(item["doc"]), key)
+            except json.JSONDecodeError as error:
+                invalid[key] = f"the stored document is not JSON ({error.msg})"
+                continue
+            if isinstance(parsed, Invoice):
+                valid[key] = parsed
+            else:
+                invalid[key] = "; ".join(f"field '{issue.field}': {issue.message}" for issue in parsed)
+        return InvoiceDocuments(valid=valid, invalid=invalid)
 
     def get_record(self, key: InvoiceKey) -> DispatchRecord:
         item = self._get(_state_key(key))

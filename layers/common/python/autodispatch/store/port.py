@@ -27,6 +27,13 @@ class PendingEntry(_Frozen):
     due_from: AwareDatetime
 
 
+class InvoiceDocuments(_Frozen):
+    """A batch read of invoice documents: the valid ones, and why each invalid one is invalid."""
+
+    valid: dict[InvoiceKey, Invoice]
+    invalid: dict[InvoiceKey, str] = {}
+
+
 class RunRef(_Frozen):
     """Identifies a run (one execution of the state machine) and the night it serves."""
 
@@ -103,7 +110,12 @@ class InvoiceStore(Protocol):
         ...
 
     def get_invoices(self, keys: Iterable[InvoiceKey]) -> dict[InvoiceKey, Invoice]:
-        """Batch read of documents; unknown keys are absent."""
+        """Batch read of documents; unknown keys are absent. Raises InputError naming the invoice
+        and field when a stored document is no longer valid."""
+        ...
+
+    def read_invoices(self, keys: Iterable[InvoiceKey]) -> InvoiceDocuments:
+        """Batch read that keeps going past invalid documents (a run fails just those, R25)."""
         ...
 
     def get_record(self, key: InvoiceKey) -> DispatchRecord:
