@@ -42,6 +42,7 @@ def handler(
         config.zone,
         timedelta(seconds=config.claim_lease_seconds),
         clock or _now,
+        time_left=lambda: context.get_remaining_time_in_millis() / 1000,
     )
     result = dispatcher.dispatch(request.run, request.batch.keys)
     for channel, count in result.sent_by_channel.items():

@@ -17,7 +17,7 @@ from autodispatch.models.enums import AutoDispatchState, Channel, DeliveryKind, 
 from autodispatch.models.scenario import Invoice, InvoiceKey, Tenant
 from autodispatch.rules.factoring import FactoringRoute
 from autodispatch.store.dynamodb import DynamoDbInvoiceStore
-from autodispatch.store.port import Attempt, RunRef, RunSummary
+from autodispatch.store.port import Attempt, RunCounts, RunRef, RunSummary
 
 ZONE = ZoneInfo("Europe/Helsinki")
 NIGHT = date(2026, 3, 10)
@@ -187,7 +187,7 @@ def test_r23_invoice_claimed_by_a_live_run_is_skipped(loaded: DynamoDbInvoiceSto
     deliverer = ScriptedDeliverer()
     result = dispatcher(loaded, deliverer).dispatch(RUN, [k])
     assert deliverer.calls == []
-    assert result.skipped == 1
+    assert result.counts == RunCounts()
 
 
 def test_r10_claim_of_a_dead_run_is_taken_over_after_its_lease(loaded: DynamoDbInvoiceStore) -> None:
@@ -212,7 +212,7 @@ def test_r9_settled_invoice_is_not_dispatched_again(loaded: DynamoDbInvoiceStore
     k = key("kahvila", "k-1005")
     dispatcher(loaded, deliverer).dispatch(RUN, [k])
     second = dispatcher(loaded, deliverer).dispatch(RunRef(run_id="night-c", run_date=date(2026, 3, 11)), [k])
-    assert second.skipped == 1
+    assert second.counts == RunCounts()
     assert events(loaded, k).count(HistoryEventKind.FAILED) == 1
 
 
@@ -314,3 +314,75 @@ def test_r25_invalid_stored_invoice_fails_alone_with_the_field_named(
     assert [call[0] for call in deliverer.calls] == ["k-1001"]
     assert (result.counts.sent, result.counts.failed) == (1, 1)
     assert [issue.invoice_id for issue in loaded.run_issues(RUN.run_id)] == ["k-1003"]
+
+
+def test_r23_duplicate_invocation_of_the_same_batch_cannot_take_a_live_claim(
+    loaded: DynamoDbInvoiceStore,
+) -> None:
+    """Express child executions are at-least-once: a duplicate of a batch of the same run must not
+    send an invoice another invocation is sending right now."""
+    k = key("kahvila", "k-1003")
+    now = Clock()()
+    loaded.claim(
+        k,
+        Attempt(
+            run_id=f"{RUN.run_id}/first", channel=Channel.EMAIL, kind=DeliveryKind.INVOICE, started_at=now
+        ),
+        lease_until=now + timedelta(minutes=15),
+        events=[],
+    )
+    deliverer = ScriptedDeliverer()
+    result = dispatcher(loaded, deliverer).dispatch(RUN, [k])
+    assert deliverer.calls == []
+    assert result.counts == RunCounts()
+
+
+def test_r24_unexpected_error_fails_only_that_invoice(loaded: DynamoDbInvoiceStore) -> None:
+    def crash_on_k1003(invoice_id: str, channel: Channel) -> None:
+        if invoice_id == "k-1003":
+            raise RuntimeError("renderer bug with a customer's name in it")
+
+    keys = [key("kahvila", i) for i in ("k-1001", "k-1003", "k-1004")]
+    result = dispatcher(loaded, ScriptedDeliverer(crash_on_k1003)).dispatch(RUN, keys)
+    record = loaded.get_record(key("kahvila", "k-1003"))
+    assert record.state is AutoDispatchState.FAILED
+    assert record.message is not None
+    assert "unexpected error (RuntimeError)" in record.message
+    assert "customer's name" not in record.message
+    assert (result.counts.sent, result.counts.failed) == (2, 1)
+    assert [issue.number for issue in loaded.run_issues(RUN.run_id)] == ["1003"]
+
+
+def test_r24_batch_short_of_time_records_what_it_did_and_leaves_the_rest_for_the_retry(
+    loaded: DynamoDbInvoiceStore,
+) -> None:
+    budget = iter([120.0, 5.0, 5.0])
+    keys = [key("kahvila", i) for i in ("k-1001", "k-1002", "k-1003")]
+    short = BatchDispatcher(
+        loaded, ScriptedDeliverer(), ZONE, timedelta(minutes=15), Clock(), lambda: next(budget)
+    )
+    with pytest.raises(TransientError):
+        short.dispatch(RUN, keys)
+    assert [loaded.get_record(k).state for k in keys] == [
+        AutoDispatchState.SENT,
+        AutoDispatchState.PENDING,
+        AutoDispatchState.PENDING,
+    ]
+    assert loaded.get_run(RUN.run_id).counts.sent == 1
+    retried = dispatcher(loaded, ScriptedDeliverer()).dispatch(RUN, keys)
+    assert retried.counts.sent == 2
+
+
+def test_r25_missing_invoice_document_fails_the_invoice_instead_of_waiting_forever(
+    loaded: DynamoDbInvoiceStore, dynamodb: Any
+) -> None:
+    dynamodb.delete_item(
+        TableName=loaded.table_name, Key={"pk": {"S": "TENANT#kahvila"}, "sk": {"S": "DOC#k-1002"}}
+    )
+    result = dispatcher(loaded, ScriptedDeliverer()).dispatch(RUN, [key("kahvila", "k-1002")])
+    record = loaded.get_record(key("kahvila", "k-1002"))
+    assert record.state is AutoDispatchState.FAILED
+    assert record.message is not None
+    assert "document is missing" in record.message
+    assert result.counts.failed == 1
+    assert [issue.number for issue in loaded.run_issues(RUN.run_id)] == ["1002"]

@@ -1,8 +1,11 @@
 """DispatchBatch: take each invoice of a batch through its channel chain (R11-R18) and record the
-outcome on the invoice (R19), without ever sending one twice (R23)."""
+outcome on the invoice (R19), without ever sending one twice (R23) and without one invoice
+stopping the others (R24)."""
 
+import uuid
 from collections import Counter
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -23,11 +26,20 @@ from autodispatch.rules.explain import (
     explain_in_doubt,
     explain_invalid,
     explain_sent,
+    explain_unexpected,
 )
 from autodispatch.rules.factoring import factoring_route
 from autodispatch.store.port import Attempt, InvoiceStore, RunCounts, RunIssue, RunRef, Settlement
 
 Clock = Callable[[], datetime]
+# Seconds of the invocation left; a batch stops taking invoices when it runs low.
+TimeLeft = Callable[[], float]
+# Enough for one more invoice through three channels at their transport timeouts.
+RESERVE_SECONDS = 30.0
+
+
+def unlimited() -> float:
+    return float("inf")
 
 
 class Batch(BaseModel):
@@ -41,7 +53,15 @@ class BatchResult(BaseModel):
 
     counts: RunCounts
     sent_by_channel: dict[Channel, int] = {}
-    skipped: int = 0
+
+
+@dataclass(frozen=True)
+class _Invocation:
+    """One invocation's work on a run. The claimant owns the claims it makes: a concurrent duplicate
+    of the same batch (at-least-once child executions) has another one and cannot take them."""
+
+    run: RunRef
+    claimant: str
 
 
 class _Outcome(BaseModel):
@@ -51,99 +71,122 @@ class _Outcome(BaseModel):
 
     state: AutoDispatchState
     channel: Channel | None = None
-    issue: RunIssue | None = None
-    extra_issues: tuple[RunIssue, ...] = ()
+    issues: tuple[RunIssue, ...] = ()
 
 
 class BatchDispatcher:
-    """Dispatches batches for one run; collaborators are injected (ports and a clock)."""
+    """Dispatches batches for one run; collaborators are injected (ports, a clock, the time left)."""
 
     def __init__(
-        self, store: InvoiceStore, deliverer: Deliverer, zone: ZoneInfo, lease: timedelta, clock: Clock
+        self,
+        store: InvoiceStore,
+        deliverer: Deliverer,
+        zone: ZoneInfo,
+        lease: timedelta,
+        clock: Clock,
+        time_left: TimeLeft = unlimited,
     ) -> None:
         self._store = store
         self._deliverer = deliverer
         self._zone = zone
         self._lease = lease
         self._clock = clock
+        self._time_left = time_left
 
     @tracer.capture_method
     def dispatch(self, run: RunRef, keys: Sequence[InvoiceKey]) -> BatchResult:
-        """Handles every invoice it can; raises TransientError at the end when some invoice hit a
-        transient error, so the state machine retries the batch (finished invoices are skipped)."""
+        """Handles every invoice it can. Counts and run issues of what it finished are recorded
+        first; then it raises TransientError when some invoice hit a transient error or time ran
+        short, so the state machine retries the batch (finished invoices are skipped)."""
+        invocation = _Invocation(run=run, claimant=f"{run.run_id}/{uuid.uuid4().hex[:12]}")
         documents = self._store.read_invoices(keys)
-        invoices = documents.valid
         records = self._store.get_records(keys)
         tenants = self._store.get_tenants({key.tenant_id for key in keys})
-        sent = ignored = failed = skipped = transient = 0
-        sent_by_channel: Counter[Channel] = Counter()
-        issues: list[RunIssue] = []
+        outcomes: list[_Outcome] = []
+        unfinished = 0
         for key in keys:
+            if self._time_left() < RESERVE_SECONDS:
+                unfinished += 1
+                continue
             logger.append_keys(tenant_id=key.tenant_id, invoice_id=key.invoice_id)
-            invoice, record, tenant = invoices.get(key), records.get(key), tenants.get(key.tenant_id)
-            if key in documents.invalid and record is not None and record.state is AutoDispatchState.PENDING:
-                # R25: bad data that reached a run fails this invoice only, with the reason.
-                try:
-                    issues.append(self._fail_invalid(run, key, documents.invalid[key]))
-                    failed += 1
-                except ConcurrentUpdate:
-                    skipped += 1
-                continue
-            if invoice is None or record is None or tenant is None:
-                logger.warning("invoice or tenant not found; skipped")
-                skipped += 1
-                continue
-            if why_not_taken(invoice, record.state, tenant.settings, run.run_date, self._zone) is not None:
-                skipped += 1
-                continue
+            record, tenant = records.get(key), tenants.get(key.tenant_id)
+            invoice = documents.valid.get(key)
             try:
-                outcome = self._dispatch_one(run, invoice, tenant)
+                if record is None or tenant is None:
+                    logger.warning("invoice state or tenant not found; skipped")
+                    continue
+                if record.state is not AutoDispatchState.PENDING:
+                    continue
+                if invoice is None:
+                    # R25: bad or missing data that reached a run fails this invoice only.
+                    problem = documents.invalid.get(key, "the invoice document is missing")
+                    outcomes.append(self._fail_unreadable(invocation, key, record.number, problem))
+                    continue
+                if (
+                    why_not_taken(invoice, record.state, tenant.settings, run.run_date, self._zone)
+                    is not None
+                ):
+                    continue
+                outcomes.append(self._dispatch_one(invocation, invoice, tenant))
             except ConcurrentUpdate:
                 logger.info("invoice taken by another writer; skipped")
-                skipped += 1
-                continue
             except TransientError:
                 logger.warning("transient error; the batch will be retried")
-                transient += 1
-                continue
-            if outcome.state is AutoDispatchState.SENT and outcome.channel is not None:
-                sent += 1
-                sent_by_channel[outcome.channel] += 1
-            ignored += outcome.state is AutoDispatchState.IGNORED
-            failed += outcome.state is AutoDispatchState.FAILED
-            issues.extend(issue for issue in (outcome.issue, *outcome.extra_issues) if issue is not None)
+                unfinished += 1
+            except Exception as error:
+                outcome = self._fail_unexpected(invocation, key, invoice, error)
+                if outcome is None:
+                    unfinished += 1
+                else:
+                    outcomes.append(outcome)
         logger.remove_keys(["tenant_id", "invoice_id"])
-        counts = RunCounts(sent=sent, ignored=ignored, failed=failed)
+        result = self._record(run, outcomes)
+        if unfinished:
+            raise TransientError(f"{unfinished} invoice(s) of the batch are left for a retry")
+        return result
+
+    def _record(self, run: RunRef, outcomes: list[_Outcome]) -> BatchResult:
+        states = Counter(outcome.state for outcome in outcomes)
+        counts = RunCounts(
+            sent=states[AutoDispatchState.SENT],
+            ignored=states[AutoDispatchState.IGNORED],
+            failed=states[AutoDispatchState.FAILED],
+        )
         if counts != RunCounts():
             self._store.add_run_counts(run, counts)
+        issues = [issue for outcome in outcomes for issue in outcome.issues]
         if issues:
             self._store.add_run_issues(run, issues)
-        if transient:
-            raise TransientError(f"{transient} invoice(s) of the batch hit a transient error")
-        return BatchResult(counts=counts, sent_by_channel=dict(sent_by_channel), skipped=skipped)
+        sent_by_channel = Counter(
+            outcome.channel
+            for outcome in outcomes
+            if outcome.state is AutoDispatchState.SENT and outcome.channel is not None
+        )
+        return BatchResult(counts=counts, sent_by_channel=dict(sent_by_channel))
 
-    def _dispatch_one(self, run: RunRef, invoice: Invoice, tenant: Tenant) -> _Outcome:
+    def _dispatch_one(self, invocation: _Invocation, invoice: Invoice, tenant: Tenant) -> _Outcome:
+        run = invocation.run
         now = self._clock()
         decision = decide(invoice, tenant)
         queued = self._event(now, run, HistoryEventKind.QUEUED, detail=f"taken by the run of {run.run_date}")
         if decision.outcome is not Outcome.SEND:
-            return self._settle_without_sending(run, invoice, decision, queued)
+            return self._settle_without_sending(invocation, invoice, decision, queued)
         assert decision.channel is not None
-        attempt = Attempt(run_id=run.run_id, channel=decision.channel, kind=decision.kind, started_at=now)
         prior = self._store.claim(
             invoice.key,
-            attempt,
+            self._attempt(invocation, decision, now),
             lease_until=now + self._lease,
             events=[queued, *self._note_events(now, run, decision.notes)],
         )
         if prior is not None and not self._deliverer.is_idempotent(prior.channel):
             # R23: a run stopped after starting a send that cannot be repeated safely.
-            return self._fail(run, invoice, explain_in_doubt(prior.channel))
-        return self._send_through_chain(run, invoice, tenant, decision)
+            return self._fail(invocation, invoice, explain_in_doubt(prior.channel))
+        return self._send_through_chain(invocation, invoice, tenant, decision)
 
     def _send_through_chain(
-        self, run: RunRef, invoice: Invoice, tenant: Tenant, decision: Decision
+        self, invocation: _Invocation, invoice: Invoice, tenant: Tenant, decision: Decision
     ) -> _Outcome:
+        run = invocation.run
         rejected: dict[Channel, str] = {}
         events: list[HistoryEvent] = []
         while decision.outcome is Outcome.SEND:
@@ -159,37 +202,42 @@ class BatchDispatcher:
                 )
                 decision = decide(invoice, tenant, rejected)
                 if decision.outcome is Outcome.SEND:
-                    assert decision.channel is not None
                     self._store.next_attempt(
                         invoice.key,
-                        Attempt(
-                            run_id=run.run_id, channel=decision.channel, kind=decision.kind, started_at=now
-                        ),
+                        self._attempt(invocation, decision, now),
                         [*events, *self._note_events(now, run, _after_last_rejection(decision.notes))],
                     )
                     events = []
                 continue
             except TransientError as error:
-                if not error.in_doubt:
-                    self._store.release(invoice.key, run.run_id, events)
-                elif not self._deliverer.is_idempotent(channel):
-                    return self._fail(run, invoice, explain_in_doubt(channel), events)
+                if error.in_doubt and not self._deliverer.is_idempotent(channel):
+                    return self._fail(invocation, invoice, explain_in_doubt(channel), events)
+                # Certainly not delivered, or safe to repeat (deterministic message id): give the
+                # claim back so the retried batch takes the invoice again.
+                self._store.release(invoice.key, invocation.claimant, events)
                 raise
-            return self._settle_sent(run, invoice, tenant, decision, events)
-        return self._fail(run, invoice, explain_failed(decision), events)
+            return self._settle_sent(invocation, invoice, tenant, decision, events)
+        return self._fail(invocation, invoice, explain_failed(decision), events)
 
     def _settle_sent(
-        self, run: RunRef, invoice: Invoice, tenant: Tenant, decision: Decision, events: list[HistoryEvent]
+        self,
+        invocation: _Invocation,
+        invoice: Invoice,
+        tenant: Tenant,
+        decision: Decision,
+        events: list[HistoryEvent],
     ) -> _Outcome:
+        run = invocation.run
         assert decision.channel is not None
         explanation = explain_sent(decision.channel, decision.kind, decision.notes)
         now = self._clock()
         events.append(self._event(now, run, HistoryEventKind.SENT, decision.channel, explanation.message))
-        extra: list[RunIssue] = []
+        issues: list[RunIssue] = []
         route = factoring_route(invoice, tenant)
         if route is not None:
             # R17: the financier's copy follows the sent invoice; its failure is reported like a
             # failed invoice, while the invoice itself stays sent.
+            financier = route.agreement.financier_name
             try:
                 self._deliverer.deliver_factoring(invoice, tenant, route)
                 events.append(
@@ -198,16 +246,18 @@ class BatchDispatcher:
                         run,
                         HistoryEventKind.FACTORING_SENT,
                         route.channel,
-                        f"factoring message sent to {route.agreement.financier_name}",
+                        f"factoring message sent to {financier}",
                     )
                 )
             except (PermanentRejection, TransientError) as error:
-                reason = f"factoring message to {route.agreement.financier_name} failed: {error}"
+                reason = f"factoring message to {financier} failed: {error}"
                 events.append(self._event(now, run, HistoryEventKind.FACTORING_FAILED, route.channel, reason))
-                extra.append(self._issue(invoice, AutoDispatchState.SENT, f"Sent, but the {reason}"))
+                issues.append(
+                    _issue(invoice.key, invoice.number, AutoDispatchState.SENT, f"Sent, but the {reason}")
+                )
         self._store.settle(
             invoice.key,
-            run.run_id,
+            invocation.claimant,
             Settlement(
                 state=AutoDispatchState.SENT,
                 channel=decision.channel,
@@ -217,10 +267,10 @@ class BatchDispatcher:
                 events=tuple(events),
             ),
         )
-        return _Outcome(state=AutoDispatchState.SENT, channel=decision.channel, extra_issues=tuple(extra))
+        return _Outcome(state=AutoDispatchState.SENT, channel=decision.channel, issues=tuple(issues))
 
     def _settle_without_sending(
-        self, run: RunRef, invoice: Invoice, decision: Decision, queued: HistoryEvent
+        self, invocation: _Invocation, invoice: Invoice, decision: Decision, queued: HistoryEvent
     ) -> _Outcome:
         ignored = decision.outcome is Outcome.IGNORE
         state = AutoDispatchState.IGNORED if ignored else AutoDispatchState.FAILED
@@ -229,66 +279,87 @@ class BatchDispatcher:
         kind = HistoryEventKind.IGNORED if ignored else HistoryEventKind.FAILED
         events = (
             queued,
-            *self._note_events(now, run, decision.notes),
-            self._event(now, run, kind, detail=explanation.message),
+            *self._note_events(now, invocation.run, decision.notes),
+            self._event(now, invocation.run, kind, detail=explanation.message),
         )
         self._store.settle_unclaimed(
             invoice.key,
-            run.run_id,
+            invocation.claimant,
             Settlement(state=state, message=explanation.message, details=explanation.details, events=events),
             now,
         )
-        return _Outcome(state=state, issue=self._issue(invoice, state, explanation.message))
+        return _Outcome(
+            state=state, issues=(_issue(invoice.key, invoice.number, state, explanation.message),)
+        )
 
     def _fail(
-        self, run: RunRef, invoice: Invoice, explanation: Explanation, events: Sequence[HistoryEvent] = ()
+        self,
+        invocation: _Invocation,
+        invoice: Invoice,
+        explanation: Explanation,
+        events: Sequence[HistoryEvent] = (),
     ) -> _Outcome:
         now = self._clock()
         self._store.settle(
             invoice.key,
-            run.run_id,
-            Settlement(
-                state=AutoDispatchState.FAILED,
-                message=explanation.message,
-                details=explanation.details,
-                events=(*events, self._event(now, run, HistoryEventKind.FAILED, detail=explanation.message)),
-            ),
+            invocation.claimant,
+            self._failure(invocation.run, explanation, now, events),
         )
         return _Outcome(
             state=AutoDispatchState.FAILED,
-            issue=self._issue(invoice, AutoDispatchState.FAILED, explanation.message),
+            issues=(_issue(invoice.key, invoice.number, AutoDispatchState.FAILED, explanation.message),),
         )
 
-    def _fail_invalid(self, run: RunRef, key: InvoiceKey, problem: str) -> RunIssue:
+    def _fail_unreadable(
+        self, invocation: _Invocation, key: InvoiceKey, number: str | None, problem: str
+    ) -> _Outcome:
         explanation = explain_invalid(problem)
         now = self._clock()
         self._store.settle_unclaimed(
-            key,
-            run.run_id,
-            Settlement(
-                state=AutoDispatchState.FAILED,
-                message=explanation.message,
-                details=explanation.details,
-                events=(self._event(now, run, HistoryEventKind.FAILED, detail=explanation.message),),
-            ),
-            now,
+            key, invocation.claimant, self._failure(invocation.run, explanation, now), now
         )
-        return RunIssue(
-            tenant_id=key.tenant_id,
-            invoice_id=key.invoice_id,
-            number=key.invoice_id,
+        return _Outcome(
+            state=AutoDispatchState.FAILED,
+            issues=(_issue(key, number or key.invoice_id, AutoDispatchState.FAILED, explanation.message),),
+        )
+
+    def _fail_unexpected(
+        self, invocation: _Invocation, key: InvoiceKey, invoice: Invoice | None, error: Exception
+    ) -> _Outcome | None:
+        """R24: an error nobody foresaw ends this invoice FAILED (never sent again automatically,
+        since the send may have happened); None when even that cannot be recorded."""
+        # The type only: an exception's text may carry personal data.
+        logger.error("unexpected error while dispatching", extra={"error_type": type(error).__name__})
+        explanation = explain_unexpected(type(error).__name__)
+        now = self._clock()
+        try:
+            self._store.settle_unclaimed(
+                key, invocation.claimant, self._failure(invocation.run, explanation, now), now
+            )
+        except Exception:
+            logger.error("could not record the failure", extra={"error_type": type(error).__name__})
+            return None
+        number = invoice.number if invoice is not None else key.invoice_id
+        return _Outcome(
+            state=AutoDispatchState.FAILED,
+            issues=(_issue(key, number, AutoDispatchState.FAILED, explanation.message),),
+        )
+
+    def _failure(
+        self, run: RunRef, explanation: Explanation, now: datetime, events: Sequence[HistoryEvent] = ()
+    ) -> Settlement:
+        return Settlement(
             state=AutoDispatchState.FAILED,
             message=explanation.message,
+            details=explanation.details,
+            events=(*events, self._event(now, run, HistoryEventKind.FAILED, detail=explanation.message)),
         )
 
     @staticmethod
-    def _issue(invoice: Invoice, state: AutoDispatchState, message: str) -> RunIssue:
-        return RunIssue(
-            tenant_id=invoice.tenant_id,
-            invoice_id=invoice.invoice_id,
-            number=invoice.number,
-            state=state,
-            message=message,
+    def _attempt(invocation: _Invocation, decision: Decision, now: datetime) -> Attempt:
+        assert decision.channel is not None
+        return Attempt(
+            run_id=invocation.claimant, channel=decision.channel, kind=decision.kind, started_at=now
         )
 
     @staticmethod
@@ -318,6 +389,12 @@ class BatchDispatcher:
                     )
                 )
         return events
+
+
+def _issue(key: InvoiceKey, number: str, state: AutoDispatchState, message: str) -> RunIssue:
+    return RunIssue(
+        tenant_id=key.tenant_id, invoice_id=key.invoice_id, number=number, state=state, message=message
+    )
 
 
 def _after_last_rejection(notes: Sequence[ChannelNote]) -> Sequence[ChannelNote]:

@@ -33,6 +33,7 @@ class DispatchRecord(_Frozen):
 
     tenant_id: str
     invoice_id: str
+    number: str | None = None
     status: InvoiceStatus
     state: AutoDispatchState
     channel: Channel | None = None

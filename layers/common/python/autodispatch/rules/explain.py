@@ -80,6 +80,18 @@ def explain_in_doubt(channel: Channel) -> Explanation:
     )
 
 
+def explain_unexpected(error_type: str) -> Explanation:
+    """R24: an error nobody foresaw stopped this invoice; the others went on."""
+    reason = (
+        f"an unexpected error ({error_type}) stopped the dispatch of this invoice; it may or may not "
+        "have reached the customer, so it is not sent again automatically"
+    )
+    return Explanation(
+        message=f"Automatic dispatch failed: {reason}",
+        details=f"Automatic dispatch failed: {reason}. Check with the customer and send manually if needed.",
+    )
+
+
 def explain_invalid(problem: str) -> Explanation:
     """R25: an invoice that reached a run with bad data."""
     problem = _one_line(problem)

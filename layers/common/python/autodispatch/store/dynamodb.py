@@ -194,6 +194,7 @@ def _record(item: Mapping[str, Any]) -> DispatchRecord:
     return DispatchRecord(
         tenant_id=item["tenant_id"],
         invoice_id=item["invoice_id"],
+        number=item.get("number"),
         status=InvoiceStatus(item["status"]),
         state=AutoDispatchState(item["state"]),
         channel=item.get("channel"),
