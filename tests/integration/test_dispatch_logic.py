@@ -386,3 +386,53 @@ def test_r25_missing_invoice_document_fails_the_invoice_instead_of_waiting_forev
     assert "document is missing" in record.message
     assert result.counts.failed == 1
     assert [issue.number for issue in loaded.run_issues(RUN.run_id)] == ["1002"]
+
+
+class FlakyNotifier(RecordingNotifier):
+    """Fails the first email to one address, temporarily or for good."""
+
+    def __init__(self, address: str, error: Exception) -> None:
+        super().__init__()
+        self.address, self.error, self.failed = address, error, False
+
+    def send_email(self, to: str, subject: str, body: str, headers: dict[str, str]) -> None:
+        if to == self.address and not self.failed:
+            self.failed = True
+            raise self.error
+        super().send_email(to, subject, body, headers)
+
+
+FAILING_KEYS = [key("kahvila", "k-1005"), key("tilitoimisto", "t-501"), key("tilitoimisto", "t-503")]
+
+
+def test_r21_email_that_failed_temporarily_is_sent_once_by_the_retried_step(
+    loaded: DynamoDbInvoiceStore,
+) -> None:
+    dispatcher(loaded, ScriptedDeliverer()).dispatch(RUN, FAILING_KEYS)
+    notifier = FlakyNotifier("laskutus@kahvila-aurinko.fi", TransientError("throttled"))
+    with pytest.raises(TransientError):
+        notify_failures(RUN, loaded, notifier)
+    notify_failures(RUN, loaded, notifier)
+    assert sorted(to for to, _, _ in notifier.emails) == [
+        "laskutus@kahvila-aurinko.fi",
+        "toimisto@kuusi.example",
+    ]
+    assert len(notifier.sms) == 1  # the SMS went the first time and is not repeated
+
+
+def test_r21_email_in_doubt_is_not_sent_again(loaded: DynamoDbInvoiceStore) -> None:
+    dispatcher(loaded, ScriptedDeliverer()).dispatch(RUN, FAILING_KEYS)
+    notifier = FlakyNotifier("laskutus@kahvila-aurinko.fi", TransientError("timed out", in_doubt=True))
+    notify_failures(RUN, loaded, notifier)
+    notify_failures(RUN, loaded, notifier)
+    assert [to for to, _, _ in notifier.emails] == ["toimisto@kuusi.example"]
+
+
+def test_r24_a_rejected_recipient_does_not_keep_other_tenants_from_their_notification(
+    loaded: DynamoDbInvoiceStore,
+) -> None:
+    dispatcher(loaded, ScriptedDeliverer()).dispatch(RUN, FAILING_KEYS)
+    notifier = FlakyNotifier("laskutus@kahvila-aurinko.fi", PermanentRejection("MessageRejected"))
+    summary = notify_failures(RUN, loaded, notifier)
+    assert [to for to, _, _ in notifier.emails] == ["toimisto@kuusi.example"]
+    assert (summary.tenants_notified, summary.emails, summary.sms) == (2, 1, 1)

@@ -602,10 +602,14 @@ def test_r21_run_issues_are_kept_per_invoice_and_retry_safe(store: DynamoDbInvoi
 
 
 def test_r21_notification_claimed_once(store: DynamoDbInvoiceStore) -> None:
-    assert store.claim_notification("run-1", "kahvila") is True
-    assert store.claim_notification("run-1", "kahvila") is False
-    assert store.claim_notification("run-1", "tilitoimisto") is True
-    assert store.claim_notification("run-2", "kahvila") is True
+    assert store.claim_notification("run-1", "kahvila", "EMAIL") is True
+    assert store.claim_notification("run-1", "kahvila", "EMAIL") is False
+    assert store.claim_notification("run-1", "kahvila", "SMS") is True
+    assert store.claim_notification("run-1", "tilitoimisto", "EMAIL") is True
+    assert store.claim_notification("run-2", "kahvila", "EMAIL") is True
+    store.release_notification("run-1", "kahvila", "EMAIL")
+    assert store.claim_notification("run-1", "kahvila", "EMAIL") is True
+    assert store.claim_notification("run-1", "kahvila", "EMAIL") is False
 
 
 # Errors, retries, no Scan --------------------------------------------------------------------------

@@ -1,15 +1,18 @@
 """NotifyFailures: one email and/or SMS per tenant with FAILED or IGNORED invoices in a run (R21)."""
 
-from collections import defaultdict
+from collections import Counter, defaultdict
+from collections.abc import Callable
 
 from pydantic import BaseModel, ConfigDict
 
+from autodispatch.errors import PermanentRejection, TransientError
 from autodispatch.models.enums import AutoDispatchState
 from autodispatch.models.scenario import Tenant
 from autodispatch.notify.port import Notifier
 from autodispatch.observability import logger, tracer
 from autodispatch.store.port import InvoiceStore, RunIssue, RunRef
 
+EMAIL, SMS = "EMAIL", "SMS"
 # An SMS is a summary; the email carries every reason.
 SMS_MAX_LENGTH = 320
 
@@ -52,32 +55,56 @@ def compose_sms(tenant: Tenant, issues: list[RunIssue], run: RunRef) -> str:
 
 @tracer.capture_method
 def notify_failures(run: RunRef, store: InvoiceStore, notifier: Notifier) -> NotificationSummary:
+    """Each message is claimed before it is sent, so a retried step never sends it twice (R21);
+    a send that certainly failed gives its claim back and the step is retried for it. One tenant's
+    failing recipient never keeps the others from being notified (R24)."""
     by_tenant: dict[str, list[RunIssue]] = defaultdict(list)
     for issue in store.run_issues(run.run_id):
         by_tenant[issue.tenant_id].append(issue)
     tenants = store.get_tenants(by_tenant)
-    emails = sms = notified = 0
+    sent: Counter[str] = Counter()
+    notified: set[str] = set()
+    retry = 0
     for tenant_id, issues in sorted(by_tenant.items()):
         tenant = tenants.get(tenant_id)
         if tenant is None:
             continue
-        # Claimed before sending: a retried step never notifies a tenant twice (at most once).
-        if not store.claim_notification(run.run_id, tenant_id):
-            continue
         issues.sort(key=lambda issue: issue.number)
-        logger.info("notifying tenant", extra={"tenant_id": tenant_id, "invoices": len(issues)})
-        settings = tenant.settings
-        if settings.notify_email:
-            subject, body = compose_email(tenant, issues, run)
-            notifier.send_email(
-                settings.notify_email,
-                subject,
-                body,
-                {"X-Autodispatch-Tenant": tenant_id, "X-Autodispatch-Run-Date": run.run_date.isoformat()},
-            )
-            emails += 1
-        if settings.notify_phone:
-            notifier.send_sms(settings.notify_phone, compose_sms(tenant, issues, run))
-            sms += 1
-        notified += 1
-    return NotificationSummary(tenants_notified=notified, emails=emails, sms=sms)
+        for kind, send in _messages(tenant, issues, run, notifier):
+            if not store.claim_notification(run.run_id, tenant_id, kind):
+                continue
+            try:
+                send()
+            except TransientError as error:
+                if not error.in_doubt:
+                    store.release_notification(run.run_id, tenant_id, kind)
+                    retry += 1
+                logger.warning("notification not sent", extra={"tenant_id": tenant_id, "kind": kind})
+                continue
+            except PermanentRejection:
+                logger.error("notification rejected", extra={"tenant_id": tenant_id, "kind": kind})
+                continue
+            sent[kind] += 1
+            notified.add(tenant_id)
+    if retry:
+        raise TransientError(f"{retry} notification(s) failed temporarily and are left for a retry")
+    return NotificationSummary(tenants_notified=len(notified), emails=sent[EMAIL], sms=sent[SMS])
+
+
+def _messages(
+    tenant: Tenant, issues: list[RunIssue], run: RunRef, notifier: Notifier
+) -> list[tuple[str, Callable[[], None]]]:
+    """The tenant's notification messages (R21): an email and/or an SMS, by its settings."""
+    settings = tenant.settings
+    messages: list[tuple[str, Callable[[], None]]] = []
+    if settings.notify_email:
+        to, (subject, body) = settings.notify_email, compose_email(tenant, issues, run)
+        headers = {
+            "X-Autodispatch-Tenant": tenant.tenant_id,
+            "X-Autodispatch-Run-Date": run.run_date.isoformat(),
+        }
+        messages.append((EMAIL, lambda: notifier.send_email(to, subject, body, headers)))
+    if settings.notify_phone:
+        phone, text = settings.notify_phone, compose_sms(tenant, issues, run)
+        messages.append((SMS, lambda: notifier.send_sms(phone, text)))
+    return messages

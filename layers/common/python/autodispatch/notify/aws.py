@@ -29,6 +29,9 @@ def _raise_mapped(error: ClientError, what: str) -> None:
     code = error.response.get("Error", {}).get("Code", "")
     if code in TRANSIENT_CODES:
         raise TransientError(f"{what} failed temporarily ({code})") from error
+    if error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) >= 500:
+        # The service failed while handling the message: it may have gone out.
+        raise TransientError(f"{what} failed on the service side ({code})", in_doubt=True) from error
     raise PermanentRejection(f"{what} was rejected ({code})") from error
 
 

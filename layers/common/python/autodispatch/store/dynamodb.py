@@ -93,6 +93,7 @@ _TRANSIENT_CODES = frozenset(
 _CONDITION_FAILED = "ConditionalCheckFailedException"
 _BATCH_WRITE_SIZE = 25
 _BATCH_GET_SIZE = 100
+_NOTICE_CLAIMED, _NOTICE_RELEASED = "CLAIMED", "RELEASED"
 _INDEX_ATTRIBUTES = (PENDING_INDEX_PARTITION_KEY, PENDING_INDEX_SORT_KEY, "due_from")
 
 _PENDING = AutoDispatchState.PENDING.value
@@ -940,18 +941,30 @@ class DynamoDbInvoiceStore:
             for item in self._query_prefix(f"RUN#{run_id}", "ISSUE#")
         ]
 
-    def claim_notification(self, run_id: str, tenant_id: str) -> bool:
+    def claim_notification(self, run_id: str, tenant_id: str, kind: str) -> bool:
+        # A released claim (the send certainly failed) may be taken again by the retried step.
         try:
-            self._put(
-                {
-                    **_key(f"RUN#{run_id}", f"NOTIFIED#{tenant_id}"),
-                    **_attributes({"run_id": run_id, "tenant_id": tenant_id}),
-                },
-                f"attribute_not_exists({PARTITION_KEY})",
+            self._on_table(
+                "put_item",
+                Item=self._notification_item(run_id, tenant_id, kind, _NOTICE_CLAIMED),
+                ConditionExpression=f"attribute_not_exists({PARTITION_KEY}) OR #notice = :released",
+                ExpressionAttributeNames={"#notice": "notice"},
+                ExpressionAttributeValues={":released": {"S": _NOTICE_RELEASED}},
             )
         except _ConditionFailed:
             return False
         return True
+
+    def release_notification(self, run_id: str, tenant_id: str, kind: str) -> None:
+        # Overwritten rather than deleted: the notify role needs no DeleteItem.
+        self._put(self._notification_item(run_id, tenant_id, kind, _NOTICE_RELEASED))
+
+    @staticmethod
+    def _notification_item(run_id: str, tenant_id: str, kind: str, notice: str) -> Item:
+        return {
+            **_key(f"RUN#{run_id}", f"NOTIFIED#{tenant_id}#{kind}"),
+            **_attributes({"run_id": run_id, "tenant_id": tenant_id, "kind": kind, "notice": notice}),
+        }
 
 
 if TYPE_CHECKING:

@@ -192,6 +192,10 @@ class InvoiceStore(Protocol):
 
     def run_issues(self, run_id: str) -> list[RunIssue]: ...
 
-    def claim_notification(self, run_id: str, tenant_id: str) -> bool:
-        """True exactly once per run and tenant: notify at most once (R21)."""
+    def claim_notification(self, run_id: str, tenant_id: str, kind: str) -> bool:
+        """True once per run, tenant and kind (EMAIL, SMS), before sending: at most once (R21)."""
+        ...
+
+    def release_notification(self, run_id: str, tenant_id: str, kind: str) -> None:
+        """Give a claim back after a send that certainly did not happen, so a retry sends it."""
         ...
