@@ -11,11 +11,12 @@ from datetime import date
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote, unquote
 
 from moto.ses.models import ses_backends
 from moto.sns.models import sns_backends
 
-from autodispatch.errors import NotFound
+from autodispatch.errors import AutodispatchError, NotFound
 from autodispatch.models.scenario import InvoiceKey, Tenant
 from autodispatch.store.port import InvoiceStore
 from autodispatch_cli.invoice_json import invoice_entry
@@ -100,10 +101,29 @@ def _notifications(nights: Sequence[Night], tenants: Sequence[Tenant]) -> list[d
     return entries
 
 
+class UnsafeArtifactPath(AutodispatchError):
+    """An artifact path that would leave the --out folder (the CLI prints it as one line)."""
+
+
+def _segment(value: str) -> str:
+    """One path segment from an id: '/' and every other special character percent-encoded, and
+    '.'/'..' spelled out, so an id can never name another folder."""
+    quoted = quote(value, safe="")
+    return {".": "%2E", "..": "%2E%2E"}.get(quoted, quoted)
+
+
+def _relative(folder: str, tenant_id: str, invoice_id: str, kind: str, extension: str) -> str:
+    """`<folder>/<tenant>/<invoice>-<kind>.<extension>`, each id made a safe path segment."""
+    return f"{folder}/{_segment(tenant_id)}/{_segment(f'{invoice_id}-{kind.lower()}')}.{extension}"
+
+
 def _artifact(out: Path | None, relative: str, content: bytes, fallback: str) -> str:
     if out is None:
         return fallback
-    path = out / relative
+    root = out.resolve()
+    path = (root / relative).resolve()
+    if not path.is_relative_to(root):
+        raise UnsafeArtifactPath(f"the artifact path {relative!r} would be written outside {out}")
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(content)
     return relative
@@ -115,14 +135,15 @@ def _deliveries(local: LocalAws, out: Path | None) -> list[dict[str, Any]]:
     for page in s3.get_paginator("list_objects_v2").paginate(Bucket=BUCKET_NAME, Prefix=OUTBOX_PREFIX):
         for item in page.get("Contents", []):
             obj = s3.get_object(Bucket=BUCKET_NAME, Key=item["Key"])
-            meta = obj["Metadata"]
+            # The transports percent-encode metadata values (S3 metadata is ASCII only).
+            meta = {key: unquote(value) for key, value in obj["Metadata"].items()}
             channel, kind = meta["channel"], meta["kind"]
-            name = f"{meta['invoice-id']}-{kind.lower()}.{EXTENSIONS[channel]}"
-            relative = f"{channel.lower()}/{meta['tenant-id']}/{name}"
+            tenant_id, invoice_id = meta["tenant-id"], meta["invoice-id"]
+            relative = _relative(channel.lower(), tenant_id, invoice_id, kind, EXTENSIONS[channel])
             entries.append(
                 {
-                    "tenant_id": meta["tenant-id"],
-                    "invoice_id": meta["invoice-id"],
+                    "tenant_id": tenant_id,
+                    "invoice_id": invoice_id,
                     "channel": channel,
                     "kind": kind,
                     "artifact": _artifact(
@@ -136,7 +157,7 @@ def _deliveries(local: LocalAws, out: Path | None) -> list[dict[str, Any]]:
             continue
         tenant_id, invoice_id = str(message["X-Autodispatch-Tenant"]), str(message["X-Autodispatch-Invoice"])
         kind = str(message["X-Autodispatch-Kind"])
-        relative = f"email/{tenant_id}/{invoice_id}-{kind.lower()}.eml"
+        relative = _relative("email", tenant_id, invoice_id, kind, EXTENSIONS["EMAIL"])
         entries.append(
             {
                 "tenant_id": tenant_id,

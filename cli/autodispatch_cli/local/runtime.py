@@ -31,6 +31,7 @@ from aws_lambda_powertools.metrics.provider import cold_start
 from moto import mock_aws
 
 from autodispatch import wiring
+from autodispatch.observability import metrics
 from autodispatch.store.table_schema import create_table_kwargs
 
 REGION = "eu-north-1"
@@ -220,6 +221,11 @@ class LocalAws:
             result = handler(payload, context)
         except Exception as error:
             return json.dumps({"errorType": type(error).__name__, "errorMessage": str(error)}), True
+        finally:
+            if not self._verbose:
+                # With metrics disabled, Powertools neither prints nor clears them after an
+                # invocation as it does in Lambda, and at 100 values it prints them anyway.
+                metrics.clear_metrics()
         return json.dumps(result), False
 
     # -- runs --------------------------------------------------------------------------------------
