@@ -436,3 +436,23 @@ def test_r24_a_rejected_recipient_does_not_keep_other_tenants_from_their_notific
     summary = notify_failures(RUN, loaded, notifier)
     assert [to for to, _, _ in notifier.emails] == ["toimisto@kuusi.example"]
     assert (summary.tenants_notified, summary.emails, summary.sms) == (2, 1, 1)
+
+
+def test_r24_a_tenant_with_an_invalid_stored_document_does_not_stop_the_others(
+    loaded: DynamoDbInvoiceStore, dynamodb: Any
+) -> None:
+    item = dynamodb.get_item(
+        TableName=loaded.table_name, Key={"pk": {"S": "TENANTS"}, "sk": {"S": "TENANT#kahvila"}}
+    )
+    document = json.loads(item["Item"]["doc"]["S"])
+    document["settings"]["notify_email"] = "not an address"
+    dynamodb.put_item(TableName=loaded.table_name, Item={**item["Item"], "doc": {"S": json.dumps(document)}})
+    assert [tenant.tenant_id for tenant in loaded.list_tenants()] == ["tilitoimisto"]
+    deliverer = ScriptedDeliverer()
+    result = dispatcher(loaded, deliverer).dispatch(
+        RunRef(run_id="night-b", run_date=date(2026, 3, 11)),
+        [key("kahvila", "k-1001"), key("tilitoimisto", "t-502")],
+    )
+    assert [call[0] for call in deliverer.calls] == ["t-502"]
+    assert result.counts.sent == 1
+    assert loaded.get_record(key("kahvila", "k-1001")).state is AutoDispatchState.PENDING

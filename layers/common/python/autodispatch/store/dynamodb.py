@@ -29,6 +29,7 @@ import boto3
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError, HTTPClientError
 from botocore.exceptions import ConnectionError as BotoConnectionError
+from pydantic import ValidationError
 
 from autodispatch.errors import (
     AutodispatchError,
@@ -43,6 +44,7 @@ from autodispatch.models.dispatch import DispatchRecord, HistoryEvent
 from autodispatch.models.enums import AutoDispatchState, Channel, InvoiceStatus, Source
 from autodispatch.models.loading import invoice_or_issues
 from autodispatch.models.scenario import Invoice, InvoiceKey, Tenant
+from autodispatch.observability import logger
 from autodispatch.rules.activation import auto_dispatch_default
 from autodispatch.rules.due import due_from, due_from_dates, local_date
 from autodispatch.store.port import (
@@ -189,6 +191,19 @@ def _attempt(claim: Mapping[str, Any] | None) -> Attempt | None:
         kind=claim["kind"],
         started_at=_parse_instant(claim["started_at"]),
     )
+
+
+def _tenant(item: Mapping[str, Any]) -> Tenant | None:
+    try:
+        return Tenant.model_validate_json(item["doc"])
+    except ValidationError as error:
+        # Field names only: the invalid values may be personal data.
+        fields = sorted({".".join(map(str, detail["loc"])) for detail in error.errors(include_input=False)})
+        logger.error(
+            "stored tenant document is invalid",
+            extra={"tenant_id": item[SORT_KEY].removeprefix("TENANT#"), "fields": fields},
+        )
+        return None
 
 
 def _record(item: Mapping[str, Any]) -> DispatchRecord:
@@ -489,16 +504,20 @@ class DynamoDbInvoiceStore:
         item = self._get(_tenant_key(tenant_id))
         if item is None:
             raise NotFound(f"Unknown tenant '{tenant_id}'")
-        return Tenant.model_validate_json(item["doc"])
+        tenant = _tenant(item)
+        if tenant is None:
+            raise NotFound(f"Tenant '{tenant_id}' has an invalid stored document; import it again")
+        return tenant
 
     def get_tenants(self, tenant_ids: Iterable[str]) -> dict[str, Tenant]:
-        tenants = (
-            Tenant.model_validate_json(item["doc"]) for item in self._batch_get(map(_tenant_key, tenant_ids))
-        )
-        return {tenant.tenant_id: tenant for tenant in tenants}
+        """Unknown ids, and tenants whose stored document no longer validates, are absent: one bad
+        tenant must not stop a run for all the others (R24)."""
+        tenants = (_tenant(item) for item in self._batch_get(map(_tenant_key, tenant_ids)))
+        return {tenant.tenant_id: tenant for tenant in tenants if tenant is not None}
 
     def list_tenants(self) -> list[Tenant]:
-        return [Tenant.model_validate_json(item["doc"]) for item in self._query_prefix("TENANTS", "TENANT#")]
+        tenants = (_tenant(item) for item in self._query_prefix("TENANTS", "TENANT#"))
+        return [tenant for tenant in tenants if tenant is not None]
 
     # Invoices ---------------------------------------------------------------------------------
 
@@ -559,7 +578,7 @@ class DynamoDbInvoiceStore:
                 key,
                 channel=None,
                 sent_on=None,
-                pending_message=IMPORTED_SENT_MESSAGE,
+                message=IMPORTED_SENT_MESSAGE,
                 events=(),
                 now=datetime.now(UTC),
             )
@@ -808,7 +827,7 @@ class DynamoDbInvoiceStore:
             key,
             channel=channel,
             sent_on=local_date(event.at, self.zone),
-            pending_message=SENT_MANUALLY_MESSAGE,
+            message=SENT_MANUALLY_MESSAGE,
             events=(event,),
             now=event.at,
         )
@@ -819,7 +838,7 @@ class DynamoDbInvoiceStore:
         *,
         channel: Channel | None,
         sent_on: date | None,
-        pending_message: str,
+        message: str,
         events: Sequence[HistoryEvent],
         now: datetime,
     ) -> None:
@@ -835,9 +854,11 @@ class DynamoDbInvoiceStore:
                 sets.append(f"{e.n('channel')} = {e.v(channel.value)}")
             if sent_on is not None:
                 sets.append(f"{e.n('sent_on')} = {e.v(sent_on.isoformat())}")
+            # The list shows that it went out; a FAILED or IGNORED invoice keeps its state and the
+            # details that explain why automatic dispatch did not send it.
+            sets.append(f"{e.n('message')} = {e.v(message)}")
             if expected == _PENDING:
                 sets.append(f"{e.n('state')} = {e.v(AutoDispatchState.SENT.value)}")
-                sets.append(f"{e.n('message')} = {e.v(pending_message)}")
                 removes.append(e.n("details"))
             # A live claim means a run may be sending it now; a dead run's expired claim does not.
             condition = (
