@@ -124,6 +124,18 @@ class DeploySettings(BaseModel):
                 raise ValueError(f"{kind}Transport=http needs an https:// {kind}Endpoint")
         return self
 
+    def check_claim_lease(self, dispatch_timeout_seconds: int) -> None:
+        """R23: a claim must outlive the invocation that holds it. A lease of at least twice the
+        DispatchInvoice timeout means a later run can take over only a claim whose invocation has
+        certainly ended, never one that is still sending."""
+        least = 2 * dispatch_timeout_seconds
+        if self.claim_lease_seconds < least:
+            raise SettingsError(
+                f"invalid CDK context: claimLeaseSeconds: {self.claim_lease_seconds} is too short; it "
+                f"must be at least {least} (twice the DispatchInvoice timeout of {dispatch_timeout_seconds} "
+                "s), so another run can never take over the claim of a send still in progress"
+            )
+
     @property
     def identity(self) -> str:
         return self.ses_identity or self.sender_email

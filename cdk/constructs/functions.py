@@ -79,9 +79,12 @@ SPECS = {
     SELECT_INVOICES: FunctionSpec(
         "Select the due invoices of every tenant and write the night's work list", Duration.minutes(5), 512
     ),
-    # Runs inside an Express child execution of the Distributed Map (5 minutes at most, retries included).
+    # Runs inside an Express child execution of the Distributed Map, which lasts 5 minutes at most,
+    # retries included: with the DispatchBatch retrier (MaxAttempts 2, IntervalSeconds 2, BackoffRate 2)
+    # that is 3 x 90 s + 2 s + 4 s = 276 s. A 120 s timeout would need 366 s and the child would be cut
+    # off mid-send. tests/infrastructure/test_workflow.py checks the sum against the definition file.
     DISPATCH_INVOICE: FunctionSpec(
-        "Dispatch one batch of invoices through their channel chains", Duration.minutes(2), 1024
+        "Dispatch one batch of invoices through their channel chains", Duration.seconds(90), 1024
     ),
     NOTIFY_FAILURES: FunctionSpec(
         "Tell each tenant about the run's failed and ignored invoices", Duration.minutes(5), 512
@@ -127,6 +130,8 @@ class Functions(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         self._storage = storage
+        # Before the layer build, so a bad lease fails the synth at once.
+        settings.check_claim_lease(int(SPECS[DISPATCH_INVOICE].timeout.to_seconds()))
 
         self.layer = lambda_.LayerVersion(
             self,

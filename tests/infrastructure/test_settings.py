@@ -6,7 +6,10 @@ from typing import Any
 
 import pytest
 
+from cdk.app import build_app
 from cdk.settings import CONTEXT_KEYS, SettingsError, load_settings
+
+from .conftest import TEST_ONLY_CONTEXT, Synthesized
 
 ROOT = Path(__file__).resolve().parents[2]
 CDK_JSON = json.loads((ROOT / "cdk.json").read_text())
@@ -57,3 +60,26 @@ def test_cdk_cli_is_pinned_to_an_exact_2_1148_release() -> None:
     assert pinned.startswith("2.1148.")
     assert pinned.replace(".", "").isdigit()
     assert lock["packages"]["node_modules/aws-cdk"]["version"] == pinned
+
+
+@pytest.mark.parametrize(("lease", "refused"), [(179, True), (180, False), (900, False)])
+def test_r23_claim_lease_must_be_twice_the_dispatch_timeout(lease: int, refused: bool) -> None:
+    settings = load_settings({**CDK_JSON["context"], "claimLeaseSeconds": lease})
+    if refused:
+        with pytest.raises(SettingsError, match="claimLeaseSeconds"):
+            settings.check_claim_lease(90)
+    else:
+        settings.check_claim_lease(90)
+
+
+def test_r23_claim_lease_shorter_than_a_live_send_fails_the_synth(tmp_path: Path) -> None:
+    """The stack checks the lease against the DispatchInvoice timeout it deploys, as `-c` passes it."""
+    context = {**CDK_JSON["context"], **TEST_ONLY_CONTEXT, "claimLeaseSeconds": "179"}
+    with pytest.raises(SettingsError, match=r"claimLeaseSeconds.*twice the DispatchInvoice timeout of 90 s"):
+        build_app(context, str(tmp_path))
+
+
+def test_r23_deployed_claim_lease_outlasts_two_dispatch_invocations(every_synth: Synthesized) -> None:
+    properties = every_synth.resource("Functions/DispatchInvoice")["Properties"]
+    lease = int(properties["Environment"]["Variables"]["CLAIM_LEASE_SECONDS"])
+    assert lease >= 2 * int(properties["Timeout"])

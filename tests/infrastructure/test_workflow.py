@@ -71,3 +71,37 @@ def test_state_machine_waits_for_its_permissions(deployed: Synthesized) -> None:
     """The role's policy exists before the state machine, so the first run cannot miss a permission."""
     depends_on = deployed.resource("Workflow/NightlyRun")["DependsOn"]
     assert deployed.logical_id("Workflow/NightlyRun/Role/DefaultPolicy") in depends_on
+
+
+# The longest an Express child execution may run, retries included.
+EXPRESS_LIMIT_SECONDS = 300
+
+
+def _worst_case_seconds(timeout: int, retriers: list[dict[str, Any]]) -> float:
+    """Every attempt at the function timeout plus every wait between them (each retrier counts its
+    own attempts, so the worst case runs them all)."""
+    attempts, waits = 1, 0.0
+    for retrier in retriers:
+        interval, rate = retrier.get("IntervalSeconds", 1), retrier.get("BackoffRate", 2.0)
+        attempts += retrier.get("MaxAttempts", 3)
+        for retry in range(retrier.get("MaxAttempts", 3)):
+            waits += min(interval * rate**retry, retrier.get("MaxDelaySeconds", float("inf")))
+    return timeout * attempts + waits
+
+
+def test_r23_express_child_retries_fit_in_five_minutes(deployed: Synthesized) -> None:
+    """A child cut off by the Express limit would stop mid-send; the function timeout and the
+    retrier in the deployed definition together must fit, so neither can drift on its own."""
+    definition = _deployed_definition(deployed)
+    checked = []
+    for state in definition["States"].values():
+        processor = state.get("ItemProcessor", {})
+        if processor.get("ProcessorConfig", {}).get("ExecutionType") != "EXPRESS":
+            continue
+        for name, task in processor["States"].items():
+            function = str(task["Parameters"]["FunctionName"]).strip("<>").removesuffix(".Arn")
+            timeout = int(deployed.resource(function)["Properties"]["Timeout"])
+            worst = _worst_case_seconds(timeout, task.get("Retry", []))
+            assert worst < EXPRESS_LIMIT_SECONDS, f"{name}: {worst} s"
+            checked.append((name, function, worst))
+    assert checked == [("DispatchBatch", "Functions/DispatchInvoice", 3 * 90 + 2 + 4)]

@@ -7,8 +7,10 @@ from email.message import EmailMessage
 from io import BytesIO
 from typing import Any
 
+import boto3
 import pytest
-from botocore.exceptions import ClientError, EndpointConnectionError, ReadTimeoutError
+from botocore.exceptions import ClientError, ConnectTimeoutError, EndpointConnectionError, ReadTimeoutError
+from botocore.stub import Stubber
 from pypdf import PdfReader
 
 from autodispatch.channels.mail import (
@@ -191,15 +193,67 @@ def test_r12_ses_message_rejected_is_permanent(code: str) -> None:
         ("TooManyRequestsException", 429),
         ("LimitExceededException", 400),
         ("SendingPausedException", 400),
-        ("InternalFailure", 500),
-        ("SomethingNew", 503),
+        ("Throttling", 400),
+        ("ThrottlingException", 400),
+        ("Throttling", 500),
     ],
 )
-def test_r12_ses_throttling_and_outages_are_transient_and_not_in_doubt(code: str, status: int) -> None:
+def test_r23_ses_throttling_is_transient_and_not_in_doubt(code: str, status: int) -> None:
+    """SES refused before accepting the message: the claim can be released and the send retried."""
     sender = SesEmailSender(lambda: FakeSes(client_error(code, status)))  # type: ignore[arg-type,return-value]
 
     with pytest.raises(TransientError) as raised:
         sender.send(OUTGOING)
+    assert raised.value.in_doubt is False
+
+
+@pytest.mark.parametrize(
+    ("code", "status"),
+    [
+        ("InternalFailure", 500),
+        ("ServiceUnavailable", 503),
+        ("SomethingNew", 503),
+        ("SomethingNew", 0),
+        ("", 0),
+        ("InternalFailure", 0),
+    ],
+)
+def test_r23_ses_server_error_or_unknown_outcome_is_in_doubt(code: str, status: int) -> None:
+    """A 5xx or unknown outcome of SendEmail: SES may have accepted the message, so it is never resent."""
+    sender = SesEmailSender(lambda: FakeSes(client_error(code, status)))  # type: ignore[arg-type,return-value]
+
+    with pytest.raises(TransientError) as raised:
+        sender.send(OUTGOING)
+    assert raised.value.in_doubt is True
+
+
+def test_r23_ses_server_error_through_the_real_client_is_in_doubt() -> None:
+    """The same through a botocore client stubbed to answer SendEmail with HTTP 500."""
+    client = boto3.client("sesv2", region_name="eu-north-1", aws_access_key_id="x", aws_secret_access_key="x")
+    with Stubber(client) as stub:
+        stub.add_client_error("send_email", service_error_code="InternalFailure", http_status_code=500)
+        stub.add_client_error(
+            "send_email", service_error_code="TooManyRequestsException", http_status_code=429
+        )
+        with pytest.raises(TransientError) as server_error:
+            SesEmailSender(lambda: client).send(OUTGOING)
+        with pytest.raises(TransientError) as throttled:
+            SesEmailSender(lambda: client).send(OUTGOING)
+
+    assert server_error.value.in_doubt is True
+    assert throttled.value.in_doubt is False
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        EndpointConnectionError(endpoint_url="https://email.eu-north-1.amazonaws.com"),
+        ConnectTimeoutError(endpoint_url="https://email.eu-north-1.amazonaws.com"),
+    ],
+)
+def test_r23_ses_connection_failure_before_sending_is_not_in_doubt(error: Exception) -> None:
+    with pytest.raises(TransientError) as raised:
+        SesEmailSender(lambda: FakeSes(error)).send(OUTGOING)  # type: ignore[arg-type,return-value]
     assert raised.value.in_doubt is False
 
 

@@ -271,7 +271,7 @@ def _tracking_headers(invoice: Invoice, kind: DeliveryKind) -> dict[str, str]:
     }
 
 
-# SES v2 error codes: a permanent one moves the chain on (R12); everything else is retried.
+# SES v2 error codes: a permanent one moves the chain on (R12); everything else is transient.
 PERMANENT_SES_ERRORS = frozenset(
     {
         "MessageRejected",
@@ -282,17 +282,19 @@ PERMANENT_SES_ERRORS = frozenset(
         "InvalidParameterValue",
     }
 )
-TRANSIENT_SES_ERRORS = frozenset(
+# SES refused these before accepting the message, so retrying cannot send it twice (R23).
+THROTTLING_SES_ERRORS = frozenset(
     {
         "TooManyRequestsException",
         "LimitExceededException",
         "SendingPausedException",  # an administrator pauses sending; the message was not accepted
         "Throttling",
         "ThrottlingException",
-        "InternalFailure",
-        "ServiceUnavailable",
     }
 )
+# Server-side failures: SES may have accepted the message before failing, so the outcome is in
+# doubt (R23), as is any 5xx or a missing status.
+SERVER_SES_ERRORS = frozenset({"InternalFailure", "ServiceUnavailable"})
 
 
 def ses_error(error: ClientError) -> PermanentRejection | TransientError:
@@ -301,8 +303,12 @@ def ses_error(error: ClientError) -> PermanentRejection | TransientError:
     status = int(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) or 0)
     if code in PERMANENT_SES_ERRORS:
         return PermanentRejection(f"the email service rejected the message ({code})")
-    if code in TRANSIENT_SES_ERRORS or status >= 500 or status == 0:
-        return TransientError(f"the email service is unavailable for now ({code or status})", in_doubt=False)
+    if code in THROTTLING_SES_ERRORS:
+        return TransientError(f"the email service is throttling sends ({code})", in_doubt=False)
+    if code in SERVER_SES_ERRORS or status >= 500 or status == 0:
+        return TransientError(
+            f"the email service failed and may have accepted the message ({code or status})", in_doubt=True
+        )
     return PermanentRejection(f"the email service rejected the message ({code or status})")
 
 
