@@ -124,8 +124,13 @@ def test_r19_sent_after_fallback_counts_the_unusable_channels(build):
 def test_r19_r18_sent_direct_payment_notice_says_so(build):
     invoice = build.invoice(payment_method="DIRECT_PAYMENT", customer=build.consumer_customer())
     decision = decide(invoice, build.tenant())
-    details = explain_sent(decision.channel, decision.kind, decision.notes).details
-    assert details.startswith("Direct-payment pre-notification sent automatically by print service")
+    explanation = explain_sent(decision.channel, decision.kind, decision.notes)
+    assert explanation.details.startswith(
+        "Direct-payment pre-notification sent automatically by print service"
+    )
+    assert explanation.message.startswith(
+        "Direct-payment pre-notification sent automatically by print service"
+    )
 
 
 @pytest.mark.parametrize("channel", list(Channel))

@@ -38,6 +38,8 @@ def _steps(notes: tuple[ChannelNote, ...]) -> str:
 def explain_sent(channel: Channel, kind: DeliveryKind, notes: tuple[ChannelNote, ...]) -> Explanation:
     what = "Direct-payment pre-notification" if kind is DeliveryKind.DIRECT_PAYMENT_NOTICE else "Invoice"
     message = f"Sent automatically by {CHANNEL_NAMES[channel]}"
+    if kind is DeliveryKind.DIRECT_PAYMENT_NOTICE:
+        message = f"Direct-payment pre-notification sent automatically by {CHANNEL_NAMES[channel]}"
     if len(notes) > 1:
         message += f" after {len(notes) - 1} unusable channel(s)"
     details = f"{what} sent automatically by {CHANNEL_NAMES[channel]} ({channel}).\n{_steps(notes)}"
