@@ -15,6 +15,7 @@ from autodispatch.store.table_schema import (
     PENDING_INDEX_PROJECTED,
     PENDING_INDEX_SORT_KEY,
     SORT_KEY,
+    TTL_ATTRIBUTE,
 )
 from autodispatch.store.work_list import WORK_LIST_PREFIX
 
@@ -25,6 +26,7 @@ __all__ = [
     "PENDING_INDEX_PROJECTED",
     "PENDING_INDEX_SORT_KEY",
     "SORT_KEY",
+    "TTL_ATTRIBUTE",
     "WORK_LIST_PREFIX",
 ]
 
@@ -52,8 +54,6 @@ OUTBOX_PREFIX = "outbox/"  # S3 transport of EINVOICE/PRINT documents
 WORK_LIST_RETENTION_DAYS = 14
 ACCESS_LOG_RETENTION_DAYS = 400
 
-# DynamoDB attribute holding an epoch-seconds expiry (run items, leases); DynamoDB's TTL deletes them.
-TTL_ATTRIBUTE = "expires_at"
 
 # The three Lambda functions: construct id -> asset directory under functions/.
 SELECT_INVOICES = "SelectInvoices"

@@ -727,3 +727,19 @@ def test_a_whole_night_never_scans(
     assert operations
     assert "Scan" not in operations
     assert pending_keys(loaded) == set()
+
+
+def test_run_records_expire_through_the_table_ttl(loaded: DynamoDbInvoiceStore, dynamodb: Any) -> None:
+    """Runs, their issues and notification markers are deleted by DynamoDB's TTL after 400 days."""
+    loaded.put_run(RunSummary(run_id="run-ttl", run_date=date(2026, 3, 10), started_at=RUN_START))
+    loaded.claim_notification("run-ttl", "kahvila", "EMAIL")
+    items = dynamodb.query(
+        TableName=loaded.table_name,
+        KeyConditionExpression="pk = :pk",
+        ExpressionAttributeValues={":pk": {"S": "RUN#run-ttl"}},
+    )["Items"]
+    assert len(items) == 2
+    pointer = next(item for item in items if item["sk"]["S"] == "RUN")
+    run_expiry = datetime.fromtimestamp(int(pointer["expires_at"]["N"]), UTC).date()
+    assert run_expiry == date(2027, 4, 14)
+    assert all("expires_at" in item for item in items)

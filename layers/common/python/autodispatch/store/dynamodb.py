@@ -21,7 +21,7 @@ import time
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import suppress
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, cast
 from zoneinfo import ZoneInfo
 
@@ -64,6 +64,7 @@ from autodispatch.store.table_schema import (
     PENDING_INDEX_SORT_KEY,
     PENDING_SHARDS,
     SORT_KEY,
+    TTL_ATTRIBUTE,
 )
 
 if TYPE_CHECKING:
@@ -96,6 +97,7 @@ _CONDITION_FAILED = "ConditionalCheckFailedException"
 _BATCH_WRITE_SIZE = 25
 _BATCH_GET_SIZE = 100
 _NOTICE_CLAIMED, _NOTICE_RELEASED = "CLAIMED", "RELEASED"
+RUN_RECORD_RETENTION = timedelta(days=400)
 _INDEX_ATTRIBUTES = (PENDING_INDEX_PARTITION_KEY, PENDING_INDEX_SORT_KEY, "due_from")
 
 _PENDING = AutoDispatchState.PENDING.value
@@ -191,6 +193,12 @@ def _attempt(claim: Mapping[str, Any] | None) -> Attempt | None:
         kind=claim["kind"],
         started_at=_parse_instant(claim["started_at"]),
     )
+
+
+def _expiry(run_date: date) -> dict[str, int]:
+    """When DynamoDB's TTL may delete a run's own items: long after anyone looks at the run."""
+    expires = datetime.combine(run_date + RUN_RECORD_RETENTION, datetime.min.time(), tzinfo=UTC)
+    return {TTL_ATTRIBUTE: int(expires.timestamp())}
 
 
 def _tenant(item: Mapping[str, Any]) -> Tenant | None:
@@ -892,13 +900,17 @@ class DynamoDbInvoiceStore:
 
     def put_run(self, run: RunSummary) -> None:
         # The pointer first: a summary that list_runs shows can always be read by get_run.
-        self._put({**_run_pointer_key(run.run_id), **_attributes({"run_date": run.run_date.isoformat()})})
+        expiry = _expiry(run.run_date)
+        self._put(
+            {**_run_pointer_key(run.run_id), **_attributes({"run_date": run.run_date.isoformat(), **expiry})}
+        )
         values = {
             "run_id": run.run_id,
             "run_date": run.run_date.isoformat(),
             "execution_arn": run.execution_arn,
             "started_at": _instant(run.started_at),
             **run.counts.model_dump(),
+            **expiry,
         }
         self._put({**_run_key(run.run_date, run.run_id), **_attributes(values)})
 
@@ -944,7 +956,7 @@ class DynamoDbInvoiceStore:
             # while a retried batch rewrites the same items.
             digest = zlib.crc32(f"{issue.state}\x00{issue.message}".encode())
             sort_key = f"ISSUE#{issue.tenant_id}#{issue.invoice_id}#{digest:08x}"
-            values = {**issue.model_dump(mode="json"), "run_id": run.run_id}
+            values = {**issue.model_dump(mode="json"), "run_id": run.run_id, **_expiry(run.run_date)}
             requests[sort_key] = {
                 "PutRequest": {"Item": {**_key(f"RUN#{run.run_id}", sort_key), **_attributes(values)}}
             }
@@ -984,7 +996,15 @@ class DynamoDbInvoiceStore:
     def _notification_item(run_id: str, tenant_id: str, kind: str, notice: str) -> Item:
         return {
             **_key(f"RUN#{run_id}", f"NOTIFIED#{tenant_id}#{kind}"),
-            **_attributes({"run_id": run_id, "tenant_id": tenant_id, "kind": kind, "notice": notice}),
+            **_attributes(
+                {
+                    "run_id": run_id,
+                    "tenant_id": tenant_id,
+                    "kind": kind,
+                    "notice": notice,
+                    **_expiry(datetime.now(UTC).date()),
+                }
+            ),
         }
 
 

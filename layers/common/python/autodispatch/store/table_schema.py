@@ -17,6 +17,8 @@ PENDING_INDEX_PROJECTED = ("tenant_id", "invoice_id", "source", "due_from")
 # Pending items are spread over this many index partitions so one night's load never lands on
 # one hot key; pending() queries them all.
 PENDING_SHARDS = 16
+# Epoch seconds after which DynamoDB's TTL deletes a run's own items (summary, issues, markers).
+TTL_ATTRIBUTE = "expires_at"
 
 
 def create_table_kwargs(table_name: str) -> dict[str, Any]:
