@@ -1,9 +1,11 @@
 """Issue 3, items 1 and 5: the invoice PDF and the print letter, read back with pypdf."""
 
+import threading
 from io import BytesIO
 from typing import Any
 
 import pytest
+from fontTools import ttLib
 from pypdf import PdfReader
 
 from autodispatch.channels.pdf import (
@@ -14,6 +16,7 @@ from autodispatch.channels.pdf import (
     render_invoice_pdf,
     render_print_letter,
 )
+from autodispatch.channels.pdffonts import embedded_fonts
 from autodispatch.models.enums import DeliveryKind
 
 A4_HEIGHT_PT = 841.89
@@ -90,12 +93,94 @@ def test_issue3_any_unicode_name_renders_in_the_embedded_font(build: Any) -> Non
     assert "/FontFile2" in descendant["/FontDescriptor"]  # embedded, not referenced
 
 
-def test_issue3_glyphs_the_font_lacks_do_not_crash_the_pdf(build: Any) -> None:
-    invoice = build.invoice(customer=build.business_customer(name="北京咖啡 Oy"))
+def embedded_fonts_of(pdf: bytes) -> dict[str, Any]:
+    """Base font name -> font dictionary, over every page of the document."""
+    found: dict[str, Any] = {}
+    for page in PdfReader(BytesIO(pdf)).pages:
+        for reference in page["/Resources"]["/Font"].values():
+            font = reference.get_object()
+            found[str(font["/BaseFont"])] = font
+    return found
+
+
+def font_program(font: Any) -> ttLib.TTFont:
+    descendant = font["/DescendantFonts"][0].get_object()
+    return ttLib.TTFont(BytesIO(descendant["/FontDescriptor"]["/FontFile2"].get_object().get_data()))
+
+
+# The demo invoice (`build.invoice()`) as rendered with DejaVu Sans alone, before the fallback font.
+LATIN_INVOICE_BYTES = 13_691
+
+
+def test_issue3_cjk_names_render_in_the_fallback_font(build: Any) -> None:
+    name, description = "北京贸易有限公司", "コーヒー ☕"
+    invoice = build.invoice(
+        customer=build.business_customer(name=name), lines=[build.line_dict(description=description)]
+    )
+
+    pdf = render_invoice_pdf(invoice, build.tenant())
+
+    text = pages_text(pdf)[0]
+    assert name in text
+    assert description in text
+    assert "\ufffd" not in text
+    fonts = embedded_fonts_of(pdf)
+    fallback = next(font for base, font in fonts.items() if "DroidSansFallback" in base)
+    program = font_program(fallback)  # embedded, not referenced
+    assert {ord(char) for char in name + "コーヒー"} <= set(program.getBestCmap())
+    # Only the glyphs used (and the parts of composite ones), not the font's 49,000.
+    assert program["maxp"].numGlyphs < 40
+    assert len(pdf) < LATIN_INVOICE_BYTES + 8_000
+
+
+def test_issue3_documents_without_cjk_do_not_embed_the_fallback_font(build: Any) -> None:
+    name = "Žluťoučký Čáp Ñandú ☕ Ωμέγα Кофе"
+    pdf = render_invoice_pdf(build.invoice(customer=build.business_customer(name=name)), build.tenant())
+    plain = render_invoice_pdf(build.invoice(), build.tenant())
+
+    for document in (pdf, plain):
+        assert not any("DroidSansFallback" in base for base in embedded_fonts_of(document))
+        assert b"DroidSansFallback" not in document
+    assert len(plain) <= LATIN_INVOICE_BYTES + 64
+
+
+def test_issue3_cjk_pdf_is_the_same_from_a_cold_or_warm_cache_and_across_threads(build: Any) -> None:
+    invoice = build.invoice(customer=build.business_customer(name="山田太郎"))
+    tenant = build.tenant(name="東京コーヒー Oy")  # bold: falls back to the regular CJK face
+    embedded_fonts().fallback.subset_program.cache_clear()
+    cold = render_invoice_pdf(invoice, tenant)
+    results: list[bytes] = []
+
+    def render() -> None:
+        results.append(render_invoice_pdf(invoice, tenant))
+
+    threads = [threading.Thread(target=render) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert results == [cold] * 4
+    text = pages_text(cold)[0]
+    assert "東京コーヒー Oy" in text
+    assert "山田太郎" in text
+
+
+def test_issue3_glyphs_neither_font_has_do_not_crash_the_pdf(build: Any) -> None:
+    # Egyptian hieroglyphs: in neither DejaVu Sans nor Droid Sans Fallback.
+    invoice = build.invoice(customer=build.business_customer(name="北京\U00013000\U00013001 Oy"))
 
     text = pages_text(render_invoice_pdf(invoice, build.tenant()))[0]
 
-    assert "\ufffd\ufffd\ufffd\ufffd Oy" in text  # visibly replaced, never silently dropped
+    assert "北京\ufffd\ufffd Oy" in text  # visibly replaced, never silently dropped
+
+
+def test_issue3_renderable_and_missing_agree_on_what_neither_font_has() -> None:
+    fonts = embedded_fonts()
+    text = "Oy 北京 コーヒー ☕ Ωμέγα \U00013000\t\n"
+
+    assert fonts.missing([text]) == {"\U00013000", "\t"}
+    assert fonts.renderable(text) == "Oy 北京 コーヒー ☕ Ωμέγα \ufffd\ufffd\n"
 
 
 def test_issue3_credit_note_is_titled_as_a_credit_note_without_barcode(build: Any) -> None:

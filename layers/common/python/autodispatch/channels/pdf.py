@@ -9,9 +9,11 @@ the same bytes: the creation date comes from the invoice.
 import threading
 from collections.abc import Sequence
 from datetime import datetime
+from itertools import groupby
 
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
+from fpdf.fonts import TTFFont
 from stdnum import iban as iban_format
 from stdnum import iso11649
 
@@ -25,7 +27,7 @@ from autodispatch.channels.labels import (
     format_rate,
     label,
 )
-from autodispatch.channels.pdffonts import FAMILY, embedded_fonts
+from autodispatch.channels.pdffonts import FALLBACK_FAMILY, FALLBACK_FONTKEY, FAMILY, embedded_fonts
 from autodispatch.models.enums import DeliveryKind, Language
 from autodispatch.models.scenario import Address, Invoice, Tenant
 
@@ -123,18 +125,43 @@ class _Document(FPDF):
     ) -> None:
         """One line of text whose top is at `y`; `text()` is several times cheaper than `cell()`."""
         self.set_font(FAMILY, style, size)
-        text = self.fonts_source.renderable(text)
+        text = self.renderable(text)
         if align == "R":
             x = x + width - self.get_string_width(text)
-        self.text(x, y + size * _BASELINE, text)
+        self.text_runs(x, y + size * _BASELINE, text)
+
+    def renderable(self, text: str) -> str:
+        """What of `text` the fonts can draw, putting the fallback font in when the text needs it."""
+        return self.fonts_source.use(self, text)
+
+    def text_runs(self, x: float, y: float, text: str) -> None:
+        """`text()`, which ignores fallback fonts: what the current font lacks is drawn, run by run,
+        in the fallback font (as `multi_cell()` and `get_string_width()` do by themselves)."""
+        font = self.current_font
+        if FALLBACK_FONTKEY not in self.fonts or not isinstance(font, TTFFont):
+            self.text(x, y, text)
+            return
+        cmap = font.cmap
+        if all(ord(char) in cmap or char == "\n" for char in text):
+            self.text(x, y, text)
+            return
+        style, size = self.font_style, self.font_size_pt
+        for own, chars in groupby(text, key=lambda char: ord(char) in cmap or char == "\n"):
+            run = "".join(chars)
+            if not own:
+                self.set_font(FALLBACK_FAMILY, "", size)
+            self.text(x, y, run)
+            x += self.get_string_width(run)
+            if not own:
+                self.set_font(FAMILY, style, size)
 
     def wrapped(self, x: float, y: float, width: float, text: str, size: float = 9, style: str = "") -> float:
         """Text that may need several lines; returns the y below it."""
         self.set_font(FAMILY, style, size)
-        text = self.fonts_source.renderable(text)
+        text = self.renderable(text)
         height = size * _LINE
         if self.get_string_width(text) <= width:
-            self.text(x, y + size * _BASELINE, text)
+            self.text_runs(x, y + size * _BASELINE, text)
             return y + height
         self.set_xy(x, y)
         self.multi_cell(width, height, text, align="L", padding=0, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
@@ -170,7 +197,7 @@ def _row(
     """One table row; the first column wraps and the row grows to fit it."""
     style = "B" if bold else ""
     doc.set_font(FAMILY, style, size)
-    first = doc.fonts_source.renderable(values[0])
+    first = doc.renderable(values[0])
     lines = 1
     if doc.get_string_width(first) > columns[0] - 2:
         wrapped = doc.multi_cell(columns[0] - 2, size * _LINE, first, dry_run=True, output="LINES", padding=0)

@@ -1,5 +1,6 @@
-"""The embedded Unicode font (DejaVu Sans, shipped in `fonts/` with its licence), prepared once
-per process.
+"""The embedded Unicode fonts, shipped in `fonts/` with their licences, prepared once per process:
+DejaVu Sans (regular and bold) for the text, and Droid Sans Fallback for characters DejaVu lacks
+(Chinese, Japanese kana and kanji, and the like).
 
 fpdf2 parses the whole TTF in `add_font` and subsets it with fontTools in `output`: about 170 ms
 per document for DejaVu Sans regular and bold. Instead, each face is parsed once; a document gets
@@ -8,11 +9,18 @@ swapped for a small pre-subset holding the common characters plus whatever else 
 uses (cached by that extra set), so fpdf2's own subsetting works on a few hundred glyphs. The
 embedded result is the same font data, only cheaper to make (issue 3, item 8).
 
-This relies on fpdf2's TTFFont internals (`subset`, `ttfont`, `i`), pinned in requirements and
-covered by the channel tests.
+The fallback face (4 MB, 49,000 glyphs) goes further, as every new customer name would miss that
+cache and fontTools' subsetter takes about 250 ms on it whatever it keeps: it is parsed on the
+first text that needs it, put into a document only when one of the document's texts needs it
+(so documents DejaVu covers pay nothing and embed nothing more), and its pre-subset is assembled
+directly from the parsed tables, keeping only the glyphs the document uses (a few ms).
+
+This relies on fpdf2's TTFFont internals (`subset`, `ttfont`, `i`, `cmap`), pinned in requirements
+and covered by the channel tests.
 """
 
 import copy
+import threading
 from collections.abc import Iterable
 from functools import cache, lru_cache
 from io import BytesIO
@@ -20,12 +28,19 @@ from pathlib import Path
 
 from fontTools import subset as ftsubset
 from fontTools import ttLib
+from fontTools.ttLib.tables._c_m_a_p import CmapSubtable
+from fontTools.ttLib.tables._g_l_y_f import Glyph
+from fontTools.ttLib.tables.DefaultTable import DefaultTable
 from fpdf import FPDF
 from fpdf.fonts import SubsetMap, TTFFont
 
 FONT_DIR = Path(__file__).parent / "fonts"
 FAMILY = "DejaVu"
 _FILES = {"": "DejaVuSans.ttf", "B": "DejaVuSans-Bold.ttf"}
+# Regular only: bold text falls back to it too (`set_fallback_fonts(..., exact_match=False)`).
+FALLBACK_FAMILY = "DroidSansFallback"
+FALLBACK_FONTKEY = FALLBACK_FAMILY.lower()
+_FALLBACK_FILE = "DroidSansFallbackFull.ttf"
 # What nearly every invoice prints; a document needing only these never misses the cache.
 _COMMON_TEXT = (
     "".join(chr(code) for code in range(0x20, 0x7F))
@@ -33,20 +48,24 @@ _COMMON_TEXT = (
     + "€–—‘’‚“”„…•−ŠšŽžŒœŸ"
 )
 REPLACEMENT = "\ufffd"
+# The fallback font's tables that its pre-subset copies as they are (the hinting ones are a few
+# bytes); vertical metrics and layout tables are left out, as fpdf2 writes horizontal text only.
+_FALLBACK_TABLES = ("head", "hhea", "maxp", "OS/2", "name", "post", "cvt ", "fpgm", "prep")
 
 
 class _Face:
-    def __init__(self, style: str, path: Path) -> None:
+    def __init__(self, family: str, style: str, path: Path, common_text: str = _COMMON_TEXT) -> None:
+        self.family = family
         self.style = style
-        self.fontkey = f"{FAMILY.lower()}{style}"
+        self.fontkey = f"{family.lower()}{style}"
         self.data = path.read_bytes()
         scratch = FPDF()
-        scratch.add_font(FAMILY, style, str(path))
+        scratch.add_font(family, style, str(path))
         prototype = scratch.fonts[self.fontkey]
         assert isinstance(prototype, TTFFont)
         self.prototype = prototype
         self.common = frozenset(
-            prototype.cmap[ord(char)] for char in _COMMON_TEXT if ord(char) in prototype.cmap
+            prototype.cmap[ord(char)] for char in common_text if ord(char) in prototype.cmap
         )
         self.subset_program = lru_cache(maxsize=64)(self._subset_program)
 
@@ -87,31 +106,151 @@ class _Face:
         return buffer.getvalue()
 
 
+class _FallbackFace(_Face):
+    """The CJK fallback: too big for fontTools' subsetter per document, so its pre-subset is built
+    from the prototype's parsed tables, holding `.notdef` and the glyphs used (with the parts of
+    composite glyphs), named as in the full font."""
+
+    def __init__(self, family: str, path: Path) -> None:
+        super().__init__(family, "", path, common_text="")
+        # The prototype's font program stays parsed and is only ever read: once here, then (under
+        # the caller's lock, as all rendering) to copy glyphs out of it.
+        master = self.prototype.ttfont
+        self.glyph_ids = master.getReverseGlyphMap()
+        # As stored in the file: recompiling the parsed ones would recompute bounds over every glyph.
+        self.tables = {tag: master.reader[tag] for tag in _FALLBACK_TABLES if tag in master.reader}
+        self.metrics = master["hmtx"].metrics
+        self.glyphs = master["glyf"]
+        self.codes: dict[str, list[int]] = {}
+        for code, name in sorted(self.prototype.cmap.items()):
+            self.codes.setdefault(name, []).append(code)
+        # Control characters (U+0000) are never drawn from it.
+        self.coverage = frozenset(code for code in self.prototype.cmap if code >= 0x20)
+
+    def _subset_program(self, extra: frozenset[str]) -> bytes:
+        glyf = self.glyphs
+        # The stored glyphs, read without expanding them (`glyf[name]` would).
+        stored = glyf.glyphs
+        keep = {".notdef", *extra}
+        pending = sorted(keep)
+        while pending:
+            glyph = stored[pending.pop()]
+            if glyph.isComposite():
+                components = set(glyph.getComponentNames(glyf)) - keep
+                keep |= components
+                pending += sorted(components)
+        order = sorted(keep, key=self.glyph_ids.__getitem__)
+
+        font = ttLib.TTFont(recalcBBoxes=False, recalcTimestamp=False)
+        font.setGlyphOrder(order)
+        for tag, data in self.tables.items():
+            table = ttLib.newTable(tag)
+            table.decompile(data, font)
+            font[tag] = table
+        font["maxp"].numGlyphs = len(order)
+        # Glyph names must survive (fpdf2 maps the document's glyphs by name): spelled out in
+        # `post` rather than derived from the cmap, which the subset shrinks.
+        post = font["post"]
+        post.formatType = 2.0
+        post.extraNames = []
+        post.mapping = {}
+        glyf_table = ttLib.newTable("glyf")
+        glyf_table.glyphOrder = order
+        glyf_table.glyphs = {}
+        for name in order:
+            # A new glyph from the stored bytes, written back as they are; a composite one names
+            # its parts, which compiling renumbers for this subset.
+            glyph = Glyph(stored[name].compile(glyf, recalcBBoxes=False))
+            if glyph.isComposite():
+                glyph.expand(glyf)
+            glyf_table.glyphs[name] = glyph
+        font["glyf"] = glyf_table
+        font["loca"] = ttLib.newTable("loca")
+        hmtx = ttLib.newTable("hmtx")
+        hmtx.metrics = {name: self.metrics[name] for name in order}
+        font["hmtx"] = hmtx
+        font["cmap"] = self._cmap({code: name for name in order for code in self.codes.get(name, ())})
+        buffer = BytesIO()
+        font.save(buffer)
+        return buffer.getvalue()
+
+    @staticmethod
+    def _cmap(mapping: dict[int, str]) -> DefaultTable:
+        cmap = ttLib.newTable("cmap")
+        cmap.tableVersion = 0
+        cmap.tables = []
+        subtables = [(4, 1, {code: name for code, name in mapping.items() if code <= 0xFFFF})]
+        if any(code > 0xFFFF for code in mapping):
+            subtables.append((12, 10, mapping))
+        for format_, encoding, codes in subtables:
+            subtable = CmapSubtable.newSubtable(format_)
+            subtable.platformID, subtable.platEncID, subtable.language = 3, encoding, 0
+            subtable.cmap = codes
+            cmap.tables.append(subtable)
+        return cmap
+
+
 class EmbeddedFonts:
-    """DejaVu Sans regular and bold, ready to put into any number of documents."""
+    """DejaVu Sans regular and bold, ready to put into any number of documents, and the fallback
+    font for the characters they lack, put into the documents that need it."""
 
     def __init__(self) -> None:
-        self.faces = [_Face(style, FONT_DIR / name) for style, name in _FILES.items()]
+        self.faces = [_Face(FAMILY, style, FONT_DIR / name) for style, name in _FILES.items()]
         covered = [set(face.prototype.cmap) for face in self.faces]
         self.coverage: frozenset[int] = frozenset(set.intersection(*covered))
+        self._fallback: _FallbackFace | None = None
+        self._loading = threading.Lock()
+
+    @property
+    def fallback(self) -> _FallbackFace:
+        """Parsed on first use (about 0.4 s), so processes that never meet such text never pay."""
+        if self._fallback is None:
+            with self._loading:
+                if self._fallback is None:
+                    self._fallback = _FallbackFace(FALLBACK_FAMILY, FONT_DIR / _FALLBACK_FILE)
+        return self._fallback
 
     def install(self, pdf: FPDF) -> None:
         for face in self.faces:
             face.install(pdf)
 
-    def prepare_output(self, pdf: FPDF) -> None:
-        for face in self.faces:
-            face.prepare_output(pdf)
-
-    def renderable(self, text: str) -> str:
-        """Characters the font lacks (e.g. CJK) become U+FFFD instead of silently vanishing."""
+    def use(self, pdf: FPDF, text: str) -> str:
+        """`renderable(text)`, putting the fallback font into `pdf` when the text needs it."""
         coverage = self.coverage
         if all(ord(char) in coverage for char in text):
             return text
-        return "".join(char if ord(char) in coverage or char == "\n" else REPLACEMENT for char in text)
+        text = self.renderable(text)
+        if FALLBACK_FONTKEY not in pdf.fonts and any(
+            ord(char) not in coverage and char != "\n" for char in text
+        ):
+            self.fallback.install(pdf)
+            pdf.set_fallback_fonts([FALLBACK_FAMILY], exact_match=False)
+        return text
+
+    def prepare_output(self, pdf: FPDF) -> None:
+        for face in self.faces:
+            face.prepare_output(pdf)
+        if self._fallback is not None:
+            self._fallback.prepare_output(pdf)
+
+    def renderable(self, text: str) -> str:
+        """Characters neither DejaVu nor the fallback font has become U+FFFD instead of silently
+        vanishing."""
+        coverage = self.coverage
+        if all(ord(char) in coverage for char in text):
+            return text
+        fallback = self.fallback.coverage
+        return "".join(
+            char if ord(char) in coverage or ord(char) in fallback or char == "\n" else REPLACEMENT
+            for char in text
+        )
 
     def missing(self, texts: Iterable[str]) -> set[str]:
-        return {char for text in texts for char in text if ord(char) not in self.coverage and char != "\n"}
+        outside = {char for text in texts for char in text if ord(char) not in self.coverage and char != "\n"}
+        if not outside:
+            return outside
+        fallback = self.fallback.coverage
+        return {char for char in outside if ord(char) not in fallback}
 
 
 @cache
