@@ -456,3 +456,29 @@ def test_r24_a_tenant_with_an_invalid_stored_document_does_not_stop_the_others(
     assert [call[0] for call in deliverer.calls] == ["t-502"]
     assert result.counts.sent == 1
     assert loaded.get_record(key("kahvila", "k-1001")).state is AutoDispatchState.PENDING
+
+
+def test_r23_unfinished_email_of_a_dead_run_fails_in_doubt_even_if_now_ignored(
+    loaded: DynamoDbInvoiceStore,
+) -> None:
+    """A run died while emailing k-1003; meanwhile EMAIL was switched off. The next run must not
+    record it IGNORED ("nothing was sent"): it may have been sent, so it is FAILED in doubt."""
+    k = key("kahvila", "k-1003")
+    clock = Clock()
+    loaded.claim(
+        k,
+        Attempt(run_id="dead/1", channel=Channel.EMAIL, kind=DeliveryKind.INVOICE, started_at=clock.now),
+        lease_until=clock.now + timedelta(minutes=15),
+        events=[],
+    )
+    tenant = loaded.get_tenant("kahvila")
+    settings = tenant.settings.model_copy(update={"channels": [Channel.EINVOICE, Channel.PRINT]})
+    loaded.put_tenant(tenant.model_copy(update={"settings": settings}))
+    clock.now += timedelta(hours=1)
+    deliverer = ScriptedDeliverer()
+    dispatcher(loaded, deliverer, clock).dispatch(RUN, [k])
+    record = loaded.get_record(k)
+    assert record.state is AutoDispatchState.FAILED
+    assert record.message is not None
+    assert "unknown whether the invoice reached the customer" in record.message
+    assert deliverer.calls == []

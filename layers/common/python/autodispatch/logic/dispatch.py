@@ -127,7 +127,7 @@ class BatchDispatcher:
                     is not None
                 ):
                     continue
-                outcomes.append(self._dispatch_one(invocation, invoice, tenant))
+                outcomes.append(self._dispatch_one(invocation, invoice, tenant, record.unfinished_attempt))
             except ConcurrentUpdate:
                 logger.info("invoice taken by another writer; skipped")
             except TransientError:
@@ -164,12 +164,17 @@ class BatchDispatcher:
         )
         return BatchResult(counts=counts, sent_by_channel=dict(sent_by_channel))
 
-    def _dispatch_one(self, invocation: _Invocation, invoice: Invoice, tenant: Tenant) -> _Outcome:
+    def _dispatch_one(
+        self, invocation: _Invocation, invoice: Invoice, tenant: Tenant, unfinished: Channel | None
+    ) -> _Outcome:
         run = invocation.run
         now = self._clock()
         decision = decide(invoice, tenant)
         queued = self._event(now, run, HistoryEventKind.QUEUED, detail=f"taken by the run of {run.run_date}")
         if decision.outcome is not Outcome.SEND:
+            if unfinished is not None and not self._deliverer.is_idempotent(unfinished):
+                # R23: whatever the settings say now, a dead run may have sent it already.
+                return self._fail_in_doubt_unclaimed(invocation, invoice, unfinished, now)
             return self._settle_without_sending(invocation, invoice, decision, queued)
         assert decision.channel is not None
         prior = self._store.claim(
@@ -304,6 +309,18 @@ class BatchDispatcher:
             invoice.key,
             invocation.claimant,
             self._failure(invocation.run, explanation, now, events),
+        )
+        return _Outcome(
+            state=AutoDispatchState.FAILED,
+            issues=(_issue(invoice.key, invoice.number, AutoDispatchState.FAILED, explanation.message),),
+        )
+
+    def _fail_in_doubt_unclaimed(
+        self, invocation: _Invocation, invoice: Invoice, channel: Channel, now: datetime
+    ) -> _Outcome:
+        explanation = explain_in_doubt(channel)
+        self._store.settle_unclaimed(
+            invoice.key, invocation.claimant, self._failure(invocation.run, explanation, now), now
         )
         return _Outcome(
             state=AutoDispatchState.FAILED,

@@ -41,6 +41,8 @@ class DispatchRecord(_Frozen):
     message: str | None = None
     details: str | None = None
     history: tuple[HistoryEvent, ...] = ()
+    # The channel of an attempt a run started and never finished (R23); None when there is none.
+    unfinished_attempt: Channel | None = None
 
 
 class Verdict(StrEnum):

@@ -226,6 +226,7 @@ def _record(item: Mapping[str, Any]) -> DispatchRecord:
         message=item.get("message"),
         details=item.get("details"),
         history=tuple(HistoryEvent.model_validate(event) for event in item.get("history", [])),
+        unfinished_attempt=item["claim"]["channel"] if item.get("claim") else None,
     )
 
 
