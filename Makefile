@@ -43,7 +43,7 @@ test: lint typecheck $(STAMP)
 	$(BIN)/pytest -n 2
 
 demo: $(STAMP)
-	$(BIN)/autodispatch local run --scenario ../shared/examples/demo-scenario.json \
+	$(BIN)/autodispatch local run --scenario examples/demo-scenario.json \
 		--date 2026-03-10 --date 2026-03-11 --out out/demo
 
 bench: $(STAMP)
