@@ -18,7 +18,8 @@ from autodispatch.rules.activation import activation_problems, auto_dispatch_def
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO = ROOT / "examples" / "demo-scenario.json"
-SHARED_DEMO = Path("/work/shared/examples/demo-scenario.json")
+# shared/ lies beside the checkout, as in CI.
+SHARED_DEMO = ROOT.parent / "shared" / "examples" / "demo-scenario.json"
 
 
 def _issues(data) -> list[FieldIssue]:
