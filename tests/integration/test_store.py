@@ -190,6 +190,8 @@ def test_r2_activation_turns_off_older_pending_invoices_but_not_user_choices(
     activated = datetime(2026, 3, 10, 8, 0, tzinfo=HELSINKI)
     loaded.put_tenant(with_settings(tenant(scenario, "kahvila"), activated_at=activated))
     assert loaded.get_record(K1001).state is AutoDispatchState.REMOVED
+    # R19: the automation's action is on the invoice's history.
+    assert [e.event for e in loaded.get_record(K1001).history] == [HistoryEventKind.TURNED_OFF_BY_ACTIVATION]
     assert loaded.get_record(k1010).state is AutoDispatchState.PENDING
     assert loaded.get_record(k1007).state is AutoDispatchState.PENDING
     assert {entry.key.tenant_id for entry in loaded.pending(RUN_START + timedelta(days=5))} >= {

@@ -41,7 +41,7 @@ from autodispatch.errors import (
     TransientError,
 )
 from autodispatch.models.dispatch import DispatchRecord, HistoryEvent
-from autodispatch.models.enums import AutoDispatchState, Channel, InvoiceStatus, Source
+from autodispatch.models.enums import AutoDispatchState, Channel, HistoryEventKind, InvoiceStatus, Source
 from autodispatch.models.loading import invoice_or_issues
 from autodispatch.models.scenario import Invoice, InvoiceKey, Tenant
 from autodispatch.observability import logger
@@ -488,6 +488,15 @@ class DynamoDbInvoiceStore:
             [
                 f"{e.n('state')} = {e.v(AutoDispatchState.REMOVED.value)}",
                 f"{e.n('message')} = {e.v(BEFORE_ACTIVATION_MESSAGE)}",
+                e.append_history(
+                    [
+                        HistoryEvent(
+                            at=datetime.now(UTC),
+                            event=HistoryEventKind.TURNED_OFF_BY_ACTIVATION,
+                            detail=BEFORE_ACTIVATION_MESSAGE,
+                        )
+                    ]
+                ),
             ],
             [e.n(name) for name in _INDEX_ATTRIBUTES],
         )
