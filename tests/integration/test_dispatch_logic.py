@@ -482,3 +482,37 @@ def test_r23_unfinished_email_of_a_dead_run_fails_in_doubt_even_if_now_ignored(
     assert record.message is not None
     assert "unknown whether the invoice reached the customer" in record.message
     assert deliverer.calls == []
+
+
+class Crash(BaseException):
+    """The function dies on the spot; nothing after it runs."""
+
+
+def test_r17_r23_run_dying_during_the_factoring_copy_neither_resends_the_invoice_nor_the_copy(
+    loaded: DynamoDbInvoiceStore,
+) -> None:
+    k = key("kahvila", "k-1009")  # by e-invoice; its factoring copy goes to the financier by email
+    dying = ScriptedDeliverer()
+    dying.factoring_error = Crash()
+    with pytest.raises(Crash):
+        dispatcher(loaded, dying).dispatch(RUN, [k])
+    assert HistoryEventKind.SENT in events(loaded, k)  # known delivered before the copy was tried
+    clock = Clock()
+    clock.now += timedelta(hours=1)  # the dead run's lease has run out
+    later = ScriptedDeliverer()
+    dispatcher(loaded, later, clock).dispatch(RunRef(run_id="night-b", run_date=date(2026, 3, 11)), [k])
+    record = loaded.get_record(k)
+    assert (record.state, record.channel, record.sent_on) == (AutoDispatchState.SENT, Channel.EINVOICE, NIGHT)
+    assert later.calls == []  # the invoice is not sent again
+    assert later.factoring_calls == []  # nor is an email copy that may have gone out
+    assert events(loaded, k)[-1] is HistoryEventKind.FACTORING_FAILED
+    assert [issue.invoice_id for issue in loaded.run_issues("night-b")] == ["k-1009"]
+
+
+def test_r17_factoring_invoice_costs_one_more_write(
+    loaded: DynamoDbInvoiceStore, operations: list[str]
+) -> None:
+    operations.clear()
+    dispatcher(loaded, ScriptedDeliverer()).dispatch(RUN, [key("kahvila", "k-1009")])
+    writes = [op for op in operations if op in {"PutItem", "UpdateItem", "BatchWriteItem", "DeleteItem"}]
+    assert len(writes) == 4  # claim, delivered-before-the-copy, settle, the batch's counters

@@ -6,7 +6,7 @@ import uuid
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict
@@ -14,11 +14,11 @@ from pydantic import BaseModel, ConfigDict
 from autodispatch.channels.port import Deliverer
 from autodispatch.errors import ConcurrentUpdate, PermanentRejection, TransientError
 from autodispatch.models.dispatch import ChannelNote, Decision, HistoryEvent, Outcome, Verdict
-from autodispatch.models.enums import AutoDispatchState, Channel, HistoryEventKind
+from autodispatch.models.enums import AutoDispatchState, Channel, DeliveryKind, HistoryEventKind
 from autodispatch.models.scenario import Invoice, InvoiceKey, Tenant
 from autodispatch.observability import logger, tracer
 from autodispatch.rules.chain import decide
-from autodispatch.rules.due import why_not_taken
+from autodispatch.rules.due import local_date, why_not_taken
 from autodispatch.rules.explain import (
     Explanation,
     explain_failed,
@@ -183,6 +183,9 @@ class BatchDispatcher:
             lease_until=now + self._lease,
             events=[queued, *self._note_events(now, run, decision.notes)],
         )
+        if prior is not None and prior.delivered is not None:
+            # A run stopped after the invoice went out, while sending the financier's copy.
+            return self._finish_after_delivery(invocation, invoice, tenant, prior)
         if prior is not None and not self._deliverer.is_idempotent(prior.channel):
             # R23: a run stopped after starting a send that cannot be repeated safely.
             return self._fail(invocation, invoice, explain_in_doubt(prior.channel))
@@ -232,19 +235,73 @@ class BatchDispatcher:
         decision: Decision,
         events: list[HistoryEvent],
     ) -> _Outcome:
-        run = invocation.run
         assert decision.channel is not None
         explanation = explain_sent(decision.channel, decision.kind, decision.notes)
         now = self._clock()
-        events.append(self._event(now, run, HistoryEventKind.SENT, decision.channel, explanation.message))
+        events.append(
+            self._event(now, invocation.run, HistoryEventKind.SENT, decision.channel, explanation.message)
+        )
+        route = factoring_route(invoice, tenant)
+        if route is not None:
+            # Recorded before the financier's copy goes, so a run that dies now is known to have
+            # delivered the invoice and is not asked to send it again.
+            self._store.next_attempt(
+                invoice.key,
+                Attempt(
+                    run_id=invocation.claimant,
+                    channel=route.channel,
+                    kind=DeliveryKind.FACTORING,
+                    started_at=now,
+                    delivered=decision.channel,
+                ),
+                events,
+            )
+            events = []
+        return self._complete_sent(
+            invocation, invoice, tenant, decision.channel, invocation.run.run_date, explanation, events
+        )
+
+    def _finish_after_delivery(
+        self, invocation: _Invocation, invoice: Invoice, tenant: Tenant, prior: Attempt
+    ) -> _Outcome:
+        assert prior.delivered is not None
+        explanation = explain_sent(prior.delivered, decide(invoice, tenant).kind, ())
+        sent_on = local_date(prior.started_at, self._zone)
+        return self._complete_sent(
+            invocation, invoice, tenant, prior.delivered, sent_on, explanation, [], resumed=prior
+        )
+
+    def _complete_sent(
+        self,
+        invocation: _Invocation,
+        invoice: Invoice,
+        tenant: Tenant,
+        channel: Channel,
+        sent_on: date,
+        explanation: Explanation,
+        events: list[HistoryEvent],
+        resumed: Attempt | None = None,
+    ) -> _Outcome:
+        """R17: the financier's copy follows the sent invoice; its failure is reported like a failed
+        invoice, while the invoice itself stays sent."""
+        run = invocation.run
+        now = self._clock()
         issues: list[RunIssue] = []
         route = factoring_route(invoice, tenant)
         if route is not None:
-            # R17: the financier's copy follows the sent invoice; its failure is reported like a
-            # failed invoice, while the invoice itself stays sent.
             financier = route.agreement.financier_name
-            try:
-                self._deliverer.deliver_factoring(invoice, tenant, route)
+            reason: str | None = None
+            if resumed is not None and not self._deliverer.is_idempotent(resumed.channel):
+                reason = (
+                    f"factoring message to {financier} may or may not have been sent: a run stopped "
+                    "while sending it"
+                )
+            else:
+                try:
+                    self._deliverer.deliver_factoring(invoice, tenant, route)
+                except (PermanentRejection, TransientError) as error:
+                    reason = f"factoring message to {financier} failed: {error}"
+            if reason is None:
                 events.append(
                     self._event(
                         now,
@@ -254,8 +311,7 @@ class BatchDispatcher:
                         f"factoring message sent to {financier}",
                     )
                 )
-            except (PermanentRejection, TransientError) as error:
-                reason = f"factoring message to {financier} failed: {error}"
+            else:
                 events.append(self._event(now, run, HistoryEventKind.FACTORING_FAILED, route.channel, reason))
                 issues.append(
                     _issue(invoice.key, invoice.number, AutoDispatchState.SENT, f"Sent, but the {reason}")
@@ -265,14 +321,14 @@ class BatchDispatcher:
             invocation.claimant,
             Settlement(
                 state=AutoDispatchState.SENT,
-                channel=decision.channel,
-                sent_on=run.run_date,
+                channel=channel,
+                sent_on=sent_on,
                 message=explanation.message,
                 details=explanation.details,
                 events=tuple(events),
             ),
         )
-        return _Outcome(state=AutoDispatchState.SENT, channel=decision.channel, issues=tuple(issues))
+        return _Outcome(state=AutoDispatchState.SENT, channel=channel, issues=tuple(issues))
 
     def _settle_without_sending(
         self, invocation: _Invocation, invoice: Invoice, decision: Decision, queued: HistoryEvent

@@ -192,6 +192,7 @@ def _attempt(claim: Mapping[str, Any] | None) -> Attempt | None:
         channel=Channel(claim["channel"]),
         kind=claim["kind"],
         started_at=_parse_instant(claim["started_at"]),
+        delivered=claim.get("delivered"),
     )
 
 
@@ -226,7 +227,10 @@ def _record(item: Mapping[str, Any]) -> DispatchRecord:
         message=item.get("message"),
         details=item.get("details"),
         history=tuple(HistoryEvent.model_validate(event) for event in item.get("history", [])),
-        unfinished_attempt=item["claim"]["channel"] if item.get("claim") else None,
+        # A factoring attempt follows a delivered invoice: nothing of the invoice is unfinished.
+        unfinished_attempt=(
+            item["claim"]["channel"] if item.get("claim") and not item["claim"].get("delivered") else None
+        ),
     )
 
 
@@ -703,6 +707,11 @@ class DynamoDbInvoiceStore:
                 f"{e.n('claim', 'channel')} = {e.v(attempt.channel.value)}",
                 f"{e.n('claim', 'kind')} = {e.v(attempt.kind.value)}",
                 f"{e.n('claim', 'started_at')} = {e.v(_instant(attempt.started_at))}",
+                *(
+                    [f"{e.n('claim', 'delivered')} = {e.v(attempt.delivered.value)}"]
+                    if attempt.delivered
+                    else []
+                ),
                 e.append_history(events),
             ]
         )

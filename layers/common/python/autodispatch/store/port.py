@@ -48,6 +48,8 @@ class Attempt(_Frozen):
     channel: Channel
     kind: DeliveryKind
     started_at: AwareDatetime
+    # For a FACTORING attempt: the channel that already delivered the invoice itself (R17).
+    delivered: Channel | None = None
 
 
 class Settlement(_Frozen):
