@@ -72,22 +72,22 @@ def explain_failed(decision: Decision) -> Explanation:
 
 def explain_in_doubt(channel: Channel) -> Explanation:
     """R23: a crash left it unknown whether the channel accepted the invoice."""
-    reason = (
+    return _unknown_outcome(
         f"a run stopped while sending by {CHANNEL_NAMES[channel]}; it is unknown whether the invoice "
-        "reached the customer, so it is not sent again automatically"
-    )
-    return Explanation(
-        message=f"Automatic dispatch failed: {reason}",
-        details=f"Automatic dispatch failed: {reason}. Check with the customer and send manually if needed.",
+        "reached the customer"
     )
 
 
 def explain_unexpected(error_type: str) -> Explanation:
     """R24: an error nobody foresaw stopped this invoice; the others went on."""
-    reason = (
+    return _unknown_outcome(
         f"an unexpected error ({error_type}) stopped the dispatch of this invoice; it may or may not "
-        "have reached the customer, so it is not sent again automatically"
+        "have reached the customer"
     )
+
+
+def _unknown_outcome(what_happened: str) -> Explanation:
+    reason = f"{what_happened}, so it is not sent again automatically"
     return Explanation(
         message=f"Automatic dispatch failed: {reason}",
         details=f"Automatic dispatch failed: {reason}. Check with the customer and send manually if needed.",
