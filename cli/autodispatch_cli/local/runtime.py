@@ -10,10 +10,12 @@ STANDARD because moto's ASL grammar accepts no EXPRESS there.
 from __future__ import annotations
 
 import contextlib
+import functools
 import io
 import json
 import logging
 import os
+import threading
 import time
 import urllib.request
 import uuid
@@ -27,6 +29,7 @@ from typing import Any
 
 import boto3
 import moto.awslambda.models as moto_lambda
+import moto.dynamodb.models as moto_dynamodb
 from aws_lambda_powertools.metrics.provider import cold_start
 from moto import mock_aws
 
@@ -140,6 +143,7 @@ class LocalAws:
         else:
             self._stack.enter_context(_moto_server(self.port))
         self._stack.enter_context(_in_process_lambda(self._invoke))
+        self._stack.enter_context(_atomic_dynamodb_writes())
         wiring.reset()
         self._stack.callback(wiring.reset)
         self._deploy()
@@ -290,6 +294,35 @@ def _quiet_logs(level: str) -> Iterator[None]:
     finally:
         logger.setLevel(saved[0])
         moto_logger.setLevel(saved[1])
+
+
+@contextlib.contextmanager
+def _atomic_dynamodb_writes() -> Iterator[None]:
+    """DynamoDB applies a conditional write atomically; moto checks and then writes, and concurrent
+    executions run on threads here, so two claims could both pass their condition. One lock around
+    moto's writes restores DynamoDB's guarantee that R23 is built on."""
+    lock = threading.RLock()
+    backend = moto_dynamodb.DynamoDBBackend
+    originals = {name: getattr(backend, name) for name in _DYNAMODB_WRITES}
+
+    def atomic(method: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(method)
+        def locked(*args: Any, **kwargs: Any) -> Any:
+            with lock:
+                return method(*args, **kwargs)
+
+        return locked
+
+    for name, method in originals.items():
+        setattr(backend, name, atomic(method))
+    try:
+        yield
+    finally:
+        for name, method in originals.items():
+            setattr(backend, name, method)
+
+
+_DYNAMODB_WRITES = ("put_item", "update_item", "delete_item", "transact_write_items", "batch_write_item")
 
 
 @contextlib.contextmanager
