@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from botocore.exceptions import ClientError
 
-from autodispatch.errors import ConcurrentUpdate, InvalidTransition, NotFound, TransientError
+from autodispatch.errors import ConcurrentUpdate, InputError, InvalidTransition, NotFound, TransientError
 from autodispatch.models.dispatch import HistoryEvent
 from autodispatch.models.enums import (
     AutoDispatchState,
@@ -745,3 +745,18 @@ def test_run_records_expire_through_the_table_ttl(loaded: DynamoDbInvoiceStore, 
     run_expiry = datetime.fromtimestamp(int(pointer["expires_at"]["N"]), UTC).date()
     assert run_expiry == date(2027, 4, 14)
     assert all("expires_at" in item for item in items)
+
+
+def test_r23_an_invoice_being_sent_cannot_be_reimported(
+    loaded: DynamoDbInvoiceStore, scenario: Scenario
+) -> None:
+    """Its retry would repeat the send under a message id derived from the new document."""
+    loaded.claim(K1001, attempt("run-1"), RUN_START + LEASE, [])
+    corrected = next(i for i in scenario.invoices if i.key == K1001).model_copy(update={"number": "2001"})
+    with pytest.raises(InputError) as refused:
+        loaded.put_invoices([corrected])
+    assert [(issue.tenant_id, issue.invoice_id) for issue in refused.value.issues] == [("kahvila", "k-1001")]
+    assert loaded.get_invoices([K1001])[K1001].number == "1001"
+    loaded.settle(K1001, "run-1", sent())
+    loaded.put_invoices([corrected])
+    assert loaded.get_invoices([K1001])[K1001].number == "2001"

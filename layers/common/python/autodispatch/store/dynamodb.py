@@ -550,6 +550,25 @@ class DynamoDbInvoiceStore:
         missing = sorted(tenant_ids - tenants.keys())
         if missing:
             raise NotFound("Unknown tenant " + ", ".join(f"'{tenant_id}'" for tenant_id in missing))
+        # A run that is sending an invoice (or stopped while sending it) will repeat that send with
+        # a message id derived from the document; replacing the document now would change the id
+        # an operator deduplicates by (R23).
+        busy = [
+            key for key, record in self.get_records(latest).items() if record.unfinished_attempt is not None
+        ]
+        if busy:
+            raise InputError(
+                [
+                    FieldIssue(
+                        "(invoice)",
+                        "a run is sending this invoice (or stopped while sending it); import it again "
+                        "after that run has finished",
+                        key.tenant_id,
+                        key.invoice_id,
+                    )
+                    for key in busy
+                ]
+            )
         # Documents first: a state item (and so a run) never exists without its document.
         self._batch_write(
             [
