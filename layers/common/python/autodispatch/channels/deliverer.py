@@ -21,6 +21,7 @@ from autodispatch.channels.ids import message_id
 from autodispatch.channels.mail import (
     EmailSender,
     SesEmailSender,
+    new_sesv2_client,
     render_factoring_email,
     render_invoice_email,
 )
@@ -84,12 +85,10 @@ class ChannelDeliverer:
         match channel:
             case Channel.EINVOICE:
                 xml = render_finvoice(invoice, tenant, message_id=identifier, kind=kind)
-                self._submit(self._einvoice, invoice, channel, kind, identifier, xml, "xml")
-                return self._archived(invoice, channel, kind, identifier, xml, "xml")
+                return self._hand_over(self._einvoice, invoice, channel, kind, identifier, xml, "xml")
             case Channel.PRINT:
                 letter = render_print_letter(invoice, tenant, kind)
-                self._submit(self._print, invoice, channel, kind, identifier, letter, "pdf")
-                return self._archived(invoice, channel, kind, identifier, letter, "pdf")
+                return self._hand_over(self._print, invoice, channel, kind, identifier, letter, "pdf")
             case Channel.EMAIL:
                 pdf = render_invoice_pdf(invoice, tenant, kind)
                 email = render_invoice_email(
@@ -118,8 +117,7 @@ class ChannelDeliverer:
                 route=finvoice_factoring_route(agreement),
                 factoring=agreement,
             )
-            self._submit(self._einvoice, invoice, route.channel, kind, identifier, xml, "xml")
-            return self._archived(invoice, route.channel, kind, identifier, xml, "xml")
+            return self._hand_over(self._einvoice, invoice, route.channel, kind, identifier, xml, "xml")
         if route.channel is Channel.EMAIL:
             pdf = render_invoice_pdf(invoice, tenant)
             email = render_factoring_email(
@@ -135,7 +133,7 @@ class ChannelDeliverer:
             return self._archived(invoice, route.channel, kind, identifier, email.raw, "eml")
         raise PermanentRejection(f"a factoring message cannot go by {route.channel.value}")
 
-    def _submit(
+    def _hand_over(
         self,
         transport: Transport,
         invoice: Invoice,
@@ -144,7 +142,8 @@ class ChannelDeliverer:
         identifier: str,
         content: bytes,
         extension: str,
-    ) -> None:
+    ) -> DeliveryReceipt:
+        """Submit to the transport, then archive what was submitted."""
         metadata = {
             "tenant-id": invoice.tenant_id,
             "invoice-id": invoice.invoice_id,
@@ -153,6 +152,7 @@ class ChannelDeliverer:
         }
         content_type = "application/xml" if extension == "xml" else "application/pdf"
         transport.submit(identifier, content, content_type, metadata)
+        return self._archived(invoice, channel, kind, identifier, content, extension)
 
     def _archived(
         self,
@@ -195,7 +195,7 @@ def build_deliverer(
 
     @cache
     def sesv2() -> "SESV2Client":
-        return sesv2_client or _new_sesv2()
+        return sesv2_client or new_sesv2_client()
 
     @cache
     def secrets() -> "SecretsManagerClient":
@@ -236,14 +236,6 @@ def _new_s3() -> "S3Client":
     import boto3  # noqa: PLC0415 - clients only when first needed, never at import
 
     return boto3.client("s3")
-
-
-def _new_sesv2() -> "SESV2Client":
-    import boto3  # noqa: PLC0415
-    from botocore.config import Config  # noqa: PLC0415
-
-    # No SDK retries: a timed-out send retried by the SDK could deliver the email twice (R23).
-    return boto3.client("sesv2", config=Config(retries={"total_max_attempts": 1}))
 
 
 def _new_secrets() -> "SecretsManagerClient":

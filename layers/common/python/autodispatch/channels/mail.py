@@ -312,6 +312,14 @@ def ses_error(error: ClientError) -> PermanentRejection | TransientError:
     return PermanentRejection(f"the email service rejected the message ({code or status})")
 
 
+def new_sesv2_client() -> "SESV2Client":
+    import boto3  # noqa: PLC0415 - clients only when first needed, never at import
+    from botocore.config import Config  # noqa: PLC0415
+
+    # No SDK retries: a timed-out send retried by the SDK could deliver the email twice (R23).
+    return boto3.client("sesv2", config=Config(retries={"total_max_attempts": 1}))
+
+
 class SesEmailSender:
     """SES v2 `SendEmail` with raw content. The client comes from a factory on first use (never
     at import); build it without SDK retries, because a resent email is a duplicate (R23)."""

@@ -1,38 +1,34 @@
-"""Notifications through SES v2 (email) and SNS (SMS)."""
+"""Notifications through SES v2 (email, the same sender as the invoice emails) and SNS (SMS)."""
 
 from email.message import EmailMessage
 from email.policy import SMTP
-from typing import Any
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
 import boto3
 from botocore.exceptions import ClientError
 
+from autodispatch.channels.mail import OutgoingEmail, SesEmailSender, new_sesv2_client
 from autodispatch.errors import PermanentRejection, TransientError
 
-# Error codes (never message text) that a later retry may get past.
-TRANSIENT_CODES = frozenset(
-    {
-        "TooManyRequestsException",
-        "Throttling",
-        "ThrottlingException",
-        "ThrottledException",
-        "LimitExceededException",
-        "InternalFailure",
-        "InternalError",
-        "ServiceUnavailable",
-        "KMSThrottlingException",
-    }
+if TYPE_CHECKING:
+    from mypy_boto3_sesv2 import SESV2Client
+
+# SNS refused these before accepting the message, so a retry cannot send the SMS twice.
+THROTTLING_SNS_ERRORS = frozenset(
+    {"Throttling", "ThrottlingException", "ThrottledException", "KMSThrottlingException"}
 )
 
 
-def _raise_mapped(error: ClientError, what: str) -> None:
-    code = error.response.get("Error", {}).get("Code", "")
-    if code in TRANSIENT_CODES:
-        raise TransientError(f"{what} failed temporarily ({code})") from error
-    if error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) >= 500:
-        # The service failed while handling the message: it may have gone out.
-        raise TransientError(f"{what} failed on the service side ({code})", in_doubt=True) from error
-    raise PermanentRejection(f"{what} was rejected ({code})") from error
+def sns_error(error: ClientError) -> PermanentRejection | TransientError:
+    """By error code only; a server-side failure may have sent the SMS, so it is in doubt."""
+    code = str(error.response.get("Error", {}).get("Code", ""))
+    status = int(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) or 0)
+    if code in THROTTLING_SNS_ERRORS:
+        return TransientError(f"the SMS service is throttling sends ({code})", in_doubt=False)
+    if code == "InternalError" or status >= 500:
+        return TransientError(f"the SMS service failed and may have sent the message ({code})", in_doubt=True)
+    return PermanentRejection(f"the SMS service rejected the message ({code})")
 
 
 class SesSnsNotifier:
@@ -42,19 +38,18 @@ class SesSnsNotifier:
         configuration_set: str | None = None,
         sms_sender_id: str | None = None,
         *,
-        sesv2_client: Any = None,
+        sesv2_client: "SESV2Client | None" = None,
         sns_client: Any = None,
     ) -> None:
         self._sender = sender
-        self._configuration_set = configuration_set
         self._sms_sender_id = sms_sender_id
-        self._sesv2 = sesv2_client
         self._sns = sns_client
 
-    def _sesv2_client(self) -> Any:
-        if self._sesv2 is None:
-            self._sesv2 = boto3.client("sesv2")
-        return self._sesv2
+        @cache
+        def sesv2() -> "SESV2Client":
+            return sesv2_client or new_sesv2_client()
+
+        self._email = SesEmailSender(sesv2, configuration_set)
 
     def _sns_client(self) -> Any:
         if self._sns is None:
@@ -70,13 +65,7 @@ class SesSnsNotifier:
         for name, value in headers.items():
             message[name] = value
         message.set_content(body)
-        request: dict[str, Any] = {"Content": {"Raw": {"Data": message.as_bytes()}}}
-        if self._configuration_set:
-            request["ConfigurationSetName"] = self._configuration_set
-        try:
-            self._sesv2_client().send_email(**request)
-        except ClientError as error:
-            _raise_mapped(error, "the notification email")
+        self._email.send(OutgoingEmail(raw=message.as_bytes(), sender=self._sender, recipients=(to,)))
 
     def send_sms(self, to: str, body: str) -> None:
         attributes = {"AWS.SNS.SMS.SMSType": {"DataType": "String", "StringValue": "Transactional"}}
@@ -85,4 +74,4 @@ class SesSnsNotifier:
         try:
             self._sns_client().publish(PhoneNumber=to, Message=body, MessageAttributes=attributes)
         except ClientError as error:
-            _raise_mapped(error, "the notification SMS")
+            raise sns_error(error) from None
