@@ -67,6 +67,14 @@ class Clock:
         return self.now
 
 
+def claim_by(
+    store: DynamoDbInvoiceStore, k: InvoiceKey, claimant: str, channel: Channel, at: datetime
+) -> None:
+    """Another invocation (live, or dead once its 15-minute lease runs out) holds the invoice."""
+    attempt = Attempt(run_id=claimant, channel=channel, kind=DeliveryKind.INVOICE, started_at=at)
+    store.claim(k, attempt, lease_until=at + timedelta(minutes=15), events=[])
+
+
 def key(tenant_id: str, invoice_id: str) -> InvoiceKey:
     return InvoiceKey(tenant_id=tenant_id, invoice_id=invoice_id)
 
@@ -178,12 +186,7 @@ def test_r23_in_doubt_idempotent_einvoice_is_retried_by_the_same_run(loaded: Dyn
 def test_r23_invoice_claimed_by_a_live_run_is_skipped(loaded: DynamoDbInvoiceStore) -> None:
     k = key("kahvila", "k-1001")
     now = Clock()()
-    loaded.claim(
-        k,
-        Attempt(run_id="other", channel=Channel.EINVOICE, kind=DeliveryKind.INVOICE, started_at=now),
-        lease_until=now + timedelta(minutes=15),
-        events=[],
-    )
+    claim_by(loaded, k, "other", Channel.EINVOICE, now)
     deliverer = ScriptedDeliverer()
     result = dispatcher(loaded, deliverer).dispatch(RUN, [k])
     assert deliverer.calls == []
@@ -193,12 +196,7 @@ def test_r23_invoice_claimed_by_a_live_run_is_skipped(loaded: DynamoDbInvoiceSto
 def test_r10_claim_of_a_dead_run_is_taken_over_after_its_lease(loaded: DynamoDbInvoiceStore) -> None:
     k = key("kahvila", "k-1001")
     clock = Clock()
-    loaded.claim(
-        k,
-        Attempt(run_id="dead", channel=Channel.EINVOICE, kind=DeliveryKind.INVOICE, started_at=clock.now),
-        lease_until=clock.now + timedelta(minutes=15),
-        events=[],
-    )
+    claim_by(loaded, k, "dead", Channel.EINVOICE, clock.now)
     clock.now += timedelta(hours=1)
     deliverer = ScriptedDeliverer()
     dispatcher(loaded, deliverer, clock).dispatch(RUN, [k])
@@ -323,14 +321,7 @@ def test_r23_duplicate_invocation_of_the_same_batch_cannot_take_a_live_claim(
     send an invoice another invocation is sending right now."""
     k = key("kahvila", "k-1003")
     now = Clock()()
-    loaded.claim(
-        k,
-        Attempt(
-            run_id=f"{RUN.run_id}/first", channel=Channel.EMAIL, kind=DeliveryKind.INVOICE, started_at=now
-        ),
-        lease_until=now + timedelta(minutes=15),
-        events=[],
-    )
+    claim_by(loaded, k, f"{RUN.run_id}/first", Channel.EMAIL, now)
     deliverer = ScriptedDeliverer()
     result = dispatcher(loaded, deliverer).dispatch(RUN, [k])
     assert deliverer.calls == []
@@ -465,12 +456,7 @@ def test_r23_unfinished_email_of_a_dead_run_fails_in_doubt_even_if_now_ignored(
     record it IGNORED ("nothing was sent"): it may have been sent, so it is FAILED in doubt."""
     k = key("kahvila", "k-1003")
     clock = Clock()
-    loaded.claim(
-        k,
-        Attempt(run_id="dead/1", channel=Channel.EMAIL, kind=DeliveryKind.INVOICE, started_at=clock.now),
-        lease_until=clock.now + timedelta(minutes=15),
-        events=[],
-    )
+    claim_by(loaded, k, "dead/1", Channel.EMAIL, clock.now)
     tenant = loaded.get_tenant("kahvila")
     settings = tenant.settings.model_copy(update={"channels": [Channel.EINVOICE, Channel.PRINT]})
     loaded.put_tenant(tenant.model_copy(update={"settings": settings}))
