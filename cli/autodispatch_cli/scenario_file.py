@@ -1,10 +1,10 @@
 """Reading a scenario file, with one clear line for every way it can be wrong."""
 
-import json
 from collections.abc import Iterable
 from pathlib import Path
 
 from autodispatch.errors import FieldIssue, InputError
+from autodispatch.models.document import parse_scenario_json
 from autodispatch.models.loading import parse_scenario
 from autodispatch.models.scenario import Scenario
 
@@ -17,10 +17,4 @@ def load_scenario(path: Path, existing_tenants: Iterable[str] = ()) -> Scenario:
         raise InputError([FieldIssue("(file)", f"cannot read {path}: {error.strerror}")]) from None
     except UnicodeDecodeError:
         raise InputError([FieldIssue("(file)", f"{path} is not UTF-8 text")]) from None
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise InputError(
-            [FieldIssue("(document)", f"{path} is not valid JSON: {error.msg} at line {error.lineno}")]
-        ) from None
-    return parse_scenario(data, existing_tenants)
+    return parse_scenario(parse_scenario_json(text, str(path)), existing_tenants)

@@ -114,9 +114,7 @@ INVOICE_ERRORS = [
     (("customer", "name"), "Evil Oy\nX-Header: 1", "customer.name"),
     (("customer", "name"), "Line\u2028separator", "customer.name"),
     (("customer", "email"), "a@example.fi\r\nBcc: victim@example.com", "customer.email"),
-    (("customer", "address", "street", 0), "", "customer.address.street[0]"),
     (("customer", "address", "street", 0), "Katu\t1", "customer.address.street[0]"),
-    (("customer", "address", "postcode"), " ", "customer.address.postcode"),
     (("customer", "address", "country"), "Finland", "customer.address.country"),
     (
         ("customer", "einvoice_consent"),

@@ -3,17 +3,40 @@ email-validator and phonenumbers rather than hand-written checks."""
 
 import re
 import unicodedata
+from collections.abc import Callable
+from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 import phonenumbers
+import pycountry
 from email_validator import EmailNotValidError, validate_email
-from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints
+from pydantic import AfterValidator, AwareDatetime, BeforeValidator, Field, StringConstraints
 from stdnum import bic, iban, iso11649
 from stdnum.exceptions import ValidationError as StdnumError
 from stdnum.fi import ytunnus
 
+from autodispatch.models.limits import (
+    ADDRESS_LINE_MAX_LENGTH,
+    DATE_MAX,
+    DATE_MIN,
+    ID_MAX_BYTES,
+    ID_PUNCTUATION,
+    NAME_MAX_LENGTH,
+)
+
+DateT = TypeVar("DateT", date, datetime)
+
 _COUNTRY = re.compile(r"[A-Z]{2}")
+_CURRENCY = re.compile(r"[A-Z]{3}")
+# ISO 4217 codes that name no money an invoice can be paid in: precious metals, bond-market
+# units, the SDR, testing and "no currency".
+_NOT_MONEY = frozenset(
+    {"XAG", "XAU", "XBA", "XBB", "XBC", "XBD", "XDR", "XPD", "XPT", "XSU", "XTS", "XUA", "XXX"}
+)
+# ASCII digits only: Decimal() would also take "1_000" and Arabic-Indic digits.
+_PLAIN_DECIMAL = re.compile(r"-?[0-9]+(\.[0-9]+)?")
+_ID_LETTER_CATEGORIES = frozenset({"Lu", "Ll", "Lt", "Lm", "Lo", "Nd"})
 _EINVOICE_ADDRESS = re.compile(r"[0-9A-Za-z:._-]{4,35}")
 _FINNISH_REFERENCE_WEIGHTS = (7, 3, 1)
 
@@ -31,6 +54,15 @@ def _not_blank(value: str) -> str:
     if not value.strip():
         raise ValueError("must not be blank")
     return value
+
+
+def _blank_or(check: Callable[[str], str]) -> Callable[[str], str]:
+    """Blank text is missing, not malformed (R25): only a non-blank value must pass `check`."""
+
+    def blank_or_valid(value: str) -> str:
+        return value if not value.strip() else check(value)
+
+    return blank_or_valid
 
 
 def _business_id(value: str) -> str:
@@ -97,8 +129,54 @@ def _payment_reference(value: str) -> str:
 
 
 def _country(value: str) -> str:
-    if not _COUNTRY.fullmatch(value):
-        raise ValueError("must be an ISO 3166 alpha-2 country code such as FI")
+    if not _COUNTRY.fullmatch(value) or pycountry.countries.get(alpha_2=value) is None:
+        raise ValueError("must be an existing ISO 3166 alpha-2 country code such as FI")
+    return value
+
+
+def _currency(value: str) -> str:
+    if (
+        not _CURRENCY.fullmatch(value)
+        or value in _NOT_MONEY
+        or pycountry.currencies.get(alpha_3=value) is None
+    ):
+        raise ValueError("must be an existing ISO 4217 currency code such as EUR")
+    return value
+
+
+def _identifier(value: str) -> str:
+    """Letters, digits and -_.: in Unicode normal form NFKC, starting with a letter or digit, at
+    most ID_MAX_BYTES of UTF-8: ids that differ only by normalization or by a combining mark
+    cannot both exist, and every id fits DynamoDB keys, S3 keys and file names."""
+    if not value:
+        raise ValueError("must not be empty")
+    if len(value.encode()) > ID_MAX_BYTES:
+        raise ValueError(f"is longer than {ID_MAX_BYTES} bytes of UTF-8")
+    if unicodedata.normalize("NFKC", value) != value:
+        raise ValueError(
+            "is not in Unicode normal form NFKC (write composed characters, e.g. 'é' not 'e' + U+0301)"
+        )
+    for index, char in enumerate(value):
+        letter_or_digit = unicodedata.category(char) in _ID_LETTER_CATEGORIES
+        if not letter_or_digit and (index == 0 or char not in ID_PUNCTUATION):
+            raise ValueError(
+                f"may hold only letters, digits and {ID_PUNCTUATION} and must start with a letter or digit "
+                f"(found U+{ord(char):04X})"
+            )
+    return value
+
+
+def _in_date_range(value: DateT) -> DateT:
+    day = value.date() if isinstance(value, datetime) else value
+    if not DATE_MIN <= day <= DATE_MAX:
+        raise ValueError(f"must be between {DATE_MIN} and {DATE_MAX}")
+    return value
+
+
+def _iso_text(value: object) -> object:
+    # Lax parsing would read a JSON number as seconds since 1970.
+    if isinstance(value, int | float):
+        raise ValueError("must be an ISO 8601 string, not a number")
     return value
 
 
@@ -117,20 +195,32 @@ def _operator_code(value: str) -> str:
     return _bic(compact)
 
 
-def _finite_decimal(value: object) -> object:
+def _plain_decimal(value: object) -> object:
     # Floats would carry binary rounding error into money; accept strings and integers only.
     if isinstance(value, float):
         raise ValueError('must be a decimal string such as "4.50", not a JSON number')
+    if isinstance(value, bool) or (isinstance(value, str) and not _PLAIN_DECIMAL.fullmatch(value)):
+        raise ValueError('must be a decimal string of ASCII digits such as "-4.50"')
     return value
 
 
 Text = Annotated[str, AfterValidator(_no_control_characters)]
 RequiredText = Annotated[str, AfterValidator(_no_control_characters), AfterValidator(_not_blank)]
 Name = Annotated[
-    str, StringConstraints(max_length=70), AfterValidator(_no_control_characters), AfterValidator(_not_blank)
+    str,
+    StringConstraints(max_length=NAME_MAX_LENGTH),
+    AfterValidator(_no_control_characters),
+    AfterValidator(_not_blank),
 ]
 AddressLine = Annotated[
-    str, StringConstraints(max_length=35), AfterValidator(_no_control_characters), AfterValidator(_not_blank)
+    str,
+    StringConstraints(max_length=ADDRESS_LINE_MAX_LENGTH),
+    AfterValidator(_no_control_characters),
+    AfterValidator(_not_blank),
+]
+# A customer's address part: blank is valid input that makes the address incomplete (R25, R13, R15).
+OptionalAddressLine = Annotated[
+    str, StringConstraints(max_length=ADDRESS_LINE_MAX_LENGTH), AfterValidator(_no_control_characters)
 ]
 BusinessId = Annotated[str, AfterValidator(_business_id)]
 Iban = Annotated[str, AfterValidator(_iban)]
@@ -139,6 +229,16 @@ Email = Annotated[str, AfterValidator(_no_control_characters), AfterValidator(_e
 Phone = Annotated[str, AfterValidator(_e164_phone)]
 PaymentReference = Annotated[str, AfterValidator(_payment_reference)]
 CountryCode = Annotated[str, AfterValidator(_country)]
+OptionalCountryCode = Annotated[str, AfterValidator(_blank_or(_country))]
 EInvoiceAddress = Annotated[str, AfterValidator(_einvoice_address)]
 OperatorCode = Annotated[str, AfterValidator(_operator_code)]
-DecimalAmount = Annotated[Decimal, BeforeValidator(_finite_decimal), Field(allow_inf_nan=False)]
+DecimalAmount = Annotated[Decimal, BeforeValidator(_plain_decimal), Field(allow_inf_nan=False)]
+CurrencyCode = Annotated[str, AfterValidator(_currency)]
+Identifier = Annotated[str, AfterValidator(_identifier)]
+Day = Annotated[date, BeforeValidator(_iso_text), AfterValidator(_in_date_range)]
+Moment = Annotated[AwareDatetime, BeforeValidator(_iso_text), AfterValidator(_in_date_range)]
+
+
+def bounded(max_length: int) -> StringConstraints:
+    """A documented maximum length (models/limits.py), checked at import with the field named."""
+    return StringConstraints(max_length=max_length)

@@ -6,10 +6,10 @@ from functools import cached_property
 from typing import Annotated, Self
 
 from pydantic import (
-    AwareDatetime,
     BaseModel,
     ConfigDict,
     Field,
+    StrictBool,
     ValidationInfo,
     field_validator,
     model_validator,
@@ -29,16 +29,34 @@ from autodispatch.models.fields import (
     Bic,
     BusinessId,
     CountryCode,
+    CurrencyCode,
+    Day,
     DecimalAmount,
     EInvoiceAddress,
     Email,
     Iban,
+    Identifier,
+    Moment,
     Name,
     OperatorCode,
+    OptionalAddressLine,
+    OptionalCountryCode,
     PaymentReference,
     Phone,
     RequiredText,
     Text,
+    bounded,
+)
+from autodispatch.models.limits import (
+    AGREEMENT_ID_MAX_LENGTH,
+    BUSINESS_ID_MAX_LENGTH,
+    CUSTOMER_NAME_MAX_LENGTH,
+    EINVOICE_ROUTING_MAX_LENGTH,
+    EMAIL_MAX_LENGTH,
+    INVOICE_NUMBER_MAX_LENGTH,
+    LINE_DESCRIPTION_MAX_LENGTH,
+    LINES_MAX,
+    STREET_MAX_LINES,
 )
 
 CENT = Decimal("0.01")
@@ -50,7 +68,21 @@ class _Model(BaseModel):
 
 
 class Address(_Model):
-    street: Annotated[list[AddressLine], Field(min_length=1, max_length=3)]
+    """A customer's postal address. Blank or missing parts are valid input: they make the address
+    incomplete, so EINVOICE and PRINT cannot be used (R25, R13, R15), never an import error."""
+
+    street: Annotated[list[OptionalAddressLine], Field(max_length=STREET_MAX_LINES)] = Field(
+        default_factory=list
+    )
+    postcode: OptionalAddressLine = ""
+    town: OptionalAddressLine = ""
+    country: OptionalCountryCode = ""
+
+
+class SellerAddress(Address):
+    """The tenant's own address goes on every document it sends, so it must be complete."""
+
+    street: Annotated[list[AddressLine], Field(min_length=1, max_length=STREET_MAX_LINES)]
     postcode: AddressLine
     town: AddressLine
     country: CountryCode
@@ -59,14 +91,14 @@ class Address(_Model):
 class Settings(_Model):
     """Automatic-dispatch settings of one tenant (R1)."""
 
-    active: bool = False
-    activated_at: AwareDatetime | None = None
+    active: StrictBool = False
+    activated_at: Moment | None = None
     sources: list[Source] = Field(default_factory=list)
     channels: list[Channel] = Field(default_factory=list)
     timing: Timing = Timing.CREATION_DATE
     notify_email: Email | None = None
     notify_phone: Phone | None = None
-    consumer_einvoicing: bool = False
+    consumer_einvoicing: StrictBool = False
 
     @model_validator(mode="after")
     def _distinct(self) -> Self:
@@ -81,7 +113,7 @@ class Factoring(_Model):
     """A factoring agreement and where its factoring messages go (R17)."""
 
     financier_name: Name
-    agreement_id: RequiredText
+    agreement_id: Annotated[RequiredText, bounded(AGREEMENT_ID_MAX_LENGTH)]
     einvoice_address: EInvoiceAddress | None = None
     einvoice_operator: OperatorCode | None = None
     email: Email | None = None
@@ -98,10 +130,10 @@ class Factoring(_Model):
 class Tenant(_Model):
     """The seller: a company that uses automatic dispatch."""
 
-    tenant_id: RequiredText
+    tenant_id: Identifier
     name: Name
     business_id: BusinessId
-    address: Address
+    address: SellerAddress
     iban: Iban
     bic: Bic
     einvoice_address: EInvoiceAddress
@@ -122,11 +154,11 @@ class Customer(_Model):
     can use it is a dispatch decision (R13-R15), not an import error."""
 
     type: CustomerType
-    name: Text
-    business_id: Text | None = None
-    email: Text | None = None
-    einvoice_address: Text | None = None
-    einvoice_operator: Text | None = None
+    name: Annotated[Text, bounded(CUSTOMER_NAME_MAX_LENGTH)]
+    business_id: Annotated[Text, bounded(BUSINESS_ID_MAX_LENGTH)] | None = None
+    email: Annotated[Text, bounded(EMAIL_MAX_LENGTH)] | None = None
+    einvoice_address: Annotated[Text, bounded(EINVOICE_ROUTING_MAX_LENGTH)] | None = None
+    einvoice_operator: Annotated[Text, bounded(EINVOICE_ROUTING_MAX_LENGTH)] | None = None
     einvoice_consent: EInvoiceConsent | None = None
     address: Address | None = None
     language: Language = Language.FI
@@ -139,7 +171,7 @@ UnitPrice = Annotated[DecimalAmount, Field(max_digits=15, decimal_places=6)]
 
 
 class Line(_Model):
-    description: Annotated[RequiredText, Field(max_length=512)]
+    description: Annotated[RequiredText, bounded(LINE_DESCRIPTION_MAX_LENGTH)]
     quantity: Quantity
     unit_price: UnitPrice
     vat_rate: Annotated[DecimalAmount, Field(ge=0, le=100)]
@@ -191,22 +223,22 @@ def compute_totals(lines: list[Line]) -> Totals:
 
 
 class Invoice(_Model):
-    tenant_id: RequiredText
-    invoice_id: RequiredText
-    number: Annotated[RequiredText, Field(max_length=20)]
+    tenant_id: Identifier
+    invoice_id: Identifier
+    number: Annotated[RequiredText, bounded(INVOICE_NUMBER_MAX_LENGTH)]
     source: Source
     status: InvoiceStatus
-    created_at: AwareDatetime
-    invoice_date: date
-    due_date: date
+    created_at: Moment
+    invoice_date: Day
+    due_date: Day
     delivery_channel: Channel
-    auto_dispatch: bool | None = None
+    auto_dispatch: StrictBool | None = None
     payment_method: PaymentMethod = PaymentMethod.BANK_TRANSFER
-    factoring: bool = False
+    factoring: StrictBool = False
     reference: PaymentReference
-    currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")] = "EUR"
+    currency: CurrencyCode = "EUR"
     customer: Customer
-    lines: Annotated[list[Line], Field(min_length=1)]
+    lines: Annotated[list[Line], Field(min_length=1, max_length=LINES_MAX)]
     # Optional: when the producer states the gross total, it must add up (R25).
     total: DecimalAmount | None = None
 

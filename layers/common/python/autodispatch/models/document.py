@@ -1,0 +1,52 @@
+"""A scenario document's JSON text to plain data, within the limits of R25: nesting is measured
+before the recursive parser runs, so deep JSON is one clear line, never a RecursionError."""
+
+import json
+import re
+from collections.abc import Mapping
+
+from autodispatch.errors import FieldIssue, InputError
+from autodispatch.models.limits import INVOICES_MAX, JSON_MAX_DEPTH, TENANTS_MAX
+
+# A JSON string (skipped whole, so brackets inside text do not count) or one bracket.
+_STRING_OR_BRACKET = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]')
+_RECORD_LIMITS = {"tenants": TENANTS_MAX, "invoices": INVOICES_MAX}
+
+
+def _too_deep(text: str) -> int | None:
+    """The line where nesting first exceeds JSON_MAX_DEPTH, or None."""
+    depth = 0
+    for match in _STRING_OR_BRACKET.finditer(text):
+        bracket = match.group()
+        if bracket in "[{":
+            depth += 1
+            if depth > JSON_MAX_DEPTH:
+                return text.count("\n", 0, match.start()) + 1
+        elif bracket in "]}":
+            depth -= 1
+    return None
+
+
+def _issue(message: str) -> InputError:
+    return InputError([FieldIssue("(document)", message)])
+
+
+def parse_scenario_json(text: str, source: str) -> object:
+    """The JSON value of a scenario document named `source` in messages, or an InputError."""
+    line = _too_deep(text)
+    if line is not None:
+        raise _issue(f"{source} nests deeper than {JSON_MAX_DEPTH} levels (line {line})")
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise _issue(f"{source} is not valid JSON: {error.msg} at line {error.lineno}") from None
+    except ValueError as error:  # e.g. an integer beyond the interpreter's digit limit
+        raise _issue(f"{source} is not valid JSON: {error}") from None
+    if isinstance(data, Mapping):
+        for name, limit in _RECORD_LIMITS.items():
+            records = data.get(name)
+            if isinstance(records, list) and len(records) > limit:
+                raise InputError(
+                    [FieldIssue(name, f"holds {len(records)} records; at most {limit} are allowed")]
+                )
+    return data
