@@ -30,7 +30,7 @@ from stdnum import iban as iban_format
 from autodispatch.channels.barcode import virtual_barcode
 from autodispatch.channels.labels import document_noun, document_title, format_amount, format_date, label
 from autodispatch.channels.pdf import display_reference
-from autodispatch.channels.text import UnsafeText, check_header_text
+from autodispatch.channels.text import UnsafeText, check_header_text, header_text, message_bytes
 from autodispatch.errors import PermanentRejection, TransientError
 from autodispatch.models.enums import DeliveryKind, Language
 from autodispatch.models.scenario import Factoring, Invoice, Tenant
@@ -71,9 +71,9 @@ def _ascii_address(value: str, what: str) -> str:
 
 
 def _address(display_name: str, addr_spec: str, what: str) -> Address:
-    check_header_text(display_name, f"the name in {what}")
+    name = header_text(display_name, f"the name in {what}")
     try:
-        return Address(display_name=display_name, addr_spec=_ascii_address(addr_spec, what))
+        return Address(display_name=name, addr_spec=_ascii_address(addr_spec, what))
     except (ValueError, HeaderParseError) as error:
         raise UnsafeText(f"{what} cannot be put in an email header: {error}") from None
 
@@ -103,12 +103,12 @@ def _compose(
     message["To"] = to
     if reply_to is not None:
         message["Reply-To"] = reply_to
-    message["Subject"] = check_header_text(content.subject, "the subject")
+    message["Subject"] = header_text(content.subject, "the subject")
     message["Date"] = format_datetime(now)
     domain = sender.domain or "autodispatch.invalid"
     message["Message-ID"] = f"<{message_id}@{domain}>"
     for name, value in headers.items():
-        message[name] = check_header_text(value, name)
+        message[name] = header_text(value, name)
 
     blocks = [
         *content.paragraphs,
@@ -132,7 +132,7 @@ def _compose(
     )
     message.add_alternative(body_html, subtype="html", cte="quoted-printable")
     message.add_attachment(pdf, maintype="application", subtype="pdf", filename=filename)
-    return OutgoingEmail(raw=message.as_bytes(), sender=sender.addr_spec, recipients=(to.addr_spec,))
+    return OutgoingEmail(raw=message_bytes(message), sender=sender.addr_spec, recipients=(to.addr_spec,))
 
 
 def _filename(title: str, number: str) -> str:

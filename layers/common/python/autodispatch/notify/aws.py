@@ -9,6 +9,7 @@ import boto3
 from botocore.exceptions import ClientError
 
 from autodispatch.channels.mail import OutgoingEmail, SesEmailSender, new_sesv2_client
+from autodispatch.channels.text import check_header_text, header_text, message_bytes
 from autodispatch.errors import PermanentRejection, TransientError
 
 if TYPE_CHECKING:
@@ -57,15 +58,15 @@ class SesSnsNotifier:
         return self._sns
 
     def send_email(self, to: str, subject: str, body: str, headers: dict[str, str]) -> None:
-        # The SMTP policy refuses CR/LF in header values, so no header can be injected.
+        # Header text is made safe on every Python (CVE-2024-6923) and the result checked.
         message = EmailMessage(policy=SMTP)
         message["From"] = self._sender
-        message["To"] = to
-        message["Subject"] = subject
+        message["To"] = check_header_text(to, "the notification address")
+        message["Subject"] = header_text(subject, "the subject")
         for name, value in headers.items():
-            message[name] = value
+            message[name] = header_text(value, name)
         message.set_content(body)
-        self._email.send(OutgoingEmail(raw=message.as_bytes(), sender=self._sender, recipients=(to,)))
+        self._email.send(OutgoingEmail(raw=message_bytes(message), sender=self._sender, recipients=(to,)))
 
     def send_sms(self, to: str, body: str) -> None:
         attributes = {"AWS.SNS.SMS.SMSType": {"DataType": "String", "StringValue": "Transactional"}}

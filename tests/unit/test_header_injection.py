@@ -1,0 +1,145 @@
+"""R25: no display name, subject or header value can add a header to an email, on every Python the
+project accepts (CVE-2024-6923: before 3.11.10/3.12.5 the email package writes what an RFC 2047
+encoded word decodes to, line breaks included). These run on the interpreter `make test` uses and
+look at the raw bytes handed to SES."""
+
+import email.policy
+from datetime import UTC, datetime
+from email.header import decode_header, make_header
+from email.message import EmailMessage
+from email.parser import BytesHeaderParser
+from email.policy import compat32
+from typing import Any
+
+import pytest
+
+from autodispatch.channels.mail import SesEmailSender, render_factoring_email, render_invoice_email
+from autodispatch.channels.text import UnsafeText, message_bytes
+from autodispatch.models.scenario import Factoring
+from autodispatch.notify.aws import SesSnsNotifier
+
+# The exact payload of the report: decodes to "Evil\r\nBcc: evil@evil.example".
+PAYLOAD = "=?utf-8?b?RXZpbA0KQmNjOiBldmlsQGV2aWwuZXhhbXBsZQ==?="
+PAYLOADS = [
+    PAYLOAD,
+    "=?utf-8?q?Evil=0D=0ABcc:_evil@evil.example?=",
+    "Oy =?UTF-8?B?DQpCY2M6IGV2aWxAZXZpbC5leGFtcGxl?= Ab",
+    "=?iso-8859-1?q?=0ABcc:evil@evil.example?=x",
+]
+NOW = datetime(2026, 3, 10, 0, 5, tzinfo=UTC)
+SENDER = "laskut@autodispatch.example"
+
+
+class RecordingSes:
+    """Stands in for the SES v2 client: keeps the raw bytes of every message handed to it."""
+
+    def __init__(self) -> None:
+        self.raw: list[bytes] = []
+
+    def send_email(self, **request: Any) -> dict[str, str]:
+        self.raw.append(request["Content"]["Raw"]["Data"])
+        return {"MessageId": f"m-{len(self.raw)}"}
+
+
+def header_names(raw: bytes) -> list[str]:
+    return sorted(name.lower() for name in BytesHeaderParser(policy=compat32).parsebytes(raw))
+
+
+def assert_no_injected_header(raw: bytes) -> None:
+    names = header_names(raw)
+    assert "bcc" not in names
+    assert len(names) == len(set(names)), names
+    head = raw.split(b"\r\n\r\n", 1)[0]
+    assert b"evil@evil.example" not in head
+
+
+def shown(raw: bytes, name: str) -> str:
+    """The header as an RFC 2047 reader shows it; the word joiner the renderer adds is invisible."""
+    value = BytesHeaderParser(policy=compat32).parsebytes(raw)[name]
+    return str(make_header(decode_header(value))).replace("\u2060", "")
+
+
+@pytest.mark.parametrize("payload", PAYLOADS)
+def test_r25_encoded_word_in_tenant_and_customer_name_adds_no_header(build, payload):
+    tenant = build.tenant(name=payload)
+    invoice = build.invoice(delivery_channel="EMAIL", customer=build.business_customer(name=payload))
+    outgoing = render_invoice_email(
+        invoice, tenant, b"%PDF-1.4", sender_email=SENDER, message_id="m", now=NOW
+    )
+    ses = RecordingSes()
+    SesEmailSender(lambda: ses).send(outgoing)
+
+    (raw,) = ses.raw
+    assert_no_injected_header(raw)
+    assert header_names(raw) == sorted(
+        [
+            "from",
+            "to",
+            "reply-to",
+            "subject",
+            "date",
+            "message-id",
+            "x-autodispatch-tenant",
+            "x-autodispatch-invoice",
+            "x-autodispatch-kind",
+            "mime-version",
+            "content-type",
+        ]
+    )
+    # The names arrive as given, shown literally, never decoded a second time.
+    assert shown(raw, "From") == f"{payload} <{SENDER}>"
+    assert shown(raw, "To") == f"{payload} <ostolaskut@rakennus.example>"
+    assert shown(raw, "Subject").endswith(payload)
+
+
+def test_r25_encoded_word_in_financier_name_adds_no_header(build):
+    agreement = Factoring(financier_name=PAYLOAD, agreement_id="FA-1", email="factoring@rahoitus.example")
+    tenant = build.tenant(name=PAYLOAD)
+    outgoing = render_factoring_email(
+        build.invoice(factoring=True),
+        tenant,
+        agreement,
+        b"%PDF",
+        sender_email=SENDER,
+        message_id="m",
+        now=NOW,
+    )
+    ses = RecordingSes()
+    SesEmailSender(lambda: ses).send(outgoing)
+    assert_no_injected_header(ses.raw[0])
+
+
+@pytest.mark.parametrize("payload", PAYLOADS)
+def test_r21_notification_subject_and_headers_add_no_header(payload):
+    ses = RecordingSes()
+    notifier = SesSnsNotifier(SENDER, sesv2_client=ses)  # type: ignore[arg-type]
+    notifier.send_email(
+        "laskutus@seller.example",
+        f"Automatic dispatch failed – {payload}",
+        "body",
+        {"X-Autodispatch-Tenant": payload},
+    )
+    (raw,) = ses.raw
+    assert_no_injected_header(raw)
+    assert header_names(raw) == sorted(
+        [
+            "from",
+            "to",
+            "subject",
+            "x-autodispatch-tenant",
+            "mime-version",
+            "content-type",
+            "content-transfer-encoding",
+        ]
+    )
+    assert shown(raw, "Subject") == f"Automatic dispatch failed – {payload}"
+
+
+def test_r25_a_header_the_message_was_not_given_is_refused():
+    # set_raw bypasses every check, like the refolding bug did: the last guard must still see it.
+    message = EmailMessage(policy=email.policy.SMTP)
+    message["From"] = SENDER
+    message.set_raw("Subject", "x\r\nBcc: evil@evil.example")
+    message.set_content("body")
+    with pytest.raises(UnsafeText):
+        message_bytes(message)
