@@ -1,13 +1,36 @@
 """R13-R15: whether a channel can be used for an invoice; each check returns the reason it cannot."""
 
+import re
+
 from email_validator import EmailNotValidError, validate_email
+from stdnum import bic, iban
+from stdnum.fi import ytunnus
 
 from autodispatch.models.enums import Channel, CustomerType
 from autodispatch.models.scenario import Customer, Invoice, Tenant
 
+# OVT code: 0037, the eight digits of a Finnish business ID (check digit included), and an
+# optional organisation-unit suffix of up to five letters or digits.
+_OVT = re.compile(r"0037(?P<business_id>[0-9]{8})[0-9A-Za-z]{0,5}")
 
-def _present(value: str | None) -> bool:
-    return value is not None and bool(value.strip())
+
+def _is_ovt(value: str) -> bool:
+    match = _OVT.fullmatch(value)
+    if match is None:
+        return False
+    digits = match.group("business_id")
+    return bool(ytunnus.is_valid(f"{digits[:7]}-{digits[7]}"))
+
+
+def _routing_problem(address: str, operator: str) -> str | None:
+    """Whether an e-invoice can be routed: the address an OVT code or IBAN, the intermediator an
+    OVT code or a BIC-like code (R13). Values are left out of the reason: a consumer's is an IBAN."""
+    compact_address, compact_operator = address.replace(" ", ""), operator.replace(" ", "")
+    if not (_is_ovt(compact_address) or iban.is_valid(compact_address)):
+        return "the customer's e-invoice address is neither an OVT code (0037 + business ID) nor an IBAN"
+    if not (_is_ovt(compact_operator) or bic.is_valid(compact_operator)):
+        return "the customer's e-invoice operator is neither an OVT code nor a BIC-like intermediator code"
+    return None
 
 
 def missing_address_parts(customer: Customer) -> list[str]:
@@ -36,12 +59,17 @@ def einvoice_unusable(invoice: Invoice, tenant: Tenant) -> str | None:
     if customer.type is CustomerType.CONSUMER:
         if not tenant.settings.consumer_einvoicing:
             return "consumer e-invoicing is not enabled in the settings"
-        if customer.einvoice_consent is None:
+        consent = customer.einvoice_consent
+        if consent is None:
             return "the consumer has not accepted e-invoices from this company in their online bank"
-    elif not (_present(customer.einvoice_address) and _present(customer.einvoice_operator)):
-        # A blank value ("" or spaces) is no address: it must not reach the operator (R13).
-        return "the customer has no e-invoice address and operator"
-    return _incomplete_address(customer, "an e-invoice")
+        routing = _routing_problem(consent.address, consent.operator)
+    else:
+        address, operator = customer.einvoice_address, customer.einvoice_operator
+        if address is None or operator is None or not (address.strip() and operator.strip()):
+            # A blank value ("" or spaces) is no address: it must not reach the operator (R13).
+            return "the customer has no e-invoice address and operator"
+        routing = _routing_problem(address, operator)
+    return routing or _incomplete_address(customer, "an e-invoice")
 
 
 def email_unusable(invoice: Invoice) -> str | None:
