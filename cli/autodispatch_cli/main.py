@@ -103,7 +103,13 @@ def local_run(
     scenario: Annotated[Path, typer.Option(help="Scenario file (SCENARIO-FORMAT.md).")],
     dates: Annotated[list[str], typer.Option("--date", help="Run date YYYY-MM-DD; repeat for more nights.")],
     concurrent_starts: Annotated[
-        int, typer.Option(min=1, max=10, help="Executions started at once for each night.")
+        int,
+        typer.Option(
+            min=1,
+            max=10,
+            help="Executions started at once for each night. The report counts per night: each "
+            "invoice once in selected, sent, ignored and failed, however many executions saw it.",
+        ),
     ] = 1,
     out: Annotated[
         Path | None, typer.Option(help="Write every delivered artifact under this folder.")

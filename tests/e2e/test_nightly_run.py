@@ -256,3 +256,9 @@ def test_r23_concurrent_starts_send_each_invoice_once(demo_scenario: Scenario, s
     assert outcomes(report) == EXPECTED
     assert_exactly_one_delivery_per_sent_invoice(report)
     assert sum(run["sent"] for run in report["runs"]) == 8
+    # Per night, each invoice once: the same counts as a night with one execution.
+    single = run_scenario(demo_scenario, NIGHTS)
+    counted = ("run_date", "selected", "sent", "ignored", "failed")
+    assert [{k: run[k] for k in counted} for run in report["runs"]] == [
+        {k: run[k] for k in counted} for run in single["runs"]
+    ]
