@@ -304,3 +304,10 @@ def test_r25_every_limit_is_in_the_readme_table():
     for name in dir(limits):
         if name.isupper():
             assert f"`{name}`" in readme, name
+
+
+@pytest.mark.parametrize("character", ["\ufffe", "\uffff", "\x00", "\x1b", "\u2028"])
+def test_r25_characters_xml_cannot_carry_are_refused_at_import(build, character):
+    issue = _invoice_issue(build, customer=build.business_customer(name=f"Oy{character}Ab"))
+    assert issue.field == "customer.name"
+    assert f"U+{ord(character):04X}" in issue.message

@@ -40,7 +40,9 @@ XSI = "http://www.w3.org/2001/XMLSchema-instance"
 ET.register_namespace("xsi", XSI)
 # ISO 6523 code of the Finnish business ID (Y-tunnus).
 _YTUNNUS_SCHEME = "0212"
-_NOT_NAME_CHAR = re.compile(r"[^\w.:-]")
+# EpiReference is an XSD \c* (XML 1.0 name characters), which leaves out many letters that \w
+# knows (e.g. U+10C00): keep the ASCII ones every reader takes.
+_NOT_NAME_CHAR = re.compile(r"[^A-Za-z0-9_.:-]")
 
 
 @dataclass(frozen=True)

@@ -42,10 +42,11 @@ _FINNISH_REFERENCE_WEIGHTS = (7, 3, 1)
 
 
 def _no_control_characters(value: str) -> str:
-    """Control characters and lone surrogates break XML and email headers (R25)."""
+    """Control characters, lone surrogates and the two noncharacters XML cannot carry (U+FFFE,
+    U+FFFF) break XML and email headers (R25)."""
     for char in value:
         category = unicodedata.category(char)
-        if category in {"Cc", "Cs"} or char in "\u2028\u2029":
+        if category in {"Cc", "Cs"} or char in "\u2028\u2029\ufffe\uffff":
             raise ValueError(f"contains a control character (U+{ord(char):04X})")
     return value
 
