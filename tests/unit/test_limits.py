@@ -47,7 +47,7 @@ def maximal_invoice_dict(build) -> dict:
     )
     line = build.line_dict(
         description=WIDE * limits.LINE_DESCRIPTION_MAX_LENGTH,
-        quantity="-123456789.123456",
+        quantity="-1234.123456",
         unit_price="-123456789.123456",
     )
     return build.invoice_dict(
@@ -311,3 +311,13 @@ def test_r25_characters_xml_cannot_carry_are_refused_at_import(build, character)
     issue = _invoice_issue(build, customer=build.business_customer(name=f"Oy{character}Ab"))
     assert issue.field == "customer.name"
     assert f"U+{ord(character):04X}" in issue.message
+
+
+def test_r25_amounts_must_fit_finvoice_after_multiplying(build):
+    # Quantity and price are each within their limits; their product is not.
+    line = build.line_dict(quantity="999999999", unit_price="999999.999999")
+    issue = _invoice_issue(build, lines=[line])
+    assert issue.field == "lines"
+    assert str(limits.AMOUNT_MAX_INTEGER_DIGITS) in issue.message
+    fits = build.line_dict(quantity="7900000", unit_price="99999999.99", vat_rate="25.5")
+    parse_scenario(build.scenario_dict(invoices=[build.invoice_dict(lines=[fits])]))

@@ -28,6 +28,9 @@ LINE_DESCRIPTION_MAX_LENGTH = 512
 # still fits one DynamoDB item (tests/unit/test_limits.py measures it).
 LINES_MAX = 150
 
+# Every line net, VAT sum and total fits Finvoice's amount (15 digits before the decimal comma).
+AMOUNT_MAX_INTEGER_DIGITS = 15
+
 TENANTS_MAX = 10_000
 INVOICES_MAX = 100_000
 # The scenario format nests six levels deep (document, invoices, invoice, customer, address,

@@ -49,6 +49,7 @@ from autodispatch.models.fields import (
 )
 from autodispatch.models.limits import (
     AGREEMENT_ID_MAX_LENGTH,
+    AMOUNT_MAX_INTEGER_DIGITS,
     BUSINESS_ID_MAX_LENGTH,
     CUSTOMER_NAME_MAX_LENGTH,
     EINVOICE_ROUTING_MAX_LENGTH,
@@ -60,6 +61,7 @@ from autodispatch.models.limits import (
 )
 
 CENT = Decimal("0.01")
+AMOUNT_LIMIT = 10**AMOUNT_MAX_INTEGER_DIGITS
 
 
 class _Model(BaseModel):
@@ -243,6 +245,18 @@ class Invoice(_Model):
     total: DecimalAmount | None = None
 
     # Field validators rather than a model validator, so that the error names the field (R25).
+    @field_validator("lines")
+    @classmethod
+    def _amounts_fit(cls, value: list[Line]) -> list[Line]:
+        totals = compute_totals(value)
+        amounts = [*(line.net for line in value), totals.net, totals.vat, totals.gross]
+        if max(abs(amount) for amount in amounts) >= AMOUNT_LIMIT:
+            raise ValueError(
+                f"a line or total reaches {AMOUNT_LIMIT:,}: amounts have at most "
+                f"{AMOUNT_MAX_INTEGER_DIGITS} digits before the decimal point"
+            )
+        return value
+
     @field_validator("due_date")
     @classmethod
     def _due_not_before_invoice_date(cls, value: date, info: ValidationInfo) -> date:
