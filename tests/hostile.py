@@ -21,8 +21,16 @@ from typing import Any
 from autodispatch.models import limits
 
 DEMO = Path(__file__).resolve().parents[1] / "examples" / "demo-scenario.json"
-# An override with this value removes the key.
-OMIT: Any = object()
+
+
+class _Omit:
+    """An override with this value removes the key; its repr keeps test ids stable across runs."""
+
+    def __repr__(self) -> str:
+        return "OMIT"
+
+
+OMIT: Any = _Omit()
 
 # RFC 2047 encoded words that decode to a line break and a Bcc header (CVE-2024-6923).
 ENCODED_WORD_PAYLOADS = [
