@@ -221,3 +221,18 @@ def test_r25_no_email_of_the_corpus_carries_an_injected_header(
 @cache
 def schema() -> xmlschema.XMLSchema:
     return xmlschema.XMLSchema(str(XSD))
+
+
+def test_r15_a_blank_postcode_imports_through_the_cli_and_fails_print_with_the_reason(tmp_path: Path) -> None:
+    document = json.loads(hostile.DEMO.read_text(encoding="utf-8"))
+    letter = next(entry for entry in document["invoices"] if entry["invoice_id"] == "k-1004")
+    letter["customer"]["address"]["postcode"] = " "
+    result = _cli(tmp_path, json.dumps(document))
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    entry = next(entry for entry in report["invoices"] if entry["invoice_id"] == "k-1004")
+    # No email, and PRINT (the end of the chain, R12) lacks the postcode: FAILED saying why (R15, R16).
+    assert entry["auto_dispatch"] == "FAILED"
+    assert "missing: postcode" in f"{entry['message']} {entry['details']}"
+    assert not [d for d in report["deliveries"] if d["invoice_id"] == "k-1004"]
+    assert {path.name for path in tmp_path.iterdir()} == {"scenario.json", "out"}
