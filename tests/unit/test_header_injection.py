@@ -138,3 +138,12 @@ def test_r25_a_header_the_message_was_not_given_is_refused():
     message.set_content("body")
     with pytest.raises(UnsafeText):
         message_bytes(message)
+
+
+def test_r21_a_notification_address_the_header_parser_refuses_is_a_clear_rejection():
+    # Import refuses such a notify_email; a stored one still ends as a rejection, not a crash.
+    ses = RecordingSes()
+    notifier = SesSnsNotifier(SENDER, sesv2_client=ses)  # type: ignore[arg-type]
+    with pytest.raises(UnsafeText):
+        notifier.send_email(f"{PAYLOAD}@x.example", "subject", "body", {})
+    assert ses.raw == []

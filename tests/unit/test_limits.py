@@ -321,3 +321,10 @@ def test_r25_amounts_must_fit_finvoice_after_multiplying(build):
     assert str(limits.AMOUNT_MAX_INTEGER_DIGITS) in issue.message
     fits = build.line_dict(quantity="7900000", unit_price="99999999.99", vat_rate="25.5")
     parse_scenario(build.scenario_dict(invoices=[build.invoice_dict(lines=[fits])]))
+
+
+def test_r25_an_encoded_word_in_a_notification_address_is_refused(build):
+    payload = "=?utf-8?b?RXZpbA0KQmNjOiBldmlsQGV2aWwuZXhhbXBsZQ==?=@x.example"
+    tenant = build.tenant_dict(settings=build.settings_dict(notify_email=payload))
+    issues = _issues(build.scenario_dict(tenants=[tenant], invoices=[]))
+    assert [issue.field for issue in issues] == ["settings.notify_email"]

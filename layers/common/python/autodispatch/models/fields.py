@@ -88,6 +88,9 @@ def _bic(value: str) -> str:
 
 
 def _email(value: str) -> str:
+    if "=?" in value:
+        # RFC 2047 allows no encoded word in an address; email headers would decode one (R25).
+        raise ValueError("must not contain '=?' (an RFC 2047 encoded word)")
     try:
         return str(validate_email(value, check_deliverability=False).normalized)
     except EmailNotValidError as error:

@@ -1,5 +1,6 @@
 """Notifications through SES v2 (email, the same sender as the invoice emails) and SNS (SMS)."""
 
+from email.errors import HeaderParseError
 from email.message import EmailMessage
 from email.policy import SMTP
 from functools import cache
@@ -9,7 +10,7 @@ import boto3
 from botocore.exceptions import ClientError
 
 from autodispatch.channels.mail import OutgoingEmail, SesEmailSender, new_sesv2_client
-from autodispatch.channels.text import check_header_text, header_text, message_bytes
+from autodispatch.channels.text import UnsafeText, check_header_text, header_text, message_bytes
 from autodispatch.errors import PermanentRejection, TransientError
 
 if TYPE_CHECKING:
@@ -60,11 +61,14 @@ class SesSnsNotifier:
     def send_email(self, to: str, subject: str, body: str, headers: dict[str, str]) -> None:
         # Header text is made safe on every Python (CVE-2024-6923) and the result checked.
         message = EmailMessage(policy=SMTP)
-        message["From"] = self._sender
-        message["To"] = check_header_text(to, "the notification address")
-        message["Subject"] = header_text(subject, "the subject")
-        for name, value in headers.items():
-            message[name] = header_text(value, name)
+        try:
+            message["From"] = self._sender
+            message["To"] = check_header_text(to, "the notification address")
+            message["Subject"] = header_text(subject, "the subject")
+            for name, value in headers.items():
+                message[name] = header_text(value, name)
+        except (ValueError, HeaderParseError) as error:  # e.g. an address the header parser refuses
+            raise UnsafeText(f"the notification cannot be put in email headers ({error})") from None
         message.set_content(body)
         self._email.send(OutgoingEmail(raw=message_bytes(message), sender=self._sender, recipients=(to,)))
 
