@@ -341,7 +341,15 @@ def _run_cases() -> Iterator[tuple[str, dict[str, Any], Ended | Untouched, str |
             Ended("SENT", "PRINT"),
             None,
         )
-    for value in ["not-an-email", "a@", "@b.fi", "a@b@c.fi", "a..b@c.fi"]:
+    for value in [
+        "not-an-email",
+        "a@",
+        "@b.fi",
+        "a@b@c.fi",
+        "a..b@c.fi",
+        "Evil <a@b.fi>",
+        f"{ENCODED_WORD_PAYLOADS[0]}@x.fi",
+    ]:
         customer = _customer(email=value)
         yield (
             f"chain, email={value}",
