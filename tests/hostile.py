@@ -273,6 +273,30 @@ def rejected_variants() -> list[Variant]:
     return variants
 
 
+def rejected_tenant_variants() -> list[tuple[str, dict[str, Any], str]]:
+    """(name, a tenant the import must refuse, the field named)."""
+    cases: list[tuple[tuple[str, ...], Any]] = [
+        (("tenant_id",), "../../kahvila ä"),
+        (("tenant_id",), "t" * (limits.ID_MAX_BYTES + 1)),
+        (("tenant_id",), unicodedata.normalize("NFD", "kahvilä")),
+        (("name",), "K" * (limits.NAME_MAX_LENGTH + 1)),
+        (("name",), "Kahvila\r\nBcc: evil@evil.example"),
+        (("address", "postcode"), " "),
+        (("address", "country"), "XX"),
+        (("settings", "active"), "yes"),
+        (("settings", "consumer_einvoicing"), 1),
+        (("settings", "activated_at"), "9999-12-31T00:00:00+00:00"),
+        (("settings", "notify_email"), f"{ENCODED_WORD_PAYLOADS[0]}@x.fi"),
+        (("settings", "notify_phone"), "040 123 4567"),  # not E.164
+        (("factoring",), {"financier_name": "R" * 71, "agreement_id": "FA-1", "email": "f@r.fi"}),
+    ]
+    variants = []
+    for path, value in cases:
+        document = _set(copy.deepcopy(TENANTS["all"]), path, value)
+        variants.append((f"tenant {_dotted(path)}={value!r:.30}", document, _dotted(path)))
+    return variants
+
+
 def document_variants() -> list[tuple[str, Callable[[str], str], str]]:
     """(name, a change of a valid scenario's JSON text, what the one-line error says)."""
     deep = "[" * 10_000 + "]" * 10_000

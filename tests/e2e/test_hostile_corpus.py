@@ -36,6 +36,7 @@ NIGHT = date(2026, 3, 10)
 REJECTED = hostile.rejected_variants()
 RUN = hostile.run_variants()
 DOCUMENTS = hostile.document_variants()
+TENANTS = hostile.rejected_tenant_variants()
 
 
 def _params(variants: list[hostile.Variant]) -> list[Any]:
@@ -53,7 +54,7 @@ def _params(variants: list[hostile.Variant]) -> list[Any]:
 
 def test_r25_the_corpus_holds_at_least_250_variants():
     names = [variant.invoice["invoice_id"] for variant in [*REJECTED, *RUN]]
-    assert len(names) + len(DOCUMENTS) >= 250
+    assert len(names) + len(DOCUMENTS) + len(TENANTS) >= 250
     assert len({variant.invoice["invoice_id"] for variant in RUN}) == len(RUN)
 
 
@@ -80,6 +81,15 @@ def test_r25_hostile_field_is_refused_naming_tenant_invoice_and_field(variant: h
         (variant.invoice["tenant_id"], raw_id if isinstance(raw_id, str) else None)
     ] * len(error.issues)
     assert any(issue.field.startswith(variant.expect.field) for issue in error.issues), error
+
+
+@pytest.mark.parametrize(
+    ("tenant", "field"), [case[1:] for case in TENANTS], ids=[case[0] for case in TENANTS]
+)
+def test_r25_hostile_tenant_is_refused_naming_tenant_and_field(tenant: dict[str, Any], field: str) -> None:
+    error = _one_line_error({"tenants": [tenant], "invoices": []})
+    assert [issue.tenant_id for issue in error.issues] == [tenant["tenant_id"]] * len(error.issues)
+    assert any(issue.field.startswith(field) for issue in error.issues), error
 
 
 @pytest.mark.parametrize(("name", "change", "says"), DOCUMENTS, ids=[name for name, _, _ in DOCUMENTS])
