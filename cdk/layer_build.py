@@ -111,6 +111,8 @@ def _build_dependencies(
         )  # fmt: skip
         for cache in (staging / "python").rglob("__pycache__"):
             shutil.rmtree(cache, ignore_errors=True)
+        # pycountry's translations (22 MB) are never read: only its ISO code tables are used (R25).
+        shutil.rmtree(staging / "python" / "pycountry" / "locales", ignore_errors=True)
         (staging / _COMPLETE).touch()
         shutil.rmtree(target, ignore_errors=True)
         staging.rename(target)
