@@ -1,13 +1,12 @@
 """The `autodispatch` command line."""
 
-from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
 from autodispatch_cli.commands import invoices, runs, settings
-from autodispatch_cli.commands.common import Invocation
+from autodispatch_cli.commands.common import Invocation, parse_day
 from autodispatch_cli.output import console, print_json, state_style, table, user_errors
 from autodispatch_cli.target import DEFAULT_STACK, STACK_ENV, TargetOptions
 
@@ -115,7 +114,7 @@ def local_run(
     from autodispatch_cli.scenario_file import load_scenario  # noqa: PLC0415
 
     with user_errors():
-        run_dates = [_parse_date(value) for value in dates]
+        run_dates = [parse_day(value, "--date") for value in dates]
         parsed = load_scenario(scenario)
         report = run_scenario(parsed, run_dates, concurrent_starts=concurrent_starts, out=out)
     if as_json:
@@ -156,15 +155,6 @@ def local_serve(
     except KeyboardInterrupt:  # a second Ctrl-C while shutting down
         raise typer.Exit(130) from None
     console.print("Stopped.")
-
-
-def _parse_date(value: str) -> date:
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise typer.BadParameter(
-            f"'{value}' is not a date in the form YYYY-MM-DD", param_hint="--date"
-        ) from None
 
 
 if __name__ == "__main__":

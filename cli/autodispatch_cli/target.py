@@ -82,10 +82,6 @@ class Target:
     def state_machine_arn(self) -> str:
         return self.outputs[OUTPUT_STATE_MACHINE_ARN]
 
-    @property
-    def endpoint_url(self) -> str | None:
-        return os.environ.get("AWS_ENDPOINT_URL")
-
     def client(self, service: str) -> Any:
         if service not in self._clients:
             self._clients[service] = self.session.client(service, config=_CLIENT_CONFIG)  # type: ignore[call-overload]

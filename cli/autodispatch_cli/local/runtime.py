@@ -154,10 +154,6 @@ class LocalAws:
     ) -> None:
         self._stack.close()
 
-    @property
-    def endpoint_url(self) -> str | None:
-        return None if self.port is None else f"http://127.0.0.1:{self.port}"
-
     def client(self, service: str) -> Any:
         return boto3.client(service, region_name=REGION)  # type: ignore[call-overload]
 
