@@ -269,6 +269,18 @@ def test_r22_explicit_channel_need_not_be_enabled_for_automatic_dispatch(load: L
     assert cli_json("invoices", "show", "--tenant", "r22-c", "c-1")["channel"] == "EMAIL"
 
 
+def test_r20_r22_actions_print_json_for_scripts(load: Loader) -> None:
+    assert load([tenant("r22-j")], [invoice("r22-j", "j-1", template="k-1003")]).exit_code == 0
+    removed = cli_json("invoices", "remove-auto", "--tenant", "r22-j", "j-1")
+    restored = cli_json("invoices", "restore-auto", "--tenant", "r22-j", "j-1")
+    sent = cli_json("invoices", "send", "--tenant", "r22-j", "j-1", "--channel", "EMAIL")
+    assert (removed["invoice_id"], removed["auto_dispatch"]) == ("j-1", "REMOVED")
+    assert restored["auto_dispatch"] == "PENDING"
+    assert sent["channel"] == "EMAIL"
+    assert sent["key"] == {"tenant_id": "r22-j", "invoice_id": "j-1"}
+    assert sent["message_id"].startswith("INV-")
+
+
 class ScriptedDeliverer:
     """Answers each channel as scripted: an exception to raise, or a receipt."""
 

@@ -148,7 +148,10 @@ def show(
 # User actions ------------------------------------------------------------------------------
 
 
-def _print_state(record: DispatchRecord) -> None:
+def _print_state(record: DispatchRecord, as_json: bool) -> None:
+    if as_json:
+        print_json(invoice_entry(record))
+        return
     style = state_style(record.state)
     console.print(
         f"Invoice {record.tenant_id}/{record.invoice_id}: automatic dispatch [{style}]{record.state}[/]"
@@ -158,21 +161,25 @@ def _print_state(record: DispatchRecord) -> None:
 
 
 @app.command("remove-auto")
-def remove_auto(ctx: typer.Context, tenant: TenantOption, invoice_id: InvoiceArgument) -> None:
+def remove_auto(
+    ctx: typer.Context, tenant: TenantOption, invoice_id: InvoiceArgument, as_json: JsonOption = False
+) -> None:
     """Remove automatic dispatch from a pending invoice: no run sends it; send it manually (R20)."""
     with operator_errors():
         runtime = target(ctx)
         record = remove_automatic_dispatch(runtime.store, key(tenant, invoice_id), runtime.now)
-    _print_state(record)
+    _print_state(record, as_json)
 
 
 @app.command("restore-auto")
-def restore_auto(ctx: typer.Context, tenant: TenantOption, invoice_id: InvoiceArgument) -> None:
+def restore_auto(
+    ctx: typer.Context, tenant: TenantOption, invoice_id: InvoiceArgument, as_json: JsonOption = False
+) -> None:
     """Add automatic dispatch back to an unsent invoice it was removed from (R20)."""
     with operator_errors():
         runtime = target(ctx)
         record = restore_automatic_dispatch(runtime.store, key(tenant, invoice_id), runtime.now)
-    _print_state(record)
+    _print_state(record, as_json)
 
 
 @app.command("send")
@@ -187,6 +194,7 @@ def send(
             help="Send through this channel only; without it the settings' channel chain decides.",
         ),
     ] = None,
+    as_json: JsonOption = False,
 ) -> None:
     """Send an unsent invoice now, e.g. after correcting it; recorded as sent manually (R22)."""
     with operator_errors():
@@ -194,6 +202,9 @@ def send(
         sent = send_manually(
             runtime.store, runtime.deliverer(), runtime.now, key(tenant, invoice_id), channel
         )
+    if as_json:
+        print_json(sent.model_dump(mode="json"))
+        return
     for note in sent.passed_over:
         console.print(f"  {note.channel} passed over: {note.reason}", highlight=False)
     console.print(
