@@ -233,7 +233,9 @@ class RecordingNotifier:
         self.emails: list[tuple[str, str, str]] = []
         self.sms: list[tuple[str, str]] = []
 
-    def send_email(self, to: str, subject: str, body: str, headers: dict[str, str]) -> None:
+    def send_email(
+        self, to: str, subject: str, body: str, headers: dict[str, str], tags: dict[str, str]
+    ) -> None:
         self.emails.append((to, subject, body))
 
     def send_sms(self, to: str, body: str) -> None:
@@ -386,7 +388,9 @@ class FlakyNotifier(RecordingNotifier):
         super().__init__()
         self.address, self.error, self.failed = address, error, False
 
-    def send_email(self, to: str, subject: str, body: str, headers: dict[str, str]) -> None:
+    def send_email(
+        self, to: str, subject: str, body: str, headers: dict[str, str], tags: dict[str, str]
+    ) -> None:
         if to == self.address and not self.failed:
             self.failed = True
             raise self.error

@@ -29,6 +29,7 @@ def run_nights(
             name = f"night-{run_date.isoformat()}-{sequence}-{start}"
             night.executions.append(Execution(name=name, arn=local.start_night(run_date, name)))
         statuses = local.wait([execution.arn for execution in night.executions], timeout_seconds)
+        local.deliver_mail_events()  # what SES reports in the hours after the night's sends (R26)
         for execution in night.executions:
             execution.status = statuses[execution.arn]
         nights.append(night)

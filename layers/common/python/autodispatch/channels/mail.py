@@ -8,7 +8,7 @@ be read back from what SES received.
 import html
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from email import policy
 from email.errors import HeaderParseError
@@ -32,6 +32,7 @@ from autodispatch.channels.labels import document_noun, document_title, format_a
 from autodispatch.channels.pdf import display_reference
 from autodispatch.channels.text import UnsafeText, check_header_text
 from autodispatch.errors import PermanentRejection, TransientError
+from autodispatch.models.delivery_events import email_tags
 from autodispatch.models.enums import DeliveryKind, Language
 from autodispatch.models.scenario import Factoring, Invoice, Tenant
 
@@ -48,6 +49,8 @@ class OutgoingEmail:
     raw: bytes
     sender: str
     recipients: tuple[str, ...]
+    # SES message tags: what the email carries, read back from its delivery events (R26).
+    tags: dict[str, str] = field(default_factory=dict)
 
 
 class EmailSender(Protocol):
@@ -93,6 +96,7 @@ def _compose(
     reply_to: Address | None,
     content: _Content,
     headers: dict[str, str],
+    tags: dict[str, str],
     message_id: str,
     now: datetime,
     pdf: bytes,
@@ -132,7 +136,9 @@ def _compose(
     )
     message.add_alternative(body_html, subtype="html", cte="quoted-printable")
     message.add_attachment(pdf, maintype="application", subtype="pdf", filename=filename)
-    return OutgoingEmail(raw=message.as_bytes(), sender=sender.addr_spec, recipients=(to.addr_spec,))
+    return OutgoingEmail(
+        raw=message.as_bytes(), sender=sender.addr_spec, recipients=(to.addr_spec,), tags=tags
+    )
 
 
 def _filename(title: str, number: str) -> str:
@@ -208,6 +214,7 @@ def render_invoice_email(
             closing=[label("email_closing", language), tenant.name],
         ),
         headers=_tracking_headers(invoice, kind),
+        tags=email_tags(invoice.tenant_id, invoice.invoice_id, kind.value),
         message_id=message_id,
         now=now,
         pdf=pdf,
@@ -256,6 +263,7 @@ def render_factoring_email(
             closing=[label("email_closing", language), tenant.name],
         ),
         headers=_tracking_headers(invoice, DeliveryKind.FACTORING),
+        tags=email_tags(invoice.tenant_id, invoice.invoice_id, DeliveryKind.FACTORING.value),
         message_id=message_id,
         now=now,
         pdf=pdf,
@@ -336,6 +344,8 @@ class SesEmailSender:
         }
         if self._configuration_set:
             request["ConfigurationSetName"] = self._configuration_set
+        if message.tags:
+            request["EmailTags"] = [{"Name": name, "Value": value} for name, value in message.tags.items()]
         try:
             response = self._client().send_email(**request)
         except ClientError as error:

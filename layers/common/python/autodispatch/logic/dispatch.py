@@ -4,7 +4,7 @@ stopping the others (R24)."""
 
 import uuid
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict
 
 from autodispatch.channels.port import Deliverer
 from autodispatch.errors import ConcurrentUpdate, PermanentRejection, TransientError
-from autodispatch.models.dispatch import ChannelNote, Decision, HistoryEvent, Outcome, Verdict
+from autodispatch.models.dispatch import ChannelNote, Decision, DispatchRecord, HistoryEvent, Outcome, Verdict
 from autodispatch.models.enums import AutoDispatchState, Channel, DeliveryKind, HistoryEventKind
 from autodispatch.models.scenario import Invoice, InvoiceKey, Tenant
 from autodispatch.observability import logger, tracer
@@ -127,7 +127,7 @@ class BatchDispatcher:
                     is not None
                 ):
                     continue
-                outcomes.append(self._dispatch_one(invocation, invoice, tenant, record.unfinished_attempt))
+                outcomes.append(self._dispatch_one(invocation, invoice, tenant, record))
             except ConcurrentUpdate:
                 logger.info("invoice taken by another writer; skipped")
             except TransientError:
@@ -165,11 +165,13 @@ class BatchDispatcher:
         return BatchResult(counts=counts, sent_by_channel=dict(sent_by_channel))
 
     def _dispatch_one(
-        self, invocation: _Invocation, invoice: Invoice, tenant: Tenant, unfinished: Channel | None
+        self, invocation: _Invocation, invoice: Invoice, tenant: Tenant, record: DispatchRecord
     ) -> _Outcome:
         run = invocation.run
         now = self._clock()
-        decision = decide(invoice, tenant)
+        unfinished = record.unfinished_attempt
+        # Channels that failed after the invoice left (a bounced email, R26) are never tried again.
+        decision = decide(invoice, tenant, record.rejected)
         queued = self._event(now, run, HistoryEventKind.QUEUED, detail=f"taken by the run of {run.run_date}")
         if decision.outcome is not Outcome.SEND:
             if unfinished is not None and not self._deliverer.is_idempotent(unfinished):
@@ -189,13 +191,18 @@ class BatchDispatcher:
         if prior is not None and not self._deliverer.is_idempotent(prior.channel):
             # R23: a run stopped after starting a send that cannot be repeated safely.
             return self._fail(invocation, invoice, explain_in_doubt(prior.channel))
-        return self._send_through_chain(invocation, invoice, tenant, decision)
+        return self._send_through_chain(invocation, invoice, tenant, decision, record.rejected)
 
     def _send_through_chain(
-        self, invocation: _Invocation, invoice: Invoice, tenant: Tenant, decision: Decision
+        self,
+        invocation: _Invocation,
+        invoice: Invoice,
+        tenant: Tenant,
+        decision: Decision,
+        earlier: Mapping[Channel, str],
     ) -> _Outcome:
         run = invocation.run
-        rejected: dict[Channel, str] = {}
+        rejected: dict[Channel, str] = dict(earlier)
         events: list[HistoryEvent] = []
         while decision.outcome is Outcome.SEND:
             assert decision.channel is not None

@@ -43,6 +43,9 @@ class DispatchRecord(_Frozen):
     history: tuple[HistoryEvent, ...] = ()
     # The channel of an attempt a run started and never finished (R23); None when there is none.
     unfinished_attempt: Channel | None = None
+    # Channels that failed for good after the invoice left (an email that bounced, R26), with why:
+    # the chain continues after them and never returns to them.
+    rejected: dict[Channel, str] = {}
 
 
 class Verdict(StrEnum):

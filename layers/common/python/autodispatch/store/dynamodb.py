@@ -99,6 +99,8 @@ _BATCH_GET_SIZE = 100
 _NOTICE_CLAIMED, _NOTICE_RELEASED = "CLAIMED", "RELEASED"
 RUN_RECORD_RETENTION = timedelta(days=400)
 _INDEX_ATTRIBUTES = (PENDING_INDEX_PARTITION_KEY, PENDING_INDEX_SORT_KEY, "due_from")
+_FEEDBACK = "delivery_events"  # ids of the SES events recorded on a state item, for idempotence
+_NOTICES = "NOTICES"  # partition of what the next notification carries over (R21, R26)
 
 _PENDING = AutoDispatchState.PENDING.value
 _UNSENT = InvoiceStatus.UNSENT.value
@@ -231,6 +233,7 @@ def _record(item: Mapping[str, Any]) -> DispatchRecord:
         unfinished_attempt=(
             item["claim"]["channel"] if item.get("claim") and not item["claim"].get("delivered") else None
         ),
+        rejected={Channel(channel): reason for channel, reason in item.get("rejected", {}).items()},
     )
 
 
@@ -247,6 +250,21 @@ def _run_summary(item: Mapping[str, Any]) -> RunSummary:
             failed=int(item.get("failed", 0)),
         ),
     )
+
+
+def _run_issue(item: Mapping[str, Any]) -> RunIssue:
+    return RunIssue(
+        tenant_id=item["tenant_id"],
+        invoice_id=item["invoice_id"],
+        number=item["number"],
+        state=AutoDispatchState(item["state"]),
+        message=item["message"],
+    )
+
+
+def _notice_sort_key(issue: RunIssue) -> str:
+    digest = zlib.crc32(f"{issue.state}\x00{issue.message}".encode())
+    return f"TENANT#{issue.tenant_id}#{issue.invoice_id}#{digest:08x}"
 
 
 class _Expression:
@@ -1001,16 +1019,7 @@ class DynamoDbInvoiceStore:
         self._batch_write(list(requests.values()))
 
     def run_issues(self, run_id: str) -> list[RunIssue]:
-        return [
-            RunIssue(
-                tenant_id=item["tenant_id"],
-                invoice_id=item["invoice_id"],
-                number=item["number"],
-                state=AutoDispatchState(item["state"]),
-                message=item["message"],
-            )
-            for item in self._query_prefix(f"RUN#{run_id}", "ISSUE#")
-        ]
+        return [_run_issue(item) for item in self._query_prefix(f"RUN#{run_id}", "ISSUE#")]
 
     def claim_notification(self, run_id: str, tenant_id: str, kind: str) -> bool:
         # A released claim (the send certainly failed) may be taken again by the retried step.
@@ -1044,6 +1053,96 @@ class DynamoDbInvoiceStore:
                 }
             ),
         }
+
+    # Delivery feedback (R26) --------------------------------------------------------------------
+
+    def record_delivery_event(self, key: InvoiceKey, event_id: str, event: HistoryEvent) -> bool:
+        """Append a delivery event to the history once per SES event id; False for a duplicate."""
+        e = _Expression()
+        update = _update_expression([e.append_history([event])]) + f" ADD {e.n(_FEEDBACK)} {e.v({event_id})}"
+        condition = (
+            f"attribute_exists({e.n(PARTITION_KEY)}) AND NOT contains({e.n(_FEEDBACK)}, {e.v(event_id)})"
+        )
+        try:
+            self._update(_state_key(key), e, update, condition)
+        except _ConditionFailed as failed:
+            if failed.old is None:
+                raise NotFound(f"Unknown invoice {key}") from None
+            return False
+        return True
+
+    def reopen_after_bounce(
+        self,
+        key: InvoiceKey,
+        event_id: str,
+        *,
+        rejected: Mapping[Channel, str],
+        due_from: datetime,
+        message: str,
+        events: Sequence[HistoryEvent],
+    ) -> bool:
+        """SENT by email -> PENDING and UNSENT again, with the failed channels the next run's chain
+        continues after (R12, R26). False when the event was handled before."""
+        e = _Expression()
+        sets = [
+            f"{e.n('state')} = {e.v(_PENDING)}",
+            f"{e.n('status')} = {e.v(_UNSENT)}",
+            f"{e.n('message')} = {e.v(message)}",
+            f"{e.n('rejected')} = {e.v({channel.value: reason for channel, reason in rejected.items()})}",
+            *(f"{e.n(name)} = {e.v(value)}" for name, value in _index_values(key, due_from).items()),
+            e.append_history(events),
+        ]
+        removes = [e.n("details"), e.n("channel"), e.n("sent_on")]
+        return self._after_bounce(key, event_id, e, _update_expression(sets, removes))
+
+    def fail_after_bounce(
+        self, key: InvoiceKey, event_id: str, *, message: str, details: str, events: Sequence[HistoryEvent]
+    ) -> bool:
+        """SENT by email -> FAILED and UNSENT: the email bounced and no channel follows (R26); the
+        user corrects the invoice and sends it manually (R22)."""
+        e = _Expression()
+        sets = [
+            f"{e.n('state')} = {e.v(AutoDispatchState.FAILED.value)}",
+            f"{e.n('status')} = {e.v(_UNSENT)}",
+            f"{e.n('message')} = {e.v(message)}",
+            f"{e.n('details')} = {e.v(details)}",
+            e.append_history(events),
+        ]
+        return self._after_bounce(
+            key, event_id, e, _update_expression(sets, [e.n("channel"), e.n("sent_on")])
+        )
+
+    def _after_bounce(self, key: InvoiceKey, event_id: str, e: _Expression, update: str) -> bool:
+        update += f" ADD {e.n(_FEEDBACK)} {e.v({event_id})}"
+        condition = (
+            f"{e.n('state')} = {e.v(AutoDispatchState.SENT.value)} AND {e.n('channel')} = "
+            f"{e.v(Channel.EMAIL.value)} AND NOT contains({e.n(_FEEDBACK)}, {e.v(event_id)})"
+        )
+        try:
+            self._update(_state_key(key), e, update, condition)
+        except _ConditionFailed as failed:
+            old = failed.old
+            if old is None:
+                raise NotFound(f"Unknown invoice {key}") from None
+            if event_id in old.get(_FEEDBACK, set()):
+                return False
+            raise ConcurrentUpdate(
+                f"Invoice {key} is no longer sent by email ({_why_not(old, None, None)})"
+            ) from None
+        return True
+
+    def add_notice(self, issue: RunIssue) -> None:
+        """Carried into the tenant's next notification (R21), whichever run sends it."""
+        values = {**issue.model_dump(mode="json"), **_expiry(datetime.now(UTC).date())}
+        self._put({**_key(_NOTICES, _notice_sort_key(issue)), **_attributes(values)})
+
+    def notices(self) -> list[RunIssue]:
+        return [_run_issue(item) for item in self._query_prefix(_NOTICES, "TENANT#")]
+
+    def clear_notices(self, issues: Sequence[RunIssue]) -> None:
+        self._batch_write(
+            [{"DeleteRequest": {"Key": _key(_NOTICES, _notice_sort_key(issue))}} for issue in issues]
+        )
 
 
 if TYPE_CHECKING:

@@ -4,7 +4,7 @@ Every state change is a conditional write, so two writers can never both move on
 History events are appended in the same write as the change they record.
 """
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime
 from typing import Protocol
 
@@ -197,6 +197,38 @@ class InvoiceStore(Protocol):
     def claim_notification(self, run_id: str, tenant_id: str, kind: str) -> bool:
         """True once per run, tenant and kind (EMAIL, SMS), before sending: at most once (R21)."""
         ...
+
+    # Delivery feedback (R26) -----------------------------------------------------------------
+    def record_delivery_event(self, key: InvoiceKey, event_id: str, event: HistoryEvent) -> bool:
+        """Append to the history once per SES event id; False for a duplicate."""
+        ...
+
+    def reopen_after_bounce(
+        self,
+        key: InvoiceKey,
+        event_id: str,
+        *,
+        rejected: Mapping[Channel, str],
+        due_from: datetime,
+        message: str,
+        events: Sequence[HistoryEvent],
+    ) -> bool:
+        """SENT by email -> PENDING and UNSENT, the chain continuing after `rejected` (R12, R26)."""
+        ...
+
+    def fail_after_bounce(
+        self, key: InvoiceKey, event_id: str, *, message: str, details: str, events: Sequence[HistoryEvent]
+    ) -> bool:
+        """SENT by email -> FAILED and UNSENT: no channel follows the bounced email (R26)."""
+        ...
+
+    def add_notice(self, issue: RunIssue) -> None:
+        """Carried into the tenant's next notification, whichever run sends it (R21, R26)."""
+        ...
+
+    def notices(self) -> list[RunIssue]: ...
+
+    def clear_notices(self, issues: Sequence[RunIssue]) -> None: ...
 
     def release_notification(self, run_id: str, tenant_id: str, kind: str) -> None:
         """Give a claim back after a send that certainly did not happen, so a retry sends it."""
