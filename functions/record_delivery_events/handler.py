@@ -35,7 +35,8 @@ def handler(
     context: LambdaContext,
     store: InvoiceStore | None = None,
 ) -> dict[str, Any]:
-    processor = BatchProcessor(event_type=EventType.SQS)
+    # Every failed record is reported back (partial batch response), even when all of them fail.
+    processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
     response: dict[str, Any] = process_partial_response(  # type: ignore[assignment]
         event=event,
         record_handler=partial(_one, store=store or wiring.invoice_store(), zone=load_config().zone),
