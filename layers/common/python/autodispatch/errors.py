@@ -34,6 +34,11 @@ class InputError(AutodispatchError):
         super().__init__("; ".join(str(issue) for issue in issues))
 
 
+class InvoiceBusy(InputError):
+    """R23: a run is sending the invoice (or stopped while sending it), so it cannot be imported
+    again now; a front end may answer 409 Conflict."""
+
+
 class ActivationRefused(AutodispatchError):
     """R2: activation needs a source, a channel and a notification recipient."""
 
