@@ -11,14 +11,14 @@ from datetime import date, datetime
 from typing import Any
 
 from autodispatch.errors import FieldIssue, InputError, NotFound
-from autodispatch.models.dispatch import DispatchRecord, HistoryEvent, InitialState
+from autodispatch.models.dispatch import DispatchRecord, InitialState
 from autodispatch.models.enums import AutoDispatchState, InvoiceStatus, Source
 from autodispatch.models.loading import invoice_or_issues
 from autodispatch.models.scenario import Invoice, InvoiceKey
 from autodispatch.store.dynamodb import items
 from autodispatch.store.dynamodb.client import ConditionFailed
 from autodispatch.store.dynamodb.expressions import Expression, update_expression
-from autodispatch.store.dynamodb.items import INDEX_ATTRIBUTES, PENDING, UNSENT, instant
+from autodispatch.store.dynamodb.items import PENDING, UNSENT, instant
 from autodispatch.store.dynamodb.user_actions import UserActionTable
 from autodispatch.store.port import InvoiceDocuments, PendingEntry, PendingState
 from autodispatch.store.table_schema import (
@@ -181,17 +181,3 @@ class InvoiceTable(UserActionTable):
         sets = [f"{e.n(name)} = {e.v(value)}" for name, value in values.items()]
         with suppress(ConditionFailed):  # no longer pending: its index entry must stay gone
             self._update(items.state_key(key), e, update_expression(sets), e.pending_unsent())
-
-    def turn_off(self, key: InvoiceKey, message: str, event: HistoryEvent) -> None:
-        e = Expression()
-        update = update_expression(
-            [
-                f"{e.n('state')} = {e.v(AutoDispatchState.REMOVED.value)}",
-                f"{e.n('message')} = {e.v(message)}",
-                e.append_history([event]),
-            ],
-            [e.n(name) for name in INDEX_ATTRIBUTES],
-        )
-        condition = f"{e.pending_unsent()} AND attribute_not_exists({e.n('claim')})"
-        with suppress(ConditionFailed):  # a run or the user got there first; their change stands
-            self._update(items.state_key(key), e, update, condition)

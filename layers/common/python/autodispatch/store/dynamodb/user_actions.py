@@ -1,6 +1,8 @@
-"""The user's changes of one invoice's state item (R20, R22), and marking an invoice sent."""
+"""Turning automatic dispatch of one invoice off and on (by the user, R20, or by an activation,
+R2), and marking an invoice sent (R5, R22)."""
 
 from collections.abc import Mapping, Sequence
+from contextlib import suppress
 from datetime import date, datetime
 from typing import Any
 
@@ -33,22 +35,30 @@ def _refused(key: InvoiceKey, action: str, old: Mapping[str, Any] | None, now: d
 
 
 class UserActionTable(TableClient):
-    def remove_auto(self, key: InvoiceKey, message: str, event: HistoryEvent) -> None:
+    def _remove(self, key: InvoiceKey, message: str, event: HistoryEvent, *, by_user: bool) -> None:
+        """PENDING, UNSENT and unclaimed -> REMOVED. A claimed invoice may be on its way to the
+        customer right now; an expired claim is in doubt and must end FAILED by a run (R23)."""
         e = Expression()
-        update = update_expression(
-            [
-                f"{e.n('state')} = {e.v(AutoDispatchState.REMOVED.value)}",
-                f"{e.n('message')} = {e.v(message)}",
-                f"{e.n('auto_dispatch')} = {e.v(False)}",
-                e.append_history([event]),
-            ],
-            [e.n("details"), *(e.n(name) for name in INDEX_ATTRIBUTES)],
-        )
-        # A claimed invoice may be on its way to the customer right now; an expired claim is in
-        # doubt and must end FAILED by a run (R23), not disappear by a removal.
+        sets = [
+            f"{e.n('state')} = {e.v(AutoDispatchState.REMOVED.value)}",
+            f"{e.n('message')} = {e.v(message)}",
+            e.append_history([event]),
+        ]
+        removes = [e.n(name) for name in INDEX_ATTRIBUTES]
+        if by_user:
+            # The user's choice: a later activation must not decide otherwise (R2).
+            sets.append(f"{e.n('auto_dispatch')} = {e.v(False)}")
+            removes.append(e.n("details"))
         condition = f"{e.pending_unsent()} AND attribute_not_exists({e.n('claim')})"
+        self._update(state_key(key), e, update_expression(sets, removes), condition)
+
+    def turn_off(self, key: InvoiceKey, message: str, event: HistoryEvent) -> None:
+        with suppress(ConditionFailed):  # a run or the user got there first; their change stands
+            self._remove(key, message, event, by_user=False)
+
+    def remove_auto(self, key: InvoiceKey, message: str, event: HistoryEvent) -> None:
         try:
-            self._update(state_key(key), e, update, condition)
+            self._remove(key, message, event, by_user=True)
         except ConditionFailed as failed:
             old = failed.old
             if (
