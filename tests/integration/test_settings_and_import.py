@@ -7,8 +7,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from botocore.exceptions import ClientError
 
-from autodispatch.errors import ActivationRefused, InputError, InvoiceBusy, NotFound
+from autodispatch.errors import ActivationRefused, ImportIncomplete, InputError, InvoiceBusy, NotFound
 from autodispatch.logic.importing import import_invoices, import_scenario, parse_import
 from autodispatch.logic.settings import activate, change_settings, deactivate, save_tenant
 from autodispatch.models.dispatch import HistoryEvent
@@ -17,6 +18,7 @@ from autodispatch.models.scenario import Invoice, InvoiceKey, Scenario, Tenant
 from autodispatch.rules.messages import BEFORE_ACTIVATION_MESSAGE
 from autodispatch.store.dynamodb import DynamoDbInvoiceStore
 from autodispatch.store.port import Attempt
+from autodispatch.store.table_schema import SORT_KEY
 from tests.integration.conftest import ZONE
 
 HELSINKI = ZoneInfo("Europe/Helsinki")
@@ -30,6 +32,12 @@ def key(tenant_id: str, invoice_id: str) -> InvoiceKey:
 
 def due(store: DynamoDbInvoiceStore, tenant_id: str) -> dict[str, datetime]:
     return {e.key.invoice_id: e.due_from for e in store.pending(FAR) if e.key.tenant_id == tenant_id}
+
+
+def claim(store: DynamoDbInvoiceStore, invoice_key: InvoiceKey) -> None:
+    """A run holds the invoice: it is sending it now (R23)."""
+    attempt = Attempt(run_id="run-1", channel=Channel.EINVOICE, kind=DeliveryKind.INVOICE, started_at=NOW)
+    store.claim(invoice_key, attempt, NOW + timedelta(minutes=15), [])
 
 
 def tenant(scenario: Scenario, tenant_id: str, **settings: Any) -> Tenant:
@@ -96,8 +104,7 @@ def test_r2_activating_an_active_tenant_changes_nothing(loaded: DynamoDbInvoiceS
 
 def test_r2_a_claimed_invoice_is_not_turned_off_by_an_activation(loaded: DynamoDbInvoiceStore) -> None:
     claimed = key("kahvila", "k-1001")
-    attempt = Attempt(run_id="run-1", channel=Channel.EINVOICE, kind=DeliveryKind.INVOICE, started_at=NOW)
-    loaded.claim(claimed, attempt, NOW + timedelta(minutes=15), [])
+    claim(loaded, claimed)
     deactivate(loaded, "kahvila", ZONE, NOW)
     activate(loaded, "kahvila", ZONE, NOW + timedelta(minutes=1))
     assert loaded.get_record(claimed).state is AutoDispatchState.PENDING  # the run settles it
@@ -162,8 +169,7 @@ def test_r23_an_invoice_a_run_is_sending_is_refused_as_busy(
     loaded: DynamoDbInvoiceStore, scenario: Scenario
 ) -> None:
     sending = key("kahvila", "k-1001")
-    attempt = Attempt(run_id="run-1", channel=Channel.EINVOICE, kind=DeliveryKind.INVOICE, started_at=NOW)
-    loaded.claim(sending, attempt, NOW + timedelta(minutes=15), [])
+    claim(loaded, sending)
     corrected = [invoice(scenario, "k-1001", number="2001"), invoice(scenario, "k-1002", number="2002")]
     with pytest.raises(InvoiceBusy) as busy:
         import_invoices(loaded, corrected, ZONE, NOW)
@@ -198,3 +204,70 @@ def test_r2_parse_import_reports_an_active_tenants_problems_with_the_format_prob
     ]
     assert "invoice 'k-1001', field 'due_date'" in messages[3]
     assert len(messages) == 4
+
+
+class _FailingStateWrite:
+    """The real client, except that writing one invoice's state item is throttled."""
+
+    def __init__(self, real: Any, invoice_id: str) -> None:
+        self._real, self._sort_key = real, f"STATE#{invoice_id}"
+
+    def __getattr__(self, name: str) -> Any:
+        real = getattr(self._real, name)
+        if name != "put_item":
+            return real
+
+        def put_item(**params: Any) -> Any:
+            if params["Item"][SORT_KEY]["S"] == self._sort_key:
+                error = {"Error": {"Code": "ThrottlingException", "Message": "slow down"}}
+                raise ClientError(error, "PutItem")  # type: ignore[arg-type]
+            return real(**params)
+
+        return put_item
+
+
+def test_r25_a_store_failure_on_the_last_invoice_leaves_the_tenants_as_they_were(
+    loaded: DynamoDbInvoiceStore, dynamodb: Any, scenario: Scenario
+) -> None:
+    """All or nothing: the changed tenant gets its settings (and due instants) back, the new tenant
+    goes again, and the error names exactly the invoices that were written."""
+    kahvila_before, due_before = loaded.get_tenant("kahvila"), due(loaded, "kahvila")
+    newcomer = tenant(scenario, "tilitoimisto").model_copy(update={"tenant_id": "uusi"})
+    first = invoice(scenario, "k-1001", number="2001")
+    second = invoice(scenario, "k-1002", number="2002")
+    last = invoice(scenario, "t-501").model_copy(update={"tenant_id": "uusi", "invoice_id": "u-1"})
+    changed = Scenario(
+        tenants=[tenant(scenario, "kahvila", timing=Timing.INVOICE_DATE, notify_phone=None), newcomer],
+        invoices=[first, second, last],
+    )
+    failing = DynamoDbInvoiceStore(loaded.table_name, ZONE, _FailingStateWrite(dynamodb, "u-1"))  # type: ignore[arg-type]
+    with pytest.raises(ImportIncomplete) as stopped:
+        import_scenario(failing, changed, ZONE, NOW)
+    message = str(stopped.value)
+    assert "ThrottlingException" in message
+    assert f"invoices written: {first.key}, {second.key};" in message
+    assert "tenants put back as they were: kahvila, uusi" in message
+    assert loaded.get_tenant("kahvila") == kahvila_before
+    assert due(loaded, "kahvila") == due_before
+    with pytest.raises(NotFound):
+        loaded.get_tenant("uusi")
+    assert loaded.get_records([last.key]) == {}
+    import_scenario(loaded, changed, ZONE, NOW)  # the same import again finishes it
+    assert loaded.get_record(last.key).state is AutoDispatchState.PENDING
+    assert loaded.get_tenant("kahvila").settings.timing is Timing.INVOICE_DATE
+
+
+def test_r25_an_import_refused_by_its_checks_writes_nothing(
+    loaded: DynamoDbInvoiceStore, scenario: Scenario
+) -> None:
+    sending = key("kahvila", "k-1002")
+    claim(loaded, sending)
+    kahvila_before = loaded.get_tenant("kahvila")
+    changed = Scenario(
+        tenants=[tenant(scenario, "kahvila", timing=Timing.INVOICE_DATE)],
+        invoices=[invoice(scenario, "k-1001", number="2001"), invoice(scenario, "k-1002", number="2002")],
+    )
+    with pytest.raises(InvoiceBusy):
+        import_scenario(loaded, changed, ZONE, NOW)
+    assert loaded.get_tenant("kahvila") == kahvila_before
+    assert loaded.get_invoices([key("kahvila", "k-1001")])[key("kahvila", "k-1001")].number == "1001"

@@ -1,6 +1,11 @@
 """Every exception the library raises on purpose; callers branch on the type, never on text."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from autodispatch.models.scenario import InvoiceKey
 
 
 class AutodispatchError(Exception):
@@ -69,3 +74,18 @@ class TransientError(AutodispatchError):
 
 class PermanentRejection(AutodispatchError):
     """A channel refused the invoice for good; the chain moves on (R12)."""
+
+
+class PartialWrite(AutodispatchError):
+    """A store failure stopped a write of several invoices; `written` are the ones fully written
+    (document and state), the cause is chained."""
+
+    def __init__(self, message: str, written: Sequence["InvoiceKey"]) -> None:
+        self.written = tuple(written)
+        super().__init__(message)
+
+
+class ImportIncomplete(AutodispatchError):
+    """A store failure stopped an import after its checks passed; the message says exactly what
+    was written and which tenants were put back as they were. Importing the file again finishes
+    it (an import is an upsert)."""

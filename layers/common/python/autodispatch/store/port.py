@@ -116,6 +116,10 @@ class TenantStore(Protocol):
 
     def list_tenants(self) -> list[Tenant]: ...
 
+    def delete_tenant(self, tenant_id: str) -> None:
+        """Remove a tenant document (an import puts back what it created); unknown ids are fine."""
+        ...
+
 
 class InvoiceDocumentStore(Protocol):
     def put_invoices(self, invoices: Sequence[tuple[Invoice, InitialState]], now: datetime) -> None:
