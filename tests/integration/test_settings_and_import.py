@@ -271,3 +271,12 @@ def test_r25_an_import_refused_by_its_checks_writes_nothing(
         import_scenario(loaded, changed, ZONE, NOW)
     assert loaded.get_tenant("kahvila") == kahvila_before
     assert loaded.get_invoices([key("kahvila", "k-1001")])[key("kahvila", "k-1001")].number == "1001"
+
+
+def test_r2_invoices_of_a_stored_tenant_import_without_the_tenant(
+    loaded: DynamoDbInvoiceStore, scenario: Scenario
+) -> None:
+    later = invoice(scenario, "k-1010").model_copy(update={"invoice_id": "k-2001"})
+    result = import_scenario(loaded, Scenario(tenants=[], invoices=[later]), ZONE, NOW)
+    assert (result.tenants, result.invoices) == (0, 1)
+    assert loaded.get_record(later.key).state is AutoDispatchState.PENDING

@@ -7,7 +7,14 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict
 
-from autodispatch.errors import FieldIssue, ImportIncomplete, InvoiceBusy, NotFound, PartialWrite
+from autodispatch.errors import (
+    AutodispatchError,
+    FieldIssue,
+    ImportIncomplete,
+    InvoiceBusy,
+    NotFound,
+    PartialWrite,
+)
 from autodispatch.logic.settings import save_tenant
 from autodispatch.models.loading import parse_scenario
 from autodispatch.models.scenario import Invoice, InvoiceKey, Scenario, Tenant
@@ -47,9 +54,9 @@ def import_scenario(store: InvoiceStore, scenario: Scenario, zone: ZoneInfo, now
     """Create or replace the scenario's tenants, then create or update its invoices: all or
     nothing. Every check runs before the first write; when the store fails midway, the tenants
     are put back as they were and ImportIncomplete says exactly which invoices were written."""
-    tenants = {tenant.tenant_id: tenant for tenant in scenario.tenants}
-    _check_invoices(store, scenario.invoices, tenants)
-    before = store.get_tenants(tenants)
+    importing = {tenant.tenant_id: tenant for tenant in scenario.tenants}
+    tenants = _check_invoices(store, scenario.invoices, importing)
+    before = store.get_tenants(importing)
     touched: list[str] = []
     written: tuple[InvoiceKey, ...] = ()
     try:
@@ -58,7 +65,7 @@ def import_scenario(store: InvoiceStore, scenario: Scenario, zone: ZoneInfo, now
             save_tenant(store, tenant, zone, now)
         if scenario.invoices:
             _write_invoices(store, scenario.invoices, tenants, zone, now)
-    except Exception as error:
+    except AutodispatchError as error:  # the store's failures; PartialWrite carries any of its writes
         if isinstance(error, PartialWrite):
             written = error.written
         raise ImportIncomplete(_incomplete(store, error, touched, before, written, zone, now)) from error
@@ -112,7 +119,7 @@ def _write_invoices(
 
 def _incomplete(
     store: InvoiceStore,
-    error: Exception,
+    error: AutodispatchError,
     touched: Sequence[str],
     before: Mapping[str, Tenant],
     written: Sequence[InvoiceKey],
@@ -133,7 +140,7 @@ def _incomplete(
             else:
                 store.delete_tenant(tenant_id)
             restored.append(tenant_id)
-        except Exception:  # the import's own failure is the one to report; name the tenant left changed
+        except AutodispatchError:  # the import's own failure is the one to report; name the tenant
             failed.append(tenant_id)
     parts = [f"Import stopped by a store failure ({error})"]
     parts.append(
