@@ -312,7 +312,9 @@ def test_r22_rejection_moves_along_the_chain_as_in_a_run(load: Loader) -> None:
     assert load([tenant("r22-r")], [invoice("r22-r", "r-1", template="k-1001")]).exit_code == 0
     store = resolve_target(TargetOptions()).store
     deliverer = ScriptedDeliverer({Channel.EINVOICE: PermanentRejection("operator refused the address")})
-    sent = send_manually(store, deliverer, _now, InvoiceKey(tenant_id="r22-r", invoice_id="r-1"))
+    sent = send_manually(
+        store, deliverer, _now, InvoiceKey(tenant_id="r22-r", invoice_id="r-1"), zone=store.zone
+    )
     assert deliverer.tried == [Channel.EINVOICE, Channel.EMAIL]
     assert sent.channel is Channel.EMAIL
     record = store.get_record(InvoiceKey(tenant_id="r22-r", invoice_id="r-1"))
@@ -331,7 +333,7 @@ def test_r23_failed_manual_send_restores_automatic_dispatch_only_when_certainly_
     key = InvoiceKey(tenant_id=tenant_id, invoice_id="t-1")
     deliverer = ScriptedDeliverer({Channel.EMAIL: TransientError("SES timed out", in_doubt=in_doubt)})
     with pytest.raises(TransientError):
-        send_manually(store, deliverer, _now, key)
+        send_manually(store, deliverer, _now, key, zone=store.zone)
     record = store.get_record(key)
     assert record.state is state_after
     assert record.status.value == "UNSENT"

@@ -13,6 +13,7 @@ from autodispatch.channels.port import DeliveryReceipt
 from autodispatch.errors import PermanentRejection, TransientError
 from autodispatch.logic.dispatch import BatchDispatcher
 from autodispatch.logic.notification import notify_failures
+from autodispatch.logic.settings import save_tenant
 from autodispatch.models.enums import AutoDispatchState, Channel, DeliveryKind, HistoryEventKind
 from autodispatch.models.scenario import Invoice, InvoiceKey, Tenant
 from autodispatch.rules.factoring import FactoringRoute
@@ -394,7 +395,7 @@ class FlakyNotifier(RecordingNotifier):
         if to == self.address and not self.failed:
             self.failed = True
             raise self.error
-        super().send_email(to, subject, body, headers)
+        super().send_email(to, subject, body, headers, tags)
 
 
 FAILING_KEYS = [key("kahvila", "k-1005"), key("tilitoimisto", "t-501"), key("tilitoimisto", "t-503")]
@@ -463,7 +464,7 @@ def test_r23_unfinished_email_of_a_dead_run_fails_in_doubt_even_if_now_ignored(
     claim_by(loaded, k, "dead/1", Channel.EMAIL, clock.now)
     tenant = loaded.get_tenant("kahvila")
     settings = tenant.settings.model_copy(update={"channels": [Channel.EINVOICE, Channel.PRINT]})
-    loaded.put_tenant(tenant.model_copy(update={"settings": settings}))
+    save_tenant(loaded, tenant.model_copy(update={"settings": settings}), ZONE, clock.now)
     clock.now += timedelta(hours=1)
     deliverer = ScriptedDeliverer()
     dispatcher(loaded, deliverer, clock).dispatch(RUN, [k])

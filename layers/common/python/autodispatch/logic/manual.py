@@ -7,6 +7,7 @@ deliverer and a clock, and shows the result or the error's one-line message.
 
 from collections.abc import Callable, Mapping
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict
 
@@ -29,7 +30,9 @@ from autodispatch.models.enums import (
 )
 from autodispatch.models.scenario import Invoice, InvoiceKey, Tenant
 from autodispatch.rules.chain import NO_REJECTIONS, decide
+from autodispatch.rules.due import due_from, local_date
 from autodispatch.rules.explain import CHANNEL_NAMES
+from autodispatch.rules.messages import REMOVED_MESSAGE, SENT_MANUALLY_MESSAGE
 from autodispatch.rules.usability import channel_unusable
 from autodispatch.store.port import InvoiceStore
 
@@ -64,16 +67,25 @@ def remove_automatic_dispatch(store: InvoiceStore, key: InvoiceKey, clock: Clock
     """R20: a pending invoice is never taken by a run again until the user adds it back."""
     store.get_tenant(key.tenant_id)  # an unknown tenant is named as such, not as an unknown invoice
     store.remove_auto(
-        key, HistoryEvent(at=clock(), event=HistoryEventKind.REMOVED_BY_USER, detail=REMOVED_DETAIL)
+        key,
+        REMOVED_MESSAGE,
+        HistoryEvent(at=clock(), event=HistoryEventKind.REMOVED_BY_USER, detail=REMOVED_DETAIL),
     )
     return store.get_record(key)
 
 
-def restore_automatic_dispatch(store: InvoiceStore, key: InvoiceKey, clock: Clock) -> DispatchRecord:
+def restore_automatic_dispatch(
+    store: InvoiceStore, key: InvoiceKey, clock: Clock, zone: ZoneInfo
+) -> DispatchRecord:
     """R20: allowed while the invoice is unsent and its automatic dispatch is REMOVED."""
-    store.get_tenant(key.tenant_id)
+    tenant = store.get_tenant(key.tenant_id)
+    invoice = store.get_invoices([key]).get(key)
+    if invoice is None:
+        raise NotFound(f"Unknown invoice {key}")
     store.restore_auto(
-        key, HistoryEvent(at=clock(), event=HistoryEventKind.RESTORED_BY_USER, detail=RESTORED_DETAIL)
+        key,
+        due_from(invoice, tenant.settings.timing, zone),
+        HistoryEvent(at=clock(), event=HistoryEventKind.RESTORED_BY_USER, detail=RESTORED_DETAIL),
     )
     return store.get_record(key)
 
@@ -84,6 +96,8 @@ def send_manually(
     clock: Clock,
     key: InvoiceKey,
     channel: Channel | None = None,
+    *,
+    zone: ZoneInfo,
 ) -> ManualSend:
     """R22: send one unsent invoice now and record SENT_MANUALLY.
 
@@ -110,6 +124,7 @@ def send_manually(
         # that (and is refused while a run holds it), so the invoice is never sent twice (R23).
         store.remove_auto(
             key,
+            REMOVED_MESSAGE,
             HistoryEvent(at=clock(), event=HistoryEventKind.REMOVED_BY_USER, detail=REMOVED_FOR_MANUAL_SEND),
         )
     try:
@@ -128,17 +143,20 @@ def send_manually(
                 in_doubt=True,
             ) from error
         if removed:
-            _restore_quietly(store, key, clock)
+            _restore_quietly(store, key, due_from(invoice, tenant.settings.timing, zone), clock)
         raise
     except AutodispatchError:
         if removed:
-            _restore_quietly(store, key, clock)
+            _restore_quietly(store, key, due_from(invoice, tenant.settings.timing, zone), clock)
         raise
+    sent_at = clock()
     store.mark_sent_manually(
         key,
         receipt.channel,
+        local_date(sent_at, zone),
+        SENT_MANUALLY_MESSAGE,
         HistoryEvent(
-            at=clock(),
+            at=sent_at,
             event=HistoryEventKind.SENT_MANUALLY,
             channel=receipt.channel,
             detail=f"sent manually by {CHANNEL_NAMES[receipt.channel]}",
@@ -215,11 +233,12 @@ def _deliver_through_chain(
         return receipt, passed_over
 
 
-def _restore_quietly(store: InvoiceStore, key: InvoiceKey, clock: Clock) -> None:
+def _restore_quietly(store: InvoiceStore, key: InvoiceKey, due: datetime, clock: Clock) -> None:
     """Undo our own removal after a send that certainly did not happen; the first error stands."""
     try:
         store.restore_auto(
             key,
+            due,
             HistoryEvent(
                 at=clock(), event=HistoryEventKind.RESTORED_BY_USER, detail=RESTORED_AFTER_FAILED_SEND
             ),
