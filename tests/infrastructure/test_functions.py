@@ -11,7 +11,10 @@ from cdk.layer_build import build_layer
 
 from .conftest import Synthesized
 
-FUNCTIONS = [f"Functions/{name}" for name in ("SelectInvoices", "DispatchInvoice", "NotifyFailures")]
+FUNCTIONS = [
+    f"Functions/{name}"
+    for name in ("SelectInvoices", "DispatchInvoice", "NotifyFailures", "RecordDeliveryEvents")
+]
 POWERTOOLS_VARIABLES = {"POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE", "LOG_LEVEL"}
 
 
@@ -70,6 +73,7 @@ def test_every_function_has_the_thin_handler_and_the_common_layer(deployed: Synt
         ("Functions/SelectInvoices", 300, 512),
         ("Functions/DispatchInvoice", 90, 1024),
         ("Functions/NotifyFailures", 300, 512),
+        ("Functions/RecordDeliveryEvents", 60, 512),
     ],
 )
 def test_function_timeouts_fit_their_step(

@@ -48,6 +48,8 @@ FUNCTIONS = {
     "SelectInvoices": "select_invoices.handler",
     "DispatchInvoice": "dispatch_invoice.handler",
     "NotifyFailures": "notify_failures.handler",
+    # Not in the state machine: fed SES delivery events (R26).
+    "RecordDeliveryEvents": "record_delivery_events.handler",
 }
 LOCAL_MAX_CONCURRENCY = 4
 TERMINAL = frozenset({"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"})
