@@ -41,14 +41,16 @@ class DeliveryFeedback(Construct):
         scope: Construct,
         construct_id: str,
         *,
-        configuration_set: ses.ConfigurationSet,
+        configuration_set: ses.IConfigurationSet,
         functions: Functions,
     ) -> None:
         super().__init__(scope, construct_id)
         default_bus = events.EventBus.from_event_bus_name(self, "DefaultBus", "default")
 
-        configuration_set.add_event_destination(
-            "DeliveryEvents",
+        self.event_destination = ses.ConfigurationSetEventDestination(
+            self,
+            "EventDestination",
+            configuration_set=configuration_set,
             destination=ses.EventDestination.event_bus(default_bus),
             events=list(FEEDBACK_EVENTS),
         )
