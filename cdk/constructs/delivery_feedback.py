@@ -2,7 +2,7 @@
 
 SES accepting an email is not delivery. The configuration set every autodispatch email goes through
 publishes what happens next (delivered, bounced, complained, rejected, delayed) to the account's
-default EventBridge bus, where SES can publish only. A rule forwards the events of autodispatch
+default EventBridge bus, the only bus SES publishes to. A rule forwards the events of autodispatch
 mail (those carrying its kind tag) to an encrypted queue, and the function consumes the queue in
 batches, reporting the events it could not record so that only those come back; an event that
 fails five times waits in the dead-letter queue, which the monitoring alarms on.
