@@ -1,6 +1,10 @@
 """R26: SES delivery events of autodispatch email reach RecordDeliveryEvents through a queue."""
 
+import json
 from typing import Any
+
+import boto3
+from moto import mock_aws
 
 from .conftest import Synthesized
 
@@ -108,3 +112,60 @@ def test_r26_function_consumes_the_queue_ten_events_a_batch_reporting_partial_fa
     assert deployed.render(properties["FunctionName"]) == "ref(Functions/RecordDeliveryEvents)"
     assert properties["BatchSize"] == 10
     assert properties["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+
+
+def _ses_event(detail_type: str, event_type: str, tags: dict[str, list[str]]) -> dict[str, Any]:
+    """An entry as SES puts it on the default bus (the `mail` object of every SES event)."""
+    detail = {
+        "eventType": event_type,
+        "mail": {
+            "timestamp": "2026-03-10T00:07:12.000Z",
+            "source": "invoices@example.com",
+            "sendingAccountId": "123456789012",
+            "messageId": "0100018e2f0c1b2a-5d3c-4c5e-9a7b-000000000000-000000",
+            "destination": ["bounce@simulator.amazonses.com"],
+            "tags": {"ses:configuration-set": ["Autodispatch-ConfigurationSet"], **tags},
+        },
+    }
+    return {"Source": "aws.ses", "DetailType": detail_type, "Detail": json.dumps(detail)}
+
+
+def test_r26_rule_pattern_takes_every_feedback_event_of_tagged_mail_and_nothing_else(
+    deployed: Synthesized,
+) -> None:
+    """The synthesized pattern on EventBridge (moto): tagged feedback events reach the queue; untagged
+    mail and other SES events (a send, an open) do not."""
+    pattern = deployed.resource("DeliveryFeedback/DeliveryEventsRule")["Properties"]["EventPattern"]
+    tagged = {"autodispatch-kind": ["invoice"]}
+    kinds = {
+        "Email Delivered": "Delivery",
+        "Email Bounced": "Bounce",
+        "Email Complaint Received": "Complaint",
+        "Email Rejected": "Reject",
+        "Email Delivery Delayed": "DeliveryDelay",
+    }
+    with mock_aws():
+        sqs = boto3.client("sqs", region_name="eu-north-1")
+        events = boto3.client("events", region_name="eu-north-1")
+        queue_url = sqs.create_queue(QueueName="feedback")["QueueUrl"]
+        queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"][
+            "QueueArn"
+        ]
+        events.put_rule(Name="feedback", EventPattern=json.dumps(pattern))
+        events.put_targets(Rule="feedback", Targets=[{"Id": "queue", "Arn": queue_arn}])
+        entries = [
+            *(_ses_event(detail_type, kind, tagged) for detail_type, kind in kinds.items()),
+            _ses_event("Email Bounced", "Bounce", {}),  # mail that is not autodispatch's
+            _ses_event("Email Sent", "Send", tagged),
+            _ses_event("Email Opened", "Open", tagged),
+        ]
+        assert events.put_events(Entries=entries)["FailedEntryCount"] == 0
+        received = []
+        while messages := sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get("Messages"):
+            received += [json.loads(message["Body"]) for message in messages]
+            sqs.delete_message_batch(
+                QueueUrl=queue_url,
+                Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)],
+            )
+    assert sorted(event["detail"]["eventType"] for event in received) == sorted(kinds.values())
+    assert all(event["detail"]["mail"]["tags"]["autodispatch-kind"] == ["invoice"] for event in received)
