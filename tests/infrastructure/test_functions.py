@@ -6,6 +6,7 @@ import pytest
 from aws_cdk import aws_lambda as lambda_
 
 from autodispatch.config import RuntimeConfig
+from autodispatch_cli.local import runtime
 from cdk.constants import FUNCTION_DIRECTORIES, FUNCTIONS_DIR
 from cdk.layer_build import build_layer
 
@@ -124,3 +125,10 @@ def test_layer_holds_the_library_and_its_linux_arm64_dependencies_under_python()
     assert binaries
     assert all("cpython-314-aarch64-linux-gnu" in name for name in binaries), binaries
     assert not list(layer.rglob("__pycache__"))
+
+
+def test_local_runtime_hosts_every_function_the_stack_deploys() -> None:
+    """`local run`/`local serve` deploy the same functions, answered by the same handler modules."""
+    assert {
+        name: f"{directory}.handler" for name, directory in FUNCTION_DIRECTORIES.items()
+    } == runtime.FUNCTIONS
