@@ -37,6 +37,7 @@ OUTPUT_FUNCTION_NAMES = {
     "SelectInvoices": "SelectInvoicesFunctionName",
     "DispatchInvoice": "DispatchInvoiceFunctionName",
     "NotifyFailures": "NotifyFailuresFunctionName",
+    "RecordDeliveryEvents": "RecordDeliveryEventsFunctionName",
 }
 REQUIRED_OUTPUTS = (OUTPUT_TABLE_NAME, OUTPUT_BUCKET_NAME, OUTPUT_STATE_MACHINE_ARN)
 

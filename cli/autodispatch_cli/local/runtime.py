@@ -49,10 +49,10 @@ FUNCTIONS = {
     "SelectInvoices": "select_invoices.handler",
     "DispatchInvoice": "dispatch_invoice.handler",
     "NotifyFailures": "notify_failures.handler",
+    # Not in the state machine: SES delivery events reach it through EventBridge and SQS (R26).
+    "RecordDeliveryEvents": "record_delivery_events.handler",
 }
-# SES delivery events reach this function through EventBridge and SQS when deployed (R26).
 FEEDBACK_FUNCTION = "RecordDeliveryEvents"
-FEEDBACK_HANDLER = "record_delivery_events.handler"
 LOCAL_MAX_CONCURRENCY = 4
 TERMINAL = frozenset({"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"})
 
@@ -241,10 +241,13 @@ class LocalAws:
         events = self.mailbox.drain()
         if not events:
             return
-        handler = self._handler_overrides.get(FEEDBACK_FUNCTION) or _import_handler(FEEDBACK_HANDLER)
         batch = sqs_event(events)
-        answer = handler(batch, LocalLambdaContext(function_name=f"autodispatch-{FEEDBACK_FUNCTION}"))
-        failed = {failure["itemIdentifier"] for failure in answer.get("batchItemFailures", [])}
+        body, errored = self._invoke(f"autodispatch-{FEEDBACK_FUNCTION}", batch)
+        failed = (
+            {record["messageId"] for record in batch["Records"]}  # the whole batch goes back
+            if errored
+            else {failure["itemIdentifier"] for failure in json.loads(body)["batchItemFailures"]}
+        )
         for record, event in zip(batch["Records"], events, strict=True):
             if record["messageId"] in failed:
                 self.mailbox.offer_again(event)
