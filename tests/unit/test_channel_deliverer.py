@@ -10,7 +10,6 @@ import pytest
 
 from autodispatch.channels.archive import archive_key
 from autodispatch.channels.deliverer import ChannelDeliverer, build_deliverer
-from autodispatch.channels.mail import OutgoingEmail
 from autodispatch.channels.port import Deliverer
 from autodispatch.channels.transports import HttpTransport, S3OutboxTransport
 from autodispatch.config import RuntimeConfig
@@ -18,6 +17,7 @@ from autodispatch.errors import PermanentRejection, TransientError
 from autodispatch.models.enums import Channel, DeliveryKind
 from autodispatch.models.scenario import Invoice
 from autodispatch.rules.factoring import factoring_route
+from autodispatch.ses import OutgoingEmail
 
 
 class FakeTransport:
@@ -137,20 +137,22 @@ def test_r18_direct_payment_notice_goes_by_consumer_einvoice_or_print_never_emai
 
 
 @pytest.mark.parametrize(
-    ("channel", "customer", "reason"),
+    ("channel", "customer", "refusal", "reason"),
     [
-        (Channel.EINVOICE, {"einvoice_address": None}, "no e-invoice address"),
-        (Channel.EMAIL, {"email": None}, "no email address"),
-        (Channel.PRINT, {"address": None}, "address details are incomplete"),
+        (Channel.EINVOICE, {"einvoice_address": None}, PermanentRejection, "no e-invoice address"),
+        (Channel.EMAIL, {"email": None}, PermanentRejection, "no email address"),
+        (Channel.PRINT, {"address": None}, ValueError, "needs the customer's postal address"),
     ],
 )
-def test_r12_a_channel_that_cannot_be_used_rejects_the_invoice_for_good(
-    build: Any, channel: Channel, customer: dict[str, Any], reason: str
+def test_r13_r15_a_document_that_cannot_be_built_is_refused_and_nothing_is_handed_over(
+    build: Any, channel: Channel, customer: dict[str, Any], refusal: type[Exception], reason: str
 ) -> None:
+    """The rules decide usability before `deliver`; given an unusable channel anyway (a
+    programming error), the renderer refuses and no transport sees anything."""
     parts = Parts()
     invoice = build.invoice(customer=build.business_customer(**customer))
 
-    with pytest.raises(PermanentRejection, match=reason):
+    with pytest.raises(refusal, match=reason):
         parts.deliverer.deliver(invoice, build.tenant(), channel, DeliveryKind.INVOICE)
     assert parts.einvoice.submitted == []
     assert parts.print.submitted == []

@@ -7,6 +7,9 @@
 | PRINT    | PDF letter (address window)  | print Transport                | .pdf        |
 
 A document is archived after the hand-over succeeded, so the archive holds only what was sent.
+Whether a channel can be used for an invoice (R13-R15) is the rules' decision, made before
+`deliver` is called; the renderers still refuse a document they cannot build, so nothing
+incomplete is ever handed over.
 """
 
 from collections.abc import Callable
@@ -18,23 +21,17 @@ from autodispatch.channels.archive import Archive, S3Archive
 from autodispatch.channels.finvoice import factoring_route as finvoice_factoring_route
 from autodispatch.channels.finvoice import render_finvoice
 from autodispatch.channels.ids import message_id
-from autodispatch.channels.mail import (
-    EmailSender,
-    SesEmailSender,
-    new_sesv2_client,
-    render_factoring_email,
-    render_invoice_email,
-)
+from autodispatch.channels.mail import render_factoring_email, render_invoice_email
 from autodispatch.channels.pdf import render_invoice_pdf, render_print_letter
 from autodispatch.channels.port import DeliveryReceipt
 from autodispatch.channels.transports import HttpTransport, S3OutboxTransport, Transport, secret_api_key
 from autodispatch.config import RuntimeConfig
 from autodispatch.errors import PermanentRejection, TransientError
+from autodispatch.models.dispatch import FactoringRoute
 from autodispatch.models.enums import Channel, DeliveryKind
 from autodispatch.models.scenario import Invoice, Tenant
 from autodispatch.observability import logger
-from autodispatch.rules.factoring import FactoringRoute
-from autodispatch.rules.usability import channel_unusable
+from autodispatch.ses import EmailSender, SesEmailSender, new_sesv2_client
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -78,9 +75,6 @@ class ChannelDeliverer:
             raise ValueError("factoring messages go through deliver_factoring")
         if kind is DeliveryKind.DIRECT_PAYMENT_NOTICE and channel is Channel.EMAIL:
             raise PermanentRejection("a direct-payment pre-notification goes by e-invoice or print (R18)")
-        reason = channel_unusable(channel, invoice, tenant)
-        if reason is not None:
-            raise PermanentRejection(reason)
         identifier = message_id(invoice, channel, kind)
         match channel:
             case Channel.EINVOICE:

@@ -12,6 +12,7 @@ from autodispatch.models.enums import (
     HistoryEventKind,
     InvoiceStatus,
 )
+from autodispatch.models.scenario import Factoring
 
 
 class _Frozen(BaseModel):
@@ -79,3 +80,10 @@ class Decision(_Frozen):
     kind: DeliveryKind = DeliveryKind.INVOICE
     notes: tuple[ChannelNote, ...] = Field(default_factory=tuple)
     reason: str | None = None
+
+
+class FactoringRoute(_Frozen):
+    """R17: the financier's destination: an e-invoice address (preferred) or an email address."""
+
+    agreement: Factoring
+    channel: Channel
