@@ -13,9 +13,9 @@ from autodispatch.channels.port import DeliveryReceipt
 from autodispatch.errors import PermanentRejection, TransientError
 from autodispatch.logic.dispatch import BatchDispatcher
 from autodispatch.logic.notification import notify_failures
+from autodispatch.models.dispatch import FactoringRoute
 from autodispatch.models.enums import AutoDispatchState, Channel, DeliveryKind, HistoryEventKind
 from autodispatch.models.scenario import Invoice, InvoiceKey, Tenant
-from autodispatch.rules.factoring import FactoringRoute
 from autodispatch.store.dynamodb import DynamoDbInvoiceStore
 from autodispatch.store.port import Attempt, RunCounts, RunRef, RunSummary
 
@@ -256,7 +256,14 @@ def test_r21_each_tenant_notified_once_even_when_the_step_is_retried(loaded: Dyn
         "laskutus@kahvila-aurinko.fi",
         "toimisto@kuusi.example",
     ]
-    assert notifier.sms == [("+358401234567", notifier.sms[0][1])]
+    # Only kahvila has a notification phone; its SMS names the one invoice that failed.
+    assert notifier.sms == [
+        (
+            "+358401234567",
+            "Automatic dispatch 2026-03-10 (Kahvila Aurinko Oy): 1 failed. Invoices: 1005. "
+            "Details by email or in the invoice list.",
+        )
+    ]
     tilitoimisto = next(body for to, _, body in notifier.emails if to == "toimisto@kuusi.example")
     assert "501 (IGNORED)" in tilitoimisto
     assert "503 (FAILED)" in tilitoimisto
@@ -287,7 +294,15 @@ def test_r24_one_bad_invoice_does_not_stop_the_batch(loaded: DynamoDbInvoiceStor
 
     keys = [key("kahvila", i) for i in ("k-1001", "k-1002", "k-1003", "k-1004", "k-1005")]
     result = dispatcher(loaded, ScriptedDeliverer(reject_k1001)).dispatch(RUN, keys)
-    assert result.counts.sent + result.counts.failed == 5
+    outcomes = {k.invoice_id: (r.state, r.channel) for k, r in loaded.get_records(keys).items()}
+    assert outcomes == {
+        "k-1001": (AutoDispatchState.FAILED, None),  # every channel rejected it
+        "k-1002": (AutoDispatchState.SENT, Channel.EMAIL),
+        "k-1003": (AutoDispatchState.SENT, Channel.EMAIL),
+        "k-1004": (AutoDispatchState.SENT, Channel.PRINT),
+        "k-1005": (AutoDispatchState.FAILED, None),
+    }
+    assert (result.counts.sent, result.counts.failed) == (3, 2)
 
 
 def test_r25_invalid_stored_invoice_fails_alone_with_the_field_named(
