@@ -4,16 +4,17 @@ stopping the others (R24)."""
 
 import uuid
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict
 
 from autodispatch.channels.port import Deliverer
 from autodispatch.errors import ConcurrentUpdate, PermanentRejection, TransientError
-from autodispatch.models.dispatch import ChannelNote, Decision, HistoryEvent, Outcome, Verdict
+from autodispatch.models.dispatch import ChannelNote, Decision, DispatchRecord, HistoryEvent, Outcome, Verdict
 from autodispatch.models.enums import AutoDispatchState, Channel, DeliveryKind, HistoryEventKind
 from autodispatch.models.scenario import Invoice, InvoiceKey, Tenant
 from autodispatch.observability import logger, tracer
@@ -29,13 +30,49 @@ from autodispatch.rules.explain import (
     explain_unexpected,
 )
 from autodispatch.rules.factoring import factoring_route
-from autodispatch.store.port import Attempt, InvoiceStore, RunCounts, RunIssue, RunRef, Settlement
+from autodispatch.store.port import (
+    Attempt,
+    InvoiceDocuments,
+    RunCounts,
+    RunIssue,
+    RunRef,
+    Settlement,
+)
 
 Clock = Callable[[], datetime]
 # Seconds of the invocation left; a batch stops taking invoices when it runs low.
 TimeLeft = Callable[[], float]
 # Enough for one more invoice through three channels at their transport timeouts.
 RESERVE_SECONDS = 30.0
+
+
+class DispatchStore(Protocol):
+    """The part of `autodispatch.store.port.InvoiceStore` a dispatch run uses; each write is
+    conditional, as the store port describes."""
+
+    def read_invoices(self, keys: Iterable[InvoiceKey]) -> InvoiceDocuments: ...
+
+    def get_records(self, keys: Iterable[InvoiceKey]) -> dict[InvoiceKey, DispatchRecord]: ...
+
+    def get_tenants(self, tenant_ids: Iterable[str]) -> dict[str, Tenant]: ...
+
+    def claim(
+        self, key: InvoiceKey, attempt: Attempt, lease_until: datetime, events: Sequence[HistoryEvent]
+    ) -> Attempt | None: ...
+
+    def next_attempt(self, key: InvoiceKey, attempt: Attempt, events: Sequence[HistoryEvent]) -> None: ...
+
+    def settle(self, key: InvoiceKey, run_id: str, settlement: Settlement) -> None: ...
+
+    def settle_unclaimed(
+        self, key: InvoiceKey, run_id: str, settlement: Settlement, now: datetime
+    ) -> None: ...
+
+    def release(self, key: InvoiceKey, run_id: str, events: Sequence[HistoryEvent]) -> None: ...
+
+    def add_run_counts(self, run: RunRef, counts: RunCounts) -> None: ...
+
+    def add_run_issues(self, run: RunRef, issues: Sequence[RunIssue]) -> None: ...
 
 
 def unlimited() -> float:
@@ -79,7 +116,7 @@ class BatchDispatcher:
 
     def __init__(
         self,
-        store: InvoiceStore,
+        store: DispatchStore,
         deliverer: Deliverer,
         zone: ZoneInfo,
         lease: timedelta,
