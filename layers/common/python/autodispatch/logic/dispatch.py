@@ -1,11 +1,13 @@
 """DispatchBatch: take each invoice of a batch through its channel chain (R11-R18) and record the
-outcome on the invoice (R19), without ever sending one twice (R23) and without one invoice
-stopping the others (R24)."""
+outcome on the invoice (R19), without ever sending one twice (R23, see `logic/recovery.py`) and
+without one invoice stopping the others (R24).
 
-import uuid
+Each invoice goes straight down: the store's records -> the rules' plan (`plan_dispatch`) and
+recovery verdict -> the channels, in the plan's order -> the outcome written to the store.
+"""
+
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
@@ -14,30 +16,17 @@ from pydantic import BaseModel, ConfigDict
 
 from autodispatch.channels.port import Deliverer
 from autodispatch.errors import ConcurrentUpdate, PermanentRejection, TransientError
-from autodispatch.models.dispatch import ChannelNote, Decision, DispatchRecord, HistoryEvent, Outcome, Verdict
+from autodispatch.logic.history import InvoiceOutcome, event, failed, failure, issue, note_events
+from autodispatch.logic.recovery import Invocation, factoring_in_doubt, new_invocation
+from autodispatch.models.dispatch import DispatchRecord, HistoryEvent
 from autodispatch.models.enums import AutoDispatchState, Channel, DeliveryKind, HistoryEventKind
 from autodispatch.models.scenario import Invoice, InvoiceKey, Tenant
 from autodispatch.observability import logger, tracer
-from autodispatch.rules.chain import decide
+from autodispatch.rules.chain import DispatchPlan, plan_dispatch
 from autodispatch.rules.due import local_date, why_not_taken
-from autodispatch.rules.explain import (
-    Explanation,
-    explain_failed,
-    explain_ignored,
-    explain_in_doubt,
-    explain_invalid,
-    explain_sent,
-    explain_unexpected,
-)
-from autodispatch.rules.factoring import factoring_route
-from autodispatch.store.port import (
-    Attempt,
-    InvoiceDocuments,
-    RunCounts,
-    RunIssue,
-    RunRef,
-    Settlement,
-)
+from autodispatch.rules.explain import Explanation, explain_in_doubt, explain_invalid, explain_unexpected
+from autodispatch.rules.recovery import Recovery, transient_verdict, unfinished_verdict
+from autodispatch.store.port import Attempt, InvoiceDocuments, RunCounts, RunIssue, RunRef, Settlement
 
 Clock = Callable[[], datetime]
 # Seconds of the invocation left; a batch stops taking invoices when it runs low.
@@ -92,25 +81,6 @@ class BatchResult(BaseModel):
     sent_by_channel: dict[Channel, int] = {}
 
 
-@dataclass(frozen=True)
-class _Invocation:
-    """One invocation's work on a run. The claimant owns the claims it makes: a concurrent duplicate
-    of the same batch (at-least-once child executions) has another one and cannot take them."""
-
-    run: RunRef
-    claimant: str
-
-
-class _Outcome(BaseModel):
-    """What happened to one invoice in this invocation."""
-
-    model_config = ConfigDict(frozen=True)
-
-    state: AutoDispatchState
-    channel: Channel | None = None
-    issues: tuple[RunIssue, ...] = ()
-
-
 class BatchDispatcher:
     """Dispatches batches for one run; collaborators are injected (ports, a clock, the time left)."""
 
@@ -135,11 +105,11 @@ class BatchDispatcher:
         """Handles every invoice it can. Counts and run issues of what it finished are recorded
         first; then it raises TransientError when some invoice hit a transient error or time ran
         short, so the state machine retries the batch (finished invoices are skipped)."""
-        invocation = _Invocation(run=run, claimant=f"{run.run_id}/{uuid.uuid4().hex[:12]}")
+        invocation = new_invocation(run)
         documents = self._store.read_invoices(keys)
         records = self._store.get_records(keys)
         tenants = self._store.get_tenants({key.tenant_id for key in keys})
-        outcomes: list[_Outcome] = []
+        outcomes: list[InvoiceOutcome] = []
         unfinished = 0
         for key in keys:
             if self._time_left() < RESERVE_SECONDS:
@@ -157,7 +127,8 @@ class BatchDispatcher:
                 if invoice is None:
                     # R25: bad or missing data that reached a run fails this invoice only.
                     problem = documents.invalid.get(key, "the invoice document is missing")
-                    outcomes.append(self._fail_unreadable(invocation, key, record.number, problem))
+                    explanation = explain_invalid(problem)
+                    outcomes.append(self._fail_unclaimed(invocation, key, record.number, explanation))
                     continue
                 if (
                     why_not_taken(invoice, record.state, tenant.settings, run.run_date, self._zone)
@@ -182,7 +153,7 @@ class BatchDispatcher:
             raise TransientError(f"{unfinished} invoice(s) of the batch are left for a retry")
         return result
 
-    def _record(self, run: RunRef, outcomes: list[_Outcome]) -> BatchResult:
+    def _record(self, run: RunRef, outcomes: list[InvoiceOutcome]) -> BatchResult:
         states = Counter(outcome.state for outcome in outcomes)
         counts = RunCounts(
             sent=states[AutoDispatchState.SENT],
@@ -202,157 +173,133 @@ class BatchDispatcher:
         return BatchResult(counts=counts, sent_by_channel=dict(sent_by_channel))
 
     def _dispatch_one(
-        self, invocation: _Invocation, invoice: Invoice, tenant: Tenant, unfinished: Channel | None
-    ) -> _Outcome:
+        self, invocation: Invocation, invoice: Invoice, tenant: Tenant, unfinished: Channel | None
+    ) -> InvoiceOutcome:
         run = invocation.run
         now = self._clock()
-        decision = decide(invoice, tenant)
-        queued = self._event(now, run, HistoryEventKind.QUEUED, detail=f"taken by the run of {run.run_date}")
-        if decision.outcome is not Outcome.SEND:
-            if unfinished is not None and not self._deliverer.is_idempotent(unfinished):
-                # R23: whatever the settings say now, a dead run may have sent it already.
-                return self._fail_in_doubt_unclaimed(invocation, invoice, unfinished, now)
-            return self._settle_without_sending(invocation, invoice, decision, queued)
-        assert decision.channel is not None
+        plan = plan_dispatch(invoice, tenant)
+        queued = event(now, run, HistoryEventKind.QUEUED, detail=f"taken by the run of {run.run_date}")
+        if not plan.channels:
+            if unfinished is not None and self._verdict(unfinished) is Recovery.IN_DOUBT:
+                # Whatever the settings say now, a dead run may have sent it already.
+                explanation = explain_in_doubt(unfinished)
+                return self._fail_unclaimed(invocation, invoice.key, invoice.number, explanation)
+            return self._settle_unsent(invocation, invoice, plan, queued)
+        first = plan.channels[0]
         prior = self._store.claim(
             invoice.key,
-            self._attempt(invocation, decision, now),
+            Attempt(run_id=invocation.claimant, channel=first, kind=plan.kind, started_at=now),
             lease_until=now + self._lease,
-            events=[queued, *self._note_events(now, run, decision.notes)],
+            events=[queued, *note_events(now, run, plan.reaching(first))],
         )
-        if prior is not None and prior.delivered is not None:
-            # A run stopped after the invoice went out, while sending the financier's copy.
-            return self._finish_after_delivery(invocation, invoice, tenant, prior)
-        if prior is not None and not self._deliverer.is_idempotent(prior.channel):
-            # R23: a run stopped after starting a send that cannot be repeated safely.
-            return self._fail(invocation, invoice, explain_in_doubt(prior.channel))
-        return self._send_through_chain(invocation, invoice, tenant, decision)
+        if prior is not None:
+            verdict = self._verdict(prior.channel, prior.delivered)
+            if verdict is Recovery.DELIVERED and prior.delivered is not None:
+                sent_on = local_date(prior.started_at, self._zone)
+                explanation = plan.sent_by_dead_run(prior.delivered)
+                return self._complete_sent(
+                    invocation, invoice, tenant, plan, prior.delivered, sent_on, explanation, [], prior
+                )
+            if verdict is Recovery.IN_DOUBT:
+                return self._fail(invocation, invoice, explain_in_doubt(prior.channel))
+        return self._send_through_chain(invocation, invoice, tenant, plan)
 
     def _send_through_chain(
-        self, invocation: _Invocation, invoice: Invoice, tenant: Tenant, decision: Decision
-    ) -> _Outcome:
+        self, invocation: Invocation, invoice: Invoice, tenant: Tenant, plan: DispatchPlan
+    ) -> InvoiceOutcome:
+        """R12: the plan's channels in order, moving on when one rejects the invoice for good."""
         run = invocation.run
         rejected: dict[Channel, str] = {}
         events: list[HistoryEvent] = []
-        while decision.outcome is Outcome.SEND:
-            assert decision.channel is not None
-            channel = decision.channel
+        now = self._clock()
+        for position, channel in enumerate(plan.channels):
+            if position > 0:
+                self._store.next_attempt(
+                    invoice.key,
+                    Attempt(run_id=invocation.claimant, channel=channel, kind=plan.kind, started_at=now),
+                    [*events, *note_events(now, run, plan.reaching(channel))],
+                )
+                events = []
             try:
-                self._deliverer.deliver(invoice, tenant, channel, decision.kind)
+                self._deliverer.deliver(invoice, tenant, channel, plan.kind)
             except PermanentRejection as rejection:
                 rejected[channel] = str(rejection)
                 now = self._clock()
-                events.append(
-                    self._event(now, run, HistoryEventKind.CHANNEL_REJECTED, channel, str(rejection))
-                )
-                decision = decide(invoice, tenant, rejected)
-                if decision.outcome is Outcome.SEND:
-                    self._store.next_attempt(
-                        invoice.key,
-                        self._attempt(invocation, decision, now),
-                        [*events, *self._note_events(now, run, _after_last_rejection(decision.notes))],
-                    )
-                    events = []
+                events.append(event(now, run, HistoryEventKind.CHANNEL_REJECTED, channel, str(rejection)))
                 continue
             except TransientError as error:
-                if error.in_doubt and not self._deliverer.is_idempotent(channel):
+                repeatable = self._deliverer.is_idempotent(channel)
+                if transient_verdict(error.in_doubt, repeatable) is Recovery.IN_DOUBT:
                     return self._fail(invocation, invoice, explain_in_doubt(channel), events)
-                # Certainly not delivered, or safe to repeat (deterministic message id): give the
-                # claim back so the retried batch takes the invoice again.
+                # Certainly not delivered, or safe to repeat: the retried batch takes it again.
                 self._store.release(invoice.key, invocation.claimant, events)
                 raise
-            return self._settle_sent(invocation, invoice, tenant, decision, events)
-        return self._fail(invocation, invoice, explain_failed(decision), events)
+            return self._settle_sent(invocation, invoice, tenant, plan, channel, rejected, events)
+        return self._fail(invocation, invoice, plan.failed(rejected), events)
 
     def _settle_sent(
         self,
-        invocation: _Invocation,
+        invocation: Invocation,
         invoice: Invoice,
         tenant: Tenant,
-        decision: Decision,
+        plan: DispatchPlan,
+        channel: Channel,
+        rejected: dict[Channel, str],
         events: list[HistoryEvent],
-    ) -> _Outcome:
-        assert decision.channel is not None
-        explanation = explain_sent(decision.channel, decision.kind, decision.notes)
+    ) -> InvoiceOutcome:
+        explanation = plan.sent(channel, rejected)
         now = self._clock()
-        events.append(
-            self._event(now, invocation.run, HistoryEventKind.SENT, decision.channel, explanation.message)
-        )
-        route = factoring_route(invoice, tenant)
-        if route is not None:
-            # Recorded before the financier's copy goes, so a run that dies now is known to have
-            # delivered the invoice and is not asked to send it again.
-            self._store.next_attempt(
-                invoice.key,
-                Attempt(
-                    run_id=invocation.claimant,
-                    channel=route.channel,
-                    kind=DeliveryKind.FACTORING,
-                    started_at=now,
-                    delivered=decision.channel,
-                ),
-                events,
+        events.append(event(now, invocation.run, HistoryEventKind.SENT, channel, explanation.message))
+        if plan.factoring is not None:
+            # The delivered marker (R23): written before the financier's copy goes.
+            marker = Attempt(
+                run_id=invocation.claimant,
+                channel=plan.factoring.channel,
+                kind=DeliveryKind.FACTORING,
+                started_at=now,
+                delivered=channel,
             )
+            self._store.next_attempt(invoice.key, marker, events)
             events = []
         return self._complete_sent(
-            invocation, invoice, tenant, decision.channel, invocation.run.run_date, explanation, events
-        )
-
-    def _finish_after_delivery(
-        self, invocation: _Invocation, invoice: Invoice, tenant: Tenant, prior: Attempt
-    ) -> _Outcome:
-        assert prior.delivered is not None
-        explanation = explain_sent(prior.delivered, decide(invoice, tenant).kind, ())
-        sent_on = local_date(prior.started_at, self._zone)
-        return self._complete_sent(
-            invocation, invoice, tenant, prior.delivered, sent_on, explanation, [], resumed=prior
+            invocation, invoice, tenant, plan, channel, invocation.run.run_date, explanation, events
         )
 
     def _complete_sent(
         self,
-        invocation: _Invocation,
+        invocation: Invocation,
         invoice: Invoice,
         tenant: Tenant,
+        plan: DispatchPlan,
         channel: Channel,
         sent_on: date,
         explanation: Explanation,
         events: list[HistoryEvent],
         resumed: Attempt | None = None,
-    ) -> _Outcome:
+    ) -> InvoiceOutcome:
         """R17: the financier's copy follows the sent invoice; its failure is reported like a failed
         invoice, while the invoice itself stays sent."""
         run = invocation.run
         now = self._clock()
         issues: list[RunIssue] = []
-        route = factoring_route(invoice, tenant)
+        route = plan.factoring
         if route is not None:
             financier = route.agreement.financier_name
             reason: str | None = None
             if resumed is not None and not self._deliverer.is_idempotent(resumed.channel):
-                reason = (
-                    f"factoring message to {financier} may or may not have been sent: a run stopped "
-                    "while sending it"
-                )
+                reason = factoring_in_doubt(financier)
             else:
                 try:
                     self._deliverer.deliver_factoring(invoice, tenant, route)
                 except (PermanentRejection, TransientError) as error:
                     reason = f"factoring message to {financier} failed: {error}"
             if reason is None:
-                events.append(
-                    self._event(
-                        now,
-                        run,
-                        HistoryEventKind.FACTORING_SENT,
-                        route.channel,
-                        f"factoring message sent to {financier}",
-                    )
-                )
+                detail = f"factoring message sent to {financier}"
+                events.append(event(now, run, HistoryEventKind.FACTORING_SENT, route.channel, detail))
             else:
-                events.append(self._event(now, run, HistoryEventKind.FACTORING_FAILED, route.channel, reason))
-                issues.append(
-                    _issue(invoice.key, invoice.number, AutoDispatchState.SENT, f"Sent, but the {reason}")
-                )
+                events.append(event(now, run, HistoryEventKind.FACTORING_FAILED, route.channel, reason))
+                sent = AutoDispatchState.SENT
+                issues.append(issue(invoice.key, invoice.number, sent, f"Sent, but the {reason}"))
         self._store.settle(
             invoice.key,
             invocation.claimant,
@@ -365,20 +312,21 @@ class BatchDispatcher:
                 events=tuple(events),
             ),
         )
-        return _Outcome(state=AutoDispatchState.SENT, channel=channel, issues=tuple(issues))
+        return InvoiceOutcome(state=AutoDispatchState.SENT, channel=channel, issues=tuple(issues))
 
-    def _settle_without_sending(
-        self, invocation: _Invocation, invoice: Invoice, decision: Decision, queued: HistoryEvent
-    ) -> _Outcome:
-        ignored = decision.outcome is Outcome.IGNORE
+    def _settle_unsent(
+        self, invocation: Invocation, invoice: Invoice, plan: DispatchPlan, queued: HistoryEvent
+    ) -> InvoiceOutcome:
+        """Nothing is sent: IGNORED (R11, R18), or FAILED when no channel can be used (R12)."""
+        ignored = plan.ignored is not None
         state = AutoDispatchState.IGNORED if ignored else AutoDispatchState.FAILED
-        explanation = explain_ignored(decision) if ignored else explain_failed(decision)
+        explanation = plan.unsent()
         now = queued.at
         kind = HistoryEventKind.IGNORED if ignored else HistoryEventKind.FAILED
         events = (
             queued,
-            *self._note_events(now, invocation.run, decision.notes),
-            self._event(now, invocation.run, kind, detail=explanation.message),
+            *note_events(now, invocation.run, plan.decision().notes),
+            event(now, invocation.run, kind, detail=explanation.message),
         )
         self._store.settle_unclaimed(
             invoice.key,
@@ -386,128 +334,45 @@ class BatchDispatcher:
             Settlement(state=state, message=explanation.message, details=explanation.details, events=events),
             now,
         )
-        return _Outcome(
-            state=state, issues=(_issue(invoice.key, invoice.number, state, explanation.message),)
+        return InvoiceOutcome(
+            state=state, issues=(issue(invoice.key, invoice.number, state, explanation.message),)
         )
 
     def _fail(
         self,
-        invocation: _Invocation,
+        invocation: Invocation,
         invoice: Invoice,
         explanation: Explanation,
         events: Sequence[HistoryEvent] = (),
-    ) -> _Outcome:
-        now = self._clock()
-        self._store.settle(
-            invoice.key,
-            invocation.claimant,
-            self._failure(invocation.run, explanation, now, events),
-        )
-        return _Outcome(
-            state=AutoDispatchState.FAILED,
-            issues=(_issue(invoice.key, invoice.number, AutoDispatchState.FAILED, explanation.message),),
-        )
+    ) -> InvoiceOutcome:
+        """FAILED by the invocation that holds the claim."""
+        settlement = failure(invocation.run, explanation, self._clock(), events)
+        self._store.settle(invoice.key, invocation.claimant, settlement)
+        return failed(invoice.key, invoice.number, explanation)
 
-    def _fail_in_doubt_unclaimed(
-        self, invocation: _Invocation, invoice: Invoice, channel: Channel, now: datetime
-    ) -> _Outcome:
-        explanation = explain_in_doubt(channel)
-        self._store.settle_unclaimed(
-            invoice.key, invocation.claimant, self._failure(invocation.run, explanation, now), now
-        )
-        return _Outcome(
-            state=AutoDispatchState.FAILED,
-            issues=(_issue(invoice.key, invoice.number, AutoDispatchState.FAILED, explanation.message),),
-        )
-
-    def _fail_unreadable(
-        self, invocation: _Invocation, key: InvoiceKey, number: str | None, problem: str
-    ) -> _Outcome:
-        explanation = explain_invalid(problem)
+    def _fail_unclaimed(
+        self, invocation: Invocation, key: InvoiceKey, number: str | None, explanation: Explanation
+    ) -> InvoiceOutcome:
+        """FAILED without claiming first (nothing is sent); refused while another run holds it."""
         now = self._clock()
-        self._store.settle_unclaimed(
-            key, invocation.claimant, self._failure(invocation.run, explanation, now), now
-        )
-        return _Outcome(
-            state=AutoDispatchState.FAILED,
-            issues=(_issue(key, number or key.invoice_id, AutoDispatchState.FAILED, explanation.message),),
-        )
+        settlement = failure(invocation.run, explanation, now)
+        self._store.settle_unclaimed(key, invocation.claimant, settlement, now)
+        return failed(key, number or key.invoice_id, explanation)
 
     def _fail_unexpected(
-        self, invocation: _Invocation, key: InvoiceKey, invoice: Invoice | None, error: Exception
-    ) -> _Outcome | None:
+        self, invocation: Invocation, key: InvoiceKey, invoice: Invoice | None, error: Exception
+    ) -> InvoiceOutcome | None:
         """R24: an error nobody foresaw ends this invoice FAILED (never sent again automatically,
         since the send may have happened); None when even that cannot be recorded."""
         # The type only: an exception's text may carry personal data.
         logger.error("unexpected error while dispatching", extra={"error_type": type(error).__name__})
-        explanation = explain_unexpected(type(error).__name__)
-        now = self._clock()
+        number = invoice.number if invoice is not None else key.invoice_id
         try:
-            self._store.settle_unclaimed(
-                key, invocation.claimant, self._failure(invocation.run, explanation, now), now
-            )
+            return self._fail_unclaimed(invocation, key, number, explain_unexpected(type(error).__name__))
         except Exception:
             logger.error("could not record the failure", extra={"error_type": type(error).__name__})
             return None
-        number = invoice.number if invoice is not None else key.invoice_id
-        return _Outcome(
-            state=AutoDispatchState.FAILED,
-            issues=(_issue(key, number, AutoDispatchState.FAILED, explanation.message),),
-        )
 
-    def _failure(
-        self, run: RunRef, explanation: Explanation, now: datetime, events: Sequence[HistoryEvent] = ()
-    ) -> Settlement:
-        return Settlement(
-            state=AutoDispatchState.FAILED,
-            message=explanation.message,
-            details=explanation.details,
-            events=(*events, self._event(now, run, HistoryEventKind.FAILED, detail=explanation.message)),
-        )
-
-    @staticmethod
-    def _attempt(invocation: _Invocation, decision: Decision, now: datetime) -> Attempt:
-        assert decision.channel is not None
-        return Attempt(
-            run_id=invocation.claimant, channel=decision.channel, kind=decision.kind, started_at=now
-        )
-
-    @staticmethod
-    def _event(
-        at: datetime,
-        run: RunRef,
-        kind: HistoryEventKind,
-        channel: Channel | None = None,
-        detail: str | None = None,
-    ) -> HistoryEvent:
-        return HistoryEvent(at=at, event=kind, channel=channel, detail=detail, run_id=run.run_id)
-
-    def _note_events(self, at: datetime, run: RunRef, notes: Sequence[ChannelNote]) -> list[HistoryEvent]:
-        """A skipped channel becomes CHANNEL_SKIPPED with its reason; the chosen one CHANNEL_TRIED."""
-        events = []
-        for note in notes:
-            if note.verdict is Verdict.CHOSEN:
-                events.append(self._event(at, run, HistoryEventKind.CHANNEL_TRIED, note.channel))
-            elif note.verdict is not Verdict.REJECTED:
-                events.append(
-                    self._event(
-                        at,
-                        run,
-                        HistoryEventKind.CHANNEL_SKIPPED,
-                        note.channel,
-                        f"{note.verdict}: {note.reason}",
-                    )
-                )
-        return events
-
-
-def _issue(key: InvoiceKey, number: str, state: AutoDispatchState, message: str) -> RunIssue:
-    return RunIssue(
-        tenant_id=key.tenant_id, invoice_id=key.invoice_id, number=number, state=state, message=message
-    )
-
-
-def _after_last_rejection(notes: Sequence[ChannelNote]) -> Sequence[ChannelNote]:
-    """The notes a new decision adds after the channels already rejected (recorded before)."""
-    last = max((index for index, note in enumerate(notes) if note.verdict is Verdict.REJECTED), default=-1)
-    return notes[last + 1 :]
+    def _verdict(self, channel: Channel, delivered: Channel | None = None) -> Recovery:
+        """R23: what to do with an attempt a dead run left unfinished (`logic/recovery.py`)."""
+        return unfinished_verdict(channel, delivered, self._deliverer.is_idempotent(channel))

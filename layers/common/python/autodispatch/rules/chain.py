@@ -95,6 +95,10 @@ class DispatchPlan(BaseModel):
         """R16: sent through `channel` after the channels before it rejected the invoice."""
         return explain_sent(channel, self.kind, self.decision(rejected).notes)
 
+    def sent_by_dead_run(self, channel: Channel) -> Explanation:
+        """R23: a run that stopped after delivering by `channel`; the steps it took are not known."""
+        return explain_sent(channel, self.kind, ())
+
     def failed(self, rejected: Mapping[Channel, str]) -> Explanation:
         """R12, R16: every channel tried rejected the invoice, or the chain stopped."""
         return explain_failed(self.decision(rejected))
