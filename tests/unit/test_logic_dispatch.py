@@ -3,6 +3,7 @@ out (R11-R18), what it records (R19) and how it recovers from crashes and errors
 
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -11,9 +12,11 @@ from autodispatch.logic.dispatch import BatchDispatcher
 from autodispatch.models.enums import AutoDispatchState, Channel, DeliveryKind
 from autodispatch.models.scenario import Invoice, Tenant
 from autodispatch.store.port import Attempt, RunCounts, RunRef
+from tests.fakes.channels import Parts
 from tests.fakes.deliverer import ScriptedDeliverer
 from tests.fakes.store import InMemoryDispatchStore
 
+ZONE = ZoneInfo("Europe/Helsinki")
 RUN = RunRef(run_id="night-1", run_date=date(2026, 3, 10))
 STARTED = datetime(2026, 3, 9, 22, 5, tzinfo=UTC)
 LEASE = timedelta(minutes=15)
@@ -45,7 +48,7 @@ class World:
 
     def dispatch(self, *invoice_ids: str, run: RunRef = RUN) -> Any:
         keys = [key for key in self.store.items if not invoice_ids or key.invoice_id in invoice_ids]
-        dispatcher = BatchDispatcher(self.store, self.deliverer, _zone(), LEASE, self.clock)
+        dispatcher = BatchDispatcher(self.store, self.deliverer, ZONE, LEASE, self.clock)
         return dispatcher.dispatch(run, keys)
 
     def record(self, invoice_id: str = "inv-1") -> Any:
@@ -66,12 +69,6 @@ class World:
             delivered=delivered,
         )
         self.store.hold(key, attempt, self.clock.now + LEASE)
-
-
-def _zone() -> Any:
-    from zoneinfo import ZoneInfo
-
-    return ZoneInfo("Europe/Helsinki")
 
 
 def test_r12_chain_starts_at_the_invoices_own_channel_and_skips_unusable_ones(build: Any) -> None:
@@ -284,3 +281,23 @@ def test_r24_one_bad_invoice_does_not_stop_the_others(build: Any) -> None:
     )
     assert result.counts == RunCounts(sent=1, failed=2)
     assert [issue.invoice_id for issue in world.store.issues[RUN.run_id]] == ["inv-2", "inv-3"]
+
+
+def test_r12_r25_a_document_that_cannot_be_rendered_moves_the_chain_on_and_is_never_in_doubt(
+    build: Any,
+) -> None:
+    """With the real deliverer: the invoice PDF cannot carry U+202E, so the email is refused for
+    good before anything leaves; the letter goes by print."""
+    parts = Parts()
+    world = World(build.tenant(), build.invoice(number="\u202e1001", delivery_channel="EMAIL"))
+    dispatcher = BatchDispatcher(world.store, parts.deliverer, ZONE, LEASE, world.clock)
+    dispatcher.dispatch(RUN, list(world.store.items))
+    record = world.record()
+    assert (record.state, record.channel) == (AutoDispatchState.SENT, Channel.PRINT)
+    assert parts.email.sent == []
+    assert len(parts.print.submitted) == 1
+    rejected = next(event for event in record.history if event.event.value == "CHANNEL_REJECTED")
+    assert rejected.channel is Channel.EMAIL
+    assert rejected.detail == (
+        "the email could not be built from the invoice data (MissingGlyphsSubsettingError)"
+    )

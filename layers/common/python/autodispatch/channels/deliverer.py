@@ -15,7 +15,7 @@ incomplete is ever handed over.
 from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from autodispatch.channels.archive import Archive, S3Archive
 from autodispatch.channels.finvoice import factoring_route as finvoice_factoring_route
@@ -37,6 +37,9 @@ if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
     from mypy_boto3_secretsmanager import SecretsManagerClient
     from mypy_boto3_sesv2 import SESV2Client
+
+
+_Document = TypeVar("_Document")
 
 
 def _utc_now() -> datetime:
@@ -78,20 +81,24 @@ class ChannelDeliverer:
         identifier = message_id(invoice, channel, kind)
         match channel:
             case Channel.EINVOICE:
-                xml = render_finvoice(invoice, tenant, message_id=identifier, kind=kind)
+                xml = _rendered(
+                    "e-invoice", lambda: render_finvoice(invoice, tenant, message_id=identifier, kind=kind)
+                )
                 return self._hand_over(self._einvoice, invoice, channel, kind, identifier, xml, "xml")
             case Channel.PRINT:
-                letter = render_print_letter(invoice, tenant, kind)
+                letter = _rendered("print letter", lambda: render_print_letter(invoice, tenant, kind))
                 return self._hand_over(self._print, invoice, channel, kind, identifier, letter, "pdf")
             case Channel.EMAIL:
-                pdf = render_invoice_pdf(invoice, tenant, kind)
-                email = render_invoice_email(
-                    invoice,
-                    tenant,
-                    pdf,
-                    sender_email=self._sender_email,
-                    message_id=identifier,
-                    now=self._clock(),
+                email = _rendered(
+                    "email",
+                    lambda: render_invoice_email(
+                        invoice,
+                        tenant,
+                        render_invoice_pdf(invoice, tenant, kind),
+                        sender_email=self._sender_email,
+                        message_id=identifier,
+                        now=self._clock(),
+                    ),
                 )
                 self._email.send(email)
                 return self._archived(invoice, channel, kind, identifier, email.raw, "eml")
@@ -103,25 +110,30 @@ class ChannelDeliverer:
         agreement = route.agreement
         identifier = message_id(invoice, route.channel, kind)
         if route.channel is Channel.EINVOICE:
-            xml = render_finvoice(
-                invoice,
-                tenant,
-                message_id=identifier,
-                kind=kind,
-                route=finvoice_factoring_route(agreement),
-                factoring=agreement,
+            xml = _rendered(
+                "factoring e-invoice",
+                lambda: render_finvoice(
+                    invoice,
+                    tenant,
+                    message_id=identifier,
+                    kind=kind,
+                    route=finvoice_factoring_route(agreement),
+                    factoring=agreement,
+                ),
             )
             return self._hand_over(self._einvoice, invoice, route.channel, kind, identifier, xml, "xml")
         if route.channel is Channel.EMAIL:
-            pdf = render_invoice_pdf(invoice, tenant)
-            email = render_factoring_email(
-                invoice,
-                tenant,
-                agreement,
-                pdf,
-                sender_email=self._sender_email,
-                message_id=identifier,
-                now=self._clock(),
+            email = _rendered(
+                "factoring email",
+                lambda: render_factoring_email(
+                    invoice,
+                    tenant,
+                    agreement,
+                    render_invoice_pdf(invoice, tenant),
+                    sender_email=self._sender_email,
+                    message_id=identifier,
+                    now=self._clock(),
+                ),
             )
             self._email.send(email)
             return self._archived(invoice, route.channel, kind, identifier, email.raw, "eml")
@@ -171,6 +183,22 @@ class ChannelDeliverer:
             "delivered", extra={"channel": channel.value, "kind": kind.value, "message_id": identifier}
         )
         return DeliveryReceipt(channel=channel, kind=kind, message_id=identifier, archive_key=key)
+
+
+def _rendered(document: str, render: Callable[[], _Document]) -> _Document:
+    """A document that cannot be built from the invoice (any text the renderer cannot carry)
+    makes the channel refuse the invoice for good: nothing left the process, so the chain goes
+    on (R12, R25) and the invoice is never reported in doubt."""
+    try:
+        return render()
+    except PermanentRejection:
+        raise
+    except Exception as error:
+        # The type only: the error's text may quote the invoice's personal data.
+        logger.warning("document could not be rendered", extra={"error_type": type(error).__name__})
+        raise PermanentRejection(
+            f"the {document} could not be built from the invoice data ({type(error).__name__})"
+        ) from None
 
 
 def build_deliverer(
