@@ -8,6 +8,7 @@ recovery verdict -> the channels, in the plan's order -> the outcome written to 
 
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
@@ -16,16 +17,24 @@ from pydantic import BaseModel, ConfigDict
 
 from autodispatch.channels.port import Deliverer
 from autodispatch.errors import ConcurrentUpdate, PermanentRejection, TransientError
+from autodispatch.logic.follow_up import send_factoring_copy
 from autodispatch.logic.history import InvoiceOutcome, event, failed, failure, issue, note_events
-from autodispatch.logic.recovery import Invocation, factoring_in_doubt, new_invocation
+from autodispatch.logic.recovery import Invocation, new_invocation
 from autodispatch.models.dispatch import DispatchRecord, HistoryEvent
 from autodispatch.models.enums import AutoDispatchState, Channel, DeliveryKind, HistoryEventKind
 from autodispatch.models.scenario import Invoice, InvoiceKey, Tenant
 from autodispatch.observability import logger, tracer
 from autodispatch.rules.chain import DispatchPlan, plan_dispatch
 from autodispatch.rules.due import local_date, why_not_taken
-from autodispatch.rules.explain import Explanation, explain_in_doubt, explain_invalid, explain_unexpected
-from autodispatch.rules.recovery import Recovery, transient_verdict, unfinished_verdict
+from autodispatch.rules.explain import (
+    Explanation,
+    explain_in_doubt,
+    explain_invalid,
+    explain_no_clear_answer,
+    explain_retry_rejected,
+    explain_unexpected,
+)
+from autodispatch.rules.recovery import Progress, Recovery, progress, transient_verdict, unfinished_verdict
 from autodispatch.store.port import Attempt, InvoiceDocuments, RunCounts, RunIssue, RunRef, Settlement
 
 Clock = Callable[[], datetime]
@@ -33,6 +42,8 @@ Clock = Callable[[], datetime]
 TimeLeft = Callable[[], float]
 # Enough for one more invoice through three channels at their transport timeouts.
 RESERVE_SECONDS = 30.0
+# A lease that ended just now: the next claim, by anyone, may take the invoice over.
+LEASE_ENDED = timedelta(microseconds=1)
 
 
 class DispatchStore(Protocol):
@@ -62,6 +73,16 @@ class DispatchStore(Protocol):
     def add_run_counts(self, run: RunRef, counts: RunCounts) -> None: ...
 
     def add_run_issues(self, run: RunRef, issues: Sequence[RunIssue]) -> None: ...
+
+
+@dataclass(frozen=True)
+class Sent:
+    """A confirmed delivery: by which channel, on which night, explained how (R16, R19)."""
+
+    channel: Channel
+    on: date
+    explanation: Explanation
+    follow_up_done: bool = False
 
 
 def unlimited() -> float:
@@ -135,7 +156,7 @@ class BatchDispatcher:
                     is not None
                 ):
                     continue
-                outcomes.append(self._dispatch_one(invocation, invoice, tenant, record.unfinished_attempt))
+                outcomes.append(self._dispatch_one(invocation, invoice, tenant, record))
             except ConcurrentUpdate:
                 logger.info("invoice taken by another writer; skipped")
             except TransientError:
@@ -173,46 +194,63 @@ class BatchDispatcher:
         return BatchResult(counts=counts, sent_by_channel=dict(sent_by_channel))
 
     def _dispatch_one(
-        self, invocation: Invocation, invoice: Invoice, tenant: Tenant, unfinished: Channel | None
+        self, invocation: Invocation, invoice: Invoice, tenant: Tenant, record: DispatchRecord
     ) -> InvoiceOutcome:
+        """The rules' plan, resumed where earlier attempts left the invoice (logic/recovery.py)."""
         run = invocation.run
         now = self._clock()
         plan = plan_dispatch(invoice, tenant)
+        done = progress(record.history)
+        unfinished = record.unfinished_attempt
         queued = event(now, run, HistoryEventKind.QUEUED, detail=f"taken by the run of {run.run_date}")
-        if not plan.channels:
-            if unfinished is not None and self._verdict(unfinished) is Recovery.IN_DOUBT:
-                # Whatever the settings say now, a dead run may have sent it already.
+        if done.delivered is not None:
+            return self._resume_delivered(invocation, invoice, tenant, plan, done, now)
+        channels = plan.remaining(done.rejected)
+        if unfinished is not None:
+            # R23: an attempt with an unknown outcome is repeated on its own channel only, and
+            # only where that cannot deliver twice; otherwise the invoice is FAILED in doubt,
+            # whatever the plan says now.
+            repeat = self._verdict(unfinished) is Recovery.REPEAT and unfinished in channels
+            if not repeat:
                 explanation = explain_in_doubt(unfinished)
                 return self._fail_unclaimed(invocation, invoice.key, invoice.number, explanation)
-            return self._settle_unsent(invocation, invoice, plan, queued)
-        first = plan.channels[0]
+            channels = (unfinished,)
+        if not channels:
+            return self._settle_unsent(invocation, invoice, plan, done.rejected, queued)
+        first = channels[0]
         prior = self._store.claim(
             invoice.key,
             Attempt(run_id=invocation.claimant, channel=first, kind=plan.kind, started_at=now),
             lease_until=now + self._lease,
             events=[queued, *note_events(now, run, plan.reaching(first))],
         )
-        if prior is not None:
-            verdict = self._verdict(prior.channel, prior.delivered)
-            if verdict is Recovery.DELIVERED and prior.delivered is not None:
-                sent_on = local_date(prior.started_at, self._zone)
-                explanation = plan.sent_by_dead_run(prior.delivered)
-                return self._complete_sent(
-                    invocation, invoice, tenant, plan, prior.delivered, sent_on, explanation, [], prior
-                )
-            if verdict is Recovery.IN_DOUBT:
-                return self._fail(invocation, invoice, explain_in_doubt(prior.channel))
-        return self._send_through_chain(invocation, invoice, tenant, plan)
+        if prior is not None and prior.delivered is not None:
+            # A delivered marker the history did not show (it is written with the SENT events).
+            sent = self._sent_before(plan, prior.delivered, prior.started_at, follow_up_done=False)
+            return self._complete_sent(invocation, invoice, tenant, plan, sent, [], prior)
+        if prior is not None and prior.channel is not unfinished:
+            # Changed between the read and the claim: the outcome of that attempt is unknown.
+            return self._fail(invocation, invoice, explain_in_doubt(prior.channel))
+        return self._send_through_chain(
+            invocation, invoice, tenant, plan, channels, dict(done.rejected), unknown=prior is not None
+        )
 
     def _send_through_chain(
-        self, invocation: Invocation, invoice: Invoice, tenant: Tenant, plan: DispatchPlan
+        self,
+        invocation: Invocation,
+        invoice: Invoice,
+        tenant: Tenant,
+        plan: DispatchPlan,
+        channels: Sequence[Channel],
+        rejected: dict[Channel, str],
+        unknown: bool,
     ) -> InvoiceOutcome:
-        """R12: the plan's channels in order, moving on when one rejects the invoice for good."""
+        """R12: the channels in order, moving on when one rejects the invoice for good. `unknown`:
+        the first channel is being repeated after an attempt whose outcome is unknown (R23)."""
         run = invocation.run
-        rejected: dict[Channel, str] = {}
         events: list[HistoryEvent] = []
         now = self._clock()
-        for position, channel in enumerate(plan.channels):
+        for position, channel in enumerate(channels):
             if position > 0:
                 self._store.next_attempt(
                     invoice.key,
@@ -223,6 +261,11 @@ class BatchDispatcher:
             try:
                 self._deliverer.deliver(invoice, tenant, channel, plan.kind)
             except PermanentRejection as rejection:
+                if unknown:
+                    # The earlier attempt may have delivered: moving on could deliver twice.
+                    return self._fail(
+                        invocation, invoice, explain_retry_rejected(channel, str(rejection)), events
+                    )
                 rejected[channel] = str(rejection)
                 now = self._clock()
                 events.append(event(now, run, HistoryEventKind.CHANNEL_REJECTED, channel, str(rejection)))
@@ -230,39 +273,64 @@ class BatchDispatcher:
             except TransientError as error:
                 repeatable = self._deliverer.is_idempotent(channel)
                 if transient_verdict(error.in_doubt, repeatable) is Recovery.IN_DOUBT:
-                    return self._fail(invocation, invoice, explain_in_doubt(channel), events)
-                # Certainly not delivered, or safe to repeat: the retried batch takes it again.
-                self._store.release(invoice.key, invocation.claimant, events)
+                    return self._fail(
+                        invocation, invoice, explain_no_clear_answer(channel, str(error)), events
+                    )
+                if unknown or error.in_doubt:
+                    self._hand_over(invocation, invoice.key, channel, plan.kind, events)
+                else:
+                    # Certainly not delivered: the retried batch takes the invoice afresh.
+                    self._store.release(invoice.key, invocation.claimant, events)
                 raise
-            return self._settle_sent(invocation, invoice, tenant, plan, channel, rejected, events)
+            now = self._clock()
+            explanation = plan.sent(channel, rejected)
+            events.append(event(now, run, HistoryEventKind.SENT, channel, explanation.message))
+            if plan.factoring is not None:
+                # The delivered marker (R23): written before the financier's copy goes.
+                marker = Attempt(
+                    run_id=invocation.claimant,
+                    channel=plan.factoring.channel,
+                    kind=DeliveryKind.FACTORING,
+                    started_at=now,
+                    delivered=channel,
+                )
+                self._store.next_attempt(invoice.key, marker, events)
+                events = []
+            sent = Sent(channel=channel, on=run.run_date, explanation=explanation)
+            return self._complete_sent(invocation, invoice, tenant, plan, sent, events)
         return self._fail(invocation, invoice, plan.failed(rejected), events)
 
-    def _settle_sent(
+    def _resume_delivered(
         self,
         invocation: Invocation,
         invoice: Invoice,
         tenant: Tenant,
         plan: DispatchPlan,
-        channel: Channel,
-        rejected: dict[Channel, str],
-        events: list[HistoryEvent],
+        done: Progress,
+        now: datetime,
     ) -> InvoiceOutcome:
-        explanation = plan.sent(channel, rejected)
-        now = self._clock()
-        events.append(event(now, invocation.run, HistoryEventKind.SENT, channel, explanation.message))
-        if plan.factoring is not None:
-            # The delivered marker (R23): written before the financier's copy goes.
-            marker = Attempt(
-                run_id=invocation.claimant,
-                channel=plan.factoring.channel,
-                kind=DeliveryKind.FACTORING,
-                started_at=now,
-                delivered=channel,
-            )
-            self._store.next_attempt(invoice.key, marker, events)
-            events = []
-        return self._complete_sent(
-            invocation, invoice, tenant, plan, channel, invocation.run.run_date, explanation, events
+        """R23: the history shows the invoice delivered by a run that stopped before settling it;
+        it is settled SENT without sending it again (and its follow-up finished, R17)."""
+        assert done.delivered is not None
+        assert done.delivered_at is not None
+        route = plan.factoring
+        copy_left = route is not None and not done.follow_up_done
+        attempt = Attempt(
+            run_id=invocation.claimant,
+            channel=route.channel if route is not None and copy_left else done.delivered,
+            kind=DeliveryKind.FACTORING if copy_left else plan.kind,
+            started_at=now,
+        )
+        prior = self._store.claim(invoice.key, attempt, lease_until=now + self._lease, events=[])
+        sent = self._sent_before(plan, done.delivered, done.delivered_at, done.follow_up_done)
+        return self._complete_sent(invocation, invoice, tenant, plan, sent, [], prior)
+
+    def _sent_before(self, plan: DispatchPlan, channel: Channel, at: datetime, follow_up_done: bool) -> Sent:
+        return Sent(
+            channel=channel,
+            on=local_date(at, self._zone),
+            explanation=plan.sent_by_dead_run(channel),
+            follow_up_done=follow_up_done,
         )
 
     def _complete_sent(
@@ -271,61 +339,61 @@ class BatchDispatcher:
         invoice: Invoice,
         tenant: Tenant,
         plan: DispatchPlan,
-        channel: Channel,
-        sent_on: date,
-        explanation: Explanation,
+        sent: Sent,
         events: list[HistoryEvent],
         resumed: Attempt | None = None,
     ) -> InvoiceOutcome:
-        """R17: the financier's copy follows the sent invoice; its failure is reported like a failed
-        invoice, while the invoice itself stays sent."""
-        run = invocation.run
-        now = self._clock()
+        """Settles the delivered invoice SENT after its follow-up (R17). `resumed`: the attempt a
+        stopped run left; a copy it was sending by a channel that is not idempotent is in doubt."""
         issues: list[RunIssue] = []
         route = plan.factoring
-        if route is not None:
-            financier = route.agreement.financier_name
-            reason: str | None = None
-            if resumed is not None and not self._deliverer.is_idempotent(resumed.channel):
-                reason = factoring_in_doubt(financier)
-            else:
-                try:
-                    self._deliverer.deliver_factoring(invoice, tenant, route)
-                except (PermanentRejection, TransientError) as error:
-                    reason = f"factoring message to {financier} failed: {error}"
-            if reason is None:
-                detail = f"factoring message sent to {financier}"
-                events.append(event(now, run, HistoryEventKind.FACTORING_SENT, route.channel, detail))
-            else:
-                events.append(event(now, run, HistoryEventKind.FACTORING_FAILED, route.channel, reason))
-                sent = AutoDispatchState.SENT
-                issues.append(issue(invoice.key, invoice.number, sent, f"Sent, but the {reason}"))
-        self._store.settle(
-            invoice.key,
-            invocation.claimant,
-            Settlement(
-                state=AutoDispatchState.SENT,
-                channel=channel,
-                sent_on=sent_on,
-                message=explanation.message,
-                details=explanation.details,
-                events=tuple(events),
-            ),
+        if route is not None and not sent.follow_up_done:
+            in_doubt = (
+                resumed is not None
+                and resumed.kind is DeliveryKind.FACTORING
+                and not self._deliverer.is_idempotent(resumed.channel)
+            )
+            now = self._clock()
+            copy, problem = send_factoring_copy(
+                self._deliverer, invoice, tenant, route, invocation.run, now, in_doubt
+            )
+            events.append(copy)
+            issues.extend([problem] if problem is not None else [])
+        settlement = Settlement(
+            state=AutoDispatchState.SENT,
+            channel=sent.channel,
+            sent_on=sent.on,
+            message=sent.explanation.message,
+            details=sent.explanation.details,
+            events=tuple(events),
         )
-        return InvoiceOutcome(state=AutoDispatchState.SENT, channel=channel, issues=tuple(issues))
+        try:
+            self._store.settle(invoice.key, invocation.claimant, settlement)
+        except TransientError:
+            # R23: the send is confirmed; one more write records it (and ends the lease), so the
+            # retried batch settles the invoice SENT instead of sending it again.
+            self._hand_over(invocation, invoice.key, sent.channel, plan.kind, settlement.events)
+            raise
+        return InvoiceOutcome(state=AutoDispatchState.SENT, channel=sent.channel, issues=tuple(issues))
 
     def _settle_unsent(
-        self, invocation: Invocation, invoice: Invoice, plan: DispatchPlan, queued: HistoryEvent
+        self,
+        invocation: Invocation,
+        invoice: Invoice,
+        plan: DispatchPlan,
+        rejected: dict[Channel, str],
+        queued: HistoryEvent,
     ) -> InvoiceOutcome:
-        """Nothing is sent: IGNORED (R11, R18), or FAILED when no channel can be used (R12)."""
+        """Nothing (more) is sent: IGNORED (R11, R18), or FAILED when no channel can be used or
+        every one left rejected the invoice (R12)."""
         ignored = plan.ignored is not None
         state = AutoDispatchState.IGNORED if ignored else AutoDispatchState.FAILED
-        explanation = plan.unsent()
+        explanation = plan.unsent() if ignored else plan.failed(rejected)
         now = queued.at
         kind = HistoryEventKind.IGNORED if ignored else HistoryEventKind.FAILED
         events = (
             queued,
-            *note_events(now, invocation.run, plan.decision().notes),
+            *note_events(now, invocation.run, plan.decision(rejected).notes),
             event(now, invocation.run, kind, detail=explanation.message),
         )
         self._store.settle_unclaimed(
@@ -372,6 +440,20 @@ class BatchDispatcher:
         except Exception:
             logger.error("could not record the failure", extra={"error_type": type(error).__name__})
             return None
+
+    def _hand_over(
+        self,
+        invocation: Invocation,
+        key: InvoiceKey,
+        channel: Channel,
+        kind: DeliveryKind,
+        events: Sequence[HistoryEvent],
+    ) -> None:
+        """R23: the attempt stays recorded with its lease already ended and the events appended,
+        so whoever takes the invoice next (the retried batch) knows what happened on `channel`."""
+        now = self._clock()
+        attempt = Attempt(run_id=invocation.claimant, channel=channel, kind=kind, started_at=now)
+        self._store.claim(key, attempt, lease_until=now - LEASE_ENDED, events=events)
 
     def _verdict(self, channel: Channel, delivered: Channel | None = None) -> Recovery:
         """R23: what to do with an attempt a dead run left unfinished (`logic/recovery.py`)."""

@@ -53,6 +53,10 @@ class DispatchPlan(BaseModel):
             return ()
         return tuple(note.channel for note in self.judgements if note.verdict is Verdict.CHOSEN)
 
+    def remaining(self, rejected: Mapping[Channel, str]) -> tuple[Channel, ...]:
+        """The channels still to try after the given rejections (R12: never one that rejected)."""
+        return tuple(channel for channel in self.channels if channel not in rejected)
+
     def reaching(self, channel: Channel) -> tuple[ChannelNote, ...]:
         """The judgements recorded when the chain reaches `channel`: the channels passed over since
         the previous channel tried, then `channel` itself."""

@@ -78,6 +78,24 @@ def explain_in_doubt(channel: Channel) -> Explanation:
     )
 
 
+def explain_no_clear_answer(channel: Channel, cause: str) -> Explanation:
+    """R23: the channel may have accepted the invoice but did not say so (e.g. a server error
+    after the request went out)."""
+    return _unknown_outcome(
+        f"sending by {CHANNEL_NAMES[channel]} got no clear answer ({_one_line(cause)}); it is unknown "
+        "whether the invoice reached the customer"
+    )
+
+
+def explain_retry_rejected(channel: Channel, rejection: str) -> Explanation:
+    """R12, R23: an earlier attempt by the channel had an unknown outcome and the retry was
+    rejected, so the chain cannot move on without risking a second delivery."""
+    return _unknown_outcome(
+        f"an earlier attempt by {CHANNEL_NAMES[channel]} had an unknown outcome and the retry was "
+        f"rejected ({_one_line(rejection)}); it is unknown whether the invoice reached the customer"
+    )
+
+
 def explain_unexpected(error_type: str) -> Explanation:
     """R24: an error nobody foresaw stopped this invoice; the others went on."""
     return _unknown_outcome(

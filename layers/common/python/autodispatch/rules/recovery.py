@@ -3,9 +3,23 @@
 Pure verdicts; `autodispatch.logic.recovery` explains the whole design and carries them out.
 """
 
+from collections.abc import Sequence
 from enum import StrEnum
 
-from autodispatch.models.enums import Channel
+from pydantic import AwareDatetime, BaseModel, ConfigDict
+
+from autodispatch.models.dispatch import HistoryEvent
+from autodispatch.models.enums import Channel, HistoryEventKind
+
+# A user's action starts the invoice's automatic dispatch afresh.
+_FRESH_START = frozenset(
+    {
+        HistoryEventKind.REMOVED_BY_USER,
+        HistoryEventKind.RESTORED_BY_USER,
+        HistoryEventKind.TURNED_OFF_BY_ACTIVATION,
+    }
+)
+_FOLLOW_UP = frozenset({HistoryEventKind.FACTORING_SENT, HistoryEventKind.FACTORING_FAILED})
 
 
 class Recovery(StrEnum):
@@ -30,3 +44,34 @@ def transient_verdict(in_doubt: bool, repeatable: bool) -> Recovery:
     """The verdict on a send that failed with a temporary error: REPEAT gives the claim back for
     the retried batch; IN_DOUBT when the channel may have accepted it and would deliver again."""
     return Recovery.IN_DOUBT if in_doubt and not repeatable else Recovery.REPEAT
+
+
+class Progress(BaseModel):
+    """What earlier attempts of a pending invoice's automatic dispatch established, read from its
+    history (each attempt's events are written before the next step): the channels that rejected
+    it for good, the channel that delivered it, and whether its follow-up message was handled."""
+
+    model_config = ConfigDict(frozen=True)
+
+    rejected: dict[Channel, str] = {}
+    delivered: Channel | None = None
+    delivered_at: AwareDatetime | None = None
+    follow_up_done: bool = False
+
+
+def progress(history: Sequence[HistoryEvent]) -> Progress:
+    starts = [i for i, event in enumerate(history) if event.event in _FRESH_START]
+    current = history[starts[-1] + 1 :] if starts else history
+    rejected: dict[Channel, str] = {}
+    delivered: HistoryEvent | None = None
+    for event in current:
+        if event.event is HistoryEventKind.CHANNEL_REJECTED and event.channel is not None:
+            rejected[event.channel] = event.detail or "rejected"
+        elif event.event is HistoryEventKind.SENT and delivered is None:
+            delivered = event
+    return Progress(
+        rejected=rejected,
+        delivered=delivered.channel if delivered is not None else None,
+        delivered_at=delivered.at if delivered is not None else None,
+        follow_up_done=any(event.event in _FOLLOW_UP for event in current),
+    )
