@@ -8,8 +8,7 @@ recovery verdict -> the channels, in the plan's order -> the outcome written to 
 
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
@@ -18,7 +17,8 @@ from pydantic import BaseModel, ConfigDict
 from autodispatch.channels.port import Deliverer
 from autodispatch.errors import ConcurrentUpdate, PermanentRejection, TransientError
 from autodispatch.logic.follow_up import send_factoring_copy
-from autodispatch.logic.history import InvoiceOutcome, event, failed, failure, issue, note_events
+from autodispatch.logic.history import InvoiceOutcome, event, note_events
+from autodispatch.logic.outcomes import OutcomeStore, OutcomeWriter, Sent
 from autodispatch.logic.recovery import Invocation, new_invocation
 from autodispatch.models.dispatch import DispatchRecord, HistoryEvent
 from autodispatch.models.enums import AutoDispatchState, Channel, DeliveryKind, HistoryEventKind
@@ -27,7 +27,6 @@ from autodispatch.observability import logger, tracer
 from autodispatch.rules.chain import DispatchPlan, plan_dispatch
 from autodispatch.rules.due import local_date, why_not_taken
 from autodispatch.rules.explain import (
-    Explanation,
     explain_in_doubt,
     explain_invalid,
     explain_no_clear_answer,
@@ -35,18 +34,16 @@ from autodispatch.rules.explain import (
     explain_unexpected,
 )
 from autodispatch.rules.recovery import Progress, Recovery, progress, transient_verdict, unfinished_verdict
-from autodispatch.store.port import Attempt, InvoiceDocuments, RunCounts, RunIssue, RunRef, Settlement
+from autodispatch.store.port import Attempt, InvoiceDocuments, RunCounts, RunIssue, RunRef
 
 Clock = Callable[[], datetime]
 # Seconds of the invocation left; a batch stops taking invoices when it runs low.
 TimeLeft = Callable[[], float]
 # Enough for one more invoice through three channels at their transport timeouts.
 RESERVE_SECONDS = 30.0
-# A lease that ended just now: the next claim, by anyone, may take the invoice over.
-LEASE_ENDED = timedelta(microseconds=1)
 
 
-class DispatchStore(Protocol):
+class DispatchStore(OutcomeStore, Protocol):
     """The part of `autodispatch.store.port.InvoiceStore` a dispatch run uses; each write is
     conditional, as the store port describes."""
 
@@ -56,33 +53,13 @@ class DispatchStore(Protocol):
 
     def get_tenants(self, tenant_ids: Iterable[str]) -> dict[str, Tenant]: ...
 
-    def claim(
-        self, key: InvoiceKey, attempt: Attempt, lease_until: datetime, events: Sequence[HistoryEvent]
-    ) -> Attempt | None: ...
-
     def next_attempt(self, key: InvoiceKey, attempt: Attempt, events: Sequence[HistoryEvent]) -> None: ...
-
-    def settle(self, key: InvoiceKey, run_id: str, settlement: Settlement) -> None: ...
-
-    def settle_unclaimed(
-        self, key: InvoiceKey, run_id: str, settlement: Settlement, now: datetime
-    ) -> None: ...
 
     def release(self, key: InvoiceKey, run_id: str, events: Sequence[HistoryEvent]) -> None: ...
 
     def add_run_counts(self, run: RunRef, counts: RunCounts) -> None: ...
 
     def add_run_issues(self, run: RunRef, issues: Sequence[RunIssue]) -> None: ...
-
-
-@dataclass(frozen=True)
-class Sent:
-    """A confirmed delivery: by which channel, on which night, explained how (R16, R19)."""
-
-    channel: Channel
-    on: date
-    explanation: Explanation
-    follow_up_done: bool = False
 
 
 def unlimited() -> float:
@@ -120,6 +97,7 @@ class BatchDispatcher:
         self._lease = lease
         self._clock = clock
         self._time_left = time_left
+        self._outcomes = OutcomeWriter(store, clock)
 
     @tracer.capture_method
     def dispatch(self, run: RunRef, keys: Sequence[InvoiceKey]) -> BatchResult:
@@ -149,7 +127,9 @@ class BatchDispatcher:
                     # R25: bad or missing data that reached a run fails this invoice only.
                     problem = documents.invalid.get(key, "the invoice document is missing")
                     explanation = explain_invalid(problem)
-                    outcomes.append(self._fail_unclaimed(invocation, key, record.number, explanation))
+                    outcomes.append(
+                        self._outcomes.fail_unclaimed(invocation, key, record.number, explanation)
+                    )
                     continue
                 if (
                     why_not_taken(invoice, record.state, tenant.settings, run.run_date, self._zone)
@@ -213,10 +193,10 @@ class BatchDispatcher:
             repeat = self._verdict(unfinished) is Recovery.REPEAT and unfinished in channels
             if not repeat:
                 explanation = explain_in_doubt(unfinished)
-                return self._fail_unclaimed(invocation, invoice.key, invoice.number, explanation)
+                return self._outcomes.fail_unclaimed(invocation, invoice.key, invoice.number, explanation)
             channels = (unfinished,)
         if not channels:
-            return self._settle_unsent(invocation, invoice, plan, done.rejected, queued)
+            return self._outcomes.settle_unsent(invocation, invoice, plan, done.rejected, queued)
         first = channels[0]
         prior = self._store.claim(
             invoice.key,
@@ -230,7 +210,7 @@ class BatchDispatcher:
             return self._complete_sent(invocation, invoice, tenant, plan, sent, [], prior)
         if prior is not None and prior.channel is not unfinished:
             # Changed between the read and the claim: the outcome of that attempt is unknown.
-            return self._fail(invocation, invoice, explain_in_doubt(prior.channel))
+            return self._outcomes.fail(invocation, invoice, explain_in_doubt(prior.channel))
         return self._send_through_chain(
             invocation, invoice, tenant, plan, channels, dict(done.rejected), unknown=prior is not None
         )
@@ -263,7 +243,7 @@ class BatchDispatcher:
             except PermanentRejection as rejection:
                 if unknown:
                     # The earlier attempt may have delivered: moving on could deliver twice.
-                    return self._fail(
+                    return self._outcomes.fail(
                         invocation, invoice, explain_retry_rejected(channel, str(rejection)), events
                     )
                 rejected[channel] = str(rejection)
@@ -273,11 +253,11 @@ class BatchDispatcher:
             except TransientError as error:
                 repeatable = self._deliverer.is_idempotent(channel)
                 if transient_verdict(error.in_doubt, repeatable) is Recovery.IN_DOUBT:
-                    return self._fail(
+                    return self._outcomes.fail(
                         invocation, invoice, explain_no_clear_answer(channel, str(error)), events
                     )
                 if unknown or error.in_doubt:
-                    self._hand_over(invocation, invoice.key, channel, plan.kind, events)
+                    self._outcomes.hand_over(invocation, invoice.key, channel, plan.kind, events)
                 else:
                     # Certainly not delivered: the retried batch takes the invoice afresh.
                     self._store.release(invoice.key, invocation.claimant, events)
@@ -298,7 +278,7 @@ class BatchDispatcher:
                 events = []
             sent = Sent(channel=channel, on=run.run_date, explanation=explanation)
             return self._complete_sent(invocation, invoice, tenant, plan, sent, events)
-        return self._fail(invocation, invoice, plan.failed(rejected), events)
+        return self._outcomes.fail(invocation, invoice, plan.failed(rejected), events)
 
     def _resume_delivered(
         self,
@@ -359,73 +339,7 @@ class BatchDispatcher:
             )
             events.append(copy)
             issues.extend([problem] if problem is not None else [])
-        settlement = Settlement(
-            state=AutoDispatchState.SENT,
-            channel=sent.channel,
-            sent_on=sent.on,
-            message=sent.explanation.message,
-            details=sent.explanation.details,
-            events=tuple(events),
-        )
-        try:
-            self._store.settle(invoice.key, invocation.claimant, settlement)
-        except TransientError:
-            # R23: the send is confirmed; one more write records it (and ends the lease), so the
-            # retried batch settles the invoice SENT instead of sending it again.
-            self._hand_over(invocation, invoice.key, sent.channel, plan.kind, settlement.events)
-            raise
-        return InvoiceOutcome(state=AutoDispatchState.SENT, channel=sent.channel, issues=tuple(issues))
-
-    def _settle_unsent(
-        self,
-        invocation: Invocation,
-        invoice: Invoice,
-        plan: DispatchPlan,
-        rejected: dict[Channel, str],
-        queued: HistoryEvent,
-    ) -> InvoiceOutcome:
-        """Nothing (more) is sent: IGNORED (R11, R18), or FAILED when no channel can be used or
-        every one left rejected the invoice (R12)."""
-        ignored = plan.ignored is not None
-        state = AutoDispatchState.IGNORED if ignored else AutoDispatchState.FAILED
-        explanation = plan.unsent() if ignored else plan.failed(rejected)
-        now = queued.at
-        kind = HistoryEventKind.IGNORED if ignored else HistoryEventKind.FAILED
-        events = (
-            queued,
-            *note_events(now, invocation.run, plan.decision(rejected).notes),
-            event(now, invocation.run, kind, detail=explanation.message),
-        )
-        self._store.settle_unclaimed(
-            invoice.key,
-            invocation.claimant,
-            Settlement(state=state, message=explanation.message, details=explanation.details, events=events),
-            now,
-        )
-        return InvoiceOutcome(
-            state=state, issues=(issue(invoice.key, invoice.number, state, explanation.message),)
-        )
-
-    def _fail(
-        self,
-        invocation: Invocation,
-        invoice: Invoice,
-        explanation: Explanation,
-        events: Sequence[HistoryEvent] = (),
-    ) -> InvoiceOutcome:
-        """FAILED by the invocation that holds the claim."""
-        settlement = failure(invocation.run, explanation, self._clock(), events)
-        self._store.settle(invoice.key, invocation.claimant, settlement)
-        return failed(invoice.key, invoice.number, explanation)
-
-    def _fail_unclaimed(
-        self, invocation: Invocation, key: InvoiceKey, number: str | None, explanation: Explanation
-    ) -> InvoiceOutcome:
-        """FAILED without claiming first (nothing is sent); refused while another run holds it."""
-        now = self._clock()
-        settlement = failure(invocation.run, explanation, now)
-        self._store.settle_unclaimed(key, invocation.claimant, settlement, now)
-        return failed(key, number or key.invoice_id, explanation)
+        return self._outcomes.settle_sent(invocation, invoice.key, plan.kind, sent, events, issues)
 
     def _fail_unexpected(
         self, invocation: Invocation, key: InvoiceKey, invoice: Invoice | None, error: Exception
@@ -436,24 +350,12 @@ class BatchDispatcher:
         logger.error("unexpected error while dispatching", extra={"error_type": type(error).__name__})
         number = invoice.number if invoice is not None else key.invoice_id
         try:
-            return self._fail_unclaimed(invocation, key, number, explain_unexpected(type(error).__name__))
+            return self._outcomes.fail_unclaimed(
+                invocation, key, number, explain_unexpected(type(error).__name__)
+            )
         except Exception:
             logger.error("could not record the failure", extra={"error_type": type(error).__name__})
             return None
-
-    def _hand_over(
-        self,
-        invocation: Invocation,
-        key: InvoiceKey,
-        channel: Channel,
-        kind: DeliveryKind,
-        events: Sequence[HistoryEvent],
-    ) -> None:
-        """R23: the attempt stays recorded with its lease already ended and the events appended,
-        so whoever takes the invoice next (the retried batch) knows what happened on `channel`."""
-        now = self._clock()
-        attempt = Attempt(run_id=invocation.claimant, channel=channel, kind=kind, started_at=now)
-        self._store.claim(key, attempt, lease_until=now - LEASE_ENDED, events=events)
 
     def _verdict(self, channel: Channel, delivered: Channel | None = None) -> Recovery:
         """R23: what to do with an attempt a dead run left unfinished (`logic/recovery.py`)."""
