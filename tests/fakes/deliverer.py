@@ -13,6 +13,8 @@ class ScriptedDeliverer:
 
     def __init__(self) -> None:
         self.calls: list[tuple[str, Channel, DeliveryKind]] = []
+        # The deliveries that went through (a call that raised delivered nothing).
+        self.delivered: list[tuple[str, Channel]] = []
         self.factoring_calls: list[tuple[str, Channel]] = []
         self._errors: dict[tuple[str, Channel], list[BaseException]] = {}
         self._factoring_errors: list[BaseException] = []
@@ -31,6 +33,7 @@ class ScriptedDeliverer:
         errors = self._errors.get((invoice.invoice_id, channel))
         if errors:
             raise errors.pop(0)
+        self.delivered.append((invoice.invoice_id, channel))
         return DeliveryReceipt(
             channel=channel, kind=kind, message_id=f"m-{invoice.invoice_id}", archive_key="archive"
         )

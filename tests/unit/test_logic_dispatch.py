@@ -301,3 +301,152 @@ def test_r12_r25_a_document_that_cannot_be_rendered_moves_the_chain_on_and_is_ne
     assert rejected.detail == (
         "the email could not be built from the invoice data (MissingGlyphsSubsettingError)"
     )
+
+
+class Crash(BaseException):
+    """The process dies on the spot: nothing after it runs, no handler catches it."""
+
+
+def restart(world: World, run: RunRef = RUN) -> Any:
+    """A later invocation, once the dead one's lease has run out."""
+    world.clock.now += timedelta(hours=1)
+    return world.dispatch(run=run)
+
+
+def test_r12_r23_a_restarted_invoice_never_returns_to_a_channel_that_rejected_it(build: Any) -> None:
+    world = World(build.tenant(), build.invoice(customer=build.business_customer(email=None)))
+    world.deliverer.fail("inv-1", Channel.EINVOICE, PermanentRejection("unknown address"))
+    world.deliverer.fail("inv-1", Channel.PRINT, Crash())
+    with pytest.raises(Crash):
+        world.dispatch()
+    restart(world)
+    record = world.record()
+    assert (record.state, record.channel) == (AutoDispatchState.SENT, Channel.PRINT)
+    assert world.deliverer.channels_tried("inv-1") == [Channel.EINVOICE, Channel.PRINT, Channel.PRINT]
+    assert record.details is not None
+    assert "EINVOICE (rejected): unknown address" in record.details
+
+
+def test_r12_r24_rejections_survive_a_released_claim(build: Any) -> None:
+    world = World(build.tenant(), build.invoice(customer=build.business_customer(email=None)))
+    world.deliverer.fail("inv-1", Channel.EINVOICE, PermanentRejection("unknown address"))
+    world.deliverer.fail("inv-1", Channel.PRINT, TransientError("throttled", in_doubt=False))
+    with pytest.raises(TransientError):
+        world.dispatch()
+    world.dispatch()  # the retried batch
+    assert world.record().state is AutoDispatchState.SENT
+    assert world.deliverer.channels_tried("inv-1") == [Channel.EINVOICE, Channel.PRINT, Channel.PRINT]
+
+
+def test_r23_after_an_unknown_outcome_a_rejected_retry_never_moves_to_the_next_channel(build: Any) -> None:
+    world = World(build.tenant(), build.invoice())
+    world.deliverer.fail(
+        "inv-1",
+        Channel.EINVOICE,
+        TransientError("no answer from the operator", in_doubt=True),
+        PermanentRejection("duplicate message id"),
+    )
+    with pytest.raises(TransientError):
+        world.dispatch()
+    assert world.record().unfinished_attempt is Channel.EINVOICE  # kept for the next owner
+    world.dispatch()  # the retried batch: the hand-over ended the lease
+    record = world.record()
+    assert record.state is AutoDispatchState.FAILED
+    assert world.deliverer.channels_tried("inv-1") == [Channel.EINVOICE, Channel.EINVOICE]
+    assert record.message == (
+        "Automatic dispatch failed: an earlier attempt by e-invoice had an unknown outcome and the retry "
+        "was rejected (duplicate message id); it is unknown whether the invoice reached the customer, "
+        "so it is not sent again automatically"
+    )
+
+
+def test_r23_an_unfinished_einvoice_whose_plan_changed_ends_in_doubt_not_ignored(build: Any) -> None:
+    """A dead run was sending the e-invoice; meanwhile EINVOICE was switched off. Nothing may say
+    "nothing was sent", and no other channel may be tried."""
+    world = World(build.tenant(settings={"channels": ["EMAIL", "PRINT"]}), build.invoice())
+    world.hold("inv-1", "dead/1", Channel.EINVOICE)
+    restart(world)
+    record = world.record()
+    assert record.state is AutoDispatchState.FAILED
+    assert record.message is not None
+    assert "a run stopped while sending by e-invoice" in record.message
+    assert world.deliverer.calls == []
+
+
+def test_r23_an_email_service_error_is_explained_as_an_unclear_answer_not_a_stopped_run(build: Any) -> None:
+    world = World(build.tenant(), build.invoice(delivery_channel="EMAIL"))
+    ses_500 = TransientError(
+        "the email service failed and may have accepted the message (InternalFailure)", in_doubt=True
+    )
+    world.deliverer.fail("inv-1", Channel.EMAIL, ses_500)
+    world.dispatch()
+    record = world.record()
+    assert record.state is AutoDispatchState.FAILED
+    assert record.message == (
+        "Automatic dispatch failed: sending by email got no clear answer (the email service failed and "
+        "may have accepted the message (InternalFailure)); it is unknown whether the invoice reached the "
+        "customer, so it is not sent again automatically"
+    )
+    assert world.deliverer.channels_tried("inv-1") == [Channel.EMAIL]
+
+
+def test_r23_a_confirmed_email_whose_outcome_write_fails_is_settled_sent_by_the_retry(build: Any) -> None:
+    world = World(build.tenant(), build.invoice(delivery_channel="EMAIL"))
+    world.store.fail("settle", TransientError("DynamoDB UpdateItem failed temporarily"))
+    with pytest.raises(TransientError):
+        world.dispatch()
+    assert world.store.writes == ["claim", "claim"]  # the claim, then one more write: the hand-over
+    world.dispatch()  # the retried batch
+    record = world.record()
+    assert (record.state, record.channel, record.sent_on) == (
+        AutoDispatchState.SENT,
+        Channel.EMAIL,
+        RUN.run_date,
+    )
+    assert world.deliverer.delivered == [("inv-1", Channel.EMAIL)]  # one email, never a second
+    assert record.message == "Sent automatically by email"
+
+
+@pytest.mark.parametrize(
+    ("step", "state"),
+    [
+        ("claim", AutoDispatchState.SENT),  # nothing happened: sent normally
+        ("deliver EINVOICE", AutoDispatchState.FAILED),  # unknown e-invoice outcome, retry rejected
+        ("next_attempt", AutoDispatchState.FAILED),  # the rejection was not recorded: as above
+        ("deliver EMAIL", AutoDispatchState.FAILED),  # the email may have gone: in doubt
+        ("settle", AutoDispatchState.FAILED),  # sent, but nobody recorded it: in doubt
+    ],
+)
+def test_r12_r23_a_crash_at_any_step_of_the_chain_never_delivers_twice(
+    build: Any, step: str, state: AutoDispatchState
+) -> None:
+    """EINVOICE rejects the invoice for good and EMAIL takes it; the process dies at `step`."""
+    world = World(build.tenant(), build.invoice())
+    refusal = PermanentRejection("operator refused")
+    if step == "deliver EINVOICE":
+        world.deliverer.fail("inv-1", Channel.EINVOICE, Crash())
+    world.deliverer.fail("inv-1", Channel.EINVOICE, refusal, refusal)  # every later attempt
+    if step == "deliver EMAIL":
+        world.deliverer.fail("inv-1", Channel.EMAIL, Crash())
+    elif not step.startswith("deliver "):
+        world.store.fail(step, Crash())
+    with pytest.raises(Crash):
+        world.dispatch()
+    restart(world)
+    record = world.record()
+    assert record.state is state
+    assert len(world.deliverer.delivered) <= 1  # never through two channels, never twice
+    assert world.deliverer.channels_tried("inv-1").count(Channel.EMAIL) <= 1  # no second email
+
+
+def test_r23_an_unknown_outcome_is_resolved_on_its_own_channel_even_if_the_plan_now_starts_earlier(
+    build: Any,
+) -> None:
+    """A dead run was sending a letter (the e-invoice details were added since): repeating the
+    letter is safe (deterministic id), sending an e-invoice too would deliver twice."""
+    world = World(build.tenant(), build.invoice())
+    world.hold("inv-1", "dead/1", Channel.PRINT)
+    restart(world)
+    record = world.record()
+    assert (record.state, record.channel) == (AutoDispatchState.SENT, Channel.PRINT)
+    assert world.deliverer.channels_tried("inv-1") == [Channel.PRINT]
