@@ -18,20 +18,30 @@ attempt it replaced: the dead run's unfinished attempt, whose outcome nobody kno
 **Idempotent and in-doubt channels.** What the new owner does with an unfinished attempt is the
 verdict of `autodispatch.rules.recovery.unfinished_verdict`:
 - EINVOICE and PRINT carry a deterministic message id (the operator's Idempotency-Key, the
-  outbox object key), so sending again cannot deliver twice: the attempt is REPEATed.
+  outbox object key), so sending again cannot deliver twice: the attempt is REPEATed, on its
+  own channel only. If that retry is rejected, the invoice ends FAILED in doubt: the first
+  attempt may have delivered, so the chain must not move on to a second channel.
 - An EMAIL sent twice arrives twice: the attempt is IN_DOUBT and the invoice ends FAILED with
   the explanation that it may or may not have reached the customer (`explain_in_doubt`); the
-  user checks and sends it manually. This holds even when the settings no longer send the
-  invoice at all: a dead run may have sent it.
-The same verdict applies while sending (`transient_verdict`): a temporary error that may have
-left the message accepted (a timeout after the request went out) fails an EMAIL in doubt; a
-certain refusal (throttling), or any error on an idempotent channel, gives the claim back
-(`release`) and the retried batch sends the invoice once.
+  user checks and sends it manually. This holds whatever the plan says now (IGNORED, another
+  channel): a dead run may have sent it, so it never reads "nothing was sent".
+While sending, `transient_verdict` decides: an EMAIL that got no clear answer (a server error
+or a timeout after the request went out) ends FAILED in doubt, explained as such
+(`explain_no_clear_answer`); a certain refusal (throttling) gives the claim back (`release`).
+An idempotent channel without a clear answer is handed over instead: the attempt stays on the
+claim with its lease ended (`OutcomeWriter.hand_over`), so the retried batch takes the
+invoice at once and knows the outcome on that channel is unknown.
+
+**Progress survives in the history.** Every step's events are written before the next step
+(the claim, each next attempt, a release or hand-over). `rules.recovery.progress` reads them
+back: a channel that rejected the invoice for good is never tried again (R12), and a SENT
+event means the invoice went out. A confirmed send whose outcome write fails is handed over
+with its SENT events (one more write), so the retry settles it SENT without sending again.
 
 **The delivered marker.** A factoring invoice (R17) sends two messages. Before the financier's
 copy goes, the invoice's SENT events are written with an attempt marked `delivered`, so a run
 that dies now is known to have delivered the invoice: the next owner (verdict DELIVERED)
-settles it SENT without sending it again, and sends the copy only if that channel is
+settles it SENT without sending it again, and sends the copy again only if that channel is
 idempotent; otherwise it reports the copy as possibly unsent (`factoring_in_doubt`).
 
 **The notification claim.** A tenant's notification (R21) is claimed per run, tenant and kind
