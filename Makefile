@@ -25,7 +25,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 
 typecheck: $(STAMP)
-	$(BIN)/mypy layers/common/python/autodispatch functions cli cdk
+	$(BIN)/mypy layers/common/python/autodispatch functions cli cdk tests/fakes
 
 unit: $(STAMP)
 	$(BIN)/pytest tests/unit
