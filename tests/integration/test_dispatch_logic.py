@@ -517,3 +517,50 @@ def test_r17_factoring_invoice_costs_one_more_write(
     dispatcher(loaded, ScriptedDeliverer()).dispatch(RUN, [key("kahvila", "k-1009")])
     writes = [op for op in operations if op in {"PutItem", "UpdateItem", "BatchWriteItem", "DeleteItem"}]
     assert len(writes) == 4  # claim, delivered-before-the-copy, settle, the batch's counters
+
+
+def test_r23_an_unknown_einvoice_outcome_is_handed_over_and_a_rejected_retry_never_moves_on(
+    loaded: DynamoDbInvoiceStore,
+) -> None:
+    """On the real store: the attempt stays on the claim with its lease ended, the retried batch
+    takes it at once, and the e-invoice's rejection of the retry does not lead to an email."""
+    answers = iter([TransientError("no answer from the operator", in_doubt=True), PermanentRejection("dup")])
+
+    def unclear_then_rejected(invoice_id: str, channel: Channel) -> None:
+        raise next(answers)
+
+    deliverer = ScriptedDeliverer(unclear_then_rejected)
+    k = key("kahvila", "k-1001")
+    with pytest.raises(TransientError):
+        dispatcher(loaded, deliverer).dispatch(RUN, [k])
+    assert loaded.get_record(k).unfinished_attempt is Channel.EINVOICE
+    dispatcher(loaded, deliverer).dispatch(RUN, [k])
+    record = loaded.get_record(k)
+    assert record.state is AutoDispatchState.FAILED
+    assert [c[1] for c in deliverer.calls] == [Channel.EINVOICE, Channel.EINVOICE]
+    assert record.message is not None
+    assert "the retry was rejected (dup)" in record.message
+
+
+def test_r23_a_confirmed_email_whose_outcome_write_fails_is_settled_sent_by_the_retry(
+    loaded: DynamoDbInvoiceStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settle = loaded.settle
+    failures = {"left": 1}
+
+    def throttled_once(*args: Any) -> None:
+        if failures["left"]:
+            failures["left"] -= 1
+            raise TransientError("DynamoDB UpdateItem failed temporarily (ThrottlingException)")
+        settle(*args)
+
+    monkeypatch.setattr(loaded, "settle", throttled_once)
+    deliverer = ScriptedDeliverer()
+    k = key("kahvila", "k-1003")  # by email: a second send would arrive twice
+    with pytest.raises(TransientError):
+        dispatcher(loaded, deliverer).dispatch(RUN, [k])
+    dispatcher(loaded, deliverer).dispatch(RUN, [k])
+    record = loaded.get_record(k)
+    assert (record.state, record.channel, record.sent_on) == (AutoDispatchState.SENT, Channel.EMAIL, NIGHT)
+    assert deliverer.calls == [("k-1003", Channel.EMAIL, DeliveryKind.INVOICE)]
+    assert events(loaded, k).count(HistoryEventKind.SENT) == 1
