@@ -450,3 +450,4 @@ def test_r23_an_unknown_outcome_is_resolved_on_its_own_channel_even_if_the_plan_
     record = world.record()
     assert (record.state, record.channel) == (AutoDispatchState.SENT, Channel.PRINT)
     assert world.deliverer.channels_tried("inv-1") == [Channel.PRINT]
+    assert record.details == "Invoice sent automatically by print service (PRINT)."  # steps unknown

@@ -97,7 +97,11 @@ class DispatchPlan(BaseModel):
 
     def sent(self, channel: Channel, rejected: Mapping[Channel, str]) -> Explanation:
         """R16: sent through `channel` after the channels before it rejected the invoice."""
-        return explain_sent(channel, self.kind, self.decision(rejected).notes)
+        decision = self.decision(rejected)
+        if decision.channel is not channel:
+            # A dead run's attempt repeated out of the plan's order (R23): its steps are not known.
+            return self.sent_by_dead_run(channel)
+        return explain_sent(channel, self.kind, decision.notes)
 
     def sent_by_dead_run(self, channel: Channel) -> Explanation:
         """R23: a run that stopped after delivering by `channel`; the steps it took are not known."""

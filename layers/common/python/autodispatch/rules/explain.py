@@ -42,7 +42,11 @@ def explain_sent(channel: Channel, kind: DeliveryKind, notes: tuple[ChannelNote,
         message = f"Direct-payment pre-notification sent automatically by {CHANNEL_NAMES[channel]}"
     if len(notes) > 1:
         message += f" after {len(notes) - 1} unusable channel(s)"
-    details = f"{what} sent automatically by {CHANNEL_NAMES[channel]} ({channel}).\n{_steps(notes)}"
+    details = "\n".join(
+        line
+        for line in (f"{what} sent automatically by {CHANNEL_NAMES[channel]} ({channel}).", _steps(notes))
+        if line
+    )
     return Explanation(message=message, details=details)
 
 
