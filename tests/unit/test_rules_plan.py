@@ -1,14 +1,16 @@
-"""The rules' plan for one invoice (R11-R18) and the recovery verdicts (R23), as pure functions."""
+"""The rules' plan for one invoice (R11-R18), the recovery verdicts and the progress read back
+from the history (R23), as pure functions."""
 
+from datetime import UTC, datetime
 from itertools import product
 from typing import Any
 
 import pytest
 
-from autodispatch.models.dispatch import Verdict
-from autodispatch.models.enums import Channel, DeliveryKind
+from autodispatch.models.dispatch import HistoryEvent, Verdict
+from autodispatch.models.enums import Channel, DeliveryKind, HistoryEventKind
 from autodispatch.rules.chain import chosen_channel_refusal, plan_dispatch
-from autodispatch.rules.recovery import Recovery, transient_verdict, unfinished_verdict
+from autodispatch.rules.recovery import Progress, Recovery, progress, transient_verdict, unfinished_verdict
 
 EINVOICE, EMAIL, PRINT = Channel.EINVOICE, Channel.EMAIL, Channel.PRINT
 
@@ -107,3 +109,35 @@ def test_r23_unfinished_verdict(channel: Channel, delivered: Channel | None, rep
 )
 def test_r23_r24_transient_verdict(in_doubt: bool, repeatable: bool, expected: Recovery) -> None:
     assert transient_verdict(in_doubt, repeatable) is expected
+
+
+def _event(kind: str, channel: Channel | None = None, detail: str | None = None) -> HistoryEvent:
+    return HistoryEvent(
+        at=datetime(2026, 3, 9, 22, 5, tzinfo=UTC),
+        event=HistoryEventKind(kind),
+        channel=channel,
+        detail=detail,
+    )
+
+
+def test_r12_r23_progress_reads_rejections_and_the_delivery_back_from_the_history() -> None:
+    history = [
+        _event("QUEUED"),
+        _event("CHANNEL_TRIED", EINVOICE),
+        _event("CHANNEL_REJECTED", EINVOICE, "unknown address"),
+        _event("CHANNEL_TRIED", EMAIL),
+        _event("SENT", EMAIL, "Sent automatically by email"),
+    ]
+    done = progress(history)
+    assert done.rejected == {EINVOICE: "unknown address"}
+    assert (done.delivered, done.follow_up_done) == (EMAIL, False)
+    assert progress([*history, _event("FACTORING_SENT", EMAIL)]).follow_up_done
+
+
+def test_r20_r23_a_users_action_starts_the_automatic_dispatch_afresh() -> None:
+    history = [
+        _event("CHANNEL_REJECTED", EINVOICE, "unknown address"),
+        _event("REMOVED_BY_USER"),
+        _event("RESTORED_BY_USER"),
+    ]
+    assert progress(history) == Progress()
