@@ -12,6 +12,7 @@ from autodispatch.models.enums import (
     HistoryEventKind,
     InvoiceStatus,
 )
+from autodispatch.models.scenario import Factoring
 
 
 class _Frozen(BaseModel):
@@ -91,3 +92,10 @@ class InitialState(_Frozen):
     state: AutoDispatchState
     message: str | None = None
     due_from: AwareDatetime | None = None
+
+
+class FactoringRoute(_Frozen):
+    """R17: the financier's destination: an e-invoice address (preferred) or an email address."""
+
+    agreement: Factoring
+    channel: Channel
