@@ -18,9 +18,9 @@ from typer.testing import CliRunner, Result
 from autodispatch.channels.port import DeliveryReceipt
 from autodispatch.errors import PermanentRejection, TransientError
 from autodispatch.logic.manual import send_manually
+from autodispatch.models.dispatch import FactoringRoute
 from autodispatch.models.enums import AutoDispatchState, Channel, DeliveryKind, HistoryEventKind
 from autodispatch.models.scenario import Invoice, InvoiceKey, Tenant
-from autodispatch.rules.factoring import FactoringRoute
 from autodispatch_cli import output
 from autodispatch_cli.local.runtime import LocalAws
 from autodispatch_cli.local.serve import publish

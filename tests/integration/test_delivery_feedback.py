@@ -14,6 +14,7 @@ from autodispatch.channels.port import DeliveryReceipt
 from autodispatch.logic.dispatch import BatchDispatcher
 from autodispatch.logic.notification import notify_failures
 from autodispatch.models.delivery_events import email_tags
+from autodispatch.models.dispatch import FactoringRoute
 from autodispatch.models.enums import (
     AutoDispatchState,
     Channel,
@@ -22,7 +23,6 @@ from autodispatch.models.enums import (
     InvoiceStatus,
 )
 from autodispatch.models.scenario import Invoice, InvoiceKey, Tenant
-from autodispatch.rules.factoring import FactoringRoute
 from autodispatch.store.dynamodb import DynamoDbInvoiceStore
 from autodispatch.store.port import Attempt, RunRef, RunSummary
 from autodispatch_cli.local.mailbox_simulator import sqs_event
@@ -116,7 +116,6 @@ def test_r26_permanent_bounce_returns_the_invoice_to_the_next_run_after_email(
         AutoDispatchState.PENDING,
         None,
     )
-    assert set(record.rejected) == {Channel.EINVOICE, Channel.EMAIL}
     assert record.history[-1].event is HistoryEventKind.EMAIL_BOUNCED
     assert "next run sends the invoice by PRINT" in str(record.message)
     due = [entry.key for entry in night.pending(datetime(2026, 3, 10, 22, 5, tzinfo=UTC))]
@@ -172,7 +171,7 @@ def test_r26_transient_bounce_and_complaint_are_recorded_only(night: DynamoDbInv
     deliver(night, ses_event("bounce_transient", K1002), ses_event("complaint", K1002))
     record = night.get_record(K1002)
     assert [e.event for e in record.history][-2:] == [
-        HistoryEventKind.EMAIL_BOUNCED,
+        HistoryEventKind.EMAIL_SOFT_BOUNCED,
         HistoryEventKind.EMAIL_COMPLAINED,
     ]
     assert (record.status, record.state) == (InvoiceStatus.SENT, AutoDispatchState.SENT)
@@ -225,7 +224,7 @@ def test_r17_r26_a_bounced_factoring_copy_is_recorded_and_reported_not_chained(
     deliver(night, ses_event("bounce_permanent", K1009, kind="FACTORING"))
     record = night.get_record(K1009)
     assert (record.state, record.status) == (AutoDispatchState.SENT, InvoiceStatus.SENT)
-    assert record.history[-1].event is HistoryEventKind.EMAIL_BOUNCED
+    assert record.history[-1].event is HistoryEventKind.FACTORING_BOUNCED
     [notice] = night.notices()
     assert (notice.invoice_id, notice.state) == ("k-1009", AutoDispatchState.SENT)
     assert "factoring copy" in notice.message

@@ -15,16 +15,16 @@ from autodispatch.models.delivery_events import (
     email_subject,
     email_tags,
 )
-from autodispatch.models.dispatch import DispatchRecord, HistoryEvent, Outcome
+from autodispatch.models.dispatch import DispatchRecord, HistoryEvent
 from autodispatch.models.enums import AutoDispatchState, Channel, HistoryEventKind, InvoiceStatus
-from autodispatch.rules.chain import decide
+from autodispatch.rules.chain import plan_dispatch
 from autodispatch.rules.delivery_feedback import (
     Effect,
     explain_bounced,
     feedback,
-    rejected_after_bounce,
     sent_by_automation_email,
 )
+from autodispatch.rules.recovery import progress
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "ses"
 
@@ -45,7 +45,7 @@ def recorded(name: str) -> SesEventBridgeEvent:
         ("bounce_permanent", HistoryEventKind.EMAIL_BOUNCED, Effect.EMAIL_FAILED, "User unknown"),
         (
             "bounce_transient",
-            HistoryEventKind.EMAIL_BOUNCED,
+            HistoryEventKind.EMAIL_SOFT_BOUNCED,
             Effect.RECORD,
             "bounced temporarily (Transient)",
         ),
@@ -73,7 +73,7 @@ def test_r26_permanent_bounce_names_the_address_and_the_diagnostic() -> None:
 def test_r26_a_bounced_factoring_copy_is_reported_not_chained() -> None:
     found = feedback(recorded("bounce_permanent").detail, "FACTORING")
     assert found is not None
-    assert found.effect is Effect.REPORT
+    assert (found.effect, found.event) == (Effect.REPORT, HistoryEventKind.FACTORING_BOUNCED)
 
 
 def test_r26_events_that_say_nothing_about_delivery_are_ignored() -> None:
@@ -108,22 +108,46 @@ def test_r26_notification_tags_carry_no_invoice_and_foreign_tags_are_not_ours() 
     assert email_subject({"autodispatch-tenant": ("%%%",), "autodispatch-kind": ("INVOICE",)}) is None
 
 
+def _bounced(email_sent_at_step: Any) -> list[HistoryEvent]:
+    at = datetime(2026, 3, 9, 22, 5, tzinfo=UTC)
+    return [
+        *email_sent_at_step,
+        HistoryEvent(at=at, event=HistoryEventKind.SENT, channel=Channel.EMAIL),
+        HistoryEvent(at=at, event=HistoryEventKind.EMAIL_BOUNCED, channel=Channel.EMAIL, detail=REASON),
+    ]
+
+
+REASON = "the email to matti@example.fi bounced: smtp; 550 5.1.1 user unknown"
+
+
 def test_r12_r26_after_a_bounce_the_chain_continues_after_email_never_back(build: Any) -> None:
-    tenant = build.tenant()
-    invoice = build.invoice(delivery_channel="EINVOICE")  # every channel usable
-    decision = decide(invoice, tenant, rejected_after_bounce("the email to x bounced: 550"))
-    assert (decision.outcome, decision.channel) == (Outcome.SEND, Channel.PRINT)
+    plan = plan_dispatch(build.invoice(delivery_channel="EINVOICE"), build.tenant())  # every channel usable
+    at = datetime(2026, 3, 9, 22, 5, tzinfo=UTC)
+    rejected_einvoice = HistoryEvent(at=at, event=HistoryEventKind.CHANNEL_REJECTED, channel=Channel.EINVOICE)
+    done = progress(_bounced([rejected_einvoice]))
+    assert done.delivered is None
+    assert plan.remaining(done.rejected) == (Channel.PRINT,)
+    assert done.rejected[Channel.EMAIL] == REASON
 
 
 def test_r12_r26_no_enabled_channel_after_email_fails_with_the_bounce_reason(build: Any) -> None:
-    tenant = build.tenant({"channels": ["EINVOICE", "EMAIL"]})
-    invoice = build.invoice(delivery_channel="EMAIL")
-    reason = "the email to matti@example.fi bounced: smtp; 550 5.1.1 user unknown"
-    decision = decide(invoice, tenant, rejected_after_bounce(reason))
-    assert decision.outcome is Outcome.FAIL
-    explanation = explain_bounced(decision, reason)
-    assert explanation.message == f"Automatic dispatch failed: {reason}"
+    plan = plan_dispatch(
+        build.invoice(delivery_channel="EMAIL"), build.tenant({"channels": ["EINVOICE", "EMAIL"]})
+    )
+    done = progress(_bounced([]))
+    assert plan.remaining(done.rejected) == ()
+    explanation = explain_bounced(plan.decision(done.rejected), REASON)
+    assert explanation.message == f"Automatic dispatch failed: {REASON}"
     assert "PRINT" in explanation.details
+
+
+def test_r26_a_temporary_bounce_leaves_the_invoice_delivered() -> None:
+    at = datetime(2026, 3, 9, 22, 5, tzinfo=UTC)
+    history = [
+        HistoryEvent(at=at, event=HistoryEventKind.SENT, channel=Channel.EMAIL),
+        HistoryEvent(at=at, event=HistoryEventKind.EMAIL_SOFT_BOUNCED, channel=Channel.EMAIL, detail="full"),
+    ]
+    assert progress(history).delivered is Channel.EMAIL
 
 
 def _record(*events: tuple[HistoryEventKind, Channel], state: AutoDispatchState) -> DispatchRecord:

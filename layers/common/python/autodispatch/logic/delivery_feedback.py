@@ -10,21 +10,21 @@ from zoneinfo import ZoneInfo
 
 from autodispatch.errors import TransientError
 from autodispatch.models.delivery_events import SesEventBridgeEvent, email_subject
-from autodispatch.models.dispatch import HistoryEvent, Outcome
+from autodispatch.models.dispatch import HistoryEvent
 from autodispatch.models.enums import AutoDispatchState, Channel, HistoryEventKind
 from autodispatch.models.scenario import InvoiceKey
 from autodispatch.observability import logger, tracer
-from autodispatch.rules.chain import decide
+from autodispatch.rules.chain import plan_dispatch
 from autodispatch.rules.delivery_feedback import (
     Effect,
     Feedback,
     explain_bounced,
     feedback,
-    rejected_after_bounce,
     returned_message,
     sent_by_automation_email,
 )
 from autodispatch.rules.due import due_from
+from autodispatch.rules.recovery import progress
 from autodispatch.store.port import InvoiceStore, RunIssue
 
 
@@ -70,22 +70,24 @@ def _chain_on(
     found: Feedback,
     zone: ZoneInfo,
 ) -> Handled:
+    """The same plan the next run carries out, read after the bounce: the channels it still has
+    (R12: after EMAIL, never back) decide between PENDING again and FAILED at once."""
     invoice = store.get_invoices([key])[key]
     tenant = store.get_tenant(key.tenant_id)
-    rejected = rejected_after_bounce(found.detail)
-    decision = decide(invoice, tenant, rejected)
-    if decision.outcome is Outcome.SEND:
+    plan = plan_dispatch(invoice, tenant)
+    done = progress([*store.get_record(key).history, history])
+    remaining = plan.remaining(done.rejected)
+    if remaining:
         reopened = store.reopen_after_bounce(
             key,
             event_id,
-            rejected=rejected,
             # Due as it always was (R6, R7, R10): the next run takes it.
             due_from=due_from(invoice, tenant.settings.timing, zone),
-            message=returned_message(found.detail, decision),
+            message=returned_message(found.detail, remaining[0]),
             events=[history],
         )
         return Handled.REOPENED if reopened else Handled.DUPLICATE
-    explanation = explain_bounced(decision, found.detail)
+    explanation = explain_bounced(plan.decision(done.rejected), found.detail)
     # The notice first: its key is the same for a duplicate event, so a retry cannot lose it.
     store.add_notice(
         RunIssue(
@@ -97,10 +99,10 @@ def _chain_on(
         )
     )
     failed = HistoryEvent(at=history.at, event=HistoryEventKind.FAILED, detail=explanation.message)
-    done = store.fail_after_bounce(
+    done_now = store.fail_after_bounce(
         key, event_id, message=explanation.message, details=explanation.details, events=[history, failed]
     )
-    return Handled.FAILED if done else Handled.DUPLICATE
+    return Handled.FAILED if done_now else Handled.DUPLICATE
 
 
 def _notice(store: InvoiceStore, key: InvoiceKey, message: str) -> RunIssue:

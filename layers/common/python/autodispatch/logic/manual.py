@@ -26,14 +26,12 @@ from autodispatch.models.enums import (
     DeliveryKind,
     HistoryEventKind,
     InvoiceStatus,
-    PaymentMethod,
 )
 from autodispatch.models.scenario import Invoice, InvoiceKey, Tenant
-from autodispatch.rules.chain import NO_REJECTIONS, decide
+from autodispatch.rules.chain import NO_REJECTIONS, chosen_channel_refusal, decide, delivery_kind
 from autodispatch.rules.due import due_from, local_date
 from autodispatch.rules.explain import CHANNEL_NAMES
 from autodispatch.rules.messages import REMOVED_MESSAGE, SENT_MANUALLY_MESSAGE
-from autodispatch.rules.usability import channel_unusable
 from autodispatch.store.port import InvoiceStore
 
 Clock = Callable[[], datetime]
@@ -42,7 +40,6 @@ REMOVED_DETAIL = "automatic dispatch removed by the user"
 RESTORED_DETAIL = "automatic dispatch added back by the user"
 REMOVED_FOR_MANUAL_SEND = "automatic dispatch removed so that a run cannot send it while it is sent manually"
 RESTORED_AFTER_FAILED_SEND = "automatic dispatch added back: the manual send did not go through"
-DIRECT_PAYMENT_CHANNELS = (Channel.EINVOICE, Channel.PRINT)
 VERDICT_LABELS = {
     Verdict.NOT_ENABLED: "is not enabled",
     Verdict.UNUSABLE: "cannot be used",
@@ -129,7 +126,7 @@ def send_manually(
         )
     try:
         if channel is not None:
-            kind = _kind(invoice)
+            kind = delivery_kind(invoice)
             receipt = _deliver_chosen(deliverer, invoice, tenant, channel, kind)
             passed_over: tuple[ChannelNote, ...] = ()
         else:
@@ -171,21 +168,10 @@ def send_manually(
     )
 
 
-def _kind(invoice: Invoice) -> DeliveryKind:
-    if invoice.payment_method is PaymentMethod.DIRECT_PAYMENT:
-        return DeliveryKind.DIRECT_PAYMENT_NOTICE
-    return DeliveryKind.INVOICE
-
-
 def _check_chosen_channel(invoice: Invoice, tenant: Tenant, channel: Channel) -> None:
-    if _kind(invoice) is DeliveryKind.DIRECT_PAYMENT_NOTICE and channel not in DIRECT_PAYMENT_CHANNELS:
-        raise InvalidTransition(
-            f"Cannot send invoice {invoice.key} by {CHANNEL_NAMES[channel]}: a direct-payment invoice goes "
-            "as a pre-notification by e-invoice or print service (R18)"
-        )
-    reason = channel_unusable(channel, invoice, tenant)
-    if reason is not None:
-        raise InvalidTransition(f"Cannot send invoice {invoice.key} by {CHANNEL_NAMES[channel]}: {reason}")
+    refusal = chosen_channel_refusal(invoice, tenant, channel)
+    if refusal is not None:
+        raise InvalidTransition(f"Cannot send invoice {invoice.key} by {CHANNEL_NAMES[channel]}: {refusal}")
 
 
 def _deliver_chosen(

@@ -12,6 +12,7 @@ from autodispatch.models.enums import (
     HistoryEventKind,
     InvoiceStatus,
 )
+from autodispatch.models.scenario import Factoring
 
 
 class _Frozen(BaseModel):
@@ -43,9 +44,6 @@ class DispatchRecord(_Frozen):
     history: tuple[HistoryEvent, ...] = ()
     # The channel of an attempt a run started and never finished (R23); None when there is none.
     unfinished_attempt: Channel | None = None
-    # Channels that failed for good after the invoice left (an email that bounced, R26), with why:
-    # the chain continues after them and never returns to them.
-    rejected: dict[Channel, str] = {}
 
 
 class Verdict(StrEnum):
@@ -94,3 +92,10 @@ class InitialState(_Frozen):
     state: AutoDispatchState
     message: str | None = None
     due_from: AwareDatetime | None = None
+
+
+class FactoringRoute(_Frozen):
+    """R17: the financier's destination: an e-invoice address (preferred) or an email address."""
+
+    agreement: Factoring
+    channel: Channel

@@ -97,6 +97,8 @@ class HistoryEventKind(StrEnum):
     # What the recipient's mail system did with a sent email (R26).
     EMAIL_DELIVERED = "EMAIL_DELIVERED"
     EMAIL_DELAYED = "EMAIL_DELAYED"
-    EMAIL_BOUNCED = "EMAIL_BOUNCED"
+    EMAIL_SOFT_BOUNCED = "EMAIL_SOFT_BOUNCED"  # a temporary bounce: recorded only
+    EMAIL_BOUNCED = "EMAIL_BOUNCED"  # for good: the chain goes on after EMAIL
+    EMAIL_REJECTED = "EMAIL_REJECTED"  # SES did not send it: as a bounce
     EMAIL_COMPLAINED = "EMAIL_COMPLAINED"
-    EMAIL_REJECTED = "EMAIL_REJECTED"
+    FACTORING_BOUNCED = "FACTORING_BOUNCED"  # the financier's copy (R17): recorded and reported

@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Any
 import boto3
 from botocore.exceptions import ClientError
 
-from autodispatch.channels.mail import OutgoingEmail, SesEmailSender, new_sesv2_client
 from autodispatch.errors import PermanentRejection, TransientError
+from autodispatch.ses import OutgoingEmail, SesEmailSender, new_sesv2_client
 
 if TYPE_CHECKING:
     from mypy_boto3_sesv2 import SESV2Client

@@ -12,11 +12,10 @@ from pydantic import BaseModel, ConfigDict
 
 from autodispatch.models.delivery_events import SesEmailEvent, SesEventType, SesRecipientStatus
 from autodispatch.models.dispatch import Decision, DispatchRecord, Outcome
-from autodispatch.models.enums import CHAIN_ORDER, AutoDispatchState, Channel, DeliveryKind, HistoryEventKind
+from autodispatch.models.enums import AutoDispatchState, Channel, DeliveryKind, HistoryEventKind
 from autodispatch.rules.explain import Explanation, explain_failed
 
 PERMANENT_BOUNCE = "Permanent"
-AFTER_BOUNCE = "not used again: the chain went on to the email, which bounced"
 
 
 class Effect(StrEnum):
@@ -48,7 +47,13 @@ def _diagnostic(statuses: tuple[SesRecipientStatus, ...]) -> str:
 def feedback(event: SesEmailEvent, kind: str) -> Feedback | None:
     """None for event types that say nothing about delivery (send, open, click...)."""
     to = ", ".join(event.mail.destination) or "the recipient"
+    # Only the invoice's own email chains on; a factoring copy's failure is reported (R17).
     failing = Effect.EMAIL_FAILED if kind == DeliveryKind.INVOICE else Effect.REPORT
+    bounced = (
+        HistoryEventKind.EMAIL_BOUNCED
+        if failing is Effect.EMAIL_FAILED
+        else HistoryEventKind.FACTORING_BOUNCED
+    )
     match event.event_type:
         case SesEventType.DELIVERY:
             return Feedback(
@@ -70,12 +75,12 @@ def feedback(event: SesEmailEvent, kind: str) -> Feedback | None:
             diagnostic = _diagnostic(bounce.bounced_recipients)
             if bounce.bounce_type == PERMANENT_BOUNCE:
                 return Feedback(
-                    event=HistoryEventKind.EMAIL_BOUNCED,
+                    event=bounced,
                     detail=f"the email to {recipients} bounced: {diagnostic}",
                     effect=failing,
                 )
             return Feedback(
-                event=HistoryEventKind.EMAIL_BOUNCED,
+                event=HistoryEventKind.EMAIL_SOFT_BOUNCED,
                 detail=f"the email to {recipients} bounced temporarily ({bounce.bounce_type}): {diagnostic}",
                 effect=Effect.RECORD,
             )
@@ -88,18 +93,11 @@ def feedback(event: SesEmailEvent, kind: str) -> Feedback | None:
         case SesEventType.REJECT:
             reason = event.reject.reason if event.reject is not None else ""
             return Feedback(
-                event=HistoryEventKind.EMAIL_REJECTED,
+                event=HistoryEventKind.EMAIL_REJECTED if failing is Effect.EMAIL_FAILED else bounced,
                 detail=f"the email service did not send the email to {to}: {reason or 'rejected'}",
                 effect=failing,
             )
     return None
-
-
-def rejected_after_bounce(reason: str) -> dict[Channel, str]:
-    """R12 after the email failed for good: only channels after EMAIL may still be tried, and
-    EMAIL never again (never a second email for the invoice)."""
-    before = CHAIN_ORDER[: CHAIN_ORDER.index(Channel.EMAIL)]
-    return {**dict.fromkeys(before, AFTER_BOUNCE), Channel.EMAIL: reason}
 
 
 def sent_by_automation_email(record: DispatchRecord) -> bool:
@@ -120,6 +118,5 @@ def explain_bounced(decision: Decision, reason: str) -> Explanation:
     return explain_failed(decision.model_copy(update={"reason": reason}))
 
 
-def returned_message(reason: str, decision: Decision) -> str:
-    assert decision.channel is not None
-    return f"{reason[0].upper()}{reason[1:]}; the next run sends the invoice by {decision.channel.value}"
+def returned_message(reason: str, channel: Channel) -> str:
+    return f"{reason[0].upper()}{reason[1:]}; the next run sends the invoice by {channel.value}"

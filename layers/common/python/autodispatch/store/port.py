@@ -6,7 +6,7 @@ History events are appended in the same write as the change they record. The sto
 rule: callers pass the states, messages and due instants the rules chose.
 """
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime
 from typing import Protocol
 
@@ -261,12 +261,12 @@ class DeliveryFeedbackStore(Protocol):
         key: InvoiceKey,
         event_id: str,
         *,
-        rejected: Mapping[Channel, str],
         due_from: datetime,
         message: str,
         events: Sequence[HistoryEvent],
     ) -> bool:
-        """SENT by email -> PENDING and UNSENT, the chain continuing after `rejected` (R12, R26)."""
+        """SENT by email -> PENDING and UNSENT: the next run's chain goes on after EMAIL, as the
+        history's bounce event says (R12, R26)."""
         ...
 
     def fail_after_bounce(

@@ -5,7 +5,7 @@ A state item keeps the ids of the SES events recorded on it (``delivery_events``
 event changes nothing.
 """
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from autodispatch.errors import ConcurrentUpdate, NotFound
@@ -43,7 +43,6 @@ class DeliveryFeedbackTable(TableClient):
         key: InvoiceKey,
         event_id: str,
         *,
-        rejected: Mapping[Channel, str],
         due_from: datetime,
         message: str,
         events: Sequence[HistoryEvent],
@@ -53,7 +52,6 @@ class DeliveryFeedbackTable(TableClient):
             f"{e.n('state')} = {e.v(PENDING)}",
             f"{e.n('status')} = {e.v(UNSENT)}",
             f"{e.n('message')} = {e.v(message)}",
-            f"{e.n('rejected')} = {e.v({channel.value: reason for channel, reason in rejected.items()})}",
             *(f"{e.n(name)} = {e.v(value)}" for name, value in index_values(key, due_from).items()),
             e.append_history(events),
         ]

@@ -149,7 +149,6 @@ def record(item: Mapping[str, Any]) -> DispatchRecord:
         unfinished_attempt=(
             item["claim"]["channel"] if item.get("claim") and not item["claim"].get("delivered") else None
         ),
-        rejected={Channel(channel): reason for channel, reason in item.get("rejected", {}).items()},
     )
 
 
