@@ -1,4 +1,4 @@
-"""The three Lambda functions, their common layer, and one least-privilege role each.
+"""The four Lambda functions, their common layer, and one least-privilege role each.
 
 Every role is written out action by action from what the function's code calls (the DynamoDB store
 methods it reaches, the S3 prefixes it writes, the SES/SNS calls it makes); there are no managed
@@ -24,6 +24,7 @@ from cdk.constants import (
     NOTIFY_FAILURES,
     OUTBOX_PREFIX,
     PENDING_INDEX,
+    RECORD_DELIVERY_EVENTS,
     RUNTIME,
     SELECT_INVOICES,
     SERVICE_NAME,
@@ -44,6 +45,16 @@ TABLE_ACTIONS = {
     DISPATCH_INVOICE: ("dynamodb:BatchGetItem", "dynamodb:BatchWriteItem", "dynamodb:UpdateItem"),
     # run_issues() queries the run's partition; get_tenants() batch-gets; claim_notification() puts.
     NOTIFY_FAILURES: ("dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:Query"),
+    # Finds the invoice an SES event is about by its message tags or the message id stored at send
+    # (get/batch-get/query on the table's own keys, never a Scan), appends the event to its history
+    # (put) and fails the EMAIL channel after a permanent bounce (update).
+    RECORD_DELIVERY_EVENTS: (
+        "dynamodb:BatchGetItem",
+        "dynamodb:GetItem",
+        "dynamodb:PutItem",
+        "dynamodb:Query",
+        "dynamodb:UpdateItem",
+    ),
 }
 INDEX_ACTIONS = {SELECT_INVOICES: ("dynamodb:Query",)}
 # Reading and writing a table or object encrypted with the data key, only through DynamoDB and S3.
@@ -65,6 +76,7 @@ RESOURCE_STAR_REASONS = {
     NOTIFY_FAILURES: _TRACING_REASON
     + " Also sns:Publish: an SMS to a phone number has no resource ARN, and SNS authorizes that "
     "Publish only on Resource '*'.",
+    RECORD_DELIVERY_EVENTS: _TRACING_REASON,
 }
 
 
@@ -88,6 +100,10 @@ SPECS = {
     ),
     NOTIFY_FAILURES: FunctionSpec(
         "Tell each tenant about the run's failed and ignored invoices", Duration.minutes(5), 512
+    ),
+    # Fed by the delivery-feedback queue, ten SES events a batch.
+    RECORD_DELIVERY_EVENTS: FunctionSpec(
+        "Record SES delivery events on the invoices' history", Duration.seconds(60), 512
     ),
 }
 
@@ -196,6 +212,8 @@ class Functions(Construct):
         self._allow(notify, ("sns:Publish",), ["*"])
         self._allow_data_key(notify)
 
+        self._allow_data_key(self.record_delivery_events)
+
     @property
     def select_invoices(self) -> lambda_.Function:
         return self.functions[SELECT_INVOICES]
@@ -207,6 +225,10 @@ class Functions(Construct):
     @property
     def notify_failures(self) -> lambda_.Function:
         return self.functions[NOTIFY_FAILURES]
+
+    @property
+    def record_delivery_events(self) -> lambda_.Function:
+        return self.functions[RECORD_DELIVERY_EVENTS]
 
     def _function(
         self, name: str, environment: dict[str, str], retention: logs.RetentionDays

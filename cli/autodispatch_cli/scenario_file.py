@@ -4,17 +4,18 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from autodispatch.errors import FieldIssue, InputError
+from autodispatch.logic.importing import parse_import
 from autodispatch.models.document import parse_scenario_json
-from autodispatch.models.loading import parse_scenario
 from autodispatch.models.scenario import Scenario
 
 
 def load_scenario(path: Path, existing_tenants: Iterable[str] = ()) -> Scenario:
-    """The scenario in a file; its invoices may also belong to `existing_tenants`."""
+    """The scenario in a file, checked for import (R2, R25); its invoices may also belong to
+    `existing_tenants`."""
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as error:
         raise InputError([FieldIssue("(file)", f"cannot read {path}: {error.strerror}")]) from None
     except UnicodeDecodeError:
         raise InputError([FieldIssue("(file)", f"{path} is not UTF-8 text")]) from None
-    return parse_scenario(parse_scenario_json(text, str(path)), existing_tenants)
+    return parse_import(parse_scenario_json(text, str(path)), existing_tenants)

@@ -40,16 +40,7 @@ TENANTS = hostile.rejected_tenant_variants()
 
 
 def _params(variants: list[hostile.Variant]) -> list[Any]:
-    return [
-        pytest.param(
-            variant,
-            id=variant.name,
-            marks=[pytest.mark.xfail(strict=False, reason=variant.pending_fix)]
-            if variant.pending_fix
-            else [],
-        )
-        for variant in variants
-    ]
+    return [pytest.param(variant, id=variant.name) for variant in variants]
 
 
 def test_r25_the_corpus_holds_at_least_250_variants():

@@ -10,8 +10,8 @@ import xmlschema
 
 from autodispatch.channels.finvoice import render_finvoice
 from autodispatch.channels.ids import message_id
-from autodispatch.channels.text import UnsafeText
 from autodispatch.errors import PermanentRejection
+from autodispatch.mime import UnsafeText
 from autodispatch.models.enums import Channel, DeliveryKind
 from autodispatch.models.scenario import Factoring, Invoice, Tenant
 

@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from autodispatch.channels.finvoice import factoring_route, render_finvoice
-from autodispatch.channels.text import UnsafeText
+from autodispatch.mime import UnsafeText
 from autodispatch.models import limits
 from autodispatch.models.enums import DeliveryKind
 from autodispatch.models.scenario import Factoring, Invoice, Tenant

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from autodispatch.channels.mail import render_factoring_email, render_invoice_email
-from autodispatch.channels.text import UnsafeText, message_bytes
+from autodispatch.mime import UnsafeText, message_bytes
 from autodispatch.models.scenario import Factoring
 from autodispatch.notify.aws import SesSnsNotifier
 

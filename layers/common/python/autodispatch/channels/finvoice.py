@@ -31,8 +31,9 @@ from io import BytesIO
 
 from autodispatch.channels.barcode import virtual_barcode
 from autodispatch.channels.labels import document_title, format_quantity, label
-from autodispatch.channels.text import UnsafeText, check_xml_text, money, shorten, split_text
+from autodispatch.channels.text import check_xml_text, money, shorten, split_text
 from autodispatch.errors import PermanentRejection
+from autodispatch.mime import UnsafeText
 from autodispatch.models.enums import CustomerType, DeliveryKind, Language
 from autodispatch.models.scenario import Address, Factoring, Invoice, Tenant
 

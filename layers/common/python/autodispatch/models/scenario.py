@@ -65,7 +65,7 @@ AMOUNT_LIMIT = 10**AMOUNT_MAX_INTEGER_DIGITS
 
 
 class _Model(BaseModel):
-    # Unknown fields are kept, not rejected: the format lets producers add optional fields.
+    # Unknown fields are ignored (dropped), not rejected: the format lets producers add optional fields.
     model_config = ConfigDict(frozen=True, extra="ignore", str_strip_whitespace=False)
 
 

@@ -9,9 +9,9 @@ from typing import TYPE_CHECKING, Any
 import boto3
 from botocore.exceptions import ClientError
 
-from autodispatch.channels.mail import OutgoingEmail, SesEmailSender, new_sesv2_client
-from autodispatch.channels.text import UnsafeText, check_header_text, header_text, message_bytes
 from autodispatch.errors import PermanentRejection, TransientError
+from autodispatch.mime import UnsafeText, check_header_text, header_text, message_bytes
+from autodispatch.ses import OutgoingEmail, SesEmailSender, new_sesv2_client
 
 if TYPE_CHECKING:
     from mypy_boto3_sesv2 import SESV2Client
@@ -58,7 +58,9 @@ class SesSnsNotifier:
             self._sns = boto3.client("sns")
         return self._sns
 
-    def send_email(self, to: str, subject: str, body: str, headers: dict[str, str]) -> None:
+    def send_email(
+        self, to: str, subject: str, body: str, headers: dict[str, str], tags: dict[str, str]
+    ) -> None:
         # Header text is made safe on every Python (CVE-2024-6923) and the result checked.
         message = EmailMessage(policy=SMTP)
         try:
@@ -70,7 +72,9 @@ class SesSnsNotifier:
         except (ValueError, HeaderParseError) as error:  # e.g. an address the header parser refuses
             raise UnsafeText(f"the notification cannot be put in email headers ({error})") from None
         message.set_content(body)
-        self._email.send(OutgoingEmail(raw=message_bytes(message), sender=self._sender, recipients=(to,)))
+        self._email.send(
+            OutgoingEmail(raw=message_bytes(message), sender=self._sender, recipients=(to,), tags=tags)
+        )
 
     def send_sms(self, to: str, body: str) -> None:
         attributes = {"AWS.SNS.SMS.SMSType": {"DataType": "String", "StringValue": "Transactional"}}
