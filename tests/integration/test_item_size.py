@@ -2,12 +2,15 @@
 maximum, in four-byte characters, is written through the real store to DynamoDB (moto enforces
 the item size) and read back whole."""
 
+from datetime import UTC, datetime
 from typing import Any
 
+from autodispatch.logic.importing import import_scenario
 from autodispatch.models import limits
 from autodispatch.models.loading import parse_scenario
 from autodispatch.store.dynamodb import DynamoDbInvoiceStore
 from tests import hostile
+from tests.integration.conftest import ZONE
 
 WIDE = "\U0001d11e"
 
@@ -51,7 +54,6 @@ def test_r25_an_invoice_at_every_maximum_is_stored_and_read_back(store: DynamoDb
     (invoice,) = scenario.invoices
     assert len(invoice.model_dump_json().encode()) > 300_000  # near the item limit, or this proves nothing
 
-    store.put_tenant(scenario.tenants[0])
-    store.put_invoices([invoice])
+    import_scenario(store, scenario, ZONE, datetime.now(UTC))
 
     assert store.get_invoices([invoice.key]) == {invoice.key: invoice}

@@ -113,6 +113,7 @@ def test_r21_notification_subject_and_headers_add_no_header(payload):
         f"Automatic dispatch failed – {payload}",
         "body",
         {"X-Autodispatch-Tenant": payload},
+        {},
     )
     (raw,) = ses.raw
     assert_no_injected_header(raw)
@@ -145,5 +146,5 @@ def test_r21_a_notification_address_the_header_parser_refuses_is_a_clear_rejecti
     ses = RecordingSes()
     notifier = SesSnsNotifier(SENDER, sesv2_client=ses)  # type: ignore[arg-type]
     with pytest.raises(UnsafeText):
-        notifier.send_email(f"{PAYLOAD}@x.example", "subject", "body", {})
+        notifier.send_email(f"{PAYLOAD}@x.example", "subject", "body", {}, {})
     assert ses.raw == []
