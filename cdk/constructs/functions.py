@@ -43,7 +43,16 @@ TABLE_ACTIONS = {
     # add_run_counts update; add_run_issues batch-writes the run's issue items.
     DISPATCH_INVOICE: ("dynamodb:BatchGetItem", "dynamodb:BatchWriteItem", "dynamodb:UpdateItem"),
     # run_issues() queries the run's partition; get_tenants() batch-gets; claim_notification() puts.
-    NOTIFY_FAILURES: ("dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:Query"),
+    # Settling what no batch finished (R24): get_run() gets; get_records/read_invoices batch-get;
+    # settle_unclaimed/add_run_counts update; add_run_issues batch-writes.
+    NOTIFY_FAILURES: (
+        "dynamodb:BatchGetItem",
+        "dynamodb:BatchWriteItem",
+        "dynamodb:GetItem",
+        "dynamodb:PutItem",
+        "dynamodb:Query",
+        "dynamodb:UpdateItem",
+    ),
 }
 INDEX_ACTIONS = {SELECT_INVOICES: ("dynamodb:Query",)}
 # Reading and writing a table or object encrypted with the data key, only through DynamoDB and S3.
@@ -80,11 +89,13 @@ SPECS = {
         "Select the due invoices of every tenant and write the night's work list", Duration.minutes(5), 512
     ),
     # Runs inside an Express child execution of the Distributed Map, which lasts 5 minutes at most,
-    # retries included: with the DispatchBatch retrier (MaxAttempts 2, IntervalSeconds 2, BackoffRate 2)
-    # that is 3 x 90 s + 2 s + 4 s = 276 s. A 120 s timeout would need 366 s and the child would be cut
-    # off mid-send. tests/infrastructure/test_workflow.py checks the sum against the definition file.
+    # retries and the catch included: DispatchBatch (TimeoutSeconds 75 over this 70 s timeout,
+    # MaxAttempts 2, IntervalSeconds 2, BackoffRate 2) takes 3 x 75 s + 2 s + 4 s = 231 s, and
+    # SettleFailedBatch after it 2 x 30 s + 1 s = 61 s: 292 s. A longer timeout would let the
+    # child be cut off mid-send. tests/infrastructure/test_workflow.py checks the sum against the
+    # definition file.
     DISPATCH_INVOICE: FunctionSpec(
-        "Dispatch one batch of invoices through their channel chains", Duration.seconds(90), 1024
+        "Dispatch one batch of invoices through their channel chains", Duration.seconds(70), 1024
     ),
     NOTIFY_FAILURES: FunctionSpec(
         "Tell each tenant about the run's failed and ignored invoices", Duration.minutes(5), 512
@@ -191,6 +202,11 @@ class Functions(Construct):
         self._allow_data_key(dispatch)
 
         notify = self.notify_failures
+        # The run's last step reads the work list back to settle what no batch finished (R24).
+        self._allow(notify, ("s3:GetObject",), [f"{bucket}/{WORK_LIST_PREFIX}*"])
+        self._acknowledge_prefix(
+            notify, WORK_LIST_PREFIX, "It reads back the night's work list, a new object under it."
+        )
         self._allow(notify, SES_SEND, notifications.sending_resources)
         # SMS to a phone number has no resource ARN: SNS authorizes that Publish only on '*'.
         self._allow(notify, ("sns:Publish",), ["*"])

@@ -68,7 +68,7 @@ def test_every_function_has_the_thin_handler_and_the_common_layer(deployed: Synt
     ("path", "timeout", "memory"),
     [
         ("Functions/SelectInvoices", 300, 512),
-        ("Functions/DispatchInvoice", 90, 1024),
+        ("Functions/DispatchInvoice", 70, 1024),
         ("Functions/NotifyFailures", 300, 512),
     ],
 )

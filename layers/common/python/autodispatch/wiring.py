@@ -13,7 +13,7 @@ from autodispatch.notify.aws import SesSnsNotifier
 from autodispatch.notify.port import Notifier
 from autodispatch.store.dynamodb import DynamoDbInvoiceStore
 from autodispatch.store.port import InvoiceStore
-from autodispatch.store.work_list import S3WorkListWriter, WorkListWriter
+from autodispatch.store.work_list import S3WorkLists
 
 
 @cache
@@ -23,8 +23,8 @@ def invoice_store() -> InvoiceStore:
 
 
 @cache
-def work_list_writer() -> WorkListWriter:
-    return S3WorkListWriter(load_config().bucket_name)
+def work_lists() -> S3WorkLists:
+    return S3WorkLists(load_config().bucket_name)
 
 
 @cache
@@ -41,6 +41,6 @@ def notifier() -> Notifier:
 
 
 def reset() -> None:
-    for factory in (invoice_store, work_list_writer, deliverer, notifier):
+    for factory in (invoice_store, work_lists, deliverer, notifier):
         factory.cache_clear()
     load_config.cache_clear()

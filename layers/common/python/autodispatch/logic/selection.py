@@ -1,13 +1,11 @@
 """SelectDueInvoices: find every tenant's due invoices (R5-R10) and write the work list."""
 
-from collections.abc import Iterator, Sequence
 from datetime import date, datetime, timedelta
-from itertools import islice
 from zoneinfo import ZoneInfo
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
-from autodispatch.models.scenario import InvoiceKey
+from autodispatch.chunks import chunked
 from autodispatch.observability import tracer
 from autodispatch.rules.due import local_date, start_of_day
 from autodispatch.store.port import InvoiceStore, PendingEntry, RunCounts, RunRef, RunSummary
@@ -39,12 +37,6 @@ def run_date_of(request: RunRequest, started_at: datetime, zone: ZoneInfo) -> da
     return local_date(request.scheduled_time or started_at, zone)
 
 
-def _batches(keys: Sequence[InvoiceKey], size: int) -> Iterator[list[InvoiceKey]]:
-    iterator = iter(keys)
-    while batch := list(islice(iterator, size)):
-        yield batch
-
-
 @tracer.capture_method
 def select_due_invoices(
     run: RunRef,
@@ -68,7 +60,7 @@ def select_due_invoices(
 
     # Grouped by tenant so a batch reads few tenant records.
     keys = sorted((entry.key for entry in entries if taken(entry)), key=lambda k: (k.tenant_id, k.invoice_id))
-    batches = list(_batches(keys, batch_size))
+    batches = list(chunked(keys, batch_size))
     work_list = work_lists.write(run.run_id, batches)
     store.put_run(
         RunSummary(
