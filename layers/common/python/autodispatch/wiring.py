@@ -9,7 +9,6 @@ from typing import cast
 
 from autodispatch.channels.port import Deliverer
 from autodispatch.config import load_config
-from autodispatch.notify.aws import SesSnsNotifier
 from autodispatch.notify.port import Notifier
 from autodispatch.store.dynamodb import DynamoDbInvoiceStore
 from autodispatch.store.port import InvoiceStore
@@ -36,6 +35,8 @@ def deliverer() -> Deliverer:
 
 @cache
 def notifier() -> Notifier:
+    from autodispatch.notify.aws import SesSnsNotifier  # noqa: PLC0415 - notify only
+
     config = load_config()
     return SesSnsNotifier(config.sender_email, config.ses_configuration_set, config.sms_sender_id)
 

@@ -28,8 +28,14 @@ from email_validator import EmailNotValidError, validate_email
 from stdnum import iban as iban_format
 
 from autodispatch.channels.barcode import virtual_barcode
-from autodispatch.channels.labels import document_noun, document_title, format_amount, format_date, label
-from autodispatch.channels.pdf import display_reference
+from autodispatch.channels.labels import (
+    display_reference,
+    document_noun,
+    document_title,
+    format_amount,
+    format_date,
+    label,
+)
 from autodispatch.channels.text import UnsafeText, check_header_text
 from autodispatch.errors import PermanentRejection, TransientError
 from autodispatch.models.enums import DeliveryKind, Language
