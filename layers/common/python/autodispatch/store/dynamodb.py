@@ -17,6 +17,8 @@ Every state change is one conditional write that also appends its history events
 from __future__ import annotations
 
 import json
+import queue
+import threading
 import time
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -94,6 +96,8 @@ _TRANSIENT_CODES = frozenset(
     }
 )
 _CONDITION_FAILED = "ConditionalCheckFailedException"
+# Pending entries handed from a shard's reader to the selection at a time.
+_PENDING_PAGE = 1000
 _BATCH_WRITE_SIZE = 25
 _BATCH_GET_SIZE = 100
 _NOTICE_CLAIMED, _NOTICE_RELEASED = "CLAIMED", "RELEASED"
@@ -683,20 +687,70 @@ class DynamoDbInvoiceStore:
 
     def pending(self, due_before: datetime) -> Iterator[PendingEntry]:
         """Entries with due_from strictly before `due_before` (pass the run's start instant, or the
-        start of the local day after the run date)."""
+        start of the local day after the run date), in no particular order. The shards are queried
+        in parallel and streamed page by page through a bounded queue: memory holds a few pages,
+        whatever the number of pending invoices."""
         before = _instant(due_before)
-        for shard in range(PENDING_SHARDS):
-            e = _Expression()
-            condition = (
-                f"{e.n(PENDING_INDEX_PARTITION_KEY)} = {e.v(f'PENDING#{shard:02d}')} AND "
-                f"{e.n(PENDING_INDEX_SORT_KEY)} < {e.v(before)}"
-            )
-            for item in self._query(IndexName=PENDING_INDEX, KeyConditionExpression=condition, **e.params()):
-                yield PendingEntry(
-                    key=InvoiceKey(tenant_id=item["tenant_id"], invoice_id=item["invoice_id"]),
-                    source=Source(item["source"]),
-                    due_from=_parse_instant(item["due_from"]),
+        pages: queue.Queue[list[PendingEntry] | BaseException | None] = queue.Queue(maxsize=PENDING_SHARDS)
+        stop = threading.Event()
+
+        def hand_over(page: list[PendingEntry] | BaseException | None) -> bool:
+            while not stop.is_set():
+                with suppress(queue.Full):
+                    pages.put(page, timeout=0.1)
+                    return True
+            return False
+
+        def query_shard(shard: int) -> None:
+            try:
+                e = _Expression()
+                condition = (
+                    f"{e.n(PENDING_INDEX_PARTITION_KEY)} = {e.v(f'PENDING#{shard:02d}')} AND "
+                    f"{e.n(PENDING_INDEX_SORT_KEY)} < {e.v(before)}"
                 )
+                page: list[PendingEntry] = []
+                for item in self._query(
+                    IndexName=PENDING_INDEX, KeyConditionExpression=condition, **e.params()
+                ):
+                    page.append(
+                        PendingEntry(
+                            key=InvoiceKey(tenant_id=item["tenant_id"], invoice_id=item["invoice_id"]),
+                            source=Source(item["source"]),
+                            due_from=_parse_instant(item["due_from"]),
+                        )
+                    )
+                    if len(page) == _PENDING_PAGE:
+                        if not hand_over(page):
+                            return
+                        page = []
+                if page:
+                    hand_over(page)
+            except BaseException as error:  # handed to the reader, which raises it
+                hand_over(error)
+            finally:
+                hand_over(None)
+
+        self.client  # noqa: B018 - created once here: creating boto3 clients is not thread-safe
+        workers = [
+            threading.Thread(target=query_shard, args=(shard,), daemon=True)
+            for shard in range(PENDING_SHARDS)
+        ]
+        for worker in workers:
+            worker.start()
+        try:
+            finished = 0
+            while finished < PENDING_SHARDS:
+                page = pages.get()
+                if page is None:
+                    finished += 1
+                elif isinstance(page, BaseException):
+                    raise page
+                else:
+                    yield from page
+        finally:
+            stop.set()
+            for worker in workers:
+                worker.join()
 
     # Run state changes ------------------------------------------------------------------------
 
