@@ -1,5 +1,7 @@
 """`make bench`: rendering cost per invoice and AWS requests per invoice of a nightly run.
 
+`python -m benchmarks selector --pending N` measures the selection alone (benchmarks/selector.py).
+
 Arguments: [tenants] [invoices per tenant], default 10 and 100 (1,000 invoices: a few minutes on a
 2-core machine). Exits non-zero when the night did not succeed: per-invoice figures of an
 unfinished run would be wrong.
@@ -8,10 +10,13 @@ unfinished run would be wrong.
 import json
 import sys
 
-from benchmarks import render, requests
+from benchmarks import render, requests, selector
 
 
 def main() -> None:
+    if sys.argv[1:2] == ["selector"]:
+        selector.main(sys.argv)
+        return
     tenants = int(sys.argv[1]) if len(sys.argv) > 1 else 10
     per_tenant = int(sys.argv[2]) if len(sys.argv) > 2 else 100
     report = {"render_ms_per_invoice": render.run(), "nightly_run": requests.run(tenants, per_tenant)}

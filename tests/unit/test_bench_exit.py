@@ -1,5 +1,10 @@
 """`make bench` fails when the measured night did not succeed: figures of an unfinished run are wrong."""
 
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -26,3 +31,27 @@ def test_bench_exits_non_zero_when_the_night_did_not_succeed(
 def test_bench_reports_a_succeeded_night(monkeypatch: pytest.MonkeyPatch, capsys: Any) -> None:
     _bench_with_night(monkeypatch, ["SUCCEEDED"])
     assert '"SUCCEEDED"' in capsys.readouterr().out
+
+
+def test_r10_selector_benchmark_selects_every_stubbed_pending_invoice() -> None:
+    """The real select handler and store against stubbed AWS: one JSON line, every invoice batched."""
+    root = Path(__file__).resolve().parents[2]
+    result = subprocess.run(
+        [sys.executable, "-m", "benchmarks", "selector", "--pending", "2345"],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=root,
+        timeout=120,
+        env={
+            **os.environ,
+            "PYTHONPATH": os.pathsep.join(
+                str(root / p) for p in ("layers/common/python", "functions", "cli", ".")
+            ),
+        },
+    )
+    (line,) = result.stdout.splitlines()
+    figures = json.loads(line)
+    assert figures["pending"] == 2345
+    assert figures["batches"] == 47  # 1,000 tenants' keys, packed 50 to a batch at the end
+    assert figures["peak_mb"] > 0

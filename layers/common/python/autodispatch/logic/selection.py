@@ -1,5 +1,6 @@
 """SelectDueInvoices: find every tenant's due invoices (R5-R10) and write the work list."""
 
+from collections import OrderedDict
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -15,7 +16,7 @@ from autodispatch.store.port import InvoiceStore, RunCounts, RunRef, RunSummary
 from autodispatch.store.work_list import WorkListRef, WorkListWriter
 
 # Keys that may wait for their tenant's batch to fill, in batches; and entries per tenant lookup.
-BUFFERED_BATCHES = 200
+BUFFERED_BATCHES = 1000
 TENANT_LOOKUP = 100
 
 
@@ -52,7 +53,8 @@ class _TenantBatcher:
     def __init__(self, size: int, max_buffered: int) -> None:
         self._size = size
         self._max_buffered = max_buffered
-        self._waiting: dict[str, list[InvoiceKey]] = {}
+        # Ordered: the oldest tenant is found in O(1) (a dict's first key after many deletions is not).
+        self._waiting: OrderedDict[str, list[InvoiceKey]] = OrderedDict()
         self._buffered = 0
 
     def add(self, key: InvoiceKey) -> Iterator[list[InvoiceKey]]:
