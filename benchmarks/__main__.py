@@ -10,7 +10,7 @@ unfinished run would be wrong.
 import json
 import sys
 
-from benchmarks import render, requests, selector
+from benchmarks import cost, render, requests, selector
 
 
 def main() -> None:
@@ -24,6 +24,8 @@ def main() -> None:
     statuses = report["nightly_run"]["status"]
     if statuses != ["SUCCEEDED"]:
         sys.exit(f"bench: the night ended {statuses}, not SUCCEEDED; its figures are not valid")
+    # Last: the table ends with the line infra_usd_per_million_invoices=X.
+    sys.stdout.write(cost.table(cost.cost_per_million(report["nightly_run"])) + "\n")
 
 
 if __name__ == "__main__":
