@@ -122,6 +122,7 @@ def runtime_environment(
         "PRINT_ENDPOINT": settings.print_endpoint,
         "PRINT_SECRET_NAME": settings.print_secret_name,
         "CLAIM_LEASE_SECONDS": str(settings.claim_lease_seconds),
+        "EMAIL_SENDS_PER_SECOND": f"{settings.email_sends_per_second:g}",
         "POWERTOOLS_SERVICE_NAME": SERVICE_NAME,
         "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
         "LOG_LEVEL": "INFO",

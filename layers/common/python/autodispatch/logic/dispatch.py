@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict
 
 from autodispatch.channels.port import Deliverer
 from autodispatch.errors import ConcurrentUpdate, PermanentRejection, TransientError
+from autodispatch.logic.pacing import Pace, no_pacing
 from autodispatch.models.dispatch import ChannelNote, Decision, HistoryEvent, Outcome, Verdict
 from autodispatch.models.enums import AutoDispatchState, Channel, DeliveryKind, HistoryEventKind
 from autodispatch.models.scenario import Invoice, InvoiceKey, Tenant
@@ -85,6 +86,7 @@ class BatchDispatcher:
         lease: timedelta,
         clock: Clock,
         time_left: TimeLeft = unlimited,
+        pace: Pace = no_pacing,
     ) -> None:
         self._store = store
         self._deliverer = deliverer
@@ -92,6 +94,7 @@ class BatchDispatcher:
         self._lease = lease
         self._clock = clock
         self._time_left = time_left
+        self._pace = pace
 
     @tracer.capture_method
     def dispatch(self, run: RunRef, keys: Sequence[InvoiceKey]) -> BatchResult:
@@ -201,6 +204,7 @@ class BatchDispatcher:
             assert decision.channel is not None
             channel = decision.channel
             try:
+                self._pace(channel)
                 self._deliverer.deliver(invoice, tenant, channel, decision.kind)
             except PermanentRejection as rejection:
                 rejected[channel] = str(rejection)
@@ -298,6 +302,7 @@ class BatchDispatcher:
                 )
             else:
                 try:
+                    self._pace(route.channel)
                     self._deliverer.deliver_factoring(invoice, tenant, route)
                 except (PermanentRejection, TransientError) as error:
                     reason = f"factoring message to {financier} failed: {error}"
