@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
-from conftest import TABLE_NAME, ZONE
 
 from autodispatch.store.dynamodb import DynamoDbInvoiceStore
+from tests.integration.conftest import TABLE_NAME, ZONE
 
 FAR_FUTURE = datetime(2100, 1, 1, tzinfo=UTC)
 
