@@ -2,6 +2,7 @@
 
 from collections import OrderedDict
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -77,9 +78,10 @@ class _TenantBatcher:
         return keys
 
 
+@dataclass
 class _Tally:
-    batches = 0
-    invoices = 0
+    batches: int = 0
+    invoices: int = 0
 
 
 @tracer.capture_method
