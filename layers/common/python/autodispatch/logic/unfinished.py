@@ -35,8 +35,9 @@ def settle_unfinished(
     cause: str,
 ) -> RunCounts:
     """Settles FAILED every invoice of `keys` the run should have dispatched and did not; streams the
-    keys in chunks, so memory does not grow with them. An invoice another invocation still holds is
-    left to it (its lease); one the rules no longer take stays as it is."""
+    keys in chunks, so memory does not grow with them. A claim an invocation of this run left (it
+    died mid-send) is settled too, FAILED as in doubt (R23); one another run holds is left to it, and
+    one the rules no longer take stays as it is."""
     settler = _Settler(run, store, zone, clock, cause)
     failed = 0
     for chunk in chunked(keys, CHUNK):
@@ -94,9 +95,11 @@ class _Settler:
             events=(event,),
         )
         try:
-            self.store.settle_unclaimed(key, f"{self.run.run_id}/{self.claimant}", settlement, now)
+            self.store.settle_left_by_run(
+                key, self.run.run_id, f"{self.run.run_id}/{self.claimant}", settlement, now
+            )
         except ConcurrentUpdate:
-            logger.info("unfinished invoice held by another invocation; left to its lease")
+            logger.info("unfinished invoice held by another run; left to its lease")
             return None
         return RunIssue(
             tenant_id=key.tenant_id,

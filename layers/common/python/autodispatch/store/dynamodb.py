@@ -282,6 +282,14 @@ class _Expression:
             f"OR {self.n('claim', 'lease_until')} < {self.v(_instant(now))})"
         )
 
+    def claimable_after_run(self, run_id: str, claimant: str, now: datetime) -> str:
+        """Claimable, or claimed by any invocation of run `run_id` (claimants are `run_id/...`)."""
+        return (
+            f"({self.claimable(claimant, now)}) OR ({self.n('state')} = {self.v(_PENDING)} AND "
+            f"{self.n('status')} = {self.v(_UNSENT)} AND "
+            f"begins_with({self.n('claim', 'run_id')}, {self.v(run_id + '/')}))"
+        )
+
     def claimed_by(self, run_id: str) -> str:
         return f"{self.n('claim', 'run_id')} = {self.v(run_id)}"
 
@@ -831,6 +839,16 @@ class DynamoDbInvoiceStore:
             self._update(_state_key(key), e, update, e.claimable(run_id, now))
         except _ConditionFailed as failed:
             raise self._lost(key, run_id, "settled", failed.old, now) from None
+
+    def settle_left_by_run(
+        self, key: InvoiceKey, run_id: str, claimant: str, settlement: Settlement, now: datetime
+    ) -> None:
+        e = _Expression()
+        update = self._settlement_update(e, settlement)
+        try:
+            self._update(_state_key(key), e, update, e.claimable_after_run(run_id, claimant, now))
+        except _ConditionFailed as failed:
+            raise self._lost(key, claimant, "settled", failed.old, now) from None
 
     def release(self, key: InvoiceKey, run_id: str, events: Sequence[HistoryEvent]) -> None:
         e = _Expression()
