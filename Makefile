@@ -23,9 +23,10 @@ $(STAMP): requirements/dev.txt requirements/lambda.txt pyproject.toml
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 typecheck: $(STAMP)
-	$(BIN)/mypy layers/common/python/autodispatch functions cli cdk
+	$(BIN)/mypy layers/common/python/autodispatch functions cli cdk tests/fakes
 
 unit: $(STAMP)
 	$(BIN)/pytest tests/unit

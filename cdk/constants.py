@@ -8,6 +8,7 @@ from pathlib import Path
 
 from aws_cdk import aws_lambda as lambda_
 
+from autodispatch.models.delivery_events import TAG_KIND
 from autodispatch.store.table_schema import (
     PARTITION_KEY,
     PENDING_INDEX,
@@ -56,14 +57,17 @@ WORK_LIST_RETENTION_DAYS = 14
 ACCESS_LOG_RETENTION_DAYS = 400
 
 
-# The three Lambda functions: construct id -> asset directory under functions/.
+# The Lambda functions: construct id -> asset directory under functions/. The first three are the
+# nightly run's tasks; RecordDeliveryEvents consumes SES delivery events (R26).
 SELECT_INVOICES = "SelectInvoices"
 DISPATCH_INVOICE = "DispatchInvoice"
 NOTIFY_FAILURES = "NotifyFailures"
+RECORD_DELIVERY_EVENTS = "RecordDeliveryEvents"
 FUNCTION_DIRECTORIES = {
     SELECT_INVOICES: "select_invoices",
     DISPATCH_INVOICE: "dispatch_invoice",
     NOTIFY_FAILURES: "notify_failures",
+    RECORD_DELIVERY_EVENTS: "record_delivery_events",
 }
 HANDLER = "handler.handler"
 
@@ -85,4 +89,9 @@ OUTPUT_FUNCTION_NAMES = {
     SELECT_INVOICES: "SelectInvoicesFunctionName",
     DISPATCH_INVOICE: "DispatchInvoiceFunctionName",
     NOTIFY_FAILURES: "NotifyFailuresFunctionName",
+    RECORD_DELIVERY_EVENTS: "RecordDeliveryEventsFunctionName",
 }
+
+# The SES message tag every autodispatch email carries (invoice, factoring copy, notification):
+# the delivery-feedback rule forwards only events of mail that has it. The library sets it.
+SES_KIND_TAG = TAG_KIND

@@ -11,6 +11,7 @@ from cdk.constants import (
     OUTPUT_STATE_MACHINE_ARN,
     OUTPUT_TABLE_NAME,
 )
+from cdk.constructs.delivery_feedback import DeliveryFeedback
 from cdk.constructs.functions import Functions
 from cdk.constructs.monitoring import Monitoring
 from cdk.constructs.notifications import Notifications
@@ -36,6 +37,12 @@ class AutodispatchStack(Stack):
         self.functions = Functions(
             self, "Functions", settings=settings, storage=self.storage, notifications=self.notifications
         )
+        self.delivery_feedback = DeliveryFeedback(
+            self,
+            "DeliveryFeedback",
+            configuration_set=self.notifications.configuration_set,
+            functions=self.functions,
+        )
         self.workflow = Workflow(
             self, "Workflow", settings=settings, storage=self.storage, functions=self.functions.functions
         )
@@ -50,6 +57,8 @@ class AutodispatchStack(Stack):
             functions=self.functions.functions,
             log_groups={**self.functions.log_groups},
             dead_letter_queue=self.schedule.dead_letter_queue,
+            feedback_queue=self.delivery_feedback.queue,
+            feedback_dead_letter_queue=self.delivery_feedback.dead_letter_queue,
         )
 
         CfnOutput(self, OUTPUT_TABLE_NAME, value=self.storage.table.table_name)

@@ -1,4 +1,4 @@
-"""The three Lambda functions, their common layer, and one least-privilege role each.
+"""The four Lambda functions, their common layer, and one least-privilege role each.
 
 Every role is written out action by action from what the function's code calls (the DynamoDB store
 methods it reaches, the S3 prefixes it writes, the SES/SNS calls it makes); there are no managed
@@ -24,6 +24,7 @@ from cdk.constants import (
     NOTIFY_FAILURES,
     OUTBOX_PREFIX,
     PENDING_INDEX,
+    RECORD_DELIVERY_EVENTS,
     RUNTIME,
     SELECT_INVOICES,
     SERVICE_NAME,
@@ -44,10 +45,20 @@ TABLE_ACTIONS = {
     DISPATCH_INVOICE: ("dynamodb:BatchGetItem", "dynamodb:BatchWriteItem", "dynamodb:UpdateItem"),
     # run_issues() queries the run's partition; get_tenants() batch-gets; claim_notification() puts.
     # Settling what no batch finished (R24): get_run() gets; get_records/read_invoices batch-get;
-    # settle_unclaimed/add_run_counts update; add_run_issues batch-writes.
+    # settle_unclaimed/add_run_counts update; add_run_issues batch-writes; clear_notices deletes the
+    # notices it carried (R26) in a batch write.
     NOTIFY_FAILURES: (
         "dynamodb:BatchGetItem",
         "dynamodb:BatchWriteItem",
+        "dynamodb:GetItem",
+        "dynamodb:PutItem",
+        "dynamodb:Query",
+        "dynamodb:UpdateItem",
+    ),
+    # Reads the record, document and tenant of the invoice an SES event's tags name (get/batch-get),
+    # records the event or the bounce's state change (update), puts the tenant's notice (R26).
+    RECORD_DELIVERY_EVENTS: (
+        "dynamodb:BatchGetItem",
         "dynamodb:GetItem",
         "dynamodb:PutItem",
         "dynamodb:Query",
@@ -74,6 +85,7 @@ RESOURCE_STAR_REASONS = {
     NOTIFY_FAILURES: _TRACING_REASON
     + " Also sns:Publish: an SMS to a phone number has no resource ARN, and SNS authorizes that "
     "Publish only on Resource '*'.",
+    RECORD_DELIVERY_EVENTS: _TRACING_REASON,
 }
 
 
@@ -99,6 +111,10 @@ SPECS = {
     ),
     NOTIFY_FAILURES: FunctionSpec(
         "Tell each tenant about the run's failed and ignored invoices", Duration.minutes(5), 512
+    ),
+    # Fed by the delivery-feedback queue, ten SES events a batch.
+    RECORD_DELIVERY_EVENTS: FunctionSpec(
+        "Record SES delivery events on the invoices' history", Duration.seconds(60), 512
     ),
 }
 
@@ -213,6 +229,8 @@ class Functions(Construct):
         self._allow(notify, ("sns:Publish",), ["*"])
         self._allow_data_key(notify)
 
+        self._allow_data_key(self.record_delivery_events)
+
     @property
     def select_invoices(self) -> lambda_.Function:
         return self.functions[SELECT_INVOICES]
@@ -224,6 +242,10 @@ class Functions(Construct):
     @property
     def notify_failures(self) -> lambda_.Function:
         return self.functions[NOTIFY_FAILURES]
+
+    @property
+    def record_delivery_events(self) -> lambda_.Function:
+        return self.functions[RECORD_DELIVERY_EVENTS]
 
     def _function(
         self, name: str, environment: dict[str, str], retention: logs.RetentionDays

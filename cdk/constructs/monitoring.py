@@ -1,4 +1,4 @@
-"""Alarms to an operator topic, and a dashboard of the nightly run."""
+"""Alarms to an operator topic, and a dashboard of the nightly run and of email delivery."""
 
 from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_cloudwatch as cloudwatch
@@ -18,7 +18,15 @@ from cdk.settings import DeploySettings
 
 FIVE_MINUTES = Duration.minutes(5)
 ONE_DAY = Duration.days(1)
+ONE_HOUR = Duration.hours(1)
 AT_LEAST = cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD
+
+# SES puts an account under review at a 5 % bounce rate or a 0.1 % complaint rate and may pause its
+# sending (every tenant's email then stops): the operator hears of it well before.
+SES_BOUNCE_RATE_ALARM = 0.04
+SES_COMPLAINT_RATE_ALARM = 0.0008
+SES_BOUNCE_RATE_REVIEW = 0.05
+SES_COMPLAINT_RATE_REVIEW = 0.001
 
 
 class Monitoring(Construct):
@@ -32,6 +40,8 @@ class Monitoring(Construct):
         functions: dict[str, lambda_.Function],
         log_groups: dict[str, logs.ILogGroup],
         dead_letter_queue: sqs.IQueue,
+        feedback_queue: sqs.IQueue,
+        feedback_dead_letter_queue: sqs.IQueue,
     ) -> None:
         super().__init__(scope, construct_id)
 
@@ -83,8 +93,31 @@ class Monitoring(Construct):
                 period=FIVE_MINUTES, statistic="Maximum"
             ),
         )
+        self._alarm(
+            "DeliveryFeedbackDeadLetterQueueNotEmpty",
+            "SES delivery events could not be recorded on their invoices: see the README on redriving "
+            "the delivery-feedback dead-letter queue.",
+            feedback_dead_letter_queue.metric_approximate_number_of_messages_visible(
+                period=FIVE_MINUTES, statistic="Maximum"
+            ),
+        )
+        self._alarm(
+            "SesBounceRateHigh",
+            "The account's SES bounce rate reached 4 %; SES reviews the account at 5 % and may pause "
+            "its sending.",
+            ses_reputation("BounceRate"),
+            threshold=SES_BOUNCE_RATE_ALARM,
+        )
+        self._alarm(
+            "SesComplaintRateHigh",
+            "The account's SES complaint rate reached 0.08 %; SES reviews the account at 0.1 % and may "
+            "pause its sending.",
+            ses_reputation("ComplaintRate"),
+            threshold=SES_COMPLAINT_RATE_ALARM,
+        )
 
         self.dashboard = self._dashboard(settings, sm, functions, log_groups, dead_letter_queue)
+        self._delivery_widgets(feedback_queue, feedback_dead_letter_queue)
 
     def _alarm(
         self,
@@ -92,6 +125,7 @@ class Monitoring(Construct):
         description: str,
         metric: cloudwatch.IMetric,
         *,
+        threshold: float = 1,
         comparison: cloudwatch.ComparisonOperator = AT_LEAST,
         missing: cloudwatch.TreatMissingData = cloudwatch.TreatMissingData.NOT_BREACHING,
     ) -> None:
@@ -100,7 +134,7 @@ class Monitoring(Construct):
             construct_id,
             alarm_description=description,
             metric=metric,
-            threshold=1,
+            threshold=threshold,
             evaluation_periods=1,
             comparison_operator=comparison,
             treat_missing_data=missing,
@@ -207,3 +241,52 @@ class Monitoring(Construct):
             ),
         )
         return dashboard
+
+    def _delivery_widgets(self, queue: sqs.IQueue, dead_letter_queue: sqs.IQueue) -> None:
+        self.dashboard.add_widgets(
+            reputation_graph("BounceRate", "bounce rate", SES_BOUNCE_RATE_ALARM, SES_BOUNCE_RATE_REVIEW),
+            reputation_graph(
+                "ComplaintRate", "complaint rate", SES_COMPLAINT_RATE_ALARM, SES_COMPLAINT_RATE_REVIEW
+            ),
+            cloudwatch.GraphWidget(
+                title="Delivery events waiting",
+                left=[
+                    queue.metric_approximate_number_of_messages_visible(
+                        period=FIVE_MINUTES, statistic="Maximum", label="queue"
+                    ),
+                    dead_letter_queue.metric_approximate_number_of_messages_visible(
+                        period=FIVE_MINUTES, statistic="Maximum", label="dead-letter queue"
+                    ),
+                ],
+                right=[
+                    queue.metric_approximate_age_of_oldest_message(
+                        period=FIVE_MINUTES, statistic="Maximum", label="oldest (s)"
+                    )
+                ],
+                width=8,
+            ),
+        )
+
+
+def reputation_graph(rate: str, label: str, alarm: float, review: float) -> cloudwatch.GraphWidget:
+    """One reputation rate against where we alarm and where SES reviews the account."""
+    return cloudwatch.GraphWidget(
+        title=f"SES {label} (account)",
+        left=[ses_reputation(rate, label=label)],
+        left_annotations=[
+            cloudwatch.HorizontalAnnotation(value=alarm, label="alarm"),
+            cloudwatch.HorizontalAnnotation(value=review, label="SES review"),
+        ],
+        width=8,
+    )
+
+
+def ses_reputation(rate: str, label: str | None = None) -> cloudwatch.Metric:
+    """The account-wide reputation SES reviews (no dimensions): the highest value of the hour."""
+    return cloudwatch.Metric(
+        namespace="AWS/SES",
+        metric_name=f"Reputation.{rate}",
+        statistic="Maximum",
+        period=ONE_HOUR,
+        label=label,
+    )

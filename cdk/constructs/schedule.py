@@ -8,10 +8,10 @@ an encrypted dead-letter queue, which the monitoring alarms on.
 from aws_cdk import Duration, TimeZone
 from aws_cdk import aws_scheduler as scheduler
 from aws_cdk import aws_scheduler_targets as targets
-from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
+from cdk.constructs.queues import dead_letter_queue
 from cdk.nag import acknowledge
 from cdk.settings import DeploySettings
 
@@ -30,13 +30,7 @@ class NightlySchedule(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
 
-        self.dead_letter_queue = sqs.Queue(
-            self,
-            "DeadLetterQueue",
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
-            enforce_ssl=True,
-            retention_period=Duration.days(14),
-        )
+        self.dead_letter_queue = dead_letter_queue(self, "DeadLetterQueue")
         acknowledge(
             self.dead_letter_queue,
             "AwsSolutions-SQS3",

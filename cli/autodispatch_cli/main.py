@@ -1,19 +1,22 @@
 """The `autodispatch` command line."""
 
-from datetime import date
+import sys
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from typer.exceptions import TyperException
 
 from autodispatch_cli.commands import invoices, runs, settings
-from autodispatch_cli.commands.common import Invocation
-from autodispatch_cli.output import console, print_json, state_style, table, user_errors
+from autodispatch_cli.commands.common import Invocation, parse_day
+from autodispatch_cli.exit_codes import EXIT_CODES_HELP, ExitCode
+from autodispatch_cli.output import console, error_console, print_json, state_style, table, user_errors
 from autodispatch_cli.target import DEFAULT_STACK, STACK_ENV, TargetOptions
 
 app = typer.Typer(
     name="autodispatch",
     help="Automatic dispatch of sales invoices: operate a deployed stack or run it locally.",
+    epilog=EXIT_CODES_HELP,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
@@ -115,7 +118,7 @@ def local_run(
     from autodispatch_cli.scenario_file import load_scenario  # noqa: PLC0415
 
     with user_errors():
-        run_dates = [_parse_date(value) for value in dates]
+        run_dates = [parse_day(value, "--date") for value in dates]
         parsed = load_scenario(scenario)
         report = run_scenario(parsed, run_dates, concurrent_starts=concurrent_starts, out=out)
     if as_json:
@@ -154,18 +157,26 @@ def local_serve(
         with user_errors():
             serve_until_interrupted(port, stack, ready)
     except KeyboardInterrupt:  # a second Ctrl-C while shutting down
-        raise typer.Exit(130) from None
+        raise typer.Exit(ExitCode.INTERRUPTED) from None
     console.print("Stopped.")
 
 
-def _parse_date(value: str) -> date:
+def main() -> None:
+    """The console script: a usage error is one line like every other error (exit 2)."""
     try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise typer.BadParameter(
-            f"'{value}' is not a date in the form YYYY-MM-DD", param_hint="--date"
-        ) from None
+        status = app(standalone_mode=False)
+    except typer.Abort:
+        sys.exit(ExitCode.INTERRUPTED)
+    except TyperException as error:  # click's usage errors, as typer vendors them
+        formatted = getattr(error, "format_message", None)
+        message = (formatted() if callable(formatted) else str(error)).rstrip(".")
+        if message:  # empty after the help a bare group prints (no_args_is_help)
+            context = getattr(error, "ctx", None)
+            hint = f"; see `{context.command_path} --help`" if context is not None else ""
+            error_console.print(f"[bold red]error:[/] {message}{hint}", highlight=False, soft_wrap=True)
+        sys.exit(getattr(error, "exit_code", ExitCode.USAGE))
+    sys.exit(status if isinstance(status, int) else ExitCode.OK)
 
 
 if __name__ == "__main__":
-    app()
+    main()

@@ -7,13 +7,14 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, NoReturn
 
-import click
 import typer
 from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
+from typer.exceptions import TyperException
 
 from autodispatch.errors import AutodispatchError, InputError
+from autodispatch_cli.exit_codes import ExitCode
 
 console = Console()
 error_console = Console(stderr=True)
@@ -21,7 +22,7 @@ error_console = Console(stderr=True)
 STATE_STYLES = {"SENT": "green", "FAILED": "red", "IGNORED": "yellow", "REMOVED": "dim", "PENDING": "cyan"}
 
 
-def fail(message: str, code: int = 1) -> NoReturn:
+def fail(message: str, code: int = ExitCode.FAILED) -> NoReturn:
     error_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
 
@@ -34,12 +35,12 @@ def user_errors() -> Iterator[None]:
     except InputError as error:
         for issue in error.issues:
             error_console.print(f"[bold red]error:[/] {issue}", highlight=False, soft_wrap=True)
-        raise typer.Exit(2) from None
+        raise typer.Exit(ExitCode.USAGE) from None
     except AutodispatchError as error:
         fail(str(error))
     except ValidationError as error:
-        fail(f"invalid input: {error.errors(include_url=False)[0]['msg']}", 2)
-    except (click.exceptions.Exit, click.ClickException, click.exceptions.Abort):
+        fail(f"invalid input: {error.errors(include_url=False)[0]['msg']}", ExitCode.USAGE)
+    except (typer.Exit, typer.Abort, TyperException):
         raise
     except Exception as error:
         # A bug or an unforeseen failure still reaches the user as one line; the traceback is

@@ -5,12 +5,13 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from autodispatch.errors import FieldIssue, InputError
-from autodispatch.models.loading import parse_scenario
+from autodispatch.logic.importing import parse_import
 from autodispatch.models.scenario import Scenario
 
 
 def load_scenario(path: Path, existing_tenants: Iterable[str] = ()) -> Scenario:
-    """The scenario in a file; its invoices may also belong to `existing_tenants`."""
+    """The scenario in a file, checked for import (R2, R25); its invoices may also belong to
+    `existing_tenants`."""
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as error:
@@ -23,4 +24,4 @@ def load_scenario(path: Path, existing_tenants: Iterable[str] = ()) -> Scenario:
         raise InputError(
             [FieldIssue("(document)", f"{path} is not valid JSON: {error.msg} at line {error.lineno}")]
         ) from None
-    return parse_scenario(data, existing_tenants)
+    return parse_import(data, existing_tenants)

@@ -37,6 +37,7 @@ OUTPUT_FUNCTION_NAMES = {
     "SelectInvoices": "SelectInvoicesFunctionName",
     "DispatchInvoice": "DispatchInvoiceFunctionName",
     "NotifyFailures": "NotifyFailuresFunctionName",
+    "RecordDeliveryEvents": "RecordDeliveryEventsFunctionName",
 }
 REQUIRED_OUTPUTS = (OUTPUT_TABLE_NAME, OUTPUT_BUCKET_NAME, OUTPUT_STATE_MACHINE_ARN)
 
@@ -81,10 +82,6 @@ class Target:
     @property
     def state_machine_arn(self) -> str:
         return self.outputs[OUTPUT_STATE_MACHINE_ARN]
-
-    @property
-    def endpoint_url(self) -> str | None:
-        return os.environ.get("AWS_ENDPOINT_URL")
 
     def client(self, service: str) -> Any:
         if service not in self._clients:

@@ -70,3 +70,29 @@ def test_local_run_bad_arguments_get_one_clear_line(args: list[str], message: st
     assert result.returncode != 0
     assert message in result.stderr
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--bogus"], "No such option: --bogus"),
+        (["invoices", "list"], "Missing option '--tenant'"),
+        (["runs", "start", "--date", "10.3.2026"], "YYYY-MM-DD"),
+        (["settings", "set", "--tenant"], "requires an argument"),
+    ],
+)
+def test_usage_errors_are_one_line_with_exit_status_2(args: list[str], message: str) -> None:
+    result = run_cli(*args)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("error: ")
+    assert message in lines[0]
+
+
+def test_help_documents_the_exit_statuses() -> None:
+    result = run_cli("--help")
+    assert result.returncode == 0
+    text = " ".join(result.stdout.split())
+    assert "2 bad command line or input" in text
+    assert "3 the awaited run did not succeed" in text

@@ -8,11 +8,13 @@ fixture, in order); each test then checks the part of it that proves one rule.
 
 import json
 import re
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
 from typer.testing import CliRunner, Result
 
@@ -41,6 +43,7 @@ class Step:
 class Story:
     steps: dict[str, Step] = field(default_factory=dict)
     emails: dict[str, int] = field(default_factory=dict)  # emails SES received, read from moto
+    broken_status: str = ""
 
     def __getitem__(self, name: str) -> Step:
         return self.steps[name]
@@ -67,6 +70,22 @@ def emails_about(invoice_id: str) -> list[str]:
         if re.search(rf"^X-Autodispatch-Invoice: {re.escape(invoice_id)}\r?$", raw, re.MULTILINE):
             found.append(raw)
     return found
+
+
+def start_broken_execution(night_execution_arn: str) -> str:
+    """Start an execution whose SelectDueInvoices fails on its input; its final status."""
+    prefix, _, rest = night_execution_arn.partition(":execution:")
+    machine = f"{prefix}:stateMachine:{rest.rsplit(':', 1)[0]}"
+    stepfunctions = boto3.client("stepfunctions")
+    arn = stepfunctions.start_execution(
+        stateMachineArn=machine, name="broken-input", input=json.dumps({"run_date": "not-a-date"})
+    )["executionArn"]
+    for _ in range(200):  # bounded: at most 20 s
+        status = str(stepfunctions.describe_execution(executionArn=arn)["status"])
+        if status != "RUNNING":
+            return status
+        time.sleep(0.1)
+    return status
 
 
 def demo_data() -> dict[str, Any]:
@@ -147,6 +166,9 @@ def story(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Story]:
             steps["show k-1010"] = invoke("invoices", "show", "--tenant", "kahvila", "k-1010", "--json")
             story.emails["k-1010"] = len(emails_about("k-1010"))
             steps["restore sent"] = invoke("invoices", "restore-auto", "--tenant", "kahvila", "k-1001")
+
+            # An execution that fails before it selects anything (its input is not a night).
+            story.broken_status = start_broken_execution(steps["night 10"].json["execution_arn"])
 
             # Runs can be inspected afterwards; mistakes are one line and a non-zero exit.
             steps["runs"] = invoke("runs", "list", "--json")
@@ -252,10 +274,15 @@ def test_r20_restore_refused_on_a_sent_invoice_with_the_reason(story: Story) -> 
     assert_one_line_error(story["restore sent"], "kahvila/k-1001", "already sent")
 
 
-def test_runs_list_and_show_give_counts_status_and_console_link(story: Story) -> None:
+def test_r24_runs_list_shows_every_execution_with_counts_and_console_link(
+    story: Story,
+) -> None:
     runs = story["runs"].json
-    assert [r["run_date"] for r in runs] == ["2026-03-11", "2026-03-10"]
-    assert all(r["status"] == "SUCCEEDED" for r in runs)
+    assert [r["run_date"] for r in runs] == [None, "2026-03-11", "2026-03-10"]
+    assert [r["status"] for r in runs] == ["FAILED", "SUCCEEDED", "SUCCEEDED"]
+    assert story.broken_status == "FAILED"
+    assert runs[0]["run_id"] == "broken-input"
+    assert runs[0]["started_at"] is not None
     shown = story["run 10"].json
     assert shown["execution_arn"].endswith(":" + shown["run_id"])
     assert "console.aws.amazon.com/states" in shown["console_url"]

@@ -6,12 +6,16 @@ import pytest
 from aws_cdk import aws_lambda as lambda_
 
 from autodispatch.config import RuntimeConfig
+from autodispatch_cli.local import runtime
 from cdk.constants import FUNCTION_DIRECTORIES, FUNCTIONS_DIR
 from cdk.layer_build import build_layer
 
 from .conftest import Synthesized
 
-FUNCTIONS = [f"Functions/{name}" for name in ("SelectInvoices", "DispatchInvoice", "NotifyFailures")]
+FUNCTIONS = [
+    f"Functions/{name}"
+    for name in ("SelectInvoices", "DispatchInvoice", "NotifyFailures", "RecordDeliveryEvents")
+]
 POWERTOOLS_VARIABLES = {"POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE", "LOG_LEVEL"}
 
 
@@ -70,6 +74,7 @@ def test_every_function_has_the_thin_handler_and_the_common_layer(deployed: Synt
         ("Functions/SelectInvoices", 300, 512),
         ("Functions/DispatchInvoice", 70, 1024),
         ("Functions/NotifyFailures", 300, 512),
+        ("Functions/RecordDeliveryEvents", 60, 512),
     ],
 )
 def test_function_timeouts_fit_their_step(
@@ -129,3 +134,10 @@ def test_layer_holds_the_library_and_its_linux_arm64_dependencies_under_python()
     assert binaries
     assert all("cpython-314-aarch64-linux-gnu" in name for name in binaries), binaries
     assert not list(layer.rglob("__pycache__"))
+
+
+def test_local_runtime_hosts_every_function_the_stack_deploys() -> None:
+    """`local run`/`local serve` deploy the same functions, answered by the same handler modules."""
+    assert {
+        name: f"{directory}.handler" for name, directory in FUNCTION_DIRECTORIES.items()
+    } == runtime.FUNCTIONS

@@ -20,7 +20,7 @@ def _metric(alarm: dict[str, Any]) -> tuple[str, str, dict[str, str]]:
 
 def test_every_alarm_notifies_the_operator_topic(deployed: Synthesized) -> None:
     alarms = _alarms(deployed)
-    assert len(alarms) == 8
+    assert len(alarms) == 12
     for name, alarm in alarms.items():
         assert [deployed.render(action) for action in alarm["AlarmActions"]] == [
             "ref(Monitoring/OperatorTopic)"
@@ -48,13 +48,25 @@ def test_alarms_cover_failed_timed_out_and_missing_runs_lambda_errors_and_dead_l
         "SelectInvoicesErrors": ("AWS/Lambda", "Errors", {"FunctionName": "ref(Functions/SelectInvoices)"}),
         "DispatchInvoiceErrors": ("AWS/Lambda", "Errors", {"FunctionName": "ref(Functions/DispatchInvoice)"}),
         "NotifyFailuresErrors": ("AWS/Lambda", "Errors", {"FunctionName": "ref(Functions/NotifyFailures)"}),
+        "RecordDeliveryEventsErrors": (
+            "AWS/Lambda", "Errors", {"FunctionName": "ref(Functions/RecordDeliveryEvents)"}
+        ),
         "DeadLetterQueueNotEmpty": (
             "AWS/SQS",
             "ApproximateNumberOfMessagesVisible",
             {"QueueName": "Schedule/DeadLetterQueue.QueueName"},
         ),
+        "DeliveryFeedbackDeadLetterQueueNotEmpty": (
+            "AWS/SQS",
+            "ApproximateNumberOfMessagesVisible",
+            {"QueueName": "DeliveryFeedback/DeadLetterQueue.QueueName"},
+        ),
+        "SesBounceRateHigh": ("AWS/SES", "Reputation.BounceRate", {}),
+        "SesComplaintRateHigh": ("AWS/SES", "Reputation.ComplaintRate", {}),
     }  # fmt: skip
     for name, alarm in alarms.items():
+        if name.startswith("Ses"):
+            continue  # below
         if name == "NightlyRunDidNotStart":
             assert (alarm["ComparisonOperator"], alarm["Threshold"]) == ("LessThanThreshold", 1)
             assert (alarm["Period"], alarm["TreatMissingData"]) == (86400, "breaching")
@@ -64,6 +76,19 @@ def test_alarms_cover_failed_timed_out_and_missing_runs_lambda_errors_and_dead_l
                 1,
             ), name
             assert alarm["TreatMissingData"] == "notBreaching", name
+
+
+def test_r26_ses_reputation_alarms_fire_before_ses_reviews_the_account(deployed: Synthesized) -> None:
+    """SES reviews (and may pause) an account at 5 % bounces or 0.1 % complaints: alarm at 4 % / 0.08 %."""
+    alarms = _alarms(deployed)
+    for name, threshold in (("SesBounceRateHigh", 0.04), ("SesComplaintRateHigh", 0.0008)):
+        alarm = alarms[name]
+        assert (alarm["ComparisonOperator"], alarm["Threshold"]) == (
+            "GreaterThanOrEqualToThreshold",
+            threshold,
+        )
+        assert (alarm["Statistic"], alarm["Period"], alarm["EvaluationPeriods"]) == ("Maximum", 3600, 1)
+        assert alarm["TreatMissingData"] == "notBreaching"
 
 
 def test_a_paused_schedule_does_not_alarm_about_missing_runs(variant: Synthesized) -> None:
@@ -101,5 +126,33 @@ def test_dashboard_shows_runs_invoices_functions_and_alarms(deployed: Synthesize
         "Functions/SelectInvoicesLogs",
         "Functions/DispatchInvoiceLogs",
         "Functions/NotifyFailuresLogs",
+        "Functions/RecordDeliveryEventsLogs",
     ):
         assert f"ref({path})" in body
+
+
+def test_r26_dashboard_shows_the_ses_rates_against_their_limits_and_the_feedback_queues(
+    deployed: Synthesized,
+) -> None:
+    body = deployed.render(deployed.resource("Monitoring/NightlyRunDashboard")["Properties"]["DashboardBody"])
+    graphs = {
+        w["properties"]["title"]: w["properties"]
+        for w in json.loads(body)["widgets"]
+        if w["type"] == "metric"
+    }
+    bounces = graphs["SES bounce rate (account)"]
+    assert bounces["metrics"] == [
+        ["AWS/SES", "Reputation.BounceRate", {"label": "bounce rate", "period": 3600, "stat": "Maximum"}]
+    ]
+    assert [(a["value"], a["label"]) for a in bounces["annotations"]["horizontal"]] == [
+        (0.04, "alarm"),
+        (0.05, "SES review"),
+    ]
+    complaints = graphs["SES complaint rate (account)"]
+    assert [(a["value"], a["label"]) for a in complaints["annotations"]["horizontal"]] == [
+        (0.0008, "alarm"),
+        (0.001, "SES review"),
+    ]
+    waiting = json.dumps(graphs["Delivery events waiting"]["metrics"])
+    assert "ApproximateNumberOfMessagesVisible" in waiting
+    assert "ApproximateAgeOfOldestMessage" in waiting

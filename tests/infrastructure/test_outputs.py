@@ -14,6 +14,7 @@ def test_outputs_name_what_the_operator_cli_reads(deployed: Synthesized) -> None
         "SelectInvoicesFunctionName": "ref(Functions/SelectInvoices)",
         "DispatchInvoiceFunctionName": "ref(Functions/DispatchInvoice)",
         "NotifyFailuresFunctionName": "ref(Functions/NotifyFailures)",
+        "RecordDeliveryEventsFunctionName": "ref(Functions/RecordDeliveryEvents)",
     }
 
 

@@ -101,6 +101,28 @@ def test_notify_failures_may_read_issues_claim_notifications_email_and_text(depl
     }
 
 
+def test_r26_record_delivery_events_may_read_and_update_invoices_and_consume_its_queue(
+    deployed: Synthesized,
+) -> None:
+    """Lookups by key or query (never a Scan), no index, no S3, no sending; SQS from the event source."""
+    queue = "DeliveryFeedback/Queue.Arn"
+    assert deployed.grants_of_role(_function_role(deployed, "RecordDeliveryEvents")) == {
+        ("dynamodb:BatchGetItem", TABLE),
+        ("dynamodb:GetItem", TABLE),
+        ("dynamodb:PutItem", TABLE),
+        ("dynamodb:Query", TABLE),
+        ("dynamodb:UpdateItem", TABLE),
+        ("sqs:ChangeMessageVisibility", queue),
+        ("sqs:DeleteMessage", queue),
+        ("sqs:GetQueueAttributes", queue),
+        ("sqs:GetQueueUrl", queue),
+        ("sqs:ReceiveMessage", queue),
+        *KMS_VIA_DYNAMODB_AND_S3,
+        *_logs("RecordDeliveryEvents"),
+        *TRACING,
+    }
+
+
 def test_state_machine_may_invoke_its_functions_read_work_lists_and_run_its_map(
     deployed: Synthesized,
 ) -> None:
@@ -186,7 +208,9 @@ def test_roles_have_no_managed_policies(every_synth: Synthesized) -> None:
         assert "ManagedPolicyArns" not in role["Properties"], logical_id
 
 
-@pytest.mark.parametrize("function", ["SelectInvoices", "DispatchInvoice", "NotifyFailures"])
+@pytest.mark.parametrize(
+    "function", ["SelectInvoices", "DispatchInvoice", "NotifyFailures", "RecordDeliveryEvents"]
+)
 def test_functions_use_the_data_key_only_through_dynamodb_and_s3(
     deployed: Synthesized, function: str
 ) -> None:

@@ -2,6 +2,7 @@
 
 import json
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -10,6 +11,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from autodispatch.logic.importing import import_scenario
 from autodispatch.models.loading import parse_scenario
 from autodispatch.models.scenario import Scenario
 from autodispatch.store.dynamodb import DynamoDbInvoiceStore
@@ -64,7 +66,5 @@ def scenario() -> Scenario:
 @pytest.fixture
 def loaded(store: DynamoDbInvoiceStore, scenario: Scenario) -> DynamoDbInvoiceStore:
     """The demo scenario imported into the store."""
-    for tenant in scenario.tenants:
-        store.put_tenant(tenant)
-    store.put_invoices(scenario.invoices)
+    import_scenario(store, scenario, ZONE, datetime.now(UTC))
     return store

@@ -21,7 +21,6 @@ from pypdf import PdfReader
 
 from autodispatch.channels.archive import S3Archive
 from autodispatch.channels.deliverer import build_deliverer
-from autodispatch.channels.mail import OutgoingEmail, SesEmailSender
 from autodispatch.channels.transports import S3OutboxTransport, secret_api_key
 from autodispatch.config import RuntimeConfig
 from autodispatch.errors import PermanentRejection
@@ -29,6 +28,7 @@ from autodispatch.models.enums import CHAIN_ORDER, Channel, DeliveryKind
 from autodispatch.models.scenario import Invoice, Scenario
 from autodispatch.rules.factoring import factoring_route
 from autodispatch.rules.usability import channel_unusable
+from autodispatch.ses import OutgoingEmail, SesEmailSender
 
 BUCKET = "autodispatch-test"
 SENDER = "laskut@autodispatch.example"

@@ -18,9 +18,9 @@ from typer.testing import CliRunner, Result
 from autodispatch.channels.port import DeliveryReceipt
 from autodispatch.errors import PermanentRejection, TransientError
 from autodispatch.logic.manual import send_manually
+from autodispatch.models.dispatch import FactoringRoute
 from autodispatch.models.enums import AutoDispatchState, Channel, DeliveryKind, HistoryEventKind
 from autodispatch.models.scenario import Invoice, InvoiceKey, Tenant
-from autodispatch.rules.factoring import FactoringRoute
 from autodispatch_cli import output
 from autodispatch_cli.local.runtime import LocalAws
 from autodispatch_cli.local.serve import publish
@@ -269,6 +269,18 @@ def test_r22_explicit_channel_need_not_be_enabled_for_automatic_dispatch(load: L
     assert cli_json("invoices", "show", "--tenant", "r22-c", "c-1")["channel"] == "EMAIL"
 
 
+def test_r20_r22_actions_print_json_for_scripts(load: Loader) -> None:
+    assert load([tenant("r22-j")], [invoice("r22-j", "j-1", template="k-1003")]).exit_code == 0
+    removed = cli_json("invoices", "remove-auto", "--tenant", "r22-j", "j-1")
+    restored = cli_json("invoices", "restore-auto", "--tenant", "r22-j", "j-1")
+    sent = cli_json("invoices", "send", "--tenant", "r22-j", "j-1", "--channel", "EMAIL")
+    assert (removed["invoice_id"], removed["auto_dispatch"]) == ("j-1", "REMOVED")
+    assert restored["auto_dispatch"] == "PENDING"
+    assert sent["channel"] == "EMAIL"
+    assert sent["key"] == {"tenant_id": "r22-j", "invoice_id": "j-1"}
+    assert sent["message_id"].startswith("INV-")
+
+
 class ScriptedDeliverer:
     """Answers each channel as scripted: an exception to raise, or a receipt."""
 
@@ -300,7 +312,9 @@ def test_r22_rejection_moves_along_the_chain_as_in_a_run(load: Loader) -> None:
     assert load([tenant("r22-r")], [invoice("r22-r", "r-1", template="k-1001")]).exit_code == 0
     store = resolve_target(TargetOptions()).store
     deliverer = ScriptedDeliverer({Channel.EINVOICE: PermanentRejection("operator refused the address")})
-    sent = send_manually(store, deliverer, _now, InvoiceKey(tenant_id="r22-r", invoice_id="r-1"))
+    sent = send_manually(
+        store, deliverer, _now, InvoiceKey(tenant_id="r22-r", invoice_id="r-1"), zone=store.zone
+    )
     assert deliverer.tried == [Channel.EINVOICE, Channel.EMAIL]
     assert sent.channel is Channel.EMAIL
     record = store.get_record(InvoiceKey(tenant_id="r22-r", invoice_id="r-1"))
@@ -319,7 +333,7 @@ def test_r23_failed_manual_send_restores_automatic_dispatch_only_when_certainly_
     key = InvoiceKey(tenant_id=tenant_id, invoice_id="t-1")
     deliverer = ScriptedDeliverer({Channel.EMAIL: TransientError("SES timed out", in_doubt=in_doubt)})
     with pytest.raises(TransientError):
-        send_manually(store, deliverer, _now, key)
+        send_manually(store, deliverer, _now, key, zone=store.zone)
     record = store.get_record(key)
     assert record.state is state_after
     assert record.status.value == "UNSENT"

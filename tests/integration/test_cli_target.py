@@ -130,8 +130,10 @@ def test_aws_refusal_is_one_line(clean_environment: pytest.MonkeyPatch) -> None:
         boto3.client("cloudformation").create_stack(
             StackName="Autodispatch", TemplateBody=json.dumps(template)
         )
-        line = one_line_error(cli("runs", "list"))
-    assert "ResourceNotFoundException" in line
+        table_missing = one_line_error(cli("invoices", "list", "--tenant", "kahvila"))
+        machine_unknown = one_line_error(cli("runs", "list"))
+    assert "AWS refused GetItem: ResourceNotFoundException" in table_missing
+    assert "AWS refused ListExecutions: InvalidArn" in machine_unknown
 
 
 def test_local_serve_refuses_a_port_in_use(clean_environment: pytest.MonkeyPatch) -> None:

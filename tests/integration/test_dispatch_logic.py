@@ -13,9 +13,10 @@ from autodispatch.channels.port import DeliveryReceipt
 from autodispatch.errors import PermanentRejection, TransientError
 from autodispatch.logic.dispatch import BatchDispatcher
 from autodispatch.logic.notification import notify_failures
+from autodispatch.logic.settings import save_tenant
+from autodispatch.models.dispatch import FactoringRoute
 from autodispatch.models.enums import AutoDispatchState, Channel, DeliveryKind, HistoryEventKind
 from autodispatch.models.scenario import Invoice, InvoiceKey, Tenant
-from autodispatch.rules.factoring import FactoringRoute
 from autodispatch.store.dynamodb import DynamoDbInvoiceStore
 from autodispatch.store.port import Attempt, RunCounts, RunRef, RunSummary
 
@@ -233,7 +234,9 @@ class RecordingNotifier:
         self.emails: list[tuple[str, str, str]] = []
         self.sms: list[tuple[str, str]] = []
 
-    def send_email(self, to: str, subject: str, body: str, headers: dict[str, str]) -> None:
+    def send_email(
+        self, to: str, subject: str, body: str, headers: dict[str, str], tags: dict[str, str]
+    ) -> None:
         self.emails.append((to, subject, body))
 
     def send_sms(self, to: str, body: str) -> None:
@@ -256,7 +259,14 @@ def test_r21_each_tenant_notified_once_even_when_the_step_is_retried(loaded: Dyn
         "laskutus@kahvila-aurinko.fi",
         "toimisto@kuusi.example",
     ]
-    assert notifier.sms == [("+358401234567", notifier.sms[0][1])]
+    # Only kahvila has a notification phone; its SMS names the one invoice that failed.
+    assert notifier.sms == [
+        (
+            "+358401234567",
+            "Automatic dispatch 2026-03-10 (Kahvila Aurinko Oy): 1 failed. Invoices: 1005. "
+            "Details by email or in the invoice list.",
+        )
+    ]
     tilitoimisto = next(body for to, _, body in notifier.emails if to == "toimisto@kuusi.example")
     assert "501 (IGNORED)" in tilitoimisto
     assert "503 (FAILED)" in tilitoimisto
@@ -287,7 +297,15 @@ def test_r24_one_bad_invoice_does_not_stop_the_batch(loaded: DynamoDbInvoiceStor
 
     keys = [key("kahvila", i) for i in ("k-1001", "k-1002", "k-1003", "k-1004", "k-1005")]
     result = dispatcher(loaded, ScriptedDeliverer(reject_k1001)).dispatch(RUN, keys)
-    assert result.counts.sent + result.counts.failed == 5
+    outcomes = {k.invoice_id: (r.state, r.channel) for k, r in loaded.get_records(keys).items()}
+    assert outcomes == {
+        "k-1001": (AutoDispatchState.FAILED, None),  # every channel rejected it
+        "k-1002": (AutoDispatchState.SENT, Channel.EMAIL),
+        "k-1003": (AutoDispatchState.SENT, Channel.EMAIL),
+        "k-1004": (AutoDispatchState.SENT, Channel.PRINT),
+        "k-1005": (AutoDispatchState.FAILED, None),
+    }
+    assert (result.counts.sent, result.counts.failed) == (3, 2)
 
 
 def test_r25_invalid_stored_invoice_fails_alone_with_the_field_named(
@@ -386,11 +404,13 @@ class FlakyNotifier(RecordingNotifier):
         super().__init__()
         self.address, self.error, self.failed = address, error, False
 
-    def send_email(self, to: str, subject: str, body: str, headers: dict[str, str]) -> None:
+    def send_email(
+        self, to: str, subject: str, body: str, headers: dict[str, str], tags: dict[str, str]
+    ) -> None:
         if to == self.address and not self.failed:
             self.failed = True
             raise self.error
-        super().send_email(to, subject, body, headers)
+        super().send_email(to, subject, body, headers, tags)
 
 
 FAILING_KEYS = [key("kahvila", "k-1005"), key("tilitoimisto", "t-501"), key("tilitoimisto", "t-503")]
@@ -459,7 +479,7 @@ def test_r23_unfinished_email_of_a_dead_run_fails_in_doubt_even_if_now_ignored(
     claim_by(loaded, k, "dead/1", Channel.EMAIL, clock.now)
     tenant = loaded.get_tenant("kahvila")
     settings = tenant.settings.model_copy(update={"channels": [Channel.EINVOICE, Channel.PRINT]})
-    loaded.put_tenant(tenant.model_copy(update={"settings": settings}))
+    save_tenant(loaded, tenant.model_copy(update={"settings": settings}), ZONE, clock.now)
     clock.now += timedelta(hours=1)
     deliverer = ScriptedDeliverer()
     dispatcher(loaded, deliverer, clock).dispatch(RUN, [k])
@@ -502,3 +522,50 @@ def test_r17_factoring_invoice_costs_one_more_write(
     dispatcher(loaded, ScriptedDeliverer()).dispatch(RUN, [key("kahvila", "k-1009")])
     writes = [op for op in operations if op in {"PutItem", "UpdateItem", "BatchWriteItem", "DeleteItem"}]
     assert len(writes) == 4  # claim, delivered-before-the-copy, settle, the batch's counters
+
+
+def test_r23_an_unknown_einvoice_outcome_is_handed_over_and_a_rejected_retry_never_moves_on(
+    loaded: DynamoDbInvoiceStore,
+) -> None:
+    """On the real store: the attempt stays on the claim with its lease ended, the retried batch
+    takes it at once, and the e-invoice's rejection of the retry does not lead to an email."""
+    answers = iter([TransientError("no answer from the operator", in_doubt=True), PermanentRejection("dup")])
+
+    def unclear_then_rejected(invoice_id: str, channel: Channel) -> None:
+        raise next(answers)
+
+    deliverer = ScriptedDeliverer(unclear_then_rejected)
+    k = key("kahvila", "k-1001")
+    with pytest.raises(TransientError):
+        dispatcher(loaded, deliverer).dispatch(RUN, [k])
+    assert loaded.get_record(k).unfinished_attempt is Channel.EINVOICE
+    dispatcher(loaded, deliverer).dispatch(RUN, [k])
+    record = loaded.get_record(k)
+    assert record.state is AutoDispatchState.FAILED
+    assert [c[1] for c in deliverer.calls] == [Channel.EINVOICE, Channel.EINVOICE]
+    assert record.message is not None
+    assert "the retry was rejected (dup)" in record.message
+
+
+def test_r23_a_confirmed_email_whose_outcome_write_fails_is_settled_sent_by_the_retry(
+    loaded: DynamoDbInvoiceStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settle = loaded.settle
+    failures = {"left": 1}
+
+    def throttled_once(*args: Any) -> None:
+        if failures["left"]:
+            failures["left"] -= 1
+            raise TransientError("DynamoDB UpdateItem failed temporarily (ThrottlingException)")
+        settle(*args)
+
+    monkeypatch.setattr(loaded, "settle", throttled_once)
+    deliverer = ScriptedDeliverer()
+    k = key("kahvila", "k-1003")  # by email: a second send would arrive twice
+    with pytest.raises(TransientError):
+        dispatcher(loaded, deliverer).dispatch(RUN, [k])
+    dispatcher(loaded, deliverer).dispatch(RUN, [k])
+    record = loaded.get_record(k)
+    assert (record.state, record.channel, record.sent_on) == (AutoDispatchState.SENT, Channel.EMAIL, NIGHT)
+    assert deliverer.calls == [("k-1003", Channel.EMAIL, DeliveryKind.INVOICE)]
+    assert events(loaded, k).count(HistoryEventKind.SENT) == 1

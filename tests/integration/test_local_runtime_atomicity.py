@@ -5,11 +5,13 @@ import threading
 from datetime import UTC, datetime, timedelta
 
 from autodispatch.errors import ConcurrentUpdate
+from autodispatch.logic.importing import import_invoices
 from autodispatch.models.enums import Channel, DeliveryKind
 from autodispatch.models.scenario import Invoice, Scenario
 from autodispatch.store.dynamodb import DynamoDbInvoiceStore
 from autodispatch.store.port import Attempt
 from autodispatch_cli.local.runtime import _atomic_dynamodb_writes
+from tests.integration.conftest import ZONE
 
 CONTENDERS = 4
 ROUNDS = 20
@@ -47,6 +49,6 @@ def test_r23_only_one_of_several_simultaneous_claims_wins(
         results = []
         for round_number in range(ROUNDS):
             invoice = scenario.invoices[0].model_copy(update={"invoice_id": f"race-{round_number}"})
-            loaded.put_invoices([invoice])
+            import_invoices(loaded, [invoice], ZONE, datetime.now(UTC))
             results.append(len(_winners(loaded, invoice)))
     assert results == [1] * ROUNDS

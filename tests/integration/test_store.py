@@ -9,6 +9,9 @@ import pytest
 from botocore.exceptions import ClientError
 
 from autodispatch.errors import ConcurrentUpdate, InputError, InvalidTransition, NotFound, TransientError
+from autodispatch.logic.importing import import_invoices
+from autodispatch.logic.manual import restore_automatic_dispatch
+from autodispatch.logic.settings import save_tenant
 from autodispatch.models.dispatch import HistoryEvent
 from autodispatch.models.enums import (
     AutoDispatchState,
@@ -20,8 +23,9 @@ from autodispatch.models.enums import (
     Timing,
 )
 from autodispatch.models.scenario import Invoice, InvoiceKey, Scenario, Tenant
-from autodispatch.rules.due import due_from
-from autodispatch.store.dynamodb import IMPORTED_SENT_MESSAGE, DynamoDbInvoiceStore
+from autodispatch.rules.due import due_from, local_date
+from autodispatch.rules.messages import IMPORTED_SENT_MESSAGE, REMOVED_MESSAGE, SENT_MANUALLY_MESSAGE
+from autodispatch.store.dynamodb import DynamoDbInvoiceStore
 from autodispatch.store.port import Attempt, RunCounts, RunIssue, RunRef, RunSummary, Settlement
 from autodispatch.store.table_schema import PENDING_INDEX, PENDING_SHARDS
 from tests.integration.conftest import TABLE_NAME, ZONE
@@ -118,7 +122,7 @@ def test_import_of_unknown_tenant_is_refused_naming_it_and_writes_nothing(
 ) -> None:
     store.put_tenant(tenant(scenario, "kahvila"))
     with pytest.raises(NotFound, match="'tilitoimisto'"):
-        store.put_invoices(scenario.invoices)
+        import_invoices(store, scenario.invoices, ZONE, datetime.now(UTC))
     assert store.get_invoices([K1001]) == {}
     assert store.list_records("kahvila") == []
 
@@ -153,7 +157,12 @@ def test_r5_imported_sent_invoice_is_never_pending(loaded: DynamoDbInvoiceStore)
 def test_r5_reimport_as_sent_takes_pending_invoice_out_of_dispatch(
     loaded: DynamoDbInvoiceStore, scenario: Scenario
 ) -> None:
-    loaded.put_invoices([invoice(scenario, "k-1001").model_copy(update={"status": InvoiceStatus.SENT})])
+    import_invoices(
+        loaded,
+        [invoice(scenario, "k-1001").model_copy(update={"status": InvoiceStatus.SENT})],
+        ZONE,
+        datetime.now(UTC),
+    )
     record = loaded.get_record(K1001)
     assert (record.state, record.status) == (AutoDispatchState.SENT, InvoiceStatus.SENT)
     assert K1001 not in pending_keys(loaded)
@@ -173,7 +182,7 @@ def test_r2_invoice_created_before_activation_starts_removed(
     before = invoice(scenario, "k-1003")  # created 08:00
     after = invoice(scenario, "k-1001")  # created 13:00
     explicit = invoice(scenario, "k-1004").model_copy(update={"auto_dispatch": True})  # created 09:00
-    store.put_invoices([before, after, explicit])
+    import_invoices(store, [before, after, explicit], ZONE, datetime.now(UTC))
     assert store.get_record(before.key).state is AutoDispatchState.REMOVED
     assert "activated" in (store.get_record(before.key).message or "")
     assert store.get_record(after.key).state is AutoDispatchState.PENDING
@@ -186,9 +195,9 @@ def test_r2_activation_turns_off_older_pending_invoices_but_not_user_choices(
 ) -> None:
     k1010 = key("kahvila", "k-1010")  # created 2026-03-10 09:00, after the activation below
     k1007 = key("kahvila", "k-1007")  # removed at import; the user adds it back
-    loaded.restore_auto(k1007, event(HistoryEventKind.RESTORED_BY_USER, run_id=None))
+    restore_automatic_dispatch(loaded, k1007, lambda: RUN_START, ZONE)
     activated = datetime(2026, 3, 10, 8, 0, tzinfo=HELSINKI)
-    loaded.put_tenant(with_settings(tenant(scenario, "kahvila"), activated_at=activated))
+    save_tenant(loaded, with_settings(tenant(scenario, "kahvila"), activated_at=activated), ZONE, RUN_START)
     assert loaded.get_record(K1001).state is AutoDispatchState.REMOVED
     # R19: the automation's action is on the invoice's history.
     assert [e.event for e in loaded.get_record(K1001).history] == [HistoryEventKind.TURNED_OFF_BY_ACTIVATION]
@@ -232,7 +241,9 @@ def test_r7_timing_change_rekeys_pending(loaded: DynamoDbInvoiceStore, scenario:
     t502, t501 = key("tilitoimisto", "t-502"), key("tilitoimisto", "t-501")
     loaded.claim(t501, attempt("run-1"), RUN_START + LEASE, [])
     loaded.settle(t501, "run-1", sent())
-    loaded.put_tenant(with_settings(tenant(scenario, "tilitoimisto"), timing=Timing.CREATION_DATE))
+    save_tenant(
+        loaded, with_settings(tenant(scenario, "tilitoimisto"), timing=Timing.CREATION_DATE), ZONE, RUN_START
+    )
     entries = {entry.key: entry for entry in loaded.pending(RUN_START)}
     expected = due_from(invoice(scenario, "t-502"), Timing.CREATION_DATE, ZONE)
     assert entries[t502].due_from == expected == datetime(2026, 3, 9, tzinfo=HELSINKI)
@@ -248,7 +259,7 @@ def test_r6_reimport_rekeys_pending_invoice_and_keeps_final_state(
     loaded.settle(k1002, "run-1", failed())
     later = datetime(2026, 3, 12, 9, 0, tzinfo=HELSINKI)
     moved = invoice(scenario, "k-1001").model_copy(update={"created_at": later, "number": "2001"})
-    loaded.put_invoices([moved, invoice(scenario, "k-1002")])
+    import_invoices(loaded, [moved, invoice(scenario, "k-1002")], ZONE, datetime.now(UTC))
     entries = {entry.key: entry for entry in loaded.pending(RUN_START + timedelta(days=10))}
     assert entries[K1001].due_from == datetime(2026, 3, 13, tzinfo=HELSINKI)
     assert loaded.get_invoices([K1001])[K1001].number == "2001"
@@ -268,7 +279,7 @@ def test_pending_finds_due_invoices_across_shards_and_tenants_with_pagination(
         for n in range(40)
     ]
     late = invoice(scenario, "k-1010").model_copy(update={"invoice_id": "late"})
-    store.put_invoices([*many, late])
+    import_invoices(store, [*many, late], ZONE, datetime.now(UTC))
     operations.clear()
     found = list(store.pending(RUN_START))
     made = list(operations)
@@ -286,7 +297,7 @@ def test_r10_claimed_invoice_stays_in_pending_index(loaded: DynamoDbInvoiceStore
 
 
 def test_r8_removed_invoice_leaves_pending_index(loaded: DynamoDbInvoiceStore) -> None:
-    loaded.remove_auto(K1001, event(HistoryEventKind.REMOVED_BY_USER, run_id=None))
+    loaded.remove_auto(K1001, REMOVED_MESSAGE, event(HistoryEventKind.REMOVED_BY_USER, run_id=None))
     record = loaded.get_record(K1001)
     assert record.state is AutoDispatchState.REMOVED
     assert record.history[-1].event is HistoryEventKind.REMOVED_BY_USER
@@ -454,30 +465,28 @@ def test_r19_history_appends_in_order(loaded: DynamoDbInvoiceStore) -> None:
 def test_r20_remove_is_refused_while_a_run_holds_the_invoice(loaded: DynamoDbInvoiceStore) -> None:
     loaded.claim(K1001, attempt("run-1"), RUN_START + LEASE, [])
     with pytest.raises(InvalidTransition, match="run-1 is dispatching it"):
-        loaded.remove_auto(K1001, event(HistoryEventKind.REMOVED_BY_USER, run_id=None))
+        loaded.remove_auto(K1001, REMOVED_MESSAGE, event(HistoryEventKind.REMOVED_BY_USER, run_id=None))
     assert loaded.get_record(K1001).state is AutoDispatchState.PENDING
 
 
 def test_r20_remove_and_restore_refusals_say_why(loaded: DynamoDbInvoiceStore) -> None:
     removal = event(HistoryEventKind.REMOVED_BY_USER, run_id=None)
     with pytest.raises(InvalidTransition, match="already sent"):
-        loaded.remove_auto(key("kahvila", "k-1006"), removal)
+        loaded.remove_auto(key("kahvila", "k-1006"), REMOVED_MESSAGE, removal)
     with pytest.raises(InvalidTransition, match="REMOVED"):
-        loaded.remove_auto(key("kahvila", "k-1007"), removal)
+        loaded.remove_auto(key("kahvila", "k-1007"), REMOVED_MESSAGE, removal)
     with pytest.raises(NotFound):
-        loaded.remove_auto(key("kahvila", "nope"), removal)
+        loaded.remove_auto(key("kahvila", "nope"), REMOVED_MESSAGE, removal)
     restore = event(HistoryEventKind.RESTORED_BY_USER, run_id=None)
     with pytest.raises(InvalidTransition, match="PENDING, not REMOVED"):
-        loaded.restore_auto(K1001, restore)
+        loaded.restore_auto(K1001, RUN_START, restore)
     with pytest.raises(NotFound):
-        loaded.restore_auto(key("kahvila", "nope"), restore)
+        loaded.restore_auto(key("kahvila", "nope"), RUN_START, restore)
 
 
 def test_r20_restored_invoice_is_pending_again_at_its_due_time(loaded: DynamoDbInvoiceStore) -> None:
-    loaded.remove_auto(K1001, event(HistoryEventKind.REMOVED_BY_USER, run_id=None))
-    loaded.restore_auto(
-        K1001, event(HistoryEventKind.RESTORED_BY_USER, RUN_START + timedelta(hours=8), run_id=None)
-    )
+    loaded.remove_auto(K1001, REMOVED_MESSAGE, event(HistoryEventKind.REMOVED_BY_USER, run_id=None))
+    restore_automatic_dispatch(loaded, K1001, lambda: RUN_START + timedelta(hours=8), ZONE)
     record = loaded.get_record(K1001)
     assert (record.state, record.message) == (AutoDispatchState.PENDING, None)
     assert [entry.event for entry in record.history] == [
@@ -491,12 +500,13 @@ def test_r20_restored_invoice_is_pending_again_at_its_due_time(loaded: DynamoDbI
 def test_r9_failed_invoice_cannot_get_automatic_dispatch_back(loaded: DynamoDbInvoiceStore) -> None:
     loaded.settle_unclaimed(K1001, "run-1", failed(), RUN_START)
     with pytest.raises(InvalidTransition, match="FAILED"):
-        loaded.restore_auto(K1001, event(HistoryEventKind.RESTORED_BY_USER, run_id=None))
+        loaded.restore_auto(K1001, RUN_START, event(HistoryEventKind.RESTORED_BY_USER, run_id=None))
 
 
 def test_r22_manual_send_of_pending_invoice_ends_automatic_dispatch(loaded: DynamoDbInvoiceStore) -> None:
     at = datetime(2026, 3, 9, 23, 30, tzinfo=UTC)  # already 10.3 in Helsinki
-    loaded.mark_sent_manually(K1001, Channel.EMAIL, event(HistoryEventKind.SENT_MANUALLY, at, run_id=None))
+    manual = event(HistoryEventKind.SENT_MANUALLY, at, run_id=None)
+    loaded.mark_sent_manually(K1001, Channel.EMAIL, local_date(at, ZONE), SENT_MANUALLY_MESSAGE, manual)
     record = loaded.get_record(K1001)
     assert (record.state, record.status, record.channel, record.sent_on) == (
         AutoDispatchState.SENT,
@@ -507,14 +517,13 @@ def test_r22_manual_send_of_pending_invoice_ends_automatic_dispatch(loaded: Dyna
     assert record.history[-1].event is HistoryEventKind.SENT_MANUALLY
     assert K1001 not in pending_keys(loaded, RUN_START + timedelta(days=30))
     with pytest.raises(InvalidTransition, match="already sent"):
-        loaded.mark_sent_manually(
-            K1001, Channel.EMAIL, event(HistoryEventKind.SENT_MANUALLY, at, run_id=None)
-        )
+        loaded.mark_sent_manually(K1001, Channel.EMAIL, local_date(at, ZONE), SENT_MANUALLY_MESSAGE, manual)
 
 
 def test_r22_manual_send_of_failed_invoice_keeps_its_failed_state(loaded: DynamoDbInvoiceStore) -> None:
     loaded.settle_unclaimed(K1001, "run-1", failed(), RUN_START)
-    loaded.mark_sent_manually(K1001, Channel.PRINT, event(HistoryEventKind.SENT_MANUALLY, run_id=None))
+    manual = event(HistoryEventKind.SENT_MANUALLY, run_id=None)
+    loaded.mark_sent_manually(K1001, Channel.PRINT, RUN_START.date(), SENT_MANUALLY_MESSAGE, manual)
     record = loaded.get_record(K1001)
     assert (record.state, record.status, record.channel) == (
         AutoDispatchState.FAILED,
@@ -530,9 +539,9 @@ def test_r23_manual_send_waits_for_a_live_claim_but_not_for_a_dead_one(loaded: D
     loaded.claim(K1001, attempt("run-1"), RUN_START + LEASE, [])
     manual = event(HistoryEventKind.SENT_MANUALLY, RUN_START + timedelta(minutes=1), run_id=None)
     with pytest.raises(InvalidTransition, match="run-1 is dispatching it"):
-        loaded.mark_sent_manually(K1001, Channel.EMAIL, manual)
+        loaded.mark_sent_manually(K1001, Channel.EMAIL, RUN_START.date(), SENT_MANUALLY_MESSAGE, manual)
     later = event(HistoryEventKind.SENT_MANUALLY, RUN_START + timedelta(hours=1), run_id=None)
-    loaded.mark_sent_manually(K1001, Channel.EMAIL, later)
+    loaded.mark_sent_manually(K1001, Channel.EMAIL, RUN_START.date(), SENT_MANUALLY_MESSAGE, later)
     assert loaded.get_record(K1001).status is InvoiceStatus.SENT
     with pytest.raises(ConcurrentUpdate):
         loaded.settle(K1001, "run-1", sent())
@@ -557,7 +566,7 @@ def test_batch_reads_split_into_requests_of_100_keys(
     loaded: DynamoDbInvoiceStore, scenario: Scenario, operations: list[str]
 ) -> None:
     many = [invoice(scenario, "k-1001").model_copy(update={"invoice_id": f"m-{n:03d}"}) for n in range(130)]
-    loaded.put_invoices(many)
+    import_invoices(loaded, many, ZONE, datetime.now(UTC))
     assert operations.count("BatchWriteItem") == 6  # 130 documents, 25 per request
     operations.clear()
     assert len(loaded.get_invoices(each.key for each in many)) == 130
@@ -687,7 +696,7 @@ def test_batch_write_retries_unprocessed_items_with_backoff(
     pauses: list[float] = []
     flaky = _FlakyClient(dynamodb, {"batch_write_item": [half_processed, half_processed]})
     retrying = DynamoDbInvoiceStore(TABLE_NAME, ZONE, flaky, sleep=pauses.append)  # type: ignore[arg-type]
-    retrying.put_invoices(scenario.invoices)
+    import_invoices(retrying, scenario.invoices, ZONE, datetime.now(UTC))
     assert len(retrying.get_invoices(each.key for each in scenario.invoices)) == len(scenario.invoices)
     assert len(pauses) == 2
     assert pauses[0] < pauses[1]
@@ -719,7 +728,9 @@ def test_a_whole_night_never_scans(
     for entry in list(loaded.pending(RUN_START)):
         loaded.claim(entry.key, attempt("run-1"), RUN_START + LEASE, [event(HistoryEventKind.QUEUED)])
         loaded.settle(entry.key, "run-1", sent())
-    loaded.put_tenant(with_settings(tenant(scenario, "kahvila"), timing=Timing.INVOICE_DATE))
+    save_tenant(
+        loaded, with_settings(tenant(scenario, "kahvila"), timing=Timing.INVOICE_DATE), ZONE, RUN_START
+    )
     loaded.list_records("kahvila")
     loaded.put_run(RunSummary(run_id="run-1", run_date=date(2026, 3, 10), started_at=RUN_START))
     loaded.get_run("run-1")
@@ -754,9 +765,9 @@ def test_r23_an_invoice_being_sent_cannot_be_reimported(
     loaded.claim(K1001, attempt("run-1"), RUN_START + LEASE, [])
     corrected = next(i for i in scenario.invoices if i.key == K1001).model_copy(update={"number": "2001"})
     with pytest.raises(InputError) as refused:
-        loaded.put_invoices([corrected])
+        import_invoices(loaded, [corrected], ZONE, datetime.now(UTC))
     assert [(issue.tenant_id, issue.invoice_id) for issue in refused.value.issues] == [("kahvila", "k-1001")]
     assert loaded.get_invoices([K1001])[K1001].number == "1001"
     loaded.settle(K1001, "run-1", sent())
-    loaded.put_invoices([corrected])
+    import_invoices(loaded, [corrected], ZONE, datetime.now(UTC))
     assert loaded.get_invoices([K1001])[K1001].number == "2001"

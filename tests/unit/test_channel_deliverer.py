@@ -2,77 +2,18 @@
 
 import email
 import email.policy
-from collections.abc import Mapping
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
-from autodispatch.channels.archive import archive_key
-from autodispatch.channels.deliverer import ChannelDeliverer, build_deliverer
-from autodispatch.channels.mail import OutgoingEmail
+from autodispatch.channels.deliverer import build_deliverer
 from autodispatch.channels.port import Deliverer
 from autodispatch.channels.transports import HttpTransport, S3OutboxTransport
 from autodispatch.config import RuntimeConfig
 from autodispatch.errors import PermanentRejection, TransientError
 from autodispatch.models.enums import Channel, DeliveryKind
-from autodispatch.models.scenario import Invoice
 from autodispatch.rules.factoring import factoring_route
-
-
-class FakeTransport:
-    def __init__(self) -> None:
-        self.submitted: list[tuple[str, bytes, str, dict[str, str]]] = []
-
-    def submit(self, message_id: str, content: bytes, content_type: str, metadata: Mapping[str, str]) -> None:
-        self.submitted.append((message_id, content, content_type, dict(metadata)))
-
-
-class FakeSender:
-    def __init__(self, error: Exception | None = None) -> None:
-        self.sent: list[OutgoingEmail] = []
-        self.error = error
-
-    def send(self, message: OutgoingEmail) -> str:
-        if self.error is not None:
-            raise self.error
-        self.sent.append(message)
-        return "ses-id"
-
-
-class FakeArchive:
-    def __init__(self, fail: bool = False) -> None:
-        self.stored: dict[str, bytes] = {}
-        self.fail = fail
-
-    def put(
-        self,
-        invoice: Invoice,
-        channel: Channel,
-        kind: DeliveryKind,
-        message_id: str,
-        content: bytes,
-        extension: str,
-    ) -> str:
-        if self.fail:
-            raise TransientError("archive down", in_doubt=True)
-        key = archive_key(invoice, channel, kind, message_id, extension)
-        self.stored[key] = content
-        return key
-
-
-class Parts:
-    def __init__(self, sender_error: Exception | None = None, archive_fails: bool = False) -> None:
-        self.einvoice, self.print = FakeTransport(), FakeTransport()
-        self.email, self.archive = FakeSender(sender_error), FakeArchive(archive_fails)
-        self.deliverer = ChannelDeliverer(
-            einvoice=self.einvoice,
-            print_service=self.print,
-            email=self.email,
-            archive=self.archive,
-            sender_email="laskut@autodispatch.example",
-            clock=lambda: datetime(2026, 3, 10, 0, 5, tzinfo=UTC),
-        )
+from tests.fakes.channels import Parts
 
 
 def test_issue3_channel_deliverer_implements_the_port() -> None:
@@ -141,12 +82,14 @@ def test_r18_direct_payment_notice_goes_by_consumer_einvoice_or_print_never_emai
     [
         (Channel.EINVOICE, {"einvoice_address": None}, "no e-invoice address"),
         (Channel.EMAIL, {"email": None}, "no email address"),
-        (Channel.PRINT, {"address": None}, "address details are incomplete"),
+        (Channel.PRINT, {"address": None}, r"the print letter could not be built .*\(ValueError\)"),
     ],
 )
-def test_r12_a_channel_that_cannot_be_used_rejects_the_invoice_for_good(
+def test_r13_r15_a_document_that_cannot_be_built_is_refused_and_nothing_is_handed_over(
     build: Any, channel: Channel, customer: dict[str, Any], reason: str
 ) -> None:
+    """The rules decide usability before `deliver`; given an unusable channel anyway, the
+    renderer refuses for good and no transport sees anything."""
     parts = Parts()
     invoice = build.invoice(customer=build.business_customer(**customer))
 
@@ -155,6 +98,21 @@ def test_r12_a_channel_that_cannot_be_used_rejects_the_invoice_for_good(
     assert parts.einvoice.submitted == []
     assert parts.print.submitted == []
     assert parts.email.sent == []
+
+
+def test_r12_r25_text_the_pdf_cannot_render_refuses_the_email_for_good_and_sends_nothing(build: Any) -> None:
+    """U+202E (right-to-left override) has no glyph in the PDF font: the email cannot be built,
+    which is a refusal of that channel (the chain goes on), never an unknown outcome."""
+    parts = Parts()
+    invoice = build.invoice(number="\u202e1001")
+
+    with pytest.raises(
+        PermanentRejection, match=r"the email could not be built .*\(MissingGlyphsSubsettingError\)"
+    ):
+        parts.deliverer.deliver(invoice, build.tenant(), Channel.EMAIL, DeliveryKind.INVOICE)
+    assert parts.email.sent == []
+    receipt = parts.deliverer.deliver(invoice, build.tenant(), Channel.PRINT, DeliveryKind.INVOICE)
+    assert [submitted[0] for submitted in parts.print.submitted] == [receipt.message_id]
 
 
 def test_r12_ses_rejection_passes_through_as_permanent(build: Any) -> None:

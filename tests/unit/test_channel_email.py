@@ -13,16 +13,12 @@ from botocore.exceptions import ClientError, ConnectTimeoutError, EndpointConnec
 from botocore.stub import Stubber
 from pypdf import PdfReader
 
-from autodispatch.channels.mail import (
-    OutgoingEmail,
-    SesEmailSender,
-    render_factoring_email,
-    render_invoice_email,
-)
+from autodispatch.channels.mail import render_factoring_email, render_invoice_email
 from autodispatch.channels.pdf import render_invoice_pdf
 from autodispatch.channels.text import UnsafeText
 from autodispatch.errors import PermanentRejection, TransientError
 from autodispatch.models.scenario import Factoring
+from autodispatch.ses import OutgoingEmail, SesEmailSender
 
 NOW = datetime(2026, 3, 10, 0, 5, tzinfo=UTC)
 SENDER = "laskut@autodispatch.example"

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from autodispatch.errors import FieldIssue, InputError
+from autodispatch.logic.importing import parse_import
 from autodispatch.models.enums import Channel, CustomerType, PaymentMethod, Source, Timing
 from autodispatch.models.loading import parse_scenario
 from autodispatch.models.scenario import Line, compute_totals
@@ -24,7 +25,7 @@ SHARED_DEMO = ROOT.parent / "shared" / "examples" / "demo-scenario.json"
 
 def _issues(data) -> list[FieldIssue]:
     with pytest.raises(InputError) as caught:
-        parse_scenario(data)
+        parse_import(data)
     return caught.value.issues
 
 

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 import typer
 from rich.panel import Panel
 
+from autodispatch.logic.importing import import_scenario
 from autodispatch.logic.manual import remove_automatic_dispatch, restore_automatic_dispatch, send_manually
 from autodispatch.models.dispatch import DispatchRecord
 from autodispatch.models.enums import AutoDispatchState, Channel
@@ -39,15 +40,11 @@ def import_(
     and field. Invoices may belong to tenants already in the system.
     """
     with operator_errors():
-        store = target(ctx).store
-        scenario = load_scenario(file, existing_tenants=(tenant.tenant_id for tenant in store.list_tenants()))
-        for tenant in scenario.tenants:
-            store.put_tenant(tenant)
-        if scenario.invoices:
-            store.put_invoices(scenario.invoices)
-    console.print(
-        f"Imported {len(scenario.tenants)} tenant(s) and {len(scenario.invoices)} invoice(s) from {file}."
-    )
+        runtime = target(ctx)
+        existing = (tenant.tenant_id for tenant in runtime.store.list_tenants())
+        scenario = load_scenario(file, existing_tenants=existing)
+        imported = import_scenario(runtime.store, scenario, runtime.zone, runtime.now())
+    console.print(f"Imported {imported.tenants} tenant(s) and {imported.invoices} invoice(s) from {file}.")
 
 
 # Reading -----------------------------------------------------------------------------------
@@ -148,7 +145,10 @@ def show(
 # User actions ------------------------------------------------------------------------------
 
 
-def _print_state(record: DispatchRecord) -> None:
+def _print_state(record: DispatchRecord, as_json: bool) -> None:
+    if as_json:
+        print_json(invoice_entry(record))
+        return
     style = state_style(record.state)
     console.print(
         f"Invoice {record.tenant_id}/{record.invoice_id}: automatic dispatch [{style}]{record.state}[/]"
@@ -158,21 +158,25 @@ def _print_state(record: DispatchRecord) -> None:
 
 
 @app.command("remove-auto")
-def remove_auto(ctx: typer.Context, tenant: TenantOption, invoice_id: InvoiceArgument) -> None:
+def remove_auto(
+    ctx: typer.Context, tenant: TenantOption, invoice_id: InvoiceArgument, as_json: JsonOption = False
+) -> None:
     """Remove automatic dispatch from a pending invoice: no run sends it; send it manually (R20)."""
     with operator_errors():
         runtime = target(ctx)
         record = remove_automatic_dispatch(runtime.store, key(tenant, invoice_id), runtime.now)
-    _print_state(record)
+    _print_state(record, as_json)
 
 
 @app.command("restore-auto")
-def restore_auto(ctx: typer.Context, tenant: TenantOption, invoice_id: InvoiceArgument) -> None:
+def restore_auto(
+    ctx: typer.Context, tenant: TenantOption, invoice_id: InvoiceArgument, as_json: JsonOption = False
+) -> None:
     """Add automatic dispatch back to an unsent invoice it was removed from (R20)."""
     with operator_errors():
         runtime = target(ctx)
-        record = restore_automatic_dispatch(runtime.store, key(tenant, invoice_id), runtime.now)
-    _print_state(record)
+        record = restore_automatic_dispatch(runtime.store, key(tenant, invoice_id), runtime.now, runtime.zone)
+    _print_state(record, as_json)
 
 
 @app.command("send")
@@ -187,13 +191,22 @@ def send(
             help="Send through this channel only; without it the settings' channel chain decides.",
         ),
     ] = None,
+    as_json: JsonOption = False,
 ) -> None:
     """Send an unsent invoice now, e.g. after correcting it; recorded as sent manually (R22)."""
     with operator_errors():
         runtime = target(ctx)
         sent = send_manually(
-            runtime.store, runtime.deliverer(), runtime.now, key(tenant, invoice_id), channel
+            runtime.store,
+            runtime.deliverer(),
+            runtime.now,
+            key(tenant, invoice_id),
+            channel,
+            zone=runtime.zone,
         )
+    if as_json:
+        print_json(sent.model_dump(mode="json"))
+        return
     for note in sent.passed_over:
         console.print(f"  {note.channel} passed over: {note.reason}", highlight=False)
     console.print(

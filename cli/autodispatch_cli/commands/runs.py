@@ -13,6 +13,7 @@ from botocore.exceptions import ClientError
 from autodispatch.errors import NotFound
 from autodispatch.store.port import RunSummary
 from autodispatch_cli.commands.common import JsonOption, parse_day, target, when
+from autodispatch_cli.exit_codes import ExitCode
 from autodispatch_cli.failures import operator_errors
 from autodispatch_cli.output import console, error_console, print_json, state_style, table
 from autodispatch_cli.target import Target
@@ -41,12 +42,13 @@ def execution_status(runtime: Target, execution_arn: str) -> dict[str, Any]:
 def run_document(
     runtime: Target, run: RunSummary | None, execution_arn: str, described: dict[str, Any]
 ) -> dict[str, Any]:
+    """A run as scripts see it; `described` is Step Functions' view (describe or list_executions)."""
     counts = run.counts.model_dump() if run else {"selected": 0, "sent": 0, "ignored": 0, "failed": 0}
-    stopped = described.get("stopDate")
+    stopped, started = described.get("stopDate"), described.get("startDate")
     return {
         "run_id": execution_arn.rsplit(":", 1)[-1],
         "run_date": run.run_date.isoformat() if run else None,
-        "started_at": run.started_at.isoformat() if run else None,
+        "started_at": run.started_at.isoformat() if run else (started.isoformat() if started else None),
         "stopped_at": stopped.isoformat() if stopped else None,
         "status": described.get("status", "UNKNOWN"),
         "error": described.get("error"),
@@ -143,7 +145,7 @@ def start(
                 described = _wait(runtime, execution_arn, timeout)
             except KeyboardInterrupt:
                 error_console.print(f"Stopped waiting; the run goes on: autodispatch runs show {name}")
-                raise typer.Exit(130) from None
+                raise typer.Exit(ExitCode.INTERRUPTED) from None
         document = run_document(runtime, _get_run(runtime, name), execution_arn, described)
         zone = runtime.zone
     if as_json:
@@ -154,9 +156,9 @@ def start(
         error_console.print(
             f"[bold red]error:[/] the run did not end within {timeout:.0f} s", highlight=False
         )
-        raise typer.Exit(1)
+        raise typer.Exit(ExitCode.STILL_RUNNING)
     if wait and document["status"] != "SUCCEEDED":
-        raise typer.Exit(1)
+        raise typer.Exit(ExitCode.RUN_NOT_SUCCEEDED)
 
 
 @app.command("list")
@@ -165,14 +167,20 @@ def list_(
     limit: Annotated[int, typer.Option(min=1, max=200, help="How many runs, newest first.")] = 20,
     as_json: JsonOption = False,
 ) -> None:
-    """Recent runs with their counts and each execution's status."""
+    """Recent executions, newest first, with their status and counts; also those that failed before
+    they selected anything (their run date and counts are empty)."""
     with operator_errors():
         runtime = target(ctx)
-        runs = runtime.store.list_runs(limit)
-        documents = []
-        for run in runs:
-            arn = run.execution_arn or runtime.execution_arn(run.run_id)
-            documents.append(run_document(runtime, run, arn, execution_status(runtime, arn)))
+        pages = (
+            runtime.client("stepfunctions")
+            .get_paginator("list_executions")
+            .paginate(stateMachineArn=runtime.state_machine_arn, PaginationConfig={"MaxItems": limit})
+        )
+        documents = [
+            run_document(runtime, _get_run(runtime, execution["name"]), execution["executionArn"], execution)
+            for page in pages
+            for execution in page["executions"]
+        ]
         zone = runtime.zone
     if as_json:
         print_json(documents)
@@ -181,11 +189,11 @@ def list_(
         [
             d["run_id"],
             d["run_date"] or "",
-            when(run.started_at, zone),
+            when(datetime.fromisoformat(d["started_at"]), zone) if d["started_at"] else "",
             d["status"],
             *(str(d[name]) for name in ("selected", "sent", "ignored", "failed")),
         ]
-        for run, d in zip(runs, documents, strict=True)
+        for d in documents
     ]
     console.print(table("Runs", RUN_COLUMNS, rows, _run_style))
     if not rows:

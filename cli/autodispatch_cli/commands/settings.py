@@ -3,11 +3,11 @@
 from typing import Annotated, Any
 
 import typer
-from pydantic import ValidationError
 
-from autodispatch.errors import ActivationRefused, FieldIssue, InputError
+from autodispatch.errors import FieldIssue, InputError
+from autodispatch.logic import settings as use_cases
 from autodispatch.models.enums import Channel, Source, Timing
-from autodispatch.models.scenario import Settings, Tenant
+from autodispatch.models.scenario import Tenant
 from autodispatch.rules.activation import activation_problems
 from autodispatch_cli.commands.common import JsonOption, TenantOption, target, when
 from autodispatch_cli.failures import operator_errors
@@ -54,16 +54,11 @@ def print_settings(tenant: Tenant, zone: Any) -> None:
     )
 
 
-def _validated(current: Settings, changes: dict[str, Any]) -> Settings:
-    try:
-        return Settings.model_validate({**current.model_dump(), **changes})
-    except ValidationError as error:
-        issues = []
-        for detail in error.errors(include_url=False, include_input=False):
-            location = detail["loc"][0] if detail["loc"] else "settings"
-            message = detail["msg"].removeprefix("Value error, ")
-            issues.append(FieldIssue(OPTION_OF.get(str(location), str(location)), message))
-        raise InputError(issues) from None
+def _named_by_option(error: InputError) -> InputError:
+    """The same issues, each naming the option the user typed instead of the settings field."""
+    return InputError(
+        [FieldIssue(OPTION_OF.get(issue.field, issue.field), issue.message) for issue in error.issues]
+    )
 
 
 @app.command("show")
@@ -124,20 +119,12 @@ def set_(
         if value is not None:
             changes[name] = value.strip() or None
     with operator_errors():
-        if not changes:
-            raise InputError([FieldIssue("(options)", "nothing to change: give at least one setting option")])
-        store = target(ctx).store
-        current = store.get_tenant(tenant)
-        settings = _validated(current.settings, changes)
-        problems = activation_problems(settings)
-        if settings.active and problems:
-            raise ActivationRefused(
-                f"Tenant '{tenant}' is active and its settings must satisfy R2: {'; '.join(problems)} "
-                "(deactivate it first to change that)"
-            )
-        updated = current.model_copy(update={"settings": settings})
-        store.put_tenant(updated)
-        zone = target(ctx).zone
+        runtime = target(ctx)
+        try:
+            updated = use_cases.change_settings(runtime.store, tenant, changes, runtime.zone, runtime.now())
+        except InputError as error:
+            raise _named_by_option(error) from None
+        zone = runtime.zone
     if as_json:
         print_json(settings_document(updated))
     else:
@@ -152,27 +139,20 @@ def activate(ctx: typer.Context, tenant: TenantOption) -> None:
     (`invoices restore-auto`).
     """
     with operator_errors():
-        store = target(ctx).store
-        current = store.get_tenant(tenant)
-        if current.settings.active:
-            console.print(
-                f"Automatic dispatch of {tenant} is already active (since "
-                f"{when(current.settings.activated_at, target(ctx).zone) or 'the import'})."
-            )
-            return
-        problems = activation_problems(current.settings)
-        if problems:
-            raise ActivationRefused(
-                f"Cannot activate automatic dispatch of '{tenant}': {'; '.join(problems)}"
-            )
-        now = target(ctx).now()
-        settings = current.settings.model_copy(update={"active": True, "activated_at": now})
-        store.put_tenant(current.model_copy(update={"settings": settings}))
-        zone = target(ctx).zone
+        runtime = target(ctx)
+        activation = use_cases.activate(runtime.store, tenant, runtime.zone, runtime.now())
+        zone = runtime.zone
+    activated_at = activation.tenant.settings.activated_at
+    if activation.already_active:
+        console.print(
+            f"Automatic dispatch of {tenant} is already active "
+            f"(since {when(activated_at, zone) or 'the import'})."
+        )
+        return
     console.print(
-        f"[green]Automatic dispatch of {tenant} is active[/] from {when(now, zone)}. Invoices created "
-        "from now on are sent in the first run after their creation; unsent older ones only after "
-        "`autodispatch invoices restore-auto`."
+        f"[green]Automatic dispatch of {tenant} is active[/] from {when(activated_at, zone)}. "
+        "Invoices created from now on are sent in the first run after their creation; "
+        "unsent older ones only after `autodispatch invoices restore-auto`."
     )
 
 
@@ -180,9 +160,6 @@ def activate(ctx: typer.Context, tenant: TenantOption) -> None:
 def deactivate(ctx: typer.Context, tenant: TenantOption) -> None:
     """Switch automatic dispatch off: future runs skip the tenant; nothing sent changes (R2)."""
     with operator_errors():
-        store = target(ctx).store
-        current = store.get_tenant(tenant)
-        if current.settings.active:
-            settings = current.settings.model_copy(update={"active": False})
-            store.put_tenant(current.model_copy(update={"settings": settings}))
+        runtime = target(ctx)
+        use_cases.deactivate(runtime.store, tenant, runtime.zone, runtime.now())
     console.print(f"Automatic dispatch of {tenant} is off; runs no longer send its invoices.")

@@ -1,21 +1,21 @@
 """`autodispatch local run`: import a scenario into embedded AWS and run nights on it."""
 
 from collections.abc import Sequence
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 from autodispatch import wiring
+from autodispatch.config import load_config
+from autodispatch.logic import importing
 from autodispatch.models.scenario import Scenario
 from autodispatch_cli.local.report import Execution, Night, build_report, sent_emails, sent_sms
 from autodispatch_cli.local.runtime import LocalAws
 
 
 def import_scenario(scenario: Scenario) -> None:
-    store = wiring.invoice_store()
-    for tenant in scenario.tenants:
-        store.put_tenant(tenant)
-    store.put_invoices(scenario.invoices)
+    """Into the embedded AWS, as `invoices import` would, on its configured time zone."""
+    importing.import_scenario(wiring.invoice_store(), scenario, load_config().zone, datetime.now(UTC))
 
 
 def run_nights(
@@ -29,6 +29,7 @@ def run_nights(
             name = f"night-{run_date.isoformat()}-{sequence}-{start}"
             night.executions.append(Execution(name=name, arn=local.start_night(run_date, name)))
         statuses = local.wait([execution.arn for execution in night.executions], timeout_seconds)
+        local.deliver_mail_events()  # what SES reports in the hours after the night's sends (R26)
         for execution in night.executions:
             execution.status = statuses[execution.arn]
         nights.append(night)

@@ -36,6 +36,7 @@ from moto import mock_aws
 from autodispatch import wiring
 from autodispatch.observability import metrics
 from autodispatch.store.table_schema import create_table_kwargs
+from autodispatch_cli.local.mailbox_simulator import MailboxSimulator, sqs_event
 
 REGION = "eu-north-1"
 ACCOUNT = "123456789012"
@@ -48,7 +49,10 @@ FUNCTIONS = {
     "SelectInvoices": "select_invoices.handler",
     "DispatchInvoice": "dispatch_invoice.handler",
     "NotifyFailures": "notify_failures.handler",
+    # Not in the state machine: SES delivery events reach it through EventBridge and SQS (R26).
+    "RecordDeliveryEvents": "record_delivery_events.handler",
 }
+FEEDBACK_FUNCTION = "RecordDeliveryEvents"
 LOCAL_MAX_CONCURRENCY = 4
 TERMINAL = frozenset({"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"})
 
@@ -134,6 +138,7 @@ class LocalAws:
         self.function_arns: dict[str, str] = {}
         self.state_machine_arn = ""
         self.invocations: list[tuple[str, dict[str, Any]]] = []
+        self.mailbox = MailboxSimulator()
 
     # -- lifecycle -------------------------------------------------------------------------------
     def __enter__(self) -> LocalAws:
@@ -144,6 +149,7 @@ class LocalAws:
         else:
             self._stack.enter_context(_moto_server(self.port))
         self._stack.enter_context(_in_process_lambda(self._invoke))
+        self._stack.enter_context(self.mailbox.watching_sends())
         self._stack.enter_context(_atomic_dynamodb_writes())
         wiring.reset()
         self._stack.callback(wiring.reset)
@@ -154,10 +160,6 @@ class LocalAws:
         self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
     ) -> None:
         self._stack.close()
-
-    @property
-    def endpoint_url(self) -> str | None:
-        return None if self.port is None else f"http://127.0.0.1:{self.port}"
 
     def client(self, service: str) -> Any:
         return boto3.client(service, region_name=REGION)  # type: ignore[call-overload]
@@ -227,11 +229,29 @@ class LocalAws:
         except Exception as error:
             return json.dumps({"errorType": type(error).__name__, "errorMessage": str(error)}), True
         finally:
+            self.deliver_mail_events()
             if not self._verbose:
                 # With metrics disabled, Powertools neither prints nor clears them after an
                 # invocation as it does in Lambda, and at 100 values it prints them anyway.
                 metrics.clear_metrics()
         return json.dumps(result), False
+
+    def deliver_mail_events(self) -> None:
+        """What SES would publish for the simulator addresses mailed so far, through the real
+        RecordDeliveryEvents handler; an event it could not handle yet is offered again later."""
+        events = self.mailbox.drain()
+        if not events:
+            return
+        batch = sqs_event(events)
+        body, errored = self._invoke(f"autodispatch-{FEEDBACK_FUNCTION}", batch)
+        failed = (
+            {record["messageId"] for record in batch["Records"]}  # the whole batch goes back
+            if errored
+            else {failure["itemIdentifier"] for failure in json.loads(body)["batchItemFailures"]}
+        )
+        for record, event in zip(batch["Records"], events, strict=True):
+            if record["messageId"] in failed:
+                self.mailbox.offer_again(event)
 
     # -- runs --------------------------------------------------------------------------------------
     def start_night(self, run_date: date, name: str) -> str:

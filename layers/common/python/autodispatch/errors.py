@@ -1,6 +1,11 @@
 """Every exception the library raises on purpose; callers branch on the type, never on text."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from autodispatch.models.scenario import InvoiceKey
 
 
 class AutodispatchError(Exception):
@@ -34,6 +39,11 @@ class InputError(AutodispatchError):
         super().__init__("; ".join(str(issue) for issue in issues))
 
 
+class InvoiceBusy(InputError):
+    """R23: a run is sending the invoice (or stopped while sending it), so it cannot be imported
+    again now; a front end may answer 409 Conflict."""
+
+
 class ActivationRefused(AutodispatchError):
     """R2: activation needs a source, a channel and a notification recipient."""
 
@@ -64,3 +74,18 @@ class TransientError(AutodispatchError):
 
 class PermanentRejection(AutodispatchError):
     """A channel refused the invoice for good; the chain moves on (R12)."""
+
+
+class PartialWrite(AutodispatchError):
+    """A store failure stopped a write of several invoices; `written` are the ones fully written
+    (document and state), the cause is chained."""
+
+    def __init__(self, message: str, written: Sequence["InvoiceKey"]) -> None:
+        self.written = tuple(written)
+        super().__init__(message)
+
+
+class ImportIncomplete(AutodispatchError):
+    """A store failure stopped an import after its checks passed; the message says exactly what
+    was written and which tenants were put back as they were. Importing the file again finishes
+    it (an import is an upsert)."""

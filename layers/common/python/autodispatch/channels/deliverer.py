@@ -7,39 +7,39 @@
 | PRINT    | PDF letter (address window)  | print Transport                | .pdf        |
 
 A document is archived after the hand-over succeeded, so the archive holds only what was sent.
+Whether a channel can be used for an invoice (R13-R15) is the rules' decision, made before
+`deliver` is called; the renderers still refuse a document they cannot build, so nothing
+incomplete is ever handed over.
 """
 
 from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from autodispatch.channels.archive import Archive, S3Archive
 from autodispatch.channels.finvoice import factoring_route as finvoice_factoring_route
 from autodispatch.channels.finvoice import render_finvoice
 from autodispatch.channels.ids import message_id
-from autodispatch.channels.mail import (
-    EmailSender,
-    SesEmailSender,
-    new_sesv2_client,
-    render_factoring_email,
-    render_invoice_email,
-)
+from autodispatch.channels.mail import render_factoring_email, render_invoice_email
 from autodispatch.channels.pdf import render_invoice_pdf, render_print_letter
 from autodispatch.channels.port import DeliveryReceipt
 from autodispatch.channels.transports import HttpTransport, S3OutboxTransport, Transport, secret_api_key
 from autodispatch.config import RuntimeConfig
 from autodispatch.errors import PermanentRejection, TransientError
+from autodispatch.models.dispatch import FactoringRoute
 from autodispatch.models.enums import Channel, DeliveryKind
 from autodispatch.models.scenario import Invoice, Tenant
 from autodispatch.observability import logger
-from autodispatch.rules.factoring import FactoringRoute
-from autodispatch.rules.usability import channel_unusable
+from autodispatch.ses import EmailSender, SesEmailSender, new_sesv2_client
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
     from mypy_boto3_secretsmanager import SecretsManagerClient
     from mypy_boto3_sesv2 import SESV2Client
+
+
+_Document = TypeVar("_Document")
 
 
 def _utc_now() -> datetime:
@@ -78,26 +78,27 @@ class ChannelDeliverer:
             raise ValueError("factoring messages go through deliver_factoring")
         if kind is DeliveryKind.DIRECT_PAYMENT_NOTICE and channel is Channel.EMAIL:
             raise PermanentRejection("a direct-payment pre-notification goes by e-invoice or print (R18)")
-        reason = channel_unusable(channel, invoice, tenant)
-        if reason is not None:
-            raise PermanentRejection(reason)
         identifier = message_id(invoice, channel, kind)
         match channel:
             case Channel.EINVOICE:
-                xml = render_finvoice(invoice, tenant, message_id=identifier, kind=kind)
+                xml = _rendered(
+                    "e-invoice", lambda: render_finvoice(invoice, tenant, message_id=identifier, kind=kind)
+                )
                 return self._hand_over(self._einvoice, invoice, channel, kind, identifier, xml, "xml")
             case Channel.PRINT:
-                letter = render_print_letter(invoice, tenant, kind)
+                letter = _rendered("print letter", lambda: render_print_letter(invoice, tenant, kind))
                 return self._hand_over(self._print, invoice, channel, kind, identifier, letter, "pdf")
             case Channel.EMAIL:
-                pdf = render_invoice_pdf(invoice, tenant, kind)
-                email = render_invoice_email(
-                    invoice,
-                    tenant,
-                    pdf,
-                    sender_email=self._sender_email,
-                    message_id=identifier,
-                    now=self._clock(),
+                email = _rendered(
+                    "email",
+                    lambda: render_invoice_email(
+                        invoice,
+                        tenant,
+                        render_invoice_pdf(invoice, tenant, kind),
+                        sender_email=self._sender_email,
+                        message_id=identifier,
+                        now=self._clock(),
+                    ),
                 )
                 self._email.send(email)
                 return self._archived(invoice, channel, kind, identifier, email.raw, "eml")
@@ -109,25 +110,30 @@ class ChannelDeliverer:
         agreement = route.agreement
         identifier = message_id(invoice, route.channel, kind)
         if route.channel is Channel.EINVOICE:
-            xml = render_finvoice(
-                invoice,
-                tenant,
-                message_id=identifier,
-                kind=kind,
-                route=finvoice_factoring_route(agreement),
-                factoring=agreement,
+            xml = _rendered(
+                "factoring e-invoice",
+                lambda: render_finvoice(
+                    invoice,
+                    tenant,
+                    message_id=identifier,
+                    kind=kind,
+                    route=finvoice_factoring_route(agreement),
+                    factoring=agreement,
+                ),
             )
             return self._hand_over(self._einvoice, invoice, route.channel, kind, identifier, xml, "xml")
         if route.channel is Channel.EMAIL:
-            pdf = render_invoice_pdf(invoice, tenant)
-            email = render_factoring_email(
-                invoice,
-                tenant,
-                agreement,
-                pdf,
-                sender_email=self._sender_email,
-                message_id=identifier,
-                now=self._clock(),
+            email = _rendered(
+                "factoring email",
+                lambda: render_factoring_email(
+                    invoice,
+                    tenant,
+                    agreement,
+                    render_invoice_pdf(invoice, tenant),
+                    sender_email=self._sender_email,
+                    message_id=identifier,
+                    now=self._clock(),
+                ),
             )
             self._email.send(email)
             return self._archived(invoice, route.channel, kind, identifier, email.raw, "eml")
@@ -183,6 +189,22 @@ class ChannelDeliverer:
 def _delivered(channel: Channel, kind: DeliveryKind, identifier: str, archive_key: str) -> DeliveryReceipt:
     logger.info("delivered", extra={"channel": channel.value, "kind": kind.value, "message_id": identifier})
     return DeliveryReceipt(channel=channel, kind=kind, message_id=identifier, archive_key=archive_key)
+
+
+def _rendered(document: str, render: Callable[[], _Document]) -> _Document:
+    """A document that cannot be built from the invoice (any text the renderer cannot carry)
+    makes the channel refuse the invoice for good: nothing left the process, so the chain goes
+    on (R12, R25) and the invoice is never reported in doubt."""
+    try:
+        return render()
+    except PermanentRejection:
+        raise
+    except Exception as error:
+        # The type only: the error's text may quote the invoice's personal data.
+        logger.warning("document could not be rendered", extra={"error_type": type(error).__name__})
+        raise PermanentRejection(
+            f"the {document} could not be built from the invoice data ({type(error).__name__})"
+        ) from None
 
 
 def build_deliverer(

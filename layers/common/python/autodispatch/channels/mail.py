@@ -1,4 +1,4 @@
-"""The EMAIL channel (issue 3, item 4): a MIME message with the invoice PDF, sent through SES v2.
+"""The EMAIL channel: a MIME message with the invoice PDF (sent by `autodispatch.ses`).
 
 Headers are set through `email.headerregistry.Address` and checked for line breaks first, so
 header injection is impossible. `X-Autodispatch-Tenant`, `-Invoice` and `-Kind` let deliveries
@@ -7,7 +7,6 @@ be read back from what SES received.
 
 import html
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from email import policy
@@ -15,15 +14,7 @@ from email.errors import HeaderParseError
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime
-from typing import TYPE_CHECKING, Any, Protocol
 
-from botocore.exceptions import (
-    BotoCoreError,
-    ClientError,
-    ConnectTimeoutError,
-    EndpointConnectionError,
-    NoCredentialsError,
-)
 from email_validator import EmailNotValidError, validate_email
 from stdnum import iban as iban_format
 
@@ -37,31 +28,13 @@ from autodispatch.channels.labels import (
     label,
 )
 from autodispatch.channels.text import UnsafeText, check_header_text
-from autodispatch.errors import PermanentRejection, TransientError
+from autodispatch.errors import PermanentRejection
+from autodispatch.models.delivery_events import email_tags
 from autodispatch.models.enums import DeliveryKind, Language
 from autodispatch.models.scenario import Factoring, Invoice, Tenant
-
-if TYPE_CHECKING:
-    from mypy_boto3_sesv2 import SESV2Client
+from autodispatch.ses import OutgoingEmail
 
 _UNSAFE_FILENAME = re.compile(r"[^\w.-]+")
-
-
-@dataclass(frozen=True)
-class OutgoingEmail:
-    """A rendered message: the raw MIME bytes and its envelope."""
-
-    raw: bytes
-    sender: str
-    recipients: tuple[str, ...]
-
-
-class EmailSender(Protocol):
-    """Sends a rendered message; raises PermanentRejection or TransientError."""
-
-    def send(self, message: OutgoingEmail) -> str:
-        """Returns the provider's message id."""
-        ...
 
 
 def _ascii_address(value: str, what: str) -> str:
@@ -99,6 +72,7 @@ def _compose(
     reply_to: Address | None,
     content: _Content,
     headers: dict[str, str],
+    tags: dict[str, str],
     message_id: str,
     now: datetime,
     pdf: bytes,
@@ -138,7 +112,9 @@ def _compose(
     )
     message.add_alternative(body_html, subtype="html", cte="quoted-printable")
     message.add_attachment(pdf, maintype="application", subtype="pdf", filename=filename)
-    return OutgoingEmail(raw=message.as_bytes(), sender=sender.addr_spec, recipients=(to.addr_spec,))
+    return OutgoingEmail(
+        raw=message.as_bytes(), sender=sender.addr_spec, recipients=(to.addr_spec,), tags=tags
+    )
 
 
 def _filename(title: str, number: str) -> str:
@@ -214,6 +190,7 @@ def render_invoice_email(
             closing=[label("email_closing", language), tenant.name],
         ),
         headers=_tracking_headers(invoice, kind),
+        tags=email_tags(invoice.tenant_id, invoice.invoice_id, kind.value),
         message_id=message_id,
         now=now,
         pdf=pdf,
@@ -262,6 +239,7 @@ def render_factoring_email(
             closing=[label("email_closing", language), tenant.name],
         ),
         headers=_tracking_headers(invoice, DeliveryKind.FACTORING),
+        tags=email_tags(invoice.tenant_id, invoice.invoice_id, DeliveryKind.FACTORING.value),
         message_id=message_id,
         now=now,
         pdf=pdf,
@@ -275,81 +253,3 @@ def _tracking_headers(invoice: Invoice, kind: DeliveryKind) -> dict[str, str]:
         "X-Autodispatch-Invoice": invoice.invoice_id,
         "X-Autodispatch-Kind": kind.value,
     }
-
-
-# SES v2 error codes: a permanent one moves the chain on (R12); everything else is transient.
-PERMANENT_SES_ERRORS = frozenset(
-    {
-        "MessageRejected",
-        "MailFromDomainNotVerifiedException",
-        "AccountSuspendedException",
-        "BadRequestException",
-        "NotFoundException",
-        "InvalidParameterValue",
-    }
-)
-# SES refused these before accepting the message, so retrying cannot send it twice (R23).
-THROTTLING_SES_ERRORS = frozenset(
-    {
-        "TooManyRequestsException",
-        "LimitExceededException",
-        "SendingPausedException",  # an administrator pauses sending; the message was not accepted
-        "Throttling",
-        "ThrottlingException",
-    }
-)
-# Server-side failures: SES may have accepted the message before failing, so the outcome is in
-# doubt (R23), as is any 5xx or a missing status.
-SERVER_SES_ERRORS = frozenset({"InternalFailure", "ServiceUnavailable"})
-
-
-def ses_error(error: ClientError) -> PermanentRejection | TransientError:
-    """By error code only, never by message text; unknown codes by HTTP status class."""
-    code = str(error.response.get("Error", {}).get("Code", ""))
-    status = int(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) or 0)
-    if code in PERMANENT_SES_ERRORS:
-        return PermanentRejection(f"the email service rejected the message ({code})")
-    if code in THROTTLING_SES_ERRORS:
-        return TransientError(f"the email service is throttling sends ({code})", in_doubt=False)
-    if code in SERVER_SES_ERRORS or status >= 500 or status == 0:
-        return TransientError(
-            f"the email service failed and may have accepted the message ({code or status})", in_doubt=True
-        )
-    return PermanentRejection(f"the email service rejected the message ({code or status})")
-
-
-def new_sesv2_client() -> "SESV2Client":
-    import boto3  # noqa: PLC0415 - clients only when first needed, never at import
-    from botocore.config import Config  # noqa: PLC0415
-
-    # No SDK retries: a timed-out send retried by the SDK could deliver the email twice (R23).
-    return boto3.client("sesv2", config=Config(retries={"total_max_attempts": 1}))
-
-
-class SesEmailSender:
-    """SES v2 `SendEmail` with raw content. The client comes from a factory on first use (never
-    at import); build it without SDK retries, because a resent email is a duplicate (R23)."""
-
-    def __init__(self, client: Callable[[], "SESV2Client"], configuration_set: str | None = None) -> None:
-        self._client = client
-        self._configuration_set = configuration_set
-
-    def send(self, message: OutgoingEmail) -> str:
-        request: dict[str, Any] = {
-            "FromEmailAddress": message.sender,
-            "Destination": {"ToAddresses": list(message.recipients)},
-            "Content": {"Raw": {"Data": message.raw}},
-        }
-        if self._configuration_set:
-            request["ConfigurationSetName"] = self._configuration_set
-        try:
-            response = self._client().send_email(**request)
-        except ClientError as error:
-            raise ses_error(error) from None
-        except (EndpointConnectionError, ConnectTimeoutError, NoCredentialsError):
-            raise TransientError("the email service could not be reached", in_doubt=False) from None
-        except BotoCoreError:
-            # A read timeout or a dropped connection after the request went out: SES may have
-            # accepted the message.
-            raise TransientError("no answer from the email service after sending", in_doubt=True) from None
-        return str(response.get("MessageId", ""))

@@ -8,9 +8,9 @@ from typing import Protocol
 
 from pydantic import BaseModel, ConfigDict
 
+from autodispatch.models.dispatch import FactoringRoute
 from autodispatch.models.enums import Channel, DeliveryKind
 from autodispatch.models.scenario import Invoice, Tenant
-from autodispatch.rules.factoring import FactoringRoute
 
 
 class DeliveryReceipt(BaseModel):
@@ -37,5 +37,6 @@ class Deliverer(Protocol):
 
     def is_idempotent(self, channel: Channel) -> bool:
         """True when re-sending the same invoice cannot duplicate it (deterministic message id or
-        key); an in-doubt attempt on such a channel may be retried instead of failed (R23)."""
+        key); an in-doubt attempt on such a channel may be retried instead of failed (R23, as
+        logic/recovery.py tells)."""
         ...

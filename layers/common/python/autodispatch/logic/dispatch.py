@@ -1,42 +1,66 @@
 """DispatchBatch: take each invoice of a batch through its channel chain (R11-R18) and record the
-outcome on the invoice (R19), without ever sending one twice (R23) and without one invoice
-stopping the others (R24)."""
+outcome on the invoice (R19), without ever sending one twice (R23, see `logic/recovery.py`) and
+without one invoice stopping the others (R24).
 
-import uuid
+Each invoice goes straight down: the store's records -> the rules' plan (`plan_dispatch`) and
+recovery verdict -> the channels, in the plan's order -> the outcome written to the store.
+"""
+
 from collections import Counter
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime, timedelta
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict
 
 from autodispatch.channels.port import Deliverer
 from autodispatch.errors import ConcurrentUpdate, PermanentRejection, TransientError
+from autodispatch.logic.follow_up import send_factoring_copy
+from autodispatch.logic.history import InvoiceOutcome, event, note_events
+from autodispatch.logic.outcomes import OutcomeStore, OutcomeWriter, Sent
 from autodispatch.logic.pacing import Pace, no_pacing
-from autodispatch.models.dispatch import ChannelNote, Decision, HistoryEvent, Outcome, Verdict
+from autodispatch.logic.recovery import Invocation, new_invocation
+from autodispatch.models.dispatch import DispatchRecord, HistoryEvent
 from autodispatch.models.enums import AutoDispatchState, Channel, DeliveryKind, HistoryEventKind
 from autodispatch.models.scenario import Invoice, InvoiceKey, Tenant
 from autodispatch.observability import logger, tracer
-from autodispatch.rules.chain import decide
+from autodispatch.rules.chain import DispatchPlan, plan_dispatch
 from autodispatch.rules.due import local_date, why_not_taken
 from autodispatch.rules.explain import (
-    Explanation,
-    explain_failed,
-    explain_ignored,
     explain_in_doubt,
     explain_invalid,
-    explain_sent,
+    explain_no_clear_answer,
+    explain_retry_rejected,
     explain_unexpected,
 )
-from autodispatch.rules.factoring import factoring_route
-from autodispatch.store.port import Attempt, InvoiceStore, RunCounts, RunIssue, RunRef, Settlement
+from autodispatch.rules.recovery import Progress, Recovery, progress, transient_verdict, unfinished_verdict
+from autodispatch.store.port import Attempt, InvoiceDocuments, RunCounts, RunIssue, RunRef
 
 Clock = Callable[[], datetime]
 # Seconds of the invocation left; a batch stops taking invoices when it runs low.
 TimeLeft = Callable[[], float]
 # Enough for one more invoice through three channels at their transport timeouts.
 RESERVE_SECONDS = 30.0
+
+
+class DispatchStore(OutcomeStore, Protocol):
+    """The part of `autodispatch.store.port.InvoiceStore` a dispatch run uses; each write is
+    conditional, as the store port describes."""
+
+    def read_invoices(self, keys: Iterable[InvoiceKey]) -> InvoiceDocuments: ...
+
+    def get_records(self, keys: Iterable[InvoiceKey]) -> dict[InvoiceKey, DispatchRecord]: ...
+
+    def get_tenants(self, tenant_ids: Iterable[str]) -> dict[str, Tenant]: ...
+
+    def next_attempt(self, key: InvoiceKey, attempt: Attempt, events: Sequence[HistoryEvent]) -> None: ...
+
+    def release(self, key: InvoiceKey, run_id: str, events: Sequence[HistoryEvent]) -> None: ...
+
+    def add_run_counts(self, run: RunRef, counts: RunCounts) -> None: ...
+
+    def add_run_issues(self, run: RunRef, issues: Sequence[RunIssue]) -> None: ...
 
 
 def unlimited() -> float:
@@ -56,31 +80,12 @@ class BatchResult(BaseModel):
     sent_by_channel: dict[Channel, int] = {}
 
 
-@dataclass(frozen=True)
-class _Invocation:
-    """One invocation's work on a run. The claimant owns the claims it makes: a concurrent duplicate
-    of the same batch (at-least-once child executions) has another one and cannot take them."""
-
-    run: RunRef
-    claimant: str
-
-
-class _Outcome(BaseModel):
-    """What happened to one invoice in this invocation."""
-
-    model_config = ConfigDict(frozen=True)
-
-    state: AutoDispatchState
-    channel: Channel | None = None
-    issues: tuple[RunIssue, ...] = ()
-
-
 class BatchDispatcher:
     """Dispatches batches for one run; collaborators are injected (ports, a clock, the time left)."""
 
     def __init__(
         self,
-        store: InvoiceStore,
+        store: DispatchStore,
         deliverer: Deliverer,
         zone: ZoneInfo,
         lease: timedelta,
@@ -94,6 +99,7 @@ class BatchDispatcher:
         self._lease = lease
         self._clock = clock
         self._time_left = time_left
+        self._outcomes = OutcomeWriter(store, clock)
         self._pace = pace
 
     @tracer.capture_method
@@ -101,11 +107,11 @@ class BatchDispatcher:
         """Handles every invoice it can. Counts and run issues of what it finished are recorded
         first; then it raises TransientError when some invoice hit a transient error or time ran
         short, so the state machine retries the batch (finished invoices are skipped)."""
-        invocation = _Invocation(run=run, claimant=f"{run.run_id}/{uuid.uuid4().hex[:12]}")
+        invocation = new_invocation(run)
         documents = self._store.read_invoices(keys)
         records = self._store.get_records(keys)
         tenants = self._store.get_tenants({key.tenant_id for key in keys})
-        outcomes: list[_Outcome] = []
+        outcomes: list[InvoiceOutcome] = []
         unfinished = 0
         for key in keys:
             if self._time_left() < RESERVE_SECONDS:
@@ -123,14 +129,17 @@ class BatchDispatcher:
                 if invoice is None:
                     # R25: bad or missing data that reached a run fails this invoice only.
                     problem = documents.invalid.get(key, "the invoice document is missing")
-                    outcomes.append(self._fail_unreadable(invocation, key, record.number, problem))
+                    explanation = explain_invalid(problem)
+                    outcomes.append(
+                        self._outcomes.fail_unclaimed(invocation, key, record.number, explanation)
+                    )
                     continue
                 if (
                     why_not_taken(invoice, record.state, tenant.settings, run.run_date, self._zone)
                     is not None
                 ):
                     continue
-                outcomes.append(self._dispatch_one(invocation, invoice, tenant, record.unfinished_attempt))
+                outcomes.append(self._dispatch_one(invocation, invoice, tenant, record))
             except ConcurrentUpdate:
                 logger.info("invoice taken by another writer; skipped")
             except TransientError:
@@ -148,7 +157,7 @@ class BatchDispatcher:
             raise TransientError(f"{unfinished} invoice(s) of the batch are left for a retry")
         return result
 
-    def _record(self, run: RunRef, outcomes: list[_Outcome]) -> BatchResult:
+    def _record(self, run: RunRef, outcomes: list[InvoiceOutcome]) -> BatchResult:
         states = Counter(outcome.state for outcome in outcomes)
         counts = RunCounts(
             sent=states[AutoDispatchState.SENT],
@@ -168,314 +177,191 @@ class BatchDispatcher:
         return BatchResult(counts=counts, sent_by_channel=dict(sent_by_channel))
 
     def _dispatch_one(
-        self, invocation: _Invocation, invoice: Invoice, tenant: Tenant, unfinished: Channel | None
-    ) -> _Outcome:
+        self, invocation: Invocation, invoice: Invoice, tenant: Tenant, record: DispatchRecord
+    ) -> InvoiceOutcome:
+        """The rules' plan, resumed where earlier attempts left the invoice (logic/recovery.py)."""
         run = invocation.run
         now = self._clock()
-        decision = decide(invoice, tenant)
-        queued = self._event(now, run, HistoryEventKind.QUEUED, detail=f"taken by the run of {run.run_date}")
-        if decision.outcome is not Outcome.SEND:
-            if unfinished is not None and not self._deliverer.is_idempotent(unfinished):
-                # R23: whatever the settings say now, a dead run may have sent it already.
-                return self._fail_in_doubt_unclaimed(invocation, invoice, unfinished, now)
-            return self._settle_without_sending(invocation, invoice, decision, queued)
-        assert decision.channel is not None
+        plan = plan_dispatch(invoice, tenant)
+        done = progress(record.history)
+        unfinished = record.unfinished_attempt
+        queued = event(now, run, HistoryEventKind.QUEUED, detail=f"taken by the run of {run.run_date}")
+        if done.delivered is not None:
+            return self._resume_delivered(invocation, invoice, tenant, plan, done, now)
+        channels = plan.remaining(done.rejected)
+        if unfinished is not None:
+            # R23: an attempt with an unknown outcome is repeated on its own channel only, and
+            # only where that cannot deliver twice; otherwise the invoice is FAILED in doubt,
+            # whatever the plan says now.
+            repeat = self._verdict(unfinished) is Recovery.REPEAT and unfinished in channels
+            if not repeat:
+                explanation = explain_in_doubt(unfinished)
+                return self._outcomes.fail_unclaimed(invocation, invoice.key, invoice.number, explanation)
+            channels = (unfinished,)
+        if not channels:
+            return self._outcomes.settle_unsent(invocation, invoice, plan, done.rejected, queued)
+        first = channels[0]
         prior = self._store.claim(
             invoice.key,
-            self._attempt(invocation, decision, now),
+            Attempt(run_id=invocation.claimant, channel=first, kind=plan.kind, started_at=now),
             lease_until=now + self._lease,
-            events=[queued, *self._note_events(now, run, decision.notes)],
+            events=[queued, *note_events(now, run, plan.reaching(first))],
         )
         if prior is not None and prior.delivered is not None:
-            # A run stopped after the invoice went out, while sending the financier's copy.
-            return self._finish_after_delivery(invocation, invoice, tenant, prior)
-        if prior is not None and not self._deliverer.is_idempotent(prior.channel):
-            # R23: a run stopped after starting a send that cannot be repeated safely.
-            return self._fail(invocation, invoice, explain_in_doubt(prior.channel))
-        return self._send_through_chain(invocation, invoice, tenant, decision)
+            # A delivered marker the history did not show (it is written with the SENT events).
+            sent = self._sent_before(plan, prior.delivered, prior.started_at, follow_up_done=False)
+            return self._complete_sent(invocation, invoice, tenant, plan, sent, [], prior)
+        if prior is not None and prior.channel is not unfinished:
+            # Changed between the read and the claim: the outcome of that attempt is unknown.
+            return self._outcomes.fail(invocation, invoice, explain_in_doubt(prior.channel))
+        return self._send_through_chain(
+            invocation, invoice, tenant, plan, channels, dict(done.rejected), unknown=prior is not None
+        )
 
     def _send_through_chain(
-        self, invocation: _Invocation, invoice: Invoice, tenant: Tenant, decision: Decision
-    ) -> _Outcome:
-        run = invocation.run
-        rejected: dict[Channel, str] = {}
-        events: list[HistoryEvent] = []
-        while decision.outcome is Outcome.SEND:
-            assert decision.channel is not None
-            channel = decision.channel
-            try:
-                self._pace(channel)
-                self._deliverer.deliver(invoice, tenant, channel, decision.kind)
-            except PermanentRejection as rejection:
-                rejected[channel] = str(rejection)
-                now = self._clock()
-                events.append(
-                    self._event(now, run, HistoryEventKind.CHANNEL_REJECTED, channel, str(rejection))
-                )
-                decision = decide(invoice, tenant, rejected)
-                if decision.outcome is Outcome.SEND:
-                    self._store.next_attempt(
-                        invoice.key,
-                        self._attempt(invocation, decision, now),
-                        [*events, *self._note_events(now, run, _after_last_rejection(decision.notes))],
-                    )
-                    events = []
-                continue
-            except TransientError as error:
-                if error.in_doubt and not self._deliverer.is_idempotent(channel):
-                    return self._fail(invocation, invoice, explain_in_doubt(channel), events)
-                # Certainly not delivered, or safe to repeat (deterministic message id): give the
-                # claim back so the retried batch takes the invoice again.
-                self._store.release(invoice.key, invocation.claimant, events)
-                raise
-            return self._settle_sent(invocation, invoice, tenant, decision, events)
-        return self._fail(invocation, invoice, explain_failed(decision), events)
-
-    def _settle_sent(
         self,
-        invocation: _Invocation,
+        invocation: Invocation,
         invoice: Invoice,
         tenant: Tenant,
-        decision: Decision,
-        events: list[HistoryEvent],
-    ) -> _Outcome:
-        assert decision.channel is not None
-        explanation = explain_sent(decision.channel, decision.kind, decision.notes)
+        plan: DispatchPlan,
+        channels: Sequence[Channel],
+        rejected: dict[Channel, str],
+        unknown: bool,
+    ) -> InvoiceOutcome:
+        """R12: the channels in order, moving on when one rejects the invoice for good. `unknown`:
+        the first channel is being repeated after an attempt whose outcome is unknown (R23)."""
+        run = invocation.run
+        events: list[HistoryEvent] = []
         now = self._clock()
-        events.append(
-            self._event(now, invocation.run, HistoryEventKind.SENT, decision.channel, explanation.message)
-        )
-        route = factoring_route(invoice, tenant)
-        if route is not None:
-            # Recorded before the financier's copy goes, so a run that dies now is known to have
-            # delivered the invoice and is not asked to send it again.
-            self._store.next_attempt(
-                invoice.key,
-                Attempt(
+        for position, channel in enumerate(channels):
+            if position > 0:
+                self._store.next_attempt(
+                    invoice.key,
+                    Attempt(run_id=invocation.claimant, channel=channel, kind=plan.kind, started_at=now),
+                    [*events, *note_events(now, run, plan.reaching(channel))],
+                )
+                events = []
+            try:
+                self._pace(channel)
+                self._deliverer.deliver(invoice, tenant, channel, plan.kind)
+            except PermanentRejection as rejection:
+                if unknown:
+                    # The earlier attempt may have delivered: moving on could deliver twice.
+                    return self._outcomes.fail(
+                        invocation, invoice, explain_retry_rejected(channel, str(rejection)), events
+                    )
+                rejected[channel] = str(rejection)
+                now = self._clock()
+                events.append(event(now, run, HistoryEventKind.CHANNEL_REJECTED, channel, str(rejection)))
+                continue
+            except TransientError as error:
+                repeatable = self._deliverer.is_idempotent(channel)
+                if transient_verdict(error.in_doubt, repeatable) is Recovery.IN_DOUBT:
+                    return self._outcomes.fail(
+                        invocation, invoice, explain_no_clear_answer(channel, str(error)), events
+                    )
+                if unknown or error.in_doubt:
+                    self._outcomes.hand_over(invocation, invoice.key, channel, plan.kind, events)
+                else:
+                    # Certainly not delivered: the retried batch takes the invoice afresh.
+                    self._store.release(invoice.key, invocation.claimant, events)
+                raise
+            now = self._clock()
+            explanation = plan.sent(channel, rejected)
+            events.append(event(now, run, HistoryEventKind.SENT, channel, explanation.message))
+            if plan.factoring is not None:
+                # The delivered marker (R23): written before the financier's copy goes.
+                marker = Attempt(
                     run_id=invocation.claimant,
-                    channel=route.channel,
+                    channel=plan.factoring.channel,
                     kind=DeliveryKind.FACTORING,
                     started_at=now,
-                    delivered=decision.channel,
-                ),
-                events,
-            )
-            events = []
-        return self._complete_sent(
-            invocation, invoice, tenant, decision.channel, invocation.run.run_date, explanation, events
-        )
+                    delivered=channel,
+                )
+                self._store.next_attempt(invoice.key, marker, events)
+                events = []
+            sent = Sent(channel=channel, on=run.run_date, explanation=explanation)
+            return self._complete_sent(invocation, invoice, tenant, plan, sent, events)
+        return self._outcomes.fail(invocation, invoice, plan.failed(rejected), events)
 
-    def _finish_after_delivery(
-        self, invocation: _Invocation, invoice: Invoice, tenant: Tenant, prior: Attempt
-    ) -> _Outcome:
-        assert prior.delivered is not None
-        explanation = explain_sent(prior.delivered, decide(invoice, tenant).kind, ())
-        sent_on = local_date(prior.started_at, self._zone)
-        return self._complete_sent(
-            invocation, invoice, tenant, prior.delivered, sent_on, explanation, [], resumed=prior
+    def _resume_delivered(
+        self,
+        invocation: Invocation,
+        invoice: Invoice,
+        tenant: Tenant,
+        plan: DispatchPlan,
+        done: Progress,
+        now: datetime,
+    ) -> InvoiceOutcome:
+        """R23: the history shows the invoice delivered by a run that stopped before settling it;
+        it is settled SENT without sending it again (and its follow-up finished, R17)."""
+        assert done.delivered is not None
+        assert done.delivered_at is not None
+        route = plan.factoring
+        copy_left = route is not None and not done.follow_up_done
+        attempt = Attempt(
+            run_id=invocation.claimant,
+            channel=route.channel if route is not None and copy_left else done.delivered,
+            kind=DeliveryKind.FACTORING if copy_left else plan.kind,
+            started_at=now,
+        )
+        prior = self._store.claim(invoice.key, attempt, lease_until=now + self._lease, events=[])
+        sent = self._sent_before(plan, done.delivered, done.delivered_at, done.follow_up_done)
+        return self._complete_sent(invocation, invoice, tenant, plan, sent, [], prior)
+
+    def _sent_before(self, plan: DispatchPlan, channel: Channel, at: datetime, follow_up_done: bool) -> Sent:
+        return Sent(
+            channel=channel,
+            on=local_date(at, self._zone),
+            explanation=plan.sent_by_dead_run(channel),
+            follow_up_done=follow_up_done,
         )
 
     def _complete_sent(
         self,
-        invocation: _Invocation,
+        invocation: Invocation,
         invoice: Invoice,
         tenant: Tenant,
-        channel: Channel,
-        sent_on: date,
-        explanation: Explanation,
+        plan: DispatchPlan,
+        sent: Sent,
         events: list[HistoryEvent],
         resumed: Attempt | None = None,
-    ) -> _Outcome:
-        """R17: the financier's copy follows the sent invoice; its failure is reported like a failed
-        invoice, while the invoice itself stays sent."""
-        run = invocation.run
-        now = self._clock()
+    ) -> InvoiceOutcome:
+        """Settles the delivered invoice SENT after its follow-up (R17). `resumed`: the attempt a
+        stopped run left; a copy it was sending by a channel that is not idempotent is in doubt."""
         issues: list[RunIssue] = []
-        route = factoring_route(invoice, tenant)
-        if route is not None:
-            financier = route.agreement.financier_name
-            reason: str | None = None
-            if resumed is not None and not self._deliverer.is_idempotent(resumed.channel):
-                reason = (
-                    f"factoring message to {financier} may or may not have been sent: a run stopped "
-                    "while sending it"
-                )
-            else:
-                try:
-                    self._pace(route.channel)
-                    self._deliverer.deliver_factoring(invoice, tenant, route)
-                except (PermanentRejection, TransientError) as error:
-                    reason = f"factoring message to {financier} failed: {error}"
-            if reason is None:
-                events.append(
-                    self._event(
-                        now,
-                        run,
-                        HistoryEventKind.FACTORING_SENT,
-                        route.channel,
-                        f"factoring message sent to {financier}",
-                    )
-                )
-            else:
-                events.append(self._event(now, run, HistoryEventKind.FACTORING_FAILED, route.channel, reason))
-                issues.append(
-                    _issue(invoice.key, invoice.number, AutoDispatchState.SENT, f"Sent, but the {reason}")
-                )
-        self._store.settle(
-            invoice.key,
-            invocation.claimant,
-            Settlement(
-                state=AutoDispatchState.SENT,
-                channel=channel,
-                sent_on=sent_on,
-                message=explanation.message,
-                details=explanation.details,
-                events=tuple(events),
-            ),
-        )
-        return _Outcome(state=AutoDispatchState.SENT, channel=channel, issues=tuple(issues))
-
-    def _settle_without_sending(
-        self, invocation: _Invocation, invoice: Invoice, decision: Decision, queued: HistoryEvent
-    ) -> _Outcome:
-        ignored = decision.outcome is Outcome.IGNORE
-        state = AutoDispatchState.IGNORED if ignored else AutoDispatchState.FAILED
-        explanation = explain_ignored(decision) if ignored else explain_failed(decision)
-        now = queued.at
-        kind = HistoryEventKind.IGNORED if ignored else HistoryEventKind.FAILED
-        events = (
-            queued,
-            *self._note_events(now, invocation.run, decision.notes),
-            self._event(now, invocation.run, kind, detail=explanation.message),
-        )
-        self._store.settle_unclaimed(
-            invoice.key,
-            invocation.claimant,
-            Settlement(state=state, message=explanation.message, details=explanation.details, events=events),
-            now,
-        )
-        return _Outcome(
-            state=state, issues=(_issue(invoice.key, invoice.number, state, explanation.message),)
-        )
-
-    def _fail(
-        self,
-        invocation: _Invocation,
-        invoice: Invoice,
-        explanation: Explanation,
-        events: Sequence[HistoryEvent] = (),
-    ) -> _Outcome:
-        now = self._clock()
-        self._store.settle(
-            invoice.key,
-            invocation.claimant,
-            self._failure(invocation.run, explanation, now, events),
-        )
-        return _Outcome(
-            state=AutoDispatchState.FAILED,
-            issues=(_issue(invoice.key, invoice.number, AutoDispatchState.FAILED, explanation.message),),
-        )
-
-    def _fail_in_doubt_unclaimed(
-        self, invocation: _Invocation, invoice: Invoice, channel: Channel, now: datetime
-    ) -> _Outcome:
-        explanation = explain_in_doubt(channel)
-        self._store.settle_unclaimed(
-            invoice.key, invocation.claimant, self._failure(invocation.run, explanation, now), now
-        )
-        return _Outcome(
-            state=AutoDispatchState.FAILED,
-            issues=(_issue(invoice.key, invoice.number, AutoDispatchState.FAILED, explanation.message),),
-        )
-
-    def _fail_unreadable(
-        self, invocation: _Invocation, key: InvoiceKey, number: str | None, problem: str
-    ) -> _Outcome:
-        explanation = explain_invalid(problem)
-        now = self._clock()
-        self._store.settle_unclaimed(
-            key, invocation.claimant, self._failure(invocation.run, explanation, now), now
-        )
-        return _Outcome(
-            state=AutoDispatchState.FAILED,
-            issues=(_issue(key, number or key.invoice_id, AutoDispatchState.FAILED, explanation.message),),
-        )
+        route = plan.factoring
+        if route is not None and not sent.follow_up_done:
+            in_doubt = (
+                resumed is not None
+                and resumed.kind is DeliveryKind.FACTORING
+                and not self._deliverer.is_idempotent(resumed.channel)
+            )
+            self._pace(route.channel)
+            now = self._clock()
+            copy, problem = send_factoring_copy(
+                self._deliverer, invoice, tenant, route, invocation.run, now, in_doubt
+            )
+            events.append(copy)
+            issues.extend([problem] if problem is not None else [])
+        return self._outcomes.settle_sent(invocation, invoice.key, plan.kind, sent, events, issues)
 
     def _fail_unexpected(
-        self, invocation: _Invocation, key: InvoiceKey, invoice: Invoice | None, error: Exception
-    ) -> _Outcome | None:
+        self, invocation: Invocation, key: InvoiceKey, invoice: Invoice | None, error: Exception
+    ) -> InvoiceOutcome | None:
         """R24: an error nobody foresaw ends this invoice FAILED (never sent again automatically,
         since the send may have happened); None when even that cannot be recorded."""
         # The type only: an exception's text may carry personal data.
         logger.error("unexpected error while dispatching", extra={"error_type": type(error).__name__})
-        explanation = explain_unexpected(type(error).__name__)
-        now = self._clock()
+        number = invoice.number if invoice is not None else key.invoice_id
         try:
-            self._store.settle_unclaimed(
-                key, invocation.claimant, self._failure(invocation.run, explanation, now), now
+            return self._outcomes.fail_unclaimed(
+                invocation, key, number, explain_unexpected(type(error).__name__)
             )
         except Exception:
             logger.error("could not record the failure", extra={"error_type": type(error).__name__})
             return None
-        number = invoice.number if invoice is not None else key.invoice_id
-        return _Outcome(
-            state=AutoDispatchState.FAILED,
-            issues=(_issue(key, number, AutoDispatchState.FAILED, explanation.message),),
-        )
 
-    def _failure(
-        self, run: RunRef, explanation: Explanation, now: datetime, events: Sequence[HistoryEvent] = ()
-    ) -> Settlement:
-        return Settlement(
-            state=AutoDispatchState.FAILED,
-            message=explanation.message,
-            details=explanation.details,
-            events=(*events, self._event(now, run, HistoryEventKind.FAILED, detail=explanation.message)),
-        )
-
-    @staticmethod
-    def _attempt(invocation: _Invocation, decision: Decision, now: datetime) -> Attempt:
-        assert decision.channel is not None
-        return Attempt(
-            run_id=invocation.claimant, channel=decision.channel, kind=decision.kind, started_at=now
-        )
-
-    @staticmethod
-    def _event(
-        at: datetime,
-        run: RunRef,
-        kind: HistoryEventKind,
-        channel: Channel | None = None,
-        detail: str | None = None,
-    ) -> HistoryEvent:
-        return HistoryEvent(at=at, event=kind, channel=channel, detail=detail, run_id=run.run_id)
-
-    def _note_events(self, at: datetime, run: RunRef, notes: Sequence[ChannelNote]) -> list[HistoryEvent]:
-        """A skipped channel becomes CHANNEL_SKIPPED with its reason; the chosen one CHANNEL_TRIED."""
-        events = []
-        for note in notes:
-            if note.verdict is Verdict.CHOSEN:
-                events.append(self._event(at, run, HistoryEventKind.CHANNEL_TRIED, note.channel))
-            elif note.verdict is not Verdict.REJECTED:
-                events.append(
-                    self._event(
-                        at,
-                        run,
-                        HistoryEventKind.CHANNEL_SKIPPED,
-                        note.channel,
-                        f"{note.verdict}: {note.reason}",
-                    )
-                )
-        return events
-
-
-def _issue(key: InvoiceKey, number: str, state: AutoDispatchState, message: str) -> RunIssue:
-    return RunIssue(
-        tenant_id=key.tenant_id, invoice_id=key.invoice_id, number=number, state=state, message=message
-    )
-
-
-def _after_last_rejection(notes: Sequence[ChannelNote]) -> Sequence[ChannelNote]:
-    """The notes a new decision adds after the channels already rejected (recorded before)."""
-    last = max((index for index, note in enumerate(notes) if note.verdict is Verdict.REJECTED), default=-1)
-    return notes[last + 1 :]
+    def _verdict(self, channel: Channel, delivered: Channel | None = None) -> Recovery:
+        """R23: what to do with an attempt a dead run left unfinished (`logic/recovery.py`)."""
+        return unfinished_verdict(channel, delivered, self._deliverer.is_idempotent(channel))

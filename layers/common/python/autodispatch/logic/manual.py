@@ -7,6 +7,7 @@ deliverer and a clock, and shows the result or the error's one-line message.
 
 from collections.abc import Callable, Mapping
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict
 
@@ -25,12 +26,12 @@ from autodispatch.models.enums import (
     DeliveryKind,
     HistoryEventKind,
     InvoiceStatus,
-    PaymentMethod,
 )
 from autodispatch.models.scenario import Invoice, InvoiceKey, Tenant
-from autodispatch.rules.chain import NO_REJECTIONS, decide
+from autodispatch.rules.chain import NO_REJECTIONS, chosen_channel_refusal, decide, delivery_kind
+from autodispatch.rules.due import due_from, local_date
 from autodispatch.rules.explain import CHANNEL_NAMES
-from autodispatch.rules.usability import channel_unusable
+from autodispatch.rules.messages import REMOVED_MESSAGE, SENT_MANUALLY_MESSAGE
 from autodispatch.store.port import InvoiceStore
 
 Clock = Callable[[], datetime]
@@ -39,7 +40,6 @@ REMOVED_DETAIL = "automatic dispatch removed by the user"
 RESTORED_DETAIL = "automatic dispatch added back by the user"
 REMOVED_FOR_MANUAL_SEND = "automatic dispatch removed so that a run cannot send it while it is sent manually"
 RESTORED_AFTER_FAILED_SEND = "automatic dispatch added back: the manual send did not go through"
-DIRECT_PAYMENT_CHANNELS = (Channel.EINVOICE, Channel.PRINT)
 VERDICT_LABELS = {
     Verdict.NOT_ENABLED: "is not enabled",
     Verdict.UNUSABLE: "cannot be used",
@@ -64,16 +64,25 @@ def remove_automatic_dispatch(store: InvoiceStore, key: InvoiceKey, clock: Clock
     """R20: a pending invoice is never taken by a run again until the user adds it back."""
     store.get_tenant(key.tenant_id)  # an unknown tenant is named as such, not as an unknown invoice
     store.remove_auto(
-        key, HistoryEvent(at=clock(), event=HistoryEventKind.REMOVED_BY_USER, detail=REMOVED_DETAIL)
+        key,
+        REMOVED_MESSAGE,
+        HistoryEvent(at=clock(), event=HistoryEventKind.REMOVED_BY_USER, detail=REMOVED_DETAIL),
     )
     return store.get_record(key)
 
 
-def restore_automatic_dispatch(store: InvoiceStore, key: InvoiceKey, clock: Clock) -> DispatchRecord:
+def restore_automatic_dispatch(
+    store: InvoiceStore, key: InvoiceKey, clock: Clock, zone: ZoneInfo
+) -> DispatchRecord:
     """R20: allowed while the invoice is unsent and its automatic dispatch is REMOVED."""
-    store.get_tenant(key.tenant_id)
+    tenant = store.get_tenant(key.tenant_id)
+    invoice = store.get_invoices([key]).get(key)
+    if invoice is None:
+        raise NotFound(f"Unknown invoice {key}")
     store.restore_auto(
-        key, HistoryEvent(at=clock(), event=HistoryEventKind.RESTORED_BY_USER, detail=RESTORED_DETAIL)
+        key,
+        due_from(invoice, tenant.settings.timing, zone),
+        HistoryEvent(at=clock(), event=HistoryEventKind.RESTORED_BY_USER, detail=RESTORED_DETAIL),
     )
     return store.get_record(key)
 
@@ -84,6 +93,8 @@ def send_manually(
     clock: Clock,
     key: InvoiceKey,
     channel: Channel | None = None,
+    *,
+    zone: ZoneInfo,
 ) -> ManualSend:
     """R22: send one unsent invoice now and record SENT_MANUALLY.
 
@@ -110,11 +121,12 @@ def send_manually(
         # that (and is refused while a run holds it), so the invoice is never sent twice (R23).
         store.remove_auto(
             key,
+            REMOVED_MESSAGE,
             HistoryEvent(at=clock(), event=HistoryEventKind.REMOVED_BY_USER, detail=REMOVED_FOR_MANUAL_SEND),
         )
     try:
         if channel is not None:
-            kind = _kind(invoice)
+            kind = delivery_kind(invoice)
             receipt = _deliver_chosen(deliverer, invoice, tenant, channel, kind)
             passed_over: tuple[ChannelNote, ...] = ()
         else:
@@ -128,17 +140,20 @@ def send_manually(
                 in_doubt=True,
             ) from error
         if removed:
-            _restore_quietly(store, key, clock)
+            _restore_quietly(store, key, due_from(invoice, tenant.settings.timing, zone), clock)
         raise
     except AutodispatchError:
         if removed:
-            _restore_quietly(store, key, clock)
+            _restore_quietly(store, key, due_from(invoice, tenant.settings.timing, zone), clock)
         raise
+    sent_at = clock()
     store.mark_sent_manually(
         key,
         receipt.channel,
+        local_date(sent_at, zone),
+        SENT_MANUALLY_MESSAGE,
         HistoryEvent(
-            at=clock(),
+            at=sent_at,
             event=HistoryEventKind.SENT_MANUALLY,
             channel=receipt.channel,
             detail=f"sent manually by {CHANNEL_NAMES[receipt.channel]}",
@@ -153,21 +168,10 @@ def send_manually(
     )
 
 
-def _kind(invoice: Invoice) -> DeliveryKind:
-    if invoice.payment_method is PaymentMethod.DIRECT_PAYMENT:
-        return DeliveryKind.DIRECT_PAYMENT_NOTICE
-    return DeliveryKind.INVOICE
-
-
 def _check_chosen_channel(invoice: Invoice, tenant: Tenant, channel: Channel) -> None:
-    if _kind(invoice) is DeliveryKind.DIRECT_PAYMENT_NOTICE and channel not in DIRECT_PAYMENT_CHANNELS:
-        raise InvalidTransition(
-            f"Cannot send invoice {invoice.key} by {CHANNEL_NAMES[channel]}: a direct-payment invoice goes "
-            "as a pre-notification by e-invoice or print service (R18)"
-        )
-    reason = channel_unusable(channel, invoice, tenant)
-    if reason is not None:
-        raise InvalidTransition(f"Cannot send invoice {invoice.key} by {CHANNEL_NAMES[channel]}: {reason}")
+    refusal = chosen_channel_refusal(invoice, tenant, channel)
+    if refusal is not None:
+        raise InvalidTransition(f"Cannot send invoice {invoice.key} by {CHANNEL_NAMES[channel]}: {refusal}")
 
 
 def _deliver_chosen(
@@ -215,11 +219,12 @@ def _deliver_through_chain(
         return receipt, passed_over
 
 
-def _restore_quietly(store: InvoiceStore, key: InvoiceKey, clock: Clock) -> None:
+def _restore_quietly(store: InvoiceStore, key: InvoiceKey, due: datetime, clock: Clock) -> None:
     """Undo our own removal after a send that certainly did not happen; the first error stands."""
     try:
         store.restore_auto(
             key,
+            due,
             HistoryEvent(
                 at=clock(), event=HistoryEventKind.RESTORED_BY_USER, detail=RESTORED_AFTER_FAILED_SEND
             ),

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from pydantic import BaseModel, ConfigDict
 
 from autodispatch.errors import PermanentRejection, TransientError
+from autodispatch.models.delivery_events import NOTIFICATION_KIND, email_tags
 from autodispatch.models.enums import AutoDispatchState
 from autodispatch.models.scenario import Tenant
 from autodispatch.notify.port import Notifier
@@ -59,12 +60,14 @@ def notify_failures(run: RunRef, store: InvoiceStore, notifier: Notifier) -> Not
     a send that certainly failed gives its claim back and the step is retried for it. One tenant's
     failing recipient never keeps the others from being notified (R24)."""
     by_tenant: dict[str, list[RunIssue]] = defaultdict(list)
-    for issue in store.run_issues(run.run_id):
+    # What email feedback found since the last notification (R26) rides along with this run's.
+    carried = store.notices()
+    for issue in [*store.run_issues(run.run_id), *carried]:
         by_tenant[issue.tenant_id].append(issue)
     tenants = store.get_tenants(by_tenant)
     sent: Counter[str] = Counter()
     notified: set[str] = set()
-    retry = 0
+    retry: set[str] = set()
     for tenant_id, issues in sorted(by_tenant.items()):
         tenant = tenants.get(tenant_id)
         if tenant is None:
@@ -78,7 +81,7 @@ def notify_failures(run: RunRef, store: InvoiceStore, notifier: Notifier) -> Not
             except TransientError as error:
                 if not error.in_doubt:
                     store.release_notification(run.run_id, tenant_id, kind)
-                    retry += 1
+                    retry.add(tenant_id)
                 logger.warning("notification not sent", extra={"tenant_id": tenant_id, "kind": kind})
                 continue
             except PermanentRejection:
@@ -86,8 +89,10 @@ def notify_failures(run: RunRef, store: InvoiceStore, notifier: Notifier) -> Not
                 continue
             sent[kind] += 1
             notified.add(tenant_id)
+    # A carried notice is done once its tenant's messages of this run are out (or given up).
+    store.clear_notices([notice for notice in carried if notice.tenant_id not in retry])
     if retry:
-        raise TransientError(f"{retry} notification(s) failed temporarily and are left for a retry")
+        raise TransientError(f"notifications of {len(retry)} tenant(s) failed temporarily; left for a retry")
     return NotificationSummary(tenants_notified=len(notified), emails=sent[EMAIL], sms=sent[SMS])
 
 
@@ -103,7 +108,8 @@ def _messages(
             "X-Autodispatch-Tenant": tenant.tenant_id,
             "X-Autodispatch-Run-Date": run.run_date.isoformat(),
         }
-        messages.append((EMAIL, lambda: notifier.send_email(to, subject, body, headers)))
+        tags = email_tags(tenant.tenant_id, None, NOTIFICATION_KIND)
+        messages.append((EMAIL, lambda: notifier.send_email(to, subject, body, headers, tags)))
     if settings.notify_phone:
         phone, text = settings.notify_phone, compose_sms(tenant, issues, run)
         messages.append((SMS, lambda: notifier.send_sms(phone, text)))

@@ -12,6 +12,7 @@ from autodispatch.models.enums import (
     HistoryEventKind,
     InvoiceStatus,
 )
+from autodispatch.models.scenario import Factoring
 
 
 class _Frozen(BaseModel):
@@ -79,3 +80,22 @@ class Decision(_Frozen):
     kind: DeliveryKind = DeliveryKind.INVOICE
     notes: tuple[ChannelNote, ...] = Field(default_factory=tuple)
     reason: str | None = None
+
+
+class InitialState(_Frozen):
+    """Where automatic dispatch of an imported invoice starts (R2, R5, R20).
+
+    `due_from` is when runs take the invoice while it is pending (R6, R7); None for an invoice
+    imported as already sent.
+    """
+
+    state: AutoDispatchState
+    message: str | None = None
+    due_from: AwareDatetime | None = None
+
+
+class FactoringRoute(_Frozen):
+    """R17: the financier's destination: an e-invoice address (preferred) or an email address."""
+
+    agreement: Factoring
+    channel: Channel

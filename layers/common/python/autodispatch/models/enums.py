@@ -94,3 +94,11 @@ class HistoryEventKind(StrEnum):
     TURNED_OFF_BY_ACTIVATION = "TURNED_OFF_BY_ACTIVATION"
     RESTORED_BY_USER = "RESTORED_BY_USER"
     SENT_MANUALLY = "SENT_MANUALLY"
+    # What the recipient's mail system did with a sent email (R26).
+    EMAIL_DELIVERED = "EMAIL_DELIVERED"
+    EMAIL_DELAYED = "EMAIL_DELAYED"
+    EMAIL_SOFT_BOUNCED = "EMAIL_SOFT_BOUNCED"  # a temporary bounce: recorded only
+    EMAIL_BOUNCED = "EMAIL_BOUNCED"  # for good: the chain goes on after EMAIL
+    EMAIL_REJECTED = "EMAIL_REJECTED"  # SES did not send it: as a bounce
+    EMAIL_COMPLAINED = "EMAIL_COMPLAINED"
+    FACTORING_BOUNCED = "FACTORING_BOUNCED"  # the financier's copy (R17): recorded and reported

@@ -1,16 +1,17 @@
 """Parse the scenario format into models, collecting every problem with its tenant, invoice and
 field (R25) instead of stopping at the first."""
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
 from autodispatch.errors import FieldIssue, InputError
 from autodispatch.models.scenario import Invoice, InvoiceKey, Scenario, Tenant
-from autodispatch.rules.activation import activation_problems
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
+TenantCheck = Callable[[Tenant], Iterable[FieldIssue]]
+"""Further problems of a parsed tenant (e.g. R2 for an active one), reported with the parse issues."""
 
 
 def _dotted(location: tuple[int | str, ...]) -> str:
@@ -57,7 +58,9 @@ def _records(data: Mapping[str, Any], name: str, issues: list[FieldIssue]) -> Se
     return records
 
 
-def parse_tenants(raw_tenants: Sequence[object], issues: list[FieldIssue]) -> list[Tenant]:
+def parse_tenants(
+    raw_tenants: Sequence[object], issues: list[FieldIssue], check: TenantCheck | None = None
+) -> list[Tenant]:
     tenants: list[Tenant] = []
     seen: set[str] = set()
     for raw in raw_tenants:
@@ -69,11 +72,8 @@ def parse_tenants(raw_tenants: Sequence[object], issues: list[FieldIssue]) -> li
             issues.append(FieldIssue("tenant_id", "appears twice in the scenario", tenant.tenant_id))
             continue
         seen.add(tenant.tenant_id)
-        if tenant.settings.active:
-            issues.extend(
-                FieldIssue("settings", f"an active tenant must satisfy R2: {problem}", tenant.tenant_id)
-                for problem in activation_problems(tenant.settings)
-            )
+        if check is not None:
+            issues.extend(check(tenant))
         tenants.append(tenant)
     return tenants
 
@@ -100,14 +100,17 @@ def parse_invoices(
     return invoices
 
 
-def parse_scenario(data: object, existing_tenants: Iterable[str] = ()) -> Scenario:
+def parse_scenario(
+    data: object, existing_tenants: Iterable[str] = (), check_tenant: TenantCheck | None = None
+) -> Scenario:
     """The whole scenario or an InputError listing every problem found. Invoices may also belong
-    to `existing_tenants` (an import into a system that already has them)."""
+    to `existing_tenants` (an import into a system that already has them); `check_tenant` adds
+    the problems the rules find in each parsed tenant."""
     if not isinstance(data, Mapping):
         raise InputError([FieldIssue("(document)", "a scenario is a JSON object with tenants and invoices")])
     issues: list[FieldIssue] = []
     raw_tenants = _records(data, "tenants", issues)
-    tenants = parse_tenants(raw_tenants, issues)
+    tenants = parse_tenants(raw_tenants, issues, check_tenant)
     # An invalid tenant is reported once, not again on each of its invoices.
     tenant_ids = {tenant_id for raw in raw_tenants if (tenant_id := _identity(raw, "tenant_id"))}
     tenant_ids.update(existing_tenants)

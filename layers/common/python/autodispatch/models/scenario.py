@@ -45,7 +45,7 @@ CENT = Decimal("0.01")
 
 
 class _Model(BaseModel):
-    # Unknown fields are kept, not rejected: the format lets producers add optional fields.
+    # Unknown fields are ignored (dropped), not rejected: the format lets producers add optional fields.
     model_config = ConfigDict(frozen=True, extra="ignore", str_strip_whitespace=False)
 
 

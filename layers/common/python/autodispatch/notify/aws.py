@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Any
 import boto3
 from botocore.exceptions import ClientError
 
-from autodispatch.channels.mail import OutgoingEmail, SesEmailSender, new_sesv2_client
 from autodispatch.errors import PermanentRejection, TransientError
+from autodispatch.ses import OutgoingEmail, SesEmailSender, new_sesv2_client
 
 if TYPE_CHECKING:
     from mypy_boto3_sesv2 import SESV2Client
@@ -56,7 +56,9 @@ class SesSnsNotifier:
             self._sns = boto3.client("sns")
         return self._sns
 
-    def send_email(self, to: str, subject: str, body: str, headers: dict[str, str]) -> None:
+    def send_email(
+        self, to: str, subject: str, body: str, headers: dict[str, str], tags: dict[str, str]
+    ) -> None:
         # The SMTP policy refuses CR/LF in header values, so no header can be injected.
         message = EmailMessage(policy=SMTP)
         message["From"] = self._sender
@@ -65,7 +67,9 @@ class SesSnsNotifier:
         for name, value in headers.items():
             message[name] = value
         message.set_content(body)
-        self._email.send(OutgoingEmail(raw=message.as_bytes(), sender=self._sender, recipients=(to,)))
+        self._email.send(
+            OutgoingEmail(raw=message.as_bytes(), sender=self._sender, recipients=(to,), tags=tags)
+        )
 
     def send_sms(self, to: str, body: str) -> None:
         attributes = {"AWS.SNS.SMS.SMSType": {"DataType": "String", "StringValue": "Transactional"}}

@@ -4,6 +4,10 @@ from typing import Protocol
 
 
 class Notifier(Protocol):
-    def send_email(self, to: str, subject: str, body: str, headers: dict[str, str]) -> None: ...
+    def send_email(
+        self, to: str, subject: str, body: str, headers: dict[str, str], tags: dict[str, str]
+    ) -> None:
+        """`tags` are the SES message tags its delivery events come back with (R26)."""
+        ...
 
     def send_sms(self, to: str, body: str) -> None: ...

@@ -1,40 +1,145 @@
-"""R11-R18: the channel chain as a pure decision.
+"""R11-R18: the channel chain of one invoice as one plan.
 
-The caller loops: `decide` names a channel to try; when that channel rejects the invoice for
-good, the caller adds the rejection to `rejected` and asks again. Every decision carries the
-reason for each channel considered, from which the messages of R19 are made.
+`plan_dispatch` judges every channel once: the channels to try in order, with the reason for
+each channel passed over and where the chain stops. The dispatch use case carries the plan out:
+it tries the channels in turn, moves on when one rejects the invoice for good (R12) and asks the
+plan for the explanation of the outcome (R16, R19). `decide` is the same plan as one decision
+after a given set of rejections.
 """
 
 from collections.abc import Mapping
 
-from autodispatch.models.dispatch import ChannelNote, Decision, Outcome, Verdict
+from pydantic import BaseModel, ConfigDict
+
+from autodispatch.models.dispatch import ChannelNote, Decision, FactoringRoute, Outcome, Verdict
 from autodispatch.models.enums import CHAIN_ORDER, Channel, DeliveryKind, PaymentMethod
 from autodispatch.models.scenario import Invoice, Tenant
-from autodispatch.rules.usability import channel_unusable, einvoice_unusable, print_unusable
+from autodispatch.rules.explain import (
+    Explanation,
+    explain_failed,
+    explain_ignored,
+    explain_sent,
+)
+from autodispatch.rules.factoring import factoring_route
+from autodispatch.rules.usability import channel_unusable
 
 NO_REJECTIONS: Mapping[Channel, str] = {}
+# R18: the direct-payment pre-notification goes by consumer e-invoice or by print, never email.
+DIRECT_PAYMENT_CHANNELS = (Channel.EINVOICE, Channel.PRINT)
+USABLE = "the channel can be used"
 
 
-def decide(invoice: Invoice, tenant: Tenant, rejected: Mapping[Channel, str] = NO_REJECTIONS) -> Decision:
-    """The next step for an invoice: SEND through a channel, or a final IGNORE or FAIL."""
+class DispatchPlan(BaseModel):
+    """What automatic dispatch does with one invoice (R11-R18).
+
+    `judgements` are the channels considered, in chain order: CHOSEN for each channel to try,
+    UNUSABLE for one passed over, NOT_ENABLED where the chain stops. `ignored` is set when
+    nothing is sent at all (R11, R18).
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: DeliveryKind
+    judgements: tuple[ChannelNote, ...] = ()
+    ignored: Decision | None = None
+    # The reason a direct-payment pre-notification failed; other invoices list the channels tried.
+    failure_reason: str | None = None
+    factoring: FactoringRoute | None = None
+
+    @property
+    def channels(self) -> tuple[Channel, ...]:
+        """The channels to try, in order; empty when nothing is sent."""
+        if self.ignored is not None:
+            return ()
+        return tuple(note.channel for note in self.judgements if note.verdict is Verdict.CHOSEN)
+
+    def remaining(self, rejected: Mapping[Channel, str]) -> tuple[Channel, ...]:
+        """The channels still to try after the given rejections (R12: never one that rejected)."""
+        return tuple(channel for channel in self.channels if channel not in rejected)
+
+    def reaching(self, channel: Channel) -> tuple[ChannelNote, ...]:
+        """The judgements recorded when the chain reaches `channel`: the channels passed over since
+        the previous channel tried, then `channel` itself."""
+        end = next(i for i, note in enumerate(self.judgements) if note.channel is channel)
+        start = max(
+            (i + 1 for i, note in enumerate(self.judgements[:end]) if note.verdict is Verdict.CHOSEN),
+            default=0,
+        )
+        return self.judgements[start : end + 1]
+
+    def decision(self, rejected: Mapping[Channel, str] = NO_REJECTIONS) -> Decision:
+        """The next step after the given rejections: SEND through a channel, or a final IGNORE or FAIL."""
+        if self.ignored is not None:
+            return self.ignored
+        notes: list[ChannelNote] = []
+        for note in self.judgements:
+            if note.verdict is not Verdict.NOT_ENABLED and note.channel in rejected:
+                notes.append(
+                    ChannelNote(channel=note.channel, verdict=Verdict.REJECTED, reason=rejected[note.channel])
+                )
+            elif note.verdict is Verdict.CHOSEN:
+                return Decision(
+                    outcome=Outcome.SEND, channel=note.channel, kind=self.kind, notes=(*notes, note)
+                )
+            else:
+                notes.append(note)
+        return Decision(
+            outcome=Outcome.FAIL,
+            kind=self.kind,
+            notes=tuple(notes),
+            reason=self.failure_reason or _no_channel_reason(notes),
+        )
+
+    def unsent(self) -> Explanation:
+        """Why nothing is sent at all: IGNORED (R11, R18) or FAILED with every channel's reason."""
+        decision = self.decision()
+        return explain_ignored(decision) if decision.outcome is Outcome.IGNORE else explain_failed(decision)
+
+    def sent(self, channel: Channel, rejected: Mapping[Channel, str]) -> Explanation:
+        """R16: sent through `channel` after the channels before it rejected the invoice."""
+        decision = self.decision(rejected)
+        if decision.channel is not channel:
+            # A dead run's attempt repeated out of the plan's order (R23): its steps are not known.
+            return self.sent_by_dead_run(channel)
+        return explain_sent(channel, self.kind, decision.notes)
+
+    def sent_by_dead_run(self, channel: Channel) -> Explanation:
+        """R23: a run that stopped after delivering by `channel`; the steps it took are not known."""
+        return explain_sent(channel, self.kind, ())
+
+    def failed(self, rejected: Mapping[Channel, str]) -> Explanation:
+        """R12, R16: every channel tried rejected the invoice, or the chain stopped."""
+        return explain_failed(self.decision(rejected))
+
+
+def delivery_kind(invoice: Invoice) -> DeliveryKind:
+    """What goes out for the invoice: the invoice itself, or its direct-payment pre-notification."""
     if invoice.payment_method is PaymentMethod.DIRECT_PAYMENT:
-        return _decide_direct_payment(invoice, tenant, rejected)
+        return DeliveryKind.DIRECT_PAYMENT_NOTICE
+    return DeliveryKind.INVOICE
+
+
+def plan_dispatch(invoice: Invoice, tenant: Tenant) -> DispatchPlan:
+    route = factoring_route(invoice, tenant)
+    if delivery_kind(invoice) is DeliveryKind.DIRECT_PAYMENT_NOTICE:
+        return _plan_direct_payment(invoice, tenant, route)
     enabled = tenant.settings.channels
     own = invoice.delivery_channel
     if own not in enabled:
         # R11: nothing is sent; the reason names the channel and the setting.
-        return Decision(
+        ignored = Decision(
             outcome=Outcome.IGNORE,
             reason=f"the invoice's delivery channel {own} is not enabled in the automatic-dispatch settings",
             notes=(
                 ChannelNote(channel=own, verdict=Verdict.NOT_ENABLED, reason="not enabled in the settings"),
             ),
         )
-    notes: list[ChannelNote] = []
+        return DispatchPlan(kind=DeliveryKind.INVOICE, ignored=ignored, factoring=route)
+    judgements: list[ChannelNote] = []
     for channel in CHAIN_ORDER[CHAIN_ORDER.index(own) :]:
         if channel not in enabled:
             # R12: fall back only to an enabled channel; otherwise the chain stops here.
-            notes.append(
+            judgements.append(
                 ChannelNote(
                     channel=channel,
                     verdict=Verdict.NOT_ENABLED,
@@ -42,22 +147,31 @@ def decide(invoice: Invoice, tenant: Tenant, rejected: Mapping[Channel, str] = N
                 )
             )
             break
-        step = _judge(channel, invoice, tenant, rejected)
-        if step.verdict is Verdict.CHOSEN:
-            return Decision(outcome=Outcome.SEND, channel=channel, notes=(*notes, step))
-        notes.append(step)
-    return Decision(outcome=Outcome.FAIL, notes=tuple(notes), reason=_no_channel_reason(notes))
+        judgements.append(_judge(channel, invoice, tenant))
+    return DispatchPlan(kind=DeliveryKind.INVOICE, judgements=tuple(judgements), factoring=route)
 
 
-def _judge(
-    channel: Channel, invoice: Invoice, tenant: Tenant, rejected: Mapping[Channel, str]
-) -> ChannelNote:
-    if channel in rejected:
-        return ChannelNote(channel=channel, verdict=Verdict.REJECTED, reason=rejected[channel])
+def decide(invoice: Invoice, tenant: Tenant, rejected: Mapping[Channel, str] = NO_REJECTIONS) -> Decision:
+    """The next step for an invoice after the given rejections (the plan as one decision)."""
+    return plan_dispatch(invoice, tenant).decision(rejected)
+
+
+def chosen_channel_refusal(invoice: Invoice, tenant: Tenant, channel: Channel) -> str | None:
+    """R22 with a channel the user chose: it need not be enabled in the settings, but it must be
+    usable for the invoice (R13-R15) and fit what is sent (R18). None when it can be used."""
+    if (
+        delivery_kind(invoice) is DeliveryKind.DIRECT_PAYMENT_NOTICE
+        and channel not in DIRECT_PAYMENT_CHANNELS
+    ):
+        return "a direct-payment invoice goes as a pre-notification by e-invoice or print service (R18)"
+    return channel_unusable(channel, invoice, tenant)
+
+
+def _judge(channel: Channel, invoice: Invoice, tenant: Tenant) -> ChannelNote:
     reason = channel_unusable(channel, invoice, tenant)
     if reason is not None:
         return ChannelNote(channel=channel, verdict=Verdict.UNUSABLE, reason=reason)
-    return ChannelNote(channel=channel, verdict=Verdict.CHOSEN, reason="the channel can be used")
+    return ChannelNote(channel=channel, verdict=Verdict.CHOSEN, reason=USABLE)
 
 
 def _no_channel_reason(notes: list[ChannelNote]) -> str:
@@ -65,41 +179,25 @@ def _no_channel_reason(notes: list[ChannelNote]) -> str:
     return f"no channel could deliver the invoice (tried {tried})"
 
 
-def _decide_direct_payment(invoice: Invoice, tenant: Tenant, rejected: Mapping[Channel, str]) -> Decision:
+def _plan_direct_payment(invoice: Invoice, tenant: Tenant, route: FactoringRoute | None) -> DispatchPlan:
     """R18: the pre-notification goes by consumer e-invoice with a receiving consent, else by print;
     it is automatic only when both EINVOICE and PRINT are enabled."""
+    kind = DeliveryKind.DIRECT_PAYMENT_NOTICE
     enabled = tenant.settings.channels
-    missing = [channel.value for channel in (Channel.EINVOICE, Channel.PRINT) if channel not in enabled]
+    missing = [channel.value for channel in DIRECT_PAYMENT_CHANNELS if channel not in enabled]
     if missing:
-        return Decision(
+        ignored = Decision(
             outcome=Outcome.IGNORE,
-            kind=DeliveryKind.DIRECT_PAYMENT_NOTICE,
+            kind=kind,
             reason=(
                 "a direct-payment invoice needs its pre-notification sent automatically, which needs both "
                 f"EINVOICE and PRINT enabled in the settings ({' and '.join(missing)} not enabled)"
             ),
         )
-    notes: list[ChannelNote] = []
-    checks = (
-        (Channel.EINVOICE, einvoice_unusable(invoice, tenant)),
-        (Channel.PRINT, print_unusable(invoice)),
-    )
-    for channel, unusable in checks:
-        if channel in rejected:
-            notes.append(ChannelNote(channel=channel, verdict=Verdict.REJECTED, reason=rejected[channel]))
-        elif unusable is not None:
-            notes.append(ChannelNote(channel=channel, verdict=Verdict.UNUSABLE, reason=unusable))
-        else:
-            chosen = ChannelNote(channel=channel, verdict=Verdict.CHOSEN, reason="the channel can be used")
-            return Decision(
-                outcome=Outcome.SEND,
-                channel=channel,
-                kind=DeliveryKind.DIRECT_PAYMENT_NOTICE,
-                notes=(*notes, chosen),
-            )
-    return Decision(
-        outcome=Outcome.FAIL,
-        kind=DeliveryKind.DIRECT_PAYMENT_NOTICE,
-        notes=tuple(notes),
-        reason="the direct-payment pre-notification could not be delivered by e-invoice or print",
+        return DispatchPlan(kind=kind, ignored=ignored, factoring=route)
+    return DispatchPlan(
+        kind=kind,
+        judgements=tuple(_judge(channel, invoice, tenant) for channel in DIRECT_PAYMENT_CHANNELS),
+        failure_reason="the direct-payment pre-notification could not be delivered by e-invoice or print",
+        factoring=route,
     )

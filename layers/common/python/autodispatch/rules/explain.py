@@ -42,7 +42,11 @@ def explain_sent(channel: Channel, kind: DeliveryKind, notes: tuple[ChannelNote,
         message = f"Direct-payment pre-notification sent automatically by {CHANNEL_NAMES[channel]}"
     if len(notes) > 1:
         message += f" after {len(notes) - 1} unusable channel(s)"
-    details = f"{what} sent automatically by {CHANNEL_NAMES[channel]} ({channel}).\n{_steps(notes)}"
+    details = "\n".join(
+        line
+        for line in (f"{what} sent automatically by {CHANNEL_NAMES[channel]} ({channel}).", _steps(notes))
+        if line
+    )
     return Explanation(message=message, details=details)
 
 
@@ -75,6 +79,24 @@ def explain_in_doubt(channel: Channel) -> Explanation:
     return _unknown_outcome(
         f"a run stopped while sending by {CHANNEL_NAMES[channel]}; it is unknown whether the invoice "
         "reached the customer"
+    )
+
+
+def explain_no_clear_answer(channel: Channel, cause: str) -> Explanation:
+    """R23: the channel may have accepted the invoice but did not say so (e.g. a server error
+    after the request went out)."""
+    return _unknown_outcome(
+        f"sending by {CHANNEL_NAMES[channel]} got no clear answer ({_one_line(cause)}); it is unknown "
+        "whether the invoice reached the customer"
+    )
+
+
+def explain_retry_rejected(channel: Channel, rejection: str) -> Explanation:
+    """R12, R23: an earlier attempt by the channel had an unknown outcome and the retry was
+    rejected, so the chain cannot move on without risking a second delivery."""
+    return _unknown_outcome(
+        f"an earlier attempt by {CHANNEL_NAMES[channel]} had an unknown outcome and the retry was "
+        f"rejected ({_one_line(rejection)}); it is unknown whether the invoice reached the customer"
     )
 
 

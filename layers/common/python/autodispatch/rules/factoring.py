@@ -1,18 +1,8 @@
 """R17: when an invoice needs a factoring message, and where it goes."""
 
-from pydantic import BaseModel, ConfigDict
-
+from autodispatch.models.dispatch import FactoringRoute
 from autodispatch.models.enums import Channel
-from autodispatch.models.scenario import Factoring, Invoice, Tenant
-
-
-class FactoringRoute(BaseModel):
-    """The financier's destination: an e-invoice address (preferred) or an email address."""
-
-    model_config = ConfigDict(frozen=True)
-
-    agreement: Factoring
-    channel: Channel
+from autodispatch.models.scenario import Invoice, Tenant
 
 
 def factoring_route(invoice: Invoice, tenant: Tenant) -> FactoringRoute | None:

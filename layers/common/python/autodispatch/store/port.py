@@ -1,7 +1,9 @@
-"""The invoice store port: every read and state change the system makes on its table.
+"""The invoice store ports: every read and state change the system makes on its table, as small
+protocols per concern and one composite `InvoiceStore` that the adapters implement.
 
 Every state change is a conditional write, so two writers can never both move one invoice (R23).
-History events are appended in the same write as the change they record.
+History events are appended in the same write as the change they record. The store decides no
+rule: callers pass the states, messages and due instants the rules chose.
 """
 
 from collections.abc import Iterable, Iterator, Sequence
@@ -10,7 +12,7 @@ from typing import Protocol
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
-from autodispatch.models.dispatch import DispatchRecord, HistoryEvent
+from autodispatch.models.dispatch import DispatchRecord, HistoryEvent, InitialState
 from autodispatch.models.enums import AutoDispatchState, Channel, DeliveryKind, Source
 from autodispatch.models.scenario import Invoice, InvoiceKey, Tenant
 
@@ -25,6 +27,17 @@ class PendingEntry(_Frozen):
     key: InvoiceKey
     source: Source
     due_from: AwareDatetime
+
+
+class PendingState(_Frozen):
+    """A pending, unsent invoice of one tenant with the facts that decide its due instant (R6, R7)
+    and whether an activation turns it off (R2)."""
+
+    key: InvoiceKey
+    created_at: AwareDatetime
+    invoice_date: date
+    # True when the user (or the import) turned automatic dispatch on explicitly.
+    auto_dispatch: bool | None = None
 
 
 class InvoiceDocuments(_Frozen):
@@ -88,10 +101,9 @@ class RunIssue(_Frozen):
     message: str
 
 
-class InvoiceStore(Protocol):
-    # Tenants ---------------------------------------------------------------------------------
+class TenantStore(Protocol):
     def put_tenant(self, tenant: Tenant) -> None:
-        """Create or replace a tenant. A changed timing re-keys its pending invoices (R6, R7)."""
+        """Create or replace a tenant document; nothing else changes."""
         ...
 
     def get_tenant(self, tenant_id: str) -> Tenant:
@@ -104,11 +116,16 @@ class InvoiceStore(Protocol):
 
     def list_tenants(self) -> list[Tenant]: ...
 
-    # Invoices --------------------------------------------------------------------------------
-    def put_invoices(self, invoices: Sequence[Invoice]) -> None:
-        """Upsert documents; a new invoice gets its initial state (PENDING, or REMOVED when
-        automatic dispatch is off (R2, R20), or SENT-before-import (R5)). An existing invoice keeps
-        its state; a pending one is re-keyed to its new due time."""
+    def delete_tenant(self, tenant_id: str) -> None:
+        """Remove a tenant document (an import puts back what it created); unknown ids are fine."""
+        ...
+
+
+class InvoiceDocumentStore(Protocol):
+    def put_invoices(self, invoices: Sequence[tuple[Invoice, InitialState]], now: datetime) -> None:
+        """Upsert documents. A new invoice gets the initial state given with it; an existing UNSENT
+        invoice imported as SENT becomes SENT with that state's message (R5); an existing pending
+        one is re-keyed to the given due instant; any other keeps its state."""
         ...
 
     def get_invoices(self, keys: Iterable[InvoiceKey]) -> dict[InvoiceKey, Invoice]:
@@ -120,6 +137,8 @@ class InvoiceStore(Protocol):
         """Batch read that keeps going past invalid documents (a run fails just those, R25)."""
         ...
 
+
+class RecordStore(Protocol):
     def get_record(self, key: InvoiceKey) -> DispatchRecord:
         """Raises NotFound."""
         ...
@@ -135,7 +154,24 @@ class InvoiceStore(Protocol):
         Includes invoices claimed by a run (a dead run's claims are taken over later, R10)."""
         ...
 
-    # Run state changes (all conditional) -----------------------------------------------------
+    def pending_states(self, tenant_id: str) -> Iterator[PendingState]:
+        """One tenant's PENDING, UNSENT invoices, claimed or not."""
+        ...
+
+    def rekey(self, key: InvoiceKey, due_from: datetime) -> None:
+        """Move a PENDING, UNSENT invoice to a new due instant; one that is no longer pending stays
+        off the index."""
+        ...
+
+    def turn_off(self, key: InvoiceKey, message: str, event: HistoryEvent) -> None:
+        """PENDING, UNSENT and unclaimed -> REMOVED with the message; an invoice a run or the user
+        changed first keeps that change."""
+        ...
+
+
+class ClaimStore(Protocol):
+    """The conditional writes of a run (R10, R23)."""
+
     def claim(
         self, key: InvoiceKey, attempt: Attempt, lease_until: datetime, events: Sequence[HistoryEvent]
     ) -> Attempt | None:
@@ -170,20 +206,29 @@ class InvoiceStore(Protocol):
         """Give the claim back (the send is known not to have happened); the invoice stays PENDING."""
         ...
 
-    # User actions (R20, R22) -----------------------------------------------------------------
-    def remove_auto(self, key: InvoiceKey, event: HistoryEvent) -> None:
-        """PENDING and unclaimed -> REMOVED; raises InvalidTransition otherwise."""
+
+class UserActionStore(Protocol):
+    """The user's own changes of one invoice (R20, R22)."""
+
+    def remove_auto(self, key: InvoiceKey, message: str, event: HistoryEvent) -> None:
+        """PENDING and unclaimed -> REMOVED with the message; raises InvalidTransition otherwise."""
         ...
 
-    def restore_auto(self, key: InvoiceKey, event: HistoryEvent) -> None:
-        """REMOVED and UNSENT -> PENDING; raises InvalidTransition otherwise."""
+    def restore_auto(self, key: InvoiceKey, due_from: datetime, event: HistoryEvent) -> None:
+        """REMOVED and UNSENT -> PENDING, due from the given instant; raises InvalidTransition
+        otherwise."""
         ...
 
-    def mark_sent_manually(self, key: InvoiceKey, channel: Channel, event: HistoryEvent) -> None:
+    def mark_sent_manually(
+        self, key: InvoiceKey, channel: Channel, sent_on: date, message: str, event: HistoryEvent
+    ) -> None:
         """Status SENT by a user's manual send (R22); automatic dispatch no longer applies."""
         ...
 
-    # Runs ------------------------------------------------------------------------------------
+
+class RunLog(Protocol):
+    """Run summaries, their issues and the once-per-run notification markers (R21)."""
+
     def put_run(self, run: RunSummary) -> None: ...
 
     def add_run_counts(self, run: RunRef, counts: RunCounts) -> None:
@@ -209,3 +254,52 @@ class InvoiceStore(Protocol):
     def release_notification(self, run_id: str, tenant_id: str, kind: str) -> None:
         """Give a claim back after a send that certainly did not happen, so a retry sends it."""
         ...
+
+
+class DeliveryFeedbackStore(Protocol):
+    """What an email's delivery events do to its invoice (R26), and the notices they leave for the
+    tenant's next notification (R21)."""
+
+    def record_delivery_event(self, key: InvoiceKey, event_id: str, event: HistoryEvent) -> bool:
+        """Append to the history once per SES event id; False for a duplicate."""
+        ...
+
+    def reopen_after_bounce(
+        self,
+        key: InvoiceKey,
+        event_id: str,
+        *,
+        due_from: datetime,
+        message: str,
+        events: Sequence[HistoryEvent],
+    ) -> bool:
+        """SENT by email -> PENDING and UNSENT: the next run's chain goes on after EMAIL, as the
+        history's bounce event says (R12, R26)."""
+        ...
+
+    def fail_after_bounce(
+        self, key: InvoiceKey, event_id: str, *, message: str, details: str, events: Sequence[HistoryEvent]
+    ) -> bool:
+        """SENT by email -> FAILED and UNSENT: no channel follows the bounced email (R26)."""
+        ...
+
+    def add_notice(self, issue: RunIssue) -> None:
+        """Carried into the tenant's next notification, whichever run sends it (R21, R26)."""
+        ...
+
+    def notices(self) -> list[RunIssue]: ...
+
+    def clear_notices(self, issues: Sequence[RunIssue]) -> None: ...
+
+
+class InvoiceStore(
+    TenantStore,
+    InvoiceDocumentStore,
+    RecordStore,
+    ClaimStore,
+    UserActionStore,
+    RunLog,
+    DeliveryFeedbackStore,
+    Protocol,
+):
+    """Everything the system reads and writes; narrower use cases may ask for one part."""

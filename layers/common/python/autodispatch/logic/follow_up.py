@@ -1,0 +1,37 @@
+"""R17: the factoring message (the financier's copy) that follows a sent invoice."""
+
+from datetime import datetime
+
+from autodispatch.channels.port import Deliverer
+from autodispatch.errors import PermanentRejection, TransientError
+from autodispatch.logic.history import event, issue
+from autodispatch.logic.recovery import factoring_in_doubt
+from autodispatch.models.dispatch import FactoringRoute, HistoryEvent
+from autodispatch.models.enums import AutoDispatchState, HistoryEventKind
+from autodispatch.models.scenario import Invoice, Tenant
+from autodispatch.store.port import RunIssue, RunRef
+
+
+def send_factoring_copy(
+    deliverer: Deliverer,
+    invoice: Invoice,
+    tenant: Tenant,
+    route: FactoringRoute,
+    run: RunRef,
+    now: datetime,
+    in_doubt: bool,
+) -> tuple[HistoryEvent, RunIssue | None]:
+    """Sends the copy unless a stopped run may have sent it already (`in_doubt`, R23). A copy that
+    fails is reported like a failed invoice (the issue), while the invoice itself stays sent."""
+    financier = route.agreement.financier_name
+    reason: str | None = factoring_in_doubt(financier) if in_doubt else None
+    if not in_doubt:
+        try:
+            deliverer.deliver_factoring(invoice, tenant, route)
+        except (PermanentRejection, TransientError) as error:
+            reason = f"factoring message to {financier} failed: {error}"
+    if reason is None:
+        detail = f"factoring message sent to {financier}"
+        return event(now, run, HistoryEventKind.FACTORING_SENT, route.channel, detail), None
+    failed = event(now, run, HistoryEventKind.FACTORING_FAILED, route.channel, reason)
+    return failed, issue(invoice.key, invoice.number, AutoDispatchState.SENT, f"Sent, but the {reason}")

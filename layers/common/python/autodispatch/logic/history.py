@@ -1,0 +1,69 @@
+"""R19, R21: the history events, settlements and run issues a dispatch run writes."""
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict
+
+from autodispatch.models.dispatch import ChannelNote, HistoryEvent, Verdict
+from autodispatch.models.enums import AutoDispatchState, Channel, HistoryEventKind
+from autodispatch.models.scenario import InvoiceKey
+from autodispatch.rules.explain import Explanation
+from autodispatch.store.port import RunIssue, RunRef, Settlement
+
+
+class InvoiceOutcome(BaseModel):
+    """What happened to one invoice in this invocation: its state and what to report (R21)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    state: AutoDispatchState
+    channel: Channel | None = None
+    issues: tuple[RunIssue, ...] = ()
+
+
+def event(
+    at: datetime,
+    run: RunRef,
+    kind: HistoryEventKind,
+    channel: Channel | None = None,
+    detail: str | None = None,
+) -> HistoryEvent:
+    return HistoryEvent(at=at, event=kind, channel=channel, detail=detail, run_id=run.run_id)
+
+
+def note_events(at: datetime, run: RunRef, notes: Sequence[ChannelNote]) -> list[HistoryEvent]:
+    """A skipped channel becomes CHANNEL_SKIPPED with its reason; the chosen one CHANNEL_TRIED.
+    Rejections are recorded when they happen (CHANNEL_REJECTED), not from the notes."""
+    events = []
+    for note in notes:
+        if note.verdict is Verdict.CHOSEN:
+            events.append(event(at, run, HistoryEventKind.CHANNEL_TRIED, note.channel))
+        elif note.verdict is not Verdict.REJECTED:
+            detail = f"{note.verdict}: {note.reason}"
+            events.append(event(at, run, HistoryEventKind.CHANNEL_SKIPPED, note.channel, detail))
+    return events
+
+
+def failure(
+    run: RunRef, explanation: Explanation, now: datetime, events: Sequence[HistoryEvent] = ()
+) -> Settlement:
+    return Settlement(
+        state=AutoDispatchState.FAILED,
+        message=explanation.message,
+        details=explanation.details,
+        events=(*events, event(now, run, HistoryEventKind.FAILED, detail=explanation.message)),
+    )
+
+
+def issue(key: InvoiceKey, number: str, state: AutoDispatchState, message: str) -> RunIssue:
+    return RunIssue(
+        tenant_id=key.tenant_id, invoice_id=key.invoice_id, number=number, state=state, message=message
+    )
+
+
+def failed(key: InvoiceKey, number: str, explanation: Explanation) -> InvoiceOutcome:
+    return InvoiceOutcome(
+        state=AutoDispatchState.FAILED,
+        issues=(issue(key, number, AutoDispatchState.FAILED, explanation.message),),
+    )

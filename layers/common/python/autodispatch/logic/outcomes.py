@@ -1,0 +1,144 @@
+"""Writing what happened to an invoice (R19): its settlement, the run issue to report (R21), and
+the hand-over of an attempt whose outcome the next owner must know (R23, logic/recovery.py)."""
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Protocol
+
+from autodispatch.errors import TransientError
+from autodispatch.logic.history import InvoiceOutcome, event, failed, failure, issue, note_events
+from autodispatch.logic.recovery import Invocation
+from autodispatch.models.dispatch import HistoryEvent
+from autodispatch.models.enums import AutoDispatchState, Channel, DeliveryKind, HistoryEventKind
+from autodispatch.models.scenario import Invoice, InvoiceKey
+from autodispatch.rules.chain import DispatchPlan
+from autodispatch.rules.explain import Explanation
+from autodispatch.store.port import Attempt, RunIssue, Settlement
+
+# A lease that ended just now: the next claim, by anyone, may take the invoice over.
+LEASE_ENDED = timedelta(microseconds=1)
+
+
+class OutcomeStore(Protocol):
+    """The store's conditional writes that end or hand over an invoice's dispatch."""
+
+    def claim(
+        self, key: InvoiceKey, attempt: Attempt, lease_until: datetime, events: Sequence[HistoryEvent]
+    ) -> Attempt | None: ...
+
+    def settle(self, key: InvoiceKey, run_id: str, settlement: Settlement) -> None: ...
+
+    def settle_unclaimed(
+        self, key: InvoiceKey, run_id: str, settlement: Settlement, now: datetime
+    ) -> None: ...
+
+
+@dataclass(frozen=True)
+class Sent:
+    """A confirmed delivery: by which channel, on which night, explained how (R16, R19)."""
+
+    channel: Channel
+    on: date
+    explanation: Explanation
+    follow_up_done: bool = False
+
+
+class OutcomeWriter:
+    """Ends an invoice's dispatch SENT, IGNORED or FAILED with its events and run issue, or hands
+    its attempt over to the next owner; every write is conditional on the invocation's claim."""
+
+    def __init__(self, store: OutcomeStore, clock: Callable[[], datetime]) -> None:
+        self._store = store
+        self._clock = clock
+
+    def settle_sent(
+        self,
+        invocation: Invocation,
+        key: InvoiceKey,
+        kind: DeliveryKind,
+        sent: Sent,
+        events: Sequence[HistoryEvent],
+        issues: Sequence[RunIssue],
+    ) -> InvoiceOutcome:
+        settlement = Settlement(
+            state=AutoDispatchState.SENT,
+            channel=sent.channel,
+            sent_on=sent.on,
+            message=sent.explanation.message,
+            details=sent.explanation.details,
+            events=tuple(events),
+        )
+        try:
+            self._store.settle(key, invocation.claimant, settlement)
+        except TransientError:
+            # R23: the send is confirmed; one more write records it (and ends the lease), so the
+            # retried batch settles the invoice SENT instead of sending it again.
+            self.hand_over(invocation, key, sent.channel, kind, settlement.events)
+            raise
+        return InvoiceOutcome(state=AutoDispatchState.SENT, channel=sent.channel, issues=tuple(issues))
+
+    def settle_unsent(
+        self,
+        invocation: Invocation,
+        invoice: Invoice,
+        plan: DispatchPlan,
+        rejected: dict[Channel, str],
+        queued: HistoryEvent,
+    ) -> InvoiceOutcome:
+        """Nothing (more) is sent: IGNORED (R11, R18), or FAILED when no channel can be used or
+        every one left rejected the invoice (R12)."""
+        ignored = plan.ignored is not None
+        state = AutoDispatchState.IGNORED if ignored else AutoDispatchState.FAILED
+        explanation = plan.unsent() if ignored else plan.failed(rejected)
+        now = queued.at
+        kind = HistoryEventKind.IGNORED if ignored else HistoryEventKind.FAILED
+        events = (
+            queued,
+            *note_events(now, invocation.run, plan.decision(rejected).notes),
+            event(now, invocation.run, kind, detail=explanation.message),
+        )
+        self._store.settle_unclaimed(
+            invoice.key,
+            invocation.claimant,
+            Settlement(state=state, message=explanation.message, details=explanation.details, events=events),
+            now,
+        )
+        return InvoiceOutcome(
+            state=state, issues=(issue(invoice.key, invoice.number, state, explanation.message),)
+        )
+
+    def fail(
+        self,
+        invocation: Invocation,
+        invoice: Invoice,
+        explanation: Explanation,
+        events: Sequence[HistoryEvent] = (),
+    ) -> InvoiceOutcome:
+        """FAILED by the invocation that holds the claim."""
+        settlement = failure(invocation.run, explanation, self._clock(), events)
+        self._store.settle(invoice.key, invocation.claimant, settlement)
+        return failed(invoice.key, invoice.number, explanation)
+
+    def fail_unclaimed(
+        self, invocation: Invocation, key: InvoiceKey, number: str | None, explanation: Explanation
+    ) -> InvoiceOutcome:
+        """FAILED without claiming first (nothing is sent); refused while another run holds it."""
+        now = self._clock()
+        settlement = failure(invocation.run, explanation, now)
+        self._store.settle_unclaimed(key, invocation.claimant, settlement, now)
+        return failed(key, number or key.invoice_id, explanation)
+
+    def hand_over(
+        self,
+        invocation: Invocation,
+        key: InvoiceKey,
+        channel: Channel,
+        kind: DeliveryKind,
+        events: Sequence[HistoryEvent],
+    ) -> None:
+        """R23: the attempt stays recorded with its lease already ended and the events appended,
+        so whoever takes the invoice next (the retried batch) knows what happened on `channel`."""
+        now = self._clock()
+        attempt = Attempt(run_id=invocation.claimant, channel=channel, kind=kind, started_at=now)
+        self._store.claim(key, attempt, lease_until=now - LEASE_ENDED, events=events)

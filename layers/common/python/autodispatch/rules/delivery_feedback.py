@@ -1,0 +1,122 @@
+"""R26: what an email's delivery event means for the invoice it carried.
+
+SES accepting an email is not delivery. A permanent bounce or a rejection of an invoice's email
+makes EMAIL a failed channel: the chain goes on after EMAIL (R12) in the next run, or the invoice
+ends FAILED when no enabled, usable channel follows. Everything else is recorded only. A bounced
+factoring copy is recorded and reported, never chained.
+"""
+
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict
+
+from autodispatch.models.delivery_events import SesEmailEvent, SesEventType, SesRecipientStatus
+from autodispatch.models.dispatch import Decision, DispatchRecord, Outcome
+from autodispatch.models.enums import AutoDispatchState, Channel, DeliveryKind, HistoryEventKind
+from autodispatch.rules.explain import Explanation, explain_failed
+
+PERMANENT_BOUNCE = "Permanent"
+
+
+class Effect(StrEnum):
+    RECORD = "RECORD"  # a history entry only
+    EMAIL_FAILED = "EMAIL_FAILED"  # the invoice's email did not reach the customer: chain on
+    REPORT = "REPORT"  # recorded, and reported to the tenant in the next notification
+
+
+class Feedback(BaseModel):
+    """One delivery event as the invoice's history shows it, and what it does to the invoice."""
+
+    model_config = ConfigDict(frozen=True)
+
+    event: HistoryEventKind
+    detail: str
+    effect: Effect
+
+
+def _recipients(statuses: tuple[SesRecipientStatus, ...], fallback: tuple[str, ...]) -> str:
+    addresses = [status.email_address for status in statuses] or list(fallback)
+    return ", ".join(addresses) or "the recipient"
+
+
+def _diagnostic(statuses: tuple[SesRecipientStatus, ...]) -> str:
+    codes = [status.diagnostic_code or status.status or "" for status in statuses]
+    return " ".join("; ".join(code for code in codes if code).split()) or "no diagnostic given"
+
+
+def feedback(event: SesEmailEvent, kind: str) -> Feedback | None:
+    """None for event types that say nothing about delivery (send, open, click...)."""
+    to = ", ".join(event.mail.destination) or "the recipient"
+    # Only the invoice's own email chains on; a factoring copy's failure is reported (R17).
+    failing = Effect.EMAIL_FAILED if kind == DeliveryKind.INVOICE else Effect.REPORT
+    bounced = (
+        HistoryEventKind.EMAIL_BOUNCED
+        if failing is Effect.EMAIL_FAILED
+        else HistoryEventKind.FACTORING_BOUNCED
+    )
+    match event.event_type:
+        case SesEventType.DELIVERY:
+            return Feedback(
+                event=HistoryEventKind.EMAIL_DELIVERED,
+                detail=f"the email to {to} was delivered to the recipient's mail server",
+                effect=Effect.RECORD,
+            )
+        case SesEventType.DELIVERY_DELAY if event.delivery_delay is not None:
+            delay = event.delivery_delay
+            return Feedback(
+                event=HistoryEventKind.EMAIL_DELAYED,
+                detail=f"the email to {_recipients(delay.delayed_recipients, event.mail.destination)} "
+                f"is delayed ({delay.delay_type or 'no reason given'}); SES keeps trying",
+                effect=Effect.RECORD,
+            )
+        case SesEventType.BOUNCE if event.bounce is not None:
+            bounce = event.bounce
+            recipients = _recipients(bounce.bounced_recipients, event.mail.destination)
+            diagnostic = _diagnostic(bounce.bounced_recipients)
+            if bounce.bounce_type == PERMANENT_BOUNCE:
+                return Feedback(
+                    event=bounced,
+                    detail=f"the email to {recipients} bounced: {diagnostic}",
+                    effect=failing,
+                )
+            return Feedback(
+                event=HistoryEventKind.EMAIL_SOFT_BOUNCED,
+                detail=f"the email to {recipients} bounced temporarily ({bounce.bounce_type}): {diagnostic}",
+                effect=Effect.RECORD,
+            )
+        case SesEventType.COMPLAINT:
+            return Feedback(
+                event=HistoryEventKind.EMAIL_COMPLAINED,
+                detail=f"the recipient of the email to {to} marked it as spam",
+                effect=Effect.RECORD,
+            )
+        case SesEventType.REJECT:
+            reason = event.reject.reason if event.reject is not None else ""
+            return Feedback(
+                event=HistoryEventKind.EMAIL_REJECTED if failing is Effect.EMAIL_FAILED else bounced,
+                detail=f"the email service did not send the email to {to}: {reason or 'rejected'}",
+                effect=failing,
+            )
+    return None
+
+
+def sent_by_automation_email(record: DispatchRecord) -> bool:
+    """The automation's own email delivered the invoice: only then does a bounce chain on (a
+    manual send is the user's, R22)."""
+    sends = [e for e in record.history if e.event in (HistoryEventKind.SENT, HistoryEventKind.SENT_MANUALLY)]
+    return (
+        record.state is AutoDispatchState.SENT
+        and record.channel is Channel.EMAIL
+        and bool(sends)
+        and sends[-1].event is HistoryEventKind.SENT
+    )
+
+
+def explain_bounced(decision: Decision, reason: str) -> Explanation:
+    """FAILED at once: the email bounced and no enabled, usable channel follows it."""
+    assert decision.outcome is not Outcome.SEND
+    return explain_failed(decision.model_copy(update={"reason": reason}))
+
+
+def returned_message(reason: str, channel: Channel) -> str:
+    return f"{reason[0].upper()}{reason[1:]}; the next run sends the invoice by {channel.value}"

@@ -1,0 +1,179 @@
+"""The table-bound client: error mapping, conditional writes, paginated queries, batches with backoff."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, cast
+from zoneinfo import ZoneInfo
+
+import boto3
+from botocore.exceptions import ClientError, HTTPClientError
+from botocore.exceptions import ConnectionError as BotoConnectionError
+
+from autodispatch.errors import TransientError
+from autodispatch.store.dynamodb.expressions import Expression
+from autodispatch.store.dynamodb.items import Item, plain
+from autodispatch.store.table_schema import PARTITION_KEY, SORT_KEY
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_dynamodb.type_defs import PaginatorConfigTypeDef
+
+# Throttling and server-side failures: worth retrying, never a verdict on the item (by code, not text).
+_TRANSIENT_CODES = frozenset(
+    {
+        "ProvisionedThroughputExceededException",
+        "ThrottlingException",
+        "RequestLimitExceeded",
+        "InternalServerError",
+        "ServiceUnavailable",
+    }
+)
+_CONDITION_FAILED = "ConditionalCheckFailedException"
+_BATCH_WRITE_SIZE = 25
+_BATCH_GET_SIZE = 100
+
+
+class ConditionFailed(Exception):
+    """A conditional write lost; carries the item as it was (None when it does not exist)."""
+
+    def __init__(self, old: dict[str, Any] | None) -> None:
+        super().__init__("conditional check failed")
+        self.old = old
+
+
+@contextmanager
+def _mapped_errors(operation: str) -> Iterator[None]:
+    try:
+        yield
+    except ClientError as error:
+        code = error.response.get("Error", {}).get("Code", "")
+        if code == _CONDITION_FAILED:
+            # Present when the write asked for ReturnValuesOnConditionCheckFailure=ALL_OLD.
+            old = cast("Item | None", error.response.get("Item"))
+            raise ConditionFailed(plain(old) if old else None) from error
+        status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+        if code in _TRANSIENT_CODES or status >= 500:
+            raise TransientError(f"DynamoDB {operation} failed temporarily ({code})") from error
+        raise
+    except (BotoConnectionError, HTTPClientError) as error:
+        raise TransientError(f"DynamoDB {operation} failed temporarily ({type(error).__name__})") from error
+
+
+class TableClient:
+    """One table's client calls. `zone` is the deployment's time zone (R1), kept for the callers
+    that build the store with it; no store decision reads it."""
+
+    def __init__(
+        self,
+        table_name: str,
+        zone: ZoneInfo,
+        client: DynamoDBClient | None = None,
+        *,
+        query_limit: int | None = None,
+        max_batch_attempts: int = 8,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.table_name = table_name
+        self.zone = zone
+        self._client = client
+        self._query_limit = query_limit
+        self._max_batch_attempts = max_batch_attempts
+        self._sleep = sleep
+
+    @property
+    def client(self) -> DynamoDBClient:
+        # Created on first use: importing the module or building the store needs no AWS setup.
+        if self._client is None:
+            self._client = boto3.client("dynamodb")
+        return self._client
+
+    def _call(self, operation: str, **params: Any) -> dict[str, Any]:
+        method: Callable[..., dict[str, Any]] = getattr(self.client, operation)
+        with _mapped_errors(operation):
+            return method(**params)
+
+    def _on_table(self, operation: str, **params: Any) -> dict[str, Any]:
+        return self._call(operation, TableName=self.table_name, **params)
+
+    def _update(self, key: Item, expression: Expression, update: str, condition: str, **extra: Any) -> Item:
+        # ALL_OLD on a lost condition tells why (no extra cost), so errors can name the reason.
+        return self._on_table(
+            "update_item",
+            Key=key,
+            UpdateExpression=update,
+            ConditionExpression=condition,
+            ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            **expression.params(),
+            **extra,
+        )
+
+    def _put(self, item: Item, condition: str | None = None) -> None:
+        extra: dict[str, Any] = {}
+        if condition is not None:
+            extra = {"ConditionExpression": condition, "ReturnValuesOnConditionCheckFailure": "ALL_OLD"}
+        self._on_table("put_item", Item=item, **extra)
+
+    def _get(self, key: Item) -> dict[str, Any] | None:
+        item = self._on_table("get_item", Key=key, ConsistentRead=True).get("Item")
+        return plain(item) if item else None
+
+    def _query(self, **params: Any) -> Iterator[dict[str, Any]]:
+        pagination: PaginatorConfigTypeDef = (
+            {} if self._query_limit is None else {"PageSize": self._query_limit}
+        )
+        pages = self.client.get_paginator("query").paginate(
+            TableName=self.table_name, PaginationConfig=pagination, **params
+        )
+        with _mapped_errors("query"):
+            for page in pages:
+                for item in page.get("Items", []):
+                    yield plain(item)
+
+    def _query_prefix(
+        self, pk: str, sk_prefix: str, where: Callable[[Expression], str] | None = None, **params: Any
+    ) -> Iterator[dict[str, Any]]:
+        """Query one partition by sort-key prefix; `where` builds a filter on the same placeholders."""
+        e = Expression()
+        condition = f"{e.n(PARTITION_KEY)} = {e.v(pk)} AND begins_with({e.n(SORT_KEY)}, {e.v(sk_prefix)})"
+        if where is not None:
+            params["FilterExpression"] = where(e)
+        return self._query(KeyConditionExpression=condition, ConsistentRead=True, **e.params(), **params)
+
+    def _backoff(self, attempt: int) -> None:
+        self._sleep(min(0.05 * 2 ** (attempt - 1), 2.0))
+
+    def _batch_write(self, requests: Sequence[Item]) -> None:
+        for start in range(0, len(requests), _BATCH_WRITE_SIZE):
+            pending = list(requests[start : start + _BATCH_WRITE_SIZE])
+            for attempt in range(self._max_batch_attempts):
+                if attempt:
+                    self._backoff(attempt)
+                response = self._call("batch_write_item", RequestItems={self.table_name: pending})
+                pending = response.get("UnprocessedItems", {}).get(self.table_name, [])
+                if not pending:
+                    break
+            else:
+                raise TransientError(f"DynamoDB left {len(pending)} writes unprocessed after retries")
+
+    def _batch_get(self, keys: Iterable[Item]) -> list[dict[str, Any]]:
+        unique = list({(key[PARTITION_KEY]["S"], key[SORT_KEY]["S"]): key for key in keys}.values())
+        found: list[dict[str, Any]] = []
+        for start in range(0, len(unique), _BATCH_GET_SIZE):
+            pending = unique[start : start + _BATCH_GET_SIZE]
+            for attempt in range(self._max_batch_attempts):
+                if attempt:
+                    self._backoff(attempt)
+                response = self._call(
+                    "batch_get_item",
+                    RequestItems={self.table_name: {"Keys": pending, "ConsistentRead": True}},
+                )
+                found.extend(plain(item) for item in response.get("Responses", {}).get(self.table_name, []))
+                pending = response.get("UnprocessedKeys", {}).get(self.table_name, {}).get("Keys", [])
+                if not pending:
+                    break
+            else:
+                raise TransientError(f"DynamoDB left {len(pending)} reads unprocessed after retries")
+        return found

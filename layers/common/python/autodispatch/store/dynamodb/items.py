@@ -1,0 +1,184 @@
+"""Item keys, instants and shards, and the conversions between items and models."""
+
+import zlib
+from collections.abc import Iterable, Mapping
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from pydantic import ValidationError
+
+from autodispatch.models.dispatch import DispatchRecord, HistoryEvent
+from autodispatch.models.enums import AutoDispatchState, Channel, InvoiceStatus
+from autodispatch.models.scenario import InvoiceKey, Tenant
+from autodispatch.observability import logger
+from autodispatch.store.port import Attempt, RunCounts, RunIssue, RunSummary
+from autodispatch.store.table_schema import (
+    PARTITION_KEY,
+    PENDING_INDEX_PARTITION_KEY,
+    PENDING_INDEX_SORT_KEY,
+    PENDING_SHARDS,
+    SORT_KEY,
+    TTL_ATTRIBUTE,
+)
+
+Item = dict[str, Any]
+"""An item as the client sends it: attribute name -> typed attribute value."""
+
+RUN_RECORD_RETENTION = timedelta(days=400)
+INDEX_ATTRIBUTES = (PENDING_INDEX_PARTITION_KEY, PENDING_INDEX_SORT_KEY, "due_from")
+PENDING = AutoDispatchState.PENDING.value
+UNSENT = InvoiceStatus.UNSENT.value
+
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
+
+
+def key(pk: str, sk: str) -> Item:
+    return {PARTITION_KEY: {"S": pk}, SORT_KEY: {"S": sk}}
+
+
+def tenant_key(tenant_id: str) -> Item:
+    return key("TENANTS", f"TENANT#{tenant_id}")
+
+
+def doc_key(invoice: InvoiceKey) -> Item:
+    return key(f"TENANT#{invoice.tenant_id}", f"DOC#{invoice.invoice_id}")
+
+
+def state_key(invoice: InvoiceKey) -> Item:
+    return key(f"TENANT#{invoice.tenant_id}", f"STATE#{invoice.invoice_id}")
+
+
+def run_key(run_date: date, run_id: str) -> Item:
+    return key("RUNS", f"RUN#{run_date.isoformat()}#{run_id}")
+
+
+def run_pointer_key(run_id: str) -> Item:
+    return key(f"RUN#{run_id}", "RUN")
+
+
+def instant(value: datetime) -> str:
+    """Fixed-width UTC text, so that string order is time order in keys and conditions."""
+    if value.tzinfo is None:
+        raise ValueError("a datetime without a time zone is not an instant")
+    return value.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
+
+
+def parse_instant(text: str) -> datetime:
+    return datetime.fromisoformat(text)
+
+
+def shard(invoice: InvoiceKey) -> str:
+    # A stable hash (not hash(), which is salted per process) so an item always keeps its shard.
+    digest = zlib.crc32(f"{invoice.tenant_id}\x00{invoice.invoice_id}".encode())
+    return f"PENDING#{digest % PENDING_SHARDS:02d}"
+
+
+def index_values(invoice: InvoiceKey, due: datetime) -> dict[str, str]:
+    """The attributes that put a pending invoice on the sparse index at its due instant."""
+    return {
+        PENDING_INDEX_PARTITION_KEY: shard(invoice),
+        PENDING_INDEX_SORT_KEY: f"{instant(due)}#{invoice.tenant_id}#{invoice.invoice_id}",
+        "due_from": instant(due),
+    }
+
+
+def attributes(values: Mapping[str, Any]) -> Item:
+    """Typed attribute values; None means "absent" rather than a NULL attribute."""
+    return {name: _serializer.serialize(value) for name, value in values.items() if value is not None}
+
+
+def typed(value: Any) -> Any:
+    """One typed attribute value (e.g. {"S": "PENDING"})."""
+    return _serializer.serialize(value)
+
+
+def plain(item: Mapping[str, Any]) -> dict[str, Any]:
+    return {name: _deserializer.deserialize(value) for name, value in item.items()}
+
+
+def events(history: Iterable[HistoryEvent]) -> list[dict[str, Any]]:
+    return [event.model_dump(mode="json", exclude_none=True) for event in history]
+
+
+def attempt(claim: Mapping[str, Any] | None) -> Attempt | None:
+    if not claim:
+        return None
+    return Attempt(
+        run_id=claim["run_id"],
+        channel=Channel(claim["channel"]),
+        kind=claim["kind"],
+        started_at=parse_instant(claim["started_at"]),
+        delivered=claim.get("delivered"),
+    )
+
+
+def expiry(run_date: date) -> dict[str, int]:
+    """When DynamoDB's TTL may delete a run's own items: long after anyone looks at the run."""
+    expires = datetime.combine(run_date + RUN_RECORD_RETENTION, datetime.min.time(), tzinfo=UTC)
+    return {TTL_ATTRIBUTE: int(expires.timestamp())}
+
+
+def tenant(item: Mapping[str, Any]) -> Tenant | None:
+    try:
+        return Tenant.model_validate_json(item["doc"])
+    except ValidationError as error:
+        # Field names only: the invalid values may be personal data.
+        fields = sorted({".".join(map(str, detail["loc"])) for detail in error.errors(include_input=False)})
+        logger.error(
+            "stored tenant document is invalid",
+            extra={"tenant_id": item[SORT_KEY].removeprefix("TENANT#"), "fields": fields},
+        )
+        return None
+
+
+def record(item: Mapping[str, Any]) -> DispatchRecord:
+    return DispatchRecord(
+        tenant_id=item["tenant_id"],
+        invoice_id=item["invoice_id"],
+        number=item.get("number"),
+        status=InvoiceStatus(item["status"]),
+        state=AutoDispatchState(item["state"]),
+        channel=item.get("channel"),
+        sent_on=item.get("sent_on"),
+        message=item.get("message"),
+        details=item.get("details"),
+        history=tuple(HistoryEvent.model_validate(event) for event in item.get("history", [])),
+        # A factoring attempt follows a delivered invoice: nothing of the invoice is unfinished.
+        unfinished_attempt=(
+            item["claim"]["channel"] if item.get("claim") and not item["claim"].get("delivered") else None
+        ),
+    )
+
+
+def issue_suffix(issue: RunIssue) -> str:
+    """``<tenant>#<invoice>#<digest>``: the digest keeps two issues of one invoice (e.g. two failed
+    follow-up messages) apart, while writing the same issue again rewrites the same item."""
+    digest = zlib.crc32(f"{issue.state}\x00{issue.message}".encode())
+    return f"{issue.tenant_id}#{issue.invoice_id}#{digest:08x}"
+
+
+def run_issue(item: Mapping[str, Any]) -> RunIssue:
+    return RunIssue(
+        tenant_id=item["tenant_id"],
+        invoice_id=item["invoice_id"],
+        number=item["number"],
+        state=AutoDispatchState(item["state"]),
+        message=item["message"],
+    )
+
+
+def run_summary(item: Mapping[str, Any]) -> RunSummary:
+    return RunSummary(
+        run_id=item["run_id"],
+        run_date=date.fromisoformat(item["run_date"]),
+        execution_arn=item.get("execution_arn"),
+        started_at=parse_instant(item["started_at"]),
+        counts=RunCounts(
+            selected=int(item.get("selected", 0)),
+            sent=int(item.get("sent", 0)),
+            ignored=int(item.get("ignored", 0)),
+            failed=int(item.get("failed", 0)),
+        ),
+    )

@@ -1,0 +1,37 @@
+"""Tenant documents: ``TENANTS`` / ``TENANT#<tenant>`` with the document in ``doc``."""
+
+from collections.abc import Iterable
+
+from autodispatch.errors import NotFound
+from autodispatch.models.scenario import Tenant
+from autodispatch.store.dynamodb import items
+from autodispatch.store.dynamodb.client import TableClient
+
+
+class TenantTable(TableClient):
+    def put_tenant(self, tenant: Tenant) -> None:
+        self._put(
+            {**items.tenant_key(tenant.tenant_id), **items.attributes({"doc": tenant.model_dump_json()})}
+        )
+
+    def get_tenant(self, tenant_id: str) -> Tenant:
+        item = self._get(items.tenant_key(tenant_id))
+        if item is None:
+            raise NotFound(f"Unknown tenant '{tenant_id}'")
+        tenant = items.tenant(item)
+        if tenant is None:
+            raise NotFound(f"Tenant '{tenant_id}' has an invalid stored document; import it again")
+        return tenant
+
+    def get_tenants(self, tenant_ids: Iterable[str]) -> dict[str, Tenant]:
+        """Unknown ids, and tenants whose stored document no longer validates, are absent: one bad
+        tenant must not stop a run for all the others (R24)."""
+        tenants = (items.tenant(item) for item in self._batch_get(map(items.tenant_key, tenant_ids)))
+        return {tenant.tenant_id: tenant for tenant in tenants if tenant is not None}
+
+    def list_tenants(self) -> list[Tenant]:
+        tenants = (items.tenant(item) for item in self._query_prefix("TENANTS", "TENANT#"))
+        return [tenant for tenant in tenants if tenant is not None]
+
+    def delete_tenant(self, tenant_id: str) -> None:
+        self._on_table("delete_item", Key=items.tenant_key(tenant_id))

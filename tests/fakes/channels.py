@@ -1,0 +1,67 @@
+"""In-memory channel parts for the real ChannelDeliverer: transports, an email sender and an
+archive that record what they are given, so tests see exactly what left the process."""
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+
+from autodispatch.channels.archive import archive_key
+from autodispatch.channels.deliverer import ChannelDeliverer
+from autodispatch.errors import TransientError
+from autodispatch.models.enums import Channel, DeliveryKind
+from autodispatch.models.scenario import Invoice
+from autodispatch.ses import OutgoingEmail
+
+
+class FakeTransport:
+    def __init__(self) -> None:
+        self.submitted: list[tuple[str, bytes, str, dict[str, str]]] = []
+
+    def submit(self, message_id: str, content: bytes, content_type: str, metadata: Mapping[str, str]) -> None:
+        self.submitted.append((message_id, content, content_type, dict(metadata)))
+
+
+class FakeSender:
+    def __init__(self, error: Exception | None = None) -> None:
+        self.sent: list[OutgoingEmail] = []
+        self.error = error
+
+    def send(self, message: OutgoingEmail) -> str:
+        if self.error is not None:
+            raise self.error
+        self.sent.append(message)
+        return "ses-id"
+
+
+class FakeArchive:
+    def __init__(self, fail: bool = False) -> None:
+        self.stored: dict[str, bytes] = {}
+        self.fail = fail
+
+    def put(
+        self,
+        invoice: Invoice,
+        channel: Channel,
+        kind: DeliveryKind,
+        message_id: str,
+        content: bytes,
+        extension: str,
+    ) -> str:
+        if self.fail:
+            raise TransientError("archive down", in_doubt=True)
+        key = archive_key(invoice, channel, kind, message_id, extension)
+        self.stored[key] = content
+        return key
+
+
+class Parts:
+    def __init__(self, sender_error: Exception | None = None, archive_fails: bool = False) -> None:
+        self.einvoice, self.print = FakeTransport(), FakeTransport()
+        self.email, self.archive = FakeSender(sender_error), FakeArchive(archive_fails)
+        self.deliverer = ChannelDeliverer(
+            einvoice=self.einvoice,
+            print_service=self.print,
+            email=self.email,
+            archive=self.archive,
+            sender_email="laskut@autodispatch.example",
+            clock=lambda: datetime(2026, 3, 10, 0, 5, tzinfo=UTC),
+        )

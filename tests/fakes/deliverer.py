@@ -1,0 +1,53 @@
+"""A Deliverer that renders nothing: it records every call and raises what a test scripted for an
+(invoice, channel), as a real channel would (PermanentRejection, TransientError, or a crash)."""
+
+from autodispatch.channels.port import DeliveryReceipt
+from autodispatch.models.dispatch import FactoringRoute
+from autodispatch.models.enums import Channel, DeliveryKind
+from autodispatch.models.scenario import Invoice, Tenant
+
+
+class ScriptedDeliverer:
+    """Implements `autodispatch.channels.port.Deliverer`; EMAIL is the one channel that is not
+    idempotent, as in the real deliverer (an email sent twice arrives twice)."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, Channel, DeliveryKind]] = []
+        # The deliveries that went through (a call that raised delivered nothing).
+        self.delivered: list[tuple[str, Channel]] = []
+        self.factoring_calls: list[tuple[str, Channel]] = []
+        self._errors: dict[tuple[str, Channel], list[BaseException]] = {}
+        self._factoring_errors: list[BaseException] = []
+
+    def fail(self, invoice_id: str, channel: Channel, *errors: BaseException) -> None:
+        """The next deliveries of the invoice through the channel raise these errors, in turn."""
+        self._errors.setdefault((invoice_id, channel), []).extend(errors)
+
+    def fail_factoring(self, error: BaseException) -> None:
+        self._factoring_errors.append(error)
+
+    def deliver(
+        self, invoice: Invoice, tenant: Tenant, channel: Channel, kind: DeliveryKind
+    ) -> DeliveryReceipt:
+        self.calls.append((invoice.invoice_id, channel, kind))
+        errors = self._errors.get((invoice.invoice_id, channel))
+        if errors:
+            raise errors.pop(0)
+        self.delivered.append((invoice.invoice_id, channel))
+        return DeliveryReceipt(
+            channel=channel, kind=kind, message_id=f"m-{invoice.invoice_id}", archive_key="archive"
+        )
+
+    def deliver_factoring(self, invoice: Invoice, tenant: Tenant, route: FactoringRoute) -> DeliveryReceipt:
+        self.factoring_calls.append((invoice.invoice_id, route.channel))
+        if self._factoring_errors:
+            raise self._factoring_errors.pop(0)
+        return DeliveryReceipt(
+            channel=route.channel, kind=DeliveryKind.FACTORING, message_id="factoring", archive_key="archive"
+        )
+
+    def is_idempotent(self, channel: Channel) -> bool:
+        return channel is not Channel.EMAIL
+
+    def channels_tried(self, invoice_id: str) -> list[Channel]:
+        return [channel for called, channel, _ in self.calls if called == invoice_id]
