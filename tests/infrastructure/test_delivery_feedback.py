@@ -4,6 +4,7 @@ import json
 from typing import Any
 
 import boto3
+import pytest
 from moto import mock_aws
 
 from .conftest import Synthesized
@@ -131,10 +132,13 @@ def _ses_event(detail_type: str, event_type: str, tags: dict[str, list[str]]) ->
 
 
 def test_r26_rule_pattern_takes_every_feedback_event_of_tagged_mail_and_nothing_else(
-    deployed: Synthesized,
+    deployed: Synthesized, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The synthesized pattern on EventBridge (moto): tagged feedback events reach the queue; untagged
     mail and other SES events (a send, an open) do not."""
+    # A served local system of another test on this worker may have exported its endpoint.
+    for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
     pattern = deployed.resource("DeliveryFeedback/DeliveryEventsRule")["Properties"]["EventPattern"]
     tagged = {"autodispatch-kind": ["invoice"]}
     kinds = {
