@@ -11,20 +11,49 @@ from typing import Any
 from botocore.handlers import BUILTIN_HANDLERS
 
 from autodispatch.models.loading import parse_scenario
+from autodispatch.store.table_schema import PARTITION_KEY, SORT_KEY
 from autodispatch_cli.local.night_run import import_scenario, run_nights
-from autodispatch_cli.local.runtime import FUNCTIONS, LocalAws, _import_handler
+from autodispatch_cli.local.runtime import FUNCTIONS, TABLE_NAME, LocalAws, _import_handler
+from benchmarks import cost
 from benchmarks.synthetic import synthetic_scenario
 
+WAIT_SECONDS = 420.0
 WRITE_OPERATIONS = {"PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems"}
 
 
 class RequestCounter:
-    """Counts the requests made while a handler runs (not moto's own or the importer's)."""
+    """Counts the requests made while a handler runs (not moto's own or the importer's), the items
+    they write and read, and each function's time: the CPU time of the thread running it, which a
+    busy machine does not inflate (moto's emulation on that thread makes it an upper bound)."""
 
     def __init__(self) -> None:
         self.requests: Counter[tuple[str, str]] = Counter()
+        self.seconds: Counter[str] = Counter()
+        # DynamoDB writes: the (pk, sk) of each UpdateItem/PutItem, sized after the run; the write
+        # units of batch puts, sized from the request.
+        self.updated: list[tuple[str, str]] = []
+        self.batch_write_units = 0
+        self.read_units = 0
         self._active = threading.local()
         self._lock = threading.Lock()
+
+    def dynamodb_params(self, params: dict[str, Any], model: Any, **_: Any) -> None:
+        if not getattr(self._active, "on", False):
+            return
+        with self._lock:
+            if model.name in {"UpdateItem", "DeleteItem"}:
+                self.updated.append((params["Key"][PARTITION_KEY]["S"], params["Key"][SORT_KEY]["S"]))
+            elif model.name == "PutItem":
+                self.updated.append((params["Item"][PARTITION_KEY]["S"], params["Item"][SORT_KEY]["S"]))
+            elif model.name == "BatchWriteItem":
+                for requests in params["RequestItems"].values():
+                    for request in requests:
+                        item = request.get("PutRequest", {}).get("Item")
+                        self.batch_write_units += cost.write_units(cost.item_bytes(item)) if item else 1
+            elif model.name == "BatchGetItem":
+                self.read_units += sum(len(table["Keys"]) for table in params["RequestItems"].values())
+            elif model.name in {"GetItem", "Query"}:
+                self.read_units += 1
 
     def hook(self, model: Any, **_: Any) -> None:
         if getattr(self._active, "on", False):
@@ -34,10 +63,15 @@ class RequestCounter:
     def wrap(self, handler: Callable[..., Any]) -> Callable[..., Any]:
         def counted(event: dict[str, Any], context: Any) -> Any:
             self._active.on = True
+            started = time.thread_time()
             try:
                 return handler(event, context)
             finally:
                 self._active.on = False
+                with self._lock:
+                    self.seconds[context.function_name.removeprefix("autodispatch-")] += (
+                        time.thread_time() - started
+                    )
 
         return counted
 
@@ -50,20 +84,28 @@ def run(
     # Every botocore session copies the built-in handlers; mock_aws replaces the default session,
     # so a hook on it would be lost.
     BUILTIN_HANDLERS.append(("before-call", counter.hook))
+    BUILTIN_HANDLERS.append(("before-parameter-build.dynamodb", counter.dynamodb_params))
     handlers = {name: counter.wrap(_import_handler(module)) for name, module in FUNCTIONS.items()}
     try:
         with LocalAws(handlers=handlers) as local:
             import_scenario(scenario)
             started = time.perf_counter()
-            night = run_nights(local, [run_date])[0]
+            # Bounded so `make bench` ends within 10 minutes; a night still running fails the bench.
+            night = run_nights(local, [run_date], timeout_seconds=WAIT_SECONDS)[0]
             wall = time.perf_counter() - started
             invocations = Counter(name for name, _ in local.invocations)
+            sizes = _item_sizes(local.client("dynamodb"))
     finally:
         BUILTIN_HANDLERS.remove(("before-call", counter.hook))
+        BUILTIN_HANDLERS.remove(("before-parameter-build.dynamodb", counter.dynamodb_params))
     invoices = len(scenario.invoices)
     ddb_writes = sum(
         n for (service, op), n in counter.requests.items() if service == "dynamodb" and op in WRITE_OPERATIONS
     )
+    write_units = counter.batch_write_units + sum(
+        cost.write_units(sizes.get(key, 0)) for key in counter.updated
+    )
+    state_sizes = [size for (_, sk), size in sizes.items() if sk.startswith("STATE#")]
     return {
         "invoices": invoices,
         "tenants": tenants,
@@ -73,5 +115,22 @@ def run(
         "requests": {f"{service}.{op}": n for (service, op), n in sorted(counter.requests.items())},
         "requests_per_invoice": round(sum(counter.requests.values()) / invoices, 3),
         "dynamodb_writes_per_invoice": round(ddb_writes / invoices, 3),
+        "dynamodb_write_units": write_units,
+        "dynamodb_write_units_per_invoice": round(write_units / invoices, 3),
+        "dynamodb_read_units": counter.read_units,
+        "state_item_bytes": {
+            "max": max(state_sizes, default=0),
+            "mean": round(sum(state_sizes) / max(len(state_sizes), 1)),
+        },
+        "lambda_seconds": {name: round(value, 2) for name, value in counter.seconds.items()},
         "scans": sum(n for (service, op), n in counter.requests.items() if op == "Scan"),
     }
+
+
+def _item_sizes(dynamodb: Any) -> dict[tuple[str, str], int]:
+    """Every item's size after the night, by (pk, sk)."""
+    sizes: dict[tuple[str, str], int] = {}
+    for page in dynamodb.get_paginator("scan").paginate(TableName=TABLE_NAME):
+        for item in page["Items"]:
+            sizes[(item[PARTITION_KEY]["S"], item[SORT_KEY]["S"])] = cost.item_bytes(item)
+    return sizes

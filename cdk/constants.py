@@ -18,9 +18,10 @@ from autodispatch.store.table_schema import (
     SORT_KEY,
     TTL_ATTRIBUTE,
 )
-from autodispatch.store.work_list import WORK_LIST_PREFIX
+from autodispatch.store.work_list import MAP_RESULTS_PREFIX, WORK_LIST_PREFIX
 
 __all__ = [
+    "MAP_RESULTS_PREFIX",
     "PARTITION_KEY",
     "PENDING_INDEX",
     "PENDING_INDEX_PARTITION_KEY",
@@ -77,6 +78,8 @@ DEFINITION_FUNCTION_PLACEHOLDERS = {
     "NotifyFailuresFunctionArn": NOTIFY_FAILURES,
 }
 MAX_CONCURRENCY_PLACEHOLDER = "${MaxConcurrency}"
+# The Distributed Map's ResultWriter names its bucket statically (a path there is not portable).
+DOCUMENT_BUCKET_PLACEHOLDER = "DocumentBucketName"
 
 # Stack outputs the operator CLI reads (OutputKey).
 OUTPUT_TABLE_NAME = "TableName"

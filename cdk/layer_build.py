@@ -11,6 +11,11 @@ synth after the first one copies nothing and reaches no network. The third-party
 its own (build/layer-deps/<hash>) because the library changes far more often than the pins. The
 wheels are kept in build/wheels/<hash>, so a rebuild of the same pins needs no network either.
 
+Bytecode: the layer ships `__pycache__` compiled by an interpreter of the runtime's own version
+(`python3.14` on PATH) when one is there, in unchecked-hash mode (file times in a Lambda layer are
+not the build's). Bytecode of another version would be ignored by the runtime, so without that
+interpreter the layer ships sources only and each cold start compiles what it imports.
+
 Run directly (`python -m cdk.layer_build`) to build and print the layer directory.
 """
 
@@ -41,6 +46,19 @@ def runtime_python_version(runtime_name: str = RUNTIME.name) -> str:
     if not runtime_name.startswith(prefix):
         raise ValueError(f"not a Python runtime: {runtime_name}")
     return runtime_name.removeprefix(prefix)
+
+
+def runtime_interpreter(python_version: str) -> str | None:
+    """An interpreter of the runtime's version on this machine, which alone can compile its bytecode."""
+    return shutil.which(f"python{python_version}")
+
+
+def compile_bytecode(python_dir: Path, interpreter: str) -> None:
+    """`__pycache__` for every module, valid however the files' times change on the way to Lambda."""
+    command = [interpreter, "-m", "compileall", "-q", "-j", "0", "--invalidation-mode", "unchecked-hash"]
+    result = subprocess.run([*command, str(python_dir)], capture_output=True, text=True, check=False)  # noqa: S603
+    if result.returncode != 0:
+        raise RuntimeError(f"compiling the Lambda layer's bytecode failed\n{result.stdout[-4000:]}")
 
 
 def _library_files(library: Path) -> list[Path]:
@@ -143,7 +161,9 @@ def build_layer(
     """Return the layer's asset directory (it holds `python/`), building it if its inputs changed."""
     python_version = python_version or runtime_python_version()
     deps_key = dependencies_hash(requirements, python_version, platforms)
-    key = layer_hash(deps_key, library)
+    interpreter = runtime_interpreter(python_version)
+    # A layer built without bytecode is built again once the runtime's interpreter is there.
+    key = layer_hash(f"{deps_key}:bytecode={interpreter is not None}", library)
     layer_dir = build_dir / "layer" / key
     with _locked(build_dir):
         if (layer_dir / _COMPLETE).exists():
@@ -161,6 +181,8 @@ def build_layer(
                 deps_dir / "python", staging / "python", symlinks=True, copy_function=_link_or_copy
             )
             shutil.copytree(library, staging / "python" / library.name, ignore=_IGNORED)
+            if interpreter is not None:
+                compile_bytecode(staging / "python", interpreter)
             # The marker sits beside python/; the layer asset excludes it (LAYER_ASSET_EXCLUDE).
             (staging / _COMPLETE).touch()
             _prune(build_dir / "layer", keep=key)

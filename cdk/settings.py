@@ -20,6 +20,7 @@ CONTEXT_KEYS = (
     "timeZone",
     "scheduleEnabled",
     "maxConcurrency",
+    "sesSendRate",
     "batchSize",
     "claimLeaseSeconds",
     "einvoiceTransport",
@@ -80,6 +81,8 @@ class DeploySettings(BaseModel):
     time_zone: str = Field(default="Europe/Helsinki", alias="timeZone")
     schedule_enabled: bool = Field(default=True, alias="scheduleEnabled")
     max_concurrency: int = Field(default=10, ge=1, le=10000, alias="maxConcurrency")
+    # The account's SES maximum send rate (emails per second; 14 for a new production account).
+    ses_send_rate: float = Field(default=14.0, gt=0, alias="sesSendRate")
     batch_size: int = Field(default=50, ge=1, le=500, alias="batchSize")
     claim_lease_seconds: int = Field(default=900, ge=60, alias="claimLeaseSeconds")
     einvoice_transport: Literal["s3", "http"] = Field(default="s3", alias="einvoiceTransport")
@@ -143,6 +146,11 @@ class DeploySettings(BaseModel):
     @property
     def log_retention(self) -> logs.RetentionDays:
         return _RETENTION_DAYS[self.log_retention_days]
+
+    @property
+    def email_sends_per_second(self) -> float:
+        """Each concurrent dispatch invocation's share of the SES rate, so together they stay in it."""
+        return self.ses_send_rate / self.max_concurrency
 
     @property
     def uses_s3_outbox(self) -> bool:

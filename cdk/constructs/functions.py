@@ -44,10 +44,19 @@ TABLE_ACTIONS = {
     # add_run_counts update; add_run_issues batch-writes the run's issue items.
     DISPATCH_INVOICE: ("dynamodb:BatchGetItem", "dynamodb:BatchWriteItem", "dynamodb:UpdateItem"),
     # run_issues() queries the run's partition; get_tenants() batch-gets; claim_notification() puts.
-    NOTIFY_FAILURES: ("dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:Query"),
-    # Finds the invoice an SES event is about by its message tags or the message id stored at send
-    # (get/batch-get/query on the table's own keys, never a Scan), appends the event to its history
-    # (put) and fails the EMAIL channel after a permanent bounce (update).
+    # Settling what no batch finished (R24): get_run() gets; get_records/read_invoices batch-get;
+    # settle_unclaimed/add_run_counts update; add_run_issues batch-writes; clear_notices deletes the
+    # notices it carried (R26) in a batch write.
+    NOTIFY_FAILURES: (
+        "dynamodb:BatchGetItem",
+        "dynamodb:BatchWriteItem",
+        "dynamodb:GetItem",
+        "dynamodb:PutItem",
+        "dynamodb:Query",
+        "dynamodb:UpdateItem",
+    ),
+    # Reads the record, document and tenant of the invoice an SES event's tags name (get/batch-get),
+    # records the event or the bounce's state change (update), puts the tenant's notice (R26).
     RECORD_DELIVERY_EVENTS: (
         "dynamodb:BatchGetItem",
         "dynamodb:GetItem",
@@ -92,11 +101,13 @@ SPECS = {
         "Select the due invoices of every tenant and write the night's work list", Duration.minutes(5), 512
     ),
     # Runs inside an Express child execution of the Distributed Map, which lasts 5 minutes at most,
-    # retries included: with the DispatchBatch retrier (MaxAttempts 2, IntervalSeconds 2, BackoffRate 2)
-    # that is 3 x 90 s + 2 s + 4 s = 276 s. A 120 s timeout would need 366 s and the child would be cut
-    # off mid-send. tests/infrastructure/test_workflow.py checks the sum against the definition file.
+    # retries and the catch included: DispatchBatch (TimeoutSeconds 75 over this 70 s timeout,
+    # MaxAttempts 2, IntervalSeconds 2, BackoffRate 2) takes 3 x 75 s + 2 s + 4 s = 231 s, and
+    # SettleFailedBatch after it 2 x 30 s + 1 s = 61 s: 292 s. A longer timeout would let the
+    # child be cut off mid-send. tests/infrastructure/test_workflow.py checks the sum against the
+    # definition file.
     DISPATCH_INVOICE: FunctionSpec(
-        "Dispatch one batch of invoices through their channel chains", Duration.seconds(90), 1024
+        "Dispatch one batch of invoices through their channel chains", Duration.seconds(70), 1024
     ),
     NOTIFY_FAILURES: FunctionSpec(
         "Tell each tenant about the run's failed and ignored invoices", Duration.minutes(5), 512
@@ -127,6 +138,7 @@ def runtime_environment(
         "PRINT_ENDPOINT": settings.print_endpoint,
         "PRINT_SECRET_NAME": settings.print_secret_name,
         "CLAIM_LEASE_SECONDS": str(settings.claim_lease_seconds),
+        "EMAIL_SENDS_PER_SECOND": f"{settings.email_sends_per_second:g}",
         "POWERTOOLS_SERVICE_NAME": SERVICE_NAME,
         "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
         "LOG_LEVEL": "INFO",
@@ -207,6 +219,11 @@ class Functions(Construct):
         self._allow_data_key(dispatch)
 
         notify = self.notify_failures
+        # The run's last step reads the work list back to settle what no batch finished (R24).
+        self._allow(notify, ("s3:GetObject",), [f"{bucket}/{WORK_LIST_PREFIX}*"])
+        self._acknowledge_prefix(
+            notify, WORK_LIST_PREFIX, "It reads back the night's work list, a new object under it."
+        )
         self._allow(notify, SES_SEND, notifications.sending_resources)
         # SMS to a phone number has no resource ARN: SNS authorizes that Publish only on '*'.
         self._allow(notify, ("sns:Publish",), ["*"])

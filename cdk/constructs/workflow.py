@@ -1,8 +1,9 @@
 """The nightly-run state machine, from the one definition the local runtime also runs.
 
 The definition file is deployed as it is: `${MaxConcurrency}` (a bare number, so the file is JSON
-only after substitution) is filled in here, and the three function ARNs are left to CloudFormation's
-DefinitionSubstitutions, so the template's DefinitionString is the file, parsed the same way.
+only after substitution) is filled in here, and the three function ARNs and the document bucket's
+name are left to CloudFormation's DefinitionSubstitutions, so the template's DefinitionString is the
+file, parsed the same way.
 """
 
 import json
@@ -17,6 +18,8 @@ from constructs import Construct
 
 from cdk.constants import (
     DEFINITION_FUNCTION_PLACEHOLDERS,
+    DOCUMENT_BUCKET_PLACEHOLDER,
+    MAP_RESULTS_PREFIX,
     MAX_CONCURRENCY_PLACEHOLDER,
     STATE_MACHINE_DEFINITION,
     WORK_LIST_PREFIX,
@@ -77,8 +80,11 @@ class Workflow(Construct):
             state_machine_type=sfn.StateMachineType.STANDARD,
             definition_body=sfn.DefinitionBody.from_string(text),
             definition_substitutions={
-                placeholder: functions[name].function_arn
-                for placeholder, name in DEFINITION_FUNCTION_PLACEHOLDERS.items()
+                **{
+                    placeholder: functions[name].function_arn
+                    for placeholder, name in DEFINITION_FUNCTION_PLACEHOLDERS.items()
+                },
+                DOCUMENT_BUCKET_PLACEHOLDER: storage.bucket.bucket_name,
             },
             logs=sfn.LogOptions(
                 destination=self.log_group, level=sfn.LogLevel.ALL, include_execution_data=True
@@ -102,9 +108,15 @@ class Workflow(Construct):
                 actions=["s3:GetObject"], resources=[f"{storage.bucket.bucket_arn}/{WORK_LIST_PREFIX}*"]
             )
         )
+        # Its ResultWriter writes the map's results next to the work lists (same expiry).
         role.add_to_principal_policy(
             iam.PolicyStatement(
-                actions=["kms:Decrypt"],
+                actions=["s3:PutObject"], resources=[f"{storage.bucket.bucket_arn}/{MAP_RESULTS_PREFIX}*"]
+            )
+        )
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=["kms:Decrypt", "kms:GenerateDataKey"],
                 resources=[storage.key.key_arn],
                 conditions={"StringEquals": {"kms:ViaService": f"s3.{stack.region}.amazonaws.com"}},
             )
@@ -159,6 +171,12 @@ class Workflow(Construct):
             f"AwsSolutions-IAM5[Resource::{arn_placeholder(storage.bucket)}/{WORK_LIST_PREFIX}*]",
             "The Distributed Map's ItemReader reads each night's work list, a new object under the "
             f"{WORK_LIST_PREFIX} prefix; s3:GetObject is limited to that prefix.",
+        )
+        acknowledge(
+            policy,
+            f"AwsSolutions-IAM5[Resource::{arn_placeholder(storage.bucket)}/{MAP_RESULTS_PREFIX}*]",
+            "The Distributed Map's ResultWriter writes each map run's results as new objects under the "
+            f"{MAP_RESULTS_PREFIX} prefix; s3:PutObject is limited to that prefix.",
         )
         acknowledge(
             policy,

@@ -5,19 +5,29 @@ from typing import Any
 
 from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from autodispatch import wiring
 from autodispatch.channels.port import Deliverer
 from autodispatch.config import load_config
-from autodispatch.logic.dispatch import Batch, BatchDispatcher, Clock
+from autodispatch.logic.dispatch import Batch, BatchDispatcher, BatchResult, Clock
+from autodispatch.logic.pacing import EmailPacer, no_pacing
+from autodispatch.logic.unfinished import settle_unfinished
 from autodispatch.observability import NAMESPACE, SERVICE, logger, metrics, tracer
 from autodispatch.store.port import InvoiceStore, RunRef
+
+
+class BatchFailure(BaseModel):
+    """The error a batch failed with for good, as the state machine's Catch passes it."""
+
+    error: str = Field(alias="Error")
 
 
 class DispatchEvent(BaseModel):
     run: RunRef
     batch: Batch
+    # Set when the batch's retries ran out: its unfinished invoices are settled FAILED (R24).
+    failure: BatchFailure | None = None
 
 
 def _now() -> datetime:
@@ -36,6 +46,20 @@ def handler(
 ) -> dict[str, Any]:
     request = DispatchEvent.model_validate(event)
     config = load_config()
+    if request.failure is not None:
+        logger.warning(
+            "batch failed for good; settling its unfinished invoices", extra={"error": request.failure.error}
+        )
+        counts = settle_unfinished(
+            request.run,
+            request.batch.keys,
+            store or wiring.invoice_store(),
+            config.zone,
+            clock or _now,
+            request.failure.error,
+        )
+        metrics.add_metric(name="InvoicesFailed", unit=MetricUnit.Count, value=counts.failed)
+        return BatchResult(counts=counts).model_dump(mode="json")
     dispatcher = BatchDispatcher(
         store or wiring.invoice_store(),
         deliverer or wiring.deliverer(),
@@ -43,6 +67,7 @@ def handler(
         timedelta(seconds=config.claim_lease_seconds),
         clock or _now,
         time_left=lambda: context.get_remaining_time_in_millis() / 1000,
+        pace=EmailPacer(config.email_sends_per_second) if config.email_sends_per_second else no_pacing,
     )
     result = dispatcher.dispatch(request.run, request.batch.keys)
     for channel, count in result.sent_by_channel.items():

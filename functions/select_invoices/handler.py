@@ -40,7 +40,7 @@ def handler(
     selection: Selection = select_due_invoices(
         run,
         store or wiring.invoice_store(),
-        work_lists or wiring.work_list_writer(),
+        work_lists or wiring.work_lists(),
         config.zone,
         config.batch_size,
         request.started_at,

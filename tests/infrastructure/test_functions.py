@@ -72,7 +72,7 @@ def test_every_function_has_the_thin_handler_and_the_common_layer(deployed: Synt
     ("path", "timeout", "memory"),
     [
         ("Functions/SelectInvoices", 300, 512),
-        ("Functions/DispatchInvoice", 90, 1024),
+        ("Functions/DispatchInvoice", 70, 1024),
         ("Functions/NotifyFailures", 300, 512),
         ("Functions/RecordDeliveryEvents", 60, 512),
     ],
@@ -115,6 +115,15 @@ def test_function_environment_is_the_runtime_configuration(
         "https://einvoice.example.net/v1",
     )
     assert (dispatch.print_secret_name, dispatch.sms_sender_id) == ("autodispatch/print", "Billing")
+
+
+def test_r24_each_dispatch_gets_its_share_of_the_ses_send_rate(
+    deployed: Synthesized, variant: Synthesized
+) -> None:
+    """The map's concurrent children together send at most the account's SES rate (14/s by default)."""
+    for synth, concurrency in ((deployed, 10), (variant, 25)):
+        variables = synth.resource("Functions/DispatchInvoice")["Properties"]["Environment"]["Variables"]
+        assert float(variables["EMAIL_SENDS_PER_SECOND"]) * concurrency == pytest.approx(14)
 
 
 def test_layer_holds_the_library_and_its_linux_arm64_dependencies_under_python() -> None:

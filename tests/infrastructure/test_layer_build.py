@@ -1,8 +1,15 @@
 """The Docker-free layer build: keyed by its inputs, so an unchanged layer is never rebuilt."""
 
+import sys
 from pathlib import Path
 
-from cdk.layer_build import dependencies_hash, layer_hash, runtime_python_version
+from cdk.layer_build import (
+    compile_bytecode,
+    dependencies_hash,
+    layer_hash,
+    runtime_interpreter,
+    runtime_python_version,
+)
 
 
 def test_pip_targets_the_runtime_python_version() -> None:
@@ -31,3 +38,18 @@ def test_layer_hash_follows_library_content_not_bytecode(tmp_path: Path) -> None
     (library / "config.py").write_text("A = 2\n")
     assert layer_hash("deps", library) != base
     assert layer_hash("other-deps", library) != layer_hash("deps", library)
+
+
+def test_bytecode_is_compiled_only_by_an_interpreter_of_the_runtimes_version(tmp_path: Path) -> None:
+    """Bytecode of another Python version would be ignored by the runtime (its magic differs)."""
+    assert runtime_interpreter("3.99") is None
+    here = f"{sys.version_info.major}.{sys.version_info.minor}"
+    interpreter = runtime_interpreter(here) or sys.executable
+    package = tmp_path / "python" / "autodispatch"
+    package.mkdir(parents=True)
+    (package / "config.py").write_text("A = 1\n")
+    compile_bytecode(tmp_path / "python", interpreter)
+    tag = sys.implementation.cache_tag
+    compiled = (package / "__pycache__" / f"config.{tag}.pyc").read_bytes()
+    # PEP 552 flags: hash-based (bit 0), not checked against the source (bit 1 clear).
+    assert int.from_bytes(compiled[4:8], "little") == 0b01

@@ -74,8 +74,8 @@ def test_r23_claim_lease_must_be_twice_the_dispatch_timeout(lease: int, refused:
 
 def test_r23_claim_lease_shorter_than_a_live_send_fails_the_synth(tmp_path: Path) -> None:
     """The stack checks the lease against the DispatchInvoice timeout it deploys, as `-c` passes it."""
-    context = {**CDK_JSON["context"], **TEST_ONLY_CONTEXT, "claimLeaseSeconds": "179"}
-    with pytest.raises(SettingsError, match=r"claimLeaseSeconds.*twice the DispatchInvoice timeout of 90 s"):
+    context = {**CDK_JSON["context"], **TEST_ONLY_CONTEXT, "claimLeaseSeconds": "139"}
+    with pytest.raises(SettingsError, match=r"claimLeaseSeconds.*twice the DispatchInvoice timeout of 70 s"):
         build_app(context, str(tmp_path))
 
 

@@ -4,6 +4,7 @@ import json
 import re
 from typing import Any
 
+from autodispatch.store.work_list import MAP_RESULTS_PREFIX
 from cdk.constants import STATE_MACHINE_DEFINITION
 
 from .conftest import Synthesized
@@ -13,6 +14,7 @@ FUNCTION_PLACEHOLDERS = {
     "DispatchInvoiceFunctionArn": "Functions/DispatchInvoice.Arn",
     "NotifyFailuresFunctionArn": "Functions/NotifyFailures.Arn",
 }
+SUBSTITUTIONS = {**FUNCTION_PLACEHOLDERS, "DocumentBucketName": "ref(Storage/Documents)"}
 
 
 def _deployed_definition(synth: Synthesized) -> dict[str, Any]:
@@ -24,7 +26,7 @@ def _deployed_definition(synth: Synthesized) -> dict[str, Any]:
     arn_to_placeholder = {
         synth.render(value): name for name, value in properties["DefinitionSubstitutions"].items()
     }
-    assert arn_to_placeholder == {arn: name for name, arn in FUNCTION_PLACEHOLDERS.items()}
+    assert arn_to_placeholder == {arn: name for name, arn in SUBSTITUTIONS.items()}
     for name, value in properties["DefinitionSubstitutions"].items():
         text = text.replace("${" + name + "}", "<" + synth.render(value) + ">")
     definition: dict[str, Any] = json.loads(text)
@@ -34,7 +36,7 @@ def _deployed_definition(synth: Synthesized) -> dict[str, Any]:
 def _file_definition(max_concurrency: int) -> dict[str, Any]:
     """The shared file with its placeholders substituted the same way."""
     text = STATE_MACHINE_DEFINITION.read_text().replace("${MaxConcurrency}", str(max_concurrency))
-    for name, arn in FUNCTION_PLACEHOLDERS.items():
+    for name, arn in SUBSTITUTIONS.items():
         text = text.replace("${" + name + "}", "<" + arn + ">")
     definition: dict[str, Any] = json.loads(text)
     return definition
@@ -49,7 +51,7 @@ def test_deployed_definition_is_the_shared_definition_file(
 
 def test_definition_file_has_no_placeholder_the_stack_does_not_fill() -> None:
     placeholders = set(re.findall(r"\$\{(\w+)\}", STATE_MACHINE_DEFINITION.read_text()))
-    assert placeholders == {*FUNCTION_PLACEHOLDERS, "MaxConcurrency"}
+    assert placeholders == {*SUBSTITUTIONS, "MaxConcurrency"}
 
 
 def test_nightly_run_is_a_standard_workflow_logging_all_events_with_tracing(deployed: Synthesized) -> None:
@@ -78,8 +80,8 @@ EXPRESS_LIMIT_SECONDS = 300
 
 
 def _worst_case_seconds(timeout: int, retriers: list[dict[str, Any]]) -> float:
-    """Every attempt at the function timeout plus every wait between them (each retrier counts its
-    own attempts, so the worst case runs them all)."""
+    """Every attempt at the timeout plus every wait between them (each retrier counts its own
+    attempts, so the worst case runs them all)."""
     attempts, waits = 1, 0.0
     for retrier in retriers:
         interval, rate = retrier.get("IntervalSeconds", 1), retrier.get("BackoffRate", 2.0)
@@ -89,19 +91,64 @@ def _worst_case_seconds(timeout: int, retriers: list[dict[str, Any]]) -> float:
     return timeout * attempts + waits
 
 
-def test_r23_express_child_retries_fit_in_five_minutes(deployed: Synthesized) -> None:
-    """A child cut off by the Express limit would stop mid-send; the function timeout and the
-    retrier in the deployed definition together must fit, so neither can drift on its own."""
+def _task_seconds(synth: Synthesized, task: dict[str, Any]) -> int:
+    """How long one attempt of a task can last: its TimeoutSeconds, which must cover the function's
+    own timeout unless the task is a short one (the function's timeout then does not bound it)."""
+    function = str(task["Parameters"]["FunctionName"]).strip("<>").removesuffix(".Arn")
+    return int(task.get("TimeoutSeconds", synth.resource(function)["Properties"]["Timeout"]))
+
+
+def test_r23_r24_express_child_retries_and_catch_fit_in_five_minutes(deployed: Synthesized) -> None:
+    """A child cut off by the Express limit would stop mid-send and skip its catch; the task
+    timeouts, the retriers and the catch in the deployed definition together must fit."""
     definition = _deployed_definition(deployed)
-    checked = []
-    for state in definition["States"].values():
-        processor = state.get("ItemProcessor", {})
-        if processor.get("ProcessorConfig", {}).get("ExecutionType") != "EXPRESS":
-            continue
-        for name, task in processor["States"].items():
-            function = str(task["Parameters"]["FunctionName"]).strip("<>").removesuffix(".Arn")
-            timeout = int(deployed.resource(function)["Properties"]["Timeout"])
-            worst = _worst_case_seconds(timeout, task.get("Retry", []))
-            assert worst < EXPRESS_LIMIT_SECONDS, f"{name}: {worst} s"
-            checked.append((name, function, worst))
-    assert checked == [("DispatchBatch", "Functions/DispatchInvoice", 3 * 90 + 2 + 4)]
+    (child,) = [
+        state["ItemProcessor"]
+        for state in definition["States"].values()
+        if state.get("ItemProcessor", {}).get("ProcessorConfig", {}).get("ExecutionType") == "EXPRESS"
+    ]
+    dispatch, settle = child["States"]["DispatchBatch"], child["States"]["SettleFailedBatch"]
+    assert [catcher["Next"] for catcher in dispatch["Catch"]] == ["SettleFailedBatch"]
+    function_timeout = int(deployed.resource("Functions/DispatchInvoice")["Properties"]["Timeout"])
+    # The function stops before its task times out, so a timed-out task has no send still running.
+    assert function_timeout < _task_seconds(deployed, dispatch)
+    worst = _worst_case_seconds(_task_seconds(deployed, dispatch), dispatch["Retry"]) + _worst_case_seconds(
+        _task_seconds(deployed, settle), settle["Retry"]
+    )
+    assert worst == 3 * 75 + 2 + 4 + 2 * 30 + 1
+    assert worst < EXPRESS_LIMIT_SECONDS
+
+
+def _tasks(states: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    found = []
+    for name, state in states.items():
+        if state["Type"] == "Task":
+            found.append((name, state))
+        found += _tasks(state.get("ItemProcessor", {}).get("States", {}))
+    return found
+
+
+def test_r24_run_and_every_task_have_a_timeout_and_the_map_writes_results_to_s3(
+    deployed: Synthesized,
+) -> None:
+    """A stuck run ends (and alarms) before the next night; the map's output is bounded by its
+    ResultWriter however many batches fail, under the work lists' prefix and expiry."""
+    definition = _deployed_definition(deployed)
+    assert definition["TimeoutSeconds"] <= 23 * 3600
+    tasks = _tasks(definition["States"])
+    assert sorted(name for name, _ in tasks) == [
+        "DispatchBatch",
+        "NotifyFailures",
+        "SelectDueInvoices",
+        "SettleFailedBatch",
+    ]
+    assert all(task["TimeoutSeconds"] > 0 for _, task in tasks)
+    dispatch_map = definition["States"]["DispatchInvoiceBatches"]
+    assert dispatch_map["ResultPath"] is None
+    assert dispatch_map["ResultWriter"] == {
+        "Resource": "arn:aws:states:::s3:putObject",
+        "Parameters": {"Bucket": "<ref(Storage/Documents)>", "Prefix": MAP_RESULTS_PREFIX},
+    }
+    # Whatever the map does, the run goes on to settle and report (R21, R24).
+    assert [catcher["Next"] for catcher in dispatch_map["Catch"]] == ["NotifyFailures"]
+    assert dispatch_map["Next"] == "NotifyFailures"

@@ -69,6 +69,7 @@ def render_definition(arns: dict[str, str], max_concurrency: int) -> str:
     text = definition_path().read_text(encoding="utf-8")
     for name, arn in arns.items():
         text = text.replace(f"${{{name}FunctionArn}}", arn)
+    text = text.replace("${DocumentBucketName}", BUCKET_NAME)
     return text.replace("${MaxConcurrency}", str(max_concurrency))
 
 

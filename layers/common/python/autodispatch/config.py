@@ -5,7 +5,7 @@ from functools import lru_cache
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict, Field, PositiveInt
+from pydantic import BaseModel, ConfigDict, Field, PositiveFloat, PositiveInt
 
 
 class RuntimeConfig(BaseModel):
@@ -29,6 +29,9 @@ class RuntimeConfig(BaseModel):
     print_secret_name: str | None = Field(default=None, alias="PRINT_SECRET_NAME")
     # An in-doubt claim of a run that died is taken over by a later run after this lease.
     claim_lease_seconds: PositiveInt = Field(default=900, alias="CLAIM_LEASE_SECONDS")
+    # This invocation's share of the account's SES send rate (the rate over the map's concurrency);
+    # unset, emails are not paced.
+    email_sends_per_second: PositiveFloat | None = Field(default=None, alias="EMAIL_SENDS_PER_SECOND")
 
     @property
     def zone(self) -> ZoneInfo:

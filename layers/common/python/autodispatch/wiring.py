@@ -9,11 +9,10 @@ from typing import cast
 
 from autodispatch.channels.port import Deliverer
 from autodispatch.config import load_config
-from autodispatch.notify.aws import SesSnsNotifier
 from autodispatch.notify.port import Notifier
 from autodispatch.store.dynamodb import DynamoDbInvoiceStore
 from autodispatch.store.port import InvoiceStore
-from autodispatch.store.work_list import S3WorkListWriter, WorkListWriter
+from autodispatch.store.work_list import S3WorkLists
 
 
 @cache
@@ -23,8 +22,8 @@ def invoice_store() -> InvoiceStore:
 
 
 @cache
-def work_list_writer() -> WorkListWriter:
-    return S3WorkListWriter(load_config().bucket_name)
+def work_lists() -> S3WorkLists:
+    return S3WorkLists(load_config().bucket_name)
 
 
 @cache
@@ -36,11 +35,13 @@ def deliverer() -> Deliverer:
 
 @cache
 def notifier() -> Notifier:
+    from autodispatch.notify.aws import SesSnsNotifier  # noqa: PLC0415 - notify only
+
     config = load_config()
     return SesSnsNotifier(config.sender_email, config.ses_configuration_set, config.sms_sender_id)
 
 
 def reset() -> None:
-    for factory in (invoice_store, work_list_writer, deliverer, notifier):
+    for factory in (invoice_store, work_lists, deliverer, notifier):
         factory.cache_clear()
     load_config.cache_clear()

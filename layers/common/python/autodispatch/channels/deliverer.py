@@ -158,6 +158,10 @@ class ChannelDeliverer:
         }
         content_type = "application/xml" if extension == "xml" else "application/pdf"
         transport.submit(identifier, content, content_type, metadata)
+        if isinstance(transport, S3OutboxTransport):
+            # The outbox object, in the same versioned bucket, is the archived copy: one S3 write
+            # per document instead of two (cost; a collected file's versions stay).
+            return _delivered(channel, kind, identifier, transport.key(identifier, invoice.tenant_id))
         return self._archived(invoice, channel, kind, identifier, content, extension)
 
     def _archived(
@@ -179,10 +183,12 @@ class ChannelDeliverer:
                 "archive failed after sending", extra={"channel": channel.value, "message_id": identifier}
             )
             key = ""
-        logger.info(
-            "delivered", extra={"channel": channel.value, "kind": kind.value, "message_id": identifier}
-        )
-        return DeliveryReceipt(channel=channel, kind=kind, message_id=identifier, archive_key=key)
+        return _delivered(channel, kind, identifier, key)
+
+
+def _delivered(channel: Channel, kind: DeliveryKind, identifier: str, archive_key: str) -> DeliveryReceipt:
+    logger.info("delivered", extra={"channel": channel.value, "kind": kind.value, "message_id": identifier})
+    return DeliveryReceipt(channel=channel, kind=kind, message_id=identifier, archive_key=archive_key)
 
 
 def _rendered(document: str, render: Callable[[], _Document]) -> _Document:

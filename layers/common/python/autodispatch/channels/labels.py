@@ -3,6 +3,8 @@
 from datetime import date
 from decimal import Decimal
 
+from stdnum import iso11649
+
 from autodispatch.models.enums import DeliveryKind, Language
 from autodispatch.models.scenario import Invoice
 
@@ -156,3 +158,13 @@ def format_quantity(value: Decimal, language: Language) -> str:
 
 def format_rate(value: Decimal, language: Language) -> str:
     return format_quantity(value, language)
+
+
+def display_reference(reference: str) -> str:
+    """RF references in groups of four, Finnish ones in groups of five from the right."""
+    if reference.startswith("RF"):
+        return str(iso11649.format(reference))
+    head = len(reference) % 5
+    groups = [reference[:head]] if head else []
+    groups += [reference[index : index + 5] for index in range(head, len(reference), 5)]
+    return " ".join(groups)

@@ -19,8 +19,14 @@ from email_validator import EmailNotValidError, validate_email
 from stdnum import iban as iban_format
 
 from autodispatch.channels.barcode import virtual_barcode
-from autodispatch.channels.labels import document_noun, document_title, format_amount, format_date, label
-from autodispatch.channels.pdf import display_reference
+from autodispatch.channels.labels import (
+    display_reference,
+    document_noun,
+    document_title,
+    format_amount,
+    format_date,
+    label,
+)
 from autodispatch.errors import PermanentRejection
 from autodispatch.mime import UnsafeText, check_header_text, header_text, message_bytes
 from autodispatch.models.delivery_events import email_tags

@@ -15,10 +15,10 @@ from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 from fpdf.fonts import TTFFont
 from stdnum import iban as iban_format
-from stdnum import iso11649
 
 from autodispatch.channels.barcode import virtual_barcode
 from autodispatch.channels.labels import (
+    display_reference,
     document_noun,
     document_title,
     format_amount,
@@ -65,16 +65,6 @@ _COUNTRY_NAMES = {
     "GB": "UNITED KINGDOM",
     "US": "UNITED STATES",
 }
-
-
-def display_reference(reference: str) -> str:
-    """RF references in groups of four, Finnish ones in groups of five from the right."""
-    if reference.startswith("RF"):
-        return str(iso11649.format(reference))
-    head = len(reference) % 5
-    groups = [reference[:head]] if head else []
-    groups += [reference[index : index + 5] for index in range(head, len(reference), 5)]
-    return " ".join(groups)
 
 
 def postal_lines(name: str, address: Address, home_country: str = "FI") -> list[str]:

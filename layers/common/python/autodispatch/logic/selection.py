@@ -1,17 +1,24 @@
 """SelectDueInvoices: find every tenant's due invoices (R5-R10) and write the work list."""
 
-from collections.abc import Iterator, Sequence
+from collections import OrderedDict
+from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from itertools import islice
 from zoneinfo import ZoneInfo
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
+from autodispatch.chunks import chunked
+from autodispatch.models.enums import Source
 from autodispatch.models.scenario import InvoiceKey
 from autodispatch.observability import tracer
 from autodispatch.rules.due import local_date, start_of_day
-from autodispatch.store.port import InvoiceStore, PendingEntry, RunCounts, RunRef, RunSummary
+from autodispatch.store.port import InvoiceStore, RunCounts, RunRef, RunSummary
 from autodispatch.store.work_list import WorkListRef, WorkListWriter
+
+# Keys that may wait for their tenant's batch to fill, in batches; and entries per tenant lookup.
+BUFFERED_BATCHES = 1000
+TENANT_LOOKUP = 100
 
 
 class RunRequest(BaseModel):
@@ -39,10 +46,42 @@ def run_date_of(request: RunRequest, started_at: datetime, zone: ZoneInfo) -> da
     return local_date(request.scheduled_time or started_at, zone)
 
 
-def _batches(keys: Sequence[InvoiceKey], size: int) -> Iterator[list[InvoiceKey]]:
-    iterator = iter(keys)
-    while batch := list(islice(iterator, size)):
-        yield batch
+class _TenantBatcher:
+    """Batches keys as they stream in, each batch from one tenant where it can (a batch then reads
+    few tenant records). At most `max_buffered` keys wait: past that the oldest tenant's keys go out
+    as a smaller batch, so memory stays bounded whatever the number of pending invoices."""
+
+    def __init__(self, size: int, max_buffered: int) -> None:
+        self._size = size
+        self._max_buffered = max_buffered
+        # Ordered: the oldest tenant is found in O(1) (a dict's first key after many deletions is not).
+        self._waiting: OrderedDict[str, list[InvoiceKey]] = OrderedDict()
+        self._buffered = 0
+
+    def add(self, key: InvoiceKey) -> Iterator[list[InvoiceKey]]:
+        waiting = self._waiting.setdefault(key.tenant_id, [])
+        waiting.append(key)
+        self._buffered += 1
+        if len(waiting) == self._size:
+            yield self._take(key.tenant_id)
+        elif self._buffered > self._max_buffered:
+            yield self._take(next(iter(self._waiting)))
+
+    def rest(self) -> Iterator[list[InvoiceKey]]:
+        """The keys still waiting, several tenants' partial batches packed together."""
+        left = (key for tenant_id in list(self._waiting) for key in self._take(tenant_id))
+        yield from chunked(left, self._size)
+
+    def _take(self, tenant_id: str) -> list[InvoiceKey]:
+        keys = self._waiting.pop(tenant_id)
+        self._buffered -= len(keys)
+        return keys
+
+
+@dataclass
+class _Tally:
+    batches: int = 0
+    invoices: int = 0
 
 
 @tracer.capture_method
@@ -56,27 +95,46 @@ def select_due_invoices(
     execution_arn: str | None = None,
 ) -> Selection:
     """Lists candidates only; nothing is claimed here, so a selection that dies loses nothing.
-    Dispatch checks every rule again on the full invoice before it claims one."""
+    Dispatch checks every rule again on the full invoice before it claims one. The pending entries
+    stream from the index into the work list: memory holds tenants' settings and a bounded number
+    of waiting keys, never the night's list."""
     # Due-from instants are local midnights, so "due by the start of D" is anything before the
     # next second.
-    entries = list(store.pending(start_of_day(run.run_date, zone) + timedelta(seconds=1)))
-    tenants = store.get_tenants({entry.key.tenant_id for entry in entries})
+    entries = store.pending(start_of_day(run.run_date, zone) + timedelta(seconds=1))
+    takes: dict[str, frozenset[Source]] = {}  # per tenant: the sources it takes; empty when inactive
+    batcher = _TenantBatcher(batch_size, max_buffered=BUFFERED_BATCHES * batch_size)
+    tally = _Tally()
 
-    def taken(entry: PendingEntry) -> bool:
-        tenant = tenants.get(entry.key.tenant_id)
-        return tenant is not None and tenant.settings.active and entry.source in tenant.settings.sources
+    def batches() -> Iterator[list[InvoiceKey]]:
+        for chunk in chunked(entries, TENANT_LOOKUP):
+            unknown = {entry.key.tenant_id for entry in chunk} - takes.keys()
+            if unknown:
+                tenants = store.get_tenants(unknown)
+                for tenant_id in unknown:
+                    tenant = tenants.get(tenant_id)
+                    active = tenant is not None and tenant.settings.active
+                    takes[tenant_id] = (
+                        frozenset(tenant.settings.sources) if tenant and active else frozenset()
+                    )
+            for entry in chunk:
+                if entry.source in takes[entry.key.tenant_id]:
+                    yield from batcher.add(entry.key)
+        yield from batcher.rest()
 
-    # Grouped by tenant so a batch reads few tenant records.
-    keys = sorted((entry.key for entry in entries if taken(entry)), key=lambda k: (k.tenant_id, k.invoice_id))
-    batches = list(_batches(keys, batch_size))
-    work_list = work_lists.write(run.run_id, batches)
+    def counted(stream: Iterator[list[InvoiceKey]]) -> Iterator[list[InvoiceKey]]:
+        for batch in stream:
+            tally.batches += 1
+            tally.invoices += len(batch)
+            yield batch
+
+    work_list = work_lists.write(run.run_id, counted(batches()))
     store.put_run(
         RunSummary(
             run_id=run.run_id,
             run_date=run.run_date,
             execution_arn=execution_arn,
             started_at=started_at,
-            counts=RunCounts(selected=len(keys)),
+            counts=RunCounts(selected=tally.invoices),
         )
     )
-    return Selection(run=run, work_list=work_list, batch_count=len(batches), invoice_count=len(keys))
+    return Selection(run=run, work_list=work_list, batch_count=tally.batches, invoice_count=tally.invoices)

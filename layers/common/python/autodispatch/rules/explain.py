@@ -108,6 +108,16 @@ def explain_unexpected(error_type: str) -> Explanation:
     )
 
 
+def explain_unfinished(error: str) -> Explanation:
+    """R24: the run's batch holding this invoice failed for good (a timeout, an outage that outlasted
+    the retries) before the invoice was sent; nothing was sent, and it is not taken again (R9)."""
+    reason = f"the run could not dispatch this invoice before it ended ({_one_line(error)}); nothing was sent"
+    return Explanation(
+        message=f"Automatic dispatch failed: {reason}",
+        details=f"Automatic dispatch failed: {reason}. Send the invoice manually.",
+    )
+
+
 def _unknown_outcome(what_happened: str) -> Explanation:
     reason = f"{what_happened}, so it is not sent again automatically"
     return Explanation(

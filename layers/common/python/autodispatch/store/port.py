@@ -194,6 +194,14 @@ class ClaimStore(Protocol):
         invoice PENDING and unclaimed (or claimed by this run or with an expired lease)."""
         ...
 
+    def settle_left_by_run(
+        self, key: InvoiceKey, run_id: str, claimant: str, settlement: Settlement, now: datetime
+    ) -> None:
+        """Settle an invoice run `run_id` left unfinished (R24): as settle_unclaimed for `claimant`,
+        and also when an invocation of that run (a claimant `run_id/...`) still holds the claim,
+        since none of the run's batches is running any more. Raises ConcurrentUpdate otherwise."""
+        ...
+
     def release(self, key: InvoiceKey, run_id: str, events: Sequence[HistoryEvent]) -> None:
         """Give the claim back (the send is known not to have happened); the invoice stays PENDING."""
         ...

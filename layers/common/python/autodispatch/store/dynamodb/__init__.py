@@ -15,7 +15,8 @@ Items (pk / sk):
 
 Every state change is one conditional write that also appends its history events (R19, R23).
 One module per concern: client (calls, errors, batches), items (keys and conversions),
-expressions, tenants, invoices, user_actions, claims, runs and delivery_feedback.
+expressions, tenants, invoices, pending (the index), user_actions, claims, runs and
+delivery_feedback.
 """
 
 from typing import TYPE_CHECKING
@@ -23,6 +24,7 @@ from typing import TYPE_CHECKING
 from autodispatch.store.dynamodb.claims import ClaimTable
 from autodispatch.store.dynamodb.delivery_feedback import DeliveryFeedbackTable
 from autodispatch.store.dynamodb.invoices import InvoiceTable
+from autodispatch.store.dynamodb.pending import PendingIndexTable
 from autodispatch.store.dynamodb.runs import RunTable
 from autodispatch.store.dynamodb.tenants import TenantTable
 
@@ -32,7 +34,9 @@ if TYPE_CHECKING:
 __all__ = ["DynamoDbInvoiceStore"]
 
 
-class DynamoDbInvoiceStore(TenantTable, InvoiceTable, ClaimTable, RunTable, DeliveryFeedbackTable):
+class DynamoDbInvoiceStore(
+    TenantTable, InvoiceTable, PendingIndexTable, ClaimTable, RunTable, DeliveryFeedbackTable
+):
     """InvoiceStore on DynamoDB: the per-concern tables on one table client."""
 
 

@@ -101,6 +101,16 @@ class ClaimTable(TableClient):
         except ConditionFailed as failed:
             raise _lost(key, run_id, "settled", failed.old, now) from None
 
+    def settle_left_by_run(
+        self, key: InvoiceKey, run_id: str, claimant: str, settlement: Settlement, now: datetime
+    ) -> None:
+        e = Expression()
+        update = _settlement_update(e, settlement)
+        try:
+            self._update(state_key(key), e, update, e.claimable_after_run(run_id, claimant, now))
+        except ConditionFailed as failed:
+            raise _lost(key, claimant, "settled", failed.old, now) from None
+
     def release(self, key: InvoiceKey, run_id: str, events: Sequence[HistoryEvent]) -> None:
         e = Expression()
         update = update_expression([e.append_history(events)], [e.n("claim")])

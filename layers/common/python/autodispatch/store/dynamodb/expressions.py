@@ -40,6 +40,13 @@ class Expression:
             f"OR {self.n('claim', 'lease_until')} < {self.v(instant(now))})"
         )
 
+    def claimable_after_run(self, run_id: str, claimant: str, now: datetime) -> str:
+        """Claimable, or claimed by any invocation of run `run_id` (claimants are `run_id/...`)."""
+        return (
+            f"({self.claimable(claimant, now)}) OR ({self.pending_unsent()} AND "
+            f"begins_with({self.n('claim', 'run_id')}, {self.v(run_id + '/')}))"
+        )
+
     def claimed_by(self, run_id: str) -> str:
         return f"{self.n('claim', 'run_id')} = {self.v(run_id)}"
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from autodispatch.errors import FieldIssue, InputError, NotFound, PartialWrite
 from autodispatch.models.dispatch import DispatchRecord, InitialState
-from autodispatch.models.enums import AutoDispatchState, InvoiceStatus, Source
+from autodispatch.models.enums import AutoDispatchState, InvoiceStatus
 from autodispatch.models.loading import invoice_or_issues
 from autodispatch.models.scenario import Invoice, InvoiceKey
 from autodispatch.store.dynamodb import items
@@ -20,13 +20,9 @@ from autodispatch.store.dynamodb.client import ConditionFailed
 from autodispatch.store.dynamodb.expressions import Expression, update_expression
 from autodispatch.store.dynamodb.items import PENDING, UNSENT, instant
 from autodispatch.store.dynamodb.user_actions import UserActionTable
-from autodispatch.store.port import InvoiceDocuments, PendingEntry, PendingState
+from autodispatch.store.port import InvoiceDocuments, PendingState
 from autodispatch.store.table_schema import (
     PARTITION_KEY,
-    PENDING_INDEX,
-    PENDING_INDEX_PARTITION_KEY,
-    PENDING_INDEX_SORT_KEY,
-    PENDING_SHARDS,
     SORT_KEY,
 )
 
@@ -151,23 +147,6 @@ class InvoiceTable(UserActionTable):
     def list_records(self, tenant_id: str, state: AutoDispatchState | None = None) -> list[DispatchRecord]:
         where = None if state is None else (lambda e: f"{e.n('state')} = {e.v(state.value)}")
         return [items.record(item) for item in self._query_prefix(f"TENANT#{tenant_id}", "STATE#", where)]
-
-    def pending(self, due_before: datetime) -> Iterator[PendingEntry]:
-        """Entries with due_from strictly before `due_before` (pass the run's start instant, or the
-        start of the local day after the run date)."""
-        before = instant(due_before)
-        for shard in range(PENDING_SHARDS):
-            e = Expression()
-            condition = (
-                f"{e.n(PENDING_INDEX_PARTITION_KEY)} = {e.v(f'PENDING#{shard:02d}')} AND "
-                f"{e.n(PENDING_INDEX_SORT_KEY)} < {e.v(before)}"
-            )
-            for item in self._query(IndexName=PENDING_INDEX, KeyConditionExpression=condition, **e.params()):
-                yield PendingEntry(
-                    key=InvoiceKey(tenant_id=item["tenant_id"], invoice_id=item["invoice_id"]),
-                    source=Source(item["source"]),
-                    due_from=items.parse_instant(item["due_from"]),
-                )
 
     def pending_states(self, tenant_id: str) -> Iterator[PendingState]:
         for item in self._query_prefix(f"TENANT#{tenant_id}", "STATE#", Expression.pending_unsent):

@@ -1,0 +1,131 @@
+"""The night at its limits, on the real state machine in moto: batches that fail for good, a child
+that dies outside the function, SES throttling. A completed run leaves nothing it took PENDING (R24)
+and still reports (R21)."""
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from botocore.awsrequest import AWSResponse
+from botocore.handlers import BUILTIN_HANDLERS
+from test_nightly_run import EXPECTED, NIGHTS, assert_exactly_one_delivery_per_sent_invoice, outcomes
+
+import dispatch_invoice.handler as dispatch_handler
+from autodispatch.models.scenario import Scenario
+from autodispatch.store.work_list import MAP_RESULTS_PREFIX
+from autodispatch_cli.local.night_run import run_scenario
+from autodispatch_cli.local.runtime import BUCKET_NAME, LocalAws
+
+pytestmark = pytest.mark.e2e
+
+FIRST_NIGHT = NIGHTS[:1]
+# The nine invoices the first night selects: sent, ignored and failed by the rules.
+SELECTED_FIRST_NIGHT = {key for key, (_, _, sent_on) in EXPECTED.items() if sent_on == "2026-03-10"} | {
+    "k-1005",
+    "t-501",
+    "t-503",
+}
+
+
+class FunctionDied(Exception):
+    """What Step Functions sees when the function fails for good (every retry) on a batch."""
+
+
+def _first_night(scenario: Scenario, dispatch: Any) -> dict[str, Any]:
+    """Batches of two: the demo's nine due invoices make five batches, each failing on its own.
+    The map itself completes, its results written to S3 (ResultWriter), its output bounded."""
+    with LocalAws(handlers={"DispatchInvoice": dispatch}, batch_size=2) as local:
+        report = run_scenario(scenario, FIRST_NIGHT, local=local)
+        (execution,) = report["runs"][0]["executions"]
+        arn = f"{local.state_machine_arn.replace(':stateMachine:', ':execution:')}:{execution['name']}"
+        output = json.loads(local.client("stepfunctions").describe_execution(executionArn=arn)["output"])
+        results = local.client("s3").list_objects_v2(Bucket=BUCKET_NAME, Prefix=MAP_RESULTS_PREFIX)
+    assert "dispatch_error" not in output
+    assert [item["Key"].rsplit("/", 1)[-1] for item in results["Contents"]] == ["manifest.json"]
+    return report
+
+
+def _failed_by_the_run(report: dict[str, Any]) -> set[str]:
+    return {
+        i["invoice_id"]
+        for i in report["invoices"]
+        if i["auto_dispatch"] == "FAILED" and "could not dispatch this invoice" in (i["message"] or "")
+    }
+
+
+def test_r24_every_batch_failing_still_settles_and_reaches_notify_failures(demo_scenario: Scenario) -> None:
+    def dispatch_fails(event: dict[str, Any], context: Any) -> Any:
+        if "failure" in event:  # the state machine's catch: the real settlement of the batch
+            return dispatch_handler.handler(event, context)
+        raise FunctionDied("the batch cannot be dispatched")
+
+    report = _first_night(demo_scenario, dispatch_fails)
+    (run,) = report["runs"]
+    assert [e["status"] for e in run["executions"]] == ["SUCCEEDED"]
+    # Every invoice the run took is FAILED with the batch's error; none is left PENDING.
+    assert _failed_by_the_run(report) == SELECTED_FIRST_NIGHT
+    failed = next(i for i in report["invoices"] if i["invoice_id"] == "k-1001")
+    assert "FunctionDied" in failed["message"]
+    assert (run["selected"], run["sent"], run["ignored"], run["failed"]) == (9, 0, 0, 9)
+    assert report["deliveries"] == []
+    # R21: each tenant is told, the settled invoices included.
+    notified = {(n["tenant_id"], n["kind"]) for n in report["notifications"]}
+    assert notified == {("kahvila", "EMAIL"), ("kahvila", "SMS"), ("tilitoimisto", "EMAIL")}
+    kahvila = next(n for n in report["notifications"] if (n["tenant_id"], n["kind"]) == ("kahvila", "EMAIL"))
+    assert "could not dispatch" in kahvila["body"]
+
+
+def test_r24_children_dying_outside_the_function_are_settled_by_the_last_step(
+    demo_scenario: Scenario,
+) -> None:
+    """Even the catch fails (a child cut off by the Express limit runs no catch): the map tolerates
+    it and NotifyFailures settles the work list's pending invoices from S3 before it reports."""
+
+    def nothing_works(event: dict[str, Any], context: Any) -> Any:
+        raise FunctionDied("the child execution is gone")
+
+    report = _first_night(demo_scenario, nothing_works)
+    (run,) = report["runs"]
+    assert [e["status"] for e in run["executions"]] == ["SUCCEEDED"]
+    assert _failed_by_the_run(report) == SELECTED_FIRST_NIGHT
+    assert (run["selected"], run["failed"]) == (9, 9)
+    assert {i["invoice_id"] for i in report["invoices"] if i["auto_dispatch"] == "PENDING"} == {
+        "k-1010",  # due the next night (R6)
+        "t-502",  # invoice date the next day (R7)
+        "t-504",  # source not enabled (R3)
+    }
+    assert {n["tenant_id"] for n in report["notifications"]} == {"kahvila", "tilitoimisto"}
+
+
+@pytest.fixture
+def ses_throttles_first_sends() -> Iterator[dict[str, int]]:
+    """SES refuses the first sends with its throttling error, as an account over its rate does."""
+    state = {"throttled": 0, "limit": 3}
+
+    def throttle(model: Any, **_: Any) -> Any:
+        if model.service_model.service_name != "sesv2" or model.name != "SendEmail":
+            return None
+        if state["throttled"] >= state["limit"]:
+            return None
+        state["throttled"] += 1
+        error = {"Error": {"Code": "TooManyRequestsException", "Message": "Maximum sending rate exceeded."}}
+        return AWSResponse("", 429, {}, None), {**error, "ResponseMetadata": {"HTTPStatusCode": 429}}
+
+    BUILTIN_HANDLERS.append(("before-call", throttle))
+    try:
+        yield state
+    finally:
+        BUILTIN_HANDLERS.remove(("before-call", throttle))
+
+
+def test_r24_ses_throttling_of_the_first_sends_still_sends_every_invoice_in_the_run(
+    demo_scenario: Scenario, ses_throttles_first_sends: dict[str, int]
+) -> None:
+    report = run_scenario(demo_scenario, NIGHTS)
+    assert ses_throttles_first_sends["throttled"] == 3
+    assert all(e["status"] == "SUCCEEDED" for run in report["runs"] for e in run["executions"])
+    assert outcomes(report) == EXPECTED
+    assert_exactly_one_delivery_per_sent_invoice(report)
+    first = report["runs"][0]
+    assert (first["selected"], first["sent"], first["ignored"], first["failed"]) == (9, 6, 1, 2)
