@@ -1,4 +1,4 @@
-"""CPU cost per invoice of rendering each channel's document (issue 3, item 8).
+"""CPU cost per invoice of rendering each channel's document.
 
 `python -m benchmarks.render [N]` prints a table; `run(n)` returns, per document, milliseconds of
 wall time (`perf_counter`) and of this process's CPU time (`process_time`, steadier on a busy

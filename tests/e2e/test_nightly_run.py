@@ -235,21 +235,22 @@ def test_r23_crash_between_send_and_record_fails_email_in_doubt(demo_scenario: S
             raise RuntimeError("Runtime.ExitError") from None
 
     report = _run_with_dispatch(demo_scenario, dispatch)
-    first_night = report["runs"][0]["executions"][0]["status"]
-    assert first_night in {"FAILED", "SUCCEEDED"}
+    # R24: the retried batch finishes the others and the night's final settlement ends k-1003 in
+    # doubt, so the night itself completes.
+    assert report["runs"][0]["executions"][0]["status"] == "SUCCEEDED"
     k1003 = next(i for i in report["invoices"] if i["invoice_id"] == "k-1003")
     assert k1003["auto_dispatch"] == "FAILED"
     assert "unknown whether the invoice reached the customer" in k1003["message"]
     assert invoice_deliveries(report)["k-1003"] == 1
-    # Every other invoice still ends as the spec says (R10: the crashed batch's rest goes next night).
+    # Every other invoice still ends as the spec says.
     others = {k: v[0] for k, v in outcomes(report).items() if k != "k-1003"}
     assert others == {k: v[0] for k, v in EXPECTED.items() if k != "k-1003"}
     sent = {i["invoice_id"] for i in report["invoices"] if i["sent_on"] is not None}
     assert all(invoice_deliveries(report)[invoice_id] == 1 for invoice_id in sent)
 
 
-@pytest.mark.parametrize("starts", [3])
-def test_r23_concurrent_starts_send_each_invoice_once(demo_scenario: Scenario, starts: int) -> None:
+def test_r23_concurrent_starts_send_each_invoice_once(demo_scenario: Scenario) -> None:
+    starts = 3
     report = run_scenario(demo_scenario, NIGHTS, concurrent_starts=starts)
     assert all(len(run["executions"]) == starts for run in report["runs"])
     assert all(e["status"] == "SUCCEEDED" for run in report["runs"] for e in run["executions"])

@@ -1,4 +1,4 @@
-"""The operator's story of issue 6, told through the CLI against `autodispatch local serve`.
+"""The operator's story (R2, R19-R22), told through the CLI against `autodispatch local serve`.
 
 The local system runs as `local serve` runs it: moto's server on 127.0.0.1 with the outputs stack,
 the handlers in-process reaching it over HTTP. The CLI finds it only through AWS_ENDPOINT_URL and

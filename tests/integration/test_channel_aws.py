@@ -1,4 +1,4 @@
-"""Issue 3, items 3, 4, 6 and 7 on moto: S3 outbox, S3 archive, SES v2, Secrets Manager, and the
+"""R4 on moto: S3 outbox, S3 archive, SES v2, Secrets Manager, and the
 demo scenario delivered through `build_deliverer` (the issue's "done when")."""
 
 import email
@@ -63,7 +63,7 @@ def parse(raw: str | bytes) -> EmailMessage:
     return message
 
 
-def test_issue3_s3_outbox_retry_overwrites_the_same_key(aws: dict[str, Any]) -> None:
+def test_r4_s3_outbox_retry_overwrites_the_same_key(aws: dict[str, Any]) -> None:
     outbox = S3OutboxTransport(lambda: aws["s3"], BUCKET, "einvoice", "xml")
 
     outbox.submit("INV-1", b"<Finvoice>first</Finvoice>", "application/xml", METADATA)
@@ -77,7 +77,7 @@ def test_issue3_s3_outbox_retry_overwrites_the_same_key(aws: dict[str, Any]) -> 
     assert stored["ContentType"] == "application/xml"
 
 
-def test_issue3_outbox_keys_and_metadata_are_ascii_for_any_id(aws: dict[str, Any]) -> None:
+def test_r4_outbox_keys_and_metadata_are_ascii_for_any_id(aws: dict[str, Any]) -> None:
     outbox = S3OutboxTransport(lambda: aws["s3"], BUCKET, "print", "pdf")
     metadata = {**METADATA, "tenant-id": "kahvila/ä", "invoice-id": "lasku 7 ☕"}
 
@@ -87,9 +87,7 @@ def test_issue3_outbox_keys_and_metadata_are_ascii_for_any_id(aws: dict[str, Any
     assert unquote(stored["Metadata"]["invoice-id"]) == "lasku 7 ☕"
 
 
-def test_issue3_archive_keys_per_tenant_invoice_channel_and_kind(
-    aws: dict[str, Any], scenario: Scenario
-) -> None:
+def test_r4_archive_keys_per_tenant_invoice_channel_and_kind(aws: dict[str, Any], scenario: Scenario) -> None:
     invoice = scenario.invoices[0]
 
     key = S3Archive(lambda: aws["s3"], BUCKET, kms=True).put(
@@ -102,7 +100,7 @@ def test_issue3_archive_keys_per_tenant_invoice_channel_and_kind(
     assert stored["Metadata"]["channel"] == "EINVOICE"
 
 
-def test_issue3_ses_v2_receives_the_raw_message(aws: dict[str, Any]) -> None:
+def test_r4_ses_v2_receives_the_raw_message(aws: dict[str, Any]) -> None:
     headers = [f"From: Kahvila <{SENDER}>", "To: a@example.com", "Subject: x", "X-Autodispatch-Invoice: k-1"]
     raw = ("\r\n".join(headers) + "\r\n\r\nhi\r\n").encode()
     message_id = SesEmailSender(lambda: aws["sesv2"]).send(OutgoingEmail(raw, SENDER, ("a@example.com",)))
@@ -121,7 +119,7 @@ def test_r12_ses_unverified_sender_is_a_permanent_rejection(aws: dict[str, Any])
         SesEmailSender(lambda: aws["sesv2"]).send(outgoing)
 
 
-def test_issue3_api_key_comes_from_secrets_manager_once(aws: dict[str, Any]) -> None:
+def test_r4_api_key_comes_from_secrets_manager_once(aws: dict[str, Any]) -> None:
     aws["secrets"].create_secret(Name="operator", SecretString=json.dumps({"api_key": "k-123"}))
     aws["secrets"].create_secret(Name="printer", SecretString="plain-key")
     calls: list[str] = []
@@ -142,7 +140,7 @@ def first_usable(invoice: Invoice, scenario: Scenario) -> Channel | None:
     return next((c for c in CHAIN_ORDER if channel_unusable(c, invoice, tenant) is None), None)
 
 
-def test_issue3_demo_scenario_delivers_valid_einvoices_readable_emails_and_windowed_letters(
+def test_r4_demo_scenario_delivers_valid_einvoices_readable_emails_and_windowed_letters(
     aws: dict[str, Any], scenario: Scenario
 ) -> None:
     config = RuntimeConfig(TABLE_NAME="t", BUCKET_NAME=BUCKET, SENDER_EMAIL=SENDER)

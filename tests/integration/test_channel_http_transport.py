@@ -1,4 +1,4 @@
-"""Issue 3, item 3: the HTTP transport against a local server on 127.0.0.1 (R12, R23)."""
+"""R4: the HTTP transport against a local server on 127.0.0.1 (R12, R23)."""
 
 import socket
 import threading
@@ -58,7 +58,7 @@ def operator() -> Iterator[tuple[str, Behaviour]]:
         thread.join(timeout=5)
 
 
-def test_issue3_http_2xx_accepts_with_idempotency_key_and_api_key(operator: tuple[str, Behaviour]) -> None:
+def test_r4_http_2xx_accepts_with_idempotency_key_and_api_key(operator: tuple[str, Behaviour]) -> None:
     url, behaviour = operator
     transport = HttpTransport(url, lambda: "secret-key", name="e-invoice operator")
 
@@ -119,6 +119,6 @@ def test_r23_http_connection_refused_is_not_in_doubt() -> None:
     assert raised.value.in_doubt is False
 
 
-def test_issue3_http_transport_refuses_non_http_urls() -> None:
+def test_r4_http_transport_refuses_non_http_urls() -> None:
     with pytest.raises(ValueError, match="http"):
         HttpTransport("file:///etc/passwd")

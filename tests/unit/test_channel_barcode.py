@@ -1,4 +1,4 @@
-"""Issue 3, item 1: the virtual bank barcode (Finanssiala, Pankkiviivakoodi-opas)."""
+"""R14: the virtual bank barcode (Finanssiala, Pankkiviivakoodi-opas)."""
 
 from datetime import date
 from decimal import Decimal
@@ -12,27 +12,27 @@ GUIDE_IBAN = "FI79 4405 2020 0360 82"
 GUIDE_DUE = date(2010, 6, 12)
 
 
-def test_issue3_barcode_version_4_matches_the_bank_guide_example() -> None:
+def test_r4_barcode_version_4_matches_the_bank_guide_example() -> None:
     code = virtual_barcode(GUIDE_IBAN, Decimal("4883.15"), "86851 62596 19897", GUIDE_DUE)
 
     assert code == "479440520200360820048831500000000868516259619897100612"
 
 
-def test_issue3_barcode_version_5_carries_the_rf_check_digits_and_body() -> None:
+def test_r4_barcode_version_5_carries_the_rf_check_digits_and_body() -> None:
     # RF09 8685 1625 9619 897 is the guide's reference in RF form (checked by python-stdnum).
     code = virtual_barcode(GUIDE_IBAN, Decimal("4883.15"), "RF09 8685 1625 9619 897", GUIDE_DUE)
 
     assert code == "579440520200360820048831509000000868516259619897100612"
 
 
-def test_issue3_barcode_amount_over_999999_99_is_written_as_zeros() -> None:
+def test_r4_barcode_amount_over_999999_99_is_written_as_zeros() -> None:
     code = virtual_barcode(GUIDE_IBAN, Decimal("1000000.00"), "1232", GUIDE_DUE)
 
     assert code is not None
     assert code[17:25] == "00000000"
 
 
-def test_issue3_no_barcode_for_a_credit_note_foreign_account_other_currency_or_letters_in_rf() -> None:
+def test_r4_no_barcode_for_a_credit_note_foreign_account_other_currency_or_letters_in_rf() -> None:
     assert virtual_barcode(GUIDE_IBAN, Decimal("-56.48"), "1232", GUIDE_DUE) is None
     assert virtual_barcode("SE4550000000058398257466", Decimal("10.00"), "1232", GUIDE_DUE) is None
     assert virtual_barcode(GUIDE_IBAN, Decimal("10.00"), "1232", GUIDE_DUE, currency="SEK") is None
@@ -44,7 +44,7 @@ def test_issue3_no_barcode_for_a_credit_note_foreign_account_other_currency_or_l
     reference=st.from_regex(r"[1-9][0-9]{3,19}", fullmatch=True),
     due=st.dates(min_value=date(2000, 1, 1), max_value=date(2099, 12, 31)),
 )
-def test_issue3_barcode_is_54_digits_with_amount_reference_and_due_date(
+def test_r4_barcode_is_54_digits_with_amount_reference_and_due_date(
     cents: int, reference: str, due: date
 ) -> None:
     code = virtual_barcode(GUIDE_IBAN, Decimal(cents) / 100, reference, due)

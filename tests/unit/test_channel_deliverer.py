@@ -1,12 +1,13 @@
-"""Issue 3, items 6 and 7: the ChannelDeliverer with in-memory transports, sender and archive."""
+"""R4: the ChannelDeliverer with in-memory transports, sender and archive."""
 
 import email
 import email.policy
+import inspect
 from typing import Any
 
 import pytest
 
-from autodispatch.channels.deliverer import build_deliverer
+from autodispatch.channels.deliverer import ChannelDeliverer, build_deliverer
 from autodispatch.channels.port import Deliverer
 from autodispatch.channels.transports import HttpTransport, S3OutboxTransport
 from autodispatch.config import RuntimeConfig
@@ -16,12 +17,19 @@ from autodispatch.rules.factoring import factoring_route
 from tests.fakes.channels import Parts
 
 
-def test_issue3_channel_deliverer_implements_the_port() -> None:
-    deliverer: Deliverer = Parts().deliverer
-    assert deliverer.is_idempotent(Channel.EINVOICE)
+def test_r4_channel_deliverer_implements_every_method_of_the_port() -> None:
+    members = [name for name in vars(Deliverer) if not name.startswith("_")]
+    assert sorted(members) == ["deliver", "deliver_factoring", "is_idempotent"]
+    for name in members:
+        port = inspect.signature(getattr(Deliverer, name))
+        adapter = inspect.signature(getattr(ChannelDeliverer, name))
+        assert list(adapter.parameters) == list(port.parameters), name
+    # R23: the channels with a deterministic message id, and email, which is not.
+    deliverer = Parts().deliverer
+    assert [deliverer.is_idempotent(channel) for channel in Channel] == [True, False, True]
 
 
-def test_issue3_einvoice_is_submitted_as_finvoice_and_archived(build: Any) -> None:
+def test_r4_einvoice_is_submitted_as_finvoice_and_archived(build: Any) -> None:
     parts = Parts()
 
     receipt = parts.deliverer.deliver(build.invoice(), build.tenant(), Channel.EINVOICE, DeliveryKind.INVOICE)
@@ -40,7 +48,7 @@ def test_issue3_einvoice_is_submitted_as_finvoice_and_archived(build: Any) -> No
     assert parts.archive.stored[receipt.archive_key] == content
 
 
-def test_issue3_print_letter_goes_to_the_print_transport(build: Any) -> None:
+def test_r4_print_letter_goes_to_the_print_transport(build: Any) -> None:
     parts = Parts()
 
     receipt = parts.deliverer.deliver(build.invoice(), build.tenant(), Channel.PRINT, DeliveryKind.INVOICE)
@@ -51,7 +59,7 @@ def test_issue3_print_letter_goes_to_the_print_transport(build: Any) -> None:
     assert receipt.archive_key.endswith(".pdf")
 
 
-def test_issue3_email_is_sent_and_archived_as_eml(build: Any) -> None:
+def test_r4_email_is_sent_and_archived_as_eml(build: Any) -> None:
     parts = Parts()
 
     receipt = parts.deliverer.deliver(build.invoice(), build.tenant(), Channel.EMAIL, DeliveryKind.INVOICE)
@@ -179,7 +187,7 @@ def test_r17_factoring_message_goes_to_the_financiers_einvoice_address_or_email(
     assert parts.email.sent[0].recipients == ("factoring@rahoitus.example",)
 
 
-def test_issue3_build_deliverer_chooses_transports_from_configuration_without_creating_clients() -> None:
+def test_r4_build_deliverer_chooses_transports_from_configuration_without_creating_clients() -> None:
     outbox = build_deliverer(RuntimeConfig(TABLE_NAME="t", BUCKET_NAME="b"))
     http = build_deliverer(
         RuntimeConfig(

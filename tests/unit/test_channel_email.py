@@ -1,4 +1,4 @@
-"""Issue 3, item 4: the invoice email (MIME), header safety and how SES errors are classified (R12)."""
+"""R14: the invoice email (MIME), header safety and how SES errors are classified (R12)."""
 
 import email
 import email.policy
@@ -42,7 +42,7 @@ def attachment(message: EmailMessage) -> tuple[str, bytes]:
     return str(part.get_filename()), payload
 
 
-def test_issue3_email_parses_with_a_readable_pdf_attached(build: Any) -> None:
+def test_r4_email_parses_with_a_readable_pdf_attached(build: Any) -> None:
     outgoing = rendered(build.invoice(), build.tenant())
     message = parse(outgoing.raw)
 
@@ -58,7 +58,7 @@ def test_issue3_email_parses_with_a_readable_pdf_attached(build: Any) -> None:
     assert outgoing.raw.isascii()  # 7-bit throughout: quoted-printable text, base64 PDF
 
 
-def test_issue3_email_headers_name_the_tenant_and_identify_the_delivery(build: Any) -> None:
+def test_r4_email_headers_name_the_tenant_and_identify_the_delivery(build: Any) -> None:
     message = parse(rendered(build.invoice(), build.tenant()).raw)
 
     assert message["From"].addresses[0].display_name == "Kahvila Aurinko Oy"
@@ -72,13 +72,13 @@ def test_issue3_email_headers_name_the_tenant_and_identify_the_delivery(build: A
     assert message["Subject"] == "Lasku 1001 – Kahvila Aurinko Oy"
 
 
-def test_issue3_email_without_notify_address_has_no_reply_to(build: Any) -> None:
+def test_r4_email_without_notify_address_has_no_reply_to(build: Any) -> None:
     tenant = build.tenant(settings={"notify_email": None, "notify_phone": "+358401234567"})
 
     assert "Reply-To" not in parse(rendered(build.invoice(), tenant).raw)
 
 
-def test_issue3_email_speaks_the_customers_language(build: Any) -> None:
+def test_r4_email_speaks_the_customers_language(build: Any) -> None:
     invoice = build.invoice(customer=build.business_customer(language="sv"))
 
     message = parse(rendered(invoice, build.tenant()).raw)
@@ -90,7 +90,7 @@ def test_issue3_email_speaks_the_customers_language(build: Any) -> None:
     assert attachment(message)[0] == "faktura-1001.pdf"
 
 
-def test_issue3_unicode_names_are_encoded_not_mangled(build: Any) -> None:
+def test_r4_unicode_names_are_encoded_not_mangled(build: Any) -> None:
     name = 'Žluťoučký "Čáp" <Ñandú> ☕'
     invoice = build.invoice(customer=build.business_customer(name=name))
 
@@ -159,7 +159,7 @@ def client_error(code: str, status: int) -> ClientError:
 OUTGOING = OutgoingEmail(raw=b"Subject: x\r\n\r\nx", sender=SENDER, recipients=("a@example.com",))
 
 
-def test_issue3_ses_send_uses_raw_content_and_the_configuration_set() -> None:
+def test_r4_ses_send_uses_raw_content_and_the_configuration_set() -> None:
     ses = FakeSes()
 
     assert SesEmailSender(lambda: ses, "autodispatch").send(OUTGOING) == "ses-1"  # type: ignore[arg-type,return-value]

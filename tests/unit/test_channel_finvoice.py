@@ -1,4 +1,4 @@
-"""Issue 3, items 2 and 6: Finvoice 3.0 messages validate against the official XSD (R13, R17, R18)."""
+"""R4: Finvoice 3.0 messages validate against the official XSD (R13, R17, R18)."""
 
 import xml.etree.ElementTree as ET
 from functools import cache
@@ -49,7 +49,7 @@ def render(
     )
 
 
-def test_issue3_business_finvoice_validates_and_routes_from_tenant_to_customer(build: Any) -> None:
+def test_r4_business_finvoice_validates_and_routes_from_tenant_to_customer(build: Any) -> None:
     tenant, invoice = build.tenant(), build.invoice()
 
     root = valid(render(invoice, tenant))
@@ -91,7 +91,7 @@ def test_r13_consumer_without_consent_cannot_get_a_finvoice(build: Any) -> None:
         render(invoice, build.tenant())
 
 
-def test_issue3_credit_note_is_inv02_with_nothing_to_pay(build: Any) -> None:
+def test_r4_credit_note_is_inv02_with_nothing_to_pay(build: Any) -> None:
     invoice = build.invoice(lines=[build.line_dict(quantity="-1", unit_price="45.00")])
 
     root = valid(render(invoice, build.tenant()))
@@ -138,9 +138,7 @@ def test_r17_factoring_finvoice_has_agreement_details(build: Any) -> None:
     "name",
     ['Olé & <Søn> "Ltd" \'s', "Žluťoučký Čáp Ñandú ☕ Oy", "北京咖啡有限公司", "Ωμέγα Кофе"],
 )
-def test_issue3_xml_special_characters_and_any_script_are_escaped_and_round_trip(
-    build: Any, name: str
-) -> None:
+def test_r4_xml_special_characters_and_any_script_are_escaped_and_round_trip(build: Any, name: str) -> None:
     description = f"{name} — <b>&amp;</b>"
     invoice = build.invoice(
         customer=build.business_customer(name=name), lines=[build.line_dict(description=description)]
@@ -154,7 +152,7 @@ def test_issue3_xml_special_characters_and_any_script_are_escaped_and_round_trip
     assert text(root, "InvoiceRow/ArticleName") == description
 
 
-def test_issue3_long_names_repeat_the_element_and_long_descriptions_go_to_row_free_text(build: Any) -> None:
+def test_r4_long_names_repeat_the_element_and_long_descriptions_go_to_row_free_text(build: Any) -> None:
     long_name = "Pohjois-Pohjanmaan Rakennus- ja Kiinteistöhuolto Osakeyhtiö " * 3
     description = "Kahvitarjoilu kokouspäivälle, sisältää kahvin, teen ja pullat " * 6
     invoice = build.invoice(
@@ -172,7 +170,7 @@ def test_issue3_long_names_repeat_the_element_and_long_descriptions_go_to_row_fr
     assert text(root, "InvoiceRow/RowFreeText") == " ".join(description.split())
 
 
-def test_issue3_vat_is_specified_per_rate_and_rf_reference_uses_the_iso_scheme(build: Any) -> None:
+def test_r4_vat_is_specified_per_rate_and_rf_reference_uses_the_iso_scheme(build: Any) -> None:
     lines = [build.line_dict(), build.line_dict(description="Leivonnaiset", vat_rate="14", unit_price="2.00")]
     invoice = build.invoice(lines=lines, reference=build.VALID_RF_REFERENCE)
 

@@ -1,4 +1,4 @@
-"""Issue 3, items 1 and 5: the invoice PDF and the print letter, read back with pypdf."""
+"""R14, R15: the invoice PDF and the print letter, read back with pypdf."""
 
 import threading
 from io import BytesIO
@@ -41,7 +41,7 @@ def positioned_text(pdf: bytes, page: int = 0) -> list[tuple[str, float, float]]
     return found
 
 
-def test_issue3_invoice_pdf_carries_what_a_finnish_invoice_needs(build: Any) -> None:
+def test_r4_invoice_pdf_carries_what_a_finnish_invoice_needs(build: Any) -> None:
     text = pages_text(render_invoice_pdf(build.invoice(), build.tenant()))[0]
 
     for expected in (
@@ -70,7 +70,7 @@ def test_issue3_invoice_pdf_carries_what_a_finnish_invoice_needs(build: Any) -> 
     ("language", "title", "due"),
     [("sv", "FAKTURA", "Förfallodag"), ("en", "INVOICE", "Due date"), ("fi", "LASKU", "Eräpäivä")],
 )
-def test_issue3_pdf_speaks_the_customers_language(build: Any, language: str, title: str, due: str) -> None:
+def test_r4_pdf_speaks_the_customers_language(build: Any, language: str, title: str, due: str) -> None:
     invoice = build.invoice(customer=build.business_customer(language=language))
 
     text = pages_text(render_invoice_pdf(invoice, build.tenant()))[0]
@@ -79,7 +79,7 @@ def test_issue3_pdf_speaks_the_customers_language(build: Any, language: str, tit
     assert due in text
 
 
-def test_issue3_any_unicode_name_renders_in_the_embedded_font(build: Any) -> None:
+def test_r4_any_unicode_name_renders_in_the_embedded_font(build: Any) -> None:
     name = "Žluťoučký Čáp Ñandú ☕ Ωμέγα Кофе"
     invoice = build.invoice(customer=build.business_customer(name=name))
 
@@ -112,7 +112,7 @@ def font_program(font: Any) -> ttLib.TTFont:
 LATIN_INVOICE_BYTES = 13_691
 
 
-def test_issue3_cjk_names_render_in_the_fallback_font(build: Any) -> None:
+def test_r4_cjk_names_render_in_the_fallback_font(build: Any) -> None:
     name, description = "北京贸易有限公司", "コーヒー ☕"
     invoice = build.invoice(
         customer=build.business_customer(name=name), lines=[build.line_dict(description=description)]
@@ -133,7 +133,7 @@ def test_issue3_cjk_names_render_in_the_fallback_font(build: Any) -> None:
     assert len(pdf) < LATIN_INVOICE_BYTES + 8_000
 
 
-def test_issue3_documents_without_cjk_do_not_embed_the_fallback_font(build: Any) -> None:
+def test_r4_documents_without_cjk_do_not_embed_the_fallback_font(build: Any) -> None:
     name = "Žluťoučký Čáp Ñandú ☕ Ωμέγα Кофе"
     pdf = render_invoice_pdf(build.invoice(customer=build.business_customer(name=name)), build.tenant())
     plain = render_invoice_pdf(build.invoice(), build.tenant())
@@ -144,7 +144,7 @@ def test_issue3_documents_without_cjk_do_not_embed_the_fallback_font(build: Any)
     assert len(plain) <= LATIN_INVOICE_BYTES + 64
 
 
-def test_issue3_cjk_pdf_is_the_same_from_a_cold_or_warm_cache_and_across_threads(build: Any) -> None:
+def test_r4_cjk_pdf_is_the_same_from_a_cold_or_warm_cache_and_across_threads(build: Any) -> None:
     invoice = build.invoice(customer=build.business_customer(name="山田太郎"))
     tenant = build.tenant(name="東京コーヒー Oy")  # bold: falls back to the regular CJK face
     embedded_fonts().fallback.subset_program.cache_clear()
@@ -166,7 +166,7 @@ def test_issue3_cjk_pdf_is_the_same_from_a_cold_or_warm_cache_and_across_threads
     assert "山田太郎" in text
 
 
-def test_issue3_glyphs_neither_font_has_do_not_crash_the_pdf(build: Any) -> None:
+def test_r4_glyphs_neither_font_has_do_not_crash_the_pdf(build: Any) -> None:
     # Egyptian hieroglyphs: in neither DejaVu Sans nor Droid Sans Fallback.
     invoice = build.invoice(customer=build.business_customer(name="北京\U00013000\U00013001 Oy"))
 
@@ -175,7 +175,7 @@ def test_issue3_glyphs_neither_font_has_do_not_crash_the_pdf(build: Any) -> None
     assert "北京\ufffd\ufffd Oy" in text  # visibly replaced, never silently dropped
 
 
-def test_issue3_renderable_and_missing_agree_on_what_neither_font_has() -> None:
+def test_r4_renderable_and_missing_agree_on_what_neither_font_has() -> None:
     fonts = embedded_fonts()
     text = "Oy 北京 コーヒー ☕ Ωμέγα \U00013000\t\n"
 
@@ -183,7 +183,7 @@ def test_issue3_renderable_and_missing_agree_on_what_neither_font_has() -> None:
     assert fonts.renderable(text) == "Oy 北京 コーヒー ☕ Ωμέγα \ufffd\ufffd\n"
 
 
-def test_issue3_credit_note_is_titled_as_a_credit_note_without_barcode(build: Any) -> None:
+def test_r4_credit_note_is_titled_as_a_credit_note_without_barcode(build: Any) -> None:
     invoice = build.invoice(lines=[build.line_dict(quantity="-1", unit_price="45.00")])
 
     text = pages_text(render_invoice_pdf(invoice, build.tenant()))[0]
@@ -203,13 +203,13 @@ def test_r18_direct_payment_notice_pdf_says_it_is_debited(build: Any) -> None:
     assert "Virtuaaliviivakoodi" not in text
 
 
-def test_issue3_same_invoice_gives_the_same_bytes(build: Any) -> None:
+def test_r4_same_invoice_gives_the_same_bytes(build: Any) -> None:
     assert render_invoice_pdf(build.invoice(), build.tenant()) == render_invoice_pdf(
         build.invoice(), build.tenant()
     )
 
 
-def test_issue3_many_long_rows_wrap_and_continue_on_further_pages(build: Any) -> None:
+def test_r4_many_long_rows_wrap_and_continue_on_further_pages(build: Any) -> None:
     description = "Kokouspaketti: kahvi, tee, pullat, hedelmät ja kivennäisvesi koko päiväksi " * 3
     lines = [build.line_dict(description=f"{index}. {description}") for index in range(40)]
 

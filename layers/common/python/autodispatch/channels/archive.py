@@ -1,4 +1,4 @@
-"""Every delivered document, kept so a user can see exactly what was sent (issue 3, item 7):
+"""Every delivered document, kept so a user can see exactly what was sent (R19):
 `archive/<tenant_id>/<invoice_id>/<channel>/<kind>/<message_id>.<xml|eml|pdf>`. Ids are
 percent-encoded in the key; the same delivery always has the same key."""
 

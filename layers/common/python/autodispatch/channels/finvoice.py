@@ -1,4 +1,4 @@
-"""Finvoice 3.0 messages (issue 3, items 2 and 6): e-invoices to businesses and consumers, credit
+"""Finvoice 3.0 messages (R4, R13): e-invoices to businesses and consumers, credit
 notes, direct-payment pre-notifications (R18) and factoring copies (R17).
 
 Built with ElementTree, so every text is escaped by the library; text XML 1.0 cannot carry is

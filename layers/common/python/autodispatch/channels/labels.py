@@ -123,7 +123,7 @@ def label(key: str, language: Language) -> str:
 
 
 def document_key(invoice: Invoice, kind: DeliveryKind) -> str:
-    """Which document this is: credit notes are titled as such (issue 3), notices as notices (R18)."""
+    """Which document this is: credit notes are titled as such (R2), notices as notices (R18)."""
     if kind is DeliveryKind.DIRECT_PAYMENT_NOTICE:
         return "direct_payment_notice"
     return "credit_note" if invoice.is_credit_note else "invoice"

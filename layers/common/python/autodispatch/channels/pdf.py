@@ -1,4 +1,4 @@
-"""The invoice PDF (issue 3, item 1) and the print letter (item 5), drawn with fpdf2 on A4.
+"""The invoice PDF (R14) and the print letter (R15), drawn with fpdf2 on A4.
 
 The invoice carries what a Finnish invoice needs: seller with business ID and address, buyer,
 number, dates, rows with VAT, VAT per rate and totals (from `Invoice.totals`, computed there
@@ -335,7 +335,7 @@ def _render_invoice_pdf(invoice: Invoice, tenant: Tenant, kind: DeliveryKind) ->
 
 
 def render_print_letter(invoice: Invoice, tenant: Tenant, kind: DeliveryKind = DeliveryKind.INVOICE) -> bytes:
-    """R15/issue 3 item 5: an address sheet for a C5/C65 window envelope, then the invoice pages.
+    """R15: an address sheet for a C5/C65 window envelope, then the invoice pages.
 
     The sender's return address is the small first line of the window; the recipient's name,
     street, postcode and town follow inside the window.

@@ -7,7 +7,7 @@ per document for DejaVu Sans regular and bold. Instead, each face is parsed once
 a copy of the parsed face with its own glyph map, and before output the face's font program is
 swapped for a small pre-subset holding the common characters plus whatever else the document
 uses (cached by that extra set), so fpdf2's own subsetting works on a few hundred glyphs. The
-embedded result is the same font data, only cheaper to make (issue 3, item 8).
+embedded result is the same font data, only cheaper to make.
 
 The fallback face (4 MB, 49,000 glyphs) goes further, as every new customer name would miss that
 cache and fontTools' subsetter takes about 250 ms on it whatever it keeps: it is parsed on the

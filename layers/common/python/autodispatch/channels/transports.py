@@ -1,4 +1,4 @@
-"""Transports for EINVOICE and PRINT (issue 3, item 3): one small port, two adapters.
+"""Transports for EINVOICE and PRINT (R4): one small port, two adapters.
 
 `metadata` always carries `tenant-id`, `invoice-id`, `kind` and `channel`. Values travel
 percent-encoded (`urllib.parse.quote`, identity for plain ids such as "k-1001") because S3 user
