@@ -9,7 +9,12 @@ from benchmarks import prices
 
 MILLION = 1_000_000
 # Each function's memory as deployed (cdk/constructs/functions.py), in GB.
-FUNCTION_MEMORY_GB = {"SelectInvoices": 0.5, "DispatchInvoice": 1.0, "NotifyFailures": 0.5}
+FUNCTION_MEMORY_GB = {
+    "SelectInvoices": 0.5,
+    "DispatchInvoice": 1.0,
+    "NotifyFailures": 0.5,
+    "RecordDeliveryEvents": 0.5,
+}
 # Standard state transitions of a run besides the map's children: select, choice, map, notify, end.
 RUN_TRANSITIONS = 6
 

@@ -1,11 +1,18 @@
 """AWS requests per invoice of a nightly run: the local run over a synthetic scenario, with every
-request the handlers make counted by service and operation (botocore event hooks)."""
+request the handlers make counted by service and operation (botocore event hooks).
 
+The night runs as deployed for production: EINVOICE and PRINT go over HTTP to the e-invoice
+operator's and the print service's APIs (a stand-in on 127.0.0.1 here, answering every document
+with 202), email through SES, each batch's copies archived in one S3 object.
+"""
+
+import contextlib
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import date
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from botocore.handlers import BUILTIN_HANDLERS
@@ -87,7 +94,10 @@ def run(
     BUILTIN_HANDLERS.append(("before-parameter-build.dynamodb", counter.dynamodb_params))
     handlers = {name: counter.wrap(_import_handler(module)) for name, module in FUNCTIONS.items()}
     try:
-        with LocalAws(handlers=handlers) as local:
+        with (
+            _document_services() as url,
+            LocalAws(handlers=handlers, environment=_http_transports(url)) as local,
+        ):
             import_scenario(scenario)
             started = time.perf_counter()
             # Bounded so `make bench` ends within 10 minutes; a night still running fails the bench.
@@ -124,6 +134,40 @@ def run(
         },
         "lambda_seconds": {name: round(value, 2) for name, value in counter.seconds.items()},
         "scans": sum(n for (service, op), n in counter.requests.items() if op == "Scan"),
+    }
+
+
+class _AcceptingService(BaseHTTPRequestHandler):
+    """The operator's and print service's APIs: every document accepted."""
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        self.send_response(202)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        return None
+
+
+@contextlib.contextmanager
+def _document_services() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _AcceptingService)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/documents"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def _http_transports(url: str) -> dict[str, str]:
+    return {
+        "EINVOICE_TRANSPORT": "http",
+        "EINVOICE_ENDPOINT": url,
+        "PRINT_TRANSPORT": "http",
+        "PRINT_ENDPOINT": url,
     }
 
 

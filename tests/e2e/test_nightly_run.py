@@ -216,6 +216,9 @@ def test_r23_crash_between_send_and_record_fails_email_in_doubt(demo_scenario: S
         def deliver_factoring(self, *args: Any) -> Any:
             return self.inner.deliver_factoring(*args)
 
+        def flush_archive(self) -> None:
+            self.inner.flush_archive()
+
         def is_idempotent(self, channel: Channel) -> bool:
             return bool(self.inner.is_idempotent(channel))
 

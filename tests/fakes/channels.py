@@ -33,8 +33,11 @@ class FakeSender:
 
 
 class FakeArchive:
+    """Copies are taken by `put` and kept in `stored` once flushed, as the S3 batch archive does."""
+
     def __init__(self, fail: bool = False) -> None:
         self.stored: dict[str, bytes] = {}
+        self.taken: dict[str, bytes] = {}
         self.fail = fail
 
     def put(
@@ -46,11 +49,16 @@ class FakeArchive:
         content: bytes,
         extension: str,
     ) -> str:
+        key = archive_key(invoice, channel, kind, message_id, extension)
+        self.taken[key] = content
+        return key
+
+    def flush(self) -> int:
         if self.fail:
             raise TransientError("archive down", in_doubt=True)
-        key = archive_key(invoice, channel, kind, message_id, extension)
-        self.stored[key] = content
-        return key
+        self.stored.update(self.taken)
+        written, self.taken = len(self.taken), {}
+        return written
 
 
 class Parts:

@@ -18,6 +18,7 @@ class ScriptedDeliverer:
         self.factoring_calls: list[tuple[str, Channel]] = []
         self._errors: dict[tuple[str, Channel], list[BaseException]] = {}
         self._factoring_errors: list[BaseException] = []
+        self.archive_flushes = 0
 
     def fail(self, invoice_id: str, channel: Channel, *errors: BaseException) -> None:
         """The next deliveries of the invoice through the channel raise these errors, in turn."""
@@ -45,6 +46,9 @@ class ScriptedDeliverer:
         return DeliveryReceipt(
             channel=route.channel, kind=DeliveryKind.FACTORING, message_id="factoring", archive_key="archive"
         )
+
+    def flush_archive(self) -> None:
+        self.archive_flushes += 1
 
     def is_idempotent(self, channel: Channel) -> bool:
         return channel is not Channel.EMAIL

@@ -3,7 +3,9 @@ demo scenario delivered through `build_deliverer` (the issue's "done when")."""
 
 import email
 import email.policy
+import io
 import json
+import zipfile
 from collections.abc import Iterator
 from email.message import EmailMessage
 from functools import cache
@@ -19,11 +21,11 @@ from moto import mock_aws
 from moto.backends import get_backend
 from pypdf import PdfReader
 
-from autodispatch.channels.archive import S3Archive
+from autodispatch.channels.archive import S3BatchArchive
 from autodispatch.channels.deliverer import build_deliverer
 from autodispatch.channels.transports import S3OutboxTransport, secret_api_key
 from autodispatch.config import RuntimeConfig
-from autodispatch.errors import PermanentRejection
+from autodispatch.errors import PermanentRejection, TransientError
 from autodispatch.models.enums import CHAIN_ORDER, Channel, DeliveryKind
 from autodispatch.models.scenario import Invoice, Scenario
 from autodispatch.rules.factoring import factoring_route
@@ -87,17 +89,22 @@ def test_r4_outbox_keys_and_metadata_are_ascii_for_any_id(aws: dict[str, Any]) -
     assert unquote(stored["Metadata"]["invoice-id"]) == "lasku 7 ☕"
 
 
-def test_r4_archive_keys_per_tenant_invoice_channel_and_kind(aws: dict[str, Any], scenario: Scenario) -> None:
+def test_r19_archive_members_named_per_tenant_invoice_channel_and_kind(
+    aws: dict[str, Any], scenario: Scenario
+) -> None:
     invoice = scenario.invoices[0]
+    archive = S3BatchArchive(lambda: aws["s3"], BUCKET, kms=True)
 
-    key = S3Archive(lambda: aws["s3"], BUCKET, kms=True).put(
-        invoice, Channel.EINVOICE, DeliveryKind.INVOICE, "INV-1", b"<Finvoice/>", "xml"
-    )
+    key = archive.put(invoice, Channel.EINVOICE, DeliveryKind.INVOICE, "INV-1", b"<Finvoice/>", "xml")
+    assert archive.flush() == 1
+    assert archive.flush() == 0  # flushed copies are not written again
 
-    assert key == "archive/kahvila/k-1001/EINVOICE/INVOICE/INV-1.xml"
-    stored = aws["s3"].get_object(Bucket=BUCKET, Key=key)
+    batch, _, member = key.partition("#")
+    assert batch.startswith("archive/batches/")
+    assert member == "archive/kahvila/k-1001/EINVOICE/INVOICE/INV-1.xml"
+    stored = aws["s3"].get_object(Bucket=BUCKET, Key=batch)
     assert stored["ServerSideEncryption"] == "aws:kms"
-    assert stored["Metadata"]["channel"] == "EINVOICE"
+    assert zipfile.ZipFile(io.BytesIO(stored["Body"].read())).read(member) == b"<Finvoice/>"
 
 
 def test_r4_ses_v2_receives_the_raw_message(aws: dict[str, Any]) -> None:
@@ -152,8 +159,10 @@ def test_r4_demo_scenario_delivers_valid_einvoices_readable_emails_and_windowed_
         if channel is None:
             continue
         receipt = deliverer.deliver(invoice, tenants[invoice.tenant_id], channel, DeliveryKind.INVOICE)
+        deliverer.flush_archive()
         delivered[channel].append(invoice)
-        assert aws["s3"].get_object(Bucket=BUCKET, Key=receipt.archive_key)["ContentLength"] > 0
+        stored = aws["s3"].get_object(Bucket=BUCKET, Key=receipt.archive_key.partition("#")[0])
+        assert stored["ContentLength"] > 0
         route = factoring_route(invoice, tenants[invoice.tenant_id])
         if route is not None:
             deliverer.deliver_factoring(invoice, tenants[invoice.tenant_id], route)
@@ -185,3 +194,22 @@ def test_r4_demo_scenario_delivers_valid_einvoices_readable_emails_and_windowed_
             i.number for i in scenario.invoices if i.invoice_id == str(message["X-Autodispatch-Invoice"])
         )
         assert number in PdfReader(BytesIO(pdf)).pages[0].extract_text()
+
+
+def test_r19_copies_that_cannot_be_written_wait_for_the_next_flush(
+    aws: dict[str, Any], scenario: Scenario
+) -> None:
+    invoice = scenario.invoices[0]
+    archive = S3BatchArchive(lambda: aws["s3"], "no-such-bucket")
+    key = archive.put(invoice, Channel.EMAIL, DeliveryKind.INVOICE, "INV-2", b"raw", "eml")
+
+    with pytest.raises(TransientError):
+        archive.flush()
+    aws["s3"].create_bucket(
+        Bucket="no-such-bucket", CreateBucketConfiguration={"LocationConstraint": "eu-north-1"}
+    )
+    assert archive.flush() == 1
+
+    batch, _, member = key.partition("#")
+    stored = aws["s3"].get_object(Bucket="no-such-bucket", Key=batch)["Body"].read()
+    assert zipfile.ZipFile(io.BytesIO(stored)).read(member) == b"raw"

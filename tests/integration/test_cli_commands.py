@@ -300,6 +300,9 @@ class ScriptedDeliverer:
     def deliver_factoring(self, invoice: Invoice, tenant: Tenant, route: FactoringRoute) -> DeliveryReceipt:
         raise AssertionError("not used by a manual send")
 
+    def flush_archive(self) -> None:
+        return None
+
     def is_idempotent(self, channel: Channel) -> bool:
         return False
 

@@ -10,11 +10,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from autodispatch.channels.port import DeliveryReceipt
 from autodispatch.logic.dispatch import BatchDispatcher
 from autodispatch.logic.notification import notify_failures
 from autodispatch.models.delivery_events import email_tags
-from autodispatch.models.dispatch import FactoringRoute
 from autodispatch.models.enums import (
     AutoDispatchState,
     Channel,
@@ -22,12 +20,13 @@ from autodispatch.models.enums import (
     HistoryEventKind,
     InvoiceStatus,
 )
-from autodispatch.models.scenario import Invoice, InvoiceKey, Tenant
+from autodispatch.models.scenario import InvoiceKey
 from autodispatch.store.dynamodb import DynamoDbInvoiceStore
 from autodispatch.store.port import Attempt, RunRef, RunSummary
 from autodispatch_cli.local.mailbox_simulator import sqs_event
 from autodispatch_cli.local.runtime import LocalLambdaContext
 from record_delivery_events import handler as record_delivery_events
+from tests.fakes.deliverer import ScriptedDeliverer
 
 ZONE = ZoneInfo("Europe/Helsinki")
 NIGHT = date(2026, 3, 10)
@@ -36,25 +35,6 @@ STARTED = datetime(2026, 3, 9, 22, 5, tzinfo=UTC)
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "ses"
 K1002 = InvoiceKey(tenant_id="kahvila", invoice_id="k-1002")  # no e-invoice address: sent by email
 K1009 = InvoiceKey(tenant_id="kahvila", invoice_id="k-1009")  # factoring copy by email (R17)
-
-
-class Accepting:
-    """A deliverer that every channel accepts; EMAIL is not idempotent, as in production."""
-
-    def deliver(
-        self, invoice: Invoice, tenant: Tenant, channel: Channel, kind: DeliveryKind
-    ) -> DeliveryReceipt:
-        return DeliveryReceipt(
-            channel=channel, kind=kind, message_id=f"m-{invoice.invoice_id}", archive_key="a"
-        )
-
-    def deliver_factoring(self, invoice: Invoice, tenant: Tenant, route: FactoringRoute) -> DeliveryReceipt:
-        return DeliveryReceipt(
-            channel=route.channel, kind=DeliveryKind.FACTORING, message_id="f", archive_key="a"
-        )
-
-    def is_idempotent(self, channel: Channel) -> bool:
-        return channel is not Channel.EMAIL
 
 
 class Mailbox:
@@ -79,7 +59,9 @@ def night(loaded: DynamoDbInvoiceStore, monkeypatch: pytest.MonkeyPatch) -> Dyna
     monkeypatch.setenv("BUCKET_NAME", "unused")
     loaded.put_run(RunSummary(run_id=RUN.run_id, run_date=NIGHT, started_at=STARTED))
     keys = [InvoiceKey(tenant_id="kahvila", invoice_id=f"k-10{n:02d}") for n in range(1, 10)]
-    BatchDispatcher(loaded, Accepting(), ZONE, timedelta(minutes=15), lambda: STARTED).dispatch(RUN, keys)
+    BatchDispatcher(loaded, ScriptedDeliverer(), ZONE, timedelta(minutes=15), lambda: STARTED).dispatch(
+        RUN, keys
+    )
     return loaded
 
 
@@ -124,24 +106,16 @@ def test_r26_permanent_bounce_returns_the_invoice_to_the_next_run_after_email(
 
 def test_r12_r26_the_next_run_prints_and_never_emails_again(night: DynamoDbInvoiceStore) -> None:
     deliver(night, ses_event("bounce_permanent", K1002))
-    calls: list[Channel] = []
-
-    class Recording(Accepting):
-        def deliver(
-            self, invoice: Invoice, tenant: Tenant, channel: Channel, kind: DeliveryKind
-        ) -> DeliveryReceipt:
-            calls.append(channel)
-            return super().deliver(invoice, tenant, channel, kind)
-
+    deliverer = ScriptedDeliverer()
     next_run = RunRef(run_id="night-b", run_date=date(2026, 3, 11))
     night.put_run(
         RunSummary(run_id="night-b", run_date=next_run.run_date, started_at=STARTED + timedelta(days=1))
     )
     BatchDispatcher(
-        night, Recording(), ZONE, timedelta(minutes=15), lambda: STARTED + timedelta(days=1)
+        night, deliverer, ZONE, timedelta(minutes=15), lambda: STARTED + timedelta(days=1)
     ).dispatch(next_run, [K1002])
     record = night.get_record(K1002)
-    assert calls == [Channel.PRINT]
+    assert deliverer.channels_tried("k-1002") == [Channel.PRINT]
     assert (record.state, record.channel, record.sent_on) == (
         AutoDispatchState.SENT,
         Channel.PRINT,

@@ -56,6 +56,9 @@ class ScriptedDeliverer:
             channel=route.channel, kind=DeliveryKind.FACTORING, message_id="f", archive_key="a"
         )
 
+    def flush_archive(self) -> None:
+        return None
+
     def is_idempotent(self, channel: Channel) -> bool:
         return channel is not Channel.EMAIL
 

@@ -1,6 +1,8 @@
 """Cost: at most one S3 write per delivered document. With the S3 outbox the outbox object is the
-archived copy; an email (no outbox) is archived once (moto)."""
+archived copy; the copies of everything else a batch delivered are one archive object (moto)."""
 
+import io
+import zipfile
 from collections import Counter
 from collections.abc import Iterator
 from typing import Any
@@ -50,6 +52,29 @@ def test_one_s3_write_per_delivered_document(
     tenant = next(t for t in scenario.tenants if t.tenant_id == invoice.tenant_id)
 
     receipt = deliverer.deliver(invoice, tenant, channel, DeliveryKind.INVOICE)
+    deliverer.flush_archive()
 
     assert dict(aws["puts"]) == expected
-    assert aws["s3"].get_object(Bucket=BUCKET, Key=receipt.archive_key)["ContentLength"] > 0
+    key, _, member = receipt.archive_key.partition("#")
+    stored = aws["s3"].get_object(Bucket=BUCKET, Key=key)["Body"].read()
+    assert len(zipfile.ZipFile(io.BytesIO(stored)).read(member) if member else stored) > 0
+
+
+def test_the_emails_of_a_batch_are_archived_in_one_write(aws: dict[str, Any], scenario: Scenario) -> None:
+    config = RuntimeConfig(TABLE_NAME="t", BUCKET_NAME=BUCKET, SENDER_EMAIL=SENDER)
+    deliverer = build_deliverer(config, s3_client=aws["s3"], sesv2_client=aws["sesv2"])
+    tenant = next(t for t in scenario.tenants if t.tenant_id == "kahvila")
+    emailed = [i for i in scenario.invoices if i.invoice_id in {"k-1002", "k-1003", "k-1010"}]
+
+    receipts = [
+        deliverer.deliver(invoice, tenant, Channel.EMAIL, DeliveryKind.INVOICE) for invoice in emailed
+    ]
+    assert dict(aws["puts"]) == {}  # nothing yet: the batch's copies go together
+    deliverer.flush_archive()
+
+    assert dict(aws["puts"]) == {"archive": 1}
+    [key] = {receipt.archive_key.partition("#")[0] for receipt in receipts}
+    archived = zipfile.ZipFile(io.BytesIO(aws["s3"].get_object(Bucket=BUCKET, Key=key)["Body"].read()))
+    assert sorted(archived.namelist()) == sorted(
+        receipt.archive_key.partition("#")[2] for receipt in receipts
+    )

@@ -11,7 +11,7 @@ from autodispatch.channels.deliverer import ChannelDeliverer, build_deliverer
 from autodispatch.channels.port import Deliverer
 from autodispatch.channels.transports import HttpTransport, S3OutboxTransport
 from autodispatch.config import RuntimeConfig
-from autodispatch.errors import PermanentRejection, TransientError
+from autodispatch.errors import PermanentRejection
 from autodispatch.models.enums import Channel, DeliveryKind
 from autodispatch.rules.factoring import factoring_route
 from tests.fakes.channels import Parts
@@ -19,7 +19,7 @@ from tests.fakes.channels import Parts
 
 def test_r4_channel_deliverer_implements_every_method_of_the_port() -> None:
     members = [name for name in vars(Deliverer) if not name.startswith("_")]
-    assert sorted(members) == ["deliver", "deliver_factoring", "is_idempotent"]
+    assert sorted(members) == ["deliver", "deliver_factoring", "flush_archive", "is_idempotent"]
     for name in members:
         port = inspect.signature(getattr(Deliverer, name))
         adapter = inspect.signature(getattr(ChannelDeliverer, name))
@@ -33,6 +33,7 @@ def test_r4_einvoice_is_submitted_as_finvoice_and_archived(build: Any) -> None:
     parts = Parts()
 
     receipt = parts.deliverer.deliver(build.invoice(), build.tenant(), Channel.EINVOICE, DeliveryKind.INVOICE)
+    parts.deliverer.flush_archive()
 
     [(message_id, content, content_type, metadata)] = parts.einvoice.submitted
     assert receipt.message_id == message_id
@@ -63,6 +64,7 @@ def test_r4_email_is_sent_and_archived_as_eml(build: Any) -> None:
     parts = Parts()
 
     receipt = parts.deliverer.deliver(build.invoice(), build.tenant(), Channel.EMAIL, DeliveryKind.INVOICE)
+    parts.deliverer.flush_archive()
 
     [sent] = parts.email.sent
     assert sent.recipients == ("ostolaskut@rakennus.example",)
@@ -142,14 +144,19 @@ def test_r23_only_email_is_not_idempotent_and_retries_reuse_the_message_id(build
     assert [deliverer.is_idempotent(channel) for channel in Channel] == [True, False, True]
 
 
-def test_r23_archive_failure_after_an_email_keeps_the_delivery_and_after_einvoice_retries(build: Any) -> None:
+def test_r23_an_archive_that_cannot_be_written_never_undoes_or_repeats_a_delivery(build: Any) -> None:
     parts = Parts(archive_fails=True)
 
-    receipt = parts.deliverer.deliver(build.invoice(), build.tenant(), Channel.EMAIL, DeliveryKind.INVOICE)
-    assert len(parts.email.sent) == 1
-    assert receipt.archive_key == ""
-    with pytest.raises(TransientError):
-        parts.deliverer.deliver(build.invoice(), build.tenant(), Channel.EINVOICE, DeliveryKind.INVOICE)
+    by_email = parts.deliverer.deliver(build.invoice(), build.tenant(), Channel.EMAIL, DeliveryKind.INVOICE)
+    parts.deliverer.deliver(build.invoice(), build.tenant(), Channel.EINVOICE, DeliveryKind.INVOICE)
+    parts.deliverer.flush_archive()  # logged, not raised: the deliveries stand
+
+    assert (len(parts.email.sent), len(parts.einvoice.submitted)) == (1, 1)
+    assert parts.archive.stored == {}
+    assert by_email.archive_key in parts.archive.taken  # kept for the next flush
+    parts.archive.fail = False
+    parts.deliverer.flush_archive()
+    assert len(parts.archive.stored) == 2
 
 
 def test_r17_factoring_message_goes_to_the_financiers_einvoice_address_or_email(build: Any) -> None:

@@ -42,7 +42,10 @@ class PortInUse(AutodispatchError):
 
 
 def check_port_free(port: int) -> None:
+    """Whether the server could listen there: as the server binds, with SO_REUSEADDR, so that the
+    closed connections of an earlier server (TIME_WAIT) do not count as a port in use."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind(("127.0.0.1", port))
         except OSError:

@@ -1,14 +1,18 @@
-"""Every delivered document, kept so a user can see exactly what was sent (R19):
-`archive/<tenant_id>/<invoice_id>/<channel>/<kind>/<message_id>.<xml|eml|pdf>`. Ids are
-percent-encoded in the key; the same delivery always has the same key."""
+"""Every delivered document, kept so a user can see exactly what was sent (R19). A batch's copies
+are one ZIP object, `archive/batches/<token>.zip`, each member named
+`archive/<tenant_id>/<invoice_id>/<channel>/<kind>/<message_id>.<xml|eml|pdf>` (ids
+percent-encoded; the same delivery always has the same member name)."""
 
+import io
+import threading
+import uuid
+import zipfile
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import quote
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from autodispatch.channels.transports import encoded
 from autodispatch.errors import TransientError
 from autodispatch.models.enums import Channel, DeliveryKind
 from autodispatch.models.scenario import Invoice
@@ -16,7 +20,7 @@ from autodispatch.models.scenario import Invoice
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
-CONTENT_TYPES = {"xml": "application/xml", "eml": "message/rfc822", "pdf": "application/pdf"}
+BATCH_PREFIX = "archive/batches/"
 
 
 def archive_key(
@@ -27,6 +31,8 @@ def archive_key(
 
 
 class Archive(Protocol):
+    """Collects the copies of what a batch (or a manual send) delivered, and writes them at once."""
+
     def put(
         self,
         invoice: Invoice,
@@ -36,17 +42,29 @@ class Archive(Protocol):
         content: bytes,
         extension: str,
     ) -> str:
-        """Stores the document and returns its key; raises TransientError when it cannot."""
+        """Takes the document's copy; returns where it will be found once flushed."""
+        ...
+
+    def flush(self) -> int:
+        """Writes the copies taken since the last flush; how many. Raises TransientError when it
+        cannot (the copies are then kept for the next flush)."""
         ...
 
 
-class S3Archive:
-    """The bucket's default encryption applies; `kms=True` asks for aws:kms explicitly."""
+class S3BatchArchive:
+    """One ZIP object per batch under `archive/batches/`, its members named as the per-document keys
+    (`archive_key`): one S3 write per batch instead of one per document (cost). `put` returns
+    `<object key>#<member>`. Safe to share between threads (the local runtime runs batches on
+    threads with one deliverer): a flush takes every copy collected so far. The bucket's default
+    encryption applies; `kms=True` asks for aws:kms."""
 
     def __init__(self, client: Callable[[], "S3Client"], bucket: str, *, kms: bool = False) -> None:
         self._client = client
         self._bucket = bucket
         self._kms = kms
+        self._lock = threading.Lock()
+        self._current = ""
+        self._pending: dict[str, dict[str, bytes]] = {}  # object key -> member -> content
 
     def put(
         self,
@@ -57,25 +75,35 @@ class S3Archive:
         content: bytes,
         extension: str,
     ) -> str:
-        key = archive_key(invoice, channel, kind, message_id, extension)
+        member = archive_key(invoice, channel, kind, message_id, extension)
+        with self._lock:
+            if not self._current:
+                self._current = f"{BATCH_PREFIX}{uuid.uuid4().hex}.zip"
+            self._pending.setdefault(self._current, {})[member] = content
+            return f"{self._current}#{member}"
+
+    def flush(self) -> int:
+        with self._lock:
+            objects, self._pending, self._current = self._pending, {}, ""
+        written, failed = 0, 0
+        for key, members in objects.items():
+            try:
+                self._write(key, members)
+                written += len(members)
+            except (ClientError, BotoCoreError):
+                failed += len(members)
+                with self._lock:  # kept, under the key their receipts name, for the next flush
+                    self._pending.setdefault(key, {}).update(members)
+        if failed:
+            raise TransientError(f"{failed} archived copies could not be written")
+        return written
+
+    def _write(self, key: str, members: dict[str, bytes]) -> None:
+        body = io.BytesIO()
+        with zipfile.ZipFile(body, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+            for member, content in members.items():
+                archive.writestr(member, content)
         extra: dict[str, Any] = {"ServerSideEncryption": "aws:kms"} if self._kms else {}
-        metadata = {
-            "tenant-id": invoice.tenant_id,
-            "invoice-id": invoice.invoice_id,
-            "kind": kind.value,
-            "channel": channel.value,
-        }
-        try:
-            self._client().put_object(
-                Bucket=self._bucket,
-                Key=key,
-                Body=content,
-                ContentType=CONTENT_TYPES[extension],
-                Metadata=encoded(metadata),
-                **extra,
-            )
-        except (ClientError, BotoCoreError) as error:
-            raise TransientError(
-                f"the archive could not be written ({type(error).__name__})", in_doubt=True
-            ) from None
-        return key
+        self._client().put_object(
+            Bucket=self._bucket, Key=key, Body=body.getvalue(), ContentType="application/zip", **extra
+        )

@@ -6,7 +6,10 @@
 | EMAIL    | MIME message with the PDF    | EmailSender (SES v2)           | .eml        |
 | PRINT    | PDF letter (address window)  | print Transport                | .pdf        |
 
-A document is archived after the hand-over succeeded, so the archive holds only what was sent.
+A document is archived after the hand-over succeeded, so the archive holds only what was sent;
+the copies of a batch (or a manual send) are written together by `flush_archive`, one S3 object
+for the batch (an S3 outbox object is itself the copy). A copy that cannot be written is logged
+and kept for the next flush; it never undoes or repeats a delivery.
 Whether a channel can be used for an invoice (R13-R15) is the rules' decision, made before
 `deliver` is called; the renderers still refuse a document they cannot build, so nothing
 incomplete is ever handed over.
@@ -17,7 +20,7 @@ from datetime import UTC, datetime
 from functools import cache
 from typing import TYPE_CHECKING, TypeVar
 
-from autodispatch.channels.archive import Archive, S3Archive
+from autodispatch.channels.archive import Archive, S3BatchArchive
 from autodispatch.channels.finvoice import factoring_route as finvoice_factoring_route
 from autodispatch.channels.finvoice import render_finvoice
 from autodispatch.channels.ids import message_id
@@ -173,17 +176,16 @@ class ChannelDeliverer:
         content: bytes,
         extension: str,
     ) -> DeliveryReceipt:
-        try:
-            key = self._archive.put(invoice, channel, kind, identifier, content, extension)
-        except TransientError:
-            if self.is_idempotent(channel):
-                raise  # resubmitting is harmless, and archives on the way
-            # The email is out and cannot be taken back; losing its copy must not resend it.
-            logger.error(
-                "archive failed after sending", extra={"channel": channel.value, "message_id": identifier}
-            )
-            key = ""
+        key = self._archive.put(invoice, channel, kind, identifier, content, extension)
         return _delivered(channel, kind, identifier, key)
+
+    def flush_archive(self) -> None:
+        """The copies of what was delivered since the last flush, as one object. A failure is logged
+        and the copies wait for the next flush: it never undoes or repeats a delivery."""
+        try:
+            self._archive.flush()
+        except TransientError:
+            logger.error("archive could not be written; its copies wait for the next flush")
 
 
 def _delivered(channel: Channel, kind: DeliveryKind, identifier: str, archive_key: str) -> DeliveryReceipt:
@@ -255,7 +257,7 @@ def build_deliverer(
             "print service",
         ),
         email=SesEmailSender(sesv2, config.ses_configuration_set),
-        archive=S3Archive(s3, bucket),
+        archive=S3BatchArchive(s3, bucket),
         sender_email=config.sender_email,
     )
 

@@ -152,6 +152,7 @@ class BatchDispatcher:
                 else:
                     outcomes.append(outcome)
         logger.remove_keys(["tenant_id", "invoice_id"])
+        self._deliverer.flush_archive()
         result = self._record(run, outcomes)
         if unfinished:
             raise TransientError(f"{unfinished} invoice(s) of the batch are left for a retry")

@@ -146,6 +146,7 @@ def send_manually(
         if removed:
             _restore_quietly(store, key, due_from(invoice, tenant.settings.timing, zone), clock)
         raise
+    deliverer.flush_archive()
     sent_at = clock()
     store.mark_sent_manually(
         key,
