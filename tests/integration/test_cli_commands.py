@@ -175,6 +175,18 @@ def test_r2_deactivation_stops_runs_for_the_tenant(load: Loader) -> None:
     assert cli_json("invoices", "show", "--tenant", "r2-off", "off-1")["auto_dispatch"] == "PENDING"
 
 
+def test_r2_import_activate_and_deactivate_print_json_for_scripts(load: Loader, tmp_path: Path) -> None:
+    path = tmp_path / "r2-json.json"
+    path.write_text(json.dumps({"tenants": [tenant("r2-json", active=False)], "invoices": []}))
+    imported = cli_json("invoices", "import", str(path))
+    assert (imported["tenants"], imported["invoices"]) == (1, 0)
+    activated = cli_json("settings", "activate", "--tenant", "r2-json")
+    assert (activated["settings"]["active"], activated["already_active"]) == (True, False)
+    assert cli_json("settings", "activate", "--tenant", "r2-json")["already_active"] is True
+    deactivated = cli_json("settings", "deactivate", "--tenant", "r2-json")
+    assert (deactivated["tenant_id"], deactivated["settings"]["active"]) == ("r2-json", False)
+
+
 def test_unknown_choice_is_a_usage_error_not_a_traceback(system: LocalAws) -> None:
     result = cli("settings", "set", "--tenant", "x", "--channel", "FAX")
     assert result.exit_code == 2

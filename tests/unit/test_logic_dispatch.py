@@ -119,9 +119,7 @@ def test_r12_fallback_stops_at_a_channel_that_is_not_enabled(build: Any) -> None
     record = world.record()
     assert record.state is AutoDispatchState.FAILED
     assert world.deliverer.channels_tried("inv-1") == [Channel.EINVOICE]  # PRINT is never tried
-    assert record.message == (
-        "Automatic dispatch failed: no channel could deliver the invoice (tried EINVOICE)"
-    )
+    assert record.message == ("Automatic dispatch failed: the e-invoice rejected it; email not enabled")
     assert record.details is not None
     assert "2. EMAIL (not enabled): not enabled in the settings, so the chain stops" in record.details
     assert result.counts == RunCounts(failed=1)

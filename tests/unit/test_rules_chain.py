@@ -7,11 +7,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from autodispatch.models.dispatch import Outcome, Verdict
-from autodispatch.models.enums import CHAIN_ORDER, Channel, CustomerType, DeliveryKind, PaymentMethod
+from autodispatch.models.enums import CHAIN_ORDER, Channel, CustomerType, DeliveryKind
 from autodispatch.models.scenario import Address, Customer
-from autodispatch.rules.chain import decide
+from autodispatch.rules.chain import decide, plan_dispatch
 from autodispatch.rules.factoring import factoring_route
 from autodispatch.rules.usability import (
+    Unusable,
     channel_unusable,
     einvoice_unusable,
     email_unusable,
@@ -21,6 +22,10 @@ from autodispatch.rules.usability import (
 
 EINVOICE, EMAIL, PRINT = Channel.EINVOICE, Channel.EMAIL, Channel.PRINT
 ALL = ["EINVOICE", "EMAIL", "PRINT"]
+
+
+def _reason(problem: Unusable | None) -> str | None:
+    return problem.reason if problem is not None else None
 
 
 def _tenant(build, channels=ALL, **settings_overrides):
@@ -180,7 +185,7 @@ def test_r13_business_einvoice_needs_address_operator_and_complete_address(build
         **{key: build.OMIT if value == "OMIT" else value for key, value in overrides.items()}
     )
     invoice = build.invoice(customer=customer)
-    reason = einvoice_unusable(invoice, _tenant(build))
+    reason = _reason(einvoice_unusable(invoice, _tenant(build)))
     assert reason is not None
     assert expected in reason
     assert decide(invoice, _tenant(build, ["EINVOICE"])).outcome is Outcome.FAIL
@@ -194,14 +199,14 @@ def test_r13_consumer_with_consent_and_tenant_consumer_einvoicing_can_take_einvo
 
 def test_r13_consumer_einvoice_needs_tenant_consumer_einvoicing(build):
     invoice = build.invoice(customer=build.consumer_customer(einvoice_consent=build.CONSENT))
-    reason = einvoice_unusable(invoice, _tenant(build, consumer_einvoicing=False))
+    reason = _reason(einvoice_unusable(invoice, _tenant(build, consumer_einvoicing=False)))
     assert reason is not None
     assert "consumer e-invoicing" in reason
 
 
 def test_r13_consumer_einvoice_needs_receiving_consent(build):
     invoice = build.invoice(customer=build.consumer_customer())
-    reason = einvoice_unusable(invoice, _tenant(build))
+    reason = _reason(einvoice_unusable(invoice, _tenant(build)))
     assert reason is not None
     assert "accepted e-invoices" in reason
 
@@ -213,7 +218,7 @@ def test_r13_consumer_address_fields_without_consent_do_not_count(build):
 
 def test_r13_consumer_einvoice_needs_complete_address(build):
     customer = build.consumer_customer(einvoice_consent=build.CONSENT, address=build.OMIT)
-    reason = einvoice_unusable(build.invoice(customer=customer), _tenant(build))
+    reason = _reason(einvoice_unusable(build.invoice(customer=customer), _tenant(build)))
     assert reason is not None
     assert "postal address" in reason
 
@@ -235,7 +240,7 @@ def test_r14_valid_email_can_be_used(build, email):
 @pytest.mark.parametrize("email", [None, "", "   "])
 def test_r14_missing_email_cannot_be_used(build, email):
     customer = build.consumer_customer(email=email)
-    reason = email_unusable(build.invoice(delivery_channel="EMAIL", customer=customer))
+    reason = _reason(email_unusable(build.invoice(delivery_channel="EMAIL", customer=customer)))
     assert reason == "the customer has no email address"
 
 
@@ -244,7 +249,7 @@ def test_r14_missing_email_cannot_be_used(build, email):
 )
 def test_r14_invalid_email_cannot_be_used(build, email):
     customer = build.consumer_customer(email=email)
-    reason = email_unusable(build.invoice(delivery_channel="EMAIL", customer=customer))
+    reason = _reason(email_unusable(build.invoice(delivery_channel="EMAIL", customer=customer)))
     assert reason == "the customer's email address is not valid"
 
 
@@ -303,7 +308,7 @@ def test_r15_print_needs_each_address_part(build, part):
     value = [" "] if part == "street" else " "
     customer = _constructed(**{part: value})
     invoice = build.invoice(delivery_channel="PRINT").model_copy(update={"customer": customer})
-    reason = print_unusable(invoice)
+    reason = _reason(print_unusable(invoice))
     assert reason is not None
     assert f"missing: {part}" in reason
 
@@ -345,7 +350,9 @@ def test_r16_failed_notes_list_every_channel_tried_in_order(build):
         (PRINT, Verdict.UNUSABLE),
     ]
     assert all(note.reason for note in decision.notes)
-    assert decision.reason == "no channel could deliver the invoice (tried EINVOICE, EMAIL, PRINT)"
+    assert decision.reason == (
+        "no e-invoice consent, no email address and incomplete postal address"
+    )  # R16: the reasons, not only the channels
 
 
 def test_r16_failed_reason_mixes_rejections_and_unusable_in_order(build):
@@ -358,12 +365,15 @@ def test_r16_failed_reason_mixes_rejections_and_unusable_in_order(build):
         (PRINT, Verdict.UNUSABLE),
     ]
     assert decision.notes[1].reason == "mailbox full"
+    assert decision.reason == (
+        "incomplete address for an e-invoice, the email rejected it and incomplete postal address"
+    )
 
 
 def test_r16_failed_reason_does_not_count_the_disabled_channel_as_tried(build):
     customer = build.business_customer(einvoice_address=build.OMIT)
     decision = decide(build.invoice(customer=customer), _tenant(build, ["EINVOICE", "PRINT"]))
-    assert decision.reason == "no channel could deliver the invoice (tried EINVOICE)"
+    assert decision.reason == "no e-invoice address; email not enabled"
 
 
 def test_r16_send_decision_names_the_channel(build):
@@ -623,9 +633,11 @@ def test_r16_fail_lists_channels_in_chain_order_with_reasons(build, case):
         assert note.reason
         if note.verdict is Verdict.REJECTED:
             assert note.reason == rejected[note.channel]
-    if invoice.payment_method is PaymentMethod.BANK_TRANSFER:
-        tried = [note.channel.value for note in decision.notes if note.verdict is not Verdict.NOT_ENABLED]
-        assert decision.reason.endswith(f"(tried {', '.join(tried)})")
+    # R16: the one-line reason names why each channel tried could not be used, in order.
+    summaries = [note.summary for note in decision.notes if note.verdict is not Verdict.NOT_ENABLED]
+    assert all(summaries)
+    positions = [decision.reason.index(summary) for summary in dict.fromkeys(summaries)]
+    assert positions == sorted(positions)
 
 
 @settings(max_examples=200, deadline=None)
@@ -676,3 +688,13 @@ def test_r18_direct_payment_never_uses_email(build, case):
     assert (decision.outcome is Outcome.IGNORE) == (not both)
     if decision.outcome is Outcome.SEND and decision.channel is PRINT:
         assert EINVOICE in rejected or einvoice_unusable(invoice, tenant) is not None
+
+
+def test_r16_failed_message_names_the_main_reason_not_only_the_channels(build):
+    customer = build.consumer_customer(email=build.OMIT, address=build.OMIT)
+    invoice = build.invoice(delivery_channel="EMAIL", customer=customer)
+    plan = plan_dispatch(invoice, _tenant(build))
+    assert plan.unsent().message == (
+        "Automatic dispatch failed: no email address and incomplete postal address"
+    )
+    assert "1. EMAIL (cannot be used): the customer has no email address" in plan.unsent().details

@@ -132,7 +132,7 @@ def set_(
 
 
 @app.command("activate")
-def activate(ctx: typer.Context, tenant: TenantOption) -> None:
+def activate(ctx: typer.Context, tenant: TenantOption, as_json: JsonOption = False) -> None:
     """Switch automatic dispatch on; refused unless R2 holds.
 
     Unsent invoices created before now keep automatic dispatch off until it is added back to each
@@ -143,6 +143,9 @@ def activate(ctx: typer.Context, tenant: TenantOption) -> None:
         activation = use_cases.activate(runtime.store, tenant, runtime.zone, runtime.now())
         zone = runtime.zone
     activated_at = activation.tenant.settings.activated_at
+    if as_json:
+        print_json({**settings_document(activation.tenant), "already_active": activation.already_active})
+        return
     if activation.already_active:
         console.print(
             f"Automatic dispatch of {tenant} is already active "
@@ -157,9 +160,12 @@ def activate(ctx: typer.Context, tenant: TenantOption) -> None:
 
 
 @app.command("deactivate")
-def deactivate(ctx: typer.Context, tenant: TenantOption) -> None:
+def deactivate(ctx: typer.Context, tenant: TenantOption, as_json: JsonOption = False) -> None:
     """Switch automatic dispatch off: future runs skip the tenant; nothing sent changes (R2)."""
     with operator_errors():
         runtime = target(ctx)
-        use_cases.deactivate(runtime.store, tenant, runtime.zone, runtime.now())
+        deactivated = use_cases.deactivate(runtime.store, tenant, runtime.zone, runtime.now())
+    if as_json:
+        print_json(settings_document(deactivated))
+        return
     console.print(f"Automatic dispatch of {tenant} is off; runs no longer send its invoices.")

@@ -15,6 +15,7 @@ from autodispatch.models.dispatch import ChannelNote, Decision, FactoringRoute, 
 from autodispatch.models.enums import CHAIN_ORDER, Channel, DeliveryKind, PaymentMethod
 from autodispatch.models.scenario import Invoice, Tenant
 from autodispatch.rules.explain import (
+    CHANNEL_NAMES,
     Explanation,
     explain_failed,
     explain_ignored,
@@ -42,7 +43,7 @@ class DispatchPlan(BaseModel):
     kind: DeliveryKind
     judgements: tuple[ChannelNote, ...] = ()
     ignored: Decision | None = None
-    # The reason a direct-payment pre-notification failed; other invoices list the channels tried.
+    # How a failed direct-payment pre-notification's reason begins; the channels' reasons follow (R16).
     failure_reason: str | None = None
     factoring: FactoringRoute | None = None
 
@@ -75,7 +76,12 @@ class DispatchPlan(BaseModel):
         for note in self.judgements:
             if note.verdict is not Verdict.NOT_ENABLED and note.channel in rejected:
                 notes.append(
-                    ChannelNote(channel=note.channel, verdict=Verdict.REJECTED, reason=rejected[note.channel])
+                    ChannelNote(
+                        channel=note.channel,
+                        verdict=Verdict.REJECTED,
+                        reason=rejected[note.channel],
+                        summary=f"the {CHANNEL_NAMES[note.channel]} rejected it",
+                    )
                 )
             elif note.verdict is Verdict.CHOSEN:
                 return Decision(
@@ -87,7 +93,7 @@ class DispatchPlan(BaseModel):
             outcome=Outcome.FAIL,
             kind=self.kind,
             notes=tuple(notes),
-            reason=self.failure_reason or _no_channel_reason(notes),
+            reason=_failure_reason(self.failure_reason, notes),
         )
 
     def unsent(self) -> Explanation:
@@ -164,19 +170,34 @@ def chosen_channel_refusal(invoice: Invoice, tenant: Tenant, channel: Channel) -
         and channel not in DIRECT_PAYMENT_CHANNELS
     ):
         return "a direct-payment invoice goes as a pre-notification by e-invoice or print service (R18)"
-    return channel_unusable(channel, invoice, tenant)
+    problem = channel_unusable(channel, invoice, tenant)
+    return problem.reason if problem is not None else None
 
 
 def _judge(channel: Channel, invoice: Invoice, tenant: Tenant) -> ChannelNote:
-    reason = channel_unusable(channel, invoice, tenant)
-    if reason is not None:
-        return ChannelNote(channel=channel, verdict=Verdict.UNUSABLE, reason=reason)
+    problem = channel_unusable(channel, invoice, tenant)
+    if problem is not None:
+        return ChannelNote(
+            channel=channel, verdict=Verdict.UNUSABLE, reason=problem.reason, summary=problem.summary
+        )
     return ChannelNote(channel=channel, verdict=Verdict.CHOSEN, reason=USABLE)
 
 
-def _no_channel_reason(notes: list[ChannelNote]) -> str:
-    tried = ", ".join(note.channel.value for note in notes if note.verdict is not Verdict.NOT_ENABLED)
-    return f"no channel could deliver the invoice (tried {tried})"
+def _failure_reason(lead: str | None, notes: list[ChannelNote]) -> str:
+    """R16: the one-line reason of a FAILED invoice names why each channel tried could not be used
+    ("no email address and incomplete postal address") and where the chain stopped; the details
+    keep every channel's full reason."""
+    summaries = [note.summary or note.reason for note in notes if note.verdict is not Verdict.NOT_ENABLED]
+    reason = _and_list(summaries) or "no channel could deliver the invoice"
+    stopped = [CHANNEL_NAMES[note.channel] for note in notes if note.verdict is Verdict.NOT_ENABLED]
+    if stopped:
+        reason += f"; {stopped[0]} not enabled"
+    return f"{lead}: {reason}" if lead else reason
+
+
+def _and_list(parts: list[str]) -> str:
+    unique = list(dict.fromkeys(parts))
+    return ", ".join(unique[:-1]) + " and " + unique[-1] if len(unique) > 1 else "".join(unique)
 
 
 def _plan_direct_payment(invoice: Invoice, tenant: Tenant, route: FactoringRoute | None) -> DispatchPlan:

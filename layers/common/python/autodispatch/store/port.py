@@ -8,6 +8,7 @@ rule: callers pass the states, messages and due instants the rules chose.
 
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Protocol
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict
@@ -92,13 +93,21 @@ class RunSummary(_Frozen):
 
 
 class RunIssue(_Frozen):
-    """A FAILED or IGNORED invoice of a run, or a failed follow-up message, for notifications (R21)."""
+    """A FAILED or IGNORED invoice of a run, or a failed follow-up message, for notifications (R21).
+
+    `details` is the invoice's detailed explanation (each channel tried and why it could not be used,
+    R16); the customer's name and the invoice's total let the tenant recognise it. They are absent
+    where the invoice document could not be read, and on issues stored before they existed."""
 
     tenant_id: str
     invoice_id: str
     number: str
     state: AutoDispatchState
     message: str
+    details: str | None = None
+    customer_name: str | None = None
+    amount: Decimal | None = None
+    currency: str | None = None
 
 
 class TenantStore(Protocol):

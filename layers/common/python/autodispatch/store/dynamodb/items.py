@@ -166,6 +166,10 @@ def run_issue(item: Mapping[str, Any]) -> RunIssue:
         number=item["number"],
         state=AutoDispatchState(item["state"]),
         message=item["message"],
+        details=item.get("details"),
+        customer_name=item.get("customer_name"),
+        amount=item.get("amount"),
+        currency=item.get("currency"),
     )
 
 
