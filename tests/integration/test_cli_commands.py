@@ -183,6 +183,8 @@ def test_r2_import_activate_and_deactivate_print_json_for_scripts(load: Loader, 
     activated = cli_json("settings", "activate", "--tenant", "r2-json")
     assert (activated["settings"]["active"], activated["already_active"]) == (True, False)
     assert cli_json("settings", "activate", "--tenant", "r2-json")["already_active"] is True
+    with_language = cli_json("settings", "set", "--tenant", "r2-json", "--language", "sv")
+    assert with_language["settings"]["language"] == "sv"  # R21: the notifications' language
     deactivated = cli_json("settings", "deactivate", "--tenant", "r2-json")
     assert (deactivated["tenant_id"], deactivated["settings"]["active"]) == ("r2-json", False)
 

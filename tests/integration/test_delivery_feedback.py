@@ -64,7 +64,14 @@ class Mailbox:
         self.emails: list[tuple[str, str]] = []
 
     def send_email(
-        self, to: str, subject: str, body: str, headers: dict[str, str], tags: dict[str, str]
+        self,
+        to: str,
+        subject: str,
+        body: str,
+        headers: dict[str, str],
+        tags: dict[str, str],
+        *,
+        html: str | None = None,
     ) -> None:
         self.emails.append((to, body))
 

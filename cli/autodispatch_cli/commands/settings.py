@@ -6,7 +6,7 @@ import typer
 
 from autodispatch.errors import FieldIssue, InputError
 from autodispatch.logic import settings as use_cases
-from autodispatch.models.enums import Channel, Source, Timing
+from autodispatch.models.enums import Channel, Language, Source, Timing
 from autodispatch.models.scenario import Tenant
 from autodispatch.rules.activation import activation_problems
 from autodispatch_cli.commands.common import JsonOption, TenantOption, target, when
@@ -23,6 +23,7 @@ OPTION_OF = {
     "notify_email": "--notify-email",
     "notify_phone": "--notify-phone",
     "consumer_einvoicing": "--consumer-einvoicing",
+    "language": "--language",
 }
 
 
@@ -47,6 +48,7 @@ def print_settings(tenant: Tenant, zone: Any) -> None:
         ["notification email", settings.notify_email or ""],
         ["notification phone", settings.notify_phone or ""],
         ["consumer e-invoicing", "yes" if settings.consumer_einvoicing else "no"],
+        ["notification language", settings.language],
         ["can be activated", "yes" if not problems else "no: " + "; ".join(problems)],
     ]
     console.print(
@@ -102,6 +104,10 @@ def set_(
             "--consumer-einvoicing/--no-consumer-einvoicing", help="Offer consumer e-invoices (R13)."
         ),
     ] = None,
+    language: Annotated[
+        Language | None,
+        typer.Option(case_sensitive=False, help="The language of failure notifications (R21)."),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Change settings; a list option replaces the whole list. An active tenant must keep R2."""
@@ -112,6 +118,7 @@ def set_(
             "channels": channels,
             "timing": timing,
             "consumer_einvoicing": consumer_einvoicing,
+            "language": language,
         }.items()
         if value is not None
     }
