@@ -9,7 +9,12 @@ from hypothesis import strategies as st
 from autodispatch.models.dispatch import Outcome, Verdict
 from autodispatch.models.enums import CHAIN_ORDER, Channel, CustomerType, DeliveryKind
 from autodispatch.models.scenario import Address, Customer
-from autodispatch.rules.chain import decide, plan_dispatch
+from autodispatch.rules.chain import (
+    DIRECT_PAYMENT_TO_BUSINESS,
+    chosen_channel_refusal,
+    decide,
+    plan_dispatch,
+)
 from autodispatch.rules.factoring import factoring_route
 from autodispatch.rules.usability import (
     Unusable,
@@ -623,8 +628,8 @@ def test_r16_fail_lists_channels_in_chain_order_with_reasons(build, case):
     tenant_overrides, invoice_overrides, rejected = case
     tenant, invoice = build.tenant(tenant_overrides), build.invoice(**invoice_overrides)
     decision = decide(invoice, tenant, rejected)
-    if decision.outcome is not Outcome.FAIL:
-        return
+    if decision.outcome is not Outcome.FAIL or decision.reason == DIRECT_PAYMENT_TO_BUSINESS:
+        return  # a direct-payment invoice to a business fails before any channel (R18)
     positions = [CHAIN_ORDER.index(channel) for channel in _channels(decision)]
     assert positions == sorted(positions)
     assert len(set(positions)) == len(positions)
@@ -684,6 +689,9 @@ def test_r18_direct_payment_never_uses_email(build, case):
     decision = decide(invoice, tenant, rejected)
     assert decision.kind is DeliveryKind.DIRECT_PAYMENT_NOTICE
     assert EMAIL not in _channels(decision)
+    if invoice.customer.type is CustomerType.BUSINESS:
+        assert (decision.outcome, decision.reason) == (Outcome.FAIL, DIRECT_PAYMENT_TO_BUSINESS)
+        return
     both = {EINVOICE, PRINT} <= set(tenant.settings.channels)
     assert (decision.outcome is Outcome.IGNORE) == (not both)
     if decision.outcome is Outcome.SEND and decision.channel is PRINT:
@@ -698,3 +706,32 @@ def test_r16_failed_message_names_the_main_reason_not_only_the_channels(build):
         "Automatic dispatch failed: no email address and incomplete postal address"
     )
     assert "1. EMAIL (cannot be used): the customer has no email address" in plan.unsent().details
+
+
+@pytest.mark.parametrize("channels", [ALL, ["EMAIL"], ["EINVOICE", "PRINT"]], ids="+".join)
+def test_r18_direct_payment_to_a_business_fails_naming_payment_method(build, channels):
+    invoice = build.invoice(payment_method=DIRECT, delivery_channel="EMAIL")
+    assert invoice.customer.type is CustomerType.BUSINESS
+    plan = plan_dispatch(invoice, _tenant(build, channels))
+    assert plan.channels == ()
+    explanation = plan.unsent()
+    assert explanation.message == f"Automatic dispatch failed: {DIRECT_PAYMENT_TO_BUSINESS}"
+    assert "payment_method" in explanation.message
+    # A manual send is refused for the same reason, whatever the channel chosen (R22).
+    for channel in Channel:
+        assert chosen_channel_refusal(invoice, _tenant(build), channel) == DIRECT_PAYMENT_TO_BUSINESS
+
+
+def test_r18_before_r11_direct_payment_does_not_depend_on_the_invoices_own_channel(build):
+    """R11 would ignore an invoice whose own channel (EMAIL) is disabled; a direct-payment invoice
+    goes as its pre-notification by the channels R18 names, so R18 decides first."""
+    tenant = _tenant(build, ["EINVOICE", "PRINT"])
+    consumer = build.consumer_customer()
+    by_transfer = decide(build.invoice(delivery_channel="EMAIL", customer=consumer), tenant)
+    assert by_transfer.outcome is Outcome.IGNORE  # R11
+    direct = build.invoice(payment_method=DIRECT, delivery_channel="EMAIL", customer=consumer)
+    assert (decide(direct, tenant).outcome, decide(direct, tenant).channel) == (Outcome.SEND, PRINT)
+    # And with EINVOICE or PRINT disabled, R18's reason (not R11's) is given.
+    ignored = decide(direct, _tenant(build, ["EMAIL", "PRINT"]))
+    assert ignored.outcome is Outcome.IGNORE
+    assert "EINVOICE and PRINT" in (ignored.reason or "")

@@ -218,3 +218,5 @@ def send(
         f"(message id {sent.message_id}).",
         highlight=False,
     )
+    if sent.factoring is not None:
+        console.print(f"  Factoring: {sent.factoring}", highlight=False)

@@ -163,6 +163,7 @@ class BatchDispatcher:
             sent=states[AutoDispatchState.SENT],
             ignored=states[AutoDispatchState.IGNORED],
             failed=states[AutoDispatchState.FAILED],
+            follow_ups_failed=sum(outcome.follow_up_failed for outcome in outcomes),
         )
         if counts != RunCounts():
             self._store.add_run_counts(run, counts)

@@ -20,16 +20,20 @@ class InvoiceOutcome(BaseModel):
     state: AutoDispatchState
     channel: Channel | None = None
     issues: tuple[RunIssue, ...] = ()
+    # R17: the invoice was sent but its factoring message failed.
+    follow_up_failed: bool = False
 
 
 def event(
     at: datetime,
-    run: RunRef,
+    run: RunRef | None,
     kind: HistoryEventKind,
     channel: Channel | None = None,
     detail: str | None = None,
 ) -> HistoryEvent:
-    return HistoryEvent(at=at, event=kind, channel=channel, detail=detail, run_id=run.run_id)
+    """An event of a run, or of the user's own action (`run` None, e.g. a manual send, R22)."""
+    run_id = run.run_id if run is not None else None
+    return HistoryEvent(at=at, event=kind, channel=channel, detail=detail, run_id=run_id)
 
 
 def note_events(at: datetime, run: RunRef, notes: Sequence[ChannelNote]) -> list[HistoryEvent]:

@@ -76,7 +76,12 @@ class OutcomeWriter:
             # retried batch settles the invoice SENT instead of sending it again.
             self.hand_over(invocation, key, sent.channel, kind, settlement.events)
             raise
-        return InvoiceOutcome(state=AutoDispatchState.SENT, channel=sent.channel, issues=tuple(issues))
+        return InvoiceOutcome(
+            state=AutoDispatchState.SENT,
+            channel=sent.channel,
+            issues=tuple(issues),
+            follow_up_failed=bool(issues),
+        )
 
     def settle_unsent(
         self,

@@ -78,10 +78,15 @@ class Settlement(_Frozen):
 
 
 class RunCounts(_Frozen):
+    """Each invoice the run selected counts once in sent, ignored or failed. A factoring message that
+    failed after its invoice was sent (R17) is a failure of its own, counted in `follow_ups_failed`
+    (its invoice stays counted as sent)."""
+
     selected: int = 0
     sent: int = 0
     ignored: int = 0
     failed: int = 0
+    follow_ups_failed: int = 0
 
 
 class RunSummary(_Frozen):
@@ -229,9 +234,23 @@ class UserActionStore(Protocol):
         ...
 
     def mark_sent_manually(
-        self, key: InvoiceKey, channel: Channel, sent_on: date, message: str, event: HistoryEvent
+        self,
+        key: InvoiceKey,
+        channel: Channel,
+        sent_on: date,
+        message: str,
+        events: Sequence[HistoryEvent],
+        *,
+        removed_for_the_send: bool = False,
     ) -> None:
-        """Status SENT by a user's manual send (R22); automatic dispatch no longer applies."""
+        """Status SENT by a user's manual send (R22); automatic dispatch no longer applies. A
+        PENDING invoice ends SENT; so does one the send itself REMOVED to keep runs away
+        (`removed_for_the_send`); a FAILED, IGNORED or user-REMOVED one keeps its state."""
+        ...
+
+    def add_user_event(self, key: InvoiceKey, event: HistoryEvent) -> None:
+        """Append an event to the history and change nothing else (e.g. a manual send that did not
+        go through, R22). Raises NotFound."""
         ...
 
 

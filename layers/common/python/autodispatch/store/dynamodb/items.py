@@ -184,5 +184,6 @@ def run_summary(item: Mapping[str, Any]) -> RunSummary:
             sent=int(item.get("sent", 0)),
             ignored=int(item.get("ignored", 0)),
             failed=int(item.get("failed", 0)),
+            follow_ups_failed=int(item.get("follow_ups_failed", 0)),
         ),
     )
