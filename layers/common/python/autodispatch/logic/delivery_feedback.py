@@ -109,5 +109,6 @@ def _chain_on(
 
 def _notice(store: InvoiceStore, key: InvoiceKey, message: str) -> RunIssue:
     """A follow-up message (the factoring copy) failed after the invoice itself was sent (R17)."""
-    number = store.get_record(key).number or key.invoice_id
-    return issue(key, number, AutoDispatchState.SENT, message)
+    invoice = store.read_invoices([key]).valid.get(key)  # the customer and total to notify (R21)
+    number = invoice.number if invoice is not None else store.get_record(key).number or key.invoice_id
+    return issue(key, number, AutoDispatchState.SENT, message, invoice=invoice)
