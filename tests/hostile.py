@@ -462,8 +462,18 @@ def _run_cases() -> Iterator[tuple[str, dict[str, Any], Ended | Untouched]]:
     )
     yield (
         "direct payment without print",
-        {"tenant_id": "email", "delivery_channel": "EMAIL", "payment_method": "DIRECT_PAYMENT"},
+        {
+            "tenant_id": "email",
+            "delivery_channel": "EMAIL",
+            "payment_method": "DIRECT_PAYMENT",
+            "customer": _customer(type="CONSUMER", business_id=OMIT),
+        },
         Ended("IGNORED", reason="direct-payment"),
+    )
+    yield (
+        "direct payment to a business",
+        {"payment_method": "DIRECT_PAYMENT"},
+        Ended("FAILED", reason="payment_method is DIRECT_PAYMENT, a consumer payment method"),
     )
     yield (
         "consumer without consent",

@@ -9,6 +9,7 @@ from typer.exceptions import TyperException
 
 from autodispatch_cli.commands import invoices, runs, settings
 from autodispatch_cli.commands.common import Invocation, parse_day
+from autodispatch_cli.commands.runs import count_cells
 from autodispatch_cli.exit_codes import EXIT_CODES_HELP, ExitCode
 from autodispatch_cli.output import console, error_console, print_json, state_style, table, user_errors
 from autodispatch_cli.target import DEFAULT_STACK, STACK_ENV, TargetOptions
@@ -52,10 +53,7 @@ def _print_run_summary(report: dict[str, Any]) -> None:
             run["run_date"],
             execution["name"],
             execution["status"],
-            str(run["selected"]),
-            str(run["sent"]),
-            str(run["ignored"]),
-            str(run["failed"]),
+            *count_cells(run),
         ]
         for run in report["runs"]
         for execution in run["executions"]

@@ -78,4 +78,7 @@ def handler(
         per_channel.flush_metrics()
     metrics.add_metric(name="InvoicesIgnored", unit=MetricUnit.Count, value=result.counts.ignored)
     metrics.add_metric(name="InvoicesFailed", unit=MetricUnit.Count, value=result.counts.failed)
+    metrics.add_metric(
+        name="FactoringMessagesFailed", unit=MetricUnit.Count, value=result.counts.follow_ups_failed
+    )
     return result.model_dump(mode="json")

@@ -25,7 +25,9 @@ def test_local_run_json_prints_exactly_the_run_report(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)  # nothing but the one document on stdout
     assert set(report) == {"runs", "invoices", "notifications", "deliveries"}
-    assert set(report["runs"][0]) == {"run_date", "executions", "selected", "sent", "ignored", "failed"}
+    assert set(report["runs"][0]) == {
+        "run_date", "executions", "selected", "sent", "ignored", "failed", "follow_ups_failed"
+    }  # fmt: skip
     assert set(report["invoices"][0]) == {
         "tenant_id",
         "invoice_id",

@@ -154,6 +154,16 @@ def test_r21_each_tenant_with_failures_notified_once_the_first_night(demo_report
     tilitoimisto = next(n for n in demo_report["notifications"] if n["tenant_id"] == "tilitoimisto")
     assert "501" in tilitoimisto["body"]
     assert "503" in tilitoimisto["body"]
+    # R21, R16: the demo's k-1005 is recognised by its customer and reads both reasons.
+    kahvila = next(
+        n for n in demo_report["notifications"] if n["kind"] == "EMAIL" and n["tenant_id"] == "kahvila"
+    )
+    assert "Invoice 1005 (FAILED) – Ei Osoitetta – " in kahvila["body"]
+    assert "1. EMAIL (cannot be used): the customer has no email address" in kahvila["body"]
+    assert (
+        "2. PRINT (cannot be used): the customer's address details are incomplete for a letter"
+        in kahvila["body"]
+    )
 
 
 def test_r19_failed_invoice_explains_every_channel_in_order(demo_report: dict[str, Any]) -> None:

@@ -221,17 +221,14 @@ def test_r19_failed_list_names_each_invoice_with_its_one_line_message(story: Sto
             "history",
         }  # fmt: skip
     table = story["list table"].result.stdout
-    assert re.search(r"k-1005 .* FAILED .* Automatic dispatch failed: no channel could deliver", table)
+    assert re.search(r"k-1005 .* FAILED .* Automatic dispatch failed: no email address and incomplete", table)
     assert re.search(r"k-1007 .* REMOVED", table)
 
 
 def test_r19_show_gives_the_detailed_explanation_and_history(story: Story) -> None:
     shown = story["show k-1005"].result
     assert shown.exit_code == 0, shown.output
-    assert (
-        "Automatic dispatch failed: no channel could deliver the invoice (tried EMAIL, PRINT)."
-        in shown.stdout
-    )
+    assert "Automatic dispatch failed: no email address and incomplete postal address." in shown.stdout
     assert "the customer has no email address" in shown.stdout
     assert "History" in shown.stdout
     for event in ("QUEUED", "CHANNEL_SKIPPED", "FAILED"):

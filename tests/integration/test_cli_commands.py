@@ -16,7 +16,7 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from autodispatch.channels.port import DeliveryReceipt
-from autodispatch.errors import PermanentRejection, TransientError
+from autodispatch.errors import InvalidTransition, PermanentRejection, TransientError
 from autodispatch.logic.manual import send_manually
 from autodispatch.models.dispatch import FactoringRoute
 from autodispatch.models.enums import AutoDispatchState, Channel, DeliveryKind, HistoryEventKind
@@ -175,6 +175,20 @@ def test_r2_deactivation_stops_runs_for_the_tenant(load: Loader) -> None:
     assert cli_json("invoices", "show", "--tenant", "r2-off", "off-1")["auto_dispatch"] == "PENDING"
 
 
+def test_r2_import_activate_and_deactivate_print_json_for_scripts(load: Loader, tmp_path: Path) -> None:
+    path = tmp_path / "r2-json.json"
+    path.write_text(json.dumps({"tenants": [tenant("r2-json", active=False)], "invoices": []}))
+    imported = cli_json("invoices", "import", str(path))
+    assert (imported["tenants"], imported["invoices"]) == (1, 0)
+    activated = cli_json("settings", "activate", "--tenant", "r2-json")
+    assert (activated["settings"]["active"], activated["already_active"]) == (True, False)
+    assert cli_json("settings", "activate", "--tenant", "r2-json")["already_active"] is True
+    with_language = cli_json("settings", "set", "--tenant", "r2-json", "--language", "sv")
+    assert with_language["settings"]["language"] == "sv"  # R21: the notifications' language
+    deactivated = cli_json("settings", "deactivate", "--tenant", "r2-json")
+    assert (deactivated["tenant_id"], deactivated["settings"]["active"]) == ("r2-json", False)
+
+
 def test_unknown_choice_is_a_usage_error_not_a_traceback(system: LocalAws) -> None:
     result = cli("settings", "set", "--tenant", "x", "--channel", "FAX")
     assert result.exit_code == 2
@@ -257,6 +271,9 @@ def test_r22_pending_invoice_sent_manually_is_never_sent_again_by_a_run(load: Lo
     assert entry["status"] == "SENT"
     events = [event["event"] for event in entry["history"]]
     assert events == ["REMOVED_BY_USER", "SENT_MANUALLY"]  # the removal kept every run away (R23)
+    # It ends in a state that says so, not REMOVED.
+    assert (entry["auto_dispatch"], entry["message"], entry["channel"]) == ("SENT", "Sent manually", "EMAIL")
+    assert entry["sent_on"] is not None
 
 
 def test_r22_explicit_channel_need_not_be_enabled_for_automatic_dispatch(load: Loader) -> None:
@@ -284,9 +301,13 @@ def test_r20_r22_actions_print_json_for_scripts(load: Loader) -> None:
 class ScriptedDeliverer:
     """Answers each channel as scripted: an exception to raise, or a receipt."""
 
-    def __init__(self, answers: dict[Channel, Exception | None]) -> None:
+    def __init__(
+        self, answers: dict[Channel, Exception | None], factoring_error: Exception | None = None
+    ) -> None:
         self.answers = answers
+        self.factoring_error = factoring_error
         self.tried: list[Channel] = []
+        self.factoring: list[str] = []
 
     def deliver(
         self, invoice: Invoice, tenant: Tenant, channel: Channel, kind: DeliveryKind
@@ -298,7 +319,12 @@ class ScriptedDeliverer:
         return DeliveryReceipt(channel=channel, kind=kind, message_id=f"m-{channel}", archive_key="a")
 
     def deliver_factoring(self, invoice: Invoice, tenant: Tenant, route: FactoringRoute) -> DeliveryReceipt:
-        raise AssertionError("not used by a manual send")
+        self.factoring.append(invoice.invoice_id)
+        if self.factoring_error is not None:
+            raise self.factoring_error
+        return DeliveryReceipt(
+            channel=route.channel, kind=DeliveryKind.FACTORING, message_id="m-factoring", archive_key="a"
+        )
 
     def flush_archive(self) -> None:
         return None
@@ -340,3 +366,39 @@ def test_r23_failed_manual_send_restores_automatic_dispatch_only_when_certainly_
     record = store.get_record(key)
     assert record.state is state_after
     assert record.status.value == "UNSENT"
+
+
+@pytest.mark.parametrize("copy_error", [None, PermanentRejection("financier mailbox full")])
+def test_r22_r17_manual_send_of_a_factoring_invoice_sends_the_factoring_copy(
+    load: Loader, copy_error: Exception | None
+) -> None:
+    tenant_id = "r22-f-ok" if copy_error is None else "r22-f-bad"
+    assert load([tenant(tenant_id)], [invoice(tenant_id, "f-1", template="k-1009")]).exit_code == 0
+    store = resolve_target(TargetOptions()).store
+    key = InvoiceKey(tenant_id=tenant_id, invoice_id="f-1")
+    deliverer = ScriptedDeliverer({}, factoring_error=copy_error)
+    sent = send_manually(store, deliverer, _now, key, zone=store.zone)
+    assert deliverer.factoring == ["f-1"]
+    record = store.get_record(key)
+    events = [event.event for event in record.history]
+    if copy_error is None:
+        assert events[-2:] == [HistoryEventKind.SENT_MANUALLY, HistoryEventKind.FACTORING_SENT]
+        assert sent.factoring == "factoring message sent to Rahoitus Oy"
+    else:
+        assert events[-2:] == [HistoryEventKind.SENT_MANUALLY, HistoryEventKind.FACTORING_FAILED]
+        assert "financier mailbox full" in (record.history[-1].detail or "")
+    assert record.status.value == "SENT"
+
+
+def test_r22_failed_manual_attempt_is_written_to_the_history_with_its_reason(load: Loader) -> None:
+    assert load([tenant("r22-fail")], [invoice("r22-fail", "x-1", template="k-1003")]).exit_code == 0
+    store = resolve_target(TargetOptions()).store
+    key = InvoiceKey(tenant_id="r22-fail", invoice_id="x-1")
+    deliverer = ScriptedDeliverer({Channel.EMAIL: PermanentRejection("mailbox does not exist")})
+    with pytest.raises(InvalidTransition):
+        send_manually(store, deliverer, _now, key, Channel.EMAIL, zone=store.zone)
+    record = store.get_record(key)
+    failed = [event for event in record.history if event.event is HistoryEventKind.MANUAL_SEND_FAILED]
+    assert len(failed) == 1
+    assert "mailbox does not exist" in (failed[0].detail or "")
+    assert (record.status.value, record.state) == ("UNSENT", AutoDispatchState.PENDING)

@@ -44,7 +44,14 @@ class Mailbox:
         self.emails: list[tuple[str, str]] = []
 
     def send_email(
-        self, to: str, subject: str, body: str, headers: dict[str, str], tags: dict[str, str]
+        self,
+        to: str,
+        subject: str,
+        body: str,
+        headers: dict[str, str],
+        tags: dict[str, str],
+        *,
+        html: str | None = None,
     ) -> None:
         self.emails.append((to, body))
 
@@ -183,12 +190,17 @@ def test_r21_r26_no_channel_after_email_fails_at_once_and_is_in_the_next_notific
         "Automatic dispatch failed: the email to matti@example.fi bounced: smtp; 550 5.1.1 "
         "<matti@example.fi>: Recipient address rejected: User unknown"
     )
+    [notice] = night.notices()  # R21: stored with what the notification shows, and read back
+    assert notice.details == record.details
+    assert notice.customer_name is not None
+    assert notice.amount is not None
     mailbox = Mailbox()
     later = RunRef(run_id="night-b", run_date=date(2026, 3, 11))
     notify_failures(later, night, mailbox)
     kahvila_mail = [body for to, body in mailbox.emails if to == kahvila.settings.notify_email]
     assert len(kahvila_mail) == 1
     assert "bounced" in kahvila_mail[0]
+    assert notice.customer_name in kahvila_mail[0]
     assert night.notices() == []  # carried once, then done
 
 
@@ -202,6 +214,7 @@ def test_r17_r26_a_bounced_factoring_copy_is_recorded_and_reported_not_chained(
     [notice] = night.notices()
     assert (notice.invoice_id, notice.state) == ("k-1009", AutoDispatchState.SENT)
     assert "factoring copy" in notice.message
+    assert notice.customer_name is not None  # R17, R21: recognised like a failed invoice
 
 
 def test_r25_a_malformed_event_is_redelivered_and_never_stops_the_others(night: DynamoDbInvoiceStore) -> None:

@@ -238,7 +238,14 @@ class RecordingNotifier:
         self.sms: list[tuple[str, str]] = []
 
     def send_email(
-        self, to: str, subject: str, body: str, headers: dict[str, str], tags: dict[str, str]
+        self,
+        to: str,
+        subject: str,
+        body: str,
+        headers: dict[str, str],
+        tags: dict[str, str],
+        *,
+        html: str | None = None,
     ) -> None:
         self.emails.append((to, subject, body))
 
@@ -408,12 +415,19 @@ class FlakyNotifier(RecordingNotifier):
         self.address, self.error, self.failed = address, error, False
 
     def send_email(
-        self, to: str, subject: str, body: str, headers: dict[str, str], tags: dict[str, str]
+        self,
+        to: str,
+        subject: str,
+        body: str,
+        headers: dict[str, str],
+        tags: dict[str, str],
+        *,
+        html: str | None = None,
     ) -> None:
         if to == self.address and not self.failed:
             self.failed = True
             raise self.error
-        super().send_email(to, subject, body, headers, tags)
+        super().send_email(to, subject, body, headers, tags, html=html)
 
 
 FAILING_KEYS = [key("kahvila", "k-1005"), key("tilitoimisto", "t-501"), key("tilitoimisto", "t-503")]

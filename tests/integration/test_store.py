@@ -2,6 +2,7 @@
 user actions, runs and notifications."""
 
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -506,7 +507,7 @@ def test_r9_failed_invoice_cannot_get_automatic_dispatch_back(loaded: DynamoDbIn
 def test_r22_manual_send_of_pending_invoice_ends_automatic_dispatch(loaded: DynamoDbInvoiceStore) -> None:
     at = datetime(2026, 3, 9, 23, 30, tzinfo=UTC)  # already 10.3 in Helsinki
     manual = event(HistoryEventKind.SENT_MANUALLY, at, run_id=None)
-    loaded.mark_sent_manually(K1001, Channel.EMAIL, local_date(at, ZONE), SENT_MANUALLY_MESSAGE, manual)
+    loaded.mark_sent_manually(K1001, Channel.EMAIL, local_date(at, ZONE), SENT_MANUALLY_MESSAGE, [manual])
     record = loaded.get_record(K1001)
     assert (record.state, record.status, record.channel, record.sent_on) == (
         AutoDispatchState.SENT,
@@ -517,13 +518,13 @@ def test_r22_manual_send_of_pending_invoice_ends_automatic_dispatch(loaded: Dyna
     assert record.history[-1].event is HistoryEventKind.SENT_MANUALLY
     assert K1001 not in pending_keys(loaded, RUN_START + timedelta(days=30))
     with pytest.raises(InvalidTransition, match="already sent"):
-        loaded.mark_sent_manually(K1001, Channel.EMAIL, local_date(at, ZONE), SENT_MANUALLY_MESSAGE, manual)
+        loaded.mark_sent_manually(K1001, Channel.EMAIL, local_date(at, ZONE), SENT_MANUALLY_MESSAGE, [manual])
 
 
 def test_r22_manual_send_of_failed_invoice_keeps_its_failed_state(loaded: DynamoDbInvoiceStore) -> None:
     loaded.settle_unclaimed(K1001, "run-1", failed(), RUN_START)
     manual = event(HistoryEventKind.SENT_MANUALLY, run_id=None)
-    loaded.mark_sent_manually(K1001, Channel.PRINT, RUN_START.date(), SENT_MANUALLY_MESSAGE, manual)
+    loaded.mark_sent_manually(K1001, Channel.PRINT, RUN_START.date(), SENT_MANUALLY_MESSAGE, [manual])
     record = loaded.get_record(K1001)
     assert (record.state, record.status, record.channel) == (
         AutoDispatchState.FAILED,
@@ -539,9 +540,9 @@ def test_r23_manual_send_waits_for_a_live_claim_but_not_for_a_dead_one(loaded: D
     loaded.claim(K1001, attempt("run-1"), RUN_START + LEASE, [])
     manual = event(HistoryEventKind.SENT_MANUALLY, RUN_START + timedelta(minutes=1), run_id=None)
     with pytest.raises(InvalidTransition, match="run-1 is dispatching it"):
-        loaded.mark_sent_manually(K1001, Channel.EMAIL, RUN_START.date(), SENT_MANUALLY_MESSAGE, manual)
+        loaded.mark_sent_manually(K1001, Channel.EMAIL, RUN_START.date(), SENT_MANUALLY_MESSAGE, [manual])
     later = event(HistoryEventKind.SENT_MANUALLY, RUN_START + timedelta(hours=1), run_id=None)
-    loaded.mark_sent_manually(K1001, Channel.EMAIL, RUN_START.date(), SENT_MANUALLY_MESSAGE, later)
+    loaded.mark_sent_manually(K1001, Channel.EMAIL, RUN_START.date(), SENT_MANUALLY_MESSAGE, [later])
     assert loaded.get_record(K1001).status is InvoiceStatus.SENT
     with pytest.raises(ConcurrentUpdate):
         loaded.settle(K1001, "run-1", sent())
@@ -583,9 +584,9 @@ def test_runs_summary_counters_and_newest_first(store: DynamoDbInvoiceStore) -> 
         store.put_run(RunSummary(run_id=ref.run_id, run_date=ref.run_date, started_at=RUN_START))
     store.add_run_counts(second, RunCounts(selected=5))
     store.add_run_counts(second, RunCounts(sent=3, failed=1))
-    store.add_run_counts(second, RunCounts(sent=1, ignored=1))
+    store.add_run_counts(second, RunCounts(sent=1, ignored=1, follow_ups_failed=1))
     run = store.get_run("run-b")
-    assert run.counts == RunCounts(selected=5, sent=4, ignored=1, failed=1)
+    assert run.counts == RunCounts(selected=5, sent=4, ignored=1, failed=1, follow_ups_failed=1)  # R17
     assert run.started_at == RUN_START
     assert [r.run_id for r in store.list_runs()] == ["run-b", "run-a"]
     assert [r.run_id for r in store.list_runs(limit=1)] == ["run-b"]
@@ -606,6 +607,17 @@ def test_r21_run_issues_are_kept_per_invoice_and_retry_safe(store: DynamoDbInvoi
         ),
         RunIssue(
             tenant_id="kahvila", invoice_id="k-2", number="2", state=AutoDispatchState.FAILED, message="c"
+        ),
+        RunIssue(  # R21: what the notification shows of the invoice is read back too
+            tenant_id="kahvila",
+            invoice_id="k-3",
+            number="3",
+            state=AutoDispatchState.FAILED,
+            message="d",
+            details="d.\n1. EMAIL (cannot be used): the customer has no email address",
+            customer_name="Ei Osoitetta",
+            amount=Decimal("56.48"),
+            currency="EUR",
         ),
     ]
     store.add_run_issues(run, issues)

@@ -7,7 +7,7 @@ import email.policy
 from datetime import UTC, datetime
 from email.header import decode_header, make_header
 from email.message import EmailMessage
-from email.parser import BytesHeaderParser
+from email.parser import BytesHeaderParser, BytesParser
 from email.policy import compat32
 from typing import Any
 
@@ -148,3 +148,18 @@ def test_r21_a_notification_address_the_header_parser_refuses_is_a_clear_rejecti
     with pytest.raises(UnsafeText):
         notifier.send_email(f"{PAYLOAD}@x.example", "subject", "body", {}, {})
     assert ses.raw == []
+
+
+def test_r21_notification_email_has_a_plain_text_and_an_html_part():
+    ses = RecordingSes()
+    notifier = SesSnsNotifier(SENDER, sesv2_client=ses)  # type: ignore[arg-type]
+    notifier.send_email("laskutus@seller.example", "subject", "plain body", {}, {}, html="<p>html body</p>")
+    (raw,) = ses.raw
+    message = BytesParser(policy=email.policy.default).parsebytes(raw)
+    assert message.get_content_type() == "multipart/alternative"
+    plain = message.get_body(preferencelist=("plain",))
+    html = message.get_body(preferencelist=("html",))
+    assert plain is not None
+    assert html is not None
+    assert plain.get_content().strip() == "plain body"
+    assert html.get_content().strip() == "<p>html body</p>"

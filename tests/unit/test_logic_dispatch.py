@@ -119,9 +119,7 @@ def test_r12_fallback_stops_at_a_channel_that_is_not_enabled(build: Any) -> None
     record = world.record()
     assert record.state is AutoDispatchState.FAILED
     assert world.deliverer.channels_tried("inv-1") == [Channel.EINVOICE]  # PRINT is never tried
-    assert record.message == (
-        "Automatic dispatch failed: no channel could deliver the invoice (tried EINVOICE)"
-    )
+    assert record.message == ("Automatic dispatch failed: the e-invoice rejected it; email not enabled")
     assert record.details is not None
     assert "2. EMAIL (not enabled): not enabled in the settings, so the chain stops" in record.details
     assert result.counts == RunCounts(failed=1)
@@ -184,7 +182,7 @@ def test_r17_factoring_copy_follows_the_sent_invoice(build: Any) -> None:
     assert world.store.writes == ["claim", "next_attempt", "settle", "add_run_counts"]
 
 
-def test_r17_failed_factoring_copy_keeps_the_invoice_sent_and_is_reported(build: Any) -> None:
+def test_r17_failed_factoring_copy_keeps_the_invoice_sent_and_counts_as_a_failure(build: Any) -> None:
     world = World(build.tenant(factoring=FACTORING), build.invoice(factoring=True))
     world.deliverer.fail_factoring(PermanentRejection("mailbox full"))
     result = world.dispatch()
@@ -195,7 +193,10 @@ def test_r17_failed_factoring_copy_keeps_the_invoice_sent_and_is_reported(build:
         AutoDispatchState.SENT,
         "Sent, but the factoring message to Rahoitus Oy failed: mailbox full",
     )
-    assert result.counts == RunCounts(sent=1)
+    assert issue.customer_name is not None
+    assert issue.amount is not None
+    # The invoice counts as sent and its failed factoring message as a failure of the run.
+    assert result.counts == RunCounts(sent=1, follow_ups_failed=1)
 
 
 def test_r23_email_left_unfinished_by_a_crashed_run_ends_failed_in_doubt(build: Any) -> None:

@@ -7,11 +7,17 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from autodispatch.models.dispatch import Outcome, Verdict
-from autodispatch.models.enums import CHAIN_ORDER, Channel, CustomerType, DeliveryKind, PaymentMethod
+from autodispatch.models.enums import CHAIN_ORDER, Channel, CustomerType, DeliveryKind
 from autodispatch.models.scenario import Address, Customer
-from autodispatch.rules.chain import decide
+from autodispatch.rules.chain import (
+    DIRECT_PAYMENT_TO_BUSINESS,
+    chosen_channel_refusal,
+    decide,
+    plan_dispatch,
+)
 from autodispatch.rules.factoring import factoring_route
 from autodispatch.rules.usability import (
+    Unusable,
     channel_unusable,
     einvoice_unusable,
     email_unusable,
@@ -21,6 +27,10 @@ from autodispatch.rules.usability import (
 
 EINVOICE, EMAIL, PRINT = Channel.EINVOICE, Channel.EMAIL, Channel.PRINT
 ALL = ["EINVOICE", "EMAIL", "PRINT"]
+
+
+def _reason(problem: Unusable | None) -> str | None:
+    return problem.reason if problem is not None else None
 
 
 def _tenant(build, channels=ALL, **settings_overrides):
@@ -180,7 +190,7 @@ def test_r13_business_einvoice_needs_address_operator_and_complete_address(build
         **{key: build.OMIT if value == "OMIT" else value for key, value in overrides.items()}
     )
     invoice = build.invoice(customer=customer)
-    reason = einvoice_unusable(invoice, _tenant(build))
+    reason = _reason(einvoice_unusable(invoice, _tenant(build)))
     assert reason is not None
     assert expected in reason
     assert decide(invoice, _tenant(build, ["EINVOICE"])).outcome is Outcome.FAIL
@@ -194,14 +204,14 @@ def test_r13_consumer_with_consent_and_tenant_consumer_einvoicing_can_take_einvo
 
 def test_r13_consumer_einvoice_needs_tenant_consumer_einvoicing(build):
     invoice = build.invoice(customer=build.consumer_customer(einvoice_consent=build.CONSENT))
-    reason = einvoice_unusable(invoice, _tenant(build, consumer_einvoicing=False))
+    reason = _reason(einvoice_unusable(invoice, _tenant(build, consumer_einvoicing=False)))
     assert reason is not None
     assert "consumer e-invoicing" in reason
 
 
 def test_r13_consumer_einvoice_needs_receiving_consent(build):
     invoice = build.invoice(customer=build.consumer_customer())
-    reason = einvoice_unusable(invoice, _tenant(build))
+    reason = _reason(einvoice_unusable(invoice, _tenant(build)))
     assert reason is not None
     assert "accepted e-invoices" in reason
 
@@ -213,7 +223,7 @@ def test_r13_consumer_address_fields_without_consent_do_not_count(build):
 
 def test_r13_consumer_einvoice_needs_complete_address(build):
     customer = build.consumer_customer(einvoice_consent=build.CONSENT, address=build.OMIT)
-    reason = einvoice_unusable(build.invoice(customer=customer), _tenant(build))
+    reason = _reason(einvoice_unusable(build.invoice(customer=customer), _tenant(build)))
     assert reason is not None
     assert "postal address" in reason
 
@@ -235,7 +245,7 @@ def test_r14_valid_email_can_be_used(build, email):
 @pytest.mark.parametrize("email", [None, "", "   "])
 def test_r14_missing_email_cannot_be_used(build, email):
     customer = build.consumer_customer(email=email)
-    reason = email_unusable(build.invoice(delivery_channel="EMAIL", customer=customer))
+    reason = _reason(email_unusable(build.invoice(delivery_channel="EMAIL", customer=customer)))
     assert reason == "the customer has no email address"
 
 
@@ -244,7 +254,7 @@ def test_r14_missing_email_cannot_be_used(build, email):
 )
 def test_r14_invalid_email_cannot_be_used(build, email):
     customer = build.consumer_customer(email=email)
-    reason = email_unusable(build.invoice(delivery_channel="EMAIL", customer=customer))
+    reason = _reason(email_unusable(build.invoice(delivery_channel="EMAIL", customer=customer)))
     assert reason == "the customer's email address is not valid"
 
 
@@ -303,7 +313,7 @@ def test_r15_print_needs_each_address_part(build, part):
     value = [" "] if part == "street" else " "
     customer = _constructed(**{part: value})
     invoice = build.invoice(delivery_channel="PRINT").model_copy(update={"customer": customer})
-    reason = print_unusable(invoice)
+    reason = _reason(print_unusable(invoice))
     assert reason is not None
     assert f"missing: {part}" in reason
 
@@ -345,7 +355,9 @@ def test_r16_failed_notes_list_every_channel_tried_in_order(build):
         (PRINT, Verdict.UNUSABLE),
     ]
     assert all(note.reason for note in decision.notes)
-    assert decision.reason == "no channel could deliver the invoice (tried EINVOICE, EMAIL, PRINT)"
+    assert decision.reason == (
+        "no e-invoice consent, no email address and incomplete postal address"
+    )  # R16: the reasons, not only the channels
 
 
 def test_r16_failed_reason_mixes_rejections_and_unusable_in_order(build):
@@ -358,12 +370,15 @@ def test_r16_failed_reason_mixes_rejections_and_unusable_in_order(build):
         (PRINT, Verdict.UNUSABLE),
     ]
     assert decision.notes[1].reason == "mailbox full"
+    assert decision.reason == (
+        "incomplete address for an e-invoice, the email rejected it and incomplete postal address"
+    )
 
 
 def test_r16_failed_reason_does_not_count_the_disabled_channel_as_tried(build):
     customer = build.business_customer(einvoice_address=build.OMIT)
     decision = decide(build.invoice(customer=customer), _tenant(build, ["EINVOICE", "PRINT"]))
-    assert decision.reason == "no channel could deliver the invoice (tried EINVOICE)"
+    assert decision.reason == "no e-invoice address; email not enabled"
 
 
 def test_r16_send_decision_names_the_channel(build):
@@ -613,8 +628,8 @@ def test_r16_fail_lists_channels_in_chain_order_with_reasons(build, case):
     tenant_overrides, invoice_overrides, rejected = case
     tenant, invoice = build.tenant(tenant_overrides), build.invoice(**invoice_overrides)
     decision = decide(invoice, tenant, rejected)
-    if decision.outcome is not Outcome.FAIL:
-        return
+    if decision.outcome is not Outcome.FAIL or decision.reason == DIRECT_PAYMENT_TO_BUSINESS:
+        return  # a direct-payment invoice to a business fails before any channel (R18)
     positions = [CHAIN_ORDER.index(channel) for channel in _channels(decision)]
     assert positions == sorted(positions)
     assert len(set(positions)) == len(positions)
@@ -623,9 +638,11 @@ def test_r16_fail_lists_channels_in_chain_order_with_reasons(build, case):
         assert note.reason
         if note.verdict is Verdict.REJECTED:
             assert note.reason == rejected[note.channel]
-    if invoice.payment_method is PaymentMethod.BANK_TRANSFER:
-        tried = [note.channel.value for note in decision.notes if note.verdict is not Verdict.NOT_ENABLED]
-        assert decision.reason.endswith(f"(tried {', '.join(tried)})")
+    # R16: the one-line reason names why each channel tried could not be used, in order.
+    summaries = [note.summary for note in decision.notes if note.verdict is not Verdict.NOT_ENABLED]
+    assert all(summaries)
+    positions = [decision.reason.index(summary) for summary in dict.fromkeys(summaries)]
+    assert positions == sorted(positions)
 
 
 @settings(max_examples=200, deadline=None)
@@ -672,7 +689,49 @@ def test_r18_direct_payment_never_uses_email(build, case):
     decision = decide(invoice, tenant, rejected)
     assert decision.kind is DeliveryKind.DIRECT_PAYMENT_NOTICE
     assert EMAIL not in _channels(decision)
+    if invoice.customer.type is CustomerType.BUSINESS:
+        assert (decision.outcome, decision.reason) == (Outcome.FAIL, DIRECT_PAYMENT_TO_BUSINESS)
+        return
     both = {EINVOICE, PRINT} <= set(tenant.settings.channels)
     assert (decision.outcome is Outcome.IGNORE) == (not both)
     if decision.outcome is Outcome.SEND and decision.channel is PRINT:
         assert EINVOICE in rejected or einvoice_unusable(invoice, tenant) is not None
+
+
+def test_r16_failed_message_names_the_main_reason_not_only_the_channels(build):
+    customer = build.consumer_customer(email=build.OMIT, address=build.OMIT)
+    invoice = build.invoice(delivery_channel="EMAIL", customer=customer)
+    plan = plan_dispatch(invoice, _tenant(build))
+    assert plan.unsent().message == (
+        "Automatic dispatch failed: no email address and incomplete postal address"
+    )
+    assert "1. EMAIL (cannot be used): the customer has no email address" in plan.unsent().details
+
+
+@pytest.mark.parametrize("channels", [ALL, ["EMAIL"], ["EINVOICE", "PRINT"]], ids="+".join)
+def test_r18_direct_payment_to_a_business_fails_naming_payment_method(build, channels):
+    invoice = build.invoice(payment_method=DIRECT, delivery_channel="EMAIL")
+    assert invoice.customer.type is CustomerType.BUSINESS
+    plan = plan_dispatch(invoice, _tenant(build, channels))
+    assert plan.channels == ()
+    explanation = plan.unsent()
+    assert explanation.message == f"Automatic dispatch failed: {DIRECT_PAYMENT_TO_BUSINESS}"
+    assert "payment_method" in explanation.message
+    # A manual send is refused for the same reason, whatever the channel chosen (R22).
+    for channel in Channel:
+        assert chosen_channel_refusal(invoice, _tenant(build), channel) == DIRECT_PAYMENT_TO_BUSINESS
+
+
+def test_r18_before_r11_direct_payment_does_not_depend_on_the_invoices_own_channel(build):
+    """R11 would ignore an invoice whose own channel (EMAIL) is disabled; a direct-payment invoice
+    goes as its pre-notification by the channels R18 names, so R18 decides first."""
+    tenant = _tenant(build, ["EINVOICE", "PRINT"])
+    consumer = build.consumer_customer()
+    by_transfer = decide(build.invoice(delivery_channel="EMAIL", customer=consumer), tenant)
+    assert by_transfer.outcome is Outcome.IGNORE  # R11
+    direct = build.invoice(payment_method=DIRECT, delivery_channel="EMAIL", customer=consumer)
+    assert (decide(direct, tenant).outcome, decide(direct, tenant).channel) == (Outcome.SEND, PRINT)
+    # And with EINVOICE or PRINT disabled, R18's reason (not R11's) is given.
+    ignored = decide(direct, _tenant(build, ["EMAIL", "PRINT"]))
+    assert ignored.outcome is Outcome.IGNORE
+    assert "EINVOICE and PRINT" in (ignored.reason or "")

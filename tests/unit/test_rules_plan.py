@@ -36,9 +36,7 @@ def test_r12_plan_stops_at_the_first_channel_that_is_not_enabled(build: Any) -> 
     assert plan.channels == (EINVOICE,)
     assert plan.judgements[-1].verdict is Verdict.NOT_ENABLED
     failed = plan.failed({EINVOICE: "operator refused"})
-    assert (
-        failed.message == "Automatic dispatch failed: no channel could deliver the invoice (tried EINVOICE)"
-    )
+    assert failed.message == "Automatic dispatch failed: the e-invoice rejected it; email not enabled"
     assert "1. EINVOICE (rejected): operator refused" in failed.details
 
 

@@ -33,6 +33,7 @@ InvoiceArgument = Annotated[str, typer.Argument(help="The invoice id (invoice_id
 def import_(
     ctx: typer.Context,
     file: Annotated[Path, typer.Argument(help="A scenario file (SCENARIO-FORMAT.md).")],
+    as_json: JsonOption = False,
 ) -> None:
     """Create or update the tenants and invoices of a scenario file.
 
@@ -44,6 +45,9 @@ def import_(
         existing = (tenant.tenant_id for tenant in runtime.store.list_tenants())
         scenario = load_scenario(file, existing_tenants=existing)
         imported = import_scenario(runtime.store, scenario, runtime.zone, runtime.now())
+    if as_json:
+        print_json({"file": str(file), "tenants": imported.tenants, "invoices": imported.invoices})
+        return
     console.print(f"Imported {imported.tenants} tenant(s) and {imported.invoices} invoice(s) from {file}.")
 
 
@@ -214,3 +218,5 @@ def send(
         f"(message id {sent.message_id}).",
         highlight=False,
     )
+    if sent.factoring is not None:
+        console.print(f"  Factoring: {sent.factoring}", highlight=False)

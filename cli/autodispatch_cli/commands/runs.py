@@ -11,7 +11,7 @@ import typer
 from botocore.exceptions import ClientError
 
 from autodispatch.errors import NotFound
-from autodispatch.store.port import RunSummary
+from autodispatch.store.port import RunCounts, RunSummary
 from autodispatch_cli.commands.common import JsonOption, parse_day, target, when
 from autodispatch_cli.exit_codes import ExitCode
 from autodispatch_cli.failures import operator_errors
@@ -43,7 +43,7 @@ def run_document(
     runtime: Target, run: RunSummary | None, execution_arn: str, described: dict[str, Any]
 ) -> dict[str, Any]:
     """A run as scripts see it; `described` is Step Functions' view (describe or list_executions)."""
-    counts = run.counts.model_dump() if run else {"selected": 0, "sent": 0, "ignored": 0, "failed": 0}
+    counts = (run.counts if run else RunCounts()).model_dump()
     stopped, started = described.get("stopDate"), described.get("startDate")
     return {
         "run_id": execution_arn.rsplit(":", 1)[-1],
@@ -86,6 +86,14 @@ def _run_style(row: list[str]) -> str:
     return "green" if status == "SUCCEEDED" else ("red" if status in TERMINAL else "")
 
 
+def count_cells(document: dict[str, Any]) -> list[str]:
+    """Selected, sent, ignored and failed; failed factoring messages follow the failed (R17)."""
+    cells = [str(document[name]) for name in ("selected", "sent", "ignored", "failed")]
+    if document.get("follow_ups_failed"):
+        cells[-1] += f" (+{document['follow_ups_failed']} factoring)"
+    return cells
+
+
 def print_run(document: dict[str, Any], zone: ZoneInfo) -> None:
     started = document["started_at"]
     rows = [
@@ -94,7 +102,7 @@ def print_run(document: dict[str, Any], zone: ZoneInfo) -> None:
             document["run_date"] or "",
             when(datetime.fromisoformat(started), zone) if started else "",
             document["status"],
-            *(str(document[name]) for name in ("selected", "sent", "ignored", "failed")),
+            *count_cells(document),
         ]
     ]
     console.print(
@@ -191,7 +199,7 @@ def list_(
             d["run_date"] or "",
             when(datetime.fromisoformat(d["started_at"]), zone) if d["started_at"] else "",
             d["status"],
-            *(str(d[name]) for name in ("selected", "sent", "ignored", "failed")),
+            *count_cells(d),
         ]
         for d in documents
     ]

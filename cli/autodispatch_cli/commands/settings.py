@@ -6,7 +6,7 @@ import typer
 
 from autodispatch.errors import FieldIssue, InputError
 from autodispatch.logic import settings as use_cases
-from autodispatch.models.enums import Channel, Source, Timing
+from autodispatch.models.enums import Channel, Language, Source, Timing
 from autodispatch.models.scenario import Tenant
 from autodispatch.rules.activation import activation_problems
 from autodispatch_cli.commands.common import JsonOption, TenantOption, target, when
@@ -23,6 +23,7 @@ OPTION_OF = {
     "notify_email": "--notify-email",
     "notify_phone": "--notify-phone",
     "consumer_einvoicing": "--consumer-einvoicing",
+    "language": "--language",
 }
 
 
@@ -47,6 +48,7 @@ def print_settings(tenant: Tenant, zone: Any) -> None:
         ["notification email", settings.notify_email or ""],
         ["notification phone", settings.notify_phone or ""],
         ["consumer e-invoicing", "yes" if settings.consumer_einvoicing else "no"],
+        ["notification language", settings.language],
         ["can be activated", "yes" if not problems else "no: " + "; ".join(problems)],
     ]
     console.print(
@@ -102,6 +104,10 @@ def set_(
             "--consumer-einvoicing/--no-consumer-einvoicing", help="Offer consumer e-invoices (R13)."
         ),
     ] = None,
+    language: Annotated[
+        Language | None,
+        typer.Option(case_sensitive=False, help="The language of failure notifications (R21)."),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Change settings; a list option replaces the whole list. An active tenant must keep R2."""
@@ -112,6 +118,7 @@ def set_(
             "channels": channels,
             "timing": timing,
             "consumer_einvoicing": consumer_einvoicing,
+            "language": language,
         }.items()
         if value is not None
     }
@@ -132,7 +139,7 @@ def set_(
 
 
 @app.command("activate")
-def activate(ctx: typer.Context, tenant: TenantOption) -> None:
+def activate(ctx: typer.Context, tenant: TenantOption, as_json: JsonOption = False) -> None:
     """Switch automatic dispatch on; refused unless R2 holds.
 
     Unsent invoices created before now keep automatic dispatch off until it is added back to each
@@ -143,6 +150,9 @@ def activate(ctx: typer.Context, tenant: TenantOption) -> None:
         activation = use_cases.activate(runtime.store, tenant, runtime.zone, runtime.now())
         zone = runtime.zone
     activated_at = activation.tenant.settings.activated_at
+    if as_json:
+        print_json({**settings_document(activation.tenant), "already_active": activation.already_active})
+        return
     if activation.already_active:
         console.print(
             f"Automatic dispatch of {tenant} is already active "
@@ -157,9 +167,12 @@ def activate(ctx: typer.Context, tenant: TenantOption) -> None:
 
 
 @app.command("deactivate")
-def deactivate(ctx: typer.Context, tenant: TenantOption) -> None:
+def deactivate(ctx: typer.Context, tenant: TenantOption, as_json: JsonOption = False) -> None:
     """Switch automatic dispatch off: future runs skip the tenant; nothing sent changes (R2)."""
     with operator_errors():
         runtime = target(ctx)
-        use_cases.deactivate(runtime.store, tenant, runtime.zone, runtime.now())
+        deactivated = use_cases.deactivate(runtime.store, tenant, runtime.zone, runtime.now())
+    if as_json:
+        print_json(settings_document(deactivated))
+        return
     console.print(f"Automatic dispatch of {tenant} is off; runs no longer send its invoices.")

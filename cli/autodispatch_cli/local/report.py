@@ -174,15 +174,16 @@ def _run_entry(night: Night, store: InvoiceStore) -> dict[str, Any]:
     """The night's counts, each invoice once (per night, not per execution). Executions started
     at once for one night select from the same due invoices, and that set only shrinks as they
     send, so `selected` is the largest selection among them, not the sum; each invoice ends in
-    the one execution that claims it, so sent, ignored and failed add up."""
-    totals = {"selected": 0, "sent": 0, "ignored": 0, "failed": 0}
+    the one execution that claims it, so sent, ignored and failed add up. `follow_ups_failed` (an
+    addition to the report) counts factoring messages that failed after their invoice was sent (R17)."""
+    totals = {"selected": 0, "sent": 0, "ignored": 0, "failed": 0, "follow_ups_failed": 0}
     for execution in night.executions:
         try:
             counts = store.get_run(execution.name).counts
         except NotFound:  # an execution that died before selecting has no run record
             continue
         totals["selected"] = max(totals["selected"], counts.selected)
-        for name in ("sent", "ignored", "failed"):
+        for name in ("sent", "ignored", "failed", "follow_ups_failed"):
             totals[name] += getattr(counts, name)
     return {
         "run_date": night.run_date.isoformat(),

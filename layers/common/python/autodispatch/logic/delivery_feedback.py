@@ -9,6 +9,7 @@ from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from autodispatch.errors import TransientError
+from autodispatch.logic.history import issue
 from autodispatch.models.delivery_events import SesEventBridgeEvent, email_subject
 from autodispatch.models.dispatch import HistoryEvent
 from autodispatch.models.enums import AutoDispatchState, Channel, HistoryEventKind
@@ -90,12 +91,13 @@ def _chain_on(
     explanation = explain_bounced(plan.decision(done.rejected), found.detail)
     # The notice first: its key is the same for a duplicate event, so a retry cannot lose it.
     store.add_notice(
-        RunIssue(
-            tenant_id=key.tenant_id,
-            invoice_id=key.invoice_id,
-            number=invoice.number,
-            state=AutoDispatchState.FAILED,
-            message=explanation.message,
+        issue(
+            key,
+            invoice.number,
+            AutoDispatchState.FAILED,
+            explanation.message,
+            details=explanation.details,
+            invoice=invoice,
         )
     )
     failed = HistoryEvent(at=history.at, event=HistoryEventKind.FAILED, detail=explanation.message)
@@ -107,11 +109,6 @@ def _chain_on(
 
 def _notice(store: InvoiceStore, key: InvoiceKey, message: str) -> RunIssue:
     """A follow-up message (the factoring copy) failed after the invoice itself was sent (R17)."""
-    number = store.get_record(key).number or key.invoice_id
-    return RunIssue(
-        tenant_id=key.tenant_id,
-        invoice_id=key.invoice_id,
-        number=number,
-        state=AutoDispatchState.SENT,
-        message=message,
-    )
+    invoice = store.read_invoices([key]).valid.get(key)  # the customer and total to notify (R21)
+    number = invoice.number if invoice is not None else store.get_record(key).number or key.invoice_id
+    return issue(key, number, AutoDispatchState.SENT, message, invoice=invoice)

@@ -164,6 +164,7 @@ class BatchDispatcher:
             sent=states[AutoDispatchState.SENT],
             ignored=states[AutoDispatchState.IGNORED],
             failed=states[AutoDispatchState.FAILED],
+            follow_ups_failed=sum(outcome.follow_up_failed for outcome in outcomes),
         )
         if counts != RunCounts():
             self._store.add_run_counts(run, counts)
@@ -197,7 +198,9 @@ class BatchDispatcher:
             repeat = self._verdict(unfinished) is Recovery.REPEAT and unfinished in channels
             if not repeat:
                 explanation = explain_in_doubt(unfinished)
-                return self._outcomes.fail_unclaimed(invocation, invoice.key, invoice.number, explanation)
+                return self._outcomes.fail_unclaimed(
+                    invocation, invoice.key, invoice.number, explanation, invoice
+                )
             channels = (unfinished,)
         if not channels:
             return self._outcomes.settle_unsent(invocation, invoice, plan, done.rejected, queued)
@@ -357,7 +360,7 @@ class BatchDispatcher:
         number = invoice.number if invoice is not None else key.invoice_id
         try:
             return self._outcomes.fail_unclaimed(
-                invocation, key, number, explain_unexpected(type(error).__name__)
+                invocation, key, number, explain_unexpected(type(error).__name__), invoice
             )
         except Exception:
             logger.error("could not record the failure", extra={"error_type": type(error).__name__})

@@ -17,12 +17,13 @@ def send_factoring_copy(
     invoice: Invoice,
     tenant: Tenant,
     route: FactoringRoute,
-    run: RunRef,
+    run: RunRef | None,
     now: datetime,
     in_doubt: bool,
 ) -> tuple[HistoryEvent, RunIssue | None]:
     """Sends the copy unless a stopped run may have sent it already (`in_doubt`, R23). A copy that
-    fails is reported like a failed invoice (the issue), while the invoice itself stays sent."""
+    fails is reported like a failed invoice (the issue), while the invoice itself stays sent.
+    `run` is None for a manual send (R22)."""
     financier = route.agreement.financier_name
     reason: str | None = factoring_in_doubt(financier) if in_doubt else None
     if not in_doubt:
@@ -34,4 +35,5 @@ def send_factoring_copy(
         detail = f"factoring message sent to {financier}"
         return event(now, run, HistoryEventKind.FACTORING_SENT, route.channel, detail), None
     failed = event(now, run, HistoryEventKind.FACTORING_FAILED, route.channel, reason)
-    return failed, issue(invoice.key, invoice.number, AutoDispatchState.SENT, f"Sent, but the {reason}")
+    message = f"Sent, but the {reason}"
+    return failed, issue(invoice.key, invoice.number, AutoDispatchState.SENT, message, invoice=invoice)

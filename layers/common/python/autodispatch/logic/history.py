@@ -7,7 +7,7 @@ from pydantic import BaseModel, ConfigDict
 
 from autodispatch.models.dispatch import ChannelNote, HistoryEvent, Verdict
 from autodispatch.models.enums import AutoDispatchState, Channel, HistoryEventKind
-from autodispatch.models.scenario import InvoiceKey
+from autodispatch.models.scenario import Invoice, InvoiceKey
 from autodispatch.rules.explain import Explanation
 from autodispatch.store.port import RunIssue, RunRef, Settlement
 
@@ -20,16 +20,20 @@ class InvoiceOutcome(BaseModel):
     state: AutoDispatchState
     channel: Channel | None = None
     issues: tuple[RunIssue, ...] = ()
+    # R17: the invoice was sent but its factoring message failed.
+    follow_up_failed: bool = False
 
 
 def event(
     at: datetime,
-    run: RunRef,
+    run: RunRef | None,
     kind: HistoryEventKind,
     channel: Channel | None = None,
     detail: str | None = None,
 ) -> HistoryEvent:
-    return HistoryEvent(at=at, event=kind, channel=channel, detail=detail, run_id=run.run_id)
+    """An event of a run, or of the user's own action (`run` None, e.g. a manual send, R22)."""
+    run_id = run.run_id if run is not None else None
+    return HistoryEvent(at=at, event=kind, channel=channel, detail=detail, run_id=run_id)
 
 
 def note_events(at: datetime, run: RunRef, notes: Sequence[ChannelNote]) -> list[HistoryEvent]:
@@ -56,14 +60,33 @@ def failure(
     )
 
 
-def issue(key: InvoiceKey, number: str, state: AutoDispatchState, message: str) -> RunIssue:
+def issue(
+    key: InvoiceKey,
+    number: str,
+    state: AutoDispatchState,
+    message: str,
+    *,
+    details: str | None = None,
+    invoice: Invoice | None = None,
+) -> RunIssue:
+    """What the tenant's notification says of one invoice (R21): the message, the explanation and,
+    when the invoice could be read, the customer's name and the total."""
     return RunIssue(
-        tenant_id=key.tenant_id, invoice_id=key.invoice_id, number=number, state=state, message=message
+        tenant_id=key.tenant_id,
+        invoice_id=key.invoice_id,
+        number=number,
+        state=state,
+        message=message,
+        details=details,
+        customer_name=invoice.customer.name if invoice is not None else None,
+        amount=invoice.totals.gross if invoice is not None else None,
+        currency=invoice.currency if invoice is not None else None,
     )
 
 
-def failed(key: InvoiceKey, number: str, explanation: Explanation) -> InvoiceOutcome:
-    return InvoiceOutcome(
-        state=AutoDispatchState.FAILED,
-        issues=(issue(key, number, AutoDispatchState.FAILED, explanation.message),),
-    )
+def failed(
+    key: InvoiceKey, number: str, explanation: Explanation, invoice: Invoice | None = None
+) -> InvoiceOutcome:
+    state = AutoDispatchState.FAILED
+    found = issue(key, number, state, explanation.message, details=explanation.details, invoice=invoice)
+    return InvoiceOutcome(state=state, issues=(found,))

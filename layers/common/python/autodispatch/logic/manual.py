@@ -19,6 +19,7 @@ from autodispatch.errors import (
     PermanentRejection,
     TransientError,
 )
+from autodispatch.logic.follow_up import send_factoring_copy
 from autodispatch.models.dispatch import ChannelNote, Decision, DispatchRecord, HistoryEvent, Outcome, Verdict
 from autodispatch.models.enums import (
     AutoDispatchState,
@@ -31,6 +32,7 @@ from autodispatch.models.scenario import Invoice, InvoiceKey, Tenant
 from autodispatch.rules.chain import NO_REJECTIONS, chosen_channel_refusal, decide, delivery_kind
 from autodispatch.rules.due import due_from, local_date
 from autodispatch.rules.explain import CHANNEL_NAMES
+from autodispatch.rules.factoring import factoring_route
 from autodispatch.rules.messages import REMOVED_MESSAGE, SENT_MANUALLY_MESSAGE
 from autodispatch.store.port import InvoiceStore
 
@@ -49,7 +51,8 @@ VERDICT_LABELS = {
 
 
 class ManualSend(BaseModel):
-    """What a manual send did: the channel that accepted the invoice and the channels passed over."""
+    """What a manual send did: the channel that accepted the invoice, the channels passed over and,
+    for a factoring invoice, what became of the financier's copy (R17)."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -58,6 +61,7 @@ class ManualSend(BaseModel):
     kind: DeliveryKind
     message_id: str
     passed_over: tuple[ChannelNote, ...] = ()
+    factoring: str | None = None
 
 
 def remove_automatic_dispatch(store: InvoiceStore, key: InvoiceKey, clock: Clock) -> DispatchRecord:
@@ -134,31 +138,44 @@ def send_manually(
     except TransientError as error:
         if error.in_doubt:
             # The channel may have accepted it: leave automatic dispatch off so no run resends it.
-            raise TransientError(
+            in_doubt = TransientError(
                 f"It is unknown whether invoice {key} reached the customer ({error}); check before "
                 "sending it again",
                 in_doubt=True,
-            ) from error
+            )
+            _record_failed_attempt(store, key, clock, str(in_doubt))
+            raise in_doubt from error
+        _record_failed_attempt(store, key, clock, str(error))
         if removed:
             _restore_quietly(store, key, due_from(invoice, tenant.settings.timing, zone), clock)
         raise
-    except AutodispatchError:
+    except AutodispatchError as error:
+        _record_failed_attempt(store, key, clock, str(error))
         if removed:
             _restore_quietly(store, key, due_from(invoice, tenant.settings.timing, zone), clock)
         raise
     deliverer.flush_archive()
     sent_at = clock()
-    store.mark_sent_manually(
-        key,
-        receipt.channel,
-        local_date(sent_at, zone),
-        SENT_MANUALLY_MESSAGE,
+    events = [
         HistoryEvent(
             at=sent_at,
             event=HistoryEventKind.SENT_MANUALLY,
             channel=receipt.channel,
             detail=f"sent manually by {CHANNEL_NAMES[receipt.channel]}",
-        ),
+        )
+    ]
+    route = factoring_route(invoice, tenant)
+    if route is not None:
+        # R17 with R22: the financier's copy follows the invoice sent manually too.
+        copy, _ = send_factoring_copy(deliverer, invoice, tenant, route, None, clock(), in_doubt=False)
+        events.append(copy)
+    store.mark_sent_manually(
+        key,
+        receipt.channel,
+        local_date(sent_at, zone),
+        SENT_MANUALLY_MESSAGE,
+        events,
+        removed_for_the_send=removed,
     )
     return ManualSend(
         key=key,
@@ -166,6 +183,7 @@ def send_manually(
         kind=receipt.kind,
         message_id=receipt.message_id,
         passed_over=passed_over,
+        factoring=events[-1].detail if route is not None else None,
     )
 
 
@@ -218,6 +236,17 @@ def _deliver_through_chain(
             continue
         passed_over = tuple(note for note in decision.notes if note.verdict is not Verdict.CHOSEN)
         return receipt, passed_over
+
+
+def _record_failed_attempt(store: InvoiceStore, key: InvoiceKey, clock: Clock, reason: str) -> None:
+    """R22: a manual send that did not go through is in the history with its reason; the first
+    error stands even when recording it fails."""
+    try:
+        store.add_user_event(
+            key, HistoryEvent(at=clock(), event=HistoryEventKind.MANUAL_SEND_FAILED, detail=reason)
+        )
+    except AutodispatchError:
+        return
 
 
 def _restore_quietly(store: InvoiceStore, key: InvoiceKey, due: datetime, clock: Clock) -> None:

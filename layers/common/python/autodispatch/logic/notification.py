@@ -6,16 +6,14 @@ from collections.abc import Callable
 from pydantic import BaseModel, ConfigDict
 
 from autodispatch.errors import PermanentRejection, TransientError
+from autodispatch.logic.notification_text import compose_email, compose_sms
 from autodispatch.models.delivery_events import NOTIFICATION_KIND, email_tags
-from autodispatch.models.enums import AutoDispatchState
 from autodispatch.models.scenario import Tenant
 from autodispatch.notify.port import Notifier
 from autodispatch.observability import logger, tracer
 from autodispatch.store.port import InvoiceStore, RunIssue, RunRef
 
 EMAIL, SMS = "EMAIL", "SMS"
-# An SMS is a summary; the email carries every reason.
-SMS_MAX_LENGTH = 320
 
 
 class NotificationSummary(BaseModel):
@@ -24,34 +22,6 @@ class NotificationSummary(BaseModel):
     tenants_notified: int
     emails: int
     sms: int
-
-
-def _headline(tenant: Tenant, issues: list[RunIssue], run: RunRef) -> str:
-    failed = sum(issue.state is AutoDispatchState.FAILED for issue in issues)
-    ignored = sum(issue.state is AutoDispatchState.IGNORED for issue in issues)
-    follow_ups = len(issues) - failed - ignored
-    parts = [f"{failed} failed"] if failed else []
-    parts += [f"{ignored} ignored"] if ignored else []
-    parts += [f"{follow_ups} follow-up message(s) failed"] if follow_ups else []
-    return f"Automatic dispatch {run.run_date.isoformat()} ({tenant.name}): {', '.join(parts)}"
-
-
-def compose_email(tenant: Tenant, issues: list[RunIssue], run: RunRef) -> tuple[str, str]:
-    """Subject and body: every invoice with its one-line message."""
-    lines = [
-        f"Automatic dispatch of the night {run.run_date.isoformat()} could not send every invoice.",
-        "",
-        *(f"- Invoice {issue.number} ({issue.state}): {issue.message}" for issue in issues),
-        "",
-        "Correct each invoice or customer and send it manually; automatic dispatch does not retry them.",
-    ]
-    return _headline(tenant, issues, run), "\n".join(lines)
-
-
-def compose_sms(tenant: Tenant, issues: list[RunIssue], run: RunRef) -> str:
-    numbers = ", ".join(issue.number for issue in issues)
-    text = f"{_headline(tenant, issues, run)}. Invoices: {numbers}. Details by email or in the invoice list."
-    return text if len(text) <= SMS_MAX_LENGTH else text[: SMS_MAX_LENGTH - 1] + "…"
 
 
 @tracer.capture_method
@@ -103,13 +73,18 @@ def _messages(
     settings = tenant.settings
     messages: list[tuple[str, Callable[[], None]]] = []
     if settings.notify_email:
-        to, (subject, body) = settings.notify_email, compose_email(tenant, issues, run)
+        to, email = settings.notify_email, compose_email(tenant, issues, run)
         headers = {
             "X-Autodispatch-Tenant": tenant.tenant_id,
             "X-Autodispatch-Run-Date": run.run_date.isoformat(),
         }
         tags = email_tags(tenant.tenant_id, None, NOTIFICATION_KIND)
-        messages.append((EMAIL, lambda: notifier.send_email(to, subject, body, headers, tags)))
+        messages.append(
+            (
+                EMAIL,
+                lambda: notifier.send_email(to, email.subject, email.text, headers, tags, html=email.html),
+            )
+        )
     if settings.notify_phone:
         phone, text = settings.notify_phone, compose_sms(tenant, issues, run)
         messages.append((SMS, lambda: notifier.send_sms(phone, text)))

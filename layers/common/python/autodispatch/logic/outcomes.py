@@ -76,7 +76,12 @@ class OutcomeWriter:
             # retried batch settles the invoice SENT instead of sending it again.
             self.hand_over(invocation, key, sent.channel, kind, settlement.events)
             raise
-        return InvoiceOutcome(state=AutoDispatchState.SENT, channel=sent.channel, issues=tuple(issues))
+        return InvoiceOutcome(
+            state=AutoDispatchState.SENT,
+            channel=sent.channel,
+            issues=tuple(issues),
+            follow_up_failed=bool(issues),
+        )
 
     def settle_unsent(
         self,
@@ -105,7 +110,17 @@ class OutcomeWriter:
             now,
         )
         return InvoiceOutcome(
-            state=state, issues=(issue(invoice.key, invoice.number, state, explanation.message),)
+            state=state,
+            issues=(
+                issue(
+                    invoice.key,
+                    invoice.number,
+                    state,
+                    explanation.message,
+                    details=explanation.details,
+                    invoice=invoice,
+                ),
+            ),
         )
 
     def fail(
@@ -118,16 +133,22 @@ class OutcomeWriter:
         """FAILED by the invocation that holds the claim."""
         settlement = failure(invocation.run, explanation, self._clock(), events)
         self._store.settle(invoice.key, invocation.claimant, settlement)
-        return failed(invoice.key, invoice.number, explanation)
+        return failed(invoice.key, invoice.number, explanation, invoice)
 
     def fail_unclaimed(
-        self, invocation: Invocation, key: InvoiceKey, number: str | None, explanation: Explanation
+        self,
+        invocation: Invocation,
+        key: InvoiceKey,
+        number: str | None,
+        explanation: Explanation,
+        invoice: Invoice | None = None,
     ) -> InvoiceOutcome:
-        """FAILED without claiming first (nothing is sent); refused while another run holds it."""
+        """FAILED without claiming first (nothing is sent); refused while another run holds it.
+        `invoice` is None when its document could not be read."""
         now = self._clock()
         settlement = failure(invocation.run, explanation, now)
         self._store.settle_unclaimed(key, invocation.claimant, settlement, now)
-        return failed(key, number or key.invoice_id, explanation)
+        return failed(key, number or key.invoice_id, explanation, invoice)
 
     def hand_over(
         self,

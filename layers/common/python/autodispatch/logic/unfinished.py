@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from autodispatch.chunks import chunked
 from autodispatch.errors import ConcurrentUpdate
+from autodispatch.logic.history import issue
 from autodispatch.models.dispatch import DispatchRecord, HistoryEvent
 from autodispatch.models.enums import AutoDispatchState, HistoryEventKind
 from autodispatch.models.scenario import Invoice, InvoiceKey, Tenant
@@ -101,12 +102,14 @@ class _Settler:
         except ConcurrentUpdate:
             logger.info("unfinished invoice held by another run; left to its lease")
             return None
-        return RunIssue(
-            tenant_id=key.tenant_id,
-            invoice_id=key.invoice_id,
-            number=record.number or (invoice.number if invoice is not None else key.invoice_id),
-            state=AutoDispatchState.FAILED,
-            message=explanation.message,
+        number = record.number or (invoice.number if invoice is not None else key.invoice_id)
+        return issue(
+            key,
+            number,
+            AutoDispatchState.FAILED,
+            explanation.message,
+            details=explanation.details,
+            invoice=invoice,
         )
 
 

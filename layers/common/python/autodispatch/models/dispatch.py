@@ -61,6 +61,8 @@ class ChannelNote(_Frozen):
     channel: Channel
     verdict: Verdict
     reason: str
+    # A few words for the one-line message of a FAILED invoice (R16); None: the reason says it.
+    summary: str | None = None
 
 
 class Outcome(StrEnum):

@@ -94,6 +94,7 @@ class HistoryEventKind(StrEnum):
     TURNED_OFF_BY_ACTIVATION = "TURNED_OFF_BY_ACTIVATION"
     RESTORED_BY_USER = "RESTORED_BY_USER"
     SENT_MANUALLY = "SENT_MANUALLY"
+    MANUAL_SEND_FAILED = "MANUAL_SEND_FAILED"  # a manual send that did not go through, with why (R22)
     # What the recipient's mail system did with a sent email (R26).
     EMAIL_DELIVERED = "EMAIL_DELIVERED"
     EMAIL_DELAYED = "EMAIL_DELAYED"

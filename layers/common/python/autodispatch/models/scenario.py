@@ -101,6 +101,8 @@ class Settings(_Model):
     notify_email: Email | None = None
     notify_phone: Phone | None = None
     consumer_einvoicing: StrictBool = False
+    # The language of the tenant's notifications (R21); optional, so older scenarios stay valid.
+    language: Language = Language.EN
 
     @model_validator(mode="after")
     def _distinct(self) -> Self:

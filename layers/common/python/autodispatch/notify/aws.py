@@ -59,7 +59,14 @@ class SesSnsNotifier:
         return self._sns
 
     def send_email(
-        self, to: str, subject: str, body: str, headers: dict[str, str], tags: dict[str, str]
+        self,
+        to: str,
+        subject: str,
+        body: str,
+        headers: dict[str, str],
+        tags: dict[str, str],
+        *,
+        html: str | None = None,
     ) -> None:
         # Header text is made safe on every Python (CVE-2024-6923) and the result checked.
         message = EmailMessage(policy=SMTP)
@@ -72,6 +79,8 @@ class SesSnsNotifier:
         except (ValueError, HeaderParseError) as error:  # e.g. an address the header parser refuses
             raise UnsafeText(f"the notification cannot be put in email headers ({error})") from None
         message.set_content(body)
+        if html is not None:
+            message.add_alternative(html, subtype="html")
         self._email.send(
             OutgoingEmail(raw=message_bytes(message), sender=self._sender, recipients=(to,), tags=tags)
         )

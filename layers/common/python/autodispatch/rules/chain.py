@@ -12,9 +12,10 @@ from collections.abc import Mapping
 from pydantic import BaseModel, ConfigDict
 
 from autodispatch.models.dispatch import ChannelNote, Decision, FactoringRoute, Outcome, Verdict
-from autodispatch.models.enums import CHAIN_ORDER, Channel, DeliveryKind, PaymentMethod
+from autodispatch.models.enums import CHAIN_ORDER, Channel, CustomerType, DeliveryKind, PaymentMethod
 from autodispatch.models.scenario import Invoice, Tenant
 from autodispatch.rules.explain import (
+    CHANNEL_NAMES,
     Explanation,
     explain_failed,
     explain_ignored,
@@ -27,6 +28,11 @@ NO_REJECTIONS: Mapping[Channel, str] = {}
 # R18: the direct-payment pre-notification goes by consumer e-invoice or by print, never email.
 DIRECT_PAYMENT_CHANNELS = (Channel.EINVOICE, Channel.PRINT)
 USABLE = "the channel can be used"
+# R18, R25: direct payment (e-invoice direct debit) is a consumer payment method.
+DIRECT_PAYMENT_TO_BUSINESS = (
+    "payment_method is DIRECT_PAYMENT, a consumer payment method, but the customer is a business; "
+    "correct the payment method or the customer type"
+)
 
 
 class DispatchPlan(BaseModel):
@@ -34,7 +40,8 @@ class DispatchPlan(BaseModel):
 
     `judgements` are the channels considered, in chain order: CHOSEN for each channel to try,
     UNUSABLE for one passed over, NOT_ENABLED where the chain stops. `ignored` is set when
-    nothing is sent at all (R11, R18).
+    nothing is sent at all (R11, R18); `invalid` when the invoice's data contradicts a rule, so
+    no channel is tried and the invoice is FAILED with that reason (R18, R25).
     """
 
     model_config = ConfigDict(frozen=True)
@@ -42,14 +49,15 @@ class DispatchPlan(BaseModel):
     kind: DeliveryKind
     judgements: tuple[ChannelNote, ...] = ()
     ignored: Decision | None = None
-    # The reason a direct-payment pre-notification failed; other invoices list the channels tried.
+    invalid: Decision | None = None
+    # How a failed direct-payment pre-notification's reason begins; the channels' reasons follow (R16).
     failure_reason: str | None = None
     factoring: FactoringRoute | None = None
 
     @property
     def channels(self) -> tuple[Channel, ...]:
         """The channels to try, in order; empty when nothing is sent."""
-        if self.ignored is not None:
+        if self.ignored is not None or self.invalid is not None:
             return ()
         return tuple(note.channel for note in self.judgements if note.verdict is Verdict.CHOSEN)
 
@@ -71,11 +79,18 @@ class DispatchPlan(BaseModel):
         """The next step after the given rejections: SEND through a channel, or a final IGNORE or FAIL."""
         if self.ignored is not None:
             return self.ignored
+        if self.invalid is not None:
+            return self.invalid
         notes: list[ChannelNote] = []
         for note in self.judgements:
             if note.verdict is not Verdict.NOT_ENABLED and note.channel in rejected:
                 notes.append(
-                    ChannelNote(channel=note.channel, verdict=Verdict.REJECTED, reason=rejected[note.channel])
+                    ChannelNote(
+                        channel=note.channel,
+                        verdict=Verdict.REJECTED,
+                        reason=rejected[note.channel],
+                        summary=f"the {CHANNEL_NAMES[note.channel]} rejected it",
+                    )
                 )
             elif note.verdict is Verdict.CHOSEN:
                 return Decision(
@@ -87,7 +102,7 @@ class DispatchPlan(BaseModel):
             outcome=Outcome.FAIL,
             kind=self.kind,
             notes=tuple(notes),
-            reason=self.failure_reason or _no_channel_reason(notes),
+            reason=_failure_reason(self.failure_reason, notes),
         )
 
     def unsent(self) -> Explanation:
@@ -120,6 +135,9 @@ def delivery_kind(invoice: Invoice) -> DeliveryKind:
 
 
 def plan_dispatch(invoice: Invoice, tenant: Tenant) -> DispatchPlan:
+    """R18 before R11: a direct-payment invoice goes as its pre-notification by the channels R18
+    names, whatever its own channel; a direct-payment invoice to a business is bad data and FAILED
+    before any setting is looked at. Then R11 (own channel enabled) and the chain (R12-R15)."""
     route = factoring_route(invoice, tenant)
     if delivery_kind(invoice) is DeliveryKind.DIRECT_PAYMENT_NOTICE:
         return _plan_direct_payment(invoice, tenant, route)
@@ -159,30 +177,48 @@ def decide(invoice: Invoice, tenant: Tenant, rejected: Mapping[Channel, str] = N
 def chosen_channel_refusal(invoice: Invoice, tenant: Tenant, channel: Channel) -> str | None:
     """R22 with a channel the user chose: it need not be enabled in the settings, but it must be
     usable for the invoice (R13-R15) and fit what is sent (R18). None when it can be used."""
-    if (
-        delivery_kind(invoice) is DeliveryKind.DIRECT_PAYMENT_NOTICE
-        and channel not in DIRECT_PAYMENT_CHANNELS
-    ):
-        return "a direct-payment invoice goes as a pre-notification by e-invoice or print service (R18)"
-    return channel_unusable(channel, invoice, tenant)
+    if delivery_kind(invoice) is DeliveryKind.DIRECT_PAYMENT_NOTICE:
+        if invoice.customer.type is CustomerType.BUSINESS:
+            return DIRECT_PAYMENT_TO_BUSINESS
+        if channel not in DIRECT_PAYMENT_CHANNELS:
+            return "a direct-payment invoice goes as a pre-notification by e-invoice or print service (R18)"
+    problem = channel_unusable(channel, invoice, tenant)
+    return problem.reason if problem is not None else None
 
 
 def _judge(channel: Channel, invoice: Invoice, tenant: Tenant) -> ChannelNote:
-    reason = channel_unusable(channel, invoice, tenant)
-    if reason is not None:
-        return ChannelNote(channel=channel, verdict=Verdict.UNUSABLE, reason=reason)
+    problem = channel_unusable(channel, invoice, tenant)
+    if problem is not None:
+        return ChannelNote(
+            channel=channel, verdict=Verdict.UNUSABLE, reason=problem.reason, summary=problem.summary
+        )
     return ChannelNote(channel=channel, verdict=Verdict.CHOSEN, reason=USABLE)
 
 
-def _no_channel_reason(notes: list[ChannelNote]) -> str:
-    tried = ", ".join(note.channel.value for note in notes if note.verdict is not Verdict.NOT_ENABLED)
-    return f"no channel could deliver the invoice (tried {tried})"
+def _failure_reason(lead: str | None, notes: list[ChannelNote]) -> str:
+    """R16: the one-line reason of a FAILED invoice names why each channel tried could not be used
+    ("no email address and incomplete postal address") and where the chain stopped; the details
+    keep every channel's full reason."""
+    summaries = [note.summary or note.reason for note in notes if note.verdict is not Verdict.NOT_ENABLED]
+    reason = _and_list(summaries) or "no channel could deliver the invoice"
+    stopped = [CHANNEL_NAMES[note.channel] for note in notes if note.verdict is Verdict.NOT_ENABLED]
+    if stopped:
+        reason += f"; {stopped[0]} not enabled"
+    return f"{lead}: {reason}" if lead else reason
+
+
+def _and_list(parts: list[str]) -> str:
+    unique = list(dict.fromkeys(parts))
+    return ", ".join(unique[:-1]) + " and " + unique[-1] if len(unique) > 1 else "".join(unique)
 
 
 def _plan_direct_payment(invoice: Invoice, tenant: Tenant, route: FactoringRoute | None) -> DispatchPlan:
     """R18: the pre-notification goes by consumer e-invoice with a receiving consent, else by print;
     it is automatic only when both EINVOICE and PRINT are enabled."""
     kind = DeliveryKind.DIRECT_PAYMENT_NOTICE
+    if invoice.customer.type is CustomerType.BUSINESS:
+        invalid = Decision(outcome=Outcome.FAIL, kind=kind, reason=DIRECT_PAYMENT_TO_BUSINESS)
+        return DispatchPlan(kind=kind, invalid=invalid, factoring=route)
     enabled = tenant.settings.channels
     missing = [channel.value for channel in DIRECT_PAYMENT_CHANNELS if channel not in enabled]
     if missing:

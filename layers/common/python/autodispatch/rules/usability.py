@@ -3,6 +3,7 @@
 import re
 
 from email_validator import EmailNotValidError, validate_email
+from pydantic import BaseModel, ConfigDict
 from stdnum import bic, iban
 from stdnum.fi import ytunnus
 
@@ -14,6 +15,16 @@ from autodispatch.models.scenario import Customer, Invoice, Tenant
 _OVT = re.compile(r"0037(?P<business_id>[0-9]{8})[0-9A-Za-z]{0,5}")
 
 
+class Unusable(BaseModel):
+    """Why a channel cannot be used: the full reason (details, history) and a few words for the
+    one-line message of a FAILED invoice (R16)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    reason: str
+    summary: str
+
+
 def _is_ovt(value: str) -> bool:
     match = _OVT.fullmatch(value)
     if match is None:
@@ -22,14 +33,22 @@ def _is_ovt(value: str) -> bool:
     return bool(ytunnus.is_valid(f"{digits[:7]}-{digits[7]}"))
 
 
-def _routing_problem(address: str, operator: str) -> str | None:
+def _routing_problem(address: str, operator: str) -> Unusable | None:
     """Whether an e-invoice can be routed: the address an OVT code or IBAN, the intermediator an
     OVT code or a BIC-like code (R13). Values are left out of the reason: a consumer's is an IBAN."""
     compact_address, compact_operator = address.replace(" ", ""), operator.replace(" ", "")
     if not (_is_ovt(compact_address) or iban.is_valid(compact_address)):
-        return "the customer's e-invoice address is neither an OVT code (0037 + business ID) nor an IBAN"
+        return Unusable(
+            reason="the customer's e-invoice address is neither an OVT code (0037 + business ID) nor an IBAN",
+            summary="invalid e-invoice address",
+        )
     if not (_is_ovt(compact_operator) or bic.is_valid(compact_operator)):
-        return "the customer's e-invoice operator is neither an OVT code nor a BIC-like intermediator code"
+        return Unusable(
+            reason=(
+                "the customer's e-invoice operator is neither an OVT code nor a BIC-like intermediator code"
+            ),
+            summary="invalid e-invoice operator",
+        )
     return None
 
 
@@ -46,50 +65,61 @@ def missing_address_parts(customer: Customer) -> list[str]:
     return missing
 
 
-def _incomplete_address(customer: Customer, purpose: str) -> str | None:
+def _incomplete_address(customer: Customer, purpose: str, summary: str) -> Unusable | None:
     missing = missing_address_parts(customer)
     if not missing:
         return None
-    return f"the customer's address details are incomplete for {purpose} (missing: {', '.join(missing)})"
+    return Unusable(
+        reason=f"the customer's address details are incomplete for {purpose} (missing: {', '.join(missing)})",
+        summary=summary,
+    )
 
 
-def einvoice_unusable(invoice: Invoice, tenant: Tenant) -> str | None:
+def einvoice_unusable(invoice: Invoice, tenant: Tenant) -> Unusable | None:
     """R13; None when the invoice can go as an e-invoice."""
     customer = invoice.customer
     if customer.type is CustomerType.CONSUMER:
         if not tenant.settings.consumer_einvoicing:
-            return "consumer e-invoicing is not enabled in the settings"
+            return Unusable(
+                reason="consumer e-invoicing is not enabled in the settings",
+                summary="consumer e-invoicing not enabled",
+            )
         consent = customer.einvoice_consent
         if consent is None:
-            return "the consumer has not accepted e-invoices from this company in their online bank"
+            return Unusable(
+                reason="the consumer has not accepted e-invoices from this company in their online bank",
+                summary="no e-invoice consent",
+            )
         routing = _routing_problem(consent.address, consent.operator)
     else:
         address, operator = customer.einvoice_address, customer.einvoice_operator
         if address is None or operator is None or not (address.strip() and operator.strip()):
             # A blank value ("" or spaces) is no address: it must not reach the operator (R13).
-            return "the customer has no e-invoice address and operator"
+            return Unusable(
+                reason="the customer has no e-invoice address and operator", summary="no e-invoice address"
+            )
         routing = _routing_problem(address, operator)
-    return routing or _incomplete_address(customer, "an e-invoice")
+    return routing or _incomplete_address(customer, "an e-invoice", "incomplete address for an e-invoice")
 
 
-def email_unusable(invoice: Invoice) -> str | None:
+def email_unusable(invoice: Invoice) -> Unusable | None:
     """R14; None when the customer has a valid email address."""
     email = invoice.customer.email
     if not email or not email.strip():
-        return "the customer has no email address"
+        return Unusable(reason="the customer has no email address", summary="no email address")
     try:
         validate_email(email, check_deliverability=False)
     except EmailNotValidError:
-        return "the customer's email address is not valid"
+        return Unusable(reason="the customer's email address is not valid", summary="invalid email address")
     return None
 
 
-def print_unusable(invoice: Invoice) -> str | None:
+def print_unusable(invoice: Invoice) -> Unusable | None:
     """R15; None when the customer has a complete postal address."""
-    return _incomplete_address(invoice.customer, "a letter")
+    return _incomplete_address(invoice.customer, "a letter", "incomplete postal address")
 
 
-def channel_unusable(channel: Channel, invoice: Invoice, tenant: Tenant) -> str | None:
+def channel_unusable(channel: Channel, invoice: Invoice, tenant: Tenant) -> Unusable | None:
     match channel:
         case Channel.EINVOICE:
             return einvoice_unusable(invoice, tenant)

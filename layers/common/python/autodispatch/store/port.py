@@ -8,6 +8,7 @@ rule: callers pass the states, messages and due instants the rules chose.
 
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Protocol
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict
@@ -77,10 +78,15 @@ class Settlement(_Frozen):
 
 
 class RunCounts(_Frozen):
+    """Each invoice the run selected counts once in sent, ignored or failed. A factoring message that
+    failed after its invoice was sent (R17) is a failure of its own, counted in `follow_ups_failed`
+    (its invoice stays counted as sent)."""
+
     selected: int = 0
     sent: int = 0
     ignored: int = 0
     failed: int = 0
+    follow_ups_failed: int = 0
 
 
 class RunSummary(_Frozen):
@@ -92,13 +98,21 @@ class RunSummary(_Frozen):
 
 
 class RunIssue(_Frozen):
-    """A FAILED or IGNORED invoice of a run, or a failed follow-up message, for notifications (R21)."""
+    """A FAILED or IGNORED invoice of a run, or a failed follow-up message, for notifications (R21).
+
+    `details` is the invoice's detailed explanation (each channel tried and why it could not be used,
+    R16); the customer's name and the invoice's total let the tenant recognise it. They are absent
+    where the invoice document could not be read, and on issues stored before they existed."""
 
     tenant_id: str
     invoice_id: str
     number: str
     state: AutoDispatchState
     message: str
+    details: str | None = None
+    customer_name: str | None = None
+    amount: Decimal | None = None
+    currency: str | None = None
 
 
 class TenantStore(Protocol):
@@ -220,9 +234,23 @@ class UserActionStore(Protocol):
         ...
 
     def mark_sent_manually(
-        self, key: InvoiceKey, channel: Channel, sent_on: date, message: str, event: HistoryEvent
+        self,
+        key: InvoiceKey,
+        channel: Channel,
+        sent_on: date,
+        message: str,
+        events: Sequence[HistoryEvent],
+        *,
+        removed_for_the_send: bool = False,
     ) -> None:
-        """Status SENT by a user's manual send (R22); automatic dispatch no longer applies."""
+        """Status SENT by a user's manual send (R22); automatic dispatch no longer applies. A
+        PENDING invoice ends SENT; so does one the send itself REMOVED to keep runs away
+        (`removed_for_the_send`); a FAILED, IGNORED or user-REMOVED one keeps its state."""
+        ...
+
+    def add_user_event(self, key: InvoiceKey, event: HistoryEvent) -> None:
+        """Append an event to the history and change nothing else (e.g. a manual send that did not
+        go through, R22). Raises NotFound."""
         ...
 
 

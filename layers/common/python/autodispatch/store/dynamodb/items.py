@@ -166,6 +166,10 @@ def run_issue(item: Mapping[str, Any]) -> RunIssue:
         number=item["number"],
         state=AutoDispatchState(item["state"]),
         message=item["message"],
+        details=item.get("details"),
+        customer_name=item.get("customer_name"),
+        amount=item.get("amount"),
+        currency=item.get("currency"),
     )
 
 
@@ -180,5 +184,6 @@ def run_summary(item: Mapping[str, Any]) -> RunSummary:
             sent=int(item.get("sent", 0)),
             ignored=int(item.get("ignored", 0)),
             failed=int(item.get("failed", 0)),
+            follow_ups_failed=int(item.get("follow_ups_failed", 0)),
         ),
     )

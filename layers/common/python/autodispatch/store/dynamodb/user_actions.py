@@ -94,9 +94,36 @@ class UserActionTable(TableClient):
             raise _refused(key, _RESTORE, failed.old, event.at) from None
 
     def mark_sent_manually(
-        self, key: InvoiceKey, channel: Channel, sent_on: date, message: str, event: HistoryEvent
+        self,
+        key: InvoiceKey,
+        channel: Channel,
+        sent_on: date,
+        message: str,
+        events: Sequence[HistoryEvent],
+        *,
+        removed_for_the_send: bool = False,
     ) -> None:
-        self._mark_sent(key, channel=channel, sent_on=sent_on, message=message, events=(event,), now=event.at)
+        self._mark_sent(
+            key,
+            channel=channel,
+            sent_on=sent_on,
+            message=message,
+            events=events,
+            now=events[-1].at,
+            ends_sent_from=AutoDispatchState.REMOVED.value if removed_for_the_send else PENDING,
+        )
+
+    def add_user_event(self, key: InvoiceKey, event: HistoryEvent) -> None:
+        e = Expression()
+        try:
+            self._update(
+                state_key(key),
+                e,
+                update_expression([e.append_history([event])], []),
+                f"attribute_exists({e.n('status')})",
+            )
+        except ConditionFailed:
+            raise NotFound(f"Unknown invoice {key}") from None
 
     def _mark_sent(
         self,
@@ -107,11 +134,13 @@ class UserActionTable(TableClient):
         message: str,
         events: Sequence[HistoryEvent],
         now: datetime,
+        ends_sent_from: str = PENDING,
     ) -> None:
-        """Status UNSENT -> SENT; automatic dispatch ends SENT if it was PENDING and otherwise keeps
-        its state (e.g. FAILED). A write cannot branch, so it states the state it expects: PENDING
-        first (the usual case), then the state the failed write found."""
-        expected = PENDING
+        """Status UNSENT -> SENT; automatic dispatch ends SENT if it was in `ends_sent_from`
+        (PENDING) and otherwise keeps its state (e.g. FAILED). A write cannot branch, so it states
+        the state it expects: `ends_sent_from` first (the usual case), then the state the failed
+        write found."""
+        expected = ends_sent_from
         for _ in range(3):
             e = Expression()
             sets = [f"{e.n('status')} = {e.v(InvoiceStatus.SENT.value)}", e.append_history(events)]
@@ -123,7 +152,7 @@ class UserActionTable(TableClient):
             # The list shows that it went out; a FAILED or IGNORED invoice keeps its state and the
             # details that explain why automatic dispatch did not send it.
             sets.append(f"{e.n('message')} = {e.v(message)}")
-            if expected == PENDING:
+            if expected == ends_sent_from:
                 sets.append(f"{e.n('state')} = {e.v(AutoDispatchState.SENT.value)}")
                 removes.append(e.n("details"))
             # A live claim means a run may be sending it now; a dead run's expired claim does not.
