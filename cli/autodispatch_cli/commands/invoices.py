@@ -13,7 +13,7 @@ from autodispatch.logic.manual import remove_automatic_dispatch, restore_automat
 from autodispatch.logic.open_invoices import with_previews
 from autodispatch.models.dispatch import DispatchRecord
 from autodispatch.models.enums import AutoDispatchState, Channel
-from autodispatch.models.report import invoice_entry
+from autodispatch.models.report import entry_json, invoice_entry
 from autodispatch.models.scenario import Invoice
 from autodispatch.rules.explain import CHANNEL_NAMES
 from autodispatch.store.port import InvoiceStore
@@ -76,7 +76,7 @@ def list_(
         entries = with_previews(store, tenant, records, runtime.now(), runtime.zone)
         documents = {} if as_json else _documents(store, records)
     if as_json:
-        print_json([entry.model_dump(mode="json") for entry in entries])
+        print_json([entry_json(entry) for entry in entries])
         return
     rows = [
         [

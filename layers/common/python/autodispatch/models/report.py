@@ -69,7 +69,9 @@ def invoice_model(record: DispatchRecord, preview: Preview | None = None) -> Inv
 
 def invoice_entry(record: DispatchRecord, preview: Preview | None = None) -> dict[str, Any]:
     """One `invoices` entry of the run report as JSON data (also the CLI's --json invoice shape)."""
-    entry = invoice_model(record, preview).model_dump(mode="json")
-    if preview is None:
-        del entry["preview"]  # the report's shape exactly, unless there is a preview to add
-    return entry
+    return entry_json(invoice_model(record, preview))
+
+
+def entry_json(entry: InvoiceEntry) -> dict[str, Any]:
+    """The report's shape exactly, with `preview` added only where there is one."""
+    return entry.model_dump(mode="json", exclude={"preview"} if entry.preview is None else None)
