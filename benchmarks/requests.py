@@ -20,7 +20,7 @@ from botocore.handlers import BUILTIN_HANDLERS
 from autodispatch.models.loading import parse_scenario
 from autodispatch.store.table_schema import PARTITION_KEY, SORT_KEY
 from autodispatch_cli.local.night_run import import_scenario, run_nights
-from autodispatch_cli.local.runtime import FUNCTIONS, TABLE_NAME, LocalAws, _import_handler
+from autodispatch_cli.local.runtime import FUNCTIONS, TABLE_NAME, LocalAws, import_handler
 from benchmarks import cost
 from benchmarks.synthetic import synthetic_scenario
 
@@ -92,7 +92,7 @@ def run(
     # so a hook on it would be lost.
     BUILTIN_HANDLERS.append(("before-call", counter.hook))
     BUILTIN_HANDLERS.append(("before-parameter-build.dynamodb", counter.dynamodb_params))
-    handlers = {name: counter.wrap(_import_handler(module)) for name, module in FUNCTIONS.items()}
+    handlers = {name: counter.wrap(import_handler(module)) for name, module in FUNCTIONS.items()}
     try:
         with (
             _document_services() as url,

@@ -9,6 +9,7 @@ from pathlib import Path
 from aws_cdk import aws_lambda as lambda_
 
 from autodispatch.models.delivery_events import TAG_KIND
+from autodispatch.rules.access import SYSTEM_SCOPE
 from autodispatch.store.table_schema import (
     PARTITION_KEY,
     PENDING_INDEX,
@@ -63,11 +64,13 @@ SELECT_INVOICES = "SelectInvoices"
 DISPATCH_INVOICE = "DispatchInvoice"
 NOTIFY_FAILURES = "NotifyFailures"
 RECORD_DELIVERY_EVENTS = "RecordDeliveryEvents"
+INTEGRATION_API = "IntegrationApi"
 FUNCTION_DIRECTORIES = {
     SELECT_INVOICES: "select_invoices",
     DISPATCH_INVOICE: "dispatch_invoice",
     NOTIFY_FAILURES: "notify_failures",
     RECORD_DELIVERY_EVENTS: "record_delivery_events",
+    INTEGRATION_API: "api",
 }
 HANDLER = "handler.handler"
 
@@ -91,6 +94,18 @@ OUTPUT_FUNCTION_NAMES = {
     NOTIFY_FAILURES: "NotifyFailuresFunctionName",
     RECORD_DELIVERY_EVENTS: "RecordDeliveryEventsFunctionName",
 }
+
+# The integration API (R27): outputs, the Cognito resource server and its scope (the library's
+# rules/access.py checks the same scope), and the stage's throttling.
+OUTPUT_API_URL = "ApiUrl"
+OUTPUT_USER_POOL_ID = "UserPoolId"
+OUTPUT_USER_CLIENT_ID = "ApiUserClientId"
+OUTPUT_SYSTEM_CLIENT_ID = "ApiSystemClientId"
+OUTPUT_OAUTH_DOMAIN = "ApiOAuthDomain"  # client credentials at <domain>/oauth2/token
+RESOURCE_SERVER_ID, SYSTEM_SCOPE_NAME = SYSTEM_SCOPE.split("/")
+API_RATE_LIMIT = 50  # requests per second, steady
+API_BURST_LIMIT = 100
+API_DOC_ROUTES = ("/openapi.json", "/docs")
 
 # The SES message tag every autodispatch email carries (invoice, factoring copy, notification):
 # the delivery-feedback rule forwards only events of mail that has it. The library sets it.

@@ -2,17 +2,25 @@
 
 from typing import Any
 
-from aws_cdk import CfnOutput, Stack
+from aws_cdk import Aws, CfnOutput, Stack
 from constructs import Construct
 
 from cdk.constants import (
+    INTEGRATION_API,
+    OUTPUT_API_URL,
     OUTPUT_BUCKET_NAME,
     OUTPUT_FUNCTION_NAMES,
+    OUTPUT_OAUTH_DOMAIN,
     OUTPUT_STATE_MACHINE_ARN,
+    OUTPUT_SYSTEM_CLIENT_ID,
     OUTPUT_TABLE_NAME,
+    OUTPUT_USER_CLIENT_ID,
+    OUTPUT_USER_POOL_ID,
 )
+from cdk.constructs.api import IntegrationApi
 from cdk.constructs.delivery_feedback import DeliveryFeedback
 from cdk.constructs.functions import Functions
+from cdk.constructs.identity import Identity
 from cdk.constructs.monitoring import Monitoring
 from cdk.constructs.notifications import Notifications
 from cdk.constructs.schedule import NightlySchedule
@@ -49,6 +57,15 @@ class AutodispatchStack(Stack):
         self.schedule = NightlySchedule(
             self, "Schedule", settings=settings, state_machine=self.workflow.state_machine
         )
+        self.identity = Identity(self, "Identity", domain_prefix=f"{construct_id.lower()}-{Aws.ACCOUNT_ID}")
+        self.api = IntegrationApi(
+            self,
+            "Api",
+            settings=settings,
+            function=self.functions.functions[INTEGRATION_API],
+            state_machine=self.workflow.state_machine,
+            identity=self.identity,
+        )
         self.monitoring = Monitoring(
             self,
             "Monitoring",
@@ -64,5 +81,10 @@ class AutodispatchStack(Stack):
         CfnOutput(self, OUTPUT_TABLE_NAME, value=self.storage.table.table_name)
         CfnOutput(self, OUTPUT_BUCKET_NAME, value=self.storage.bucket.bucket_name)
         CfnOutput(self, OUTPUT_STATE_MACHINE_ARN, value=self.workflow.state_machine.state_machine_arn)
+        CfnOutput(self, OUTPUT_API_URL, value=self.api.url)
+        CfnOutput(self, OUTPUT_USER_POOL_ID, value=self.identity.user_pool.user_pool_id)
+        CfnOutput(self, OUTPUT_USER_CLIENT_ID, value=self.identity.user_client.user_pool_client_id)
+        CfnOutput(self, OUTPUT_SYSTEM_CLIENT_ID, value=self.identity.system_client.user_pool_client_id)
+        CfnOutput(self, OUTPUT_OAUTH_DOMAIN, value=self.identity.oauth_domain)
         for name, output in OUTPUT_FUNCTION_NAMES.items():
             CfnOutput(self, output, value=self.functions.functions[name].function_name)

@@ -1,4 +1,5 @@
-"""The four Lambda functions, their common layer, and one least-privilege role each.
+"""The Lambda functions (the night's three, delivery feedback, the integration API), their common
+layer, and one least-privilege role each.
 
 Every role is written out action by action from what the function's code calls (the DynamoDB store
 methods it reaches, the S3 prefixes it writes, the SES/SNS calls it makes); there are no managed
@@ -20,6 +21,7 @@ from cdk.constants import (
     FUNCTION_DIRECTORIES,
     FUNCTIONS_DIR,
     HANDLER,
+    INTEGRATION_API,
     METRICS_NAMESPACE,
     NOTIFY_FAILURES,
     OUTBOX_PREFIX,
@@ -64,6 +66,18 @@ TABLE_ACTIONS = {
         "dynamodb:Query",
         "dynamodb:UpdateItem",
     ),
+    # The use cases of the API (R27): tenants and records read by get/batch-get/query, imports and
+    # settings put and batch-write, user actions update, an import that stops deletes the tenant it
+    # had created.
+    INTEGRATION_API: (
+        "dynamodb:BatchGetItem",
+        "dynamodb:BatchWriteItem",
+        "dynamodb:DeleteItem",
+        "dynamodb:GetItem",
+        "dynamodb:PutItem",
+        "dynamodb:Query",
+        "dynamodb:UpdateItem",
+    ),
 }
 INDEX_ACTIONS = {SELECT_INVOICES: ("dynamodb:Query",)}
 # Reading and writing a table or object encrypted with the data key, only through DynamoDB and S3.
@@ -86,6 +100,7 @@ RESOURCE_STAR_REASONS = {
     + " Also sns:Publish: an SMS to a phone number has no resource ARN, and SNS authorizes that "
     "Publish only on Resource '*'.",
     RECORD_DELIVERY_EVENTS: _TRACING_REASON,
+    INTEGRATION_API: _TRACING_REASON,
 }
 
 
@@ -115,6 +130,10 @@ SPECS = {
     # Fed by the delivery-feedback queue, ten SES events a batch.
     RECORD_DELIVERY_EVENTS: FunctionSpec(
         "Record SES delivery events on the invoices' history", Duration.seconds(60), 512
+    ),
+    # Behind API Gateway, whose integration waits 30 s at most; a manual send renders one invoice.
+    INTEGRATION_API: FunctionSpec(
+        "Integration API: settings, invoices and runs over HTTPS (R27)", Duration.seconds(29), 1024
     ),
 }
 
@@ -194,29 +213,9 @@ class Functions(Construct):
         )
         self._allow_data_key(self.select_invoices)
 
-        dispatch = self.dispatch_invoice
-        prefixes = [ARCHIVE_PREFIX, *([OUTBOX_PREFIX] if settings.uses_s3_outbox else [])]
-        self._allow(dispatch, ("s3:PutObject",), [f"{bucket}/{prefix}*" for prefix in prefixes])
-        self._acknowledge_prefix(dispatch, ARCHIVE_PREFIX, "Every delivered document is archived under it.")
-        if settings.uses_s3_outbox:
-            self._acknowledge_prefix(
-                dispatch, OUTBOX_PREFIX, "The S3 transport of EINVOICE/PRINT writes each document under it."
-            )
-        self._allow(dispatch, SES_SEND, notifications.sending_resources)
-        if settings.secret_names:
-            stack = Stack.of(self)
-            # Secrets Manager appends "-" and six random characters to a secret's name in its ARN.
-            secrets = [
-                stack.format_arn(
-                    service="secretsmanager",
-                    resource="secret",
-                    resource_name=f"{name}-??????",
-                    arn_format=ArnFormat.COLON_RESOURCE_NAME,
-                )
-                for name in settings.secret_names
-            ]
-            self._allow(dispatch, ("secretsmanager:GetSecretValue",), secrets)
-        self._allow_data_key(dispatch)
+        # The API sends an invoice manually (R22) with what a run's dispatch may use.
+        for sender in (self.dispatch_invoice, self.functions[INTEGRATION_API]):
+            self._allow_sending(sender, settings, notifications)
 
         notify = self.notify_failures
         # The run's last step reads the work list back to settle what no batch finished (R24).
@@ -286,6 +285,34 @@ class Functions(Construct):
         self.log_groups[name] = log_group
         acknowledge(policy_of(role), "AwsSolutions-IAM5[Resource::*]", RESOURCE_STAR_REASONS[name])
         return fn
+
+    def _allow_sending(
+        self, sender: lambda_.Function, settings: DeploySettings, notifications: Notifications
+    ) -> None:
+        """What delivering an invoice needs: archive (and outbox) writes, SES, the transport secrets."""
+        bucket = self._storage.bucket.bucket_arn
+        prefixes = [ARCHIVE_PREFIX, *([OUTBOX_PREFIX] if settings.uses_s3_outbox else [])]
+        self._allow(sender, ("s3:PutObject",), [f"{bucket}/{prefix}*" for prefix in prefixes])
+        self._acknowledge_prefix(sender, ARCHIVE_PREFIX, "Every delivered document is archived under it.")
+        if settings.uses_s3_outbox:
+            self._acknowledge_prefix(
+                sender, OUTBOX_PREFIX, "The S3 transport of EINVOICE/PRINT writes each document under it."
+            )
+        self._allow(sender, SES_SEND, notifications.sending_resources)
+        if settings.secret_names:
+            stack = Stack.of(self)
+            # Secrets Manager appends "-" and six random characters to a secret's name in its ARN.
+            secrets = [
+                stack.format_arn(
+                    service="secretsmanager",
+                    resource="secret",
+                    resource_name=f"{name}-??????",
+                    arn_format=ArnFormat.COLON_RESOURCE_NAME,
+                )
+                for name in settings.secret_names
+            ]
+            self._allow(sender, ("secretsmanager:GetSecretValue",), secrets)
+        self._allow_data_key(sender)
 
     def _acknowledge_prefix(self, fn: lambda_.Function, prefix: str, why: str) -> None:
         acknowledge(

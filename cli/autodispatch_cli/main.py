@@ -8,7 +8,7 @@ import typer
 from typer.exceptions import TyperException
 
 from autodispatch_cli.commands import invoices, runs, settings
-from autodispatch_cli.commands.common import Invocation, parse_day
+from autodispatch_cli.commands.common import Invocation, parse_day, target
 from autodispatch_cli.commands.runs import count_cells
 from autodispatch_cli.exit_codes import EXIT_CODES_HELP, ExitCode
 from autodispatch_cli.output import console, error_console, print_json, state_style, table, user_errors
@@ -135,18 +135,24 @@ def local_run(
 def local_serve(
     ctx: typer.Context,
     port: Annotated[int, typer.Option(min=1, max=65535, help="Port on 127.0.0.1.")] = 4599,
+    api_port: Annotated[
+        int | None,
+        typer.Option(min=1, max=65535, help="Port of the integration API; default: a free port."),
+    ] = None,
 ) -> None:
     """Start the whole system in embedded AWS on 127.0.0.1 and keep it running until Ctrl-C.
 
     It publishes a stack with the same outputs as a deployed one, so every other command works
     against it once AWS_ENDPOINT_URL and the printed credentials are exported.
     """
+    from autodispatch_cli.local.runtime import LocalAws  # noqa: PLC0415 - moto loads slowly
     from autodispatch_cli.local.serve import LOCAL_CREDENTIALS, serve_until_interrupted  # noqa: PLC0415
 
     stack = ctx.obj.options.stack if isinstance(ctx.obj, Invocation) else DEFAULT_STACK
 
-    def ready(_: object) -> None:
+    def ready(local: LocalAws) -> None:
         exports = {"AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}", **LOCAL_CREDENTIALS}
+        exports["AUTODISPATCH_API_URL"] = local.api_url
         if stack != DEFAULT_STACK:
             exports[STACK_ENV] = stack
         console.print(
@@ -159,10 +165,36 @@ def local_serve(
 
     try:
         with user_errors():
-            serve_until_interrupted(port, stack, ready)
+            serve_until_interrupted(port, stack, ready, api_port)
     except KeyboardInterrupt:  # a second Ctrl-C while shutting down
         raise typer.Exit(ExitCode.INTERRUPTED) from None
     console.print("Stopped.")
+
+
+@local_app.command("token")
+def local_token(
+    ctx: typer.Context,
+    tenant: Annotated[str | None, typer.Option(help="A token of a user of this tenant.")] = None,
+    system: Annotated[bool, typer.Option("--system", help="The default system client's token.")] = False,
+) -> None:
+    """Print a bearer token for the integration API of `local serve` (R27), alone on stdout.
+
+    --tenant T: an ID token of the local user of tenant T (created on first use); --system: an
+    access token of the default billing-system client, granted every tenant.
+    """
+    from autodispatch_cli.local.api_server import local_identity, system_token, tenant_token  # noqa: PLC0415
+
+    if (tenant is None) == (not system):
+        raise typer.BadParameter("give exactly one of --tenant T and --system")
+    with user_errors():
+        runtime = target(ctx)
+        identity = local_identity(runtime.outputs, runtime.region)
+        token = (
+            system_token(identity)
+            if system
+            else tenant_token(runtime.client("cognito-idp"), identity, str(tenant))
+        )
+    print(token)
 
 
 def main() -> None:

@@ -39,6 +39,19 @@ OUTPUT_FUNCTION_NAMES = {
     "NotifyFailures": "NotifyFailuresFunctionName",
     "RecordDeliveryEvents": "RecordDeliveryEventsFunctionName",
 }
+# The integration API (R27): its URL, user pool and clients; the Cognito domain of client credentials.
+OUTPUT_API_URL = "ApiUrl"
+OUTPUT_USER_POOL_ID = "UserPoolId"
+OUTPUT_USER_CLIENT_ID = "ApiUserClientId"
+OUTPUT_SYSTEM_CLIENT_ID = "ApiSystemClientId"
+OUTPUT_OAUTH_DOMAIN = "ApiOAuthDomain"
+OUTPUT_API = (
+    OUTPUT_API_URL,
+    OUTPUT_USER_POOL_ID,
+    OUTPUT_USER_CLIENT_ID,
+    OUTPUT_SYSTEM_CLIENT_ID,
+    OUTPUT_OAUTH_DOMAIN,
+)
 REQUIRED_OUTPUTS = (OUTPUT_TABLE_NAME, OUTPUT_BUCKET_NAME, OUTPUT_STATE_MACHINE_ARN)
 
 # Few, quick retries: an operator waiting at a prompt should hear about an unreachable endpoint soon.

@@ -20,7 +20,7 @@ def _metric(alarm: dict[str, Any]) -> tuple[str, str, dict[str, str]]:
 
 def test_every_alarm_notifies_the_operator_topic(deployed: Synthesized) -> None:
     alarms = _alarms(deployed)
-    assert len(alarms) == 12
+    assert len(alarms) == 13
     for name, alarm in alarms.items():
         assert [deployed.render(action) for action in alarm["AlarmActions"]] == [
             "ref(Monitoring/OperatorTopic)"
@@ -51,6 +51,8 @@ def test_alarms_cover_failed_timed_out_and_missing_runs_lambda_errors_and_dead_l
         "RecordDeliveryEventsErrors": (
             "AWS/Lambda", "Errors", {"FunctionName": "ref(Functions/RecordDeliveryEvents)"}
         ),
+        # R27: the API answers every error itself, so a Lambda error there is a crash or a timeout.
+        "IntegrationApiErrors": ("AWS/Lambda", "Errors", {"FunctionName": "ref(Functions/IntegrationApi)"}),
         "DeadLetterQueueNotEmpty": (
             "AWS/SQS",
             "ApproximateNumberOfMessagesVisible",

@@ -15,6 +15,12 @@ def test_outputs_name_what_the_operator_cli_reads(deployed: Synthesized) -> None
         "DispatchInvoiceFunctionName": "ref(Functions/DispatchInvoice)",
         "NotifyFailuresFunctionName": "ref(Functions/NotifyFailures)",
         "RecordDeliveryEventsFunctionName": "ref(Functions/RecordDeliveryEvents)",
+        # R27: where the integration API is and who may call it.
+        "ApiUrl": "Api/HttpApi.ApiEndpoint",
+        "UserPoolId": "ref(Identity/UserPool)",
+        "ApiUserClientId": "ref(Identity/UserPool/UserClient)",
+        "ApiSystemClientId": "ref(Identity/UserPool/SystemClient)",
+        "ApiOAuthDomain": "https://ref(Identity/UserPool/Domain).auth.<AWS::Region>.amazoncognito.com",
     }
 
 
@@ -25,5 +31,6 @@ def test_operator_cli_looks_for_this_stack_and_these_outputs(deployed: Synthesiz
         target.OUTPUT_BUCKET_NAME,
         target.OUTPUT_STATE_MACHINE_ARN,
         *target.OUTPUT_FUNCTION_NAMES.values(),
+        *target.OUTPUT_API,
     }
     assert expected == set(deployed.template["Outputs"])

@@ -220,6 +220,15 @@ def test_import_invoices_of_a_tenant_already_in_the_system(load: Loader) -> None
     assert cli_json("invoices", "list", "--tenant", "known")[0]["invoice_id"] == "later-1"
 
 
+def test_r27_invoices_list_shows_what_the_next_night_does_with_a_pending_invoice(load: Loader) -> None:
+    assert load([tenant("known")], [invoice("known", "later-1")]).exit_code == 0
+    listed = cli_json("invoices", "list", "--tenant", "known")[0]
+    assert listed["auto_dispatch"] == "PENDING"
+    assert listed["preview"]["outcome"] in {"SEND", "IGNORE", "FAIL"}
+    assert listed["preview"]["message"]
+    assert "next night" in cli("invoices", "list", "--tenant", "known").output
+
+
 def test_import_invoice_of_an_unknown_tenant_names_it(load: Loader) -> None:
     line = one_line_error(load([], [invoice("ghost", "g-1")]))
     assert "tenant 'ghost'" in line

@@ -10,14 +10,15 @@ from rich.panel import Panel
 
 from autodispatch.logic.importing import import_scenario
 from autodispatch.logic.manual import remove_automatic_dispatch, restore_automatic_dispatch, send_manually
+from autodispatch.logic.open_invoices import with_previews
 from autodispatch.models.dispatch import DispatchRecord
 from autodispatch.models.enums import AutoDispatchState, Channel
+from autodispatch.models.report import entry_json, invoice_entry
 from autodispatch.models.scenario import Invoice
 from autodispatch.rules.explain import CHANNEL_NAMES
 from autodispatch.store.port import InvoiceStore
 from autodispatch_cli.commands.common import JsonOption, TenantOption, day, key, target, when, wrap_only
 from autodispatch_cli.failures import operator_errors
-from autodispatch_cli.invoice_json import invoice_entry
 from autodispatch_cli.output import console, print_json, state_style, table
 from autodispatch_cli.scenario_file import load_scenario
 
@@ -69,30 +70,45 @@ def list_(
     ] = None,
     as_json: JsonOption = False,
 ) -> None:
-    """The open-invoices list: each invoice's automatic-dispatch state and one-line message (R19)."""
+    """The open-invoices list: each invoice's automatic-dispatch state and one-line message (R19),
+    and for a pending invoice what the next night will do with it."""
     with operator_errors():
-        store = target(ctx).store
+        runtime = target(ctx)
+        store = runtime.store
         store.get_tenant(tenant)
         records = store.list_records(tenant, state)
+        entries = with_previews(store, tenant, records, runtime.now(), runtime.zone)
         documents = {} if as_json else _documents(store, records)
     if as_json:
-        print_json([invoice_entry(record) for record in records])
+        print_json([entry_json(entry) for entry in entries])
         return
     rows = [
         [
-            record.invoice_id,
-            documents[record.invoice_id].number if record.invoice_id in documents else "",
-            record.status,
-            record.state,
-            record.channel or "",
-            day(record.sent_on),
-            record.message or "",
+            entry.invoice_id,
+            documents[entry.invoice_id].number if entry.invoice_id in documents else "",
+            entry.status,
+            entry.auto_dispatch,
+            entry.channel or "",
+            day(entry.sent_on),
+            entry.message or "",
+            entry.preview.message if entry.preview else "",
         ]
-        for record in records
+        for entry in entries
     ]
     title = f"Invoices of {tenant}" + (f" with automatic dispatch {state}" if state else "")
-    columns = ["invoice", "number", "status", "automatic dispatch", "channel", "sent on", "message"]
-    console.print(wrap_only(table(title, columns, rows, lambda row: state_style(row[3])), "message"))
+    columns = [
+        "invoice",
+        "number",
+        "status",
+        "automatic dispatch",
+        "channel",
+        "sent on",
+        "message",
+        "next night",
+    ]
+    console.print(
+        wrap_only(table(title, columns, rows, lambda row: state_style(row[3])), "message", "next night")
+    )
     if not rows:
         console.print("No invoices.")
 

@@ -17,9 +17,9 @@ from moto.ses.models import ses_backends
 from moto.sns.models import sns_backends
 
 from autodispatch.errors import AutodispatchError, NotFound
+from autodispatch.models.report import invoice_entry
 from autodispatch.models.scenario import InvoiceKey, Tenant
 from autodispatch.store.port import InvoiceStore
-from autodispatch_cli.invoice_json import invoice_entry
 from autodispatch_cli.local.runtime import ACCOUNT, BUCKET_NAME, REGION, LocalAws
 
 OUTBOX_PREFIX = "outbox/"

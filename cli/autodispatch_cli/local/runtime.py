@@ -51,6 +51,8 @@ FUNCTIONS = {
     "NotifyFailures": "notify_failures.handler",
     # Not in the state machine: SES delivery events reach it through EventBridge and SQS (R26).
     "RecordDeliveryEvents": "record_delivery_events.handler",
+    # Not in the state machine: `local serve` hands it the HTTP API's requests (R27).
+    "IntegrationApi": "api.handler",
 }
 FEEDBACK_FUNCTION = "RecordDeliveryEvents"
 LOCAL_MAX_CONCURRENCY = 4
@@ -108,7 +110,7 @@ class LocalLambdaContext:
         return 300_000
 
 
-def _import_handler(module_name: str) -> Handler:
+def import_handler(module_name: str) -> Handler:
     module = __import__(module_name, fromlist=["handler"])
     handler: Handler = module.handler
     return handler
@@ -137,12 +139,13 @@ class LocalAws:
         self._stack = contextlib.ExitStack()
         self.function_arns: dict[str, str] = {}
         self.state_machine_arn = ""
+        self.api_url = ""  # the integration API's, when `local serve` runs one
         self.invocations: list[tuple[str, dict[str, Any]]] = []
         self.mailbox = MailboxSimulator()
 
     # -- lifecycle -------------------------------------------------------------------------------
     def __enter__(self) -> LocalAws:
-        self._stack.enter_context(_patched_environment(self._environment()))
+        self._stack.enter_context(patched_environment(self._environment()))
         self._stack.enter_context(_quiet_logs(os.environ["POWERTOOLS_LOG_LEVEL"]))
         if self.port is None:
             self._stack.enter_context(mock_aws(config={"stepfunctions": {"execute_state_machine": True}}))
@@ -221,7 +224,7 @@ class LocalAws:
 
     def _invoke(self, function_name: str, payload: dict[str, Any]) -> tuple[str, bool]:
         name = function_name.removeprefix("autodispatch-")
-        handler = self._handler_overrides.get(name) or _import_handler(FUNCTIONS[name])
+        handler = self._handler_overrides.get(name) or import_handler(FUNCTIONS[name])
         self.invocations.append((name, payload))
         context = LocalLambdaContext(function_name=function_name)
         try:
@@ -278,7 +281,7 @@ class LocalAws:
 
 
 @contextlib.contextmanager
-def _patched_environment(values: dict[str, str | None]) -> Iterator[None]:
+def patched_environment(values: dict[str, str | None]) -> Iterator[None]:
     saved = {name: os.environ.get(name) for name in values}
     for name, value in values.items():
         if value is None:

@@ -17,14 +17,29 @@ import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from autodispatch.config import RuntimeConfig
+from autodispatch import wiring
+from autodispatch.config import RuntimeConfig, load_config
 from autodispatch.errors import AutodispatchError
-from autodispatch_cli.local.runtime import BUCKET_NAME, REGION, SENDER, TABLE_NAME, LocalAws
+from autodispatch_cli.local.api_server import LocalIdentity, TokenVerifier, deploy_identity, serving_api
+from autodispatch_cli.local.runtime import (
+    BUCKET_NAME,
+    REGION,
+    SENDER,
+    TABLE_NAME,
+    LocalAws,
+    LocalLambdaContext,
+    import_handler,
+    patched_environment,
+)
 from autodispatch_cli.target import (
+    OUTPUT_API_URL,
     OUTPUT_BUCKET_NAME,
     OUTPUT_FUNCTION_NAMES,
     OUTPUT_STATE_MACHINE_ARN,
+    OUTPUT_SYSTEM_CLIENT_ID,
     OUTPUT_TABLE_NAME,
+    OUTPUT_USER_CLIENT_ID,
+    OUTPUT_USER_POOL_ID,
 )
 
 DEFAULT_PORT = 4599
@@ -58,13 +73,14 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def outputs_template(local: LocalAws) -> dict[str, Any]:
+def outputs_template(local: LocalAws, api: dict[str, str] | None = None) -> dict[str, Any]:
     """A stack that creates nothing real and only carries the outputs the CLI reads."""
     outputs = {
         OUTPUT_TABLE_NAME: TABLE_NAME,
         OUTPUT_BUCKET_NAME: BUCKET_NAME,
         OUTPUT_STATE_MACHINE_ARN: local.state_machine_arn,
         **{output: f"autodispatch-{name}" for name, output in OUTPUT_FUNCTION_NAMES.items()},
+        **(api or {}),
     }
     return {
         "Description": "autodispatch local serve: names of the embedded resources",
@@ -79,8 +95,8 @@ def outputs_template(local: LocalAws) -> dict[str, Any]:
     }
 
 
-def publish(local: LocalAws, stack_name: str) -> None:
-    """Make the local system look like a deployed stack to the CLI."""
+def publish(local: LocalAws, stack_name: str, api: dict[str, str] | None = None) -> None:
+    """Make the local system look like a deployed stack to the CLI (`api`: the API's outputs)."""
     variables = {name: value for name, value in local_environment().items() if name in _CONFIG_VARIABLES}
     lambda_client = local.client("lambda")
     for name in OUTPUT_FUNCTION_NAMES:
@@ -88,7 +104,7 @@ def publish(local: LocalAws, stack_name: str) -> None:
             FunctionName=f"autodispatch-{name}", Environment={"Variables": variables}
         )
     local.client("cloudformation").create_stack(
-        StackName=stack_name, TemplateBody=json.dumps(outputs_template(local))
+        StackName=stack_name, TemplateBody=json.dumps(outputs_template(local, api))
     )
 
 
@@ -100,8 +116,9 @@ def local_environment() -> dict[str, str]:
 
 
 @contextlib.contextmanager
-def serving(port: int, stack_name: str) -> Iterator[LocalAws]:
-    """The local system on 127.0.0.1:port with its outputs stack, until the block ends."""
+def serving(port: int, stack_name: str, api_port: int | None = None) -> Iterator[LocalAws]:
+    """The local system on 127.0.0.1:port with its outputs stack, and the integration API on
+    api_port (default: a free port), until the block ends."""
     check_port_free(port)
     # Quiet: one request line per AWS call and a metrics document per invocation drown the prompt.
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
@@ -114,8 +131,45 @@ def serving(port: int, stack_name: str) -> Iterator[LocalAws]:
             local = stack.enter_context(
                 LocalAws(port=port, environment={"POWERTOOLS_METRICS_DISABLED": "true"})
             )
-        publish(local, stack_name)
+        identity = deploy_identity(local.client("cognito-idp"), REGION)
+        # What the stack gives the API function: the runs it starts, the system client's grant.
+        stack.enter_context(
+            patched_environment(
+                {
+                    "STATE_MACHINE_ARN": local.state_machine_arn,
+                    "API_SYSTEM_CLIENTS": json.dumps({identity.system_client_id: ["*"]}),
+                }
+            )
+        )
+        load_config.cache_clear()
+        wiring.reset()
+        local.api_url = stack.enter_context(
+            serving_api(api_port or free_port(), TokenVerifier(identity), _api_function())
+        )
+        publish(local, stack_name, api_outputs(identity, local.api_url))
         yield local
+
+
+def api_outputs(identity: LocalIdentity, api_url: str) -> dict[str, str]:
+    return {
+        OUTPUT_API_URL: api_url,
+        OUTPUT_USER_POOL_ID: identity.user_pool_id,
+        OUTPUT_USER_CLIENT_ID: identity.user_client_id,
+        OUTPUT_SYSTEM_CLIENT_ID: identity.system_client_id,
+    }
+
+
+def _api_function() -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """The API function's handler, called as API Gateway's Lambda integration calls it."""
+    handler = import_handler("api.handler")
+
+    def invoke(event: dict[str, Any]) -> dict[str, Any]:
+        response: dict[str, Any] = handler(
+            event, LocalLambdaContext(function_name="autodispatch-IntegrationApi")
+        )
+        return response
+
+    return invoke
 
 
 def _forget_moto_data() -> None:
@@ -128,9 +182,11 @@ def _forget_moto_data() -> None:
     reset_model_data()
 
 
-def serve_until_interrupted(port: int, stack_name: str, ready: Callable[[LocalAws], None]) -> None:
+def serve_until_interrupted(
+    port: int, stack_name: str, ready: Callable[[LocalAws], None], api_port: int | None = None
+) -> None:
     """Block until Ctrl-C; `ready(local)` is called once everything is deployed."""
-    with serving(port, stack_name) as local:
+    with serving(port, stack_name, api_port) as local:
         ready(local)
         with contextlib.suppress(KeyboardInterrupt):
             wait_forever()

@@ -5,7 +5,7 @@ from functools import lru_cache
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict, Field, PositiveFloat, PositiveInt
+from pydantic import BaseModel, ConfigDict, Field, Json, PositiveFloat, PositiveInt
 
 
 class RuntimeConfig(BaseModel):
@@ -32,6 +32,10 @@ class RuntimeConfig(BaseModel):
     # This invocation's share of the account's SES send rate (the rate over the map's concurrency);
     # unset, emails are not paced.
     email_sends_per_second: PositiveFloat | None = Field(default=None, alias="EMAIL_SENDS_PER_SECOND")
+    # The integration API (R27): the state machine it starts runs of, and each system client's
+    # granted tenant ids as JSON ({"<client id>": ["*"]} grants every tenant).
+    state_machine_arn: str | None = Field(default=None, alias="STATE_MACHINE_ARN")
+    api_system_clients: Json[dict[str, list[str]]] = Field(default_factory=dict, alias="API_SYSTEM_CLIENTS")
 
     @property
     def zone(self) -> ZoneInfo:

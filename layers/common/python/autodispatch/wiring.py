@@ -9,7 +9,10 @@ from typing import cast
 
 from autodispatch.channels.port import Deliverer
 from autodispatch.config import load_config
+from autodispatch.errors import AutodispatchError
 from autodispatch.notify.port import Notifier
+from autodispatch.runs.port import RunStarter
+from autodispatch.runs.stepfunctions import StepFunctionsRunStarter
 from autodispatch.store.dynamodb import DynamoDbInvoiceStore
 from autodispatch.store.port import InvoiceStore
 from autodispatch.store.work_list import S3WorkLists
@@ -41,7 +44,15 @@ def notifier() -> Notifier:
     return SesSnsNotifier(config.sender_email, config.ses_configuration_set, config.sms_sender_id)
 
 
+@cache
+def run_starter() -> RunStarter:
+    arn = load_config().state_machine_arn
+    if arn is None:
+        raise AutodispatchError("STATE_MACHINE_ARN is not configured: runs cannot be started here")
+    return StepFunctionsRunStarter(arn)
+
+
 def reset() -> None:
-    for factory in (invoice_store, work_lists, deliverer, notifier):
+    for factory in (invoice_store, work_lists, deliverer, notifier, run_starter):
         factory.cache_clear()
     load_config.cache_clear()

@@ -1,0 +1,227 @@
+"""The integration API of `local serve` (R27): a user pool in the embedded Cognito, an HTTP server
+on 127.0.0.1 that verifies bearer tokens as the HTTP API's JWT authorizer does, and the API
+function's own handler answering the events API Gateway would build.
+
+moto's Cognito signs RS256 tokens with the key it ships (kid `dummy`) and serves ID tokens with the
+users' custom attributes for USER_PASSWORD_AUTH. It has no client-credentials endpoint, so the local
+system client's access token is signed here with that same key and carries what Cognito's would
+(`client_id`, `scope`, `token_use` access).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+from joserfc import jwt
+from joserfc.errors import JoseError
+from joserfc.jwk import KeySet, RSAKey
+from moto.utilities.utils import load_resource
+
+from autodispatch.errors import AutodispatchError
+from autodispatch.rules.access import SYSTEM_SCOPE, TENANT_CLAIM
+from autodispatch_cli.local.api_gateway import http_api_event
+from autodispatch_cli.target import OUTPUT_SYSTEM_CLIENT_ID, OUTPUT_USER_CLIENT_ID, OUTPUT_USER_POOL_ID
+
+RESOURCE_SERVER_ID, SYSTEM_SCOPE_NAME = SYSTEM_SCOPE.split("/")
+TENANT_ATTRIBUTE = TENANT_CLAIM.removeprefix("custom:")
+LOCAL_PASSWORD = "Local-password-1"  # noqa: S105 - local users only: the embedded pool lives in memory
+TOKEN_SECONDS = 3600
+MAX_BODY_BYTES = 6 * 1024 * 1024  # Lambda's synchronous payload limit
+UNAUTHORIZED = json.dumps({"message": "Unauthorized"}).encode()  # what API Gateway answers
+
+Invoke = Callable[[dict[str, Any]], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class LocalIdentity:
+    region: str
+    user_pool_id: str
+    user_client_id: str
+    system_client_id: str
+
+    @property
+    def issuer(self) -> str:
+        return f"https://cognito-idp.{self.region}.amazonaws.com/{self.user_pool_id}"
+
+
+def local_identity(outputs: dict[str, str], region: str) -> LocalIdentity:
+    """The local user pool and clients, from the outputs of the stack `local serve` published."""
+    try:
+        return LocalIdentity(
+            region,
+            outputs[OUTPUT_USER_POOL_ID],
+            outputs[OUTPUT_USER_CLIENT_ID],
+            outputs[OUTPUT_SYSTEM_CLIENT_ID],
+        )
+    except KeyError:
+        raise AutodispatchError(
+            "the stack has no local integration API: start `autodispatch local serve`, export what it prints"
+        ) from None
+
+
+def deploy_identity(cognito: Any, region: str) -> LocalIdentity:
+    """The user pool of the stack's Identity construct, as far as moto emulates it."""
+    pool = cognito.create_user_pool(
+        PoolName="autodispatch-api",
+        Schema=[
+            {"Name": TENANT_ATTRIBUTE, "AttributeDataType": "String", "Mutable": False},
+        ],
+    )["UserPool"]["Id"]
+    cognito.create_resource_server(
+        UserPoolId=pool,
+        Identifier=RESOURCE_SERVER_ID,
+        Name=RESOURCE_SERVER_ID,
+        Scopes=[{"ScopeName": SYSTEM_SCOPE_NAME, "ScopeDescription": "Act on the granted tenants"}],
+    )
+    user_client = cognito.create_user_pool_client(
+        UserPoolId=pool, ClientName="users", ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH"]
+    )["UserPoolClient"]["ClientId"]
+    system_client = cognito.create_user_pool_client(
+        UserPoolId=pool,
+        ClientName="billing-system",
+        GenerateSecret=True,
+        AllowedOAuthFlows=["client_credentials"],
+        AllowedOAuthScopes=[SYSTEM_SCOPE],
+        AllowedOAuthFlowsUserPoolClient=True,
+    )["UserPoolClient"]["ClientId"]
+    return LocalIdentity(region, pool, user_client, system_client)
+
+
+def tenant_token(cognito: Any, identity: LocalIdentity, tenant_id: str) -> str:
+    """An ID token of the local user of `tenant_id`, created on first use."""
+    username = f"user-{tenant_id}"
+    try:
+        cognito.admin_get_user(UserPoolId=identity.user_pool_id, Username=username)
+    except cognito.exceptions.UserNotFoundException:
+        cognito.admin_create_user(
+            UserPoolId=identity.user_pool_id,
+            Username=username,
+            UserAttributes=[{"Name": TENANT_CLAIM, "Value": tenant_id}],
+            MessageAction="SUPPRESS",
+        )
+        cognito.admin_set_user_password(
+            UserPoolId=identity.user_pool_id, Username=username, Password=LOCAL_PASSWORD, Permanent=True
+        )
+    result = cognito.initiate_auth(
+        ClientId=identity.user_client_id,
+        AuthFlow="USER_PASSWORD_AUTH",
+        AuthParameters={"USERNAME": username, "PASSWORD": LOCAL_PASSWORD},
+    )["AuthenticationResult"]
+    return str(result["IdToken"])
+
+
+def system_token(identity: LocalIdentity) -> str:
+    """The access token Cognito's client-credentials flow gives the default system client."""
+    now = int(time.time())
+    claims = {
+        "iss": identity.issuer,
+        "sub": identity.system_client_id,
+        "client_id": identity.system_client_id,
+        "token_use": "access",
+        "scope": SYSTEM_SCOPE,
+        "iat": now,
+        "auth_time": now,
+        "exp": now + TOKEN_SECONDS,
+        "jti": str(uuid.uuid4()),
+    }
+    key = RSAKey.import_key(load_resource("cognitoidp/resources/jwks-private.json"))
+    return jwt.encode({"kid": "dummy", "alg": "RS256"}, claims, key)
+
+
+class TokenVerifier:
+    """What the HTTP API's JWT authorizer checks: signature by the pool's keys, issuer, expiry, and
+    the audience (`aud` of an ID token, `client_id` of an access token) among the API's clients."""
+
+    def __init__(self, identity: LocalIdentity) -> None:
+        self._keys = KeySet.import_key_set(load_resource("cognitoidp/resources/jwks-public.json"))
+        self._issuer = identity.issuer
+        self._audiences = {identity.user_client_id, identity.system_client_id}
+
+    def claims(self, authorization: str | None) -> dict[str, Any] | None:
+        scheme, _, token = (authorization or "").partition(" ")
+        if scheme.lower() != "bearer" or not token:
+            return None
+        try:
+            decoded = jwt.decode(token.strip(), self._keys, algorithms=["RS256"])
+        except (JoseError, ValueError):
+            return None
+        claims = dict(decoded.claims)
+        audience = claims.get("aud", claims.get("client_id"))
+        expires = claims.get("exp")
+        if claims.get("iss") != self._issuer or audience not in self._audiences:
+            return None
+        if not isinstance(expires, int) or expires <= time.time():
+            return None
+        return claims
+
+
+def _request_handler(verifier: TokenVerifier, invoke: Invoke) -> type[BaseHTTPRequestHandler]:
+    class ApiRequest(BaseHTTPRequestHandler):
+        def _answer(self) -> None:
+            claims = verifier.claims(self.headers.get("Authorization"))
+            if claims is None:
+                self._respond(401, {"content-type": "application/json"}, UNAUTHORIZED)
+                return
+            length = int(self.headers.get("Content-Length") or 0)
+            if length > MAX_BODY_BYTES:
+                self._respond(413, {"content-type": "application/json"}, b'{"message":"Request too large"}')
+                return
+            body = self.rfile.read(length).decode("utf-8", errors="replace") if length else None
+            url = urlsplit(self.path)
+            scope = claims.get("scope")
+            event = http_api_event(
+                self.command,
+                url.path,
+                query=dict(parse_qsl(url.query, keep_blank_values=True)),
+                body=body,
+                headers=dict(self.headers.items()),
+                claims=claims,
+                scopes=scope.split() if isinstance(scope, str) else None,
+            )
+            response = invoke(event)
+            payload = str(response.get("body") or "").encode()
+            self._respond(int(response.get("statusCode", 502)), response.get("headers") or {}, payload)
+
+        def _respond(self, status: int, headers: dict[str, str], payload: bytes) -> None:
+            self.send_response(status)
+            for name, value in headers.items():
+                if name.lower() != "content-length":
+                    self.send_header(name, value)
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+
+        do_GET = do_PUT = do_POST = do_DELETE = do_PATCH = _answer
+
+        def log_message(self, format: str, *args: Any) -> None:
+            """Quiet: the local API's requests are not the serve terminal's business."""
+
+    return ApiRequest
+
+
+@contextmanager
+def serving_api(port: int, verifier: TokenVerifier, invoke: Invoke) -> Iterator[str]:
+    """The API on 127.0.0.1:port until the block ends; yields its URL."""
+    try:
+        server = ThreadingHTTPServer(("127.0.0.1", port), _request_handler(verifier, invoke))
+    except OSError:
+        raise AutodispatchError(
+            f"port {port} on 127.0.0.1 is in use: choose another with --api-port"
+        ) from None
+    thread = threading.Thread(target=server.serve_forever, name="autodispatch-api", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)

@@ -1,0 +1,74 @@
+"""Integration API (R27): one Lambda behind the HTTP API. API Gateway's JWT authorizer verified the
+token; `guard` decides here, before any route runs, whether its claims may use the route's tenant
+(or the runs, which serve every tenant). A denied request gets 401 or 403 and no data."""
+
+import json
+import re
+from datetime import UTC, datetime
+from http import HTTPStatus
+from typing import Any
+from urllib.parse import unquote
+
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from api.routes import Services, app
+from autodispatch import wiring
+from autodispatch.config import load_config
+from autodispatch.observability import logger, metrics, tracer
+from autodispatch.rules.access import Access, access, principal
+
+TENANT_PATH = re.compile(r"^/tenants/(?P<tenant_id>[^/]+)")
+EVERY_TENANT_PATH = re.compile(r"^/runs(/|$)")
+DENIED = {
+    Access.UNAUTHENTICATED: (HTTPStatus.UNAUTHORIZED, "a valid bearer token is required"),
+    Access.FORBIDDEN: (HTTPStatus.FORBIDDEN, "this token may not act on the tenant or route"),
+}
+
+
+def guard(event: dict[str, Any]) -> Access:
+    """The access of the event's verified claims to its path (R27)."""
+    jwt = ((event.get("requestContext") or {}).get("authorizer") or {}).get("jwt") or {}
+    claims, scopes = jwt.get("claims") or {}, jwt.get("scopes") or []
+    path = event.get("rawPath") or ""
+    tenant = TENANT_PATH.match(path)
+    caller = principal(claims, scopes, load_config().api_system_clients)
+    return access(
+        caller,
+        authenticated=bool(claims),
+        tenant_id=unquote(tenant["tenant_id"]) if tenant else None,
+        every_tenant=EVERY_TENANT_PATH.match(path) is not None,
+    )
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+@metrics.log_metrics(capture_cold_start_metric=True)
+@tracer.capture_lambda_handler
+def handler(
+    event: dict[str, Any], context: LambdaContext, services: Services | None = None
+) -> dict[str, Any]:
+    decision = guard(event)
+    if decision is not Access.ALLOWED:
+        status, message = DENIED[decision]
+        logger.info("request denied", extra={"access": decision.value})
+        return {
+            "statusCode": status,
+            "headers": {"Content-Type": "application/json"},
+            "body": json.dumps({"status": status, "message": message}),
+            "isBase64Encoded": False,
+        }
+    app.append_context(  # type: ignore[no-untyped-call]
+        services=services
+        or Services(
+            store=wiring.invoice_store(),
+            deliverer=wiring.deliverer,
+            run_starter=wiring.run_starter,
+            zone=load_config().zone,
+            clock=_now,
+        )
+    )
+    return app.resolve(event, context)

@@ -1,0 +1,307 @@
+"""The integration API's routes (R27): each one parses its input and calls one of the library's
+use cases, the same ones the operator CLI calls. Errors become responses in one place
+(`_error_response`); who may call a route is decided before routing (`handler.guard`)."""
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+from http import HTTPStatus
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
+
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
+from aws_lambda_powertools.event_handler.openapi.params import Body, Query
+from pydantic import BaseModel, ConfigDict, Field
+
+from autodispatch.channels.port import Deliverer
+from autodispatch.errors import (
+    ActivationRefused,
+    AutodispatchError,
+    FieldIssue,
+    InputError,
+    InvalidTransition,
+    InvoiceBusy,
+    NotFound,
+)
+from autodispatch.logic.importing import import_invoices, import_scenario, parse_import
+from autodispatch.logic.manual import (
+    ManualSend,
+    remove_automatic_dispatch,
+    restore_automatic_dispatch,
+    send_manually,
+)
+from autodispatch.logic.open_invoices import InvoicePage, open_invoices, with_previews
+from autodispatch.logic.settings import Activation, activate, change_settings, deactivate
+from autodispatch.models.dispatch import DispatchRecord
+from autodispatch.models.enums import AutoDispatchState, Channel
+from autodispatch.models.report import InvoiceEntry
+from autodispatch.models.scenario import Invoice, InvoiceKey, Scenario, Settings, Tenant
+from autodispatch.observability import logger
+from autodispatch.runs.port import RunStarter
+from autodispatch.store.port import InvoiceStore, RunIssue, RunSummary
+
+LIST_LIMIT_MAX = 500
+# Activation changes only through activate/deactivate, which check R2 and stamp the instant (R4).
+ACTIVATION_FIELDS = frozenset({"active", "activated_at"})
+# One status per error type, most specific first (InvoiceBusy is an InputError).
+ERROR_STATUS: tuple[tuple[type[AutodispatchError], HTTPStatus], ...] = (
+    (NotFound, HTTPStatus.NOT_FOUND),
+    (InvoiceBusy, HTTPStatus.CONFLICT),
+    (InputError, HTTPStatus.BAD_REQUEST),
+    (InvalidTransition, HTTPStatus.CONFLICT),
+    (ActivationRefused, HTTPStatus.CONFLICT),
+)
+
+
+@dataclass(frozen=True)
+class Services:
+    """What the routes act on, given per invocation (production wiring or a test's)."""
+
+    store: InvoiceStore
+    deliverer: Callable[[], Deliverer]
+    run_starter: Callable[[], RunStarter]
+    zone: ZoneInfo
+    clock: Callable[[], datetime]
+
+
+class ErrorBody(BaseModel):
+    status: int
+    message: str
+
+
+class SendRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    channel: Channel | None = Field(
+        default=None, description="Only this channel; without it the chain decides."
+    )
+
+
+class RunRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    run_date: date
+
+
+class StartedRun(BaseModel):
+    run_id: str
+    run_date: date
+    execution_arn: str
+
+
+class RunDetail(BaseModel):
+    run: RunSummary
+    issues: list[RunIssue]
+
+
+app = APIGatewayHttpResolver(enable_validation=True)
+app.enable_swagger(
+    path="/docs",
+    title="autodispatch integration API",
+    description="Tenants, settings, invoices and runs of automatic dispatch (R27). "
+    "Bearer: a user pool ID token (tenant users) or a client-credentials access token (billing systems).",
+    security_schemes={"bearer": HTTPBearer(bearerFormat="JWT")},
+    security=[{"bearer": []}],
+)
+
+
+def services() -> Services:
+    found: Services = app.context["services"]
+    return found
+
+
+def _key(tenant_id: str, invoice_id: str) -> InvoiceKey:
+    return InvoiceKey(tenant_id=tenant_id, invoice_id=invoice_id)
+
+
+def _entry(record: DispatchRecord) -> InvoiceEntry:
+    s = services()
+    return with_previews(s.store, record.tenant_id, [record], s.clock(), s.zone)[0]
+
+
+def _check_path_id(name: str, path_value: str, body_value: str) -> None:
+    if path_value != body_value:
+        raise InputError(
+            [FieldIssue(name, f"'{body_value}' in the body differs from '{path_value}' in the path")]
+        )
+
+
+# Errors ----------------------------------------------------------------------------------------
+
+
+def error_response(status: HTTPStatus, message: str) -> Response[dict[str, Any]]:
+    return Response(
+        status_code=status,
+        content_type=content_types.APPLICATION_JSON,
+        body=ErrorBody(status=status, message=message).model_dump(),
+    )
+
+
+@app.exception_handler(AutodispatchError)  # type: ignore[untyped-decorator]
+def _error_response(error: AutodispatchError) -> Response[dict[str, Any]]:
+    status = next(
+        (status for kind, status in ERROR_STATUS if isinstance(error, kind)), HTTPStatus.SERVICE_UNAVAILABLE
+    )
+    if status is HTTPStatus.SERVICE_UNAVAILABLE:
+        logger.warning("request failed", extra={"error_type": type(error).__name__})
+    return error_response(status, str(error))
+
+
+@app.exception_handler(RequestValidationError)  # type: ignore[untyped-decorator]
+def _invalid_request(error: RequestValidationError) -> Response[dict[str, Any]]:
+    problems = []
+    for detail in error.errors():
+        location = ".".join(str(part) for part in detail.get("loc", ()) if part != "body") or "body"
+        problems.append(
+            f"field '{location}': {str(detail.get('msg', 'invalid')).removeprefix('Value error, ')}"
+        )
+    return error_response(HTTPStatus.UNPROCESSABLE_ENTITY, "; ".join(problems))
+
+
+@app.exception_handler(Exception)  # type: ignore[untyped-decorator]
+def _unexpected(error: Exception) -> Response[dict[str, Any]]:
+    logger.exception("unexpected error", extra={"error_type": type(error).__name__})
+    return error_response(HTTPStatus.INTERNAL_SERVER_ERROR, "internal error; the request may be repeated")
+
+
+# OpenAPI ---------------------------------------------------------------------------------------
+
+
+@app.get("/openapi.json", include_in_schema=False)
+def openapi_document() -> Response[str]:
+    return Response(
+        status_code=HTTPStatus.OK,
+        content_type=content_types.APPLICATION_JSON,
+        body=app.get_openapi_json_schema(),
+    )
+
+
+# Tenants and settings (R1-R4) --------------------------------------------------------------------
+
+
+@app.get("/tenants/<tenant_id>", tags=["settings"])
+def get_tenant(tenant_id: str) -> Tenant:
+    return services().store.get_tenant(tenant_id)
+
+
+@app.put("/tenants/<tenant_id>", tags=["settings"])
+def put_tenant(tenant_id: str, tenant: Tenant) -> Tenant:
+    """Create or replace the tenant; an active one must satisfy R2."""
+    _check_path_id("tenant_id", tenant_id, tenant.tenant_id)
+    s = services()
+    checked: Scenario = parse_import({"tenants": [tenant.model_dump(mode="json")]})
+    import_scenario(s.store, checked, s.zone, s.clock())
+    return s.store.get_tenant(tenant_id)
+
+
+@app.get("/tenants/<tenant_id>/settings", tags=["settings"])
+def get_settings(tenant_id: str) -> Settings:
+    return services().store.get_tenant(tenant_id).settings
+
+
+@app.put("/tenants/<tenant_id>/settings", tags=["settings"])
+def put_settings(tenant_id: str, settings: Settings) -> Settings:
+    """Replace the settings; `active` and `activated_at` change only through activate/deactivate."""
+    s = services()
+    changes = settings.model_dump(exclude=set(ACTIVATION_FIELDS))
+    return change_settings(s.store, tenant_id, changes, s.zone, s.clock()).settings
+
+
+@app.post("/tenants/<tenant_id>/settings/activate", tags=["settings"])
+def post_activate(tenant_id: str) -> Activation:
+    s = services()
+    return activate(s.store, tenant_id, s.zone, s.clock())
+
+
+@app.post("/tenants/<tenant_id>/settings/deactivate", tags=["settings"])
+def post_deactivate(tenant_id: str) -> Settings:
+    s = services()
+    return deactivate(s.store, tenant_id, s.zone, s.clock()).settings
+
+
+# Invoices (R19-R22, R25) -----------------------------------------------------------------------
+
+
+@app.put("/tenants/<tenant_id>/invoices/<invoice_id>", tags=["invoices"])
+def put_invoice(tenant_id: str, invoice_id: str, invoice: Invoice) -> InvoiceEntry:
+    """Create or update the invoice (idempotent); 409 while a run is sending a changed one."""
+    _check_path_id("tenant_id", tenant_id, invoice.tenant_id)
+    _check_path_id("invoice_id", invoice_id, invoice.invoice_id)
+    s = services()
+    key = _key(tenant_id, invoice_id)
+    if s.store.get_invoices([key]).get(key) != invoice:  # the same document again changes nothing
+        import_invoices(s.store, [invoice], s.zone, s.clock())
+    return _entry(s.store.get_record(key))
+
+
+@app.get("/tenants/<tenant_id>/invoices", tags=["invoices"])
+def list_invoices(
+    tenant_id: str,
+    state: Annotated[AutoDispatchState | None, Query(description="Only invoices in this state.")] = None,
+    limit: Annotated[int, Query(ge=1, le=LIST_LIMIT_MAX)] = 100,
+    cursor: Annotated[str | None, Query(description="next_cursor of the previous page.")] = None,
+) -> InvoicePage:
+    """The open-invoices list; each PENDING invoice carries what the next night will do with it."""
+    s = services()
+    s.store.get_tenant(tenant_id)
+    return open_invoices(s.store, tenant_id, state, limit, cursor, s.clock(), s.zone)
+
+
+@app.get("/tenants/<tenant_id>/invoices/<invoice_id>", tags=["invoices"])
+def get_invoice(tenant_id: str, invoice_id: str) -> InvoiceEntry:
+    """The message, the detailed explanation and the history (R19)."""
+    store = services().store
+    store.get_tenant(tenant_id)
+    return _entry(store.get_record(_key(tenant_id, invoice_id)))
+
+
+@app.post("/tenants/<tenant_id>/invoices/<invoice_id>/remove-auto", tags=["invoices"])
+def post_remove_auto(tenant_id: str, invoice_id: str) -> InvoiceEntry:
+    s = services()
+    return _entry(remove_automatic_dispatch(s.store, _key(tenant_id, invoice_id), s.clock))
+
+
+@app.post("/tenants/<tenant_id>/invoices/<invoice_id>/restore-auto", tags=["invoices"])
+def post_restore_auto(tenant_id: str, invoice_id: str) -> InvoiceEntry:
+    s = services()
+    return _entry(restore_automatic_dispatch(s.store, _key(tenant_id, invoice_id), s.clock, s.zone))
+
+
+@app.post("/tenants/<tenant_id>/invoices/<invoice_id>/send", tags=["invoices"])
+def post_send(
+    tenant_id: str, invoice_id: str, request: Annotated[SendRequest | None, Body()] = None
+) -> ManualSend:
+    """Send the unsent invoice now (R22), by `channel` or through the settings' chain."""
+    s = services()
+    channel = request.channel if request is not None else None
+    return send_manually(s.store, s.deliverer(), s.clock, _key(tenant_id, invoice_id), channel, zone=s.zone)
+
+
+# Runs (system clients granted every tenant) ----------------------------------------------------
+
+
+@app.get("/runs", tags=["runs"])
+def list_runs(limit: Annotated[int, Query(ge=1, le=LIST_LIMIT_MAX)] = 20) -> list[RunSummary]:
+    return services().store.list_runs(limit)
+
+
+@app.get("/runs/<run_id>", tags=["runs"])
+def get_run(run_id: str) -> RunDetail:
+    store = services().store
+    return RunDetail(run=store.get_run(run_id), issues=store.run_issues(run_id))
+
+
+@app.post("/runs", tags=["runs"])
+def post_run(request: RunRequest) -> Response[Any]:
+    """Start the run of `run_date` as the schedule would; its id is the execution name."""
+    name = f"api-{request.run_date.isoformat()}-{uuid.uuid4().hex[:8]}"
+    arn = services().run_starter().start(request.run_date, name)
+    started = StartedRun(run_id=name, run_date=request.run_date, execution_arn=arn)
+    return Response(
+        status_code=HTTPStatus.ACCEPTED,
+        content_type=content_types.APPLICATION_JSON,
+        body=started.model_dump(mode="json"),
+    )

@@ -1,0 +1,77 @@
+"""The invoice object of the run report (SCENARIO-FORMAT.md): one shape for every reader of
+invoices, the run report, the operator commands' --json and the integration API (R19, R27)."""
+
+from datetime import date
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from autodispatch.models.dispatch import DispatchRecord, Outcome
+from autodispatch.models.enums import AutoDispatchState, Channel, HistoryEventKind, InvoiceStatus
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class Preview(_Frozen):
+    """What the next night will do with a pending invoice, by the rules a run applies. `run_date`
+    and `outcome` are None when no run takes the invoice as things stand (`message` says why)."""
+
+    run_date: date | None
+    outcome: Outcome | None
+    channel: Channel | None
+    message: str
+
+
+class HistoryEntry(_Frozen):
+    at: str
+    event: HistoryEventKind
+    channel: Channel | None
+    detail: str | None
+
+
+class InvoiceEntry(_Frozen):
+    """One `invoices` entry of the run report; `preview` is an optional addition of the API and
+    the open-invoices list (absent from the report)."""
+
+    tenant_id: str
+    invoice_id: str
+    status: InvoiceStatus
+    auto_dispatch: AutoDispatchState
+    channel: Channel | None
+    sent_on: date | None
+    message: str | None
+    details: str | None
+    history: list[HistoryEntry]
+    preview: Preview | None = None
+
+
+def invoice_model(record: DispatchRecord, preview: Preview | None = None) -> InvoiceEntry:
+    return InvoiceEntry(
+        tenant_id=record.tenant_id,
+        invoice_id=record.invoice_id,
+        status=record.status,
+        auto_dispatch=record.state,
+        channel=record.channel,
+        sent_on=record.sent_on,
+        message=record.message,
+        details=record.details,
+        history=[
+            HistoryEntry(
+                at=event.at.isoformat(), event=event.event, channel=event.channel, detail=event.detail
+            )
+            for event in record.history
+        ],
+        preview=preview,
+    )
+
+
+def invoice_entry(record: DispatchRecord, preview: Preview | None = None) -> dict[str, Any]:
+    """One `invoices` entry of the run report as JSON data (also the CLI's --json invoice shape)."""
+    return entry_json(invoice_model(record, preview))
+
+
+def entry_json(entry: InvoiceEntry) -> dict[str, Any]:
+    """The report's shape exactly, with `preview` added only where there is one."""
+    return entry.model_dump(mode="json", exclude={"preview"} if entry.preview is None else None)

@@ -1,0 +1,1 @@
+"""Starting a nightly run on demand: the port and its Step Functions adapter."""

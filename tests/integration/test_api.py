@@ -1,0 +1,289 @@
+"""The integration API (R27) through its Lambda handler, with events as API Gateway builds them,
+on the DynamoDB store (moto) loaded with the demo scenario: the tenant-isolation matrix, the
+idempotent PUT, pagination, bad bodies and the preview of the next night."""
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from api.handler import handler
+from api.routes import Services
+from autodispatch.config import load_config
+from autodispatch.models.enums import Channel, DeliveryKind
+from autodispatch.models.scenario import InvoiceKey, Scenario
+from autodispatch.rules.access import SYSTEM_SCOPE, TENANT_CLAIM
+from autodispatch.store.dynamodb import DynamoDbInvoiceStore
+from autodispatch.store.port import Attempt
+from autodispatch_cli.local.api_gateway import http_api_event
+from autodispatch_cli.local.runtime import LocalLambdaContext
+from tests.fakes.deliverer import ScriptedDeliverer
+from tests.integration.conftest import ZONE
+
+NOW = datetime.fromisoformat("2026-03-09T20:00:00+02:00")
+DEFAULT_SYSTEM_CLIENT = "billing-system"
+LIMITED_SYSTEM_CLIENT = "bookkeeper"  # granted tilitoimisto only
+
+Claims = dict[str, Any] | None
+OWN: Claims = {"sub": "u-1", TENANT_CLAIM: "kahvila", "token_use": "id"}
+OTHER: Claims = {"sub": "u-2", TENANT_CLAIM: "tilitoimisto", "token_use": "id"}
+SYSTEM: Claims = {"client_id": DEFAULT_SYSTEM_CLIENT, "scope": SYSTEM_SCOPE, "token_use": "access"}
+LIMITED: Claims = {"client_id": LIMITED_SYSTEM_CLIENT, "scope": SYSTEM_SCOPE, "token_use": "access"}
+NO_TOKEN: Claims = None
+
+
+@dataclass
+class RecordingRunStarter:
+    started: list[tuple[date, str]] = field(default_factory=list)
+
+    def start(self, run_date: date, name: str) -> str:
+        self.started.append((run_date, name))
+        return f"arn:aws:states:eu-north-1:000000000000:execution:NightlyRun:{name}"
+
+
+@dataclass
+class Api:
+    store: DynamoDbInvoiceStore
+    deliverer: ScriptedDeliverer
+    runs: RecordingRunStarter
+
+    def call(
+        self,
+        method: str,
+        path: str,
+        claims: Claims,
+        body: Any = None,
+        query: dict[str, str] | None = None,
+    ) -> tuple[int, Any]:
+        event = http_api_event(
+            method,
+            path,
+            query=query,
+            body=None if body is None else (body if isinstance(body, str) else json.dumps(body)),
+            headers={"content-type": "application/json"},
+            claims=claims,
+        )
+        services = Services(
+            store=self.store,
+            deliverer=lambda: self.deliverer,
+            run_starter=lambda: self.runs,
+            zone=ZONE,
+            clock=lambda: NOW,
+        )
+        response = handler(event, LocalLambdaContext(function_name="Api"), services=services)
+        return response["statusCode"], json.loads(response["body"]) if response.get("body") else None
+
+
+@pytest.fixture
+def api(loaded: DynamoDbInvoiceStore, monkeypatch: pytest.MonkeyPatch) -> Api:
+    monkeypatch.setenv("TABLE_NAME", "unused")
+    monkeypatch.setenv("BUCKET_NAME", "unused")
+    grants = {DEFAULT_SYSTEM_CLIENT: ["*"], LIMITED_SYSTEM_CLIENT: ["tilitoimisto"]}
+    monkeypatch.setenv("API_SYSTEM_CLIENTS", json.dumps(grants))
+    load_config.cache_clear()
+    yield Api(loaded, ScriptedDeliverer(), RecordingRunStarter())
+    load_config.cache_clear()
+
+
+def _document(scenario: Scenario, invoice_id: str) -> dict[str, Any]:
+    invoice = next(i for i in scenario.invoices if i.invoice_id == invoice_id)
+    return invoice.model_dump(mode="json")
+
+
+def _tenant_document(scenario: Scenario, tenant_id: str) -> dict[str, Any]:
+    return next(t for t in scenario.tenants if t.tenant_id == tenant_id).model_dump(mode="json")
+
+
+Route = tuple[str, str, Callable[[Scenario], Any]]
+TENANT_ROUTES: list[Route] = [
+    ("GET", "/tenants/kahvila", lambda s: None),
+    ("PUT", "/tenants/kahvila", lambda s: _tenant_document(s, "kahvila")),
+    ("GET", "/tenants/kahvila/settings", lambda s: None),
+    ("PUT", "/tenants/kahvila/settings", lambda s: _tenant_document(s, "kahvila")["settings"]),
+    ("POST", "/tenants/kahvila/settings/activate", lambda s: None),
+    ("POST", "/tenants/kahvila/settings/deactivate", lambda s: None),
+    ("PUT", "/tenants/kahvila/invoices/k-1001", lambda s: _document(s, "k-1001")),
+    ("GET", "/tenants/kahvila/invoices", lambda s: None),
+    ("GET", "/tenants/kahvila/invoices/k-1001", lambda s: None),
+    ("POST", "/tenants/kahvila/invoices/k-1001/remove-auto", lambda s: None),
+    ("POST", "/tenants/kahvila/invoices/k-1007/restore-auto", lambda s: None),  # imported off
+    ("POST", "/tenants/kahvila/invoices/k-1003/send", lambda s: {"channel": "EMAIL"}),
+]
+RUN_ROUTES: list[Route] = [
+    ("GET", "/runs", lambda s: None),
+    ("GET", "/runs/no-such-run", lambda s: None),
+    ("POST", "/runs", lambda s: {"run_date": "2026-03-10"}),
+]
+
+
+def _route_id(value: object) -> str:
+    return "" if callable(value) else str(value)
+
+
+def _snapshot(store: DynamoDbInvoiceStore) -> Any:
+    tenants = {t.tenant_id: t for t in store.list_tenants()}
+    records = {t: store.list_records(t) for t in tenants}
+    return tenants, records, store.list_runs()
+
+
+@pytest.mark.parametrize(("method", "path", "body"), TENANT_ROUTES + RUN_ROUTES, ids=_route_id)
+@pytest.mark.parametrize("caller", ["other tenant", "no token", "limited system client"])
+def test_r27_a_denied_request_gets_401_or_403_and_changes_nothing(
+    api: Api, scenario: Scenario, method: str, path: str, body: Callable[[Scenario], Any], caller: str
+) -> None:
+    claims = {"other tenant": OTHER, "no token": NO_TOKEN, "limited system client": LIMITED}[caller]
+    before = _snapshot(api.store)
+    status, answer = api.call(method, path, claims, body(scenario))
+    assert status == (401 if claims is None else 403)
+    assert set(answer) == {"status", "message"}  # no data
+    assert _snapshot(api.store) == before
+    assert api.deliverer.calls == []
+    assert api.runs.started == []
+
+
+@pytest.mark.parametrize(("method", "path", "body"), TENANT_ROUTES, ids=_route_id)
+@pytest.mark.parametrize("caller", ["own tenant", "system client"])
+def test_r27_own_tenant_and_granted_system_client_reach_every_tenant_route(
+    api: Api, scenario: Scenario, method: str, path: str, body: Callable[[Scenario], Any], caller: str
+) -> None:
+    status, answer = api.call(method, path, OWN if caller == "own tenant" else SYSTEM, body(scenario))
+    assert status == 200, answer
+
+
+@pytest.mark.parametrize("claims", [OWN, LIMITED], ids=["tenant user", "limited system client"])
+def test_r27_runs_are_for_system_clients_granted_every_tenant(api: Api, claims: Claims) -> None:
+    assert api.call("GET", "/runs", claims)[0] == 403
+    status, started = api.call("POST", "/runs", SYSTEM, {"run_date": "2026-03-10"})
+    assert status == 202
+    assert api.runs.started == [(date(2026, 3, 10), started["run_id"])]
+    assert api.call("GET", "/runs", SYSTEM) == (200, [])
+    assert api.call("GET", "/runs/no-such-run", SYSTEM)[0] == 404
+
+
+def test_r27_a_system_client_acts_on_the_tenants_it_is_granted(api: Api) -> None:
+    assert api.call("GET", "/tenants/tilitoimisto/invoices", LIMITED)[0] == 200
+    assert api.call("GET", "/tenants/kahvila/invoices", LIMITED)[0] == 403
+
+
+def test_r27_a_token_of_no_tenant_and_no_system_scope_is_forbidden(api: Api) -> None:
+    assert api.call("GET", "/tenants/kahvila", {"sub": "u-3", "token_use": "id"})[0] == 403
+    assert api.call("GET", "/tenants/kahvila", {"client_id": "c", "scope": "openid"})[0] == 403
+
+
+def test_r27_put_invoice_is_idempotent(api: Api, scenario: Scenario) -> None:
+    document = _document(scenario, "k-1001")
+    first = api.call("PUT", "/tenants/kahvila/invoices/k-1001", SYSTEM, document)
+    second = api.call("PUT", "/tenants/kahvila/invoices/k-1001", SYSTEM, document)
+    assert first == second
+    assert first[0] == 200
+    assert first[1]["auto_dispatch"] == "PENDING"
+
+
+def test_r27_put_of_a_changed_invoice_a_run_is_sending_is_409(api: Api, scenario: Scenario) -> None:
+    key = InvoiceKey(tenant_id="kahvila", invoice_id="k-1001")
+    attempt = Attempt(run_id="run-1", channel=Channel.EINVOICE, kind=DeliveryKind.INVOICE, started_at=NOW)
+    api.store.claim(key, attempt, NOW + timedelta(minutes=15), [])  # a run is sending it (R23)
+    document = _document(scenario, "k-1001")
+    assert api.call("PUT", "/tenants/kahvila/invoices/k-1001", SYSTEM, document)[0] == 200  # unchanged
+    status, answer = api.call(
+        "PUT", "/tenants/kahvila/invoices/k-1001", SYSTEM, {**document, "number": "1001-B"}
+    )
+    assert status == 409
+    assert "k-1001" in answer["message"]
+
+
+def test_r27_pages_of_the_list_cover_every_invoice_once(api: Api) -> None:
+    seen: list[str] = []
+    cursor: str | None = None
+    while True:
+        query = {"limit": "3", **({"cursor": cursor} if cursor else {})}
+        status, page = api.call("GET", "/tenants/kahvila/invoices", OWN, query=query)
+        assert status == 200
+        assert len(page["invoices"]) <= 3
+        seen += [entry["invoice_id"] for entry in page["invoices"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+        assert len(seen) < 100  # bounded: a cursor that never ends fails here
+    assert seen == sorted(r.invoice_id for r in api.store.list_records("kahvila"))
+
+
+def test_r27_a_cursor_not_from_the_list_is_400(api: Api) -> None:
+    status, answer = api.call("GET", "/tenants/kahvila/invoices", OWN, query={"cursor": "%%%"})
+    assert status == 400
+    assert "cursor" in answer["message"]
+
+
+@pytest.mark.parametrize(
+    ("change", "field_name"),
+    [({"customer": None}, "customer"), ({"due_date": "tomorrow"}, "due_date"), ({"lines": []}, "lines")],
+)
+def test_r27_r25_a_bad_invoice_body_is_422_naming_the_field(
+    api: Api, scenario: Scenario, change: dict[str, Any], field_name: str
+) -> None:
+    document = {**_document(scenario, "k-1001"), **change}
+    status, answer = api.call("PUT", "/tenants/kahvila/invoices/k-1001", OWN, document)
+    assert status == 422
+    assert field_name in answer["message"]
+
+
+def test_r27_a_body_that_is_not_json_is_422(api: Api) -> None:
+    status, answer = api.call("PUT", "/tenants/kahvila/invoices/k-1001", OWN, "{not json")
+    assert status == 422
+    assert answer["message"]
+
+
+def test_r27_ids_of_the_body_must_match_the_path(api: Api, scenario: Scenario) -> None:
+    status, answer = api.call("PUT", "/tenants/kahvila/invoices/k-9999", OWN, _document(scenario, "k-1001"))
+    assert status == 400
+    assert "invoice_id" in answer["message"]
+
+
+def test_r27_unknown_invoice_is_404_and_a_refused_action_409(api: Api) -> None:
+    assert api.call("GET", "/tenants/kahvila/invoices/nope", OWN)[0] == 404
+    status, answer = api.call("POST", "/tenants/kahvila/invoices/k-1006/send", OWN)
+    assert status == 409
+    assert "already sent" in answer["message"]
+
+
+def test_r2_r27_settings_that_break_r2_on_an_active_tenant_are_409(api: Api, scenario: Scenario) -> None:
+    settings = {**_tenant_document(scenario, "kahvila")["settings"], "channels": []}
+    status, answer = api.call("PUT", "/tenants/kahvila/settings", OWN, settings)
+    assert status == 409
+    assert "R2" in answer["message"]
+
+
+def test_r22_r27_send_delivers_through_the_chosen_channel(api: Api) -> None:
+    status, sent = api.call("POST", "/tenants/kahvila/invoices/k-1003/send", OWN, {"channel": "EMAIL"})
+    assert status == 200
+    assert sent["channel"] == "EMAIL"
+    assert api.deliverer.delivered == [("k-1003", Channel.EMAIL)]
+    assert api.call("GET", "/tenants/kahvila/invoices/k-1003", OWN)[1]["status"] == "SENT"
+
+
+def test_r27_pending_invoices_carry_the_preview_of_the_next_night(api: Api) -> None:
+    status, page = api.call("GET", "/tenants/kahvila/invoices", OWN)
+    assert status == 200
+    entries = {entry["invoice_id"]: entry for entry in page["invoices"]}
+    assert entries["k-1001"]["preview"] == {
+        "run_date": "2026-03-10",
+        "outcome": "SEND",
+        "channel": "EINVOICE",
+        "message": "The run of 2026-03-10 sends it by e-invoice",
+    }
+    assert entries["k-1010"]["preview"]["run_date"] == "2026-03-11"  # created on the 10th
+    assert all(
+        (entry["preview"] is None) == (entry["auto_dispatch"] != "PENDING") for entry in entries.values()
+    )
+
+
+def test_r27_openapi_document_lists_every_route(api: Api) -> None:
+    status, document = api.call("GET", "/openapi.json", OWN)
+    assert status == 200
+    paths = {path.replace("{", "<").replace("}", ">") for path in document["paths"]}
+    routes = {p.replace("kahvila", "<tenant_id>") for _, p, _ in TENANT_ROUTES}
+    assert {"/tenants/<tenant_id>/invoices/<invoice_id>", "/runs", "/runs/<run_id>"} <= paths
+    assert len(routes) <= len(paths)
