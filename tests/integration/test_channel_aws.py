@@ -1,11 +1,12 @@
 """R4 on moto: S3 outbox, S3 archive, SES v2, Secrets Manager, and the
-demo scenario delivered through `build_deliverer` (the issue's "done when")."""
+demo scenario delivered through `build_deliverer`."""
 
 import email
 import email.policy
 import io
 import json
 import zipfile
+from collections import Counter
 from collections.abc import Iterator
 from email.message import EmailMessage
 from functools import cache
@@ -50,7 +51,13 @@ def aws(aws_environment: None) -> Iterator[dict[str, Any]]:
         s3.create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": "eu-north-1"})
         sesv2 = boto3.client("sesv2")
         sesv2.create_email_identity(EmailIdentity=SENDER)
-        yield {"s3": s3, "sesv2": sesv2, "secrets": boto3.client("secretsmanager")}
+        # S3 writes by the key's first part (outbox, archive), for the cost checks.
+        puts: Counter[str] = Counter()
+        s3.meta.events.register(
+            "before-parameter-build.s3.PutObject",
+            lambda params, **_: puts.update([params["Key"].split("/", 1)[0]]),
+        )
+        yield {"s3": s3, "sesv2": sesv2, "secrets": boto3.client("secretsmanager"), "puts": puts}
 
 
 def sent_emails() -> list[Any]:
@@ -213,3 +220,50 @@ def test_r19_copies_that_cannot_be_written_wait_for_the_next_flush(
     batch, _, member = key.partition("#")
     stored = aws["s3"].get_object(Bucket="no-such-bucket", Key=batch)["Body"].read()
     assert zipfile.ZipFile(io.BytesIO(stored)).read(member) == b"raw"
+
+
+# Cost: at most one S3 write per delivered document. With the S3 outbox the outbox object is the
+# archived copy; the copies of everything else a batch delivered are one archive object.
+@pytest.mark.parametrize(
+    ("invoice_id", "channel", "expected"),
+    [
+        ("k-1001", Channel.EINVOICE, {"outbox": 1}),
+        ("k-1004", Channel.PRINT, {"outbox": 1}),
+        ("k-1003", Channel.EMAIL, {"archive": 1}),
+    ],
+)
+def test_r19_one_s3_write_per_delivered_document(
+    aws: dict[str, Any], scenario: Scenario, invoice_id: str, channel: Channel, expected: dict[str, int]
+) -> None:
+    config = RuntimeConfig(TABLE_NAME="t", BUCKET_NAME=BUCKET, SENDER_EMAIL=SENDER)
+    deliverer = build_deliverer(config, s3_client=aws["s3"], sesv2_client=aws["sesv2"])
+    invoice = next(i for i in scenario.invoices if i.invoice_id == invoice_id)
+    tenant = next(t for t in scenario.tenants if t.tenant_id == invoice.tenant_id)
+
+    receipt = deliverer.deliver(invoice, tenant, channel, DeliveryKind.INVOICE)
+    deliverer.flush_archive()
+
+    assert dict(aws["puts"]) == expected
+    key, _, member = receipt.archive_key.partition("#")
+    stored = aws["s3"].get_object(Bucket=BUCKET, Key=key)["Body"].read()
+    assert len(zipfile.ZipFile(io.BytesIO(stored)).read(member) if member else stored) > 0
+
+
+def test_r19_the_emails_of_a_batch_are_archived_in_one_write(aws: dict[str, Any], scenario: Scenario) -> None:
+    config = RuntimeConfig(TABLE_NAME="t", BUCKET_NAME=BUCKET, SENDER_EMAIL=SENDER)
+    deliverer = build_deliverer(config, s3_client=aws["s3"], sesv2_client=aws["sesv2"])
+    tenant = next(t for t in scenario.tenants if t.tenant_id == "kahvila")
+    emailed = [i for i in scenario.invoices if i.invoice_id in {"k-1002", "k-1003", "k-1010"}]
+
+    receipts = [
+        deliverer.deliver(invoice, tenant, Channel.EMAIL, DeliveryKind.INVOICE) for invoice in emailed
+    ]
+    assert dict(aws["puts"]) == {}  # nothing yet: the batch's copies go together
+    deliverer.flush_archive()
+
+    assert dict(aws["puts"]) == {"archive": 1}
+    [key] = {receipt.archive_key.partition("#")[0] for receipt in receipts}
+    archived = zipfile.ZipFile(io.BytesIO(aws["s3"].get_object(Bucket=BUCKET, Key=key)["Body"].read()))
+    assert sorted(archived.namelist()) == sorted(
+        receipt.archive_key.partition("#")[2] for receipt in receipts
+    )

@@ -27,6 +27,7 @@ from autodispatch_cli.local.mailbox_simulator import sqs_event
 from autodispatch_cli.local.runtime import LocalLambdaContext
 from record_delivery_events import handler as record_delivery_events
 from tests.fakes.deliverer import ScriptedDeliverer
+from tests.fakes.notifier import RecordingNotifier
 
 ZONE = ZoneInfo("Europe/Helsinki")
 NIGHT = date(2026, 3, 10)
@@ -35,28 +36,6 @@ STARTED = datetime(2026, 3, 9, 22, 5, tzinfo=UTC)
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "ses"
 K1002 = InvoiceKey(tenant_id="kahvila", invoice_id="k-1002")  # no e-invoice address: sent by email
 K1009 = InvoiceKey(tenant_id="kahvila", invoice_id="k-1009")  # factoring copy by email (R17)
-
-
-class Mailbox:
-    """Notifications as the notifier port receives them."""
-
-    def __init__(self) -> None:
-        self.emails: list[tuple[str, str]] = []
-
-    def send_email(
-        self,
-        to: str,
-        subject: str,
-        body: str,
-        headers: dict[str, str],
-        tags: dict[str, str],
-        *,
-        html: str | None = None,
-    ) -> None:
-        self.emails.append((to, body))
-
-    def send_sms(self, to: str, body: str) -> None:
-        return None
 
 
 @pytest.fixture
@@ -194,10 +173,10 @@ def test_r21_r26_no_channel_after_email_fails_at_once_and_is_in_the_next_notific
     assert notice.details == record.details
     assert notice.customer_name is not None
     assert notice.amount is not None
-    mailbox = Mailbox()
+    mailbox = RecordingNotifier()
     later = RunRef(run_id="night-b", run_date=date(2026, 3, 11))
     notify_failures(later, night, mailbox)
-    kahvila_mail = [body for to, body in mailbox.emails if to == kahvila.settings.notify_email]
+    kahvila_mail = [body for to, _, body in mailbox.emails if to == kahvila.settings.notify_email]
     assert len(kahvila_mail) == 1
     assert "bounced" in kahvila_mail[0]
     assert notice.customer_name in kahvila_mail[0]

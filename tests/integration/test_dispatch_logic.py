@@ -19,6 +19,7 @@ from autodispatch.models.enums import AutoDispatchState, Channel, DeliveryKind, 
 from autodispatch.models.scenario import Invoice, InvoiceKey, Tenant
 from autodispatch.store.dynamodb import DynamoDbInvoiceStore
 from autodispatch.store.port import Attempt, RunCounts, RunRef, RunSummary
+from tests.fakes.notifier import RecordingNotifier
 
 ZONE = ZoneInfo("Europe/Helsinki")
 NIGHT = date(2026, 3, 10)
@@ -230,27 +231,6 @@ def test_r17_failed_factoring_message_keeps_invoice_sent_and_is_reported(
     assert events(loaded, k)[-1] is HistoryEventKind.FACTORING_FAILED
     issues = loaded.run_issues(RUN.run_id)
     assert [(issue.invoice_id, issue.state) for issue in issues] == [("k-1009", AutoDispatchState.SENT)]
-
-
-class RecordingNotifier:
-    def __init__(self) -> None:
-        self.emails: list[tuple[str, str, str]] = []
-        self.sms: list[tuple[str, str]] = []
-
-    def send_email(
-        self,
-        to: str,
-        subject: str,
-        body: str,
-        headers: dict[str, str],
-        tags: dict[str, str],
-        *,
-        html: str | None = None,
-    ) -> None:
-        self.emails.append((to, subject, body))
-
-    def send_sms(self, to: str, body: str) -> None:
-        self.sms.append((to, body))
 
 
 def test_r21_each_tenant_notified_once_even_when_the_step_is_retried(loaded: DynamoDbInvoiceStore) -> None:
