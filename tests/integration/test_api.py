@@ -13,7 +13,7 @@ import pytest
 from api.handler import handler
 from api.routes import Services
 from autodispatch.config import load_config
-from autodispatch.models.enums import Channel, DeliveryKind
+from autodispatch.models.enums import AutoDispatchState, Channel, DeliveryKind
 from autodispatch.models.scenario import InvoiceKey, Scenario
 from autodispatch.rules.access import SYSTEM_SCOPE, TENANT_CLAIM
 from autodispatch.store.dynamodb import DynamoDbInvoiceStore
@@ -211,10 +211,38 @@ def test_r27_pages_of_the_list_cover_every_invoice_once(api: Api) -> None:
     assert seen == sorted(r.invoice_id for r in api.store.list_records("kahvila"))
 
 
-def test_r27_a_cursor_not_from_the_list_is_400(api: Api) -> None:
-    status, answer = api.call("GET", "/tenants/kahvila/invoices", OWN, query={"cursor": "%%%"})
+@pytest.mark.parametrize("cursor", ["%%%", "bm90IGpzb24", "eyJ0ZW5hbnRfaWQiOiJrYWh2aWxhIn0"])
+def test_r27_a_cursor_not_from_the_list_is_400(api: Api, cursor: str) -> None:
+    status, answer = api.call("GET", "/tenants/kahvila/invoices", OWN, query={"cursor": cursor})
     assert status == 400
-    assert "cursor" in answer["message"]
+    assert "'cursor'" in answer["message"]
+
+
+def test_r27_a_cursor_of_another_tenants_list_is_400(api: Api) -> None:
+    """A cursor names where a page ended; it never moves a list into another tenant's invoices."""
+    status, page = api.call("GET", "/tenants/tilitoimisto/invoices", SYSTEM, query={"limit": "1"})
+    assert status == 200
+    assert page["next_cursor"] is not None
+    query = {"cursor": page["next_cursor"]}
+    status, answer = api.call("GET", "/tenants/kahvila/invoices", SYSTEM, query=query)
+    assert status == 400
+    assert "'cursor'" in answer["message"]
+
+
+def test_r27_a_filtered_list_pages_full_pages_of_its_state(api: Api) -> None:
+    seen: list[str] = []
+    query = {"limit": "2", "state": "PENDING"}
+    for _ in range(20):  # bounded
+        status, page = api.call("GET", "/tenants/kahvila/invoices", OWN, query=query)
+        assert status == 200
+        assert {entry["auto_dispatch"] for entry in page["invoices"]} <= {"PENDING"}
+        seen += [entry["invoice_id"] for entry in page["invoices"]]
+        if page["next_cursor"] is None:
+            break
+        assert len(page["invoices"]) == 2
+        query["cursor"] = page["next_cursor"]
+    pending = api.store.list_records("kahvila", AutoDispatchState.PENDING)
+    assert seen == sorted(record.invoice_id for record in pending)
 
 
 @pytest.mark.parametrize(
