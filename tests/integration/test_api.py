@@ -3,6 +3,8 @@ on the DynamoDB store (moto) loaded with the demo scenario: the tenant-isolation
 idempotent PUT, pagination, bad bodies and the preview of the next night."""
 
 import json
+import re
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -315,3 +317,84 @@ def test_r27_openapi_document_lists_every_route(api: Api) -> None:
     routes = {p.replace("kahvila", "<tenant_id>") for _, p, _ in TENANT_ROUTES}
     assert {"/tenants/<tenant_id>/invoices/<invoice_id>", "/runs", "/runs/<run_id>"} <= paths
     assert len(routes) <= len(paths)
+
+
+def _documented(document: dict[str, Any], method: str, path: str) -> dict[str, Any]:
+    """The OpenAPI responses of the operation a concrete path belongs to."""
+    for template, operations in document["paths"].items():
+        pattern = "^" + re.sub(r"\{[^/]+\}", "[^/]+", template) + "$"
+        if re.match(pattern, path) and method.lower() in operations:
+            responses: dict[str, Any] = operations[method.lower()]["responses"]
+            return responses
+    pytest.fail(f"{method} {path} is not in the OpenAPI document")
+
+
+ERROR_CALLS: list[tuple[str, str, Claims, Any, int]] = [
+    ("GET", "/tenants/kahvila/invoices", NO_TOKEN, None, 401),
+    ("GET", "/tenants/kahvila/invoices", OTHER, None, 403),
+    ("GET", "/runs", OWN, None, 403),
+    ("GET", "/tenants/nobody", SYSTEM, None, 404),
+    ("GET", "/tenants/kahvila/invoices/nope", OWN, None, 404),
+    ("GET", "/runs/no-such-run", SYSTEM, None, 404),
+    ("GET", "/tenants/kahvila/invoices?cursor=%25", OWN, None, 400),
+    ("POST", "/tenants/kahvila/invoices/k-1006/send", OWN, None, 409),
+    ("POST", "/tenants/kahvila/invoices/k-1006/remove-auto", OWN, None, 409),
+    ("PUT", "/tenants/kahvila/settings", OWN, {"channels": "EMAIL"}, 422),
+    ("POST", "/runs", SYSTEM, {"run_date": "tomorrow"}, 422),
+]
+
+
+@pytest.mark.parametrize(("method", "path", "claims", "body", "expected"), ERROR_CALLS, ids=str)
+def test_r27_every_error_a_route_gives_is_in_its_openapi_responses_with_the_error_body(
+    api: Api, method: str, path: str, claims: Claims, body: Any, expected: int
+) -> None:
+    status, document = api.call("GET", "/openapi.json", OWN)
+    assert status == 200
+    route, _, query = path.partition("?")
+    status, answer = api.call(method, route, claims, body, dict([query.split("=")]) if query else None)
+    assert status == expected
+    documented = _documented(document, method, route)[str(status)]
+    schema = documented["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[-1]
+    assert set(document["components"]["schemas"][schema]["required"]) <= set(answer)
+    assert answer["status"] == status
+
+
+def test_r27_every_operation_documents_its_success_and_the_errors_every_route_can_give(api: Api) -> None:
+    status, document = api.call("GET", "/openapi.json", OWN)
+    assert status == 200
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            documented = set(operation["responses"])
+            assert {"401", "403", "422", "503"} <= documented, (method, path)
+            assert documented & {"200", "202"}, (method, path)
+            if path.startswith("/tenants/"):
+                assert {"400", "404"} <= documented, (method, path)
+            if method != "get" and path.startswith("/tenants/"):
+                assert "409" in documented, (method, path)
+
+
+@pytest.mark.parametrize(
+    ("claims", "path", "counted"),
+    [
+        (OWN, "/tenants/kahvila", {"ApiRequests"}),
+        (OWN, "/tenants/kahvila/invoices/nope", {"ApiRequests", "ApiClientErrors"}),
+        (OTHER, "/tenants/kahvila", {"ApiRequests", "ApiClientErrors"}),
+    ],
+    ids=["answered", "not found", "denied"],
+)
+def test_r27_every_request_publishes_its_metrics_and_never_an_empty_flush(
+    api: Api, capsys: pytest.CaptureFixture[str], claims: Claims, path: str, counted: set[str]
+) -> None:
+    capsys.readouterr()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # Powertools warns when a flush has no application metric
+        api.call("GET", path, claims)
+    published = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
+    names = {
+        metric["Name"]
+        for document in published
+        for directive in document["_aws"]["CloudWatchMetrics"]
+        for metric in directive["Metrics"]
+    }
+    assert counted <= names
+    assert not {"ApiRequests", "ApiClientErrors", "ApiServerErrors"} - counted & names
