@@ -68,7 +68,7 @@ def handler(
             or Services(
                 store=wiring.invoice_store(),
                 deliverer=wiring.deliverer,
-                run_starter=wiring.run_starter,
+                runs=wiring.run_executions,
                 zone=load_config().zone,
                 clock=_now,
             )

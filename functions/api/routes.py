@@ -35,14 +35,15 @@ from autodispatch.logic.manual import (
     send_manually,
 )
 from autodispatch.logic.open_invoices import InvoicePage, open_invoices, with_previews
+from autodispatch.logic.runs import RunDetail, run_detail
 from autodispatch.logic.settings import Activation, activate, change_settings, deactivate
 from autodispatch.models.dispatch import DispatchRecord
 from autodispatch.models.enums import AutoDispatchState, Channel
 from autodispatch.models.report import InvoiceEntry
 from autodispatch.models.scenario import Invoice, InvoiceKey, Scenario, Settings, Tenant
 from autodispatch.observability import logger
-from autodispatch.runs.port import RunStarter
-from autodispatch.store.port import InvoiceStore, RunIssue, RunSummary
+from autodispatch.runs.port import RunExecutions
+from autodispatch.store.port import InvoiceStore, RunSummary
 
 LIST_LIMIT_MAX = 500
 # Activation changes only through activate/deactivate, which check R2 and stamp the instant (R4).
@@ -63,7 +64,7 @@ class Services:
 
     store: InvoiceStore
     deliverer: Callable[[], Deliverer]
-    run_starter: Callable[[], RunStarter]
+    runs: Callable[[], RunExecutions]
     zone: ZoneInfo
     clock: Callable[[], datetime]
 
@@ -147,11 +148,6 @@ class StartedRun(BaseModel):
     run_id: str
     run_date: date
     execution_arn: str
-
-
-class RunDetail(BaseModel):
-    run: RunSummary
-    issues: list[RunIssue]
 
 
 app = APIGatewayHttpResolver(enable_validation=True)
@@ -353,15 +349,16 @@ def list_runs(limit: Annotated[int, Query(ge=1, le=LIST_LIMIT_MAX)] = 20) -> lis
 
 @app.get("/runs/<run_id>", tags=["runs"], responses=responses(HTTPStatus.NOT_FOUND))
 def get_run(run_id: str) -> RunDetail:
-    store = services().store
-    return RunDetail(run=store.get_run(run_id), issues=store.run_issues(run_id))
+    """Step Functions' status of the run, its counts and the invoices it could not send."""
+    s = services()
+    return run_detail(s.store, s.runs(), run_id)
 
 
 @app.post("/runs", tags=["runs"], responses=responses(success=HTTPStatus.ACCEPTED, model=StartedRun))
 def post_run(request: RunRequest) -> Response[Any]:
     """Start the run of `run_date` as the schedule would; its id is the execution name."""
     name = f"api-{request.run_date.isoformat()}-{uuid.uuid4().hex[:8]}"
-    arn = services().run_starter().start(request.run_date, name)
+    arn = services().runs().start(request.run_date, name)
     started = StartedRun(run_id=name, run_date=request.run_date, execution_arn=arn)
     return Response(
         status_code=HTTPStatus.ACCEPTED,

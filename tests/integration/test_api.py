@@ -18,8 +18,10 @@ from autodispatch.config import load_config
 from autodispatch.models.enums import AutoDispatchState, Channel, DeliveryKind
 from autodispatch.models.scenario import InvoiceKey, Scenario
 from autodispatch.rules.access import SYSTEM_SCOPE, TENANT_CLAIM
+from autodispatch.runs.port import UNKNOWN, ExecutionStatus
+from autodispatch.runs.stepfunctions import execution_arn
 from autodispatch.store.dynamodb import DynamoDbInvoiceStore
-from autodispatch.store.port import Attempt
+from autodispatch.store.port import Attempt, RunIssue, RunRef, RunSummary
 from autodispatch_cli.local.api_gateway import http_api_event
 from autodispatch_cli.local.runtime import LocalLambdaContext
 from tests.fakes.deliverer import ScriptedDeliverer
@@ -37,20 +39,33 @@ LIMITED: Claims = {"client_id": LIMITED_SYSTEM_CLIENT, "scope": SYSTEM_SCOPE, "t
 NO_TOKEN: Claims = None
 
 
+STATE_MACHINE = "arn:aws:states:eu-north-1:000000000000:stateMachine:NightlyRun"
+
+
 @dataclass
-class RecordingRunStarter:
+class RecordingRuns:
+    """Step Functions as the API sees it: the runs started here are RUNNING, no other exists."""
+
     started: list[tuple[date, str]] = field(default_factory=list)
 
     def start(self, run_date: date, name: str) -> str:
         self.started.append((run_date, name))
-        return f"arn:aws:states:eu-north-1:000000000000:execution:NightlyRun:{name}"
+        return self.execution_arn(name)
+
+    def execution_arn(self, run_id: str) -> str:
+        return execution_arn(STATE_MACHINE, run_id)
+
+    def status(self, arn: str) -> ExecutionStatus:
+        if arn in {self.execution_arn(name) for _, name in self.started}:
+            return ExecutionStatus(status="RUNNING", started_at=NOW)
+        return ExecutionStatus(status=UNKNOWN)
 
 
 @dataclass
 class Api:
     store: DynamoDbInvoiceStore
     deliverer: ScriptedDeliverer
-    runs: RecordingRunStarter
+    runs: RecordingRuns
 
     def call(
         self,
@@ -71,7 +86,7 @@ class Api:
         services = Services(
             store=self.store,
             deliverer=lambda: self.deliverer,
-            run_starter=lambda: self.runs,
+            runs=lambda: self.runs,
             zone=ZONE,
             clock=lambda: NOW,
         )
@@ -86,7 +101,7 @@ def api(loaded: DynamoDbInvoiceStore, monkeypatch: pytest.MonkeyPatch) -> Api:
     grants = {DEFAULT_SYSTEM_CLIENT: ["*"], LIMITED_SYSTEM_CLIENT: ["tilitoimisto"]}
     monkeypatch.setenv("API_SYSTEM_CLIENTS", json.dumps(grants))
     load_config.cache_clear()
-    yield Api(loaded, ScriptedDeliverer(), RecordingRunStarter())
+    yield Api(loaded, ScriptedDeliverer(), RecordingRuns())
     load_config.cache_clear()
 
 
@@ -163,6 +178,33 @@ def test_r27_runs_are_for_system_clients_granted_every_tenant(api: Api, claims: 
     assert api.runs.started == [(date(2026, 3, 10), started["run_id"])]
     assert api.call("GET", "/runs", SYSTEM) == (200, [])
     assert api.call("GET", "/runs/no-such-run", SYSTEM)[0] == 404
+
+
+def test_r27_a_started_run_shows_its_step_functions_status_before_it_selected(api: Api) -> None:
+    status, started = api.call("POST", "/runs", SYSTEM, {"run_date": "2026-03-10"})
+    assert status == 202
+    status, detail = api.call("GET", f"/runs/{started['run_id']}", SYSTEM)
+    assert status == 200, detail
+    assert detail["execution"]["status"] == "RUNNING"
+    assert detail["execution_arn"] == started["execution_arn"]
+    assert detail["run"] is None
+    assert detail["issues"] == []
+
+
+def test_r21_r27_a_stored_run_shows_its_counts_issues_and_status(api: Api) -> None:
+    """Step Functions forgets executions after 90 days: the run is still shown, its status UNKNOWN."""
+    run = RunRef(run_id="night-1", run_date=date(2026, 3, 10))
+    api.store.put_run(RunSummary(run_id=run.run_id, run_date=run.run_date, started_at=NOW))
+    issue = RunIssue(
+        tenant_id="kahvila", invoice_id="k-1003", number="1003", state="FAILED", message="No channel"
+    )
+    api.store.add_run_issues(run, [issue])
+    status, detail = api.call("GET", "/runs/night-1", SYSTEM)
+    assert status == 200, detail
+    assert detail["execution"]["status"] == "UNKNOWN"
+    assert detail["execution_arn"] == execution_arn(STATE_MACHINE, "night-1")
+    assert detail["run"]["run_date"] == "2026-03-10"
+    assert [i["invoice_id"] for i in detail["issues"]] == ["k-1003"]
 
 
 def test_r27_a_system_client_acts_on_the_tenants_it_is_granted(api: Api) -> None:
