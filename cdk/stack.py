@@ -64,6 +64,7 @@ class AutodispatchStack(Stack):
             settings=settings,
             function=self.functions.functions[INTEGRATION_API],
             state_machine=self.workflow.state_machine,
+            state_machine_name=self.workflow.state_machine_name,
             identity=self.identity,
         )
         self.monitoring = Monitoring(

@@ -9,11 +9,12 @@ import sys
 from typing import Any
 
 import jsii
-from aws_cdk import RemovalPolicy, Stack
+from aws_cdk import ArnFormat, RemovalPolicy, Stack
 from aws_cdk import aws_apigateway as apigateway
 from aws_cdk import aws_apigatewayv2 as apigw
 from aws_cdk import aws_apigatewayv2_authorizers as authorizers
 from aws_cdk import aws_apigatewayv2_integrations as integrations
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_stepfunctions as sfn
@@ -21,6 +22,7 @@ from constructs import Construct
 
 from cdk.constants import API_BURST_LIMIT, API_DOC_ROUTES, API_RATE_LIMIT, FUNCTIONS_DIR
 from cdk.constructs.identity import Identity
+from cdk.nag import acknowledge, policy_of
 from cdk.settings import DeploySettings
 
 EVERY_TENANT = "*"
@@ -54,6 +56,7 @@ class IntegrationApi(Construct):
         settings: DeploySettings,
         function: lambda_.Function,
         state_machine: sfn.IStateMachine,
+        state_machine_name: str,
         identity: Identity,
     ) -> None:
         super().__init__(scope, construct_id)
@@ -64,6 +67,24 @@ class IntegrationApi(Construct):
             stack.to_json_string({identity.system_client.user_pool_client_id: [EVERY_TENANT]}),
         )
         state_machine.grant_start_execution(function)
+        # GET /runs/{run_id} reads the status of the run's execution (its name is the run id).
+        executions = stack.format_arn(
+            service="states",
+            resource="execution",
+            resource_name=f"{state_machine_name}:*",
+            arn_format=ArnFormat.COLON_RESOURCE_NAME,
+        )
+        function.add_to_role_policy(
+            iam.PolicyStatement(actions=["states:DescribeExecution"], resources=[executions])
+        )
+        if function.role is not None:
+            acknowledge(
+                policy_of(function.role),
+                f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:"
+                f"execution:{state_machine_name}:*]",
+                "A run's execution is named by its run id, known only at request time; DescribeExecution "
+                "is limited to executions of the nightly state machine.",
+            )
 
         self.http_api = apigw.HttpApi(
             self,

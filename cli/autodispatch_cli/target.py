@@ -155,11 +155,6 @@ class Target:
         """The run date a run started now would have: the local date of the deployment (R1)."""
         return local_date(self.now(), self.zone)
 
-    def execution_arn(self, execution_name: str) -> str:
-        """An execution's ARN from its name (the run id), as Step Functions forms it."""
-        prefix, _, machine = self.state_machine_arn.rpartition(":stateMachine:")
-        return f"{prefix}:execution:{machine}:{execution_name}"
-
     def console_url(self, execution_arn: str) -> str:
         region = self.region
         return (

@@ -10,6 +10,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from api.routes import Services, app
@@ -55,20 +56,33 @@ def handler(
     if decision is not Access.ALLOWED:
         status, message = DENIED[decision]
         logger.info("request denied", extra={"access": decision.value})
-        return {
+        response: dict[str, Any] = {
             "statusCode": status,
             "headers": {"Content-Type": "application/json"},
             "body": json.dumps({"status": status, "message": message}),
             "isBase64Encoded": False,
         }
-    app.append_context(  # type: ignore[no-untyped-call]
-        services=services
-        or Services(
-            store=wiring.invoice_store(),
-            deliverer=wiring.deliverer,
-            run_starter=wiring.run_starter,
-            zone=load_config().zone,
-            clock=_now,
+    else:
+        app.append_context(  # type: ignore[no-untyped-call]
+            services=services
+            or Services(
+                store=wiring.invoice_store(),
+                deliverer=wiring.deliverer,
+                runs=wiring.run_executions,
+                zone=load_config().zone,
+                clock=_now,
+            )
         )
-    )
-    return app.resolve(event, context)
+        response = app.resolve(event, context)
+    count_response(int(response["statusCode"]))
+    return response
+
+
+def count_response(status: int) -> None:
+    """Every request counts once, and once more as a client or server error: the metrics an alarm
+    on the API watches (and never an empty flush)."""
+    metrics.add_metric(name="ApiRequests", unit=MetricUnit.Count, value=1)
+    if status >= HTTPStatus.INTERNAL_SERVER_ERROR:
+        metrics.add_metric(name="ApiServerErrors", unit=MetricUnit.Count, value=1)
+    elif status >= HTTPStatus.BAD_REQUEST:
+        metrics.add_metric(name="ApiClientErrors", unit=MetricUnit.Count, value=1)

@@ -14,6 +14,7 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
+from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from autodispatch.channels.port import Deliverer
@@ -34,14 +35,15 @@ from autodispatch.logic.manual import (
     send_manually,
 )
 from autodispatch.logic.open_invoices import InvoicePage, open_invoices, with_previews
+from autodispatch.logic.runs import RunDetail, run_detail
 from autodispatch.logic.settings import Activation, activate, change_settings, deactivate
 from autodispatch.models.dispatch import DispatchRecord
 from autodispatch.models.enums import AutoDispatchState, Channel
 from autodispatch.models.report import InvoiceEntry
 from autodispatch.models.scenario import Invoice, InvoiceKey, Scenario, Settings, Tenant
 from autodispatch.observability import logger
-from autodispatch.runs.port import RunStarter
-from autodispatch.store.port import InvoiceStore, RunIssue, RunSummary
+from autodispatch.runs.port import RunExecutions
+from autodispatch.store.port import InvoiceStore, RunSummary
 
 LIST_LIMIT_MAX = 500
 # Activation changes only through activate/deactivate, which check R2 and stamp the instant (R4).
@@ -62,14 +64,70 @@ class Services:
 
     store: InvoiceStore
     deliverer: Callable[[], Deliverer]
-    run_starter: Callable[[], RunStarter]
+    runs: Callable[[], RunExecutions]
     zone: ZoneInfo
     clock: Callable[[], datetime]
 
 
 class ErrorBody(BaseModel):
+    """Every error this API answers: the HTTP status and one line naming tenant, invoice and field."""
+
     status: int
     message: str
+
+
+class GatewayErrorBody(BaseModel):
+    """An error API Gateway answers itself (no valid token: 401; throttled: 429): a message only."""
+
+    message: str
+    status: int | None = None
+
+
+ERROR_DESCRIPTIONS: dict[HTTPStatus, str] = {
+    HTTPStatus.BAD_REQUEST: "The request breaks a rule (R2, R25) or the cursor is not this list's; "
+    "the message names the field",
+    HTTPStatus.UNAUTHORIZED: "No valid bearer token",
+    HTTPStatus.FORBIDDEN: "The token may not act on this tenant or route; nothing changed",
+    HTTPStatus.NOT_FOUND: "Unknown tenant, invoice or run",
+    HTTPStatus.CONFLICT: "The invoice or tenant is not in a state that allows this (e.g. a run is "
+    "sending it, or it was already sent); nothing changed",
+    HTTPStatus.UNPROCESSABLE_ENTITY: "The body or a parameter does not match its schema; the message "
+    "names the field",
+    HTTPStatus.TOO_MANY_REQUESTS: "The stage's throttling limit was reached; repeat the request later",
+    HTTPStatus.SERVICE_UNAVAILABLE: "A service behind the API failed temporarily; repeat the request",
+}
+# What any route can answer: the authorizer's and the guard's denials, schema validation, throttling
+# and a temporary failure of the table or Step Functions.
+EVERY_ROUTE_ERRORS = (
+    HTTPStatus.UNAUTHORIZED,
+    HTTPStatus.FORBIDDEN,
+    HTTPStatus.UNPROCESSABLE_ENTITY,
+    HTTPStatus.TOO_MANY_REQUESTS,
+    HTTPStatus.SERVICE_UNAVAILABLE,
+)
+# A tenant's routes read the tenant (404) and its stored documents, which may no longer be valid (400).
+READS = (HTTPStatus.BAD_REQUEST, HTTPStatus.NOT_FOUND)
+CHANGES = (*READS, HTTPStatus.CONFLICT)
+GATEWAY_ERRORS = frozenset({HTTPStatus.UNAUTHORIZED, HTTPStatus.TOO_MANY_REQUESTS})
+
+
+def responses(
+    *errors: HTTPStatus, success: HTTPStatus = HTTPStatus.OK, model: type[BaseModel] | None = None
+) -> dict[int, OpenAPIResponse]:
+    """The route's documented responses: success (its body the return annotation's, or `model`'s)
+    and each error it can give with its body model, so clients and schemathesis know them all."""
+    documented: dict[int, OpenAPIResponse] = {
+        success: {"description": success.phrase}
+        if model is None
+        else {"description": success.phrase, "content": {content_types.APPLICATION_JSON: {"model": model}}}
+    }
+    for status in sorted({*EVERY_ROUTE_ERRORS, *errors}):
+        body = GatewayErrorBody if status in GATEWAY_ERRORS else ErrorBody
+        documented[status] = {
+            "description": ERROR_DESCRIPTIONS[status],
+            "content": {content_types.APPLICATION_JSON: {"model": body}},
+        }
+    return documented
 
 
 class SendRequest(BaseModel):
@@ -90,11 +148,6 @@ class StartedRun(BaseModel):
     run_id: str
     run_date: date
     execution_arn: str
-
-
-class RunDetail(BaseModel):
-    run: RunSummary
-    issues: list[RunIssue]
 
 
 app = APIGatewayHttpResolver(enable_validation=True)
@@ -182,12 +235,12 @@ def openapi_document() -> Response[str]:
 # Tenants and settings (R1-R4) --------------------------------------------------------------------
 
 
-@app.get("/tenants/<tenant_id>", tags=["settings"])
+@app.get("/tenants/<tenant_id>", tags=["settings"], responses=responses(*READS))
 def get_tenant(tenant_id: str) -> Tenant:
     return services().store.get_tenant(tenant_id)
 
 
-@app.put("/tenants/<tenant_id>", tags=["settings"])
+@app.put("/tenants/<tenant_id>", tags=["settings"], responses=responses(*CHANGES))
 def put_tenant(tenant_id: str, tenant: Tenant) -> Tenant:
     """Create or replace the tenant; an active one must satisfy R2."""
     _check_path_id("tenant_id", tenant_id, tenant.tenant_id)
@@ -197,12 +250,12 @@ def put_tenant(tenant_id: str, tenant: Tenant) -> Tenant:
     return s.store.get_tenant(tenant_id)
 
 
-@app.get("/tenants/<tenant_id>/settings", tags=["settings"])
+@app.get("/tenants/<tenant_id>/settings", tags=["settings"], responses=responses(*READS))
 def get_settings(tenant_id: str) -> Settings:
     return services().store.get_tenant(tenant_id).settings
 
 
-@app.put("/tenants/<tenant_id>/settings", tags=["settings"])
+@app.put("/tenants/<tenant_id>/settings", tags=["settings"], responses=responses(*CHANGES))
 def put_settings(tenant_id: str, settings: Settings) -> Settings:
     """Replace the settings; `active` and `activated_at` change only through activate/deactivate."""
     s = services()
@@ -210,13 +263,13 @@ def put_settings(tenant_id: str, settings: Settings) -> Settings:
     return change_settings(s.store, tenant_id, changes, s.zone, s.clock()).settings
 
 
-@app.post("/tenants/<tenant_id>/settings/activate", tags=["settings"])
+@app.post("/tenants/<tenant_id>/settings/activate", tags=["settings"], responses=responses(*CHANGES))
 def post_activate(tenant_id: str) -> Activation:
     s = services()
     return activate(s.store, tenant_id, s.zone, s.clock())
 
 
-@app.post("/tenants/<tenant_id>/settings/deactivate", tags=["settings"])
+@app.post("/tenants/<tenant_id>/settings/deactivate", tags=["settings"], responses=responses(*CHANGES))
 def post_deactivate(tenant_id: str) -> Settings:
     s = services()
     return deactivate(s.store, tenant_id, s.zone, s.clock()).settings
@@ -225,7 +278,7 @@ def post_deactivate(tenant_id: str) -> Settings:
 # Invoices (R19-R22, R25) -----------------------------------------------------------------------
 
 
-@app.put("/tenants/<tenant_id>/invoices/<invoice_id>", tags=["invoices"])
+@app.put("/tenants/<tenant_id>/invoices/<invoice_id>", tags=["invoices"], responses=responses(*CHANGES))
 def put_invoice(tenant_id: str, invoice_id: str, invoice: Invoice) -> InvoiceEntry:
     """Create or update the invoice (idempotent); 409 while a run is sending a changed one."""
     _check_path_id("tenant_id", tenant_id, invoice.tenant_id)
@@ -237,7 +290,7 @@ def put_invoice(tenant_id: str, invoice_id: str, invoice: Invoice) -> InvoiceEnt
     return _entry(s.store.get_record(key))
 
 
-@app.get("/tenants/<tenant_id>/invoices", tags=["invoices"])
+@app.get("/tenants/<tenant_id>/invoices", tags=["invoices"], responses=responses(*READS))
 def list_invoices(
     tenant_id: str,
     state: Annotated[AutoDispatchState | None, Query(description="Only invoices in this state.")] = None,
@@ -250,7 +303,7 @@ def list_invoices(
     return open_invoices(s.store, tenant_id, state, limit, cursor, s.clock(), s.zone)
 
 
-@app.get("/tenants/<tenant_id>/invoices/<invoice_id>", tags=["invoices"])
+@app.get("/tenants/<tenant_id>/invoices/<invoice_id>", tags=["invoices"], responses=responses(*READS))
 def get_invoice(tenant_id: str, invoice_id: str) -> InvoiceEntry:
     """The message, the detailed explanation and the history (R19)."""
     store = services().store
@@ -258,19 +311,25 @@ def get_invoice(tenant_id: str, invoice_id: str) -> InvoiceEntry:
     return _entry(store.get_record(_key(tenant_id, invoice_id)))
 
 
-@app.post("/tenants/<tenant_id>/invoices/<invoice_id>/remove-auto", tags=["invoices"])
+@app.post(
+    "/tenants/<tenant_id>/invoices/<invoice_id>/remove-auto", tags=["invoices"], responses=responses(*CHANGES)
+)
 def post_remove_auto(tenant_id: str, invoice_id: str) -> InvoiceEntry:
     s = services()
     return _entry(remove_automatic_dispatch(s.store, _key(tenant_id, invoice_id), s.clock))
 
 
-@app.post("/tenants/<tenant_id>/invoices/<invoice_id>/restore-auto", tags=["invoices"])
+@app.post(
+    "/tenants/<tenant_id>/invoices/<invoice_id>/restore-auto",
+    tags=["invoices"],
+    responses=responses(*CHANGES),
+)
 def post_restore_auto(tenant_id: str, invoice_id: str) -> InvoiceEntry:
     s = services()
     return _entry(restore_automatic_dispatch(s.store, _key(tenant_id, invoice_id), s.clock, s.zone))
 
 
-@app.post("/tenants/<tenant_id>/invoices/<invoice_id>/send", tags=["invoices"])
+@app.post("/tenants/<tenant_id>/invoices/<invoice_id>/send", tags=["invoices"], responses=responses(*CHANGES))
 def post_send(
     tenant_id: str, invoice_id: str, request: Annotated[SendRequest | None, Body()] = None
 ) -> ManualSend:
@@ -283,22 +342,23 @@ def post_send(
 # Runs (system clients granted every tenant) ----------------------------------------------------
 
 
-@app.get("/runs", tags=["runs"])
+@app.get("/runs", tags=["runs"], responses=responses())
 def list_runs(limit: Annotated[int, Query(ge=1, le=LIST_LIMIT_MAX)] = 20) -> list[RunSummary]:
     return services().store.list_runs(limit)
 
 
-@app.get("/runs/<run_id>", tags=["runs"])
+@app.get("/runs/<run_id>", tags=["runs"], responses=responses(HTTPStatus.NOT_FOUND))
 def get_run(run_id: str) -> RunDetail:
-    store = services().store
-    return RunDetail(run=store.get_run(run_id), issues=store.run_issues(run_id))
+    """Step Functions' status of the run, its counts and the invoices it could not send."""
+    s = services()
+    return run_detail(s.store, s.runs(), run_id)
 
 
-@app.post("/runs", tags=["runs"])
+@app.post("/runs", tags=["runs"], responses=responses(success=HTTPStatus.ACCEPTED, model=StartedRun))
 def post_run(request: RunRequest) -> Response[Any]:
     """Start the run of `run_date` as the schedule would; its id is the execution name."""
     name = f"api-{request.run_date.isoformat()}-{uuid.uuid4().hex[:8]}"
-    arn = services().run_starter().start(request.run_date, name)
+    arn = services().runs().start(request.run_date, name)
     started = StartedRun(run_id=name, run_date=request.run_date, execution_arn=arn)
     return Response(
         status_code=HTTPStatus.ACCEPTED,

@@ -15,7 +15,7 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
-from schemathesis.specs.openapi.checks import response_schema_conformance
+from schemathesis.specs.openapi.checks import response_schema_conformance, status_code_conformance
 from typer.testing import CliRunner
 
 from autodispatch_cli.local.serve import free_port, serving
@@ -120,7 +120,8 @@ def test_r27_generated_requests_get_no_5xx_and_responses_match_the_schema(
     api_schema: Any, api: LocalApi, system_token: str
 ) -> None:
     """Requests generated from the OpenAPI document for every operation, with the system client's
-    token (every route): no server error, and every documented response matches its schema."""
+    token (every route): no server error, every status is one the operation documents, and every
+    response matches its schema (errors too: the error body model)."""
     operations = [result.ok() for result in api_schema.get_all_operations()]
     checked = [op for op in operations if (op.method.upper(), op.path) not in NOT_GENERATED]
     assert len(checked) >= 10
@@ -140,7 +141,7 @@ def test_r27_generated_requests_get_no_5xx_and_responses_match_the_schema(
             response = case.call_and_validate(
                 base_url=api.url,
                 headers={"Authorization": f"Bearer {system_token}"},
-                checks=[not_a_server_error, response_schema_conformance],
+                checks=[not_a_server_error, status_code_conformance, response_schema_conformance],
                 timeout=60,
             )
             statuses.append(response.status_code)
@@ -148,3 +149,4 @@ def test_r27_generated_requests_get_no_5xx_and_responses_match_the_schema(
         generated()
     assert len(statuses) >= 3 * len(checked)  # each operation was really exercised
     assert 200 in statuses
+    assert {400, 404, 422} & set(statuses)  # error responses were checked too

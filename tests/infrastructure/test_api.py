@@ -10,6 +10,7 @@ from .conftest import Synthesized
 from .test_permissions import DATA_KEY, DOCUMENTS, TABLE, TRACING, _function_role, _logs, _ses
 
 API = "Api/HttpApi"
+STATES = "arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:"
 PERSONAL = ("sourceIp", "identity", "claims", "requestBody", "userAgent", "path")
 
 
@@ -74,7 +75,9 @@ def test_r27_users_carry_their_tenant_and_the_system_client_uses_client_credenti
     assert [scope["ScopeName"] for scope in server["Properties"]["Scopes"]] == ["system"]
 
 
-def test_r27_the_api_function_may_use_the_table_send_and_start_runs_only(deployed: Synthesized) -> None:
+def test_r27_the_api_function_may_use_the_table_send_and_start_and_read_runs_only(
+    deployed: Synthesized,
+) -> None:
     grants = deployed.grants_of_role(_function_role(deployed, "IntegrationApi"))
     assert grants == {
         *(
@@ -92,6 +95,7 @@ def test_r27_the_api_function_may_use_the_table_send_and_start_runs_only(deploye
         ("s3:PutObject", f"{DOCUMENTS}/archive/*"),
         ("s3:PutObject", f"{DOCUMENTS}/outbox/*"),
         ("states:StartExecution", "ref(Workflow/NightlyRun)"),
+        ("states:DescribeExecution", f"{STATES}execution:Autodispatch-NightlyRun:*"),  # GET /runs/{run_id}
         *_ses("invoices@example.com"),
         *{
             (action, DATA_KEY)

@@ -3,6 +3,8 @@ on the DynamoDB store (moto) loaded with the demo scenario: the tenant-isolation
 idempotent PUT, pagination, bad bodies and the preview of the next night."""
 
 import json
+import re
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -13,11 +15,13 @@ import pytest
 from api.handler import handler
 from api.routes import Services
 from autodispatch.config import load_config
-from autodispatch.models.enums import Channel, DeliveryKind
+from autodispatch.models.enums import AutoDispatchState, Channel, DeliveryKind
 from autodispatch.models.scenario import InvoiceKey, Scenario
 from autodispatch.rules.access import SYSTEM_SCOPE, TENANT_CLAIM
+from autodispatch.runs.port import UNKNOWN, ExecutionStatus
+from autodispatch.runs.stepfunctions import execution_arn
 from autodispatch.store.dynamodb import DynamoDbInvoiceStore
-from autodispatch.store.port import Attempt
+from autodispatch.store.port import Attempt, RunIssue, RunRef, RunSummary
 from autodispatch_cli.local.api_gateway import http_api_event
 from autodispatch_cli.local.runtime import LocalLambdaContext
 from tests.fakes.deliverer import ScriptedDeliverer
@@ -35,20 +39,33 @@ LIMITED: Claims = {"client_id": LIMITED_SYSTEM_CLIENT, "scope": SYSTEM_SCOPE, "t
 NO_TOKEN: Claims = None
 
 
+STATE_MACHINE = "arn:aws:states:eu-north-1:000000000000:stateMachine:NightlyRun"
+
+
 @dataclass
-class RecordingRunStarter:
+class RecordingRuns:
+    """Step Functions as the API sees it: the runs started here are RUNNING, no other exists."""
+
     started: list[tuple[date, str]] = field(default_factory=list)
 
     def start(self, run_date: date, name: str) -> str:
         self.started.append((run_date, name))
-        return f"arn:aws:states:eu-north-1:000000000000:execution:NightlyRun:{name}"
+        return self.execution_arn(name)
+
+    def execution_arn(self, run_id: str) -> str:
+        return execution_arn(STATE_MACHINE, run_id)
+
+    def status(self, arn: str) -> ExecutionStatus:
+        if arn in {self.execution_arn(name) for _, name in self.started}:
+            return ExecutionStatus(status="RUNNING", started_at=NOW)
+        return ExecutionStatus(status=UNKNOWN)
 
 
 @dataclass
 class Api:
     store: DynamoDbInvoiceStore
     deliverer: ScriptedDeliverer
-    runs: RecordingRunStarter
+    runs: RecordingRuns
 
     def call(
         self,
@@ -69,7 +86,7 @@ class Api:
         services = Services(
             store=self.store,
             deliverer=lambda: self.deliverer,
-            run_starter=lambda: self.runs,
+            runs=lambda: self.runs,
             zone=ZONE,
             clock=lambda: NOW,
         )
@@ -84,7 +101,7 @@ def api(loaded: DynamoDbInvoiceStore, monkeypatch: pytest.MonkeyPatch) -> Api:
     grants = {DEFAULT_SYSTEM_CLIENT: ["*"], LIMITED_SYSTEM_CLIENT: ["tilitoimisto"]}
     monkeypatch.setenv("API_SYSTEM_CLIENTS", json.dumps(grants))
     load_config.cache_clear()
-    yield Api(loaded, ScriptedDeliverer(), RecordingRunStarter())
+    yield Api(loaded, ScriptedDeliverer(), RecordingRuns())
     load_config.cache_clear()
 
 
@@ -163,6 +180,33 @@ def test_r27_runs_are_for_system_clients_granted_every_tenant(api: Api, claims: 
     assert api.call("GET", "/runs/no-such-run", SYSTEM)[0] == 404
 
 
+def test_r27_a_started_run_shows_its_step_functions_status_before_it_selected(api: Api) -> None:
+    status, started = api.call("POST", "/runs", SYSTEM, {"run_date": "2026-03-10"})
+    assert status == 202
+    status, detail = api.call("GET", f"/runs/{started['run_id']}", SYSTEM)
+    assert status == 200, detail
+    assert detail["execution"]["status"] == "RUNNING"
+    assert detail["execution_arn"] == started["execution_arn"]
+    assert detail["run"] is None
+    assert detail["issues"] == []
+
+
+def test_r21_r27_a_stored_run_shows_its_counts_issues_and_status(api: Api) -> None:
+    """Step Functions forgets executions after 90 days: the run is still shown, its status UNKNOWN."""
+    run = RunRef(run_id="night-1", run_date=date(2026, 3, 10))
+    api.store.put_run(RunSummary(run_id=run.run_id, run_date=run.run_date, started_at=NOW))
+    issue = RunIssue(
+        tenant_id="kahvila", invoice_id="k-1003", number="1003", state="FAILED", message="No channel"
+    )
+    api.store.add_run_issues(run, [issue])
+    status, detail = api.call("GET", "/runs/night-1", SYSTEM)
+    assert status == 200, detail
+    assert detail["execution"]["status"] == "UNKNOWN"
+    assert detail["execution_arn"] == execution_arn(STATE_MACHINE, "night-1")
+    assert detail["run"]["run_date"] == "2026-03-10"
+    assert [i["invoice_id"] for i in detail["issues"]] == ["k-1003"]
+
+
 def test_r27_a_system_client_acts_on_the_tenants_it_is_granted(api: Api) -> None:
     assert api.call("GET", "/tenants/tilitoimisto/invoices", LIMITED)[0] == 200
     assert api.call("GET", "/tenants/kahvila/invoices", LIMITED)[0] == 403
@@ -211,10 +255,38 @@ def test_r27_pages_of_the_list_cover_every_invoice_once(api: Api) -> None:
     assert seen == sorted(r.invoice_id for r in api.store.list_records("kahvila"))
 
 
-def test_r27_a_cursor_not_from_the_list_is_400(api: Api) -> None:
-    status, answer = api.call("GET", "/tenants/kahvila/invoices", OWN, query={"cursor": "%%%"})
+@pytest.mark.parametrize("cursor", ["%%%", "bm90IGpzb24", "eyJ0ZW5hbnRfaWQiOiJrYWh2aWxhIn0"])
+def test_r27_a_cursor_not_from_the_list_is_400(api: Api, cursor: str) -> None:
+    status, answer = api.call("GET", "/tenants/kahvila/invoices", OWN, query={"cursor": cursor})
     assert status == 400
-    assert "cursor" in answer["message"]
+    assert "'cursor'" in answer["message"]
+
+
+def test_r27_a_cursor_of_another_tenants_list_is_400(api: Api) -> None:
+    """A cursor names where a page ended; it never moves a list into another tenant's invoices."""
+    status, page = api.call("GET", "/tenants/tilitoimisto/invoices", SYSTEM, query={"limit": "1"})
+    assert status == 200
+    assert page["next_cursor"] is not None
+    query = {"cursor": page["next_cursor"]}
+    status, answer = api.call("GET", "/tenants/kahvila/invoices", SYSTEM, query=query)
+    assert status == 400
+    assert "'cursor'" in answer["message"]
+
+
+def test_r27_a_filtered_list_pages_full_pages_of_its_state(api: Api) -> None:
+    seen: list[str] = []
+    query = {"limit": "2", "state": "PENDING"}
+    for _ in range(20):  # bounded
+        status, page = api.call("GET", "/tenants/kahvila/invoices", OWN, query=query)
+        assert status == 200
+        assert {entry["auto_dispatch"] for entry in page["invoices"]} <= {"PENDING"}
+        seen += [entry["invoice_id"] for entry in page["invoices"]]
+        if page["next_cursor"] is None:
+            break
+        assert len(page["invoices"]) == 2
+        query["cursor"] = page["next_cursor"]
+    pending = api.store.list_records("kahvila", AutoDispatchState.PENDING)
+    assert seen == sorted(record.invoice_id for record in pending)
 
 
 @pytest.mark.parametrize(
@@ -287,3 +359,84 @@ def test_r27_openapi_document_lists_every_route(api: Api) -> None:
     routes = {p.replace("kahvila", "<tenant_id>") for _, p, _ in TENANT_ROUTES}
     assert {"/tenants/<tenant_id>/invoices/<invoice_id>", "/runs", "/runs/<run_id>"} <= paths
     assert len(routes) <= len(paths)
+
+
+def _documented(document: dict[str, Any], method: str, path: str) -> dict[str, Any]:
+    """The OpenAPI responses of the operation a concrete path belongs to."""
+    for template, operations in document["paths"].items():
+        pattern = "^" + re.sub(r"\{[^/]+\}", "[^/]+", template) + "$"
+        if re.match(pattern, path) and method.lower() in operations:
+            responses: dict[str, Any] = operations[method.lower()]["responses"]
+            return responses
+    pytest.fail(f"{method} {path} is not in the OpenAPI document")
+
+
+ERROR_CALLS: list[tuple[str, str, Claims, Any, int]] = [
+    ("GET", "/tenants/kahvila/invoices", NO_TOKEN, None, 401),
+    ("GET", "/tenants/kahvila/invoices", OTHER, None, 403),
+    ("GET", "/runs", OWN, None, 403),
+    ("GET", "/tenants/nobody", SYSTEM, None, 404),
+    ("GET", "/tenants/kahvila/invoices/nope", OWN, None, 404),
+    ("GET", "/runs/no-such-run", SYSTEM, None, 404),
+    ("GET", "/tenants/kahvila/invoices?cursor=%25", OWN, None, 400),
+    ("POST", "/tenants/kahvila/invoices/k-1006/send", OWN, None, 409),
+    ("POST", "/tenants/kahvila/invoices/k-1006/remove-auto", OWN, None, 409),
+    ("PUT", "/tenants/kahvila/settings", OWN, {"channels": "EMAIL"}, 422),
+    ("POST", "/runs", SYSTEM, {"run_date": "tomorrow"}, 422),
+]
+
+
+@pytest.mark.parametrize(("method", "path", "claims", "body", "expected"), ERROR_CALLS, ids=str)
+def test_r27_every_error_a_route_gives_is_in_its_openapi_responses_with_the_error_body(
+    api: Api, method: str, path: str, claims: Claims, body: Any, expected: int
+) -> None:
+    status, document = api.call("GET", "/openapi.json", OWN)
+    assert status == 200
+    route, _, query = path.partition("?")
+    status, answer = api.call(method, route, claims, body, dict([query.split("=")]) if query else None)
+    assert status == expected
+    documented = _documented(document, method, route)[str(status)]
+    schema = documented["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[-1]
+    assert set(document["components"]["schemas"][schema]["required"]) <= set(answer)
+    assert answer["status"] == status
+
+
+def test_r27_every_operation_documents_its_success_and_the_errors_every_route_can_give(api: Api) -> None:
+    status, document = api.call("GET", "/openapi.json", OWN)
+    assert status == 200
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            documented = set(operation["responses"])
+            assert {"401", "403", "422", "503"} <= documented, (method, path)
+            assert documented & {"200", "202"}, (method, path)
+            if path.startswith("/tenants/"):
+                assert {"400", "404"} <= documented, (method, path)
+            if method != "get" and path.startswith("/tenants/"):
+                assert "409" in documented, (method, path)
+
+
+@pytest.mark.parametrize(
+    ("claims", "path", "counted"),
+    [
+        (OWN, "/tenants/kahvila", {"ApiRequests"}),
+        (OWN, "/tenants/kahvila/invoices/nope", {"ApiRequests", "ApiClientErrors"}),
+        (OTHER, "/tenants/kahvila", {"ApiRequests", "ApiClientErrors"}),
+    ],
+    ids=["answered", "not found", "denied"],
+)
+def test_r27_every_request_publishes_its_metrics_and_never_an_empty_flush(
+    api: Api, capsys: pytest.CaptureFixture[str], claims: Claims, path: str, counted: set[str]
+) -> None:
+    capsys.readouterr()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # Powertools warns when a flush has no application metric
+        api.call("GET", path, claims)
+    published = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
+    names = {
+        metric["Name"]
+        for document in published
+        for directive in document["_aws"]["CloudWatchMetrics"]
+        for metric in directive["Metrics"]
+    }
+    assert counted <= names
+    assert not {"ApiRequests", "ApiClientErrors", "ApiServerErrors"} - counted & names

@@ -69,11 +69,6 @@ def test_outputs_and_function_configuration_name_everything(local_system: LocalA
         SENDER,
         "Europe/Helsinki",
     )
-    arn = target.execution_arn("manual-2026-03-10-abc")
-    assert (
-        arn
-        == local_system.state_machine_arn.replace(":stateMachine:", ":execution:") + ":manual-2026-03-10-abc"
-    )
 
 
 def test_stack_chosen_by_option_or_environment(local_system: LocalAws, clean_environment: Any) -> None:

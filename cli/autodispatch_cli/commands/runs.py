@@ -8,9 +8,10 @@ from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 import typer
-from botocore.exceptions import ClientError
 
-from autodispatch.errors import NotFound
+from autodispatch.logic.runs import run_detail, stored_run
+from autodispatch.runs.port import ExecutionStatus
+from autodispatch.runs.stepfunctions import StepFunctionsRuns, execution_status
 from autodispatch.store.port import RunCounts, RunSummary
 from autodispatch_cli.commands.common import JsonOption, parse_day, target, when
 from autodispatch_cli.exit_codes import ExitCode
@@ -26,57 +27,41 @@ FIRST_POLL_SECONDS = 0.25
 MAX_POLL_SECONDS = 5.0
 
 
-def execution_status(runtime: Target, execution_arn: str) -> dict[str, Any]:
-    """describe_execution, or UNKNOWN when Step Functions no longer has it (history expires)."""
-    try:
-        described: dict[str, Any] = runtime.client("stepfunctions").describe_execution(
-            executionArn=execution_arn
-        )
-    except ClientError as error:
-        if error.response.get("Error", {}).get("Code") == "ExecutionDoesNotExist":
-            return {"status": "UNKNOWN"}
-        raise
-    return described
+def executions(runtime: Target) -> StepFunctionsRuns:
+    return StepFunctionsRuns(runtime.state_machine_arn, runtime.client("stepfunctions"))
 
 
 def run_document(
-    runtime: Target, run: RunSummary | None, execution_arn: str, described: dict[str, Any]
+    runtime: Target, run: RunSummary | None, execution_arn: str, execution: ExecutionStatus
 ) -> dict[str, Any]:
-    """A run as scripts see it; `described` is Step Functions' view (describe or list_executions)."""
+    """A run as scripts see it: the store's counts and Step Functions' status."""
     counts = (run.counts if run else RunCounts()).model_dump()
-    stopped, started = described.get("stopDate"), described.get("startDate")
+    started = run.started_at if run else execution.started_at
     return {
         "run_id": execution_arn.rsplit(":", 1)[-1],
         "run_date": run.run_date.isoformat() if run else None,
-        "started_at": run.started_at.isoformat() if run else (started.isoformat() if started else None),
-        "stopped_at": stopped.isoformat() if stopped else None,
-        "status": described.get("status", "UNKNOWN"),
-        "error": described.get("error"),
-        "cause": described.get("cause"),
+        "started_at": started.isoformat() if started else None,
+        "stopped_at": execution.stopped_at.isoformat() if execution.stopped_at else None,
+        "status": execution.status,
+        "error": execution.error,
+        "cause": execution.cause,
         "execution_arn": execution_arn,
         "console_url": runtime.console_url(execution_arn),
         **counts,
     }
 
 
-def _get_run(runtime: Target, run_id: str) -> RunSummary | None:
-    try:
-        return runtime.store.get_run(run_id)
-    except NotFound:  # the execution has not selected yet, or died before it did
-        return None
-
-
-def _wait(runtime: Target, execution_arn: str, timeout: float) -> dict[str, Any]:
+def _wait(runtime: Target, execution_arn: str, timeout: float) -> ExecutionStatus:
     """Poll with exponential backoff until the execution ends or `timeout` seconds pass."""
     deadline = time.monotonic() + timeout
     delay = FIRST_POLL_SECONDS
     started = time.monotonic()
     with console.status("Waiting for the run...") as status:
         while True:
-            described = execution_status(runtime, execution_arn)
-            if described["status"] in TERMINAL or time.monotonic() >= deadline:
-                return described
-            status.update(f"Run is {described['status']} ({time.monotonic() - started:.0f} s)")
+            execution = executions(runtime).status(execution_arn)
+            if execution.status in TERMINAL or time.monotonic() >= deadline:
+                return execution
+            status.update(f"Run is {execution.status} ({time.monotonic() - started:.0f} s)")
             time.sleep(min(delay, max(deadline - time.monotonic(), 0)))
             delay = min(delay * 2, MAX_POLL_SECONDS)
 
@@ -147,14 +132,14 @@ def start(
         if not as_json:
             console.print(f"Started run {name} for the night of {label}.", highlight=False)
         if not wait:
-            described = execution_status(runtime, execution_arn)
+            execution = executions(runtime).status(execution_arn)
         else:
             try:
-                described = _wait(runtime, execution_arn, timeout)
+                execution = _wait(runtime, execution_arn, timeout)
             except KeyboardInterrupt:
                 error_console.print(f"Stopped waiting; the run goes on: autodispatch runs show {name}")
                 raise typer.Exit(ExitCode.INTERRUPTED) from None
-        document = run_document(runtime, _get_run(runtime, name), execution_arn, described)
+        document = run_document(runtime, stored_run(runtime.store, name), execution_arn, execution)
         zone = runtime.zone
     if as_json:
         print_json(document)
@@ -185,7 +170,12 @@ def list_(
             .paginate(stateMachineArn=runtime.state_machine_arn, PaginationConfig={"MaxItems": limit})
         )
         documents = [
-            run_document(runtime, _get_run(runtime, execution["name"]), execution["executionArn"], execution)
+            run_document(
+                runtime,
+                stored_run(runtime.store, execution["name"]),
+                execution["executionArn"],
+                execution_status(execution),
+            )
             for page in pages
             for execution in page["executions"]
         ]
@@ -217,13 +207,9 @@ def show(
     """One run: status, counts, the invoices it failed or ignored, the execution ARN and console link."""
     with operator_errors():
         runtime = target(ctx)
-        run = _get_run(runtime, run_id)
-        arn = (run.execution_arn if run else None) or runtime.execution_arn(run_id)
-        described = execution_status(runtime, arn)
-        if run is None and described["status"] == "UNKNOWN":
-            raise NotFound(f"Unknown run {run_id}")
-        document = run_document(runtime, run, arn, described)
-        issues = runtime.store.run_issues(run_id) if run else []
+        detail = run_detail(runtime.store, executions(runtime), run_id)
+        document = run_document(runtime, detail.run, detail.execution_arn, detail.execution)
+        issues = detail.issues
         document["issues"] = [issue.model_dump(mode="json") for issue in issues]
         zone = runtime.zone
     if as_json:

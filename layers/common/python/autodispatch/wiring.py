@@ -11,8 +11,8 @@ from autodispatch.channels.port import Deliverer
 from autodispatch.config import load_config
 from autodispatch.errors import AutodispatchError
 from autodispatch.notify.port import Notifier
-from autodispatch.runs.port import RunStarter
-from autodispatch.runs.stepfunctions import StepFunctionsRunStarter
+from autodispatch.runs.port import RunExecutions
+from autodispatch.runs.stepfunctions import StepFunctionsRuns
 from autodispatch.store.dynamodb import DynamoDbInvoiceStore
 from autodispatch.store.port import InvoiceStore
 from autodispatch.store.work_list import S3WorkLists
@@ -45,14 +45,14 @@ def notifier() -> Notifier:
 
 
 @cache
-def run_starter() -> RunStarter:
+def run_executions() -> RunExecutions:
     arn = load_config().state_machine_arn
     if arn is None:
         raise AutodispatchError("STATE_MACHINE_ARN is not configured: runs cannot be started here")
-    return StepFunctionsRunStarter(arn)
+    return StepFunctionsRuns(arn)
 
 
 def reset() -> None:
-    for factory in (invoice_store, work_lists, deliverer, notifier, run_starter):
+    for factory in (invoice_store, work_lists, deliverer, notifier, run_executions):
         factory.cache_clear()
     load_config.cache_clear()

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict
 from autodispatch.errors import FieldIssue, InputError
 from autodispatch.models.dispatch import DispatchRecord
 from autodispatch.models.enums import AutoDispatchState
+from autodispatch.models.fields import Identifier
 from autodispatch.models.report import InvoiceEntry, invoice_model
 from autodispatch.models.scenario import InvoiceKey
 from autodispatch.rules.preview import next_run_date, preview
@@ -52,16 +53,14 @@ def open_invoices(
     now: datetime,
     zone: ZoneInfo,
 ) -> InvoicePage:
-    """At most `limit` invoices after `cursor` (a `next_cursor` of the previous page)."""
-    after = _decode(cursor) if cursor else None
-    records = sorted(store.list_records(tenant_id, state), key=lambda record: record.invoice_id)
-    if after is not None:
-        records = [record for record in records if record.invoice_id > after]
-    page = records[:limit]
-    more = len(records) > limit
+    """At most `limit` invoices after `cursor` (a `next_cursor` of this tenant's list), read from the
+    store one page at a time. Pages are full until the last one, except that with a `state` filter
+    a page can be short when many invoices in other states lie between matches: follow
+    `next_cursor` until it is None."""
+    page = store.records_page(tenant_id, state, limit, _decode(tenant_id, cursor) if cursor else None)
     return InvoicePage(
-        invoices=with_previews(store, tenant_id, page, now, zone),
-        next_cursor=_encode(page[-1].invoice_id) if more and page else None,
+        invoices=with_previews(store, tenant_id, page.records, now, zone),
+        next_cursor=None if page.resume_after is None else _encode(tenant_id, page.resume_after),
     )
 
 
@@ -69,12 +68,27 @@ def _pending(record: DispatchRecord) -> bool:
     return record.state is AutoDispatchState.PENDING
 
 
-def _encode(invoice_id: str) -> str:
-    return base64.urlsafe_b64encode(invoice_id.encode()).decode().rstrip("=")
+class _Cursor(BaseModel):
+    """Where a page ends: opaque to clients, bound to the tenant whose list returned it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    tenant_id: Identifier
+    after: Identifier
 
 
-def _decode(cursor: str) -> str:
+def _encode(tenant_id: str, after: str) -> str:
+    text = _Cursor(tenant_id=tenant_id, after=after).model_dump_json()
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+
+def _decode(tenant_id: str, cursor: str) -> str:
+    """The invoice id the page starts after; a cursor this tenant's list did not return is 400."""
     try:
-        return base64.b64decode(cursor + "=" * (-len(cursor) % 4), altchars=b"-_", validate=True).decode()
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        raise InputError([FieldIssue("cursor", "is not a cursor this list returned")]) from None
+        text = base64.b64decode(cursor + "=" * (-len(cursor) % 4), altchars=b"-_", validate=True)
+        decoded = _Cursor.model_validate_json(text)
+    except (binascii.Error, ValueError):  # pydantic's ValidationError is a ValueError
+        decoded = None
+    if decoded is None or decoded.tenant_id != tenant_id:
+        raise InputError([FieldIssue("cursor", "is not a cursor this tenant's list returned", tenant_id)])
+    return decoded.after

@@ -48,6 +48,14 @@ class InvoiceDocuments(_Frozen):
     invalid: dict[InvoiceKey, str] = {}
 
 
+class RecordPage(_Frozen):
+    """One page of a tenant's dispatch records in invoice id order. `resume_after` is the invoice id
+    the next page starts after; None on the last page."""
+
+    records: list[DispatchRecord]
+    resume_after: str | None = None
+
+
 class RunRef(_Frozen):
     """Identifies a run (one execution of the state machine) and the night it serves."""
 
@@ -162,6 +170,15 @@ class RecordStore(Protocol):
     def list_records(
         self, tenant_id: str, state: AutoDispatchState | None = None
     ) -> list[DispatchRecord]: ...
+
+    def records_page(
+        self, tenant_id: str, state: AutoDispatchState | None, limit: int, after: str | None = None
+    ) -> RecordPage:
+        """At most `limit` records (in `state`, when given) with invoice ids after `after`, read from
+        the table page by page rather than all at once. A page is full unless it is the last, or
+        unless a state filter had to read many non-matching invoices to fill it: then it is short
+        (even empty) and its `resume_after` says where reading stopped."""
+        ...
 
     def pending(self, due_before: datetime) -> Iterator[PendingEntry]:
         """Every tenant's pending invoices due before the instant, by Query on the sparse index.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 from zoneinfo import ZoneInfo
 
@@ -34,6 +35,25 @@ _TRANSIENT_CODES = frozenset(
 _CONDITION_FAILED = "ConditionalCheckFailedException"
 _BATCH_WRITE_SIZE = 25
 _BATCH_GET_SIZE = 100
+
+
+@dataclass(frozen=True)
+class QueryPage:
+    """One Query response: the matching items, how many were read, and where reading stopped
+    (None at the end of the partition's range)."""
+
+    items: list[dict[str, Any]]
+    read: int
+    last_key: Item | None
+
+
+def _prefix_condition(pk: str, sk_prefix: str, where: Callable[[Expression], str] | None) -> dict[str, Any]:
+    e = Expression()
+    condition = f"{e.n(PARTITION_KEY)} = {e.v(pk)} AND begins_with({e.n(SORT_KEY)}, {e.v(sk_prefix)})"
+    params: dict[str, Any] = {"KeyConditionExpression": condition, "ConsistentRead": True}
+    if where is not None:
+        params["FilterExpression"] = where(e)
+    return {**params, **e.params()}
 
 
 class ConditionFailed(Exception):
@@ -136,11 +156,28 @@ class TableClient:
         self, pk: str, sk_prefix: str, where: Callable[[Expression], str] | None = None, **params: Any
     ) -> Iterator[dict[str, Any]]:
         """Query one partition by sort-key prefix; `where` builds a filter on the same placeholders."""
-        e = Expression()
-        condition = f"{e.n(PARTITION_KEY)} = {e.v(pk)} AND begins_with({e.n(SORT_KEY)}, {e.v(sk_prefix)})"
-        if where is not None:
-            params["FilterExpression"] = where(e)
-        return self._query(KeyConditionExpression=condition, ConsistentRead=True, **e.params(), **params)
+        return self._query(**_prefix_condition(pk, sk_prefix, where), **params)
+
+    def _query_prefix_once(
+        self,
+        pk: str,
+        sk_prefix: str,
+        where: Callable[[Expression], str] | None,
+        *,
+        limit: int,
+        start_key: Item | None,
+    ) -> QueryPage:
+        """One Query request of `_query_prefix`: DynamoDB reads at most `limit` items from
+        `start_key` (exclusive) and then applies the filter, so it may return fewer."""
+        params: dict[str, Any] = {"Limit": limit}
+        if start_key is not None:
+            params["ExclusiveStartKey"] = start_key
+        response = self._on_table("query", **_prefix_condition(pk, sk_prefix, where), **params)
+        return QueryPage(
+            items=[plain(item) for item in response.get("Items", [])],
+            read=int(response.get("ScannedCount", 0)),
+            last_key=response.get("LastEvaluatedKey"),
+        )
 
     def _backoff(self, attempt: int) -> None:
         self._sleep(min(0.05 * 2 ** (attempt - 1), 2.0))

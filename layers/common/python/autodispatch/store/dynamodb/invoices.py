@@ -5,7 +5,7 @@ is pending, its due instant. Only the item's own state (or a user or run) change
 """
 
 import json
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import suppress
 from datetime import date, datetime
 from typing import Any
@@ -20,7 +20,7 @@ from autodispatch.store.dynamodb.client import ConditionFailed
 from autodispatch.store.dynamodb.expressions import Expression, update_expression
 from autodispatch.store.dynamodb.items import PENDING, UNSENT, instant
 from autodispatch.store.dynamodb.user_actions import UserActionTable
-from autodispatch.store.port import InvoiceDocuments, PendingState
+from autodispatch.store.port import InvoiceDocuments, PendingState, RecordPage
 from autodispatch.store.table_schema import (
     PARTITION_KEY,
     SORT_KEY,
@@ -56,7 +56,16 @@ def _new_state(invoice: Invoice, initial: InitialState) -> dict[str, Any]:
     return values
 
 
+def _state_filter(state: AutoDispatchState | None) -> Callable[[Expression], str] | None:
+    return None if state is None else (lambda e: f"{e.n('state')} = {e.v(state.value)}")
+
+
 class InvoiceTable(UserActionTable):
+    # Items one filtered Query request reads at least (a state filter drops the others after reading).
+    filtered_read_size = 200
+    # Items one page may read in all before it is returned short: bounds an API request's time.
+    page_read_budget = 5000
+
     def put_invoices(self, invoices: Sequence[tuple[Invoice, InitialState]], now: datetime) -> None:
         latest = {invoice.key: (invoice, initial) for invoice, initial in invoices}  # each key once
         written: list[InvoiceKey] = []
@@ -145,8 +154,36 @@ class InvoiceTable(UserActionTable):
         }
 
     def list_records(self, tenant_id: str, state: AutoDispatchState | None = None) -> list[DispatchRecord]:
-        where = None if state is None else (lambda e: f"{e.n('state')} = {e.v(state.value)}")
+        where = _state_filter(state)
         return [items.record(item) for item in self._query_prefix(f"TENANT#{tenant_id}", "STATE#", where)]
+
+    def records_page(
+        self, tenant_id: str, state: AutoDispatchState | None, limit: int, after: str | None = None
+    ) -> RecordPage:
+        where = _state_filter(state)
+        # One record beyond the page tells whether another page follows.
+        wanted = limit + 1
+        found: list[dict[str, Any]] = []
+        start = None if after is None else items.state_key(InvoiceKey(tenant_id=tenant_id, invoice_id=after))
+        read = 0
+        while True:
+            size = wanted - len(found)
+            if where is not None:  # the filter drops what it does not match after the read: read more
+                size = min(max(size, self.filtered_read_size), self.page_read_budget - read)
+            page = self._query_prefix_once(
+                f"TENANT#{tenant_id}", "STATE#", where, limit=size, start_key=start
+            )
+            found += page.items
+            read += page.read
+            start = page.last_key
+            if len(found) >= wanted:
+                kept = [items.record(item) for item in found[:limit]]
+                return RecordPage(records=kept, resume_after=kept[-1].invoice_id)
+            if start is None:
+                return RecordPage(records=[items.record(item) for item in found])
+            if read >= self.page_read_budget:  # the rest of the partition waits for the next request
+                stopped = items.plain(start)[SORT_KEY].removeprefix("STATE#")
+                return RecordPage(records=[items.record(item) for item in found], resume_after=stopped)
 
     def pending_states(self, tenant_id: str) -> Iterator[PendingState]:
         for item in self._query_prefix(f"TENANT#{tenant_id}", "STATE#", Expression.pending_unsent):

@@ -1,0 +1,39 @@
+"""One run as the operator CLI and the integration API show it: what the store recorded (its
+night, counts and the invoices it could not send, R21) and Step Functions' status of it."""
+
+from pydantic import BaseModel, ConfigDict
+
+from autodispatch.errors import NotFound
+from autodispatch.runs.port import UNKNOWN, ExecutionStatus, RunExecutions
+from autodispatch.store.port import RunIssue, RunLog, RunSummary
+
+
+class RunDetail(BaseModel):
+    """`run` is None while the execution has not selected its invoices yet (or when it failed
+    before it did); `execution.status` is UNKNOWN once Step Functions no longer has it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    run_id: str
+    execution_arn: str
+    execution: ExecutionStatus
+    run: RunSummary | None = None
+    issues: list[RunIssue] = []
+
+
+def stored_run(store: RunLog, run_id: str) -> RunSummary | None:
+    try:
+        return store.get_run(run_id)
+    except NotFound:  # the execution has not selected yet, or died before it did
+        return None
+
+
+def run_detail(store: RunLog, executions: RunExecutions, run_id: str) -> RunDetail:
+    """Raises NotFound when neither the store nor Step Functions knows the run."""
+    run = stored_run(store, run_id)
+    arn = (run.execution_arn if run else None) or executions.execution_arn(run_id)
+    execution = executions.status(arn)
+    if run is None and execution.status == UNKNOWN:
+        raise NotFound(f"Unknown run {run_id}")
+    issues = store.run_issues(run_id) if run else []
+    return RunDetail(run_id=run_id, execution_arn=arn, execution=execution, run=run, issues=issues)
