@@ -5,7 +5,7 @@ import re
 
 from playwright.sync_api import Locator, Page, expect
 
-from tests.browser.conftest import TenantView
+from tests.browser.tenant_view import TenantView
 
 FAILED = "k-1005"
 PENDING = "k-1010"

@@ -9,17 +9,16 @@ from __future__ import annotations
 
 import json
 import mimetypes
-import threading
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from autodispatch.errors import AutodispatchError
+from autodispatch_cli.local.http_thread import serving_http
 
 WEB_DIR = Path(__file__).resolve().parents[3] / "web"
 API_PREFIX = "/api"
@@ -117,17 +116,5 @@ def _request_handler(files: dict[str, tuple[str, bytes]], api_url: str) -> type[
 @contextmanager
 def serving_web(port: int, api_url: str) -> Iterator[str]:
     """The page on 127.0.0.1:port until the block ends; yields its URL."""
-    try:
-        server = ThreadingHTTPServer(("127.0.0.1", port), _request_handler(page_files(), api_url))
-    except OSError:
-        raise AutodispatchError(
-            f"port {port} on 127.0.0.1 is in use: choose another with --web-port"
-        ) from None
-    thread = threading.Thread(target=server.serve_forever, name="autodispatch-web", daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{port}/"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+    with serving_http(port, _request_handler(page_files(), api_url), "autodispatch-web", "--web-port") as url:
+        yield f"{url}/"
