@@ -53,6 +53,10 @@ function randomText(bytes) {
 }
 
 /** Send the browser to Cognito's managed login (authorization code with PKCE). */
+function redirectUri(cognito) {
+  return cognito.redirectUri ?? `${window.location.origin}/`;
+}
+
 export async function signIn(cognito) {
   const verifier = randomText(48);
   const state = randomText(16);
@@ -60,7 +64,7 @@ export async function signIn(cognito) {
   sessionStorage.setItem(STATE_KEY, state);
   const challenge = base64UrlEncode(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(verifier)));
   const query = new URLSearchParams({
-    response_type: "code", client_id: cognito.clientId, redirect_uri: cognito.redirectUri,
+    response_type: "code", client_id: cognito.clientId, redirect_uri: redirectUri(cognito),
     scope: "openid", state, code_challenge: challenge, code_challenge_method: "S256",
   });
   window.location.assign(`${cognito.domain}/oauth2/authorize?${query}`);
@@ -82,7 +86,7 @@ export async function completeSignIn(cognito) {
     headers: { "Content-Type": "application/x-www-form-urlencoded" },
     body: new URLSearchParams({
       grant_type: "authorization_code", client_id: cognito.clientId, code,
-      redirect_uri: cognito.redirectUri, code_verifier: verifier,
+      redirect_uri: redirectUri(cognito), code_verifier: verifier,
     }),
   });
   if (!response.ok) return false;
