@@ -189,7 +189,7 @@ async function invoiceView(invoiceId, result = "") {
 // Settings -------------------------------------------------------------------------------------
 
 /** Where each problem of an error message belongs: a settings field, or the form as a whole. */
-export function fieldProblems(message) {
+function fieldProblems(message) {
   const problems = {};
   const add = (field, text) => { problems[field] = problems[field] ? `${problems[field]}; ${text}` : text; };
   const detail = message.includes(": ") && message.startsWith("Cannot activate")
@@ -207,7 +207,7 @@ export function fieldProblems(message) {
 
 function choices(name, values, chosen, type) {
   return h("fieldset", { id: `field-${name}`, "aria-describedby": `error-${name}` },
-    h("legend", {}, t(name === "notify_email" ? "notifyEmail" : name)),
+    h("legend", {}, t(name)),
     values.map((value) => h("label", {},
       h("input", { type, name, value, checked: chosen.includes(value) }), ` ${t(value)}`)),
     h("p", { class: "field-error", id: `error-${name}` }));
