@@ -65,6 +65,8 @@ def test_r28_the_page_and_its_modules_are_served_with_the_content_security_polic
     assert headers["Referrer-Policy"] == "no-referrer"
     status, headers, _ = _get(f"{web_url}app.js")
     assert (status, headers["Content-Type"]) == (200, "text/javascript; charset=utf-8")
+    status, headers, body = _get(web_url, "HEAD")
+    assert (status, body, headers["Content-Security-Policy"]) == (200, b"", CONTENT_SECURITY_POLICY)
     status, _, body = _get(f"{web_url}config.json")
     assert json.loads(body) == {"apiBase": "/api"}
 

@@ -103,8 +103,10 @@ def _request_handler(files: dict[str, tuple[str, bytes]], api_url: str) -> type[
                 self.send_header(name, value)
             self.send_header("Content-Length", str(len(payload)))
             self.end_headers()
-            self.wfile.write(payload)
+            if self.command != "HEAD":
+                self.wfile.write(payload)
 
+        do_HEAD = do_GET
         do_PUT = do_POST = _proxy
 
         def log_message(self, format: str, *args: Any) -> None:
