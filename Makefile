@@ -5,10 +5,11 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+CHROMIUM := /usr/bin/chromium
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: all venv test lint typecheck unit integration infrastructure e2e demo bench synth deploy layer clean
+.PHONY: all venv test lint typecheck unit integration infrastructure e2e browser chromium demo bench synth deploy layer clean
 
 all: test
 
@@ -40,7 +41,25 @@ infrastructure: $(STAMP)
 e2e: $(STAMP)
 	$(BIN)/pytest tests/e2e
 
-test: lint typecheck $(STAMP)
+browser: $(STAMP) chromium
+	$(BIN)/pytest tests/browser
+
+# The browser tests drive Debian's Chromium (Playwright's own download is not used): installed here
+# when missing and we may; otherwise tests/browser is skipped, and said so loudly.
+chromium:
+	@if [ ! -x $(CHROMIUM) ]; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+		fi; \
+	fi
+	@if [ ! -x $(CHROMIUM) ]; then \
+		echo "!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!"; \
+		echo "!!! $(CHROMIUM) is missing and could not be installed (needs root + apt):"; \
+		echo "!!! the browser tests (tests/browser, R28) will be SKIPPED."; \
+		echo "!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!"; \
+	fi
+
+test: lint typecheck $(STAMP) chromium
 	$(BIN)/pytest -n 2
 
 demo: $(STAMP)

@@ -16,6 +16,8 @@ from cdk.constants import (
     OUTPUT_TABLE_NAME,
     OUTPUT_USER_CLIENT_ID,
     OUTPUT_USER_POOL_ID,
+    OUTPUT_WEB_BUCKET_NAME,
+    OUTPUT_WEB_URL,
 )
 from cdk.constructs.api import IntegrationApi
 from cdk.constructs.delivery_feedback import DeliveryFeedback
@@ -25,6 +27,7 @@ from cdk.constructs.monitoring import Monitoring
 from cdk.constructs.notifications import Notifications
 from cdk.constructs.schedule import NightlySchedule
 from cdk.constructs.storage import Storage
+from cdk.constructs.web import TenantView
 from cdk.constructs.workflow import Workflow
 from cdk.settings import DeploySettings
 
@@ -67,6 +70,14 @@ class AutodispatchStack(Stack):
             state_machine_name=self.workflow.state_machine_name,
             identity=self.identity,
         )
+        self.tenant_view = TenantView(
+            self,
+            "TenantView",
+            api_endpoint=self.api.url,
+            oauth_domain=self.identity.oauth_domain,
+            user_client=self.identity.user_client,
+            access_logs=self.storage.access_logs,
+        )
         self.monitoring = Monitoring(
             self,
             "Monitoring",
@@ -87,5 +98,7 @@ class AutodispatchStack(Stack):
         CfnOutput(self, OUTPUT_USER_CLIENT_ID, value=self.identity.user_client.user_pool_client_id)
         CfnOutput(self, OUTPUT_SYSTEM_CLIENT_ID, value=self.identity.system_client.user_pool_client_id)
         CfnOutput(self, OUTPUT_OAUTH_DOMAIN, value=self.identity.oauth_domain)
+        CfnOutput(self, OUTPUT_WEB_URL, value=self.tenant_view.url)
+        CfnOutput(self, OUTPUT_WEB_BUCKET_NAME, value=self.tenant_view.bucket.bucket_name)
         for name, output in OUTPUT_FUNCTION_NAMES.items():
             CfnOutput(self, output, value=self.functions.functions[name].function_name)

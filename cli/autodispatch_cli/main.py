@@ -139,6 +139,10 @@ def local_serve(
         int | None,
         typer.Option(min=1, max=65535, help="Port of the integration API; default: a free port."),
     ] = None,
+    web_port: Annotated[
+        int | None,
+        typer.Option(min=1, max=65535, help="Port of the tenant view (web page); default: a free port."),
+    ] = None,
 ) -> None:
     """Start the whole system in embedded AWS on 127.0.0.1 and keep it running until Ctrl-C.
 
@@ -153,6 +157,7 @@ def local_serve(
     def ready(local: LocalAws) -> None:
         exports = {"AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}", **LOCAL_CREDENTIALS}
         exports["AUTODISPATCH_API_URL"] = local.api_url
+        exports["AUTODISPATCH_WEB_URL"] = local.web_url
         if stack != DEFAULT_STACK:
             exports[STACK_ENV] = stack
         console.print(
@@ -165,7 +170,7 @@ def local_serve(
 
     try:
         with user_errors():
-            serve_until_interrupted(port, stack, ready, api_port)
+            serve_until_interrupted(port, stack, ready, api_port, web_port)
     except KeyboardInterrupt:  # a second Ctrl-C while shutting down
         raise typer.Exit(ExitCode.INTERRUPTED) from None
     console.print("Stopped.")

@@ -16,14 +16,10 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance, status_code_conformance
-from typer.testing import CliRunner
 
-from autodispatch_cli.local.serve import free_port, serving
-from autodispatch_cli.main import app
-from autodispatch_cli.target import DEFAULT_STACK, STACK_ENV
+from tests.local_serve import cli, served_locally
 
 DEMO = Path(__file__).resolve().parents[2] / "examples" / "demo-scenario.json"
-RUNNER = CliRunner()
 # Runs are started by test_r27_the_system_token_imports_an_invoice_and_starts_a_run; generated
 # ones would run whole nights of the demo data in the background.
 NOT_GENERATED = {("POST", "/runs")}
@@ -50,23 +46,11 @@ class LocalApi:
             return error.code, json.loads(error.read() or b"null")
 
 
-def cli(*args: str) -> str:
-    result = RUNNER.invoke(app, list(args))
-    assert result.exit_code == 0, result.output
-    return result.stdout
-
-
 @pytest.fixture(scope="module")
 def api() -> Iterator[LocalApi]:
-    port = free_port()
-    with pytest.MonkeyPatch.context() as patch:
-        for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", STACK_ENV, "POWERTOOLS_LOG_LEVEL"):
-            patch.delenv(name, raising=False)
-        with serving(port, DEFAULT_STACK) as local:
-            patch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{port}")
-            patch.setenv("AWS_DEFAULT_REGION", "eu-north-1")
-            cli("invoices", "import", str(DEMO))
-            yield LocalApi(local.api_url)
+    with served_locally() as local:
+        cli("invoices", "import", str(DEMO))
+        yield LocalApi(local.api_url)
 
 
 def test_r27_a_tenant_token_lists_its_own_invoices_and_not_another_tenants(api: LocalApi) -> None:

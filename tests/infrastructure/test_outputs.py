@@ -1,6 +1,7 @@
 """The stack outputs the operator CLI reads, by OutputKey."""
 
 from autodispatch_cli import target
+from cdk.constants import OUTPUT_WEB_BUCKET_NAME, OUTPUT_WEB_URL
 
 from .conftest import Synthesized
 
@@ -21,6 +22,9 @@ def test_outputs_name_what_the_operator_cli_reads(deployed: Synthesized) -> None
         "ApiUserClientId": "ref(Identity/UserPool/UserClient)",
         "ApiSystemClientId": "ref(Identity/UserPool/SystemClient)",
         "ApiOAuthDomain": "https://ref(Identity/UserPool/Domain).auth.<AWS::Region>.amazoncognito.com",
+        # R28: the tenant view, and where its files are uploaded.
+        "WebUrl": "https://TenantView/Distribution.DomainName/",
+        "WebBucketName": "ref(TenantView/Page)",
     }
 
 
@@ -33,4 +37,5 @@ def test_operator_cli_looks_for_this_stack_and_these_outputs(deployed: Synthesiz
         *target.OUTPUT_FUNCTION_NAMES.values(),
         *target.OUTPUT_API,
     }
-    assert expected == set(deployed.template["Outputs"])
+    # The tenant view's outputs are for the people who upload and open the page, not for the CLI.
+    assert expected | {OUTPUT_WEB_URL, OUTPUT_WEB_BUCKET_NAME} == set(deployed.template["Outputs"])

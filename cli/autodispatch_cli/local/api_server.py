@@ -11,13 +11,12 @@ system client's access token is signed here with that same key and carries what 
 from __future__ import annotations
 
 import json
-import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -29,6 +28,7 @@ from moto.utilities.utils import load_resource
 from autodispatch.errors import AutodispatchError
 from autodispatch.rules.access import SYSTEM_SCOPE, TENANT_CLAIM
 from autodispatch_cli.local.api_gateway import http_api_event
+from autodispatch_cli.local.http_thread import serving_http
 from autodispatch_cli.target import OUTPUT_SYSTEM_CLIENT_ID, OUTPUT_USER_CLIENT_ID, OUTPUT_USER_POOL_ID
 
 RESOURCE_SERVER_ID, SYSTEM_SCOPE_NAME = SYSTEM_SCOPE.split("/")
@@ -208,20 +208,6 @@ def _request_handler(verifier: TokenVerifier, invoke: Invoke) -> type[BaseHTTPRe
     return ApiRequest
 
 
-@contextmanager
-def serving_api(port: int, verifier: TokenVerifier, invoke: Invoke) -> Iterator[str]:
+def serving_api(port: int, verifier: TokenVerifier, invoke: Invoke) -> AbstractContextManager[str]:
     """The API on 127.0.0.1:port until the block ends; yields its URL."""
-    try:
-        server = ThreadingHTTPServer(("127.0.0.1", port), _request_handler(verifier, invoke))
-    except OSError:
-        raise AutodispatchError(
-            f"port {port} on 127.0.0.1 is in use: choose another with --api-port"
-        ) from None
-    thread = threading.Thread(target=server.serve_forever, name="autodispatch-api", daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+    return serving_http(port, _request_handler(verifier, invoke), "autodispatch-api", "--api-port")

@@ -140,6 +140,7 @@ class LocalAws:
         self.function_arns: dict[str, str] = {}
         self.state_machine_arn = ""
         self.api_url = ""  # the integration API's, when `local serve` runs one
+        self.web_url = ""  # the tenant view's, when `local serve` runs one
         self.invocations: list[tuple[str, dict[str, Any]]] = []
         self.mailbox = MailboxSimulator()
 

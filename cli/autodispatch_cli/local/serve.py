@@ -31,6 +31,7 @@ from autodispatch_cli.local.runtime import (
     import_handler,
     patched_environment,
 )
+from autodispatch_cli.local.web_server import serving_web
 from autodispatch_cli.target import (
     OUTPUT_API_URL,
     OUTPUT_BUCKET_NAME,
@@ -116,9 +117,11 @@ def local_environment() -> dict[str, str]:
 
 
 @contextlib.contextmanager
-def serving(port: int, stack_name: str, api_port: int | None = None) -> Iterator[LocalAws]:
-    """The local system on 127.0.0.1:port with its outputs stack, and the integration API on
-    api_port (default: a free port), until the block ends."""
+def serving(
+    port: int, stack_name: str, api_port: int | None = None, web_port: int | None = None
+) -> Iterator[LocalAws]:
+    """The local system on 127.0.0.1:port with its outputs stack, the integration API on api_port
+    and the tenant view on web_port (default: free ports), until the block ends."""
     check_port_free(port)
     # Quiet: one request line per AWS call and a metrics document per invocation drown the prompt.
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
@@ -146,6 +149,7 @@ def serving(port: int, stack_name: str, api_port: int | None = None) -> Iterator
         local.api_url = stack.enter_context(
             serving_api(api_port or free_port(), TokenVerifier(identity), _api_function())
         )
+        local.web_url = stack.enter_context(serving_web(web_port or free_port(), local.api_url))
         publish(local, stack_name, api_outputs(identity, local.api_url))
         yield local
 
@@ -183,10 +187,14 @@ def _forget_moto_data() -> None:
 
 
 def serve_until_interrupted(
-    port: int, stack_name: str, ready: Callable[[LocalAws], None], api_port: int | None = None
+    port: int,
+    stack_name: str,
+    ready: Callable[[LocalAws], None],
+    api_port: int | None = None,
+    web_port: int | None = None,
 ) -> None:
     """Block until Ctrl-C; `ready(local)` is called once everything is deployed."""
-    with serving(port, stack_name, api_port) as local:
+    with serving(port, stack_name, api_port, web_port) as local:
         ready(local)
         with contextlib.suppress(KeyboardInterrupt):
             wait_forever()

@@ -1,0 +1,122 @@
+"""The tenant view (R28) of `local serve`: the static page under web/ on 127.0.0.1, and the
+integration API under /api on the same origin, so that the page's Content-Security-Policy can allow
+only its own origin (as CloudFront serves it deployed: the page and /api behind one domain).
+
+The page's files are served from a fixed list read at start, never from a path the request names.
+"""
+
+from __future__ import annotations
+
+import json
+import mimetypes
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from autodispatch_cli.local.http_thread import serving_http
+
+WEB_DIR = Path(__file__).resolve().parents[3] / "web"
+API_PREFIX = "/api"
+PROXY_TIMEOUT_SECONDS = 60
+MAX_BODY_BYTES = 6 * 1024 * 1024
+FORWARDED_HEADERS = ("Authorization", "Content-Type")
+# Only the page's own scripts, styles and API; no inline code, no framing, no referrer leaks.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
+    "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+)
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+}
+# The deployed page reads the API's URL and the managed login from config.json; locally the API
+# is on the page's own origin and sign-in is a token in the fragment (`autodispatch local token`).
+LOCAL_CONFIG = json.dumps({"apiBase": API_PREFIX}).encode()
+
+
+def page_files(web_dir: Path = WEB_DIR) -> dict[str, tuple[str, bytes]]:
+    """URL path -> (content type, bytes) of every file of the page."""
+    files: dict[str, tuple[str, bytes]] = {}
+    for file in sorted(web_dir.glob("*")):
+        if file.is_file() and file.name != "config.json":
+            content_type = mimetypes.guess_type(file.name)[0] or "application/octet-stream"
+            if file.suffix == ".js":  # module scripts need a JavaScript type whatever the OS table says
+                content_type = "text/javascript"
+            files[f"/{file.name}"] = (f"{content_type}; charset=utf-8", file.read_bytes())
+    files["/"] = files["/index.html"]
+    files["/config.json"] = ("application/json", LOCAL_CONFIG)
+    return files
+
+
+def _request_handler(files: dict[str, tuple[str, bytes]], api_url: str) -> type[BaseHTTPRequestHandler]:
+    class WebRequest(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            path = urlsplit(self.path).path
+            if path == API_PREFIX or path.startswith(f"{API_PREFIX}/"):
+                self._proxy()
+                return
+            found = files.get(path)
+            if found is None:
+                self._respond(404, "text/plain; charset=utf-8", b"not found")
+                return
+            self._respond(200, *found)
+
+        def _proxy(self) -> None:
+            """The API's answer to the same request, its path without the /api prefix."""
+            length = int(self.headers.get("Content-Length") or 0)
+            if length > MAX_BODY_BYTES:
+                self._respond(413, "application/json", b'{"message":"Request too large"}')
+                return
+            body = self.rfile.read(length) if length else None
+            request = urllib.request.Request(  # noqa: S310 - the local API's own http URL
+                api_url + self.path.removeprefix(API_PREFIX),
+                method=self.command,
+                data=body,
+                headers={name: value for name in FORWARDED_HEADERS if (value := self.headers.get(name))},
+            )
+            try:
+                with urllib.request.urlopen(request, timeout=PROXY_TIMEOUT_SECONDS) as response:  # noqa: S310 - as above
+                    status, content_type, payload = (
+                        response.status,
+                        response.headers.get("Content-Type", "application/json"),
+                        response.read(),
+                    )
+            except urllib.error.HTTPError as error:
+                status, content_type, payload = (
+                    error.code,
+                    error.headers.get("Content-Type", "application/json"),
+                    error.read(),
+                )
+            self._respond(status, content_type, payload)
+
+        def _respond(self, status: int, content_type: str, payload: bytes) -> None:
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            for name, value in SECURITY_HEADERS.items():
+                self.send_header(name, value)
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(payload)
+
+        do_HEAD = do_GET
+        do_PUT = do_POST = _proxy
+
+        def log_message(self, format: str, *args: Any) -> None:
+            """Quiet: request lines carry invoice ids in paths, not the serve terminal's business."""
+
+    return WebRequest
+
+
+@contextmanager
+def serving_web(port: int, api_url: str) -> Iterator[str]:
+    """The page on 127.0.0.1:port until the block ends; yields its URL."""
+    with serving_http(port, _request_handler(page_files(), api_url), "autodispatch-web", "--web-port") as url:
+        yield f"{url}/"

@@ -1,0 +1,89 @@
+"""R28: the tenant view's local server: the page's own files only, with the CSP on every answer,
+and /api/... passed to the integration API without the prefix, status and body unchanged."""
+
+import json
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler
+from typing import Any
+
+import pytest
+
+from autodispatch_cli.local.http_thread import serving_http
+from autodispatch_cli.local.serve import free_port
+from autodispatch_cli.local.web_server import CONTENT_SECURITY_POLICY, serving_web
+
+
+class EchoApi(BaseHTTPRequestHandler):
+    """Answers 418 with what it received, as JSON."""
+
+    def _echo(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        received = {
+            "method": self.command,
+            "path": self.path,
+            "authorization": self.headers.get("Authorization"),
+            "body": self.rfile.read(length).decode() if length else None,
+        }
+        payload = json.dumps(received).encode()
+        self.send_response(418)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    do_GET = do_POST = do_PUT = _echo
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Quiet."""
+
+
+@pytest.fixture(scope="module")
+def web_url() -> Iterator[str]:
+    with (
+        serving_http(free_port(), EchoApi, "echo-api", "--api-port") as api_url,
+        serving_web(free_port(), api_url) as url,
+    ):
+        yield url
+
+
+def _get(url: str, method: str = "GET", body: bytes | None = None) -> tuple[int, dict[str, str], bytes]:
+    request = urllib.request.Request(url, method=method, data=body, headers={"Authorization": "Bearer t"})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, dict(response.headers), response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, dict(error.headers), error.read()
+
+
+def test_r28_the_page_and_its_modules_are_served_with_the_content_security_policy(web_url: str) -> None:
+    status, headers, body = _get(web_url)
+    assert status == 200
+    assert b'<script type="module" src="app.js">' in body
+    assert headers["Content-Security-Policy"] == CONTENT_SECURITY_POLICY
+    assert headers["Referrer-Policy"] == "no-referrer"
+    status, headers, _ = _get(f"{web_url}app.js")
+    assert (status, headers["Content-Type"]) == (200, "text/javascript; charset=utf-8")
+    status, headers, body = _get(web_url, "HEAD")
+    assert (status, body, headers["Content-Security-Policy"]) == (200, b"", CONTENT_SECURITY_POLICY)
+    status, _, body = _get(f"{web_url}config.json")
+    assert json.loads(body) == {"apiBase": "/api"}
+
+
+@pytest.mark.parametrize("path", ["../pyproject.toml", "%2e%2e/pyproject.toml", "web/app.js", "nothing.js"])
+def test_r28_nothing_but_the_pages_own_files_is_served(web_url: str, path: str) -> None:
+    status, headers, _ = _get(f"{web_url}{path}")
+    assert status == 404
+    assert "Content-Security-Policy" in headers
+
+
+def test_r28_api_requests_reach_the_api_without_the_prefix_and_come_back_unchanged(web_url: str) -> None:
+    status, _, body = _get(f"{web_url}api/tenants/t/invoices/i/send", "POST", b'{"channel": "EMAIL"}')
+    assert status == 418
+    assert json.loads(body) == {
+        "method": "POST",
+        "path": "/tenants/t/invoices/i/send",
+        "authorization": "Bearer t",
+        "body": '{"channel": "EMAIL"}',
+    }
