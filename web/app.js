@@ -63,7 +63,7 @@ function messageWithTooltip(message, details) {
 // Open invoices --------------------------------------------------------------------------------
 
 function invoiceRow(entry) {
-  const link = h("a", { href: `#/invoice/${encodeURIComponent(entry.invoice_id)}` }, entry.invoice_id);
+  const link = h("a", { href: `#/invoice/${encodeURIComponent(entry.invoice_id)}` }, entry.number ?? entry.invoice_id);
   const dates = [entry.invoice_date, entry.due_date].filter(Boolean).map(formatDate).join(" – ");
   return h("tr", { "data-invoice": entry.invoice_id },
     h("td", {}, link),

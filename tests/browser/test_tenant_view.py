@@ -36,6 +36,11 @@ def test_r28_the_list_shows_badges_messages_and_tonights_preview(tenant_view: Te
     expect(failed.locator(".badge")).to_have_text("Failed")
     expect(failed.locator(".badge")).to_have_class(re.compile("badge-failed"))
     expect(failed.locator("button.message")).to_have_text(re.compile(r"^Automatic dispatch failed: "))
+    # The invoice itself: its number, customer, dates and total (10 x 4.50 + 25.5 % VAT).
+    expect(failed.locator("td").first).to_have_text("1005")
+    expect(failed.locator(".col-customer")).to_have_text("Ei Osoitetta")
+    expect(failed.locator(".col-dates")).to_contain_text("2026")
+    expect(failed.locator(".col-amount")).to_contain_text("56.48")
     expect(row(page, "k-1001").locator(".badge")).to_have_text("Sent")
     expect(row(page, "k-1007").locator(".badge")).to_have_text("Removed")
     pending = row(page, PENDING)

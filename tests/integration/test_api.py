@@ -239,6 +239,15 @@ def test_r27_put_of_a_changed_invoice_a_run_is_sending_is_409(api: Api, scenario
     assert "k-1001" in answer["message"]
 
 
+def test_r19_r28_list_entries_carry_number_customer_dates_and_total(api: Api) -> None:
+    status, page = api.call("GET", "/tenants/kahvila/invoices", OWN, query={"state": "PENDING"})
+    assert status == 200
+    k1005 = next(entry for entry in page["invoices"] if entry["invoice_id"] == "k-1005")
+    assert (k1005["number"], k1005["customer_name"]) == ("1005", "Ei Osoitetta")
+    assert (k1005["invoice_date"], k1005["due_date"]) == ("2026-03-09", "2026-03-23")
+    assert (k1005["total"], k1005["currency"]) == ("56.48", "EUR")  # 10 x 4.50 + 25.5 % VAT
+
+
 def test_r27_pages_of_the_list_cover_every_invoice_once(api: Api) -> None:
     seen: list[str] = []
     cursor: str | None = None

@@ -31,16 +31,18 @@ class InvoicePage(BaseModel):
 def with_previews(
     store: InvoiceStore, tenant_id: str, records: Sequence[DispatchRecord], now: datetime, zone: ZoneInfo
 ) -> list[InvoiceEntry]:
-    """The records as report entries, each pending one with what the next night does with it."""
+    """The records as list entries: the invoice's number, customer, dates and total (one batch read
+    of the page's documents; an invalid stored one shows without them), and each pending one with
+    what the next night does with it."""
     tenant = store.get_tenant(tenant_id)
-    pending = [InvoiceKey(tenant_id=r.tenant_id, invoice_id=r.invoice_id) for r in records if _pending(r)]
-    documents = store.get_invoices(pending) if pending else {}
+    keys = [InvoiceKey(tenant_id=r.tenant_id, invoice_id=r.invoice_id) for r in records]
+    documents = store.read_invoices(keys).valid if keys else {}
     next_run = next_run_date(now, zone)
     entries = []
-    for record in records:
-        invoice = documents.get(InvoiceKey(tenant_id=record.tenant_id, invoice_id=record.invoice_id))
-        shown = preview(invoice, tenant, record, next_run, zone) if invoice is not None else None
-        entries.append(invoice_model(record, shown))
+    for key, record in zip(keys, records, strict=True):
+        invoice = documents.get(key)
+        shown = preview(invoice, tenant, record, next_run, zone) if invoice and _pending(record) else None
+        entries.append(invoice_model(record, shown, invoice))
     return entries
 
 

@@ -2,12 +2,14 @@
 invoices, the run report, the operator commands' --json and the integration API (R19, R27)."""
 
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
 from autodispatch.models.dispatch import DispatchRecord, Outcome
 from autodispatch.models.enums import AutoDispatchState, Channel, HistoryEventKind, InvoiceStatus
+from autodispatch.models.scenario import Invoice
 
 
 class _Frozen(BaseModel):
@@ -45,10 +47,36 @@ class InvoiceEntry(_Frozen):
     details: str | None
     history: list[HistoryEntry]
     preview: Preview | None = None
+    # What the open-invoices list shows of the invoice itself (R19, R28); absent from the report.
+    number: str | None = None
+    customer_name: str | None = None
+    invoice_date: date | None = None
+    due_date: date | None = None
+    total: Decimal | None = None  # VAT included
+    currency: str | None = None
 
 
-def invoice_model(record: DispatchRecord, preview: Preview | None = None) -> InvoiceEntry:
+# The fields of an entry that are not in the run report's shape; written only where they have a value.
+ADDITIONS = ("preview", "number", "customer_name", "invoice_date", "due_date", "total", "currency")
+
+
+def invoice_model(
+    record: DispatchRecord, preview: Preview | None = None, invoice: Invoice | None = None
+) -> InvoiceEntry:
+    facts = (
+        {
+            "number": invoice.number,
+            "customer_name": invoice.customer.name,
+            "invoice_date": invoice.invoice_date,
+            "due_date": invoice.due_date,
+            "total": invoice.totals.gross,
+            "currency": invoice.currency,
+        }
+        if invoice is not None
+        else {}
+    )
     return InvoiceEntry(
+        **facts,
         tenant_id=record.tenant_id,
         invoice_id=record.invoice_id,
         status=record.status,
@@ -74,4 +102,4 @@ def invoice_entry(record: DispatchRecord, preview: Preview | None = None) -> dic
 
 def entry_json(entry: InvoiceEntry) -> dict[str, Any]:
     """The report's shape exactly, with `preview` added only where there is one."""
-    return entry.model_dump(mode="json", exclude={"preview"} if entry.preview is None else None)
+    return entry.model_dump(mode="json", exclude={name for name in ADDITIONS if getattr(entry, name) is None})
