@@ -1,8 +1,10 @@
 // The integration API (R27), always for the signed-in user's own tenant.
 export class ApiError extends Error {
-  constructor(status, message) {
+  // `issues`: [{field, message}] when the error is about fields of the request (R2, R25).
+  constructor(status, message, issues = []) {
     super(message);
     this.status = status;
+    this.issues = issues;
   }
 }
 
@@ -17,7 +19,9 @@ export function client(apiBase, token) {
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     const payload = await response.json().catch(() => ({}));
-    if (!response.ok) throw new ApiError(response.status, payload.message ?? response.statusText);
+    if (!response.ok) {
+      throw new ApiError(response.status, payload.message ?? response.statusText, payload.issues ?? []);
+    }
     return payload;
   }
   return {

@@ -189,19 +189,13 @@ async function invoiceView(invoiceId, result = "") {
 // Settings -------------------------------------------------------------------------------------
 
 /** Where each problem of an error message belongs: a settings field, or the form as a whole. */
-function fieldProblems(message) {
+function fieldProblems(error) {
+  // The API names each field of an R2 or validation error; anything else goes above the form.
   const problems = {};
   const add = (field, text) => { problems[field] = problems[field] ? `${problems[field]}; ${text}` : text; };
-  const detail = message.includes(": ") && message.startsWith("Cannot activate")
-    ? message.slice(message.indexOf(": ") + 2) : message;
-  for (const part of detail.split("; ")) {
-    const named = part.match(/field '([a-z_]+)/);
-    if (named) add(named[1], part.slice(part.lastIndexOf(": ") + 2));
-    else if (/source/.test(part)) add("sources", part);
-    else if (/channel/.test(part)) add("channels", part);
-    else if (/notification/.test(part)) add("notify_email", part);
-    else add("form", part);
-  }
+  if (!(error instanceof ApiError)) add("form", t("error"));
+  else if (error.issues.length === 0) add("form", error.message);
+  else for (const issue of error.issues) add(issue.field, issue.message);
   return problems;
 }
 
@@ -241,8 +235,7 @@ async function settingsView(result = "") {
 
   const showProblems = (error) => {
     for (const element of form.querySelectorAll(".field-error")) element.textContent = "";
-    const message = error instanceof ApiError ? error.message : t("error");
-    for (const [field, text] of Object.entries(fieldProblems(message))) {
+    for (const [field, text] of Object.entries(fieldProblems(error))) {
       const target = form.querySelector(`#error-${field}`) ?? form.querySelector("#error-form");
       target.textContent = target.textContent ? `${target.textContent}; ${text}` : text;
       target.closest(".field, fieldset")?.classList.add("invalid");

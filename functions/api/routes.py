@@ -3,7 +3,7 @@ use cases, the same ones the operator CLI calls. Errors become responses in one 
 (`_error_response`); who may call a route is decided before routing (`handler.guard`)."""
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from http import HTTPStatus
@@ -69,11 +69,20 @@ class Services:
     clock: Callable[[], datetime]
 
 
+class IssueBody(BaseModel):
+    """One problem with one field of the request, for a front end to show next to that field."""
+
+    field: str
+    message: str
+
+
 class ErrorBody(BaseModel):
-    """Every error this API answers: the HTTP status and one line naming tenant, invoice and field."""
+    """Every error this API answers: the HTTP status and one line naming tenant, invoice and field;
+    `issues` lists the fields one by one where the error is about fields (400, 409 of R2, 422)."""
 
     status: int
     message: str
+    issues: list[IssueBody] | None = None
 
 
 class GatewayErrorBody(BaseModel):
@@ -185,11 +194,14 @@ def _check_path_id(name: str, path_value: str, body_value: str) -> None:
 # Errors ----------------------------------------------------------------------------------------
 
 
-def error_response(status: HTTPStatus, message: str) -> Response[dict[str, Any]]:
+def error_response(
+    status: HTTPStatus, message: str, issues: Sequence[FieldIssue] = ()
+) -> Response[dict[str, Any]]:
+    listed = [IssueBody(field=issue.field, message=issue.message) for issue in issues] or None
     return Response(
         status_code=status,
         content_type=content_types.APPLICATION_JSON,
-        body=ErrorBody(status=status, message=message).model_dump(),
+        body=ErrorBody(status=status, message=message, issues=listed).model_dump(exclude_none=True),
     )
 
 
@@ -200,18 +212,21 @@ def _error_response(error: AutodispatchError) -> Response[dict[str, Any]]:
     )
     if status is HTTPStatus.SERVICE_UNAVAILABLE:
         logger.warning("request failed", extra={"error_type": type(error).__name__})
-    return error_response(status, str(error))
+    issues = error.issues if isinstance(error, InputError | ActivationRefused) else []
+    return error_response(status, str(error), issues)
 
 
 @app.exception_handler(RequestValidationError)  # type: ignore[untyped-decorator]
 def _invalid_request(error: RequestValidationError) -> Response[dict[str, Any]]:
-    problems = []
-    for detail in error.errors():
-        location = ".".join(str(part) for part in detail.get("loc", ()) if part != "body") or "body"
-        problems.append(
-            f"field '{location}': {str(detail.get('msg', 'invalid')).removeprefix('Value error, ')}"
+    issues = [
+        FieldIssue(
+            ".".join(str(part) for part in detail.get("loc", ()) if part != "body") or "body",
+            str(detail.get("msg", "invalid")).removeprefix("Value error, "),
         )
-    return error_response(HTTPStatus.UNPROCESSABLE_ENTITY, "; ".join(problems))
+        for detail in error.errors()
+    ]
+    message = "; ".join(f"field '{issue.field}': {issue.message}" for issue in issues)
+    return error_response(HTTPStatus.UNPROCESSABLE_ENTITY, message, issues)
 
 
 @app.exception_handler(Exception)  # type: ignore[untyped-decorator]

@@ -309,6 +309,7 @@ def test_r27_r25_a_bad_invoice_body_is_422_naming_the_field(
     status, answer = api.call("PUT", "/tenants/kahvila/invoices/k-1001", OWN, document)
     assert status == 422
     assert field_name in answer["message"]
+    assert field_name in {issue["field"].split(".")[0] for issue in answer["issues"]}
 
 
 def test_r27_a_body_that_is_not_json_is_422(api: Api) -> None:
@@ -335,6 +336,17 @@ def test_r2_r27_settings_that_break_r2_on_an_active_tenant_are_409(api: Api, sce
     status, answer = api.call("PUT", "/tenants/kahvila/settings", OWN, settings)
     assert status == 409
     assert "R2" in answer["message"]
+    assert answer["issues"] == [{"field": "channels", "message": "choose at least one delivery channel"}]
+
+
+def test_r2_r27_a_refused_activation_names_each_missing_setting(api: Api, scenario: Scenario) -> None:
+    assert api.call("POST", "/tenants/kahvila/settings/deactivate", OWN)[0] == 200
+    bare = {**_tenant_document(scenario, "kahvila")["settings"], "sources": [], "notify_email": None}
+    bare["notify_phone"] = None
+    assert api.call("PUT", "/tenants/kahvila/settings", OWN, bare)[0] == 200
+    status, answer = api.call("POST", "/tenants/kahvila/settings/activate", OWN)
+    assert status == 409
+    assert [issue["field"] for issue in answer["issues"]] == ["sources", "notify_email"]
 
 
 def test_r22_r27_send_delivers_through_the_chosen_channel(api: Api) -> None:

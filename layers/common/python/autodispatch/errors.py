@@ -45,7 +45,12 @@ class InvoiceBusy(InputError):
 
 
 class ActivationRefused(AutodispatchError):
-    """R2: activation needs a source, a channel and a notification recipient."""
+    """R2: activation needs a source, a channel and a notification recipient; `issues` name the
+    settings that are missing, for a front end to show next to their fields."""
+
+    def __init__(self, message: str, issues: list[FieldIssue] | None = None) -> None:
+        self.issues = issues or []
+        super().__init__(message)
 
 
 class NotFound(AutodispatchError):

@@ -15,7 +15,7 @@ from autodispatch.errors import ActivationRefused, FieldIssue, InputError
 from autodispatch.models.dispatch import HistoryEvent
 from autodispatch.models.enums import HistoryEventKind
 from autodispatch.models.scenario import Settings, Tenant
-from autodispatch.rules.activation import activation_problems
+from autodispatch.rules.activation import activation_issues
 from autodispatch.rules.due import due_from_dates
 from autodispatch.rules.messages import BEFORE_ACTIVATION_MESSAGE
 from autodispatch.store.port import InvoiceStore
@@ -77,11 +77,13 @@ def change_settings(
         raise InputError([FieldIssue("(options)", "nothing to change: give at least one setting option")])
     current = store.get_tenant(tenant_id)
     settings = _validated(current.settings, changes)
-    problems = activation_problems(settings)
-    if settings.active and problems:
+    issues = activation_issues(settings)
+    if settings.active and issues:
+        problems = "; ".join(issue.message for issue in issues)
         raise ActivationRefused(
-            f"Tenant '{tenant_id}' is active and its settings must satisfy R2: {'; '.join(problems)} "
-            "(deactivate it first to change that)"
+            f"Tenant '{tenant_id}' is active and its settings must satisfy R2: {problems} "
+            "(deactivate it first to change that)",
+            issues,
         )
     return save_tenant(store, current.model_copy(update={"settings": settings}), zone, now)
 
@@ -104,9 +106,10 @@ def activate(store: InvoiceStore, tenant_id: str, zone: ZoneInfo, now: datetime)
     current = store.get_tenant(tenant_id)
     if current.settings.active:
         return Activation(tenant=current, already_active=True)
-    problems = activation_problems(current.settings)
-    if problems:
-        raise ActivationRefused(f"Cannot activate automatic dispatch of '{tenant_id}': {'; '.join(problems)}")
+    issues = activation_issues(current.settings)
+    if issues:
+        problems = "; ".join(issue.message for issue in issues)
+        raise ActivationRefused(f"Cannot activate automatic dispatch of '{tenant_id}': {problems}", issues)
     settings = current.settings.model_copy(update={"active": True, "activated_at": now})
     saved = save_tenant(store, current.model_copy(update={"settings": settings}), zone, now)
     return Activation(tenant=saved, already_active=False)

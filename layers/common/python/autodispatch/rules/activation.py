@@ -2,22 +2,27 @@
 
 from datetime import datetime
 
+from autodispatch.errors import FieldIssue
 from autodispatch.models.scenario import Settings
 
 
-def activation_problems(settings: Settings) -> list[str]:
-    """Why these settings cannot be activated; empty when they can (R2).
-
-    Email and phone are already validated by the settings model, so a present value is valid.
+def activation_issues(settings: Settings) -> list[FieldIssue]:
+    """Why these settings cannot be activated, each with the setting it is about; empty when they
+    can (R2). Email and phone are already validated by the settings model, so a present value is valid.
     """
-    problems = []
+    issues = []
     if not settings.sources:
-        problems.append("choose at least one invoice source")
+        issues.append(FieldIssue("sources", "choose at least one invoice source"))
     if not settings.channels:
-        problems.append("choose at least one delivery channel")
+        issues.append(FieldIssue("channels", "choose at least one delivery channel"))
     if settings.notify_email is None and settings.notify_phone is None:
-        problems.append("give a notification email or phone (E.164)")
-    return problems
+        issues.append(FieldIssue("notify_email", "give a notification email or phone (E.164)"))
+    return issues
+
+
+def activation_problems(settings: Settings) -> list[str]:
+    """The messages of `activation_issues`."""
+    return [issue.message for issue in activation_issues(settings)]
 
 
 def auto_dispatch_default(settings: Settings, created_at: datetime) -> bool:
