@@ -7,6 +7,7 @@ import json
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -63,6 +64,14 @@ def test_r27_a_tenant_token_lists_its_own_invoices_and_not_another_tenants(api: 
     status, answer = api.call("GET", "/tenants/tilitoimisto/invoices", token)
     assert status == 403
     assert "invoices" not in answer
+
+
+def test_r27_concurrent_requests_of_one_page_all_get_their_answers(api: LocalApi) -> None:
+    token = cli("local", "token", "--tenant", "kahvila").strip()
+    paths = ["/tenants/kahvila/invoices", "/tenants/kahvila/settings", "/tenants/kahvila/invoices/k-1005"] * 6
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        statuses = list(pool.map(lambda path: api.call("GET", path, token)[0], paths))
+    assert statuses == [200] * len(paths)
 
 
 def test_r27_no_token_or_a_forged_one_is_401(api: LocalApi) -> None:

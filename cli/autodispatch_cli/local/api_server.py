@@ -11,6 +11,7 @@ system client's access token is signed here with that same key and carries what 
 from __future__ import annotations
 
 import json
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -165,6 +166,11 @@ class TokenVerifier:
 
 
 def _request_handler(verifier: TokenVerifier, invoke: Invoke) -> type[BaseHTTPRequestHandler]:
+    # A Lambda instance handles one request at a time, and the handler relies on it (Powertools'
+    # resolver keeps the request's context on the module-level app): the server's threads take
+    # turns, as the concurrent requests of one page would on separate instances.
+    one_at_a_time = threading.Lock()
+
     class ApiRequest(BaseHTTPRequestHandler):
         def _answer(self) -> None:
             claims = verifier.claims(self.headers.get("Authorization"))
@@ -187,7 +193,8 @@ def _request_handler(verifier: TokenVerifier, invoke: Invoke) -> type[BaseHTTPRe
                 claims=claims,
                 scopes=scope.split() if isinstance(scope, str) else None,
             )
-            response = invoke(event)
+            with one_at_a_time:
+                response = invoke(event)
             payload = str(response.get("body") or "").encode()
             self._respond(int(response.get("statusCode", 502)), response.get("headers") or {}, payload)
 
