@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from autodispatch.errors import TransientError
 from autodispatch.logic.history import issue
 from autodispatch.models.delivery_events import SesEventBridgeEvent, email_subject
-from autodispatch.models.dispatch import HistoryEvent
+from autodispatch.models.dispatch import DispatchRecord, HistoryEvent
 from autodispatch.models.enums import AutoDispatchState, Channel, HistoryEventKind
 from autodispatch.models.scenario import InvoiceKey
 from autodispatch.observability import logger, tracer
@@ -54,7 +54,7 @@ def record_delivery_event(store: InvoiceStore, event: SesEventBridgeEvent, zone:
     if found.effect is Effect.EMAIL_FAILED:
         record = store.get_record(key)
         if sent_by_automation_email(record):
-            return _chain_on(store, key, event.id, history, found, zone)
+            return _chain_on(store, record, event.id, history, found, zone)
         if record.state is AutoDispatchState.PENDING and record.unfinished_attempt is Channel.EMAIL:
             raise TransientError("the run that sent this email has not recorded it yet; retried later")
     if found.effect is Effect.REPORT:
@@ -65,7 +65,7 @@ def record_delivery_event(store: InvoiceStore, event: SesEventBridgeEvent, zone:
 
 def _chain_on(
     store: InvoiceStore,
-    key: InvoiceKey,
+    record: DispatchRecord,
     event_id: str,
     history: HistoryEvent,
     found: Feedback,
@@ -73,10 +73,11 @@ def _chain_on(
 ) -> Handled:
     """The same plan the next run carries out, read after the bounce: the channels it still has
     (R12: after EMAIL, never back) decide between PENDING again and FAILED at once."""
+    key = InvoiceKey(tenant_id=record.tenant_id, invoice_id=record.invoice_id)
     invoice = store.get_invoices([key])[key]
     tenant = store.get_tenant(key.tenant_id)
     plan = plan_dispatch(invoice, tenant)
-    done = progress([*store.get_record(key).history, history])
+    done = progress([*record.history, history])
     remaining = plan.remaining(done.rejected)
     if remaining:
         reopened = store.reopen_after_bounce(
