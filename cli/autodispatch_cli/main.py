@@ -1,5 +1,6 @@
 """The `autodispatch` command line."""
 
+import os
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -7,6 +8,8 @@ from typing import Annotated, Any
 import typer
 from typer.exceptions import TyperException
 
+from autodispatch.i18n.negotiate import from_posix_locale
+from autodispatch.models.enums import Language
 from autodispatch_cli.commands import invoices, runs, settings
 from autodispatch_cli.commands.common import Invocation, parse_day, target
 from autodispatch_cli.commands.runs import count_cells
@@ -41,10 +44,15 @@ def target_options(
         str | None, typer.Option(help="AWS region; default from AWS_REGION / the profile.")
     ] = None,
     profile: Annotated[str | None, typer.Option(help="AWS profile; default AWS_PROFILE.")] = None,
+    lang: Annotated[
+        Language | None,
+        typer.Option("--lang", help="The language of messages: fi, sv or en; default from LANG, else en."),
+    ] = None,
 ) -> None:
     """The target of the operator commands: a deployed stack, or the local one of `local serve`
     (export AWS_ENDPOINT_URL as it says)."""
-    ctx.obj = Invocation(TargetOptions(stack=stack, region=region, profile=profile))
+    language = lang or from_posix_locale(os.environ.get("LC_ALL") or os.environ.get("LANG"))
+    ctx.obj = Invocation(TargetOptions(stack=stack, region=region, profile=profile), language=language)
 
 
 def _print_run_summary(report: dict[str, Any]) -> None:

@@ -27,6 +27,8 @@ from autodispatch.errors import (
     InvoiceBusy,
     NotFound,
 )
+from autodispatch.i18n import render
+from autodispatch.i18n.negotiate import OFFERED, from_accept_language
 from autodispatch.logic.importing import import_invoices, import_scenario, parse_import
 from autodispatch.logic.manual import (
     ManualSend,
@@ -38,11 +40,12 @@ from autodispatch.logic.open_invoices import InvoicePage, open_invoices, with_pr
 from autodispatch.logic.runs import RunDetail, run_detail
 from autodispatch.logic.settings import Activation, activate, change_settings, deactivate
 from autodispatch.models.dispatch import DispatchRecord
-from autodispatch.models.enums import AutoDispatchState, Channel
+from autodispatch.models.enums import AutoDispatchState, Channel, DeliveryKind, Language
 from autodispatch.models.report import InvoiceEntry
 from autodispatch.models.scenario import Invoice, InvoiceKey, Scenario, Settings, Tenant
+from autodispatch.models.text import Text, channel_label
 from autodispatch.observability import logger
-from autodispatch.runs.port import RunExecutions
+from autodispatch.runs.port import ExecutionStatus, RunExecutions
 from autodispatch.store.port import InvoiceStore, RunSummary
 
 LIST_LIMIT_MAX = 500
@@ -139,6 +142,97 @@ def responses(
     return documented
 
 
+# R30: every route answers in the language asked for; its messages and error bodies are rendered in it.
+LangQuery = Annotated[
+    Language | None,
+    Query(
+        description="The language of every message in the answer (fi, sv or en); without it the "
+        "Accept-Language header decides, else English."
+    ),
+]
+
+
+def reader_language() -> Language:
+    """The `lang` query parameter, else the best of `Accept-Language` (q-values weighed), else English.
+    An invalid `lang` is refused by the route's validation (422); its error body is then in the
+    header's language."""
+    event = app.current_event
+    asked = (event.query_string_parameters or {}).get("lang")
+    if asked in OFFERED:
+        return Language(asked)
+    return from_accept_language(event.headers.get("accept-language"))
+
+
+def words(text: Text) -> str:
+    return render(text, reader_language())
+
+
+class PassedOver(BaseModel):
+    channel: Channel
+    label: str
+    reason: str
+
+
+class ManualSendEntry(BaseModel):
+    """What a manual send did (R22), its words in the reader's language."""
+
+    tenant_id: str
+    invoice_id: str
+    channel: Channel
+    kind: DeliveryKind
+    message_id: str
+    passed_over: list[PassedOver]
+    factoring: str | None = None
+
+    @classmethod
+    def of(cls, sent: ManualSend) -> "ManualSendEntry":
+        return cls(
+            tenant_id=sent.key.tenant_id,
+            invoice_id=sent.key.invoice_id,
+            channel=sent.channel,
+            kind=sent.kind,
+            message_id=sent.message_id,
+            passed_over=[
+                PassedOver(
+                    channel=note.channel, label=words(channel_label(note.channel)), reason=words(note.reason)
+                )
+                for note in sent.passed_over
+            ],
+            factoring=words(sent.factoring) if sent.factoring is not None else None,
+        )
+
+
+class IssueEntry(BaseModel):
+    """An invoice a run could not send (R21), its message and explanation in the reader's language."""
+
+    tenant_id: str
+    invoice_id: str
+    number: str
+    state: AutoDispatchState
+    message: str
+    details: str | None = None
+
+
+class RunDetailEntry(BaseModel):
+    run_id: str
+    execution_arn: str
+    execution: ExecutionStatus
+    run: RunSummary | None = None
+    issues: list[IssueEntry] = []
+
+    @classmethod
+    def of(cls, detail: RunDetail) -> "RunDetailEntry":
+        issues = [
+            IssueEntry(
+                **issue.model_dump(include={"tenant_id", "invoice_id", "number", "state"}),
+                message=words(issue.message),
+                details=words(issue.details) if issue.details is not None else None,
+            )
+            for issue in detail.issues
+        ]
+        return cls(**detail.model_dump(exclude={"issues"}), issues=issues)
+
+
 class SendRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -181,7 +275,7 @@ def _key(tenant_id: str, invoice_id: str) -> InvoiceKey:
 
 def _entry(record: DispatchRecord) -> InvoiceEntry:
     s = services()
-    return with_previews(s.store, record.tenant_id, [record], s.clock(), s.zone)[0]
+    return with_previews(s.store, record.tenant_id, [record], s.clock(), s.zone, reader_language())[0]
 
 
 def _check_path_id(name: str, path_value: str, body_value: str) -> None:
@@ -197,7 +291,10 @@ def _check_path_id(name: str, path_value: str, body_value: str) -> None:
 def error_response(
     status: HTTPStatus, message: str, issues: Sequence[FieldIssue] = ()
 ) -> Response[dict[str, Any]]:
-    listed = [IssueBody(field=issue.field, message=issue.message) for issue in issues] or None
+    listed = [
+        IssueBody(field=issue.field, message=words(issue.text) if issue.text is not None else issue.message)
+        for issue in issues
+    ] or None
     return Response(
         status_code=status,
         content_type=content_types.APPLICATION_JSON,
@@ -213,7 +310,7 @@ def _error_response(error: AutodispatchError) -> Response[dict[str, Any]]:
     if status is HTTPStatus.SERVICE_UNAVAILABLE:
         logger.warning("request failed", extra={"error_type": type(error).__name__})
     issues = error.issues if isinstance(error, InputError | ActivationRefused) else []
-    return error_response(status, str(error), issues)
+    return error_response(status, words(error.text) if error.text is not None else str(error), issues)
 
 
 @app.exception_handler(RequestValidationError)  # type: ignore[untyped-decorator]
@@ -251,12 +348,12 @@ def openapi_document() -> Response[str]:
 
 
 @app.get("/tenants/<tenant_id>", tags=["settings"], responses=responses(*READS))
-def get_tenant(tenant_id: str) -> Tenant:
+def get_tenant(tenant_id: str, lang: LangQuery = None) -> Tenant:
     return services().store.get_tenant(tenant_id)
 
 
 @app.put("/tenants/<tenant_id>", tags=["settings"], responses=responses(*CHANGES))
-def put_tenant(tenant_id: str, tenant: Tenant) -> Tenant:
+def put_tenant(tenant_id: str, tenant: Tenant, lang: LangQuery = None) -> Tenant:
     """Create or replace the tenant; an active one must satisfy R2."""
     _check_path_id("tenant_id", tenant_id, tenant.tenant_id)
     s = services()
@@ -266,12 +363,12 @@ def put_tenant(tenant_id: str, tenant: Tenant) -> Tenant:
 
 
 @app.get("/tenants/<tenant_id>/settings", tags=["settings"], responses=responses(*READS))
-def get_settings(tenant_id: str) -> Settings:
+def get_settings(tenant_id: str, lang: LangQuery = None) -> Settings:
     return services().store.get_tenant(tenant_id).settings
 
 
 @app.put("/tenants/<tenant_id>/settings", tags=["settings"], responses=responses(*CHANGES))
-def put_settings(tenant_id: str, settings: Settings) -> Settings:
+def put_settings(tenant_id: str, settings: Settings, lang: LangQuery = None) -> Settings:
     """Replace the settings; `active` and `activated_at` change only through activate/deactivate."""
     s = services()
     changes = settings.model_dump(exclude=set(ACTIVATION_FIELDS))
@@ -279,13 +376,13 @@ def put_settings(tenant_id: str, settings: Settings) -> Settings:
 
 
 @app.post("/tenants/<tenant_id>/settings/activate", tags=["settings"], responses=responses(*CHANGES))
-def post_activate(tenant_id: str) -> Activation:
+def post_activate(tenant_id: str, lang: LangQuery = None) -> Activation:
     s = services()
     return activate(s.store, tenant_id, s.zone, s.clock())
 
 
 @app.post("/tenants/<tenant_id>/settings/deactivate", tags=["settings"], responses=responses(*CHANGES))
-def post_deactivate(tenant_id: str) -> Settings:
+def post_deactivate(tenant_id: str, lang: LangQuery = None) -> Settings:
     s = services()
     return deactivate(s.store, tenant_id, s.zone, s.clock()).settings
 
@@ -294,7 +391,7 @@ def post_deactivate(tenant_id: str) -> Settings:
 
 
 @app.put("/tenants/<tenant_id>/invoices/<invoice_id>", tags=["invoices"], responses=responses(*CHANGES))
-def put_invoice(tenant_id: str, invoice_id: str, invoice: Invoice) -> InvoiceEntry:
+def put_invoice(tenant_id: str, invoice_id: str, invoice: Invoice, lang: LangQuery = None) -> InvoiceEntry:
     """Create or update the invoice (idempotent); 409 while a run is sending a changed one."""
     _check_path_id("tenant_id", tenant_id, invoice.tenant_id)
     _check_path_id("invoice_id", invoice_id, invoice.invoice_id)
@@ -311,15 +408,16 @@ def list_invoices(
     state: Annotated[AutoDispatchState | None, Query(description="Only invoices in this state.")] = None,
     limit: Annotated[int, Query(ge=1, le=LIST_LIMIT_MAX)] = 100,
     cursor: Annotated[str | None, Query(description="next_cursor of the previous page.")] = None,
+    lang: LangQuery = None,
 ) -> InvoicePage:
     """The open-invoices list; each PENDING invoice carries what the next night will do with it."""
     s = services()
     # An unknown tenant is 404: open_invoices reads the tenant for the previews.
-    return open_invoices(s.store, tenant_id, state, limit, cursor, s.clock(), s.zone)
+    return open_invoices(s.store, tenant_id, state, limit, cursor, s.clock(), s.zone, reader_language())
 
 
 @app.get("/tenants/<tenant_id>/invoices/<invoice_id>", tags=["invoices"], responses=responses(*READS))
-def get_invoice(tenant_id: str, invoice_id: str) -> InvoiceEntry:
+def get_invoice(tenant_id: str, invoice_id: str, lang: LangQuery = None) -> InvoiceEntry:
     """The message, the detailed explanation and the history (R19)."""
     store = services().store
     store.get_tenant(tenant_id)
@@ -329,7 +427,7 @@ def get_invoice(tenant_id: str, invoice_id: str) -> InvoiceEntry:
 @app.post(
     "/tenants/<tenant_id>/invoices/<invoice_id>/remove-auto", tags=["invoices"], responses=responses(*CHANGES)
 )
-def post_remove_auto(tenant_id: str, invoice_id: str) -> InvoiceEntry:
+def post_remove_auto(tenant_id: str, invoice_id: str, lang: LangQuery = None) -> InvoiceEntry:
     s = services()
     return _entry(remove_automatic_dispatch(s.store, _key(tenant_id, invoice_id), s.clock))
 
@@ -339,38 +437,44 @@ def post_remove_auto(tenant_id: str, invoice_id: str) -> InvoiceEntry:
     tags=["invoices"],
     responses=responses(*CHANGES),
 )
-def post_restore_auto(tenant_id: str, invoice_id: str) -> InvoiceEntry:
+def post_restore_auto(tenant_id: str, invoice_id: str, lang: LangQuery = None) -> InvoiceEntry:
     s = services()
     return _entry(restore_automatic_dispatch(s.store, _key(tenant_id, invoice_id), s.clock, s.zone))
 
 
 @app.post("/tenants/<tenant_id>/invoices/<invoice_id>/send", tags=["invoices"], responses=responses(*CHANGES))
 def post_send(
-    tenant_id: str, invoice_id: str, request: Annotated[SendRequest | None, Body()] = None
-) -> ManualSend:
+    tenant_id: str,
+    invoice_id: str,
+    request: Annotated[SendRequest | None, Body()] = None,
+    lang: LangQuery = None,
+) -> ManualSendEntry:
     """Send the unsent invoice now (R22), by `channel` or through the settings' chain."""
     s = services()
     channel = request.channel if request is not None else None
-    return send_manually(s.store, s.deliverer(), s.clock, _key(tenant_id, invoice_id), channel, zone=s.zone)
+    sent = send_manually(s.store, s.deliverer(), s.clock, _key(tenant_id, invoice_id), channel, zone=s.zone)
+    return ManualSendEntry.of(sent)
 
 
 # Runs (system clients granted every tenant) ----------------------------------------------------
 
 
 @app.get("/runs", tags=["runs"], responses=responses())
-def list_runs(limit: Annotated[int, Query(ge=1, le=LIST_LIMIT_MAX)] = 20) -> list[RunSummary]:
+def list_runs(
+    limit: Annotated[int, Query(ge=1, le=LIST_LIMIT_MAX)] = 20, lang: LangQuery = None
+) -> list[RunSummary]:
     return services().store.list_runs(limit)
 
 
 @app.get("/runs/<run_id>", tags=["runs"], responses=responses(HTTPStatus.NOT_FOUND))
-def get_run(run_id: str) -> RunDetail:
+def get_run(run_id: str, lang: LangQuery = None) -> RunDetailEntry:
     """Step Functions' status of the run, its counts and the invoices it could not send."""
     s = services()
-    return run_detail(s.store, s.runs(), run_id)
+    return RunDetailEntry.of(run_detail(s.store, s.runs(), run_id))
 
 
 @app.post("/runs", tags=["runs"], responses=responses(success=HTTPStatus.ACCEPTED, model=StartedRun))
-def post_run(request: RunRequest) -> Response[Any]:
+def post_run(request: RunRequest, lang: LangQuery = None) -> Response[Any]:
     """Start the run of `run_date` as the schedule would; its id is the execution name."""
     name = f"api-{request.run_date.isoformat()}-{uuid.uuid4().hex[:8]}"
     arn = services().runs().start(request.run_date, name)

@@ -365,7 +365,7 @@ def test_r27_pending_invoices_carry_the_preview_of_the_next_night(api: Api) -> N
         "run_date": "2026-03-10",
         "outcome": "SEND",
         "channel": "EINVOICE",
-        "message": "The run of 2026-03-10 sends it by e-invoice",
+        "message": "The run of 10 Mar 2026 sends it by e-invoice",
     }
     assert entries["k-1010"]["preview"]["run_date"] == "2026-03-11"  # created on the 10th
     assert all(

@@ -289,7 +289,7 @@ def test_r22_explicit_channel_need_not_be_enabled_for_automatic_dispatch(load: L
     only_print = tenant("r22-c", channels=["EINVOICE", "PRINT"])
     assert load([only_print], [invoice("r22-c", "c-1", template="k-1003")]).exit_code == 0
     line = one_line_error(cli("invoices", "send", "--tenant", "r22-c", "c-1"))
-    assert "EMAIL is not enabled" in line
+    assert "delivery channel “Email invoice” is not enabled" in line
     sent = cli("invoices", "send", "--tenant", "r22-c", "c-1", "--channel", "email")
     assert sent.exit_code == 0, sent.output
     assert cli_json("invoices", "show", "--tenant", "r22-c", "c-1")["channel"] == "EMAIL"

@@ -15,6 +15,7 @@ from autodispatch.store.port import Attempt, RunCounts, RunRef
 from tests.fakes.channels import Parts
 from tests.fakes.deliverer import ScriptedDeliverer
 from tests.fakes.store import InMemoryDispatchStore
+from tests.words import en
 
 ZONE = ZoneInfo("Europe/Helsinki")
 RUN = RunRef(run_id="night-1", run_date=date(2026, 3, 10))
@@ -83,7 +84,7 @@ def test_r12_chain_starts_at_the_invoices_own_channel_and_skips_unusable_ones(bu
     )
     assert world.deliverer.channels_tried("inv-1") == [Channel.EMAIL]
     assert world.events() == ["QUEUED", "CHANNEL_SKIPPED", "CHANNEL_TRIED", "SENT"]
-    assert record.message == "Sent automatically by email after 1 unusable channel(s)"
+    assert en(record.message) == "Sent automatically by email after 1 unusable channel(s)"
     assert result.counts == RunCounts(sent=1)
     assert result.sent_by_channel == {Channel.EMAIL: 1}
 
@@ -104,9 +105,9 @@ def test_r12_rejection_moves_on_to_the_next_enabled_channel(build: Any) -> None:
     assert world.deliverer.channels_tried("inv-1") == [Channel.EINVOICE, Channel.EMAIL]
     assert world.events() == ["QUEUED", "CHANNEL_TRIED", "CHANNEL_REJECTED", "CHANNEL_TRIED", "SENT"]
     rejected = world.record().history[2]
-    assert (rejected.channel, rejected.detail) == (Channel.EINVOICE, "unknown e-invoice address")
-    assert record.details is not None
-    assert "EINVOICE (rejected): unknown e-invoice address" in record.details
+    assert (rejected.channel, en(rejected.detail)) == (Channel.EINVOICE, "unknown e-invoice address")
+    assert en(record.details) is not None
+    assert "E-invoice to a business or consumer (rejected): unknown e-invoice address" in en(record.details)
     # the store saw the new attempt before the email was sent
     assert world.store.writes == ["claim", "next_attempt", "settle", "add_run_counts"]
 
@@ -119,9 +120,12 @@ def test_r12_fallback_stops_at_a_channel_that_is_not_enabled(build: Any) -> None
     record = world.record()
     assert record.state is AutoDispatchState.FAILED
     assert world.deliverer.channels_tried("inv-1") == [Channel.EINVOICE]  # PRINT is never tried
-    assert record.message == ("Automatic dispatch failed: the e-invoice rejected it; email not enabled")
-    assert record.details is not None
-    assert "2. EMAIL (not enabled): not enabled in the settings, so the chain stops" in record.details
+    assert en(record.message) == ("Automatic dispatch failed: the e-invoice rejected it; email not enabled")
+    assert en(record.details) is not None
+    assert (
+        "2. Email invoice (not enabled): not enabled in the setting "
+        "“Use only the following invoice channels”, so the chain stops" in en(record.details)
+    )
     assert result.counts == RunCounts(failed=1)
     assert [issue.invoice_id for issue in world.store.issues[RUN.run_id]] == ["inv-1"]
 
@@ -142,8 +146,8 @@ def test_r11_own_channel_not_enabled_is_ignored_and_nothing_is_sent(build: Any) 
     result = world.dispatch()
     record = world.record()
     assert record.state is AutoDispatchState.IGNORED
-    assert record.message is not None
-    assert "delivery channel EINVOICE is not enabled" in record.message
+    assert en(record.message) is not None
+    assert "delivery channel “E-invoice to a business or consumer” is not enabled" in en(record.message)
     assert world.deliverer.calls == []
     assert result.counts == RunCounts(ignored=1)
     assert [issue.state for issue in world.store.issues[RUN.run_id]] == [AutoDispatchState.IGNORED]
@@ -155,7 +159,7 @@ def test_r18_direct_payment_goes_as_a_pre_notification_by_print_without_consent(
     world.dispatch()
     assert world.deliverer.calls == [("inv-1", Channel.PRINT, DeliveryKind.DIRECT_PAYMENT_NOTICE)]
     assert (
-        world.record().message
+        en(world.record().message)
         == "Direct-payment pre-notification sent automatically by print service after 1 unusable channel(s)"
     )
 
@@ -166,8 +170,8 @@ def test_r18_direct_payment_is_ignored_unless_einvoice_and_print_are_enabled(bui
     world.dispatch()
     record = world.record()
     assert record.state is AutoDispatchState.IGNORED
-    assert record.message is not None
-    assert "(PRINT not enabled)" in record.message
+    assert en(record.message) is not None
+    assert "(Print service not enabled)" in en(record.message)
     assert world.deliverer.calls == []
 
 
@@ -189,7 +193,7 @@ def test_r17_failed_factoring_copy_keeps_the_invoice_sent_and_counts_as_a_failur
     assert world.record().state is AutoDispatchState.SENT
     assert world.events()[-1] == "FACTORING_FAILED"
     issue = world.store.issues[RUN.run_id][0]
-    assert (issue.state, issue.message) == (
+    assert (issue.state, en(issue.message)) == (
         AutoDispatchState.SENT,
         "Sent, but the factoring message to Rahoitus Oy failed: mailbox full",
     )
@@ -206,7 +210,7 @@ def test_r23_email_left_unfinished_by_a_crashed_run_ends_failed_in_doubt(build: 
     world.dispatch()
     record = world.record()
     assert record.state is AutoDispatchState.FAILED
-    assert record.message == (
+    assert en(record.message) == (
         "Automatic dispatch failed: a run stopped while sending by email; it is unknown whether the "
         "invoice reached the customer, so it is not sent again automatically"
     )
@@ -273,11 +277,11 @@ def test_r24_one_bad_invoice_does_not_stop_the_others(build: Any) -> None:
     result = world.dispatch()
     states = {n: world.record(f"inv-{n}").state for n in (1, 2, 3)}
     assert states == {1: AutoDispatchState.SENT, 2: AutoDispatchState.FAILED, 3: AutoDispatchState.FAILED}
-    assert world.record("inv-2").message == (
+    assert en(world.record("inv-2").message) == (
         "Automatic dispatch failed: an unexpected error (RuntimeError) stopped the dispatch of this "
         "invoice; it may or may not have reached the customer, so it is not sent again automatically"
     )
-    assert world.record("inv-3").message == (
+    assert en(world.record("inv-3").message) == (
         "Automatic dispatch failed: invalid invoice data: lines[0].quantity: not a number"
     )
     assert result.counts == RunCounts(sent=1, failed=2)
@@ -299,7 +303,7 @@ def test_r12_r25_a_document_that_cannot_be_rendered_moves_the_chain_on_and_is_ne
     assert len(parts.print.submitted) == 1
     rejected = next(event for event in record.history if event.event.value == "CHANNEL_REJECTED")
     assert rejected.channel is Channel.EMAIL
-    assert rejected.detail == (
+    assert en(rejected.detail) == (
         "the email could not be built from the invoice data (MissingGlyphsSubsettingError)"
     )
 
@@ -324,8 +328,8 @@ def test_r12_r23_a_restarted_invoice_never_returns_to_a_channel_that_rejected_it
     record = world.record()
     assert (record.state, record.channel) == (AutoDispatchState.SENT, Channel.PRINT)
     assert world.deliverer.channels_tried("inv-1") == [Channel.EINVOICE, Channel.PRINT, Channel.PRINT]
-    assert record.details is not None
-    assert "EINVOICE (rejected): unknown address" in record.details
+    assert en(record.details) is not None
+    assert "E-invoice to a business or consumer (rejected): unknown address" in en(record.details)
 
 
 def test_r12_r24_rejections_survive_a_released_claim(build: Any) -> None:
@@ -354,7 +358,7 @@ def test_r23_after_an_unknown_outcome_a_rejected_retry_never_moves_to_the_next_c
     record = world.record()
     assert record.state is AutoDispatchState.FAILED
     assert world.deliverer.channels_tried("inv-1") == [Channel.EINVOICE, Channel.EINVOICE]
-    assert record.message == (
+    assert en(record.message) == (
         "Automatic dispatch failed: an earlier attempt by e-invoice had an unknown outcome and the retry "
         "was rejected (duplicate message id); it is unknown whether the invoice reached the customer, "
         "so it is not sent again automatically"
@@ -369,8 +373,8 @@ def test_r23_an_unfinished_einvoice_whose_plan_changed_ends_in_doubt_not_ignored
     restart(world)
     record = world.record()
     assert record.state is AutoDispatchState.FAILED
-    assert record.message is not None
-    assert "a run stopped while sending by e-invoice" in record.message
+    assert en(record.message) is not None
+    assert "a run stopped while sending by e-invoice" in en(record.message)
     assert world.deliverer.calls == []
 
 
@@ -383,7 +387,7 @@ def test_r23_an_email_service_error_is_explained_as_an_unclear_answer_not_a_stop
     world.dispatch()
     record = world.record()
     assert record.state is AutoDispatchState.FAILED
-    assert record.message == (
+    assert en(record.message) == (
         "Automatic dispatch failed: sending by email got no clear answer (the email service failed and "
         "may have accepted the message (InternalFailure)); it is unknown whether the invoice reached the "
         "customer, so it is not sent again automatically"
@@ -405,7 +409,7 @@ def test_r23_a_confirmed_email_whose_outcome_write_fails_is_settled_sent_by_the_
         RUN.run_date,
     )
     assert world.deliverer.delivered == [("inv-1", Channel.EMAIL)]  # one email, never a second
-    assert record.message == "Sent automatically by email"
+    assert en(record.message) == "Sent automatically by email"
 
 
 @pytest.mark.parametrize(
@@ -451,4 +455,4 @@ def test_r23_an_unknown_outcome_is_resolved_on_its_own_channel_even_if_the_plan_
     record = world.record()
     assert (record.state, record.channel) == (AutoDispatchState.SENT, Channel.PRINT)
     assert world.deliverer.channels_tried("inv-1") == [Channel.PRINT]
-    assert record.details == "Invoice sent automatically by print service (PRINT)."  # steps unknown
+    assert en(record.details) == "Invoice sent automatically by print service."  # steps unknown

@@ -12,8 +12,8 @@ from autodispatch.store.port import RunIssue, RunRef
 
 RUN = RunRef(run_id="run-1", run_date=date(2026, 3, 10))
 REASONS = (
-    "1. EMAIL (cannot be used): the customer has no email address",
-    "2. PRINT (cannot be used): the customer's address details are incomplete for a letter "
+    "1. Email invoice (cannot be used): the customer has no email address",
+    "2. Print service (cannot be used): the customer's address details are incomplete for a letter "
     "(missing: postal address)",
 )
 
@@ -36,12 +36,12 @@ def failed_issue(**changes: object) -> RunIssue:
 
 def test_r21_email_names_customer_amount_and_every_channels_reason(build):
     email = compose_email(build.tenant(), [failed_issue()], RUN)
-    assert "Invoice 1005 (FAILED) – Ei Osoitetta – 1,234.50 EUR" in email.text
+    assert "Invoice 1005 (FAILED) – Ei Osoitetta – 1\u00a0234,50\u00a0€" in email.text
     for reason in REASONS:
         assert reason in email.text
         assert reason.replace("'", "&#x27;") in email.html
-    assert "<strong>Invoice 1005 (FAILED) – Ei Osoitetta – 1,234.50 EUR</strong>" in email.html
-    assert email.subject.startswith("Automatic dispatch 2026-03-10 (")
+    assert "<strong>Invoice 1005 (FAILED) – Ei Osoitetta – 1\u00a0234,50\u00a0€</strong>" in email.html
+    assert email.subject.startswith("Automatic dispatch 10 Mar 2026 (")
     assert email.subject.endswith("): 1 failed")
 
 
@@ -56,15 +56,19 @@ def test_r21_an_issue_without_details_still_reads_its_message(build):
     [
         (
             "fi",
-            "Automaattinen lähetys 2026-03-10",
-            "Lasku 1005 (EPÄONNISTUI) – Ei Osoitetta – 1\u00a0234,50 EUR",
+            "Automaattinen lähetys 10.3.2026",
+            "Lasku 1005 (EPÄONNISTUI) – Ei Osoitetta – 1\u00a0234,50\u00a0€",
         ),
         (
             "sv",
-            "Automatisk sändning 2026-03-10",
-            "Faktura 1005 (MISSLYCKADES) – Ei Osoitetta – 1\u00a0234,50 EUR",
+            "Automatisk utskick 10 mars 2026",
+            "Faktura 1005 (MISSLYCKADES) – Ei Osoitetta – 1\u00a0234,50\u00a0€",
         ),
-        ("en", "Automatic dispatch 2026-03-10", "Invoice 1005 (FAILED) – Ei Osoitetta – 1,234.50 EUR"),
+        (
+            "en",
+            "Automatic dispatch 10 Mar 2026",
+            "Invoice 1005 (FAILED) – Ei Osoitetta – 1\u00a0234,50\u00a0€",
+        ),
     ],
 )
 def test_r21_notification_in_the_tenants_language(build, language, subject_start, line):

@@ -15,6 +15,7 @@ from autodispatch.rules.chain import (
     decide,
     plan_dispatch,
 )
+from autodispatch.rules.explain import outside
 from autodispatch.rules.factoring import factoring_route
 from autodispatch.rules.usability import (
     Unusable,
@@ -24,13 +25,20 @@ from autodispatch.rules.usability import (
     missing_address_parts,
     print_unusable,
 )
+from tests.words import en
+
+CHANNEL_LABELS = {
+    Channel.EINVOICE: "E-invoice to a business or consumer",
+    Channel.EMAIL: "Email invoice",
+    Channel.PRINT: "Print service",
+}
 
 EINVOICE, EMAIL, PRINT = Channel.EINVOICE, Channel.EMAIL, Channel.PRINT
 ALL = ["EINVOICE", "EMAIL", "PRINT"]
 
 
 def _reason(problem: Unusable | None) -> str | None:
-    return problem.reason if problem is not None else None
+    return en(problem.reason) if problem is not None else None
 
 
 def _tenant(build, channels=ALL, **settings_overrides):
@@ -46,7 +54,7 @@ def _verdicts(decision):
 
 
 def _reject(decision, rejected):
-    return {**rejected, decision.channel: f"{decision.channel} rejected the invoice"}
+    return {**rejected, decision.channel: outside(f"{decision.channel} rejected the invoice")}
 
 
 # --- R11 --------------------------------------------------------------------------------------
@@ -58,8 +66,8 @@ def test_r11_own_channel_not_enabled_ignores_the_invoice(build, own):
     decision = decide(build.invoice(delivery_channel=own.value), _tenant(build, enabled))
     assert decision.outcome is Outcome.IGNORE
     assert decision.channel is None
-    assert own.value in decision.reason
-    assert "settings" in decision.reason
+    assert CHANNEL_LABELS[own] in en(decision.reason)
+    assert "Use only the following invoice channels" in en(decision.reason)
     assert _verdicts(decision) == [(own, Verdict.NOT_ENABLED)]
 
 
@@ -141,25 +149,29 @@ def test_r12_own_print_channel_unusable_fails_without_trying_earlier_channels(bu
 
 
 def test_r12_rejection_moves_on_to_next_enabled_channel(build):
-    decision = decide(build.invoice(), _tenant(build), {EINVOICE: "operator refused: unknown address"})
+    decision = decide(
+        build.invoice(), _tenant(build), {EINVOICE: outside("operator refused: unknown address")}
+    )
     assert (decision.outcome, decision.channel) == (Outcome.SEND, EMAIL)
     assert decision.notes[0].verdict is Verdict.REJECTED
-    assert decision.notes[0].reason == "operator refused: unknown address"
+    assert en(decision.notes[0].reason) == "operator refused: unknown address"
 
 
 def test_r12_rejection_stops_when_next_channel_is_disabled(build):
-    decision = decide(build.invoice(), _tenant(build, ["EINVOICE", "PRINT"]), {EINVOICE: "refused"})
+    decision = decide(build.invoice(), _tenant(build, ["EINVOICE", "PRINT"]), {EINVOICE: outside("refused")})
     assert decision.outcome is Outcome.FAIL
     assert _verdicts(decision) == [(EINVOICE, Verdict.REJECTED), (EMAIL, Verdict.NOT_ENABLED)]
 
 
 def test_r12_two_rejections_reach_print(build):
-    decision = decide(build.invoice(), _tenant(build), {EINVOICE: "refused", EMAIL: "bounced"})
+    decision = decide(
+        build.invoice(), _tenant(build), {EINVOICE: outside("refused"), EMAIL: outside("bounced")}
+    )
     assert (decision.outcome, decision.channel) == (Outcome.SEND, PRINT)
 
 
 def test_r12_all_three_rejected_fails(build):
-    rejected = {EINVOICE: "refused", EMAIL: "bounced", PRINT: "returned"}
+    rejected = {EINVOICE: outside("refused"), EMAIL: outside("bounced"), PRINT: outside("returned")}
     decision = decide(build.invoice(), _tenant(build), rejected)
     assert decision.outcome is Outcome.FAIL
     assert [note.verdict for note in decision.notes] == [Verdict.REJECTED] * 3
@@ -262,7 +274,7 @@ def test_r14_invalid_email_falls_back_to_print(build):
     customer = build.consumer_customer(email="not-an-address")
     decision = decide(build.invoice(delivery_channel="EMAIL", customer=customer), _tenant(build))
     assert (decision.outcome, decision.channel) == (Outcome.SEND, PRINT)
-    assert decision.notes[0].reason == "the customer's email address is not valid"
+    assert en(decision.notes[0].reason) == "the customer's email address is not valid"
 
 
 # --- R15 --------------------------------------------------------------------------------------
@@ -322,7 +334,7 @@ def test_r15_print_without_postal_address_fails(build):
     customer = build.consumer_customer(address=build.OMIT, email=build.OMIT)
     decision = decide(build.invoice(delivery_channel="PRINT", customer=customer), _tenant(build))
     assert decision.outcome is Outcome.FAIL
-    assert "postal address" in decision.notes[0].reason
+    assert "postal address" in en(decision.notes[0].reason)
 
 
 def test_r15_print_with_complete_address_is_usable(build):
@@ -354,23 +366,23 @@ def test_r16_failed_notes_list_every_channel_tried_in_order(build):
         (EMAIL, Verdict.UNUSABLE),
         (PRINT, Verdict.UNUSABLE),
     ]
-    assert all(note.reason for note in decision.notes)
-    assert decision.reason == (
+    assert all(en(note.reason) for note in decision.notes)
+    assert en(decision.reason) == (
         "no e-invoice consent, no email address and incomplete postal address"
     )  # R16: the reasons, not only the channels
 
 
 def test_r16_failed_reason_mixes_rejections_and_unusable_in_order(build):
     customer = build.business_customer(address=build.OMIT)
-    decision = decide(build.invoice(customer=customer), _tenant(build), {EMAIL: "mailbox full"})
+    decision = decide(build.invoice(customer=customer), _tenant(build), {EMAIL: outside("mailbox full")})
     assert decision.outcome is Outcome.FAIL
     assert _verdicts(decision) == [
         (EINVOICE, Verdict.UNUSABLE),
         (EMAIL, Verdict.REJECTED),
         (PRINT, Verdict.UNUSABLE),
     ]
-    assert decision.notes[1].reason == "mailbox full"
-    assert decision.reason == (
+    assert en(decision.notes[1].reason) == "mailbox full"
+    assert en(decision.reason) == (
         "incomplete address for an e-invoice, the email rejected it and incomplete postal address"
     )
 
@@ -378,7 +390,7 @@ def test_r16_failed_reason_mixes_rejections_and_unusable_in_order(build):
 def test_r16_failed_reason_does_not_count_the_disabled_channel_as_tried(build):
     customer = build.business_customer(einvoice_address=build.OMIT)
     decision = decide(build.invoice(customer=customer), _tenant(build, ["EINVOICE", "PRINT"]))
-    assert decision.reason == "no e-invoice address; email not enabled"
+    assert en(decision.reason) == "no e-invoice address; email not enabled"
 
 
 def test_r16_send_decision_names_the_channel(build):
@@ -464,18 +476,47 @@ CHANNEL_SETS_WITHOUT_BOTH = [
 
 
 @pytest.mark.parametrize("channels", CHANNEL_SETS_WITHOUT_BOTH, ids="+".join)
-def test_r18_direct_payment_ignored_unless_einvoice_and_print_enabled(build, channels):
+def test_r18_with_consumer_einvoicing_direct_payment_ignored_unless_einvoice_and_print_enabled(
+    build, channels
+):
     invoice = build.invoice(
         payment_method=DIRECT,
         delivery_channel=channels[0],
         customer=build.consumer_customer(einvoice_consent=build.CONSENT),
     )
-    decision = decide(invoice, _tenant(build, channels))
+    decision = decide(invoice, _tenant(build, channels, consumer_einvoicing=True))
     assert decision.outcome is Outcome.IGNORE
     assert decision.kind is DeliveryKind.DIRECT_PAYMENT_NOTICE
-    assert "EINVOICE and PRINT" in decision.reason
+    assert "both “E-invoice to a business or consumer” and “Print service” are enabled" in en(decision.reason)
     for missing in {"EINVOICE", "PRINT"} - set(channels):
-        assert f"{missing}" in decision.reason.split("(")[-1]
+        assert CHANNEL_LABELS[Channel(missing)] in en(decision.reason).split("(")[-1]
+
+
+@pytest.mark.parametrize("channels", [["PRINT"], ["EMAIL", "PRINT"], ["EINVOICE", "PRINT"]], ids="+".join)
+def test_r18_without_consumer_einvoicing_direct_payment_goes_by_print_when_print_enabled(build, channels):
+    invoice = build.invoice(
+        payment_method=DIRECT, delivery_channel="EMAIL", customer=build.consumer_customer()
+    )
+    decision = decide(invoice, _tenant(build, channels, consumer_einvoicing=False))
+    assert (decision.outcome, decision.channel, decision.kind) == (
+        Outcome.SEND,
+        PRINT,
+        DeliveryKind.DIRECT_PAYMENT_NOTICE,
+    )
+    assert [note.channel for note in decision.notes] == [PRINT]
+
+
+@pytest.mark.parametrize("channels", [["EINVOICE"], ["EMAIL"], ["EINVOICE", "EMAIL"]], ids="+".join)
+def test_r18_without_consumer_einvoicing_direct_payment_ignored_when_print_not_enabled(build, channels):
+    invoice = build.invoice(
+        payment_method=DIRECT, delivery_channel="PRINT", customer=build.consumer_customer()
+    )
+    decision = decide(invoice, _tenant(build, channels, consumer_einvoicing=False))
+    assert (decision.outcome, decision.kind) == (Outcome.IGNORE, DeliveryKind.DIRECT_PAYMENT_NOTICE)
+    assert en(decision.reason) == (
+        "without consumer e-invoicing, the direct-payment pre-notification goes by print service, and "
+        "“Print service” is not enabled in the setting “Use only the following invoice channels”"
+    )
 
 
 @pytest.mark.parametrize("own", ALL)
@@ -524,7 +565,7 @@ def test_r18_direct_payment_works_with_email_disabled(build):
 def test_r18_direct_payment_einvoice_rejected_falls_back_to_print(build):
     customer = build.consumer_customer(einvoice_consent=build.CONSENT)
     invoice = build.invoice(payment_method=DIRECT, customer=customer)
-    decision = decide(invoice, _tenant(build), {EINVOICE: "bank refused"})
+    decision = decide(invoice, _tenant(build), {EINVOICE: outside("bank refused")})
     assert (decision.outcome, decision.channel) == (Outcome.SEND, PRINT)
     assert _verdicts(decision) == [(EINVOICE, Verdict.REJECTED), (PRINT, Verdict.CHOSEN)]
 
@@ -571,7 +612,7 @@ def chain_cases(draw):
         "customer": customer,
     }
     rejected = {
-        Channel(channel): f"{channel} refused"
+        Channel(channel): outside(f"{channel} refused")
         for channel in draw(st.lists(st.sampled_from(ALL), unique=True))
     }
     return tenant_overrides, invoice_overrides, rejected
@@ -635,13 +676,13 @@ def test_r16_fail_lists_channels_in_chain_order_with_reasons(build, case):
     assert len(set(positions)) == len(positions)
     assert decision.notes
     for note in decision.notes:
-        assert note.reason
+        assert en(note.reason)
         if note.verdict is Verdict.REJECTED:
             assert note.reason == rejected[note.channel]
     # R16: the one-line reason names why each channel tried could not be used, in order.
-    summaries = [note.summary for note in decision.notes if note.verdict is not Verdict.NOT_ENABLED]
+    summaries = [en(note.summary) for note in decision.notes if note.verdict is not Verdict.NOT_ENABLED]
     assert all(summaries)
-    positions = [decision.reason.index(summary) for summary in dict.fromkeys(summaries)]
+    positions = [en(decision.reason).index(summary) for summary in dict.fromkeys(summaries)]
     assert positions == sorted(positions)
 
 
@@ -692,8 +733,8 @@ def test_r18_direct_payment_never_uses_email(build, case):
     if invoice.customer.type is CustomerType.BUSINESS:
         assert (decision.outcome, decision.reason) == (Outcome.FAIL, DIRECT_PAYMENT_TO_BUSINESS)
         return
-    both = {EINVOICE, PRINT} <= set(tenant.settings.channels)
-    assert (decision.outcome is Outcome.IGNORE) == (not both)
+    needed = {EINVOICE, PRINT} if tenant.settings.consumer_einvoicing else {PRINT}
+    assert (decision.outcome is Outcome.IGNORE) == (not needed <= set(tenant.settings.channels))
     if decision.outcome is Outcome.SEND and decision.channel is PRINT:
         assert EINVOICE in rejected or einvoice_unusable(invoice, tenant) is not None
 
@@ -702,10 +743,10 @@ def test_r16_failed_message_names_the_main_reason_not_only_the_channels(build):
     customer = build.consumer_customer(email=build.OMIT, address=build.OMIT)
     invoice = build.invoice(delivery_channel="EMAIL", customer=customer)
     plan = plan_dispatch(invoice, _tenant(build))
-    assert plan.unsent().message == (
+    assert en(plan.unsent().message) == (
         "Automatic dispatch failed: no email address and incomplete postal address"
     )
-    assert "1. EMAIL (cannot be used): the customer has no email address" in plan.unsent().details
+    assert "1. Email invoice (cannot be used): the customer has no email address" in en(plan.unsent().details)
 
 
 @pytest.mark.parametrize("channels", [ALL, ["EMAIL"], ["EINVOICE", "PRINT"]], ids="+".join)
@@ -715,8 +756,8 @@ def test_r18_direct_payment_to_a_business_fails_naming_payment_method(build, cha
     plan = plan_dispatch(invoice, _tenant(build, channels))
     assert plan.channels == ()
     explanation = plan.unsent()
-    assert explanation.message == f"Automatic dispatch failed: {DIRECT_PAYMENT_TO_BUSINESS}"
-    assert "payment_method" in explanation.message
+    assert en(explanation.message) == f"Automatic dispatch failed: {en(DIRECT_PAYMENT_TO_BUSINESS)}"
+    assert "payment method is direct payment" in en(explanation.message)
     # A manual send is refused for the same reason, whatever the channel chosen (R22).
     for channel in Channel:
         assert chosen_channel_refusal(invoice, _tenant(build), channel) == DIRECT_PAYMENT_TO_BUSINESS
@@ -734,4 +775,4 @@ def test_r18_before_r11_direct_payment_does_not_depend_on_the_invoices_own_chann
     # And with EINVOICE or PRINT disabled, R18's reason (not R11's) is given.
     ignored = decide(direct, _tenant(build, ["EMAIL", "PRINT"]))
     assert ignored.outcome is Outcome.IGNORE
-    assert "EINVOICE and PRINT" in (ignored.reason or "")
+    assert "both “E-invoice to a business or consumer” and “Print service”" in (en(ignored.reason) or "")

@@ -9,8 +9,11 @@ import pytest
 
 from autodispatch.models.dispatch import HistoryEvent, Verdict
 from autodispatch.models.enums import Channel, DeliveryKind, HistoryEventKind
+from autodispatch.models.text import verbatim
 from autodispatch.rules.chain import chosen_channel_refusal, plan_dispatch
+from autodispatch.rules.explain import outside
 from autodispatch.rules.recovery import Progress, Recovery, progress, transient_verdict, unfinished_verdict
+from tests.words import en
 
 EINVOICE, EMAIL, PRINT = Channel.EINVOICE, Channel.EMAIL, Channel.PRINT
 
@@ -35,25 +38,28 @@ def test_r12_plan_stops_at_the_first_channel_that_is_not_enabled(build: Any) -> 
     plan = plan_dispatch(build.invoice(), build.tenant({"channels": ["EINVOICE", "PRINT"]}))
     assert plan.channels == (EINVOICE,)
     assert plan.judgements[-1].verdict is Verdict.NOT_ENABLED
-    failed = plan.failed({EINVOICE: "operator refused"})
-    assert failed.message == "Automatic dispatch failed: the e-invoice rejected it; email not enabled"
-    assert "1. EINVOICE (rejected): operator refused" in failed.details
+    failed = plan.failed({EINVOICE: outside("operator refused")})
+    assert en(failed.message) == "Automatic dispatch failed: the e-invoice rejected it; email not enabled"
+    assert "1. E-invoice to a business or consumer (rejected): operator refused" in en(failed.details)
 
 
 def test_r16_sent_explanation_counts_the_channels_before_the_one_that_accepted(build: Any) -> None:
     plan = plan_dispatch(build.invoice(), build.tenant())
-    assert plan.sent(EINVOICE, {}).message == "Sent automatically by e-invoice"
-    after = plan.sent(EMAIL, {EINVOICE: "unknown address"})
-    assert after.message == "Sent automatically by email after 1 unusable channel(s)"
-    assert "1. EINVOICE (rejected): unknown address\n2. EMAIL (accepted)" in after.details
+    assert en(plan.sent(EINVOICE, {}).message) == "Sent automatically by e-invoice"
+    after = plan.sent(EMAIL, {EINVOICE: outside("unknown address")})
+    assert en(after.message) == "Sent automatically by email after 1 unusable channel(s)"
+    assert (
+        "1. E-invoice to a business or consumer (rejected): unknown address\n2. Email invoice (accepted)"
+        in en(after.details)
+    )
 
 
 def test_r11_plan_of_an_invoice_whose_channel_is_not_enabled_sends_nothing(build: Any) -> None:
     plan = plan_dispatch(build.invoice(), build.tenant({"channels": ["EMAIL"]}))
     assert plan.channels == ()
     assert plan.ignored is not None
-    assert plan.unsent().message.startswith(
-        "Automatic dispatch ignored: the invoice's delivery channel EINVOICE"
+    assert en(plan.unsent().message).startswith(
+        "Automatic dispatch ignored: the invoice's delivery channel “E-invoice to a business or consumer”"
     )
 
 
@@ -73,7 +79,7 @@ def test_r17_r18_plan_carries_the_kind_and_the_factoring_route(build: Any) -> No
 @pytest.mark.parametrize(
     ("channel", "refusal"),
     [
-        (EMAIL, "a direct-payment invoice goes as a pre-notification by e-invoice or print service (R18)"),
+        (EMAIL, "a direct-payment invoice goes as a pre-notification by e-invoice or print service"),
         (EINVOICE, "the consumer has not accepted e-invoices from this company in their online bank"),
         (PRINT, None),
     ],
@@ -82,7 +88,7 @@ def test_r18_r22_a_user_chosen_channel_is_judged_by_one_rule(
     build: Any, channel: Channel, refusal: Any
 ) -> None:
     invoice = build.invoice(customer=build.consumer_customer(), payment_method="DIRECT_PAYMENT")
-    assert chosen_channel_refusal(invoice, build.tenant({"channels": ["EMAIL"]}), channel) == refusal
+    assert en(chosen_channel_refusal(invoice, build.tenant({"channels": ["EMAIL"]}), channel)) == refusal
 
 
 @pytest.mark.parametrize(
@@ -127,7 +133,7 @@ def test_r12_r23_progress_reads_rejections_and_the_delivery_back_from_the_histor
         _event("SENT", EMAIL, "Sent automatically by email"),
     ]
     done = progress(history)
-    assert done.rejected == {EINVOICE: "unknown address"}
+    assert done.rejected == {EINVOICE: verbatim("unknown address")}
     assert (done.delivered, done.follow_up_done) == (EMAIL, False)
     assert progress([*history, _event("FACTORING_SENT", EMAIL)]).follow_up_done
 

@@ -11,6 +11,7 @@ from autodispatch.models.dispatch import DispatchRecord, HistoryEvent, Outcome
 from autodispatch.models.enums import AutoDispatchState, Channel, HistoryEventKind, InvoiceStatus
 from autodispatch.rules.chain import decide
 from autodispatch.rules.preview import next_run_date, preview
+from tests.words import en
 
 HELSINKI = ZoneInfo("Europe/Helsinki")
 NIGHT = date(2026, 3, 10)
@@ -32,7 +33,7 @@ def test_r27_r11_a_usable_own_channel_previews_send(build: Any) -> None:
     shown = preview(build.invoice(), build.tenant(), _record(), NIGHT, HELSINKI)
     assert shown is not None
     assert (shown.run_date, shown.outcome, shown.channel) == (NIGHT, Outcome.SEND, Channel.EINVOICE)
-    assert shown.message == "The run of 2026-03-10 sends it by e-invoice"
+    assert en(shown.message) == "The run of 10 Mar 2026 sends it by e-invoice"
 
 
 def test_r27_r13_a_missing_email_previews_the_failure_before_the_night(build: Any) -> None:
@@ -41,7 +42,7 @@ def test_r27_r13_a_missing_email_previews_the_failure_before_the_night(build: An
     shown = preview(invoice, tenant, _record(), NIGHT, HELSINKI)
     assert shown is not None
     assert shown.outcome is Outcome.FAIL
-    assert shown.message.startswith("Automatic dispatch failed:")
+    assert en(shown.message).startswith("Automatic dispatch failed:")
 
 
 def test_r27_r11_a_channel_not_enabled_previews_ignore(build: Any) -> None:
@@ -64,7 +65,7 @@ def test_r27_r3_r4_no_run_takes_it_when_inactive_or_its_source_is_off(build: Any
         assert shown is not None
         assert shown.run_date is None
         assert shown.outcome is None
-        assert shown.message.startswith("No run takes it:")
+        assert en(shown.message).startswith("No run takes it:")
 
 
 def test_r12_r27_a_channel_that_rejected_it_is_not_previewed_again(build: Any) -> None:

@@ -10,7 +10,10 @@ from zoneinfo import ZoneInfo
 import typer
 from rich.table import Table
 
+from autodispatch.i18n import render
+from autodispatch.models.enums import Language
 from autodispatch.models.scenario import InvoiceKey
+from autodispatch.models.text import Text
 from autodispatch.observability import logger
 from autodispatch_cli.target import Target, TargetOptions, resolve_target
 
@@ -24,6 +27,18 @@ class Invocation:
 
     options: TargetOptions = field(default_factory=TargetOptions)
     resolved: Target | None = None
+    # The reader's language (--lang, default from LANG): every message is rendered in it (R30).
+    language: Language = Language.EN
+
+
+def reader_language(ctx: typer.Context) -> Language:
+    invocation = ctx.find_root().obj
+    return invocation.language if isinstance(invocation, Invocation) else Language.EN
+
+
+def words(ctx: typer.Context, text: Text | None) -> str:
+    """A stored message in the reader's language; empty when there is none."""
+    return render(text, reader_language(ctx)) if text is not None else ""
 
 
 def target(ctx: typer.Context) -> Target:

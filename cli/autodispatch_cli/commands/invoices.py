@@ -15,9 +15,19 @@ from autodispatch.models.dispatch import DispatchRecord
 from autodispatch.models.enums import AutoDispatchState, Channel
 from autodispatch.models.report import entry_json, invoice_entry
 from autodispatch.models.scenario import Invoice
-from autodispatch.rules.explain import CHANNEL_NAMES
+from autodispatch.models.text import by_channel
 from autodispatch.store.port import InvoiceStore
-from autodispatch_cli.commands.common import JsonOption, TenantOption, day, key, target, when, wrap_only
+from autodispatch_cli.commands.common import (
+    JsonOption,
+    TenantOption,
+    day,
+    key,
+    reader_language,
+    target,
+    when,
+    words,
+    wrap_only,
+)
 from autodispatch_cli.failures import operator_errors
 from autodispatch_cli.output import console, print_json, state_style, table
 from autodispatch_cli.scenario_file import load_scenario
@@ -77,7 +87,7 @@ def list_(
         store = runtime.store
         store.get_tenant(tenant)
         records = store.list_records(tenant, state)
-        entries = with_previews(store, tenant, records, runtime.now(), runtime.zone)
+        entries = with_previews(store, tenant, records, runtime.now(), runtime.zone, reader_language(ctx))
         documents = {} if as_json else _documents(store, records)
     if as_json:
         print_json([entry_json(entry) for entry in entries])
@@ -113,7 +123,7 @@ def list_(
         console.print("No invoices.")
 
 
-def print_record(record: DispatchRecord, invoice: Invoice | None, zone: ZoneInfo) -> None:
+def print_record(ctx: typer.Context, record: DispatchRecord, invoice: Invoice | None, zone: ZoneInfo) -> None:
     facts = [
         ["invoice", record.invoice_id],
         ["number", invoice.number if invoice else ""],
@@ -131,13 +141,13 @@ def print_record(record: DispatchRecord, invoice: Invoice | None, zone: ZoneInfo
             ["total", f"{invoice.totals.gross} {invoice.currency}"],
         ]
     console.print(table(f"Invoice {record.tenant_id}/{record.invoice_id}", ["", ""], facts))
-    explanation = record.details or record.message
+    explanation = words(ctx, record.details or record.message)
     if explanation:
         console.print(
             Panel(explanation, title="Explanation", title_align="left", style=state_style(record.state))
         )
     history = [
-        [when(event.at, zone), event.event, event.channel or "", event.detail or "", event.run_id or ""]
+        [when(event.at, zone), event.event, event.channel or "", words(ctx, event.detail), event.run_id or ""]
         for event in record.history
     ]
     console.print(
@@ -157,22 +167,22 @@ def show(
         invoice = store.get_invoices([key(tenant, invoice_id)]).get(key(tenant, invoice_id))
         zone = target(ctx).zone
     if as_json:
-        print_json(invoice_entry(record))
+        print_json(invoice_entry(record, language=reader_language(ctx)))
     else:
-        print_record(record, invoice, zone)
+        print_record(ctx, record, invoice, zone)
 
 
 # User actions ------------------------------------------------------------------------------
 
 
-def _print_state(record: DispatchRecord, as_json: bool) -> None:
+def _print_state(ctx: typer.Context, record: DispatchRecord, as_json: bool) -> None:
     if as_json:
-        print_json(invoice_entry(record))
+        print_json(invoice_entry(record, language=reader_language(ctx)))
         return
     style = state_style(record.state)
     console.print(
         f"Invoice {record.tenant_id}/{record.invoice_id}: automatic dispatch [{style}]{record.state}[/]"
-        + (f" - {record.message}" if record.message else ""),
+        + (f" - {words(ctx, record.message)}" if record.message else ""),
         highlight=False,
     )
 
@@ -185,7 +195,7 @@ def remove_auto(
     with operator_errors():
         runtime = target(ctx)
         record = remove_automatic_dispatch(runtime.store, key(tenant, invoice_id), runtime.now)
-    _print_state(record, as_json)
+    _print_state(ctx, record, as_json)
 
 
 @app.command("restore-auto")
@@ -196,7 +206,7 @@ def restore_auto(
     with operator_errors():
         runtime = target(ctx)
         record = restore_automatic_dispatch(runtime.store, key(tenant, invoice_id), runtime.now, runtime.zone)
-    _print_state(record, as_json)
+    _print_state(ctx, record, as_json)
 
 
 @app.command("send")
@@ -225,12 +235,14 @@ def send(
             zone=runtime.zone,
         )
     if as_json:
-        print_json(sent.model_dump(mode="json"))
+        document = sent.model_dump(mode="json")
+        document["factoring"] = words(ctx, sent.factoring) or None
+        print_json(document)
         return
     for note in sent.passed_over:
-        console.print(f"  {note.channel} passed over: {note.reason}", highlight=False)
+        console.print(f"  {note.channel} passed over: {words(ctx, note.reason)}", highlight=False)
     console.print(
-        f"[green]Sent invoice {tenant}/{invoice_id} manually by {CHANNEL_NAMES[sent.channel]}[/] "
+        f"[green]Sent invoice {tenant}/{invoice_id} manually {words(ctx, by_channel(sent.channel))}[/] "
         f"(message id {sent.message_id}).",
         highlight=False,
     )

@@ -13,7 +13,7 @@ from autodispatch.logic.runs import run_detail, stored_run
 from autodispatch.runs.port import ExecutionStatus
 from autodispatch.runs.stepfunctions import StepFunctionsRuns, execution_status
 from autodispatch.store.port import RunCounts, RunSummary
-from autodispatch_cli.commands.common import JsonOption, parse_day, target, when
+from autodispatch_cli.commands.common import JsonOption, parse_day, target, when, words
 from autodispatch_cli.exit_codes import ExitCode
 from autodispatch_cli.failures import operator_errors
 from autodispatch_cli.output import console, error_console, print_json, state_style, table
@@ -210,13 +210,20 @@ def show(
         detail = run_detail(runtime.store, executions(runtime), run_id)
         document = run_document(runtime, detail.run, detail.execution_arn, detail.execution)
         issues = detail.issues
-        document["issues"] = [issue.model_dump(mode="json") for issue in issues]
+        document["issues"] = [
+            {
+                **issue.model_dump(mode="json"),
+                "message": words(ctx, issue.message),
+                "details": words(ctx, issue.details) or None,
+            }
+            for issue in issues
+        ]
         zone = runtime.zone
     if as_json:
         print_json(document)
         return
     print_run(document, zone)
-    rows = [[i.tenant_id, i.invoice_id, i.number, i.state, i.message] for i in issues]
+    rows = [[i.tenant_id, i.invoice_id, i.number, i.state, words(ctx, i.message)] for i in issues]
     if rows:
         console.print(
             table(

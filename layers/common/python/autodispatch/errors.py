@@ -2,14 +2,28 @@
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Self
 
 if TYPE_CHECKING:
     from autodispatch.models.scenario import InvoiceKey
+    from autodispatch.models.text import Text
 
 
 class AutodispatchError(Exception):
-    """Base of the project's own errors: a message fit to show a user as one line."""
+    """Base of the project's own errors: a message fit to show a user as one line.
+
+    `text` is the same message as words as data (R30) where the error was raised with one
+    (`said`), for a front end to render in its reader's language; `str(error)` is English."""
+
+    text: "Text | None" = None
+
+    @classmethod
+    def said(cls, text: "Text") -> Self:
+        from autodispatch.i18n.render import render  # noqa: PLC0415 - the catalogue loads on first use
+
+        error = cls(render(text, "en"))
+        error.text = text
+        return error
 
 
 @dataclass(frozen=True)
@@ -20,6 +34,14 @@ class FieldIssue:
     message: str
     tenant_id: str | None = None
     invoice_id: str | None = None
+    # The message as words as data (R30), for a reader's language; `message` is its English.
+    text: "Text | None" = None
+
+    @classmethod
+    def said(cls, field: str, text: "Text") -> "FieldIssue":
+        from autodispatch.i18n.render import render  # noqa: PLC0415 - the catalogue loads on first use
+
+        return cls(field, render(text, "en"), text=text)
 
     def __str__(self) -> str:
         where = []

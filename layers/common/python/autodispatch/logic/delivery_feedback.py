@@ -14,6 +14,7 @@ from autodispatch.models.delivery_events import SesEventBridgeEvent, email_subje
 from autodispatch.models.dispatch import DispatchRecord, HistoryEvent
 from autodispatch.models.enums import AutoDispatchState, Channel, HistoryEventKind
 from autodispatch.models.scenario import InvoiceKey
+from autodispatch.models.text import Text
 from autodispatch.observability import logger, tracer
 from autodispatch.rules.chain import plan_dispatch
 from autodispatch.rules.delivery_feedback import (
@@ -58,7 +59,7 @@ def record_delivery_event(store: InvoiceStore, event: SesEventBridgeEvent, zone:
         if record.state is AutoDispatchState.PENDING and record.unfinished_attempt is Channel.EMAIL:
             raise TransientError("the run that sent this email has not recorded it yet; retried later")
     if found.effect is Effect.REPORT:
-        store.add_notice(_notice(store, key, f"Sent, but the factoring copy: {found.detail}"))
+        store.add_notice(_notice(store, key, Text.of("factoring.copy_bounced", detail=found.detail)))
     recorded = store.record_delivery_event(key, event.id, history)
     return Handled.RECORDED if recorded else Handled.DUPLICATE
 
@@ -108,7 +109,7 @@ def _chain_on(
     return Handled.FAILED if done_now else Handled.DUPLICATE
 
 
-def _notice(store: InvoiceStore, key: InvoiceKey, message: str) -> RunIssue:
+def _notice(store: InvoiceStore, key: InvoiceKey, message: Text) -> RunIssue:
     """A follow-up message (the factoring copy) failed after the invoice itself was sent (R17)."""
     invoice = store.read_invoices([key]).valid.get(key)  # the customer and total to notify (R21)
     number = invoice.number if invoice is not None else store.get_record(key).number or key.invoice_id

@@ -24,6 +24,7 @@ from autodispatch.logic.recovery import Invocation, new_invocation
 from autodispatch.models.dispatch import DispatchRecord, HistoryEvent
 from autodispatch.models.enums import AutoDispatchState, Channel, DeliveryKind, HistoryEventKind
 from autodispatch.models.scenario import Invoice, InvoiceKey, Tenant
+from autodispatch.models.text import Text, on_date
 from autodispatch.observability import logger, tracer
 from autodispatch.rules.chain import DispatchPlan, plan_dispatch
 from autodispatch.rules.due import local_date, why_not_taken
@@ -33,6 +34,7 @@ from autodispatch.rules.explain import (
     explain_no_clear_answer,
     explain_retry_rejected,
     explain_unexpected,
+    outside,
 )
 from autodispatch.rules.recovery import Progress, Recovery, progress, transient_verdict, unfinished_verdict
 from autodispatch.store.port import Attempt, InvoiceDocuments, RunCounts, RunIssue, RunRef
@@ -187,7 +189,9 @@ class BatchDispatcher:
         plan = plan_dispatch(invoice, tenant)
         done = progress(record.history)
         unfinished = record.unfinished_attempt
-        queued = event(now, run, HistoryEventKind.QUEUED, detail=f"taken by the run of {run.run_date}")
+        queued = event(
+            now, run, HistoryEventKind.QUEUED, detail=Text.of("history.queued", date=on_date(run.run_date))
+        )
         if done.delivered is not None:
             return self._resume_delivered(invocation, invoice, tenant, plan, done, now)
         channels = plan.remaining(done.rejected)
@@ -229,7 +233,7 @@ class BatchDispatcher:
         tenant: Tenant,
         plan: DispatchPlan,
         channels: Sequence[Channel],
-        rejected: dict[Channel, str],
+        rejected: dict[Channel, Text],
         unknown: bool,
     ) -> InvoiceOutcome:
         """R12: the channels in order, moving on when one rejects the invoice for good. `unknown`:
@@ -252,11 +256,11 @@ class BatchDispatcher:
                 if unknown:
                     # The earlier attempt may have delivered: moving on could deliver twice.
                     return self._outcomes.fail(
-                        invocation, invoice, explain_retry_rejected(channel, str(rejection)), events
+                        invocation, invoice, explain_retry_rejected(channel, outside(str(rejection))), events
                     )
-                rejected[channel] = str(rejection)
+                rejected[channel] = outside(str(rejection))
                 now = self._clock()
-                events.append(event(now, run, HistoryEventKind.CHANNEL_REJECTED, channel, str(rejection)))
+                events.append(event(now, run, HistoryEventKind.CHANNEL_REJECTED, channel, rejected[channel]))
                 continue
             except TransientError as error:
                 repeatable = self._deliverer.is_idempotent(channel)

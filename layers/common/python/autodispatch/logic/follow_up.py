@@ -9,6 +9,8 @@ from autodispatch.logic.recovery import factoring_in_doubt
 from autodispatch.models.dispatch import FactoringRoute, HistoryEvent
 from autodispatch.models.enums import AutoDispatchState, HistoryEventKind
 from autodispatch.models.scenario import Invoice, Tenant
+from autodispatch.models.text import Text
+from autodispatch.rules.explain import outside
 from autodispatch.store.port import RunIssue, RunRef
 
 
@@ -25,15 +27,15 @@ def send_factoring_copy(
     fails is reported like a failed invoice (the issue), while the invoice itself stays sent.
     `run` is None for a manual send (R22)."""
     financier = route.agreement.financier_name
-    reason: str | None = factoring_in_doubt(financier) if in_doubt else None
+    reason: Text | None = factoring_in_doubt(financier) if in_doubt else None
     if not in_doubt:
         try:
             deliverer.deliver_factoring(invoice, tenant, route)
         except (PermanentRejection, TransientError) as error:
-            reason = f"factoring message to {financier} failed: {error}"
+            reason = Text.of("factoring.failed", financier=financier, error=outside(str(error)))
     if reason is None:
-        detail = f"factoring message sent to {financier}"
+        detail = Text.of("factoring.sent", financier=financier)
         return event(now, run, HistoryEventKind.FACTORING_SENT, route.channel, detail), None
     failed = event(now, run, HistoryEventKind.FACTORING_FAILED, route.channel, reason)
-    message = f"Sent, but the {reason}"
+    message = Text.of("factoring.sent_but", reason=reason)
     return failed, issue(invoice.key, invoice.number, AutoDispatchState.SENT, message, invoice=invoice)

@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict
 from autodispatch.models.dispatch import ChannelNote, HistoryEvent, Verdict
 from autodispatch.models.enums import AutoDispatchState, Channel, HistoryEventKind
 from autodispatch.models.scenario import Invoice, InvoiceKey
+from autodispatch.models.text import Text
 from autodispatch.rules.explain import Explanation
 from autodispatch.store.port import RunIssue, RunRef, Settlement
 
@@ -29,7 +30,7 @@ def event(
     run: RunRef | None,
     kind: HistoryEventKind,
     channel: Channel | None = None,
-    detail: str | None = None,
+    detail: Text | None = None,
 ) -> HistoryEvent:
     """An event of a run, or of the user's own action (`run` None, e.g. a manual send, R22)."""
     run_id = run.run_id if run is not None else None
@@ -44,7 +45,7 @@ def note_events(at: datetime, run: RunRef, notes: Sequence[ChannelNote]) -> list
         if note.verdict is Verdict.CHOSEN:
             events.append(event(at, run, HistoryEventKind.CHANNEL_TRIED, note.channel))
         elif note.verdict is not Verdict.REJECTED:
-            detail = f"{note.verdict}: {note.reason}"
+            detail = Text.of("skipped", verdict=Text.of(f"verdict.{note.verdict}"), reason=note.reason)
             events.append(event(at, run, HistoryEventKind.CHANNEL_SKIPPED, note.channel, detail))
     return events
 
@@ -64,9 +65,9 @@ def issue(
     key: InvoiceKey,
     number: str,
     state: AutoDispatchState,
-    message: str,
+    message: Text,
     *,
-    details: str | None = None,
+    details: Text | None = None,
     invoice: Invoice | None = None,
 ) -> RunIssue:
     """What the tenant's notification says of one invoice (R21): the message, the explanation and,

@@ -29,25 +29,22 @@ from autodispatch.models.enums import (
     InvoiceStatus,
 )
 from autodispatch.models.scenario import Invoice, InvoiceKey, Tenant
+from autodispatch.models.text import Text, by_channel, channel_label, channel_name, listed
 from autodispatch.rules.chain import NO_REJECTIONS, chosen_channel_refusal, decide, delivery_kind
 from autodispatch.rules.due import due_from, local_date
-from autodispatch.rules.explain import CHANNEL_NAMES
+from autodispatch.rules.explain import outside
 from autodispatch.rules.factoring import factoring_route
-from autodispatch.rules.messages import REMOVED_MESSAGE, SENT_MANUALLY_MESSAGE
+from autodispatch.rules.messages import (
+    REMOVED_DETAIL,
+    REMOVED_FOR_MANUAL_SEND,
+    REMOVED_MESSAGE,
+    RESTORED_AFTER_FAILED_SEND,
+    RESTORED_DETAIL,
+    SENT_MANUALLY_MESSAGE,
+)
 from autodispatch.store.port import InvoiceStore
 
 Clock = Callable[[], datetime]
-
-REMOVED_DETAIL = "automatic dispatch removed by the user"
-RESTORED_DETAIL = "automatic dispatch added back by the user"
-REMOVED_FOR_MANUAL_SEND = "automatic dispatch removed so that a run cannot send it while it is sent manually"
-RESTORED_AFTER_FAILED_SEND = "automatic dispatch added back: the manual send did not go through"
-VERDICT_LABELS = {
-    Verdict.NOT_ENABLED: "is not enabled",
-    Verdict.UNUSABLE: "cannot be used",
-    Verdict.REJECTED: "rejected the invoice",
-    Verdict.CHOSEN: "can be used",
-}
 
 
 class ManualSend(BaseModel):
@@ -61,7 +58,7 @@ class ManualSend(BaseModel):
     kind: DeliveryKind
     message_id: str
     passed_over: tuple[ChannelNote, ...] = ()
-    factoring: str | None = None
+    factoring: Text | None = None
 
 
 def remove_automatic_dispatch(store: InvoiceStore, key: InvoiceKey, clock: Clock) -> DispatchRecord:
@@ -113,7 +110,7 @@ def send_manually(
         raise NotFound(f"Unknown invoice {key}")
     record = store.get_record(key)
     if record.status is InvoiceStatus.SENT:
-        raise InvalidTransition(f"Cannot send invoice {key} manually: it is already sent")
+        raise InvalidTransition.said(Text.of("manual.already_sent", invoice=str(key)))
     # Judge the channel before changing anything, so a refusal leaves the invoice as it was.
     if channel is not None:
         _check_chosen_channel(invoice, tenant, channel)
@@ -138,19 +135,17 @@ def send_manually(
     except TransientError as error:
         if error.in_doubt:
             # The channel may have accepted it: leave automatic dispatch off so no run resends it.
-            in_doubt = TransientError(
-                f"It is unknown whether invoice {key} reached the customer ({error}); check before "
-                "sending it again",
-                in_doubt=True,
-            )
-            _record_failed_attempt(store, key, clock, str(in_doubt))
+            said = Text.of("manual.in_doubt", invoice=str(key), error=_said(error))
+            in_doubt = TransientError.said(said)
+            in_doubt.in_doubt = True
+            _record_failed_attempt(store, key, clock, said)
             raise in_doubt from error
-        _record_failed_attempt(store, key, clock, str(error))
+        _record_failed_attempt(store, key, clock, _said(error))
         if removed:
             _restore_quietly(store, key, due_from(invoice, tenant.settings.timing, zone), clock)
         raise
     except AutodispatchError as error:
-        _record_failed_attempt(store, key, clock, str(error))
+        _record_failed_attempt(store, key, clock, _said(error))
         if removed:
             _restore_quietly(store, key, due_from(invoice, tenant.settings.timing, zone), clock)
         raise
@@ -161,7 +156,7 @@ def send_manually(
             at=sent_at,
             event=HistoryEventKind.SENT_MANUALLY,
             channel=receipt.channel,
-            detail=f"sent manually by {CHANNEL_NAMES[receipt.channel]}",
+            detail=Text.of("history.sent_manually", by=by_channel(receipt.channel)),
         )
     ]
     route = factoring_route(invoice, tenant)
@@ -190,7 +185,11 @@ def send_manually(
 def _check_chosen_channel(invoice: Invoice, tenant: Tenant, channel: Channel) -> None:
     refusal = chosen_channel_refusal(invoice, tenant, channel)
     if refusal is not None:
-        raise InvalidTransition(f"Cannot send invoice {invoice.key} by {CHANNEL_NAMES[channel]}: {refusal}")
+        raise InvalidTransition.said(
+            Text.of(
+                "manual.refused_channel", invoice=str(invoice.key), by=by_channel(channel), reason=refusal
+            )
+        )
 
 
 def _deliver_chosen(
@@ -199,46 +198,60 @@ def _deliver_chosen(
     try:
         return deliverer.deliver(invoice, tenant, channel, kind)
     except PermanentRejection as rejection:
-        raise InvalidTransition(
-            f"Cannot send invoice {invoice.key}: {CHANNEL_NAMES[channel]} rejected it: {rejection}"
-        ) from rejection
+        said = Text.of(
+            "manual.channel_rejected",
+            invoice=str(invoice.key),
+            channel=channel_name(channel),
+            rejection=outside(str(rejection)),
+        )
+        raise InvalidTransition.said(said) from rejection
 
 
-def _sendable(invoice: Invoice, tenant: Tenant, rejected: Mapping[Channel, str] = NO_REJECTIONS) -> Decision:
+def _sendable(invoice: Invoice, tenant: Tenant, rejected: Mapping[Channel, Text] = NO_REJECTIONS) -> Decision:
     """The chain's next channel for the invoice, or the refusal with every channel's reason."""
     decision = decide(invoice, tenant, rejected)
     if decision.outcome is Outcome.SEND and decision.channel is not None:
         return decision
     if decision.outcome is Outcome.FAIL and decision.notes:
-        reason = "; ".join(
-            f"{note.channel} {VERDICT_LABELS[note.verdict]}: {note.reason}" for note in decision.notes
+        reason = listed(
+            tuple(
+                Text.of(
+                    "manual.note",
+                    channel=channel_label(note.channel),
+                    verdict=Text.of(f"verdict.{note.verdict}"),
+                    reason=note.reason,
+                )
+                for note in decision.notes
+            )
         )
     else:
-        reason = decision.reason or "no channel can be used"
-    raise InvalidTransition(
-        f"Cannot send invoice {invoice.key} through the channels of the settings: {reason}; "
-        "correct the invoice or choose another channel"
-    )
+        reason = decision.reason or Text.of("failed.default")
+    raise InvalidTransition.said(Text.of("manual.chain_refused", invoice=str(invoice.key), reason=reason))
 
 
 def _deliver_through_chain(
     deliverer: Deliverer, invoice: Invoice, tenant: Tenant
 ) -> tuple[DeliveryReceipt, tuple[ChannelNote, ...]]:
     """R12 as a run applies it: start at the invoice's channel, move on after a rejection."""
-    rejected: dict[Channel, str] = {}
+    rejected: dict[Channel, Text] = {}
     while True:
         decision = _sendable(invoice, tenant, rejected)
         assert decision.channel is not None  # _sendable returns SEND decisions only
         try:
             receipt = deliverer.deliver(invoice, tenant, decision.channel, decision.kind)
         except PermanentRejection as rejection:
-            rejected[decision.channel] = str(rejection)
+            rejected[decision.channel] = outside(str(rejection))
             continue
         passed_over = tuple(note for note in decision.notes if note.verdict is not Verdict.CHOSEN)
         return receipt, passed_over
 
 
-def _record_failed_attempt(store: InvoiceStore, key: InvoiceKey, clock: Clock, reason: str) -> None:
+def _said(error: AutodispatchError) -> Text:
+    """The error's words as data: its own text, or its English message from outside."""
+    return error.text or outside(str(error))
+
+
+def _record_failed_attempt(store: InvoiceStore, key: InvoiceKey, clock: Clock, reason: Text) -> None:
     """R22: a manual send that did not go through is in the history with its reason; the first
     error stands even when recording it fails."""
     try:

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict
 
 from autodispatch.errors import FieldIssue, InputError
 from autodispatch.models.dispatch import DispatchRecord
-from autodispatch.models.enums import AutoDispatchState
+from autodispatch.models.enums import AutoDispatchState, Language
 from autodispatch.models.fields import Identifier
 from autodispatch.models.report import InvoiceEntry, invoice_model
 from autodispatch.models.scenario import InvoiceKey
@@ -29,7 +29,12 @@ class InvoicePage(BaseModel):
 
 
 def with_previews(
-    store: InvoiceStore, tenant_id: str, records: Sequence[DispatchRecord], now: datetime, zone: ZoneInfo
+    store: InvoiceStore,
+    tenant_id: str,
+    records: Sequence[DispatchRecord],
+    now: datetime,
+    zone: ZoneInfo,
+    language: Language = Language.EN,
 ) -> list[InvoiceEntry]:
     """The records as list entries: the invoice's number, customer, dates and total (one batch read
     of the page's documents; an invalid stored one shows without them), and each pending one with
@@ -42,7 +47,7 @@ def with_previews(
     for key, record in zip(keys, records, strict=True):
         invoice = documents.get(key)
         shown = preview(invoice, tenant, record, next_run, zone) if invoice and _pending(record) else None
-        entries.append(invoice_model(record, shown, invoice))
+        entries.append(invoice_model(record, shown, invoice, language))
     return entries
 
 
@@ -54,6 +59,7 @@ def open_invoices(
     cursor: str | None,
     now: datetime,
     zone: ZoneInfo,
+    language: Language = Language.EN,
 ) -> InvoicePage:
     """At most `limit` invoices after `cursor` (a `next_cursor` of this tenant's list), read from the
     store one page at a time. Pages are full until the last one, except that with a `state` filter
@@ -61,7 +67,7 @@ def open_invoices(
     `next_cursor` until it is None."""
     page = store.records_page(tenant_id, state, limit, _decode(tenant_id, cursor) if cursor else None)
     return InvoicePage(
-        invoices=with_previews(store, tenant_id, page.records, now, zone),
+        invoices=with_previews(store, tenant_id, page.records, now, zone, language),
         next_cursor=None if page.resume_after is None else _encode(tenant_id, page.resume_after),
     )
 

@@ -12,6 +12,7 @@ from autodispatch.logic.recovery import Invocation
 from autodispatch.models.dispatch import HistoryEvent
 from autodispatch.models.enums import AutoDispatchState, Channel, DeliveryKind, HistoryEventKind
 from autodispatch.models.scenario import Invoice, InvoiceKey
+from autodispatch.models.text import Text
 from autodispatch.rules.chain import DispatchPlan
 from autodispatch.rules.explain import Explanation
 from autodispatch.store.port import Attempt, RunIssue, Settlement
@@ -88,7 +89,7 @@ class OutcomeWriter:
         invocation: Invocation,
         invoice: Invoice,
         plan: DispatchPlan,
-        rejected: dict[Channel, str],
+        rejected: dict[Channel, Text],
         queued: HistoryEvent,
     ) -> InvoiceOutcome:
         """Nothing (more) is sent: IGNORED (R11, R18), or FAILED when no channel can be used or

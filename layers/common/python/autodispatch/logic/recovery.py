@@ -52,6 +52,7 @@ claim back, one that may have gone out keeps it, so a retried step never notifie
 import uuid
 from dataclasses import dataclass
 
+from autodispatch.models.text import Text
 from autodispatch.store.port import RunRef
 
 
@@ -67,6 +68,6 @@ def new_invocation(run: RunRef) -> Invocation:
     return Invocation(run=run, claimant=f"{run.run_id}/{uuid.uuid4().hex[:12]}")
 
 
-def factoring_in_doubt(financier: str) -> str:
+def factoring_in_doubt(financier: str) -> Text:
     """R17, R23: a dead run was sending the financier's copy by a channel that is not idempotent."""
-    return f"factoring message to {financier} may or may not have been sent: a run stopped while sending it"
+    return Text.of("factoring.in_doubt", financier=financier)

@@ -13,6 +13,7 @@ from autodispatch.models.enums import (
     InvoiceStatus,
 )
 from autodispatch.models.scenario import Factoring
+from autodispatch.models.text import StoredText, Text
 
 
 class _Frozen(BaseModel):
@@ -25,7 +26,7 @@ class HistoryEvent(_Frozen):
     at: AwareDatetime
     event: HistoryEventKind
     channel: Channel | None = None
-    detail: str | None = None
+    detail: StoredText | None = None
     run_id: str | None = None
 
 
@@ -39,8 +40,8 @@ class DispatchRecord(_Frozen):
     state: AutoDispatchState
     channel: Channel | None = None
     sent_on: date | None = None
-    message: str | None = None
-    details: str | None = None
+    message: StoredText | None = None
+    details: StoredText | None = None
     history: tuple[HistoryEvent, ...] = ()
     # The channel of an attempt a run started and never finished (R23); None when there is none.
     unfinished_attempt: Channel | None = None
@@ -60,9 +61,9 @@ class ChannelNote(_Frozen):
 
     channel: Channel
     verdict: Verdict
-    reason: str
+    reason: Text
     # A few words for the one-line message of a FAILED invoice (R16); None: the reason says it.
-    summary: str | None = None
+    summary: Text | None = None
 
 
 class Outcome(StrEnum):
@@ -81,7 +82,7 @@ class Decision(_Frozen):
     channel: Channel | None = None
     kind: DeliveryKind = DeliveryKind.INVOICE
     notes: tuple[ChannelNote, ...] = Field(default_factory=tuple)
-    reason: str | None = None
+    reason: Text | None = None
 
 
 class InitialState(_Frozen):
@@ -92,7 +93,7 @@ class InitialState(_Frozen):
     """
 
     state: AutoDispatchState
-    message: str | None = None
+    message: Text | None = None
     due_from: AwareDatetime | None = None
 
 

@@ -97,13 +97,17 @@ def _email(value: str) -> str:
         raise ValueError(f"is not a valid email address: {error}") from None
 
 
+PHONE_INVALID = "is not a valid phone number (e.g. 040 123 4567 or +358401234567)"
+
+
 def _e164_phone(value: str) -> str:
     try:
-        number = phonenumbers.parse(value, None)
+        # As users type it: a Finnish number without the country code is read in region FI.
+        number = phonenumbers.parse(value, "FI")
     except phonenumbers.NumberParseException:
-        raise ValueError("is not an E.164 phone number (e.g. +358401234567)") from None
-    if not value.startswith("+") or not phonenumbers.is_valid_number(number):
-        raise ValueError("is not a valid E.164 phone number (e.g. +358401234567)")
+        raise ValueError(PHONE_INVALID) from None
+    if not phonenumbers.is_valid_number(number):
+        raise ValueError(PHONE_INVALID)
     return str(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
 
 

@@ -7,9 +7,11 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from autodispatch.i18n.render import render
 from autodispatch.models.dispatch import DispatchRecord, Outcome
-from autodispatch.models.enums import AutoDispatchState, Channel, HistoryEventKind, InvoiceStatus
+from autodispatch.models.enums import AutoDispatchState, Channel, HistoryEventKind, InvoiceStatus, Language
 from autodispatch.models.scenario import Invoice
+from autodispatch.models.text import Text
 
 
 class _Frozen(BaseModel):
@@ -19,6 +21,15 @@ class _Frozen(BaseModel):
 class Preview(_Frozen):
     """What the next night will do with a pending invoice, by the rules a run applies. `run_date`
     and `outcome` are None when no run takes the invoice as things stand (`message` says why)."""
+
+    run_date: date | None
+    outcome: Outcome | None
+    channel: Channel | None
+    message: Text
+
+
+class PreviewEntry(_Frozen):
+    """`Preview` as a reader sees it: the message rendered in the reader's language."""
 
     run_date: date | None
     outcome: Outcome | None
@@ -46,7 +57,7 @@ class InvoiceEntry(_Frozen):
     message: str | None
     details: str | None
     history: list[HistoryEntry]
-    preview: Preview | None = None
+    preview: PreviewEntry | None = None
     # What the open-invoices list shows of the invoice itself (R19, R28); absent from the report.
     number: str | None = None
     customer_name: str | None = None
@@ -61,8 +72,16 @@ ADDITIONS = ("preview", "number", "customer_name", "invoice_date", "due_date", "
 
 
 def invoice_model(
-    record: DispatchRecord, preview: Preview | None = None, invoice: Invoice | None = None
+    record: DispatchRecord,
+    preview: Preview | None = None,
+    invoice: Invoice | None = None,
+    language: Language = Language.EN,
 ) -> InvoiceEntry:
+    """The record as a reader in `language` reads it: every message rendered (R30)."""
+
+    def words(text: Text | None) -> str | None:
+        return None if text is None else render(text, language)
+
     facts = (
         {
             "number": invoice.number,
@@ -83,21 +102,27 @@ def invoice_model(
         auto_dispatch=record.state,
         channel=record.channel,
         sent_on=record.sent_on,
-        message=record.message,
-        details=record.details,
+        message=words(record.message),
+        details=words(record.details),
         history=[
             HistoryEntry(
-                at=event.at.isoformat(), event=event.event, channel=event.channel, detail=event.detail
+                at=event.at.isoformat(), event=event.event, channel=event.channel, detail=words(event.detail)
             )
             for event in record.history
         ],
-        preview=preview,
+        preview=(
+            PreviewEntry(**preview.model_dump(exclude={"message"}), message=render(preview.message, language))
+            if preview is not None
+            else None
+        ),
     )
 
 
-def invoice_entry(record: DispatchRecord, preview: Preview | None = None) -> dict[str, Any]:
+def invoice_entry(
+    record: DispatchRecord, preview: Preview | None = None, language: Language = Language.EN
+) -> dict[str, Any]:
     """One `invoices` entry of the run report as JSON data (also the CLI's --json invoice shape)."""
-    return entry_json(invoice_model(record, preview))
+    return entry_json(invoice_model(record, preview, language=language))
 
 
 def entry_json(entry: InvoiceEntry) -> dict[str, Any]:

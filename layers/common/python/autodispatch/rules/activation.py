@@ -4,6 +4,7 @@ from datetime import datetime
 
 from autodispatch.errors import FieldIssue
 from autodispatch.models.scenario import Settings
+from autodispatch.models.text import Text
 
 
 def activation_issues(settings: Settings) -> list[FieldIssue]:
@@ -12,11 +13,11 @@ def activation_issues(settings: Settings) -> list[FieldIssue]:
     """
     issues = []
     if not settings.sources:
-        issues.append(FieldIssue("sources", "choose at least one invoice source"))
+        issues.append(FieldIssue.said("sources", Text.of("activation.no_source")))
     if not settings.channels:
-        issues.append(FieldIssue("channels", "choose at least one delivery channel"))
+        issues.append(FieldIssue.said("channels", Text.of("activation.no_channel")))
     if settings.notify_email is None and settings.notify_phone is None:
-        issues.append(FieldIssue("notify_email", "give a notification email or phone (E.164)"))
+        issues.append(FieldIssue.said("notify_email", Text.of("activation.no_recipient")))
     return issues
 
 

@@ -14,8 +14,8 @@ from pydantic import BaseModel, ConfigDict
 from autodispatch.models.dispatch import ChannelNote, Decision, FactoringRoute, Outcome, Verdict
 from autodispatch.models.enums import CHAIN_ORDER, Channel, CustomerType, DeliveryKind, PaymentMethod
 from autodispatch.models.scenario import Invoice, Tenant
+from autodispatch.models.text import Text, channel_label, channel_name, listed
 from autodispatch.rules.explain import (
-    CHANNEL_NAMES,
     Explanation,
     explain_failed,
     explain_ignored,
@@ -24,15 +24,13 @@ from autodispatch.rules.explain import (
 from autodispatch.rules.factoring import factoring_route
 from autodispatch.rules.usability import channel_unusable
 
-NO_REJECTIONS: Mapping[Channel, str] = {}
+NO_REJECTIONS: Mapping[Channel, Text] = {}
 # R18: the direct-payment pre-notification goes by consumer e-invoice or by print, never email.
 DIRECT_PAYMENT_CHANNELS = (Channel.EINVOICE, Channel.PRINT)
-USABLE = "the channel can be used"
+USABLE = Text.of("reason.usable")
 # R18, R25: direct payment (e-invoice direct debit) is a consumer payment method.
-DIRECT_PAYMENT_TO_BUSINESS = (
-    "payment_method is DIRECT_PAYMENT, a consumer payment method, but the customer is a business; "
-    "correct the payment method or the customer type"
-)
+DIRECT_PAYMENT_TO_BUSINESS = Text.of("reason.direct_payment_to_business")
+CHANNELS_SETTING = Text.of("setting.channels")
 
 
 class DispatchPlan(BaseModel):
@@ -51,7 +49,7 @@ class DispatchPlan(BaseModel):
     ignored: Decision | None = None
     invalid: Decision | None = None
     # How a failed direct-payment pre-notification's reason begins; the channels' reasons follow (R16).
-    failure_reason: str | None = None
+    failure_reason: Text | None = None
     factoring: FactoringRoute | None = None
 
     @property
@@ -61,7 +59,7 @@ class DispatchPlan(BaseModel):
             return ()
         return tuple(note.channel for note in self.judgements if note.verdict is Verdict.CHOSEN)
 
-    def remaining(self, rejected: Mapping[Channel, str]) -> tuple[Channel, ...]:
+    def remaining(self, rejected: Mapping[Channel, Text]) -> tuple[Channel, ...]:
         """The channels still to try after the given rejections (R12: never one that rejected)."""
         return tuple(channel for channel in self.channels if channel not in rejected)
 
@@ -75,7 +73,7 @@ class DispatchPlan(BaseModel):
         )
         return self.judgements[start : end + 1]
 
-    def decision(self, rejected: Mapping[Channel, str] = NO_REJECTIONS) -> Decision:
+    def decision(self, rejected: Mapping[Channel, Text] = NO_REJECTIONS) -> Decision:
         """The next step after the given rejections: SEND through a channel, or a final IGNORE or FAIL."""
         if self.ignored is not None:
             return self.ignored
@@ -89,7 +87,7 @@ class DispatchPlan(BaseModel):
                         channel=note.channel,
                         verdict=Verdict.REJECTED,
                         reason=rejected[note.channel],
-                        summary=f"the {CHANNEL_NAMES[note.channel]} rejected it",
+                        summary=Text.of("reason.rejected_by", channel=channel_name(note.channel)),
                     )
                 )
             elif note.verdict is Verdict.CHOSEN:
@@ -110,7 +108,7 @@ class DispatchPlan(BaseModel):
         decision = self.decision()
         return explain_ignored(decision) if decision.outcome is Outcome.IGNORE else explain_failed(decision)
 
-    def sent(self, channel: Channel, rejected: Mapping[Channel, str]) -> Explanation:
+    def sent(self, channel: Channel, rejected: Mapping[Channel, Text]) -> Explanation:
         """R16: sent through `channel` after the channels before it rejected the invoice."""
         decision = self.decision(rejected)
         if decision.channel is not channel:
@@ -122,7 +120,7 @@ class DispatchPlan(BaseModel):
         """R23: a run that stopped after delivering by `channel`; the steps it took are not known."""
         return explain_sent(channel, self.kind, ())
 
-    def failed(self, rejected: Mapping[Channel, str]) -> Explanation:
+    def failed(self, rejected: Mapping[Channel, Text]) -> Explanation:
         """R12, R16: every channel tried rejected the invoice, or the chain stopped."""
         return explain_failed(self.decision(rejected))
 
@@ -147,9 +145,15 @@ def plan_dispatch(invoice: Invoice, tenant: Tenant) -> DispatchPlan:
         # R11: nothing is sent; the reason names the channel and the setting.
         ignored = Decision(
             outcome=Outcome.IGNORE,
-            reason=f"the invoice's delivery channel {own} is not enabled in the automatic-dispatch settings",
+            reason=Text.of(
+                "reason.own_channel_not_enabled", channel=channel_label(own), setting=CHANNELS_SETTING
+            ),
             notes=(
-                ChannelNote(channel=own, verdict=Verdict.NOT_ENABLED, reason="not enabled in the settings"),
+                ChannelNote(
+                    channel=own,
+                    verdict=Verdict.NOT_ENABLED,
+                    reason=Text.of("reason.not_enabled", setting=CHANNELS_SETTING),
+                ),
             ),
         )
         return DispatchPlan(kind=DeliveryKind.INVOICE, ignored=ignored, factoring=route)
@@ -161,7 +165,7 @@ def plan_dispatch(invoice: Invoice, tenant: Tenant) -> DispatchPlan:
                 ChannelNote(
                     channel=channel,
                     verdict=Verdict.NOT_ENABLED,
-                    reason="not enabled in the settings, so the chain stops",
+                    reason=Text.of("reason.chain_stops", setting=CHANNELS_SETTING),
                 )
             )
             break
@@ -169,19 +173,19 @@ def plan_dispatch(invoice: Invoice, tenant: Tenant) -> DispatchPlan:
     return DispatchPlan(kind=DeliveryKind.INVOICE, judgements=tuple(judgements), factoring=route)
 
 
-def decide(invoice: Invoice, tenant: Tenant, rejected: Mapping[Channel, str] = NO_REJECTIONS) -> Decision:
+def decide(invoice: Invoice, tenant: Tenant, rejected: Mapping[Channel, Text] = NO_REJECTIONS) -> Decision:
     """The next step for an invoice after the given rejections (the plan as one decision)."""
     return plan_dispatch(invoice, tenant).decision(rejected)
 
 
-def chosen_channel_refusal(invoice: Invoice, tenant: Tenant, channel: Channel) -> str | None:
+def chosen_channel_refusal(invoice: Invoice, tenant: Tenant, channel: Channel) -> Text | None:
     """R22 with a channel the user chose: it need not be enabled in the settings, but it must be
     usable for the invoice (R13-R15) and fit what is sent (R18). None when it can be used."""
     if delivery_kind(invoice) is DeliveryKind.DIRECT_PAYMENT_NOTICE:
         if invoice.customer.type is CustomerType.BUSINESS:
             return DIRECT_PAYMENT_TO_BUSINESS
         if channel not in DIRECT_PAYMENT_CHANNELS:
-            return "a direct-payment invoice goes as a pre-notification by e-invoice or print service (R18)"
+            return Text.of("reason.direct_payment_channel")
     problem = channel_unusable(channel, invoice, tenant)
     return problem.reason if problem is not None else None
 
@@ -195,45 +199,47 @@ def _judge(channel: Channel, invoice: Invoice, tenant: Tenant) -> ChannelNote:
     return ChannelNote(channel=channel, verdict=Verdict.CHOSEN, reason=USABLE)
 
 
-def _failure_reason(lead: str | None, notes: list[ChannelNote]) -> str:
+def _failure_reason(lead: Text | None, notes: list[ChannelNote]) -> Text:
     """R16: the one-line reason of a FAILED invoice names why each channel tried could not be used
     ("no email address and incomplete postal address") and where the chain stopped; the details
     keep every channel's full reason."""
     summaries = [note.summary or note.reason for note in notes if note.verdict is not Verdict.NOT_ENABLED]
-    reason = _and_list(summaries) or "no channel could deliver the invoice"
-    stopped = [CHANNEL_NAMES[note.channel] for note in notes if note.verdict is Verdict.NOT_ENABLED]
+    unique = tuple(summary for i, summary in enumerate(summaries) if summary not in summaries[:i])
+    reason = listed(unique) if unique else Text.of("failed.default")
+    stopped = [note.channel for note in notes if note.verdict is Verdict.NOT_ENABLED]
     if stopped:
-        reason += f"; {stopped[0]} not enabled"
-    return f"{lead}: {reason}" if lead else reason
-
-
-def _and_list(parts: list[str]) -> str:
-    unique = list(dict.fromkeys(parts))
-    return ", ".join(unique[:-1]) + " and " + unique[-1] if len(unique) > 1 else "".join(unique)
+        reason = Text.of("failed.stopped", reasons=reason, channel=channel_name(stopped[0]))
+    return Text.of("failed.lead", lead=lead, reason=reason) if lead else reason
 
 
 def _plan_direct_payment(invoice: Invoice, tenant: Tenant, route: FactoringRoute | None) -> DispatchPlan:
-    """R18: the pre-notification goes by consumer e-invoice with a receiving consent, else by print;
-    it is automatic only when both EINVOICE and PRINT are enabled."""
+    """R18: the pre-notification goes by consumer e-invoice with a receiving consent, else by print.
+    With consumer e-invoicing it is automatic only when both EINVOICE and PRINT are enabled; without
+    it, it goes by print service, which must be enabled."""
     kind = DeliveryKind.DIRECT_PAYMENT_NOTICE
     if invoice.customer.type is CustomerType.BUSINESS:
         invalid = Decision(outcome=Outcome.FAIL, kind=kind, reason=DIRECT_PAYMENT_TO_BUSINESS)
         return DispatchPlan(kind=kind, invalid=invalid, factoring=route)
-    enabled = tenant.settings.channels
-    missing = [channel.value for channel in DIRECT_PAYMENT_CHANNELS if channel not in enabled]
+    settings = tenant.settings
+    channels = DIRECT_PAYMENT_CHANNELS if settings.consumer_einvoicing else (Channel.PRINT,)
+    missing = tuple(channel for channel in channels if channel not in settings.channels)
     if missing:
-        ignored = Decision(
-            outcome=Outcome.IGNORE,
-            kind=kind,
-            reason=(
-                "a direct-payment invoice needs its pre-notification sent automatically, which needs both "
-                f"EINVOICE and PRINT enabled in the settings ({' and '.join(missing)} not enabled)"
-            ),
+        labels = {"einvoice": channel_label(Channel.EINVOICE), "print": channel_label(Channel.PRINT)}
+        reason = (
+            Text.of(
+                "reason.direct_payment_needs_both",
+                **labels,
+                setting=CHANNELS_SETTING,
+                missing=listed(tuple(channel_label(channel) for channel in missing)),
+            )
+            if settings.consumer_einvoicing
+            else Text.of("reason.direct_payment_needs_print", print=labels["print"], setting=CHANNELS_SETTING)
         )
+        ignored = Decision(outcome=Outcome.IGNORE, kind=kind, reason=reason)
         return DispatchPlan(kind=kind, ignored=ignored, factoring=route)
     return DispatchPlan(
         kind=kind,
-        judgements=tuple(_judge(channel, invoice, tenant) for channel in DIRECT_PAYMENT_CHANNELS),
-        failure_reason="the direct-payment pre-notification could not be delivered by e-invoice or print",
+        judgements=tuple(_judge(channel, invoice, tenant) for channel in channels),
+        failure_reason=Text.of("reason.direct_payment_undelivered"),
         factoring=route,
     )

@@ -13,7 +13,8 @@ from pydantic import BaseModel, ConfigDict
 from autodispatch.models.delivery_events import SesEmailEvent, SesEventType, SesRecipientStatus
 from autodispatch.models.dispatch import Decision, DispatchRecord, Outcome
 from autodispatch.models.enums import AutoDispatchState, Channel, DeliveryKind, HistoryEventKind
-from autodispatch.rules.explain import Explanation, explain_failed
+from autodispatch.models.text import Text, by_channel, sentence
+from autodispatch.rules.explain import Explanation, explain_failed, outside
 
 PERMANENT_BOUNCE = "Permanent"
 
@@ -30,23 +31,24 @@ class Feedback(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     event: HistoryEventKind
-    detail: str
+    detail: Text
     effect: Effect
 
 
-def _recipients(statuses: tuple[SesRecipientStatus, ...], fallback: tuple[str, ...]) -> str:
+def _recipients(statuses: tuple[SesRecipientStatus, ...], fallback: tuple[str, ...]) -> Text:
     addresses = [status.email_address for status in statuses] or list(fallback)
-    return ", ".join(addresses) or "the recipient"
+    return outside(", ".join(addresses)) if addresses else Text.of("email.the_recipient")
 
 
-def _diagnostic(statuses: tuple[SesRecipientStatus, ...]) -> str:
+def _diagnostic(statuses: tuple[SesRecipientStatus, ...]) -> Text:
     codes = [status.diagnostic_code or status.status or "" for status in statuses]
-    return " ".join("; ".join(code for code in codes if code).split()) or "no diagnostic given"
+    diagnostic = "; ".join(code for code in codes if code)
+    return outside(diagnostic) if diagnostic.strip() else Text.of("email.no_diagnostic")
 
 
 def feedback(event: SesEmailEvent, kind: str) -> Feedback | None:
     """None for event types that say nothing about delivery (send, open, click...)."""
-    to = ", ".join(event.mail.destination) or "the recipient"
+    to = _recipients((), event.mail.destination)
     # Only the invoice's own email chains on; a factoring copy's failure is reported (R17).
     failing = Effect.EMAIL_FAILED if kind == DeliveryKind.INVOICE else Effect.REPORT
     bounced = (
@@ -58,15 +60,18 @@ def feedback(event: SesEmailEvent, kind: str) -> Feedback | None:
         case SesEventType.DELIVERY:
             return Feedback(
                 event=HistoryEventKind.EMAIL_DELIVERED,
-                detail=f"the email to {to} was delivered to the recipient's mail server",
+                detail=Text.of("email.delivered", to=to),
                 effect=Effect.RECORD,
             )
         case SesEventType.DELIVERY_DELAY if event.delivery_delay is not None:
             delay = event.delivery_delay
             return Feedback(
                 event=HistoryEventKind.EMAIL_DELAYED,
-                detail=f"the email to {_recipients(delay.delayed_recipients, event.mail.destination)} "
-                f"is delayed ({delay.delay_type or 'no reason given'}); SES keeps trying",
+                detail=Text.of(
+                    "email.delayed",
+                    to=_recipients(delay.delayed_recipients, event.mail.destination),
+                    cause=outside(delay.delay_type) if delay.delay_type else Text.of("email.no_cause"),
+                ),
                 effect=Effect.RECORD,
             )
         case SesEventType.BOUNCE if event.bounce is not None:
@@ -76,25 +81,32 @@ def feedback(event: SesEmailEvent, kind: str) -> Feedback | None:
             if bounce.bounce_type == PERMANENT_BOUNCE:
                 return Feedback(
                     event=bounced,
-                    detail=f"the email to {recipients} bounced: {diagnostic}",
+                    detail=Text.of("email.bounced", to=recipients, diagnostic=diagnostic),
                     effect=failing,
                 )
             return Feedback(
                 event=HistoryEventKind.EMAIL_SOFT_BOUNCED,
-                detail=f"the email to {recipients} bounced temporarily ({bounce.bounce_type}): {diagnostic}",
+                detail=Text.of(
+                    "email.soft_bounced",
+                    to=recipients,
+                    kind=outside(bounce.bounce_type),
+                    diagnostic=diagnostic,
+                ),
                 effect=Effect.RECORD,
             )
         case SesEventType.COMPLAINT:
             return Feedback(
                 event=HistoryEventKind.EMAIL_COMPLAINED,
-                detail=f"the recipient of the email to {to} marked it as spam",
+                detail=Text.of("email.complained", to=to),
                 effect=Effect.RECORD,
             )
         case SesEventType.REJECT:
             reason = event.reject.reason if event.reject is not None else ""
             return Feedback(
                 event=HistoryEventKind.EMAIL_REJECTED if failing is Effect.EMAIL_FAILED else bounced,
-                detail=f"the email service did not send the email to {to}: {reason or 'rejected'}",
+                detail=Text.of(
+                    "email.rejected", to=to, cause=outside(reason) if reason else Text.of("verdict.REJECTED")
+                ),
                 effect=failing,
             )
     return None
@@ -112,11 +124,11 @@ def sent_by_automation_email(record: DispatchRecord) -> bool:
     )
 
 
-def explain_bounced(decision: Decision, reason: str) -> Explanation:
+def explain_bounced(decision: Decision, reason: Text) -> Explanation:
     """FAILED at once: the email bounced and no enabled, usable channel follows it."""
     assert decision.outcome is not Outcome.SEND
     return explain_failed(decision.model_copy(update={"reason": reason}))
 
 
-def returned_message(reason: str, channel: Channel) -> str:
-    return f"{reason[0].upper()}{reason[1:]}; the next run sends the invoice by {channel.value}"
+def returned_message(reason: Text, channel: Channel) -> Text:
+    return sentence(Text.of("email.returned", reason=reason, by=by_channel(channel)))

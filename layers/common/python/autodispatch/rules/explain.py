@@ -1,138 +1,114 @@
-"""R19: the one-line message and the detailed explanation ("hover text") of an outcome."""
+"""R19: the one-line message and the detailed explanation ("hover text") of an outcome, as words
+as data: message codes with their parameters (`autodispatch.models.text`), rendered when read."""
 
 from pydantic import BaseModel, ConfigDict
 
-from autodispatch.models.dispatch import ChannelNote, Decision, Verdict
-from autodispatch.models.enums import Channel, DeliveryKind
+from autodispatch.models.dispatch import ChannelNote, Decision
+from autodispatch.models.enums import AutoDispatchState, Channel, DeliveryKind
+from autodispatch.models.text import Text, by_channel, channel_label, lines, verbatim
 
-CHANNEL_NAMES = {Channel.EINVOICE: "e-invoice", Channel.EMAIL: "email", Channel.PRINT: "print service"}
+IGNORED_HEADLINE = Text.of(f"headline.{AutoDispatchState.IGNORED}")
+FAILED_HEADLINE = Text.of(f"headline.{AutoDispatchState.FAILED}")
 
 
 class Explanation(BaseModel):
     model_config = ConfigDict(frozen=True)
 
-    message: str
-    details: str
+    message: Text
+    details: Text
 
 
-def _one_line(text: str) -> str:
-    """Collapse line breaks and runs of whitespace: a reason may come from a channel's rejection
-    or from a validation error, and the one-line message (and each detail step) stays one line."""
-    return " ".join(text.split())
+def outside(text: str) -> Text:
+    """A text from outside the project (a channel's rejection, an error): one line, shown as it is;
+    the one-line message (and each detail step) stays one line."""
+    return verbatim(" ".join(text.split()))
 
 
-def _note_line(position: int, note: ChannelNote) -> str:
-    label = {
-        Verdict.NOT_ENABLED: "not enabled",
-        Verdict.UNUSABLE: "cannot be used",
-        Verdict.REJECTED: "rejected",
-        Verdict.CHOSEN: "accepted",
-    }[note.verdict]
-    return f"{position}. {note.channel} ({label}): {_one_line(note.reason)}"
+def _step(position: int, note: ChannelNote) -> Text:
+    return Text.of(
+        "step",
+        position=str(position),
+        channel=channel_label(note.channel),
+        verdict=Text.of(f"verdict.{note.verdict}"),
+        reason=note.reason,
+    )
 
 
-def _steps(notes: tuple[ChannelNote, ...]) -> str:
-    return "\n".join(_note_line(position, note) for position, note in enumerate(notes, start=1))
+def _steps(notes: tuple[ChannelNote, ...]) -> tuple[Text, ...]:
+    return tuple(_step(position, note) for position, note in enumerate(notes, start=1))
 
 
 def explain_sent(channel: Channel, kind: DeliveryKind, notes: tuple[ChannelNote, ...]) -> Explanation:
-    what = "Direct-payment pre-notification" if kind is DeliveryKind.DIRECT_PAYMENT_NOTICE else "Invoice"
-    message = f"Sent automatically by {CHANNEL_NAMES[channel]}"
-    if kind is DeliveryKind.DIRECT_PAYMENT_NOTICE:
-        message = f"Direct-payment pre-notification sent automatically by {CHANNEL_NAMES[channel]}"
+    message = Text.of(f"sent.{kind}", by=by_channel(channel))
     if len(notes) > 1:
-        message += f" after {len(notes) - 1} unusable channel(s)"
-    details = "\n".join(
-        line
-        for line in (f"{what} sent automatically by {CHANNEL_NAMES[channel]} ({channel}).", _steps(notes))
-        if line
-    )
+        message = Text.of("sent.after_unusable", message=message, count=len(notes) - 1)
+    details = lines(Text.of(f"sent.details.{kind}", by=by_channel(channel)), *_steps(notes))
     return Explanation(message=message, details=details)
 
 
 def explain_ignored(decision: Decision) -> Explanation:
-    reason = _one_line(decision.reason or "the invoice cannot be dispatched automatically")
+    reason = decision.reason or Text.of("ignored.default")
     return Explanation(
-        message=f"Automatic dispatch ignored: {reason}",
-        details=f"Automatic dispatch ignored: {reason}. Nothing was sent; send the invoice manually.",
+        message=Text.of("headline_reason", headline=IGNORED_HEADLINE, reason=reason),
+        details=Text.of("ignored.details", headline=IGNORED_HEADLINE, reason=reason),
     )
 
 
 def explain_failed(decision: Decision) -> Explanation:
-    reason = _one_line(decision.reason or "no channel could deliver the invoice")
+    reason = decision.reason or Text.of("failed.default")
     return Explanation(
-        message=f"Automatic dispatch failed: {reason}",
-        details="\n".join(
-            line
-            for line in (
-                f"Automatic dispatch failed: {reason}.",
-                _steps(decision.notes),
-                "Correct the invoice or the customer's details and send the invoice manually.",
-            )
-            if line
+        message=Text.of("headline_reason", headline=FAILED_HEADLINE, reason=reason),
+        details=lines(
+            Text.of("failed.first_line", headline=FAILED_HEADLINE, reason=reason),
+            *_steps(decision.notes),
+            Text.of("failed.advice"),
         ),
     )
 
 
 def explain_in_doubt(channel: Channel) -> Explanation:
     """R23: a crash left it unknown whether the channel accepted the invoice."""
-    return _unknown_outcome(
-        f"a run stopped while sending by {CHANNEL_NAMES[channel]}; it is unknown whether the invoice "
-        "reached the customer"
-    )
+    return _unknown_outcome(Text.of("reason.in_doubt", by=by_channel(channel)))
 
 
 def explain_no_clear_answer(channel: Channel, cause: str) -> Explanation:
     """R23: the channel may have accepted the invoice but did not say so (e.g. a server error
     after the request went out)."""
-    return _unknown_outcome(
-        f"sending by {CHANNEL_NAMES[channel]} got no clear answer ({_one_line(cause)}); it is unknown "
-        "whether the invoice reached the customer"
-    )
+    return _unknown_outcome(Text.of("reason.no_clear_answer", by=by_channel(channel), cause=outside(cause)))
 
 
-def explain_retry_rejected(channel: Channel, rejection: str) -> Explanation:
+def explain_retry_rejected(channel: Channel, rejection: Text) -> Explanation:
     """R12, R23: an earlier attempt by the channel had an unknown outcome and the retry was
     rejected, so the chain cannot move on without risking a second delivery."""
-    return _unknown_outcome(
-        f"an earlier attempt by {CHANNEL_NAMES[channel]} had an unknown outcome and the retry was "
-        f"rejected ({_one_line(rejection)}); it is unknown whether the invoice reached the customer"
-    )
+    return _unknown_outcome(Text.of("reason.retry_rejected", by=by_channel(channel), rejection=rejection))
 
 
 def explain_unexpected(error_type: str) -> Explanation:
     """R24: an error nobody foresaw stopped this invoice; the others went on."""
-    return _unknown_outcome(
-        f"an unexpected error ({error_type}) stopped the dispatch of this invoice; it may or may not "
-        "have reached the customer"
-    )
+    return _unknown_outcome(Text.of("reason.unexpected", error=error_type))
 
 
 def explain_unfinished(error: str) -> Explanation:
     """R24: the run's batch holding this invoice failed for good (a timeout, an outage that outlasted
     the retries) before the invoice was sent; nothing was sent, and it is not taken again (R9)."""
-    reason = f"the run could not dispatch this invoice before it ended ({_one_line(error)}); nothing was sent"
+    reason = Text.of("reason.unfinished", error=outside(error))
     return Explanation(
-        message=f"Automatic dispatch failed: {reason}",
-        details=f"Automatic dispatch failed: {reason}. Send the invoice manually.",
+        message=Text.of("headline_reason", headline=FAILED_HEADLINE, reason=reason),
+        details=Text.of("unfinished.details", headline=FAILED_HEADLINE, reason=reason),
     )
 
 
-def _unknown_outcome(what_happened: str) -> Explanation:
-    reason = f"{what_happened}, so it is not sent again automatically"
+def _unknown_outcome(what_happened: Text) -> Explanation:
+    reason = Text.of("reason.not_sent_again", what=what_happened)
     return Explanation(
-        message=f"Automatic dispatch failed: {reason}",
-        details=f"Automatic dispatch failed: {reason}. Check with the customer and send manually if needed.",
+        message=Text.of("headline_reason", headline=FAILED_HEADLINE, reason=reason),
+        details=Text.of("unknown_outcome.details", headline=FAILED_HEADLINE, reason=reason),
     )
 
 
 def explain_invalid(problem: str) -> Explanation:
-    """R25: an invoice that reached a run with bad data."""
-    problem = _one_line(problem)
+    """R25: an invoice that reached a run with bad data (the validation's own words)."""
     return Explanation(
-        message=f"Automatic dispatch failed: invalid invoice data: {problem}",
-        details=(
-            f"Automatic dispatch failed: the invoice data is invalid: {problem}. "
-            "Correct it and send manually."
-        ),
+        message=Text.of("invalid.message", headline=FAILED_HEADLINE, problem=outside(problem)),
+        details=Text.of("invalid.details", headline=FAILED_HEADLINE, problem=outside(problem)),
     )

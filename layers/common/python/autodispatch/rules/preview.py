@@ -8,9 +8,10 @@ from autodispatch.models.dispatch import DispatchRecord, Outcome
 from autodispatch.models.enums import AutoDispatchState, InvoiceStatus
 from autodispatch.models.report import Preview
 from autodispatch.models.scenario import Invoice, Tenant
+from autodispatch.models.text import Text, by_channel, on_date
 from autodispatch.rules.chain import plan_dispatch
 from autodispatch.rules.due import NotTaken, due_from, local_date
-from autodispatch.rules.explain import CHANNEL_NAMES, explain_failed, explain_ignored
+from autodispatch.rules.explain import explain_failed, explain_ignored
 from autodispatch.rules.recovery import progress
 
 
@@ -29,11 +30,16 @@ def preview(
     if not settings.active:
         return _not_taken(NotTaken.TENANT_INACTIVE)
     if invoice.source not in settings.sources:
-        return _not_taken(NotTaken.SOURCE_NOT_ENABLED)
+        # R3: said in words, with the source and the setting as the settings page names them.
+        return _not_taken(
+            NotTaken.SOURCE_NOT_ENABLED,
+            source=Text.of(f"source.{invoice.source}"),
+            setting=Text.of("setting.sources"),
+        )
     run_date = max(next_run, local_date(due_from(invoice, settings.timing, zone), zone))
     decision = plan_dispatch(invoice, tenant).decision(progress(record.history).rejected)
     if decision.outcome is Outcome.SEND and decision.channel is not None:
-        message = f"The run of {run_date.isoformat()} sends it by {CHANNEL_NAMES[decision.channel]}"
+        message = Text.of("preview.sends", date=on_date(run_date), by=by_channel(decision.channel))
     elif decision.outcome is Outcome.IGNORE:
         message = explain_ignored(decision).message
     else:
@@ -41,5 +47,6 @@ def preview(
     return Preview(run_date=run_date, outcome=decision.outcome, channel=decision.channel, message=message)
 
 
-def _not_taken(reason: NotTaken) -> Preview:
-    return Preview(run_date=None, outcome=None, channel=None, message=f"No run takes it: {reason.value}")
+def _not_taken(reason: NotTaken, **params: Text) -> Preview:
+    message = Text.of("preview.not_taken", reason=Text.of(f"not_taken.{reason.name}", **params))
+    return Preview(run_date=None, outcome=None, channel=None, message=message)

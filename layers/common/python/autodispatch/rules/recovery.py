@@ -10,6 +10,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict
 
 from autodispatch.models.dispatch import HistoryEvent
 from autodispatch.models.enums import CHAIN_ORDER, Channel, HistoryEventKind
+from autodispatch.models.text import Text
 
 # A user's action starts the invoice's automatic dispatch afresh.
 _FRESH_START = frozenset(
@@ -22,7 +23,9 @@ _FRESH_START = frozenset(
 _FOLLOW_UP = frozenset({HistoryEventKind.FACTORING_SENT, HistoryEventKind.FACTORING_FAILED})
 # The automation's email did not reach the customer after all (R26).
 _EMAIL_FAILED = frozenset({HistoryEventKind.EMAIL_BOUNCED, HistoryEventKind.EMAIL_REJECTED})
-NOT_AGAIN_AFTER_EMAIL = "not tried again: the chain had gone on to the email"
+NOT_AGAIN_AFTER_EMAIL = Text.of("reason.not_again_after_email")
+REJECTED = Text.of("verdict.REJECTED")
+EMAIL_BOUNCED = Text.of("reason.email_bounced")
 
 
 class Recovery(StrEnum):
@@ -56,7 +59,7 @@ class Progress(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    rejected: dict[Channel, str] = {}
+    rejected: dict[Channel, Text] = {}
     delivered: Channel | None = None
     delivered_at: AwareDatetime | None = None
     follow_up_done: bool = False
@@ -65,11 +68,11 @@ class Progress(BaseModel):
 def progress(history: Sequence[HistoryEvent]) -> Progress:
     starts = [i for i, event in enumerate(history) if event.event in _FRESH_START]
     current = history[starts[-1] + 1 :] if starts else history
-    rejected: dict[Channel, str] = {}
+    rejected: dict[Channel, Text] = {}
     delivered: HistoryEvent | None = None
     for event in current:
         if event.event is HistoryEventKind.CHANNEL_REJECTED and event.channel is not None:
-            rejected[event.channel] = event.detail or "rejected"
+            rejected[event.channel] = event.detail or REJECTED
         elif event.event is HistoryEventKind.SENT and delivered is None:
             delivered = event
         elif event.event in _EMAIL_FAILED and delivered is not None and delivered.channel is Channel.EMAIL:
@@ -77,7 +80,7 @@ def progress(history: Sequence[HistoryEvent]) -> Progress:
             delivered = None
             for channel in CHAIN_ORDER[: CHAIN_ORDER.index(Channel.EMAIL)]:
                 rejected.setdefault(channel, NOT_AGAIN_AFTER_EMAIL)
-            rejected[Channel.EMAIL] = event.detail or "the email bounced"
+            rejected[Channel.EMAIL] = event.detail or EMAIL_BOUNCED
     return Progress(
         rejected=rejected,
         delivered=delivered.channel if delivered is not None else None,

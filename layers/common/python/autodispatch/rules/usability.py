@@ -9,6 +9,7 @@ from stdnum.fi import ytunnus
 
 from autodispatch.models.enums import Channel, CustomerType
 from autodispatch.models.scenario import Customer, Invoice, Tenant
+from autodispatch.models.text import Text
 
 # OVT code: 0037, the eight digits of a Finnish business ID (check digit included), and an
 # optional organisation-unit suffix of up to five letters or digits.
@@ -21,8 +22,13 @@ class Unusable(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    reason: str
-    summary: str
+    reason: Text
+    summary: Text
+
+    @classmethod
+    def because(cls, code: str, **params: Text | tuple[Text, ...]) -> "Unusable":
+        """The reason `reason.<code>` with its few words `summary.<code>`."""
+        return cls(reason=Text.of(f"reason.{code}", **params), summary=Text.of(f"summary.{code}"))
 
 
 def _is_ovt(value: str) -> bool:
@@ -38,17 +44,9 @@ def _routing_problem(address: str, operator: str) -> Unusable | None:
     OVT code or a BIC-like code (R13). Values are left out of the reason: a consumer's is an IBAN."""
     compact_address, compact_operator = address.replace(" ", ""), operator.replace(" ", "")
     if not (_is_ovt(compact_address) or iban.is_valid(compact_address)):
-        return Unusable(
-            reason="the customer's e-invoice address is neither an OVT code (0037 + business ID) nor an IBAN",
-            summary="invalid e-invoice address",
-        )
+        return Unusable.because("einvoice_address_invalid")
     if not (_is_ovt(compact_operator) or bic.is_valid(compact_operator)):
-        return Unusable(
-            reason=(
-                "the customer's e-invoice operator is neither an OVT code nor a BIC-like intermediator code"
-            ),
-            summary="invalid e-invoice operator",
-        )
+        return Unusable.because("einvoice_operator_invalid")
     return None
 
 
@@ -65,14 +63,12 @@ def missing_address_parts(customer: Customer) -> list[str]:
     return missing
 
 
-def _incomplete_address(customer: Customer, purpose: str, summary: str) -> Unusable | None:
+def _incomplete_address(customer: Customer, purpose: str) -> Unusable | None:
     missing = missing_address_parts(customer)
     if not missing:
         return None
-    return Unusable(
-        reason=f"the customer's address details are incomplete for {purpose} (missing: {', '.join(missing)})",
-        summary=summary,
-    )
+    parts = tuple(Text.of(f"part.{part.replace(' ', '_')}") for part in missing)
+    return Unusable.because(f"address_incomplete_{purpose}", missing=parts)
 
 
 def einvoice_unusable(invoice: Invoice, tenant: Tenant) -> Unusable | None:
@@ -80,43 +76,35 @@ def einvoice_unusable(invoice: Invoice, tenant: Tenant) -> Unusable | None:
     customer = invoice.customer
     if customer.type is CustomerType.CONSUMER:
         if not tenant.settings.consumer_einvoicing:
-            return Unusable(
-                reason="consumer e-invoicing is not enabled in the settings",
-                summary="consumer e-invoicing not enabled",
-            )
+            return Unusable.because("consumer_einvoicing_disabled")
         consent = customer.einvoice_consent
         if consent is None:
-            return Unusable(
-                reason="the consumer has not accepted e-invoices from this company in their online bank",
-                summary="no e-invoice consent",
-            )
+            return Unusable.because("no_einvoice_consent")
         routing = _routing_problem(consent.address, consent.operator)
     else:
         address, operator = customer.einvoice_address, customer.einvoice_operator
         if address is None or operator is None or not (address.strip() and operator.strip()):
             # A blank value ("" or spaces) is no address: it must not reach the operator (R13).
-            return Unusable(
-                reason="the customer has no e-invoice address and operator", summary="no e-invoice address"
-            )
+            return Unusable.because("no_einvoice_address")
         routing = _routing_problem(address, operator)
-    return routing or _incomplete_address(customer, "an e-invoice", "incomplete address for an e-invoice")
+    return routing or _incomplete_address(customer, "einvoice")
 
 
 def email_unusable(invoice: Invoice) -> Unusable | None:
     """R14; None when the customer has a valid email address."""
     email = invoice.customer.email
     if not email or not email.strip():
-        return Unusable(reason="the customer has no email address", summary="no email address")
+        return Unusable.because("no_email_address")
     try:
         validate_email(email, check_deliverability=False)
     except EmailNotValidError:
-        return Unusable(reason="the customer's email address is not valid", summary="invalid email address")
+        return Unusable.because("email_invalid")
     return None
 
 
 def print_unusable(invoice: Invoice) -> Unusable | None:
     """R15; None when the customer has a complete postal address."""
-    return _incomplete_address(invoice.customer, "a letter", "incomplete postal address")
+    return _incomplete_address(invoice.customer, "letter")
 
 
 def channel_unusable(channel: Channel, invoice: Invoice, tenant: Tenant) -> Unusable | None:

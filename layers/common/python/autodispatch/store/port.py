@@ -16,6 +16,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict
 from autodispatch.models.dispatch import DispatchRecord, HistoryEvent, InitialState
 from autodispatch.models.enums import AutoDispatchState, Channel, DeliveryKind, Source
 from autodispatch.models.scenario import Invoice, InvoiceKey, Tenant
+from autodispatch.models.text import StoredText, Text
 
 
 class _Frozen(BaseModel):
@@ -80,8 +81,8 @@ class Settlement(_Frozen):
     state: AutoDispatchState  # SENT, IGNORED or FAILED
     channel: Channel | None = None
     sent_on: date | None = None
-    message: str
-    details: str
+    message: Text
+    details: Text
     events: tuple[HistoryEvent, ...] = ()
 
 
@@ -116,8 +117,8 @@ class RunIssue(_Frozen):
     invoice_id: str
     number: str
     state: AutoDispatchState
-    message: str
-    details: str | None = None
+    message: StoredText
+    details: StoredText | None = None
     customer_name: str | None = None
     amount: Decimal | None = None
     currency: str | None = None
@@ -194,7 +195,7 @@ class RecordStore(Protocol):
         off the index."""
         ...
 
-    def turn_off(self, key: InvoiceKey, message: str, event: HistoryEvent) -> None:
+    def turn_off(self, key: InvoiceKey, message: Text, event: HistoryEvent) -> None:
         """PENDING, UNSENT and unclaimed -> REMOVED with the message; an invoice a run or the user
         changed first keeps that change."""
         ...
@@ -241,7 +242,7 @@ class ClaimStore(Protocol):
 class UserActionStore(Protocol):
     """The user's own changes of one invoice (R20, R22)."""
 
-    def remove_auto(self, key: InvoiceKey, message: str, event: HistoryEvent) -> None:
+    def remove_auto(self, key: InvoiceKey, message: Text, event: HistoryEvent) -> None:
         """PENDING and unclaimed -> REMOVED with the message; raises InvalidTransition otherwise."""
         ...
 
@@ -255,7 +256,7 @@ class UserActionStore(Protocol):
         key: InvoiceKey,
         channel: Channel,
         sent_on: date,
-        message: str,
+        message: Text,
         events: Sequence[HistoryEvent],
         *,
         removed_for_the_send: bool = False,
@@ -315,7 +316,7 @@ class DeliveryFeedbackStore(Protocol):
         event_id: str,
         *,
         due_from: datetime,
-        message: str,
+        message: Text,
         events: Sequence[HistoryEvent],
     ) -> bool:
         """SENT by email -> PENDING and UNSENT: the next run's chain goes on after EMAIL, as the
@@ -323,7 +324,7 @@ class DeliveryFeedbackStore(Protocol):
         ...
 
     def fail_after_bounce(
-        self, key: InvoiceKey, event_id: str, *, message: str, details: str, events: Sequence[HistoryEvent]
+        self, key: InvoiceKey, event_id: str, *, message: Text, details: Text, events: Sequence[HistoryEvent]
     ) -> bool:
         """SENT by email -> FAILED and UNSENT: no channel follows the bounced email (R26)."""
         ...

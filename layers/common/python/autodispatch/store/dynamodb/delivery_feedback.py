@@ -12,6 +12,7 @@ from autodispatch.errors import ConcurrentUpdate, NotFound
 from autodispatch.models.dispatch import HistoryEvent
 from autodispatch.models.enums import AutoDispatchState, Channel
 from autodispatch.models.scenario import InvoiceKey
+from autodispatch.models.text import Text
 from autodispatch.store.dynamodb import items
 from autodispatch.store.dynamodb.client import ConditionFailed, TableClient
 from autodispatch.store.dynamodb.expressions import Expression, update_expression, why_not
@@ -44,7 +45,7 @@ class DeliveryFeedbackTable(TableClient):
         event_id: str,
         *,
         due_from: datetime,
-        message: str,
+        message: Text,
         events: Sequence[HistoryEvent],
     ) -> bool:
         e = Expression()
@@ -59,7 +60,7 @@ class DeliveryFeedbackTable(TableClient):
         return self._after_bounce(key, event_id, e, update_expression(sets, removes))
 
     def fail_after_bounce(
-        self, key: InvoiceKey, event_id: str, *, message: str, details: str, events: Sequence[HistoryEvent]
+        self, key: InvoiceKey, event_id: str, *, message: Text, details: Text, events: Sequence[HistoryEvent]
     ) -> bool:
         e = Expression()
         sets = [

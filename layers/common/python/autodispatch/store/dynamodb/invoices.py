@@ -15,6 +15,7 @@ from autodispatch.models.dispatch import DispatchRecord, InitialState
 from autodispatch.models.enums import AutoDispatchState, InvoiceStatus
 from autodispatch.models.loading import invoice_or_issues
 from autodispatch.models.scenario import Invoice, InvoiceKey
+from autodispatch.models.text import verbatim
 from autodispatch.store.dynamodb import items
 from autodispatch.store.dynamodb.client import ConditionFailed
 from autodispatch.store.dynamodb.expressions import Expression, update_expression
@@ -106,7 +107,7 @@ class InvoiceTable(UserActionTable):
         if invoice.status is InvoiceStatus.SENT:
             # Sent elsewhere since the last import: never dispatch it (R5).
             self._mark_sent(
-                key, channel=None, sent_on=None, message=initial.message or "", events=(), now=now
+                key, channel=None, sent_on=None, message=initial.message or verbatim(""), events=(), now=now
             )
         elif old.get("state") == PENDING and initial.due_from is not None:
             self._rekey(key, initial.due_from, _document_facts(invoice))

@@ -1,5 +1,6 @@
 """Item keys, instants and shards, and the conversions between items and models."""
 
+import json
 import zlib
 from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime, timedelta
@@ -11,6 +12,7 @@ from pydantic import ValidationError
 from autodispatch.models.dispatch import DispatchRecord, HistoryEvent
 from autodispatch.models.enums import AutoDispatchState, Channel, InvoiceStatus
 from autodispatch.models.scenario import InvoiceKey, Tenant
+from autodispatch.models.text import Text
 from autodispatch.observability import logger
 from autodispatch.store.port import Attempt, RunCounts, RunIssue, RunSummary
 from autodispatch.store.table_schema import (
@@ -86,11 +88,14 @@ def index_values(invoice: InvoiceKey, due: datetime) -> dict[str, str]:
 
 def attributes(values: Mapping[str, Any]) -> Item:
     """Typed attribute values; None means "absent" rather than a NULL attribute."""
-    return {name: _serializer.serialize(value) for name, value in values.items() if value is not None}
+    return {name: typed(value) for name, value in values.items() if value is not None}
 
 
 def typed(value: Any) -> Any:
-    """One typed attribute value (e.g. {"S": "PENDING"})."""
+    """One typed attribute value (e.g. {"S": "PENDING"}); a message (`Text`) is stored as its code
+    and parameters, a map (R30)."""
+    if isinstance(value, Text):
+        value = value.model_dump(mode="json")
     return _serializer.serialize(value)
 
 
@@ -155,7 +160,8 @@ def record(item: Mapping[str, Any]) -> DispatchRecord:
 def issue_suffix(issue: RunIssue) -> str:
     """``<tenant>#<invoice>#<digest>``: the digest keeps two issues of one invoice (e.g. two failed
     follow-up messages) apart, while writing the same issue again rewrites the same item."""
-    digest = zlib.crc32(f"{issue.state}\x00{issue.message}".encode())
+    message = json.dumps(issue.message.model_dump(mode="json"), sort_keys=True)
+    digest = zlib.crc32(f"{issue.state}\x00{message}".encode())
     return f"{issue.tenant_id}#{issue.invoice_id}#{digest:08x}"
 
 

@@ -10,6 +10,7 @@ from autodispatch.errors import AutodispatchError, ConcurrentUpdate, InvalidTran
 from autodispatch.models.dispatch import HistoryEvent
 from autodispatch.models.enums import AutoDispatchState, Channel, InvoiceStatus
 from autodispatch.models.scenario import InvoiceKey
+from autodispatch.models.text import Text
 from autodispatch.store.dynamodb.client import ConditionFailed, TableClient
 from autodispatch.store.dynamodb.expressions import Expression, update_expression, why_not
 from autodispatch.store.dynamodb.items import (
@@ -35,7 +36,7 @@ def _refused(key: InvoiceKey, action: str, old: Mapping[str, Any] | None, now: d
 
 
 class UserActionTable(TableClient):
-    def _remove(self, key: InvoiceKey, message: str, event: HistoryEvent, *, by_user: bool) -> None:
+    def _remove(self, key: InvoiceKey, message: Text, event: HistoryEvent, *, by_user: bool) -> None:
         """PENDING, UNSENT and unclaimed -> REMOVED. A claimed invoice may be on its way to the
         customer right now; an expired claim is in doubt and must end FAILED by a run (R23)."""
         e = Expression()
@@ -52,11 +53,11 @@ class UserActionTable(TableClient):
         condition = f"{e.pending_unsent()} AND attribute_not_exists({e.n('claim')})"
         self._update(state_key(key), e, update_expression(sets, removes), condition)
 
-    def turn_off(self, key: InvoiceKey, message: str, event: HistoryEvent) -> None:
+    def turn_off(self, key: InvoiceKey, message: Text, event: HistoryEvent) -> None:
         with suppress(ConditionFailed):  # a run or the user got there first; their change stands
             self._remove(key, message, event, by_user=False)
 
-    def remove_auto(self, key: InvoiceKey, message: str, event: HistoryEvent) -> None:
+    def remove_auto(self, key: InvoiceKey, message: Text, event: HistoryEvent) -> None:
         try:
             self._remove(key, message, event, by_user=True)
         except ConditionFailed as failed:
@@ -98,7 +99,7 @@ class UserActionTable(TableClient):
         key: InvoiceKey,
         channel: Channel,
         sent_on: date,
-        message: str,
+        message: Text,
         events: Sequence[HistoryEvent],
         *,
         removed_for_the_send: bool = False,
@@ -131,7 +132,7 @@ class UserActionTable(TableClient):
         *,
         channel: Channel | None,
         sent_on: date | None,
-        message: str,
+        message: Text,
         events: Sequence[HistoryEvent],
         now: datetime,
         ends_sent_from: str = PENDING,

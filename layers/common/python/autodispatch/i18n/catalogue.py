@@ -1,0 +1,242 @@
+"""Every message code and its English text, the message id of the gettext catalogue (R30).
+
+A stored `Text` names its code; the code stays when the English words change, so texts stored
+by any version keep rendering. `pybabel extract` reads the `N_` marks below (see `Makefile`,
+target `catalogue`); translations live in `locales/<lang>/LC_MESSAGES/autodispatch.po`.
+Parameters are gettext's python-format names (`%(channel)s`).
+"""
+
+from collections.abc import Mapping
+from typing import Final
+
+
+def N_(message: str) -> str:
+    """Marks a message id for extraction; translation happens when the text is rendered."""
+    return message
+
+
+MESSAGES: Final[Mapping[str, str]] = {
+    # The channels as the settings name them (the glossary), in running text and in "by ..." phrases.
+    "channel.EINVOICE": N_("E-invoice to a business or consumer"),
+    "channel.EMAIL": N_("Email invoice"),
+    "channel.PRINT": N_("Print service"),
+    "name.EINVOICE": N_("e-invoice"),
+    "name.EMAIL": N_("email"),
+    "name.PRINT": N_("print service"),
+    "by.EINVOICE": N_("by e-invoice"),
+    "by.EMAIL": N_("by email"),
+    "by.PRINT": N_("by print service"),
+    # The sources and the settings' headings (the glossary).
+    "source.CONTRACT_BILLING": N_("Contract billing"),
+    "source.MANUAL": N_("Invoices created by the user"),
+    "source.REBILLING": N_("Invoices re-invoiced from a purchase invoice"),
+    "source.API": N_("Invoices created through the software interface"),
+    "setting.sources": N_("Send automatically invoices whose source is"),
+    "setting.channels": N_("Use only the following invoice channels"),
+    "setting.timing": N_("Dispatch time"),
+    "setting.notify_email": N_("Notification email"),
+    "setting.notify_phone": N_("Notification phone"),
+    "setting.consumer_einvoicing": N_("Consumer e-invoicing"),
+    "setting.language": N_("Notification language"),
+    # R19: the headlines of the hover text, exactly the guide's words in Swedish.
+    "headline.IGNORED": N_("Automatic dispatch ignored"),
+    "headline.FAILED": N_("Automatic dispatch failed"),
+    "headline_reason": N_("%(headline)s: %(reason)s"),
+    "ignored.details": N_("%(headline)s: %(reason)s. Nothing was sent; send the invoice manually."),
+    "ignored.default": N_("the invoice cannot be dispatched automatically"),
+    "failed.first_line": N_("%(headline)s: %(reason)s."),
+    "failed.advice": N_("Correct the invoice or the customer's details and send the invoice manually."),
+    "failed.default": N_("no channel could deliver the invoice"),
+    "failed.stopped": N_("%(reasons)s; %(channel)s not enabled"),
+    "failed.lead": N_("%(lead)s: %(reason)s"),
+    # R16: one step of the explanation per channel considered.
+    "step": N_("%(position)s. %(channel)s (%(verdict)s): %(reason)s"),
+    "verdict.NOT_ENABLED": N_("not enabled"),
+    "verdict.UNUSABLE": N_("cannot be used"),
+    "verdict.REJECTED": N_("rejected"),
+    "verdict.CHOSEN": N_("accepted"),
+    "skipped": N_("%(verdict)s: %(reason)s"),
+    # R16: sent.
+    "sent.INVOICE": N_("Sent automatically %(by)s"),
+    "sent.DIRECT_PAYMENT_NOTICE": N_("Direct-payment pre-notification sent automatically %(by)s"),
+    "sent.after_unusable": N_("%(message)s after %(count)s unusable channel(s)"),
+    "sent.details.INVOICE": N_("Invoice sent automatically %(by)s."),
+    "sent.details.DIRECT_PAYMENT_NOTICE": N_("Direct-payment pre-notification sent automatically %(by)s."),
+    # R11-R15: why a channel cannot be used, in full and in a few words for the one-line message.
+    "reason.usable": N_("the channel can be used"),
+    "reason.not_enabled": N_("not enabled in the setting “%(setting)s”"),
+    "reason.chain_stops": N_("not enabled in the setting “%(setting)s”, so the chain stops"),
+    "reason.own_channel_not_enabled": N_(
+        "the invoice's delivery channel “%(channel)s” is not enabled in the setting “%(setting)s”"
+    ),
+    "reason.rejected_by": N_("the %(channel)s rejected it"),
+    "reason.not_again_after_email": N_("not tried again: the chain had gone on to the email"),
+    "reason.email_bounced": N_("the email bounced"),
+    "reason.einvoice_address_invalid": N_(
+        "the customer's e-invoice address is neither an OVT code (0037 + business ID) nor an IBAN"
+    ),
+    "summary.einvoice_address_invalid": N_("invalid e-invoice address"),
+    "reason.einvoice_operator_invalid": N_(
+        "the customer's e-invoice operator is neither an OVT code nor a BIC-like intermediator code"
+    ),
+    "summary.einvoice_operator_invalid": N_("invalid e-invoice operator"),
+    "reason.address_incomplete_einvoice": N_(
+        "the customer's address details are incomplete for an e-invoice (missing: %(missing)s)"
+    ),
+    "summary.address_incomplete_einvoice": N_("incomplete address for an e-invoice"),
+    "reason.address_incomplete_letter": N_(
+        "the customer's address details are incomplete for a letter (missing: %(missing)s)"
+    ),
+    "summary.address_incomplete_letter": N_("incomplete postal address"),
+    "part.name": N_("name"),
+    "part.postal_address": N_("postal address"),
+    "part.street": N_("street"),
+    "part.postcode": N_("postcode"),
+    "part.town": N_("town"),
+    "part.country": N_("country"),
+    "reason.consumer_einvoicing_disabled": N_("consumer e-invoicing is not enabled in the settings"),
+    "summary.consumer_einvoicing_disabled": N_("consumer e-invoicing not enabled"),
+    "reason.no_einvoice_consent": N_(
+        "the consumer has not accepted e-invoices from this company in their online bank"
+    ),
+    "summary.no_einvoice_consent": N_("no e-invoice consent"),
+    "reason.no_einvoice_address": N_("the customer has no e-invoice address and operator"),
+    "summary.no_einvoice_address": N_("no e-invoice address"),
+    "reason.no_email_address": N_("the customer has no email address"),
+    "summary.no_email_address": N_("no email address"),
+    "reason.email_invalid": N_("the customer's email address is not valid"),
+    "summary.email_invalid": N_("invalid email address"),
+    # R18: direct payment.
+    "reason.direct_payment_to_business": N_(
+        "the payment method is direct payment, a consumer payment method, but the customer is a "
+        "business; correct the payment method or the customer type"
+    ),
+    "reason.direct_payment_channel": N_(
+        "a direct-payment invoice goes as a pre-notification by e-invoice or print service"
+    ),
+    "reason.direct_payment_needs_both": N_(
+        "with consumer e-invoicing, the direct-payment pre-notification is sent automatically only "
+        "when both “%(einvoice)s” and “%(print)s” are enabled in the setting “%(setting)s” "
+        "(%(missing)s not enabled)"
+    ),
+    "reason.direct_payment_needs_print": N_(
+        "without consumer e-invoicing, the direct-payment pre-notification goes by print service, "
+        "and “%(print)s” is not enabled in the setting “%(setting)s”"
+    ),
+    "reason.direct_payment_undelivered": N_(
+        "the direct-payment pre-notification could not be delivered by e-invoice or print"
+    ),
+    # R23, R24, R25: outcomes a run could not know or did not reach.
+    "reason.in_doubt": N_(
+        "a run stopped while sending %(by)s; it is unknown whether the invoice reached the customer"
+    ),
+    "reason.no_clear_answer": N_(
+        "sending %(by)s got no clear answer (%(cause)s); it is unknown whether the invoice reached "
+        "the customer"
+    ),
+    "reason.retry_rejected": N_(
+        "an earlier attempt %(by)s had an unknown outcome and the retry was rejected (%(rejection)s); "
+        "it is unknown whether the invoice reached the customer"
+    ),
+    "reason.unexpected": N_(
+        "an unexpected error (%(error)s) stopped the dispatch of this invoice; it may or may not have "
+        "reached the customer"
+    ),
+    "reason.not_sent_again": N_("%(what)s, so it is not sent again automatically"),
+    "unknown_outcome.details": N_(
+        "%(headline)s: %(reason)s. Check with the customer and send manually if needed."
+    ),
+    "reason.unfinished": N_(
+        "the run could not dispatch this invoice before it ended (%(error)s); nothing was sent"
+    ),
+    "unfinished.details": N_("%(headline)s: %(reason)s. Send the invoice manually."),
+    "invalid.message": N_("%(headline)s: invalid invoice data: %(problem)s"),
+    "invalid.details": N_(
+        "%(headline)s: the invoice data is invalid: %(problem)s. Correct it and send manually."
+    ),
+    # R2, R5, R20, R22: states the user or the import chose.
+    "state.imported_sent": N_("Imported as already sent; automatic dispatch does not apply"),
+    "state.turned_off": N_("Automatic dispatch is turned off for this invoice"),
+    "state.before_activation": N_(
+        "Created before automatic dispatch was activated; add automatic dispatch to the invoice to send it"
+    ),
+    "state.removed": N_("Automatic dispatch removed by the user"),
+    "state.sent_manually": N_("Sent manually"),
+    "history.queued": N_("taken by the run of %(date)s"),
+    "history.removed": N_("automatic dispatch removed by the user"),
+    "history.restored": N_("automatic dispatch added back by the user"),
+    "history.removed_for_manual_send": N_(
+        "automatic dispatch removed so that a run cannot send it while it is sent manually"
+    ),
+    "history.restored_after_failed_send": N_(
+        "automatic dispatch added back: the manual send did not go through"
+    ),
+    "history.sent_manually": N_("sent manually %(by)s"),
+    "manual.already_sent": N_("Cannot send invoice %(invoice)s manually: it is already sent"),
+    "manual.in_doubt": N_(
+        "It is unknown whether invoice %(invoice)s reached the customer (%(error)s); check before "
+        "sending it again"
+    ),
+    "manual.refused_channel": N_("Cannot send invoice %(invoice)s %(by)s: %(reason)s"),
+    "manual.channel_rejected": N_(
+        "Cannot send invoice %(invoice)s: the %(channel)s rejected it: %(rejection)s"
+    ),
+    "manual.note": N_("%(channel)s (%(verdict)s): %(reason)s"),
+    "manual.chain_refused": N_(
+        "Cannot send invoice %(invoice)s through the channels of the settings: %(reason)s; correct the "
+        "invoice or choose another channel"
+    ),
+    # R17: the factoring message.
+    "factoring.sent": N_("factoring message sent to %(financier)s"),
+    "factoring.failed": N_("factoring message to %(financier)s failed: %(error)s"),
+    "factoring.in_doubt": N_(
+        "factoring message to %(financier)s may or may not have been sent: a run stopped while sending it"
+    ),
+    "factoring.sent_but": N_("Sent, but the %(reason)s"),
+    "factoring.copy_bounced": N_("Sent, but the factoring copy: %(detail)s"),
+    # R26: what the recipient's mail system did.
+    "email.delivered": N_("the email to %(to)s was delivered to the recipient's mail server"),
+    "email.delayed": N_("the email to %(to)s is delayed (%(cause)s); the email service keeps trying"),
+    "email.bounced": N_("the email to %(to)s bounced: %(diagnostic)s"),
+    "email.soft_bounced": N_("the email to %(to)s bounced temporarily (%(kind)s): %(diagnostic)s"),
+    "email.complained": N_("the recipient of the email to %(to)s marked it as spam"),
+    "email.rejected": N_("the email service did not send the email to %(to)s: %(cause)s"),
+    "email.the_recipient": N_("the recipient"),
+    "email.no_diagnostic": N_("no diagnostic given"),
+    "email.no_cause": N_("no reason given"),
+    "email.returned": N_("%(reason)s; the next run sends the invoice %(by)s"),
+    # R27: what the next night does with a pending invoice.
+    "preview.sends": N_("The run of %(date)s sends it %(by)s"),
+    "preview.not_taken": N_("No run takes it: %(reason)s"),
+    "not_taken.TENANT_INACTIVE": N_("automatic dispatch is not active for the tenant"),
+    "not_taken.SOURCE_NOT_ENABLED": N_(
+        "the invoice's source “%(source)s” is not chosen in the setting “%(setting)s”"
+    ),
+    "not_taken.ALREADY_SENT": N_("the invoice is already sent"),
+    "not_taken.REMOVED": N_("automatic dispatch was removed from the invoice"),
+    "not_taken.ALREADY_HANDLED": N_("automatic dispatch already ended for the invoice"),
+    "not_taken.NOT_DUE": N_("the invoice is not due yet"),
+    # R2: activation; R1: settings.
+    "activation.refused": N_("Automatic dispatch cannot be activated: %(issues)s"),
+    "activation.no_source": N_("choose at least one invoice source"),
+    "activation.no_channel": N_("choose at least one delivery channel"),
+    "activation.no_recipient": N_("give a notification email or phone"),
+    "field_issue": N_("%(field)s: %(message)s"),
+    "settings.phone_invalid": N_("not a valid phone number (for example 040 123 4567 or +358 40 123 4567)"),
+    "settings.email_invalid": N_("not a valid email address"),
+    # R21: the tenant's notification.
+    "notify.title": N_("Automatic dispatch"),
+    "notify.invoice": N_("Invoice"),
+    "notify.failed": N_("%(count)s failed"),
+    "notify.ignored": N_("%(count)s ignored"),
+    "notify.follow_ups": N_("%(count)s follow-up message(s) failed"),
+    "notify.subject": N_("%(title)s %(date)s (%(tenant)s): %(counts)s"),
+    "notify.intro": N_("Automatic dispatch of the night %(date)s could not send every invoice."),
+    "notify.advice": N_(
+        "Correct each invoice or customer and send it manually; automatic dispatch does not retry them."
+    ),
+    "notify.sms": N_("%(subject)s. Invoices: %(numbers)s. Details by email or in the invoice list."),
+    "notify.state.FAILED": N_("FAILED"),
+    "notify.state.IGNORED": N_("IGNORED"),
+    "notify.state.SENT": N_("SENT, follow-up failed"),
+}
