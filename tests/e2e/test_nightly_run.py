@@ -159,9 +159,9 @@ def test_r21_each_tenant_with_failures_notified_once_the_first_night(demo_report
         n for n in demo_report["notifications"] if n["kind"] == "EMAIL" and n["tenant_id"] == "kahvila"
     )
     assert "Invoice 1005 (FAILED) – Ei Osoitetta – " in kahvila["body"]
-    assert "1. EMAIL (cannot be used): the customer has no email address" in kahvila["body"]
+    assert "1. Email invoice (cannot be used): the customer has no email address" in kahvila["body"]
     assert (
-        "2. PRINT (cannot be used): the customer's address details are incomplete for a letter"
+        "2. Print service (cannot be used): the customer's address details are incomplete for a letter"
         in kahvila["body"]
     )
 

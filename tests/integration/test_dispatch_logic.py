@@ -20,6 +20,7 @@ from autodispatch.models.scenario import Invoice, InvoiceKey, Tenant
 from autodispatch.store.dynamodb import DynamoDbInvoiceStore
 from autodispatch.store.port import Attempt, RunCounts, RunRef, RunSummary
 from tests.fakes.notifier import RecordingNotifier
+from tests.words import en
 
 ZONE = ZoneInfo("Europe/Helsinki")
 NIGHT = date(2026, 3, 10)
@@ -131,9 +132,9 @@ def test_r12_rejection_fails_when_next_channel_is_disabled(loaded: DynamoDbInvoi
     record = loaded.get_record(k)
     assert record.state is AutoDispatchState.FAILED
     assert [c[1] for c in deliverer.calls] == [Channel.EINVOICE]  # PRINT is never tried
-    assert record.details is not None
-    assert "the operator refused the message" in record.details
-    assert "EMAIL (not enabled)" in record.details
+    assert en(record.details) is not None
+    assert "the operator refused the message" in en(record.details)
+    assert "Email invoice (not enabled)" in en(record.details)
     assert result.counts.failed == 1
     assert [issue.invoice_id for issue in loaded.run_issues("night-b")] == ["t-502"]
 
@@ -165,8 +166,8 @@ def test_r23_in_doubt_email_ends_failed_instead_of_resending(loaded: DynamoDbInv
     result = dispatcher(loaded, deliverer).dispatch(RUN, [k])
     record = loaded.get_record(k)
     assert record.state is AutoDispatchState.FAILED
-    assert record.message is not None
-    assert "unknown whether the invoice reached the customer" in record.message
+    assert en(record.message) is not None
+    assert "unknown whether the invoice reached the customer" in en(record.message)
     assert len(deliverer.calls) == 1
     assert result.counts.failed == 1
 
@@ -253,7 +254,7 @@ def test_r21_each_tenant_notified_once_even_when_the_step_is_retried(loaded: Dyn
     assert notifier.sms == [
         (
             "+358401234567",
-            "Automatic dispatch 2026-03-10 (Kahvila Aurinko Oy): 1 failed. Invoices: 1005. "
+            "Automatic dispatch 10 Mar 2026 (Kahvila Aurinko Oy): 1 failed. Invoices: 1005. "
             "Details by email or in the invoice list.",
         )
     ]
@@ -314,9 +315,9 @@ def test_r25_invalid_stored_invoice_fails_alone_with_the_field_named(
     result = dispatcher(loaded, deliverer).dispatch(RUN, keys)
     record = loaded.get_record(key("kahvila", "k-1003"))
     assert record.state is AutoDispatchState.FAILED
-    assert record.message is not None
-    assert "invalid invoice data" in record.message
-    assert "lines[0].quantity" in record.message
+    assert en(record.message) is not None
+    assert "invalid invoice data" in en(record.message)
+    assert "lines[0].quantity" in en(record.message)
     assert [call[0] for call in deliverer.calls] == ["k-1001"]
     assert (result.counts.sent, result.counts.failed) == (1, 1)
     assert [issue.invoice_id for issue in loaded.run_issues(RUN.run_id)] == ["k-1003"]
@@ -345,9 +346,9 @@ def test_r24_unexpected_error_fails_only_that_invoice(loaded: DynamoDbInvoiceSto
     result = dispatcher(loaded, ScriptedDeliverer(crash_on_k1003)).dispatch(RUN, keys)
     record = loaded.get_record(key("kahvila", "k-1003"))
     assert record.state is AutoDispatchState.FAILED
-    assert record.message is not None
-    assert "unexpected error (RuntimeError)" in record.message
-    assert "customer's name" not in record.message
+    assert en(record.message) is not None
+    assert "unexpected error (RuntimeError)" in en(record.message)
+    assert "customer's name" not in en(record.message)
     assert (result.counts.sent, result.counts.failed) == (2, 1)
     assert [issue.number for issue in loaded.run_issues(RUN.run_id)] == ["1003"]
 
@@ -381,8 +382,8 @@ def test_r25_missing_invoice_document_fails_the_invoice_instead_of_waiting_forev
     result = dispatcher(loaded, ScriptedDeliverer()).dispatch(RUN, [key("kahvila", "k-1002")])
     record = loaded.get_record(key("kahvila", "k-1002"))
     assert record.state is AutoDispatchState.FAILED
-    assert record.message is not None
-    assert "document is missing" in record.message
+    assert en(record.message) is not None
+    assert "document is missing" in en(record.message)
     assert result.counts.failed == 1
     assert [issue.number for issue in loaded.run_issues(RUN.run_id)] == ["1002"]
 
@@ -482,8 +483,8 @@ def test_r23_unfinished_email_of_a_dead_run_fails_in_doubt_even_if_now_ignored(
     dispatcher(loaded, deliverer, clock).dispatch(RUN, [k])
     record = loaded.get_record(k)
     assert record.state is AutoDispatchState.FAILED
-    assert record.message is not None
-    assert "unknown whether the invoice reached the customer" in record.message
+    assert en(record.message) is not None
+    assert "unknown whether the invoice reached the customer" in en(record.message)
     assert deliverer.calls == []
 
 
@@ -540,8 +541,8 @@ def test_r23_an_unknown_einvoice_outcome_is_handed_over_and_a_rejected_retry_nev
     record = loaded.get_record(k)
     assert record.state is AutoDispatchState.FAILED
     assert [c[1] for c in deliverer.calls] == [Channel.EINVOICE, Channel.EINVOICE]
-    assert record.message is not None
-    assert "the retry was rejected (dup)" in record.message
+    assert en(record.message) is not None
+    assert "the retry was rejected (dup)" in en(record.message)
 
 
 def test_r23_a_confirmed_email_whose_outcome_write_fails_is_settled_sent_by_the_retry(

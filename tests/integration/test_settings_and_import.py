@@ -118,7 +118,7 @@ def test_r2_activation_refused_names_every_missing_setting(loaded: DynamoDbInvoi
         activate(loaded, "tilitoimisto", ZONE, NOW)
     assert str(refused.value) == (
         "Cannot activate automatic dispatch of 'tilitoimisto': choose at least one invoice source; "
-        "give a notification email or phone (E.164)"
+        "give a notification email or phone"
     )
     assert loaded.get_tenant("tilitoimisto").settings.active is False
 
@@ -200,7 +200,7 @@ def test_r2_parse_import_reports_an_active_tenants_problems_with_the_format_prob
     assert messages[:3] == [
         r2 + "choose at least one invoice source",
         r2 + "choose at least one delivery channel",
-        r2 + "give a notification email or phone (E.164)",
+        r2 + "give a notification email or phone",
     ]
     assert "invoice 'k-1001', field 'due_date'" in messages[3]
     assert len(messages) == 4

@@ -30,6 +30,7 @@ from autodispatch.store.dynamodb import DynamoDbInvoiceStore
 from autodispatch.store.port import Attempt, RunCounts, RunIssue, RunRef, RunSummary, Settlement
 from autodispatch.store.table_schema import PENDING_INDEX, PENDING_SHARDS
 from tests.integration.conftest import TABLE_NAME, ZONE
+from tests.words import en
 
 HELSINKI = ZoneInfo("Europe/Helsinki")
 # The run of 2026-03-10 starts at 00:05 Helsinki time (UTC+2 in March).
@@ -134,7 +135,7 @@ def test_import_stores_documents_and_pending_records(
     keys = [each.key for each in scenario.invoices]
     assert loaded.get_invoices(keys) == {each.key: each for each in scenario.invoices}
     record = loaded.get_record(K1001)
-    assert (record.state, record.status, record.message, record.history) == (
+    assert (record.state, record.status, en(record.message), record.history) == (
         AutoDispatchState.PENDING,
         InvoiceStatus.UNSENT,
         None,
@@ -185,7 +186,7 @@ def test_r2_invoice_created_before_activation_starts_removed(
     explicit = invoice(scenario, "k-1004").model_copy(update={"auto_dispatch": True})  # created 09:00
     import_invoices(store, [before, after, explicit], ZONE, datetime.now(UTC))
     assert store.get_record(before.key).state is AutoDispatchState.REMOVED
-    assert "activated" in (store.get_record(before.key).message or "")
+    assert "activated" in (en(store.get_record(before.key).message) or "")
     assert store.get_record(after.key).state is AutoDispatchState.PENDING
     assert store.get_record(explicit.key).state is AutoDispatchState.PENDING
     assert pending_keys(store) == {after.key, explicit.key}
@@ -358,8 +359,8 @@ def test_r16_settle_sent_writes_outcome_and_leaves_the_index(loaded: DynamoDbInv
         Channel.EINVOICE,
         date(2026, 3, 10),
     )
-    assert record.message == "Sent automatically by e-invoice"
-    assert record.details == "Invoice sent automatically by e-invoice (EINVOICE)."
+    assert en(record.message) == "Sent automatically by e-invoice"
+    assert en(record.details) == "Invoice sent automatically by e-invoice (EINVOICE)."
     assert K1001 not in pending_keys(loaded, RUN_START + timedelta(days=30))
 
 
@@ -455,7 +456,7 @@ def test_r19_history_appends_in_order(loaded: DynamoDbInvoiceStore) -> None:
         HistoryEventKind.SENT,
     ]
     assert [entry.at for entry in history] == t[:4]
-    assert history[2].detail == "unknown address"
+    assert en(history[2].detail) == "unknown address"
     assert history[2].channel is Channel.EINVOICE
     assert history[0].run_id == "run-1"
 
@@ -489,7 +490,7 @@ def test_r20_restored_invoice_is_pending_again_at_its_due_time(loaded: DynamoDbI
     loaded.remove_auto(K1001, REMOVED_MESSAGE, event(HistoryEventKind.REMOVED_BY_USER, run_id=None))
     restore_automatic_dispatch(loaded, K1001, lambda: RUN_START + timedelta(hours=8), ZONE)
     record = loaded.get_record(K1001)
-    assert (record.state, record.message) == (AutoDispatchState.PENDING, None)
+    assert (record.state, en(record.message)) == (AutoDispatchState.PENDING, None)
     assert [entry.event for entry in record.history] == [
         HistoryEventKind.REMOVED_BY_USER,
         HistoryEventKind.RESTORED_BY_USER,
@@ -532,8 +533,8 @@ def test_r22_manual_send_of_failed_invoice_keeps_its_failed_state(loaded: Dynamo
         Channel.PRINT,
     )
     # The list shows that it went out; the details still explain why automatic dispatch failed.
-    assert record.message == "Sent manually"
-    assert record.details == failed().details
+    assert en(record.message) == "Sent manually"
+    assert en(record.details) == en(failed().details)
 
 
 def test_r23_manual_send_waits_for_a_live_claim_but_not_for_a_dead_one(loaded: DynamoDbInvoiceStore) -> None:
@@ -622,7 +623,7 @@ def test_r21_run_issues_are_kept_per_invoice_and_retry_safe(store: DynamoDbInvoi
     ]
     store.add_run_issues(run, issues)
     store.add_run_issues(run, issues[:1])  # a retried batch
-    assert sorted(store.run_issues("run-1"), key=lambda issue: issue.message) == issues
+    assert sorted(store.run_issues("run-1"), key=lambda issue: en(issue.message)) == issues
     assert store.run_issues("run-2") == []
 
 

@@ -9,6 +9,7 @@ from autodispatch.models.scenario import InvoiceKey
 from autodispatch.store.dynamodb import DynamoDbInvoiceStore
 from autodispatch.store.port import Attempt, RunRef, RunSummary
 from tests.integration.conftest import ZONE
+from tests.words import en
 
 NOW = datetime(2026, 3, 10, 1, 0, tzinfo=UTC)
 RUN = RunRef(run_id="night-1", run_date=date(2026, 3, 10))
@@ -35,10 +36,10 @@ def test_r24_unfinished_invoices_are_settled_failed_and_reported(loaded: DynamoD
     assert counts.failed == 2
     assert records[_key("k-1001")].state is AutoDispatchState.FAILED
     assert "could not dispatch this invoice before it ended (States.Timeout)" in (
-        records[_key("k-1001")].message or ""
+        en(records[_key("k-1001")].message) or ""
     )
     assert records[_key("k-1002")].state is AutoDispatchState.FAILED
-    assert "unknown whether the invoice reached the customer" in (records[_key("k-1002")].message or "")
+    assert "unknown whether the invoice reached the customer" in (en(records[_key("k-1002")].message) or "")
     assert records[_key("k-1003")].state is AutoDispatchState.PENDING
     assert records[_key("k-1007")].state is AutoDispatchState.REMOVED
     assert {issue.invoice_id for issue in loaded.run_issues(RUN.run_id)} == {"k-1001", "k-1002"}

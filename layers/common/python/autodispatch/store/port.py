@@ -81,8 +81,8 @@ class Settlement(_Frozen):
     state: AutoDispatchState  # SENT, IGNORED or FAILED
     channel: Channel | None = None
     sent_on: date | None = None
-    message: Text
-    details: Text
+    message: StoredText
+    details: StoredText
     events: tuple[HistoryEvent, ...] = ()
 
 
