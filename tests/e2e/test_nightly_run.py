@@ -171,7 +171,7 @@ def test_r19_failed_invoice_explains_every_channel_in_order(demo_report: dict[st
     assert t503["message"].startswith("Automatic dispatch failed:")
     assert "\n" not in t503["message"]
     details = t503["details"]
-    assert details.index("EINVOICE") < details.index("EMAIL")
+    assert details.index("E-invoice to a business or consumer") < details.index("Email invoice")
     assert "not enabled" in details
 
 
