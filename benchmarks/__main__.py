@@ -26,6 +26,9 @@ def main() -> None:
         sys.exit(f"bench: the night ended {statuses}, not SUCCEEDED; its figures are not valid")
     # Last: the table ends with the line infra_usd_per_million_invoices=X.
     sys.stdout.write(cost.table(cost.cost_per_million(report["nightly_run"])) + "\n")
+    slow = render.over_target(report["render_ms_per_invoice"])
+    if slow:
+        sys.exit("bench: " + "; ".join(slow))
 
 
 if __name__ == "__main__":

@@ -39,7 +39,7 @@ from autodispatch.channels.labels import (
     format_rate,
     label,
 )
-from autodispatch.channels.pdffonts import FALLBACK_FAMILY, FAMILY, embedded_fonts
+from autodispatch.channels.pdffonts import FALLBACK_FONTKEY, FAMILY, embedded_fonts
 from autodispatch.models.enums import DeliveryKind, Language
 from autodispatch.models.scenario import Address, Invoice, Tenant
 
@@ -133,8 +133,9 @@ class Placed:
 
 
 class _SubsetCodes(dict[str, str]):
-    """Each character's code in one document's subset of a font, as fpdf2's `encode_text` maps it
-    (a character without a glyph is left out, as there)."""
+    """Each character as it is written inside a PDF string in one document's subset of a font: its
+    code there (as fpdf2's `encode_text` maps it; a character without a glyph is left out, as
+    there) in UTF-16BE, escaped. Computed once per character and document."""
 
     def __init__(self, font: TTFFont) -> None:
         super().__init__()
@@ -142,9 +143,9 @@ class _SubsetCodes(dict[str, str]):
 
     def __missing__(self, char: str) -> str:
         code = self.subset.pick(ord(char))
-        mapped = "" if code is None else chr(code)
-        self[char] = mapped
-        return mapped
+        written = "" if code is None else escape_parens(chr(code).encode("utf-16-be").decode("latin-1"))
+        self[char] = written
+        return written
 
 
 class _Document(FPDF):
@@ -298,52 +299,46 @@ class _Document(FPDF):
 
         This writes what fpdf2's `text()` writes for each, but with each character's code in the
         font subset looked up once per document (`text()` picks it again for every character of
-        every call), and in one content-stream operation instead of one per text. A text that
-        needs the fallback font is drawn run by run instead (`text_runs`)."""
+        every call), in one content-stream operation instead of one per text, and with what the
+        style's font lacks drawn run by run in the fallback font (`text()` ignores fallbacks)."""
         if not cells:
-            return
-        own = self.fonts_source.own_chars[style]
-        if self.fill_color != self.text_color or not all(own.issuperset(cell.text) for cell in cells):
-            for cell in cells:
-                self.use_font(FAMILY, style, cell.size)
-                self.text_runs(cell.x, cell.y, cell.text)
             return
         self.use_font(FAMILY, style, cells[0].size)
         font = self.current_font
         assert isinstance(font, TTFFont)
-        self._resource_catalog.add(PDFResourceType.FONT, font.i, self.page)
+        fallback = self.fonts.get(FALLBACK_FONTKEY)
+        own = self.fonts_source.own_chars[style]
+        k, height = self.k, self.h
+        parts = ["BT"]
+        current: tuple[int, float] = (0, 0.0)
+        for cell in cells:
+            x = cell.x
+            if own.issuperset(cell.text) or not isinstance(fallback, TTFFont):
+                runs: list[tuple[TTFFont, str]] = [(font, cell.text)]
+            else:
+                runs = [
+                    (font if is_own else fallback, "".join(chars))
+                    for is_own, chars in groupby(cell.text, own.__contains__)
+                ]
+            for run_font, run in runs:
+                if (run_font.i, cell.size) != current:
+                    current = (run_font.i, cell.size)
+                    self._resource_catalog.add(PDFResourceType.FONT, run_font.i, self.page)
+                    parts.append(f"/F{run_font.i} {cell.size:.2f} Tf")
+                written = "".join(map(self._written(run_font).__getitem__, run))
+                parts.append(f"1 0 0 1 {x * k:.2f} {(height - cell.y) * k:.2f} Tm ({written}) Tj")
+                if len(runs) > 1:
+                    x += self.measure(run, cell.size, style)
+        parts.append("ET")
+        self._out(" ".join(parts))
+        # The text object set its own fonts and sizes: fpdf2 sets its font again before its next text.
+        self.current_font_is_set_on_page = False
+
+    def _written(self, font: TTFFont) -> "_SubsetCodes":
         codes = self._codes.get(font.i)
         if codes is None:
             codes = self._codes[font.i] = _SubsetCodes(font)
-        k, height = self.k, self.h
-        parts = ["BT"]
-        size = 0.0
-        for cell in cells:
-            if cell.size != size:
-                size = cell.size
-                parts.append(f"/F{font.i} {size:.2f} Tf")
-            mapped = "".join(map(codes.__getitem__, cell.text)).encode("utf-16-be").decode("latin-1")
-            parts.append(
-                f"1 0 0 1 {cell.x * k:.2f} {(height - cell.y) * k:.2f} Tm ({escape_parens(mapped)}) Tj"
-            )
-        parts.append("ET")
-        self._out(" ".join(parts))
-        # The text object set its own sizes: fpdf2 sets its font again before its next text.
-        self.current_font_is_set_on_page = False
-
-    def text_runs(self, x: float, y: float, text: str) -> None:
-        """`text()`, which ignores fallback fonts: what the current font lacks is drawn, run by run,
-        in the fallback font."""
-        style, size = self.font_style, self.font_size_pt
-        own = self.fonts_source.own_chars[style]
-        for is_own, chars in groupby(text, key=own.__contains__):
-            run = "".join(chars)
-            if not is_own:
-                self.set_font(FALLBACK_FAMILY, "", size)
-            self.text(x, y, run)
-            x += self.measure(run, size, style)
-            if not is_own:
-                self.set_font(FAMILY, style, size)
+        return codes
 
     def draw_block(self, x: float, y: float, lines: Sequence[Placed]) -> float:
         """Draws laid-out lines; returns the y below the last."""

@@ -258,13 +258,14 @@ class EmbeddedFonts:
         vanishing."""
         if self.covered_chars.issuperset(text):
             return text
-        missing = self.missing([text])
-        if not missing:
-            return text
-        return text.translate(dict.fromkeys(map(ord, missing), REPLACEMENT))
+        for char in self.missing([text]):
+            text = text.replace(char, REPLACEMENT)
+        return text
 
     def missing(self, texts: Iterable[str]) -> set[str]:
-        outside = set().union(*texts) - self.covered_chars - {"\n"}
+        outside = set().union(*texts)
+        outside -= self.covered_chars
+        outside.discard("\n")
         if not outside:
             return outside
         fallback = self.fallback.coverage
