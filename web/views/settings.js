@@ -85,7 +85,8 @@ export async function settingsView(context, result = "") {
     h("div", { class: "form-buttons" },
       h("button", { type: "submit", id: "save" }, t("save")), activation));
   const state = h("p", { id: "activation-state" },
-    settings.active ? t("active", { at: formatMoment(settings.activated_at) }) : t("inactive"));
+    !settings.active ? t("inactive")
+      : settings.activated_at ? t("activeSince", { at: formatMoment(settings.activated_at) }) : t("active"));
   const status = h("p", { role: "status", id: "result" }, result);
 
   const showProblems = (error) => {
