@@ -4,9 +4,11 @@ demo invoices it leaves as they are, or changes invoices and tenants of its own,
 
 import json
 import re
+from collections.abc import Callable
+from typing import Any
 
 import pytest
-from playwright.sync_api import Locator, Page, Request, expect
+from playwright.sync_api import Locator, Page, Request, Route, expect
 
 from tests.browser.tenant_view import TenantView
 
@@ -283,3 +285,54 @@ def test_r19_the_explanation_speaks_the_guides_words(
     expect(tooltip).to_be_visible()
     expect(tooltip).not_to_contain_text("Automatic dispatch")
     expect(tooltip).not_to_contain_text(re.compile(r"\b(EINVOICE|EMAIL|PRINT)\b"))
+
+
+def _answer_with(page: Page, pattern: str, change: Callable[[dict[str, Any]], None]) -> None:
+    """The API's real answer to requests matching `pattern`, changed by `change` on its way."""
+
+    def handle(route: Route) -> None:
+        response = route.fetch()
+        body = response.json()
+        change(body)
+        route.fulfill(response=response, json=body)
+
+    page.route(pattern, handle)
+
+
+def test_r19_the_list_shows_the_apis_display_state_and_the_unsent_invoices_own_channel(
+    tenant_view: TenantView, page: Page
+) -> None:
+    additions = {
+        "k-1003": {"display_state": "SENT_MANUALLY"},
+        "k-1006": {"display_state": "IMPORTED_AS_SENT"},
+        PENDING: {"delivery_channel": "PRINT", "channel": None},
+    }
+
+    def add(body: dict[str, Any]) -> None:
+        for entry in body["invoices"]:
+            entry.update(additions.get(entry["invoice_id"], {}))
+
+    _answer_with(page, "**/api/tenants/kahvila/invoices?*", add)
+    tenant_view.open(page, "kahvila", language="sv")
+    expect(row(page, "k-1001").locator(".badge")).to_have_text("Skickad")
+    expect(row(page, "k-1003").locator(".badge")).to_have_text("Skickad manuellt")
+    expect(row(page, "k-1006").locator(".badge")).to_have_text("Importerad som skickad")
+    expect(row(page, PENDING).locator(".col-channel")).to_have_text("Utskriftstjänst")
+
+
+def test_r20_the_invoice_offers_the_actions_the_api_allows(tenant_view: TenantView, page: Page) -> None:
+    # Whatever the states would suggest, the server's list decides.
+    _answer_with(
+        page,
+        f"**/api/tenants/kahvila/invoices/{FAILED}?*",
+        lambda body: body.update(actions=["restore_auto"]),
+    )
+    tenant_view.open(page, "kahvila", f"invoice/{FAILED}")
+    expect(page.locator("#restore-auto")).to_be_visible()
+    expect(page.locator("#send-now")).to_have_count(0)
+    expect(page.locator("#remove-auto")).to_have_count(0)
+    page.unroute(f"**/api/tenants/kahvila/invoices/{FAILED}?*")
+    _answer_with(page, f"**/api/tenants/kahvila/invoices/{FAILED}?*", lambda body: body.update(actions=[]))
+    page.reload()
+    expect(page.locator("h2 .badge")).to_have_text("Failed")
+    expect(page.locator(".actions button")).to_have_count(0)
