@@ -21,6 +21,7 @@ function labelPage() {
   document.title = t("title");
   document.getElementById("title").textContent = t("title");
   document.getElementById("language-label").textContent = `${t("language")} `;
+  document.querySelector("nav").setAttribute("aria-label", t("navigation"));
   for (const link of document.querySelectorAll("nav a")) link.textContent = t(link.dataset.view);
 }
 
