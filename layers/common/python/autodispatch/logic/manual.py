@@ -34,7 +34,7 @@ from autodispatch.rules.due import due_from, local_date
 from autodispatch.rules.explain import CHANNEL_NAMES
 from autodispatch.rules.factoring import factoring_route
 from autodispatch.rules.messages import REMOVED_MESSAGE, SENT_MANUALLY_MESSAGE
-from autodispatch.store.port import InvoiceStore
+from autodispatch.store.port import UserActionsStore
 
 Clock = Callable[[], datetime]
 
@@ -64,7 +64,7 @@ class ManualSend(BaseModel):
     factoring: str | None = None
 
 
-def remove_automatic_dispatch(store: InvoiceStore, key: InvoiceKey, clock: Clock) -> DispatchRecord:
+def remove_automatic_dispatch(store: UserActionsStore, key: InvoiceKey, clock: Clock) -> DispatchRecord:
     """R20: a pending invoice is never taken by a run again until the user adds it back."""
     store.get_tenant(key.tenant_id)  # an unknown tenant is named as such, not as an unknown invoice
     store.remove_auto(
@@ -76,7 +76,7 @@ def remove_automatic_dispatch(store: InvoiceStore, key: InvoiceKey, clock: Clock
 
 
 def restore_automatic_dispatch(
-    store: InvoiceStore, key: InvoiceKey, clock: Clock, zone: ZoneInfo
+    store: UserActionsStore, key: InvoiceKey, clock: Clock, zone: ZoneInfo
 ) -> DispatchRecord:
     """R20: allowed while the invoice is unsent and its automatic dispatch is REMOVED."""
     tenant = store.get_tenant(key.tenant_id)
@@ -92,7 +92,7 @@ def restore_automatic_dispatch(
 
 
 def send_manually(
-    store: InvoiceStore,
+    store: UserActionsStore,
     deliverer: Deliverer,
     clock: Clock,
     key: InvoiceKey,
@@ -167,7 +167,7 @@ def send_manually(
     route = factoring_route(invoice, tenant)
     if route is not None:
         # R17 with R22: the financier's copy follows the invoice sent manually too.
-        copy, _ = send_factoring_copy(deliverer, invoice, tenant, route, None, clock(), in_doubt=False)
+        copy, _ = send_factoring_copy(deliverer, invoice, tenant, route, None, clock())
         events.append(copy)
     store.mark_sent_manually(
         key,
@@ -238,7 +238,7 @@ def _deliver_through_chain(
         return receipt, passed_over
 
 
-def _record_failed_attempt(store: InvoiceStore, key: InvoiceKey, clock: Clock, reason: str) -> None:
+def _record_failed_attempt(store: UserActionsStore, key: InvoiceKey, clock: Clock, reason: str) -> None:
     """R22: a manual send that did not go through is in the history with its reason; the first
     error stands even when recording it fails."""
     try:
@@ -249,7 +249,7 @@ def _record_failed_attempt(store: InvoiceStore, key: InvoiceKey, clock: Clock, r
         return
 
 
-def _restore_quietly(store: InvoiceStore, key: InvoiceKey, due: datetime, clock: Clock) -> None:
+def _restore_quietly(store: UserActionsStore, key: InvoiceKey, due: datetime, clock: Clock) -> None:
     """Undo our own removal after a send that certainly did not happen; the first error stands."""
     try:
         store.restore_auto(
