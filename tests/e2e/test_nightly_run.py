@@ -93,14 +93,14 @@ def test_einvoices_of_the_demo_validate_against_the_official_finvoice_schema(
 def test_emails_of_the_demo_parse_with_a_readable_pdf(demo_report: dict[str, Any], artifacts: Path) -> None:
     emails = _artifacts_of(demo_report, "EMAIL", artifacts)
     assert len(emails) == 4
-    numbers = {i["invoice_id"]: i for i in demo_report["invoices"]}
+    invoices = {i["invoice_id"]: i for i in demo_report["invoices"]}
     for delivery, path in emails:
         message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
         assert isinstance(message, EmailMessage)
         pdfs = [part for part in message.iter_attachments() if part.get_content_type() == "application/pdf"]
         assert len(pdfs) == 1
         text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdfs[0].get_content())).pages)
-        assert delivery["invoice_id"] in numbers
+        assert invoices[delivery["invoice_id"]]["channel"] == "EMAIL"  # the email the invoice was sent by
         assert delivery["invoice_id"].split("-")[1] in text  # the invoice number is printed
 
 

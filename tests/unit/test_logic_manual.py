@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from autodispatch.errors import InvalidTransition, PermanentRejection, TransientError
+from autodispatch.errors import InvalidTransition, NotFound, PermanentRejection, TransientError
 from autodispatch.logic.manual import send_manually
 from autodispatch.models.enums import AutoDispatchState, Channel, HistoryEventKind, InvoiceStatus
 from autodispatch.models.scenario import InvoiceKey
@@ -78,3 +78,24 @@ def test_r22_failed_manual_attempt_is_written_to_the_history_with_its_reason(
     assert len(failed) == 1
     assert "mailbox does not exist" in (failed[0].detail or "")
     assert (record.status, record.state) == (InvoiceStatus.UNSENT, AutoDispatchState.PENDING)
+
+
+def test_r22_a_restore_that_cannot_be_written_after_a_failed_send_is_logged_with_its_ids(
+    loaded: InMemoryInvoiceStore, caplog: pytest.LogCaptureFixture
+) -> None:
+    deliverer = ScriptedDeliverer()
+    deliverer.fail("k-1003", Channel.EMAIL, TransientError("throttled"))
+    loaded.fail("restore_auto", InvalidTransition("changed meanwhile"))
+    loaded.fail("add_user_event", NotFound("gone"))
+    with pytest.raises(TransientError):
+        send_manually(loaded, deliverer, _now, key("k-1003"), zone=ZONE)
+    assert loaded.get_record(key("k-1003")).state is AutoDispatchState.REMOVED
+    logged = [record for record in caplog.records if record.levelname == "ERROR"]
+    assert [record.getMessage() for record in logged] == [
+        "the failed manual send could not be written to the history",
+        "automatic dispatch could not be restored after a failed manual send",
+    ]
+    assert [(r.tenant_id, r.invoice_id, r.error_type) for r in logged] == [  # type: ignore[attr-defined]
+        ("kahvila", "k-1003", "NotFound"),
+        ("kahvila", "k-1003", "InvalidTransition"),
+    ]

@@ -29,6 +29,7 @@ from autodispatch.models.enums import (
     InvoiceStatus,
 )
 from autodispatch.models.scenario import Invoice, InvoiceKey, Tenant
+from autodispatch.observability import logger
 from autodispatch.rules.chain import NO_REJECTIONS, chosen_channel_refusal, decide, delivery_kind
 from autodispatch.rules.due import due_from, local_date
 from autodispatch.rules.explain import CHANNEL_NAMES
@@ -245,8 +246,8 @@ def _record_failed_attempt(store: UserActionsStore, key: InvoiceKey, clock: Cloc
         store.add_user_event(
             key, HistoryEvent(at=clock(), event=HistoryEventKind.MANUAL_SEND_FAILED, detail=reason)
         )
-    except AutodispatchError:
-        return
+    except AutodispatchError as error:
+        _log_lost_write("the failed manual send could not be written to the history", key, error)
 
 
 def _restore_quietly(store: UserActionsStore, key: InvoiceKey, due: datetime, clock: Clock) -> None:
@@ -259,5 +260,14 @@ def _restore_quietly(store: UserActionsStore, key: InvoiceKey, due: datetime, cl
                 at=clock(), event=HistoryEventKind.RESTORED_BY_USER, detail=RESTORED_AFTER_FAILED_SEND
             ),
         )
-    except AutodispatchError:
-        return
+    except AutodispatchError as error:
+        # The invoice stays REMOVED: said in the log, so the operator can find it.
+        _log_lost_write("automatic dispatch could not be restored after a failed manual send", key, error)
+
+
+def _log_lost_write(what: str, key: InvoiceKey, error: AutodispatchError) -> None:
+    # Ids and the error's type only: its text may carry personal data.
+    logger.error(
+        what,
+        extra={"tenant_id": key.tenant_id, "invoice_id": key.invoice_id, "error_type": type(error).__name__},
+    )
