@@ -13,8 +13,7 @@ from autodispatch.models.enums import Source
 from autodispatch.models.scenario import InvoiceKey
 from autodispatch.observability import tracer
 from autodispatch.rules.due import local_date, start_of_day
-from autodispatch.store.port import RunCounts, RunRef, RunSummary, SelectionStore
-from autodispatch.store.work_list import WorkListRef, WorkListWriter
+from autodispatch.store.port import RunCounts, RunRef, RunSummary, SelectionStore, WorkListRef, WorkListWriter
 
 # Keys that may wait for their tenant's batch to fill, in batches; and entries per tenant lookup.
 BUFFERED_BATCHES = 1000

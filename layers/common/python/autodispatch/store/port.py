@@ -123,6 +123,25 @@ class RunIssue(_Frozen):
     currency: str | None = None
 
 
+class WorkListRef(_Frozen):
+    """Where a run's work list is: the batches of invoice keys the Distributed Map reads (S3)."""
+
+    bucket: str
+    key: str
+
+
+class WorkListWriter(Protocol):
+    def write(self, run_id: str, batches: Iterable[Sequence[InvoiceKey]]) -> WorkListRef:
+        """Writes the batches as they come (a stream: they need not all be in memory)."""
+        ...
+
+
+class WorkListReader(Protocol):
+    def keys(self, work_list: WorkListRef) -> Iterator[InvoiceKey]:
+        """Every invoice key of the list, batch by batch."""
+        ...
+
+
 class TenantReader(Protocol):
     def get_tenant(self, tenant_id: str) -> Tenant:
         """Raises NotFound."""

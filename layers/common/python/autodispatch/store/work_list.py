@@ -8,39 +8,20 @@ outgrows one part), so neither side holds the whole list in memory.
 
 import json
 from collections.abc import Iterable, Iterator, Sequence
-from typing import Any, Protocol
+from typing import Any
 
 import boto3
-from pydantic import BaseModel, ConfigDict
 
 from autodispatch.models.scenario import InvoiceKey
+from autodispatch.store.port import WorkListRef
 
 WORK_LIST_PREFIX = "work/"
 # Where the Distributed Map writes its results (ResultWriter), under the work lists' retention.
 MAP_RESULTS_PREFIX = f"{WORK_LIST_PREFIX}results/"
 
 
-class WorkListRef(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    bucket: str
-    key: str
-
-
 # S3 parts are at least 5 MiB (but the last); 8 MiB keeps the writer's buffer small and parts few.
 PART_BYTES = 8 * 1024 * 1024
-
-
-class WorkListWriter(Protocol):
-    def write(self, run_id: str, batches: Iterable[Sequence[InvoiceKey]]) -> WorkListRef:
-        """Writes the batches as they come (a stream: they need not all be in memory)."""
-        ...
-
-
-class WorkListReader(Protocol):
-    def keys(self, work_list: WorkListRef) -> Iterator[InvoiceKey]:
-        """Every invoice key of the list, batch by batch."""
-        ...
 
 
 def batch_line(batch: Sequence[InvoiceKey]) -> str:
