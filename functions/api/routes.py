@@ -26,7 +26,8 @@ from autodispatch.errors import (
     InvoiceBusy,
     NotFound,
 )
-from autodispatch.logic.importing import import_invoices, import_scenario, parse_import
+from autodispatch.logic.importing import import_scenario, parse_import
+from autodispatch.logic.importing import put_invoice as put_invoice_document
 from autodispatch.logic.manual import (
     ManualSend,
     remove_automatic_dispatch,
@@ -292,10 +293,7 @@ def put_invoice(tenant_id: str, invoice_id: str, invoice: Invoice) -> InvoiceEnt
     _check_path_id("tenant_id", tenant_id, invoice.tenant_id)
     _check_path_id("invoice_id", invoice_id, invoice.invoice_id)
     s = services()
-    key = _key(tenant_id, invoice_id)
-    if s.store.get_invoices([key]).get(key) != invoice:  # the same document again changes nothing
-        import_invoices(s.store, [invoice], s.zone, s.clock())
-    return _entry(s.store.get_record(key))
+    return _entry(put_invoice_document(s.store, invoice, s.zone, s.clock()))
 
 
 @app.get("/tenants/<tenant_id>/invoices", tags=["invoices"], responses=responses(*READS))

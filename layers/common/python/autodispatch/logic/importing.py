@@ -16,6 +16,7 @@ from autodispatch.errors import (
     PartialWrite,
 )
 from autodispatch.logic.settings import save_tenant
+from autodispatch.models.dispatch import DispatchRecord
 from autodispatch.models.loading import parse_scenario
 from autodispatch.models.scenario import Invoice, InvoiceKey, Scenario, Tenant
 from autodispatch.rules.activation import activation_problems
@@ -77,6 +78,14 @@ def import_invoices(store: ImportStore, invoices: Sequence[Invoice], zone: ZoneI
     instant of pending ones). Their tenants must exist (NotFound names the missing ones)."""
     tenants = _check_invoices(store, invoices, {})
     _write_invoices(store, invoices, tenants, zone, now)
+
+
+def put_invoice(store: ImportStore, invoice: Invoice, zone: ZoneInfo, now: datetime) -> DispatchRecord:
+    """Create or update one invoice (the API's idempotent PUT): the same document again changes
+    nothing; another is imported as `import_invoices` does. Returns the invoice's record."""
+    if store.get_invoices([invoice.key]).get(invoice.key) != invoice:
+        import_invoices(store, [invoice], zone, now)
+    return store.get_record(invoice.key)
 
 
 def _check_invoices(
