@@ -8,12 +8,16 @@ outgrows one part), so neither side holds the whole list in memory.
 
 import json
 from collections.abc import Iterable, Iterator, Sequence
-from typing import Any
+from typing import TYPE_CHECKING
 
 import boto3
 
 from autodispatch.models.scenario import InvoiceKey
 from autodispatch.store.port import WorkListRef
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+    from mypy_boto3_s3.type_defs import CompletedPartTypeDef
 
 WORK_LIST_PREFIX = "work/"
 # Where the Distributed Map writes its results (ResultWriter), under the work lists' retention.
@@ -54,12 +58,12 @@ def keys_of_lines(lines: Iterator[bytes]) -> Iterator[InvoiceKey]:
 class S3WorkLists:
     """Writes and reads the work lists of the document bucket; the client is created on first use."""
 
-    def __init__(self, bucket: str, *, s3_client: Any = None) -> None:
+    def __init__(self, bucket: str, *, s3_client: "S3Client | None" = None) -> None:
         self._bucket = bucket
         self._s3_client = s3_client
 
     @property
-    def _s3(self) -> Any:
+    def _s3(self) -> "S3Client":
         if self._s3_client is None:
             self._s3_client = boto3.client("s3")
         return self._s3_client
@@ -85,11 +89,11 @@ class S3WorkLists:
 class _StreamingUpload:
     """One PutObject for a small document; a multipart upload of PART_BYTES parts for a large one."""
 
-    def __init__(self, s3: Any, bucket: str, key: str) -> None:
+    def __init__(self, s3: "S3Client", bucket: str, key: str) -> None:
         self._s3, self._bucket, self._key = s3, bucket, key
         self._buffer = bytearray()
         self._upload_id: str | None = None
-        self._parts: list[dict[str, Any]] = []
+        self._parts: list[CompletedPartTypeDef] = []
 
     def add(self, piece: bytes) -> None:
         self._buffer += piece
