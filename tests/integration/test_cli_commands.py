@@ -22,6 +22,7 @@ from autodispatch.models.dispatch import FactoringRoute
 from autodispatch.models.enums import AutoDispatchState, Channel, DeliveryKind, HistoryEventKind
 from autodispatch.models.scenario import Invoice, InvoiceKey, Tenant
 from autodispatch_cli import output
+from autodispatch_cli.exit_codes import ExitCode
 from autodispatch_cli.local.runtime import LocalAws
 from autodispatch_cli.local.serve import publish
 from autodispatch_cli.main import app
@@ -411,3 +412,12 @@ def test_r22_failed_manual_attempt_is_written_to_the_history_with_its_reason(loa
     assert len(failed) == 1
     assert "mailbox does not exist" in (failed[0].detail or "")
     assert (record.status.value, record.state) == ("UNSENT", AutoDispatchState.PENDING)
+
+
+def test_r1_r10_runs_start_refuses_a_night_that_has_not_come(load: Loader) -> None:
+    before = cli_json("runs", "list")
+    result = cli("runs", "start", "--date", "2999-01-01")
+    assert result.exit_code == ExitCode.USAGE
+    assert "run_date" in one_line_error(result)
+    assert "2999-01-01" in result.stderr
+    assert cli_json("runs", "list") == before  # nothing started
