@@ -40,6 +40,9 @@ LOCAL_PASSWORD = "Local-password-1"  # noqa: S105 - local users only: the embedd
 TOKEN_SECONDS = 3600
 ALGORITHM = "RS256"  # the only one the HTTP API's JWT authorizer accepts
 MAX_BODY_BYTES = 6 * 1024 * 1024  # Lambda's synchronous payload limit
+# A refused body is still read (up to the HTTP API's own 10 MB payload limit), so that the client
+# gets the 413 instead of a connection reset while it is still sending.
+DRAINED_BYTES = 10 * 1024 * 1024
 UNAUTHORIZED = json.dumps({"message": "Unauthorized"}).encode()  # what API Gateway answers
 
 Invoke = Callable[[dict[str, Any]], dict[str, Any]]
@@ -209,6 +212,7 @@ def _request_handler(verifier: TokenVerifier, invoke: Invoke) -> type[BaseHTTPRe
                 return
             length = int(self.headers.get("Content-Length") or 0)
             if length > MAX_BODY_BYTES:
+                self._drain(length)
                 self._respond(413, {"content-type": "application/json"}, b'{"message":"Request too large"}')
                 return
             body, encoded = _as_api_gateway_body(self.rfile.read(length) if length else b"")
@@ -228,6 +232,12 @@ def _request_handler(verifier: TokenVerifier, invoke: Invoke) -> type[BaseHTTPRe
                 response = invoke(event)
             payload = str(response.get("body") or "").encode()
             self._respond(int(response.get("statusCode", 502)), response.get("headers") or {}, payload)
+
+        def _drain(self, length: int) -> None:
+            left = min(length, DRAINED_BYTES)
+            while left > 0 and (chunk := self.rfile.read(min(left, 1 << 16))):
+                left -= len(chunk)
+            self.close_connection = True
 
         def _respond(self, status: int, headers: dict[str, str], payload: bytes) -> None:
             self.send_response(status)

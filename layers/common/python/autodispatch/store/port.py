@@ -300,6 +300,19 @@ class RunLog(Protocol):
         """Give a claim back after a send that certainly did not happen, so a retry sends it."""
         ...
 
+    def hold_night(self, run: RunRef, lease_until: datetime, now: datetime) -> str | None:
+        """Hold the run's night until `lease_until` (R21: a night is one run). None when this run
+        holds it now; else the id of the run that holds it (unfinished, its lease not ended)."""
+        ...
+
+    def night_holder(self, run_date: date) -> str | None:
+        """The run that holds (or last held) the night, or None."""
+        ...
+
+    def release_night(self, run: RunRef) -> None:
+        """The run has finished its night: a later execution of it may hold it (a catch-up, R10)."""
+        ...
+
 
 class DeliveryFeedbackStore(Protocol):
     """What an email's delivery events do to its invoice (R26), and the notices they leave for the
