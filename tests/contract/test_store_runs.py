@@ -290,3 +290,17 @@ def test_r21_r26_notices_wait_for_the_next_notification_until_cleared(store: Inv
     assert store.notices() == [first, second]
     store.clear_notices([first])
     assert store.notices() == [second]
+
+
+def test_r21_one_execution_holds_the_night_until_it_releases_it_or_its_lease_ends(store: InvoiceStore) -> None:
+    night = date(2026, 3, 10)
+    first, second = RunRef(run_id="first", run_date=night), RunRef(run_id="second", run_date=night)
+    assert store.hold_night(first, NOW + LEASE, NOW) is None
+    assert store.hold_night(first, NOW + LEASE, NOW) is None  # a retried step holds it still
+    assert store.hold_night(second, NOW + LEASE, NOW) == "first"
+    assert store.night_holder(night) == "first"
+    assert store.hold_night(second, NOW + LEASE, NOW + LEASE + timedelta(seconds=1)) is None  # lease ended
+    store.release_night(first)  # not the holder any more: changes nothing
+    assert store.hold_night(first, NOW + LEASE, NOW) == "second"
+    store.release_night(second)
+    assert store.hold_night(first, NOW + LEASE, NOW) is None  # a catch-up after the night finished

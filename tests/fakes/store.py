@@ -76,6 +76,13 @@ def _issue_key(issue: RunIssue) -> tuple[str, str, str, str]:
     return (issue.tenant_id, issue.invoice_id, issue.state.value, issue.message)
 
 
+@dataclass
+class _NightHold:
+    run_id: str
+    lease_until: datetime
+    released: bool = False
+
+
 class InMemoryInvoiceStore:
     """Implements `autodispatch.store.port.InvoiceStore` (checked in tests/fakes/conformance.py)."""
 
@@ -88,6 +95,7 @@ class InMemoryInvoiceStore:
         self._issues: dict[str, dict[tuple[str, str, str, str], RunIssue]] = defaultdict(dict)
         self._notified: dict[tuple[str, str, str], bool] = {}  # True while claimed
         self._notices: dict[tuple[str, str, str, str], RunIssue] = {}
+        self._nights: dict[date, _NightHold] = {}
         self.writes: list[str] = []
         self._faults: dict[str, list[BaseException]] = defaultdict(list)
 
@@ -438,6 +446,24 @@ class InMemoryInvoiceStore:
     def release_notification(self, run_id: str, tenant_id: str, kind: str) -> None:
         self._write("release_notification")
         self._notified[(run_id, tenant_id, kind)] = False
+
+    def hold_night(self, run: RunRef, lease_until: datetime, now: datetime) -> str | None:
+        self._write("hold_night")
+        held = self._nights.get(run.run_date)
+        if held is None or held.run_id == run.run_id or held.released or held.lease_until < now:
+            self._nights[run.run_date] = _NightHold(run.run_id, lease_until)
+            return None
+        return held.run_id
+
+    def night_holder(self, run_date: date) -> str | None:
+        held = self._nights.get(run_date)
+        return held.run_id if held else None
+
+    def release_night(self, run: RunRef) -> None:
+        held = self._nights.get(run.run_date)
+        if held is not None and held.run_id == run.run_id:
+            self._write("release_night")
+            held.released = True
 
     # DeliveryFeedbackStore ----------------------------------------------------------------------
 

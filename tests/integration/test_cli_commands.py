@@ -15,6 +15,7 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from autodispatch_cli import output
+from autodispatch_cli.exit_codes import ExitCode
 from autodispatch_cli.local.runtime import LocalAws
 from autodispatch_cli.local.serve import publish
 from autodispatch_cli.main import app
@@ -298,3 +299,12 @@ def test_r20_r22_actions_print_json_for_scripts(load: Loader) -> None:
     assert sent["channel"] == "EMAIL"
     assert sent["key"] == {"tenant_id": "r22-j", "invoice_id": "j-1"}
     assert sent["message_id"].startswith("INV-")
+
+
+def test_r1_r10_runs_start_refuses_a_night_that_has_not_come(load: Loader) -> None:
+    before = cli_json("runs", "list")
+    result = cli("runs", "start", "--date", "2999-01-01")
+    assert result.exit_code == ExitCode.USAGE
+    assert "run_date" in one_line_error(result)
+    assert "2999-01-01" in result.stderr
+    assert cli_json("runs", "list") == before  # nothing started

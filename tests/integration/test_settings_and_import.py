@@ -10,7 +10,12 @@ import pytest
 from botocore.exceptions import ClientError
 
 from autodispatch.errors import ActivationRefused, ImportIncomplete, InputError, InvoiceBusy, NotFound
-from autodispatch.logic.importing import import_invoices, import_scenario, parse_import
+from autodispatch.logic.importing import (
+    ACTIVE_SINCE_BEFORE_EVERY_INVOICE,
+    import_invoices,
+    import_scenario,
+    parse_import,
+)
 from autodispatch.logic.settings import activate, change_settings, deactivate, save_tenant
 from autodispatch.models.dispatch import HistoryEvent
 from autodispatch.models.enums import AutoDispatchState, Channel, DeliveryKind, HistoryEventKind, Timing
@@ -280,3 +285,21 @@ def test_r2_invoices_of_a_stored_tenant_import_without_the_tenant(
     result = import_scenario(loaded, Scenario(tenants=[], invoices=[later]), ZONE, NOW)
     assert (result.tenants, result.invoices) == (0, 1)
     assert loaded.get_record(later.key).state is AutoDispatchState.PENDING
+
+
+def test_r2_an_imported_active_tenant_is_never_stored_without_an_activation_time(
+    store: DynamoDbInvoiceStore, scenario: Scenario
+) -> None:
+    """Active without `activated_at` in a scenario: active since before any of its invoices (they
+    are on); a re-import keeps the activation time stored for a tenant active already."""
+    import_scenario(store, scenario, ZONE, NOW)
+    for imported in scenario.tenants:
+        settings = store.get_tenant(imported.tenant_id).settings
+        assert settings.active is imported.settings.active
+        if settings.active:
+            assert settings.activated_at == ACTIVE_SINCE_BEFORE_EVERY_INVOICE
+    assert {r.state for r in store.list_records("kahvila")} >= {AutoDispatchState.PENDING}
+    deactivate(store, "kahvila", ZONE, NOW)
+    activate(store, "kahvila", ZONE, NOW)
+    import_scenario(store, scenario, ZONE, NOW + timedelta(hours=1))
+    assert store.get_tenant("kahvila").settings.activated_at == NOW

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import typer
 
-from autodispatch.logic.runs import run_detail, start_run, stored_run
+from autodispatch.logic.runs import check_run_date, run_detail, start_run, stored_run
 from autodispatch.runs.port import TERMINAL, ExecutionStatus
 from autodispatch.runs.stepfunctions import StepFunctionsRuns, execution_status
 from autodispatch.store.port import RunCounts, RunSummary
@@ -105,7 +105,10 @@ def print_run(document: dict[str, Any], zone: ZoneInfo) -> None:
 def start(
     ctx: typer.Context,
     run_date: Annotated[
-        str | None, typer.Option("--date", help="The night to run, YYYY-MM-DD; default: today (local).")
+        str | None,
+        typer.Option(
+            "--date", help="The night to run, YYYY-MM-DD, today or earlier; default: today (local)."
+        ),
     ] = None,
     wait: Annotated[
         bool, typer.Option("--wait", help="Wait for the run to end and show its counts.")
@@ -113,10 +116,13 @@ def start(
     timeout: Annotated[float, typer.Option(min=1, help="Seconds to wait at most with --wait.")] = 900,
     as_json: JsonOption = False,
 ) -> None:
-    """Start one execution of the nightly state machine, as the schedule does at 00:05."""
+    """Start one execution of the nightly state machine, as the schedule does at 00:05: tonight's,
+    or a night that has passed (catch-up, R10); a night that has not come is refused."""
     night = parse_day(run_date, "--date") if run_date else None
     with operator_errors():
         runtime = target(ctx)
+        if night is not None:
+            check_run_date(night, runtime.now(), runtime.zone)
         started = start_run(executions(runtime), night or runtime.today(), origin="manual")
         name, execution_arn, label = started.run_id, started.execution_arn, started.run_date.isoformat()
         if not as_json:

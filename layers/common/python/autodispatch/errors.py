@@ -58,7 +58,12 @@ class NotFound(AutodispatchError):
 
 
 class InvalidTransition(AutodispatchError):
-    """A state change the rules do not allow (e.g. restoring automatic dispatch on a sent invoice)."""
+    """A state change the rules do not allow (e.g. restoring automatic dispatch on a sent invoice);
+    `reason` is why, without the action, for a caller that refuses a larger action for it."""
+
+    def __init__(self, message: str, reason: str | None = None) -> None:
+        self.reason = reason or message
+        super().__init__(message)
 
 
 class ConcurrentUpdate(AutodispatchError):

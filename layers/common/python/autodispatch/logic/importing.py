@@ -2,7 +2,7 @@
 invoices with the initial states the rules give them (R2, R5, R20, R25)."""
 
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime, time
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict
@@ -17,6 +17,7 @@ from autodispatch.errors import (
 )
 from autodispatch.logic.settings import save_tenant
 from autodispatch.models.dispatch import DispatchRecord
+from autodispatch.models.limits import DATE_MIN
 from autodispatch.models.loading import parse_scenario
 from autodispatch.models.scenario import Invoice, InvoiceKey, Scenario, Tenant
 from autodispatch.rules.activation import activation_problems
@@ -26,6 +27,10 @@ from autodispatch.store.port import ImportStore
 BUSY_MESSAGE = (
     "a run is sending this invoice (or stopped while sending it); import it again after that run has finished"
 )
+# A scenario's active tenant without `activated_at` has been active since before any of its invoices
+# (they are on, SCENARIO-FORMAT.md). The store records that as the format's earliest instant, so no
+# tenant is ever stored active without an activation time.
+ACTIVE_SINCE_BEFORE_EVERY_INVOICE = datetime.combine(DATE_MIN, time(), UTC)
 
 
 class ImportResult(BaseModel):
@@ -63,7 +68,7 @@ def import_scenario(store: ImportStore, scenario: Scenario, zone: ZoneInfo, now:
     try:
         for tenant in scenario.tenants:
             touched.append(tenant.tenant_id)
-            save_tenant(store, tenant, zone, now)
+            save_tenant(store, _with_activation_time(tenant, before.get(tenant.tenant_id)), zone, now)
         if scenario.invoices:
             _write_invoices(store, scenario.invoices, tenants, zone, now)
     except AutodispatchError as error:  # the store's failures; PartialWrite carries any of its writes
@@ -71,6 +76,18 @@ def import_scenario(store: ImportStore, scenario: Scenario, zone: ZoneInfo, now:
             written = error.written
         raise ImportIncomplete(_incomplete(store, error, touched, before, written, zone, now)) from error
     return ImportResult(tenants=len(scenario.tenants), invoices=len(scenario.invoices))
+
+
+def _with_activation_time(tenant: Tenant, stored: Tenant | None) -> Tenant:
+    """An active tenant imported without `activated_at` keeps the activation time stored for it
+    when it was active already (a re-import does not forget R2's history), else it gets
+    ACTIVE_SINCE_BEFORE_EVERY_INVOICE."""
+    settings = tenant.settings
+    if not settings.active or settings.activated_at is not None:
+        return tenant
+    kept = stored.settings.activated_at if stored is not None and stored.settings.active else None
+    activated_at = kept or ACTIVE_SINCE_BEFORE_EVERY_INVOICE
+    return tenant.model_copy(update={"settings": settings.model_copy(update={"activated_at": activated_at})})
 
 
 def import_invoices(store: ImportStore, invoices: Sequence[Invoice], zone: ZoneInfo, now: datetime) -> None:

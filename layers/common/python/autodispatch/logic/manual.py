@@ -124,11 +124,16 @@ def send_manually(
     if removed:
         # A run could claim a pending invoice while we send it; the conditional removal stops
         # that (and is refused while a run holds it), so the invoice is never sent twice (R23).
-        store.remove_auto(
-            key,
-            REMOVED_MESSAGE,
-            HistoryEvent(at=clock(), event=HistoryEventKind.REMOVED_BY_USER, detail=REMOVED_FOR_MANUAL_SEND),
-        )
+        try:
+            store.remove_auto(
+                key,
+                REMOVED_MESSAGE,
+                HistoryEvent(
+                    at=clock(), event=HistoryEventKind.REMOVED_BY_USER, detail=REMOVED_FOR_MANUAL_SEND
+                ),
+            )
+        except InvalidTransition as refused:  # the send is refused, whatever step of it was
+            raise InvalidTransition(f"Cannot send invoice {key} manually: {refused.reason}") from None
     try:
         if channel is not None:
             kind = delivery_kind(invoice)

@@ -28,7 +28,12 @@ class NotificationSummary(BaseModel):
 def notify_failures(run: RunRef, store: NotificationStore, notifier: Notifier) -> NotificationSummary:
     """Each message is claimed before it is sent, so a retried step never sends it twice (R21);
     a send that certainly failed gives its claim back and the step is retried for it. One tenant's
-    failing recipient never keeps the others from being notified (R24)."""
+    failing recipient never keeps the others from being notified (R24). Only the run that holds
+    the night notifies (R21: every failure of the night is in its run); it then releases the night."""
+    holder = store.night_holder(run.run_date)
+    if holder not in (None, run.run_id):
+        logger.info("another execution runs the night and notifies", extra={"held_by": holder})
+        return NotificationSummary(tenants_notified=0, emails=0, sms=0)
     by_tenant: dict[str, list[RunIssue]] = defaultdict(list)
     # What email feedback found since the last notification (R26) rides along with this run's.
     carried = store.notices()
@@ -63,6 +68,7 @@ def notify_failures(run: RunRef, store: NotificationStore, notifier: Notifier) -
     store.clear_notices([notice for notice in carried if notice.tenant_id not in retry])
     if retry:
         raise TransientError(f"notifications of {len(retry)} tenant(s) failed temporarily; left for a retry")
+    store.release_night(run)
     return NotificationSummary(tenants_notified=len(notified), emails=sent[EMAIL], sms=sent[SMS])
 
 

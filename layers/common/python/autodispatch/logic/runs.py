@@ -1,13 +1,16 @@
 """Starting a run, and one run as the operator CLI and the integration API show it: what the
 store recorded (its night, counts and the invoices it could not send, R21) and Step Functions'
-status of it."""
+status of it; and the check every way of starting a run makes first."""
 
 import uuid
-from datetime import date
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict
 
-from autodispatch.errors import NotFound
+from autodispatch.errors import FieldIssue, InputError, NotFound
+from autodispatch.rules.due import local_date
+from autodispatch.rules.run_date import future_night
 from autodispatch.runs.port import UNKNOWN, ExecutionStatus, RunExecutions, RunStarter
 from autodispatch.store.port import RunIssue, RunLog, RunSummary
 
@@ -56,3 +59,11 @@ def run_detail(store: RunLog, executions: RunExecutions, run_id: str) -> RunDeta
         raise NotFound(f"Unknown run {run_id}")
     issues = store.run_issues(run_id) if run else []
     return RunDetail(run_id=run_id, execution_arn=arn, execution=execution, run=run, issues=issues)
+
+
+def check_run_date(run_date: date, now: datetime, zone: ZoneInfo) -> None:
+    """Raises InputError naming `run_date` when its night has not come in `zone` (R1, R10): the API
+    and the operator CLI start runs only for tonight or a night that has passed."""
+    reason = future_night(run_date, local_date(now, zone))
+    if reason is not None:
+        raise InputError([FieldIssue("run_date", reason)])

@@ -69,14 +69,23 @@ def _revisit_pending(
             store.rekey(pending.key, due)
 
 
-def change_settings(
-    store: SettingsStore, tenant_id: str, changes: Mapping[str, Any], zone: ZoneInfo, now: datetime
-) -> Tenant:
-    """Apply `changes` (Settings field -> value); an active tenant must keep satisfying R2."""
-    if not changes:
-        raise InputError([FieldIssue("(options)", "nothing to change: give at least one setting option")])
-    current = store.get_tenant(tenant_id)
-    settings = _validated(current.settings, changes)
+def replace_tenant(store: SettingsStore, tenant: Tenant, zone: ZoneInfo, now: datetime) -> Tenant:
+    """Create or replace a tenant from a document a front end sent. Its activation (`active`,
+    `activated_at`) stays as stored, a new tenant's inactive: activation changes only through
+    `activate`, which checks R2 and stamps the instant (R4), and `deactivate`. An active tenant's
+    new settings must keep satisfying R2."""
+    stored = store.get_tenants([tenant.tenant_id]).get(tenant.tenant_id)
+    activation = {
+        "active": stored.settings.active if stored else False,
+        "activated_at": stored.settings.activated_at if stored else None,
+    }
+    settings = tenant.settings.model_copy(update=activation)
+    _keep_r2(tenant.tenant_id, settings)
+    return save_tenant(store, tenant.model_copy(update={"settings": settings}), zone, now)
+
+
+def _keep_r2(tenant_id: str, settings: Settings) -> None:
+    """An active tenant's settings must satisfy R2; ActivationRefused names each missing one."""
     issues = activation_issues(settings)
     if settings.active and issues:
         problems = "; ".join(issue.message for issue in issues)
@@ -85,6 +94,17 @@ def change_settings(
             "(deactivate it first to change that)",
             issues,
         )
+
+
+def change_settings(
+    store: SettingsStore, tenant_id: str, changes: Mapping[str, Any], zone: ZoneInfo, now: datetime
+) -> Tenant:
+    """Apply `changes` (Settings field -> value); an active tenant must keep satisfying R2."""
+    if not changes:
+        raise InputError([FieldIssue("(options)", "nothing to change: give at least one setting option")])
+    current = store.get_tenant(tenant_id)
+    settings = _validated(current.settings, changes)
+    _keep_r2(tenant_id, settings)
     return save_tenant(store, current.model_copy(update={"settings": settings}), zone, now)
 
 

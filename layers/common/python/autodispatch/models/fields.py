@@ -11,7 +11,7 @@ from typing import Annotated, TypeVar
 import phonenumbers
 import pycountry
 from email_validator import EmailNotValidError, validate_email
-from pydantic import AfterValidator, AwareDatetime, BeforeValidator, Field, StringConstraints
+from pydantic import AfterValidator, AwareDatetime, BeforeValidator, Field, StringConstraints, WithJsonSchema
 from stdnum import bic, iban, iso11649
 from stdnum.exceptions import ValidationError as StdnumError
 from stdnum.fi import ytunnus
@@ -238,9 +238,26 @@ EInvoiceAddress = Annotated[str, AfterValidator(_einvoice_address)]
 OperatorCode = Annotated[str, AfterValidator(_operator_code)]
 DecimalAmount = Annotated[Decimal, BeforeValidator(_plain_decimal), Field(allow_inf_nan=False)]
 CurrencyCode = Annotated[str, AfterValidator(_currency)]
-Identifier = Annotated[str, AfterValidator(_identifier)]
-Day = Annotated[date, BeforeValidator(_iso_text), AfterValidator(_in_date_range)]
-Moment = Annotated[AwareDatetime, BeforeValidator(_iso_text), AfterValidator(_in_date_range)]
+# The JSON Schema (the API's OpenAPI document) says as much of a check as JSON Schema can: never
+# more than the validation, so that anything the schema rejects is rejected.
+_YEAR_1900_TO_2999 = "^(19|2[0-9])[0-9]{2}-"
+Identifier = Annotated[
+    str,
+    AfterValidator(_identifier),
+    WithJsonSchema({"type": "string", "minLength": 1, "maxLength": ID_MAX_BYTES}),
+]
+Day = Annotated[
+    date,
+    BeforeValidator(_iso_text),
+    AfterValidator(_in_date_range),
+    WithJsonSchema({"type": "string", "format": "date", "pattern": _YEAR_1900_TO_2999}),
+]
+Moment = Annotated[
+    AwareDatetime,
+    BeforeValidator(_iso_text),
+    AfterValidator(_in_date_range),
+    WithJsonSchema({"type": "string", "format": "date-time", "pattern": _YEAR_1900_TO_2999}),
+]
 
 
 def bounded(max_length: int) -> StringConstraints:

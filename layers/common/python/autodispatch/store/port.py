@@ -336,7 +336,25 @@ class NotificationMarkers(Protocol):
         ...
 
 
-class RunLog(RunRecorder, RunReader, NotificationMarkers, Protocol):
+
+class NightHolds(Protocol):
+    """R21: a night is one run, however many executions start for it."""
+
+    def hold_night(self, run: RunRef, lease_until: datetime, now: datetime) -> str | None:
+        """Hold the run's night until `lease_until` (R21: a night is one run). None when this run
+        holds it now; else the id of the run that holds it (unfinished, its lease not ended)."""
+        ...
+
+    def night_holder(self, run_date: date) -> str | None:
+        """The run that holds (or last held) the night, or None."""
+        ...
+
+    def release_night(self, run: RunRef) -> None:
+        """The run has finished its night: a later execution of it may hold it (a catch-up, R10)."""
+        ...
+
+
+class RunLog(RunRecorder, RunReader, NotificationMarkers, NightHolds, Protocol):
     """Run summaries, their issues and the once-per-run notification markers (R21)."""
 
     def put_run(self, run: RunSummary) -> None: ...
@@ -420,13 +438,13 @@ class DispatchStore(TenantReader, DocumentReader, RecordReader, ClaimStore, RunR
         ...
 
 
-class SelectionStore(TenantReader, PendingIndex, Protocol):
+class SelectionStore(TenantReader, PendingIndex, NightHolds, Protocol):
     """The run's selection of due invoices (logic/selection.py)."""
 
     def put_run(self, run: RunSummary) -> None: ...
 
 
-class NotificationStore(TenantReader, RunReader, NotificationMarkers, NoticeBoard, Protocol):
+class NotificationStore(TenantReader, RunReader, NotificationMarkers, NightHolds, NoticeBoard, Protocol):
     """The tenants' notifications of a run (logic/notification.py)."""
 
 
