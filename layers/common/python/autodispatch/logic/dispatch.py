@@ -19,7 +19,6 @@ from autodispatch.errors import ConcurrentUpdate, PermanentRejection, TransientE
 from autodispatch.logic.follow_up import send_factoring_copy
 from autodispatch.logic.history import InvoiceOutcome, event, note_events
 from autodispatch.logic.outcomes import OutcomeStore, OutcomeWriter, Sent
-from autodispatch.logic.pacing import Pace, no_pacing
 from autodispatch.logic.recovery import Invocation, new_invocation
 from autodispatch.models.dispatch import DispatchRecord, HistoryEvent
 from autodispatch.models.enums import AutoDispatchState, Channel, DeliveryKind, HistoryEventKind
@@ -91,7 +90,6 @@ class BatchDispatcher:
         lease: timedelta,
         clock: Clock,
         time_left: TimeLeft = unlimited,
-        pace: Pace = no_pacing,
     ) -> None:
         self._store = store
         self._deliverer = deliverer
@@ -100,7 +98,6 @@ class BatchDispatcher:
         self._clock = clock
         self._time_left = time_left
         self._outcomes = OutcomeWriter(store, clock)
-        self._pace = pace
 
     @tracer.capture_method
     def dispatch(self, run: RunRef, keys: Sequence[InvoiceKey]) -> BatchResult:
@@ -246,7 +243,6 @@ class BatchDispatcher:
                 )
                 events = []
             try:
-                self._pace(channel)
                 self._deliverer.deliver(invoice, tenant, channel, plan.kind)
             except PermanentRejection as rejection:
                 if unknown:
@@ -341,7 +337,6 @@ class BatchDispatcher:
                 and resumed.kind is DeliveryKind.FACTORING
                 and not self._deliverer.is_idempotent(resumed.channel)
             )
-            self._pace(route.channel)
             now = self._clock()
             copy, problem = send_factoring_copy(
                 self._deliverer, invoice, tenant, route, invocation.run, now, in_doubt
