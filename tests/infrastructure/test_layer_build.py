@@ -6,6 +6,7 @@ from pathlib import Path
 
 from cdk.constants import FUNCTIONS_DIR, LIBRARY_DIR
 from cdk.layer_build import (
+    BABEL_LANGUAGES,
     BOTOCORE_SERVICES,
     build_layer,
     compile_bytecode,
@@ -74,3 +75,6 @@ def test_the_layer_keeps_the_model_of_every_aws_service_the_code_calls_and_no_ot
     layer = build_layer() / "python"
     assert {model.name for model in (layer / "botocore" / "data").iterdir() if model.is_dir()} == called
     assert not (layer / "phonenumbers" / "geodata").exists()
+    locales = {path.stem for path in (layer / "babel" / "locale-data").glob("*.dat")}
+    assert {"root", "fi", "fi_FI", "sv", "sv_FI", "en", "en_FI", "en_001"} <= locales
+    assert {locale.split("_")[0] for locale in locales} == set(BABEL_LANGUAGES)
