@@ -55,8 +55,11 @@ def main() -> None:
     }
     sys.stdout.write(cost.table(costs, cost.ses_per_million(nights["http"]), here) + "\n")
     over = [name for name, items in costs.items() if sum(items.values()) > cost.TARGETS[name]]
+    failures = render.over_target(report["render_ms_per_invoice"])
     if over:
-        sys.exit(f"bench: cost over target in {', '.join(over)}")
+        failures.append(f"cost over target in {', '.join(over)}")
+    if failures:
+        sys.exit("bench: " + "; ".join(failures))
 
 
 def _seconds_by_function(night: dict[str, Any]) -> dict[str, dict[str, float]]:

@@ -2,7 +2,6 @@
 use cases, the same ones the operator CLI calls. Errors become responses in one place
 (`_error_response`); who may call a route is decided before routing (`handler.guard`)."""
 
-import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -27,7 +26,8 @@ from autodispatch.errors import (
     InvoiceBusy,
     NotFound,
 )
-from autodispatch.logic.importing import import_invoices, import_scenario, parse_import
+from autodispatch.logic.importing import import_scenario, parse_import
+from autodispatch.logic.importing import put_invoice as put_invoice_document
 from autodispatch.logic.manual import (
     ManualSend,
     remove_automatic_dispatch,
@@ -35,7 +35,7 @@ from autodispatch.logic.manual import (
     send_manually,
 )
 from autodispatch.logic.open_invoices import InvoicePage, open_invoices, with_previews
-from autodispatch.logic.runs import RunDetail, run_detail
+from autodispatch.logic.runs import RunDetail, StartedRun, run_detail, start_run
 from autodispatch.logic.settings import Activation, activate, change_settings, deactivate
 from autodispatch.models.dispatch import DispatchRecord
 from autodispatch.models.enums import AutoDispatchState, Channel
@@ -151,12 +151,6 @@ class RunRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     run_date: date
-
-
-class StartedRun(BaseModel):
-    run_id: str
-    run_date: date
-    execution_arn: str
 
 
 app = APIGatewayHttpResolver(enable_validation=True)
@@ -299,10 +293,7 @@ def put_invoice(tenant_id: str, invoice_id: str, invoice: Invoice) -> InvoiceEnt
     _check_path_id("tenant_id", tenant_id, invoice.tenant_id)
     _check_path_id("invoice_id", invoice_id, invoice.invoice_id)
     s = services()
-    key = _key(tenant_id, invoice_id)
-    if s.store.get_invoices([key]).get(key) != invoice:  # the same document again changes nothing
-        import_invoices(s.store, [invoice], s.zone, s.clock())
-    return _entry(s.store.get_record(key))
+    return _entry(put_invoice_document(s.store, invoice, s.zone, s.clock()))
 
 
 @app.get("/tenants/<tenant_id>/invoices", tags=["invoices"], responses=responses(*READS))
@@ -372,9 +363,7 @@ def get_run(run_id: str) -> RunDetail:
 @app.post("/runs", tags=["runs"], responses=responses(success=HTTPStatus.ACCEPTED, model=StartedRun))
 def post_run(request: RunRequest) -> Response[Any]:
     """Start the run of `run_date` as the schedule would; its id is the execution name."""
-    name = f"api-{request.run_date.isoformat()}-{uuid.uuid4().hex[:8]}"
-    arn = services().runs().start(request.run_date, name)
-    started = StartedRun(run_id=name, run_date=request.run_date, execution_arn=arn)
+    started = start_run(services().runs(), request.run_date, origin="api")
     return Response(
         status_code=HTTPStatus.ACCEPTED,
         content_type=content_types.APPLICATION_JSON,

@@ -1,16 +1,14 @@
 """`autodispatch runs start|list|show`: start a night by hand and inspect the executions."""
 
-import json
 import time
-import uuid
 from datetime import datetime
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 import typer
 
-from autodispatch.logic.runs import run_detail, stored_run
-from autodispatch.runs.port import ExecutionStatus
+from autodispatch.logic.runs import run_detail, start_run, stored_run
+from autodispatch.runs.port import TERMINAL, ExecutionStatus
 from autodispatch.runs.stepfunctions import StepFunctionsRuns, execution_status
 from autodispatch.store.port import RunCounts, RunSummary
 from autodispatch_cli.commands.common import JsonOption, parse_day, target, when
@@ -22,7 +20,6 @@ from autodispatch_cli.target import Target
 app = typer.Typer(help="Nightly runs: start one by hand, list them, show one.", no_args_is_help=True)
 
 RUN_COLUMNS = ["run", "run date", "started", "status", "selected", "sent", "ignored", "failed"]
-TERMINAL = frozenset({"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"})
 FIRST_POLL_SECONDS = 0.25
 MAX_POLL_SECONDS = 5.0
 
@@ -120,15 +117,8 @@ def start(
     night = parse_day(run_date, "--date") if run_date else None
     with operator_errors():
         runtime = target(ctx)
-        label = (night or runtime.today()).isoformat()
-        name = f"manual-{label}-{uuid.uuid4().hex[:8]}"
-        execution_arn = str(
-            runtime.client("stepfunctions").start_execution(
-                stateMachineArn=runtime.state_machine_arn,
-                name=name,
-                input=json.dumps({"run_date": night.isoformat()} if night else {}),
-            )["executionArn"]
-        )
+        started = start_run(executions(runtime), night or runtime.today(), origin="manual")
+        name, execution_arn, label = started.run_id, started.execution_arn, started.run_date.isoformat()
         if not as_json:
             console.print(f"Started run {name} for the night of {label}.", highlight=False)
         if not wait:

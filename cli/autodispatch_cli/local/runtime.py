@@ -35,6 +35,7 @@ from moto import mock_aws
 
 from autodispatch import wiring
 from autodispatch.observability import metrics
+from autodispatch.runs.port import TERMINAL
 from autodispatch.store.table_schema import create_table_kwargs
 from autodispatch_cli.local.mailbox_simulator import MailboxSimulator, sqs_event
 
@@ -73,7 +74,6 @@ FUNCTION_MEMORY_MB = {
     "IntegrationApi": 1024,
 }
 LOCAL_MAX_CONCURRENCY = 4
-TERMINAL = frozenset({"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"})
 
 Handler = Callable[[dict[str, Any], Any], Any]
 

@@ -16,11 +16,12 @@ from autodispatch.errors import (
     PartialWrite,
 )
 from autodispatch.logic.settings import save_tenant
+from autodispatch.models.dispatch import DispatchRecord
 from autodispatch.models.loading import parse_scenario
 from autodispatch.models.scenario import Invoice, InvoiceKey, Scenario, Tenant
 from autodispatch.rules.activation import activation_problems
 from autodispatch.rules.initial_state import initial_state
-from autodispatch.store.port import InvoiceStore
+from autodispatch.store.port import ImportStore
 
 BUSY_MESSAGE = (
     "a run is sending this invoice (or stopped while sending it); import it again after that run has finished"
@@ -50,7 +51,7 @@ def parse_import(data: object, existing_tenants: Iterable[str] = ()) -> Scenario
     return parse_scenario(data, existing_tenants, _activation_issues)
 
 
-def import_scenario(store: InvoiceStore, scenario: Scenario, zone: ZoneInfo, now: datetime) -> ImportResult:
+def import_scenario(store: ImportStore, scenario: Scenario, zone: ZoneInfo, now: datetime) -> ImportResult:
     """Create or replace the scenario's tenants, then create or update its invoices: all or
     nothing. Every check runs before the first write; when the store fails midway, the tenants
     are put back as they were and ImportIncomplete says exactly which invoices were written."""
@@ -72,15 +73,23 @@ def import_scenario(store: InvoiceStore, scenario: Scenario, zone: ZoneInfo, now
     return ImportResult(tenants=len(scenario.tenants), invoices=len(scenario.invoices))
 
 
-def import_invoices(store: InvoiceStore, invoices: Sequence[Invoice], zone: ZoneInfo, now: datetime) -> None:
+def import_invoices(store: ImportStore, invoices: Sequence[Invoice], zone: ZoneInfo, now: datetime) -> None:
     """Create new invoices in their initial state; update existing ones (documents, and the due
     instant of pending ones). Their tenants must exist (NotFound names the missing ones)."""
     tenants = _check_invoices(store, invoices, {})
     _write_invoices(store, invoices, tenants, zone, now)
 
 
+def put_invoice(store: ImportStore, invoice: Invoice, zone: ZoneInfo, now: datetime) -> DispatchRecord:
+    """Create or update one invoice (the API's idempotent PUT): the same document again changes
+    nothing; another is imported as `import_invoices` does. Returns the invoice's record."""
+    if store.get_invoices([invoice.key]).get(invoice.key) != invoice:
+        import_invoices(store, [invoice], zone, now)
+    return store.get_record(invoice.key)
+
+
 def _check_invoices(
-    store: InvoiceStore, invoices: Sequence[Invoice], importing: Mapping[str, Tenant]
+    store: ImportStore, invoices: Sequence[Invoice], importing: Mapping[str, Tenant]
 ) -> dict[str, Tenant]:
     """Refuse before anything is written: unknown tenants, and invoices a run is sending. Returns
     each invoice's tenant as the import leaves it (`importing` wins over the stored one)."""
@@ -104,7 +113,7 @@ def _check_invoices(
 
 
 def _write_invoices(
-    store: InvoiceStore,
+    store: ImportStore,
     invoices: Sequence[Invoice],
     tenants: Mapping[str, Tenant],
     zone: ZoneInfo,
@@ -118,7 +127,7 @@ def _write_invoices(
 
 
 def _incomplete(
-    store: InvoiceStore,
+    store: ImportStore,
     error: AutodispatchError,
     touched: Sequence[str],
     before: Mapping[str, Tenant],

@@ -11,7 +11,7 @@ from autodispatch.models.delivery_events import NOTIFICATION_KIND, email_tags
 from autodispatch.models.scenario import Tenant
 from autodispatch.notify.port import Notifier
 from autodispatch.observability import logger, tracer
-from autodispatch.store.port import InvoiceStore, RunIssue, RunRef
+from autodispatch.store.port import NotificationStore, RunIssue, RunRef
 
 EMAIL, SMS = "EMAIL", "SMS"
 
@@ -25,7 +25,7 @@ class NotificationSummary(BaseModel):
 
 
 @tracer.capture_method
-def notify_failures(run: RunRef, store: InvoiceStore, notifier: Notifier) -> NotificationSummary:
+def notify_failures(run: RunRef, store: NotificationStore, notifier: Notifier) -> NotificationSummary:
     """Each message is claimed before it is sent, so a retried step never sends it twice (R21);
     a send that certainly failed gives its claim back and the step is retried for it. One tenant's
     failing recipient never keeps the others from being notified (R24)."""

@@ -1,10 +1,14 @@
-"""One run as the operator CLI and the integration API show it: what the store recorded (its
-night, counts and the invoices it could not send, R21) and Step Functions' status of it."""
+"""Starting a run, and one run as the operator CLI and the integration API show it: what the
+store recorded (its night, counts and the invoices it could not send, R21) and Step Functions'
+status of it."""
+
+import uuid
+from datetime import date
 
 from pydantic import BaseModel, ConfigDict
 
 from autodispatch.errors import NotFound
-from autodispatch.runs.port import UNKNOWN, ExecutionStatus, RunExecutions
+from autodispatch.runs.port import UNKNOWN, ExecutionStatus, RunExecutions, RunStarter
 from autodispatch.store.port import RunIssue, RunLog, RunSummary
 
 
@@ -19,6 +23,21 @@ class RunDetail(BaseModel):
     execution: ExecutionStatus
     run: RunSummary | None = None
     issues: list[RunIssue] = []
+
+
+class StartedRun(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    run_id: str
+    run_date: date
+    execution_arn: str
+
+
+def start_run(starter: RunStarter, run_date: date, origin: str) -> StartedRun:
+    """Starts the run of `run_date` as the schedule would (the same input), named
+    `<origin>-<run date>-<8 hex>`: who started it, for which night, unique. The name is the run id."""
+    run_id = f"{origin}-{run_date.isoformat()}-{uuid.uuid4().hex[:8]}"
+    return StartedRun(run_id=run_id, run_date=run_date, execution_arn=starter.start(run_date, run_id))
 
 
 def stored_run(store: RunLog, run_id: str) -> RunSummary | None:

@@ -13,8 +13,7 @@ from autodispatch.models.enums import Source
 from autodispatch.models.scenario import InvoiceKey
 from autodispatch.observability import tracer
 from autodispatch.rules.due import local_date, start_of_day
-from autodispatch.store.port import InvoiceStore, RunCounts, RunRef, RunSummary
-from autodispatch.store.work_list import WorkListRef, WorkListWriter
+from autodispatch.store.port import RunCounts, RunRef, RunSummary, SelectionStore, WorkListRef, WorkListWriter
 
 # Keys that may wait for their tenant's batch to fill, in batches; and entries per tenant lookup.
 BUFFERED_BATCHES = 1000
@@ -87,7 +86,7 @@ class _Tally:
 @tracer.capture_method
 def select_due_invoices(
     run: RunRef,
-    store: InvoiceStore,
+    store: SelectionStore,
     work_lists: WorkListWriter,
     zone: ZoneInfo,
     batch_size: int,

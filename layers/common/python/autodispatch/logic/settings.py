@@ -18,7 +18,7 @@ from autodispatch.models.scenario import Settings, Tenant
 from autodispatch.rules.activation import activation_issues
 from autodispatch.rules.due import due_from_dates
 from autodispatch.rules.messages import BEFORE_ACTIVATION_MESSAGE
-from autodispatch.store.port import InvoiceStore
+from autodispatch.store.port import SettingsStore
 
 
 class Activation(BaseModel):
@@ -30,7 +30,7 @@ class Activation(BaseModel):
     already_active: bool
 
 
-def save_tenant(store: InvoiceStore, tenant: Tenant, zone: ZoneInfo, now: datetime) -> Tenant:
+def save_tenant(store: SettingsStore, tenant: Tenant, zone: ZoneInfo, now: datetime) -> Tenant:
     """Create or replace a tenant. A changed timing re-keys its pending invoices (R6, R7); a later
     activation turns its older unsent invoices off unless the user turned them on (R2)."""
     # A stored document that no longer validates counts as absent: importing it again repairs it.
@@ -49,7 +49,7 @@ def save_tenant(store: InvoiceStore, tenant: Tenant, zone: ZoneInfo, now: dateti
 
 
 def _revisit_pending(
-    store: InvoiceStore,
+    store: SettingsStore,
     tenant: Tenant,
     zone: ZoneInfo,
     now: datetime,
@@ -70,7 +70,7 @@ def _revisit_pending(
 
 
 def change_settings(
-    store: InvoiceStore, tenant_id: str, changes: Mapping[str, Any], zone: ZoneInfo, now: datetime
+    store: SettingsStore, tenant_id: str, changes: Mapping[str, Any], zone: ZoneInfo, now: datetime
 ) -> Tenant:
     """Apply `changes` (Settings field -> value); an active tenant must keep satisfying R2."""
     if not changes:
@@ -100,7 +100,7 @@ def _validated(current: Settings, changes: Mapping[str, Any]) -> Settings:
         raise InputError(issues) from None
 
 
-def activate(store: InvoiceStore, tenant_id: str, zone: ZoneInfo, now: datetime) -> Activation:
+def activate(store: SettingsStore, tenant_id: str, zone: ZoneInfo, now: datetime) -> Activation:
     """Switch automatic dispatch on from `now`; refused unless R2 holds. Unsent invoices created
     before now stay off until the user adds automatic dispatch back to each (R2, R20)."""
     current = store.get_tenant(tenant_id)
@@ -115,7 +115,7 @@ def activate(store: InvoiceStore, tenant_id: str, zone: ZoneInfo, now: datetime)
     return Activation(tenant=saved, already_active=False)
 
 
-def deactivate(store: InvoiceStore, tenant_id: str, zone: ZoneInfo, now: datetime) -> Tenant:
+def deactivate(store: SettingsStore, tenant_id: str, zone: ZoneInfo, now: datetime) -> Tenant:
     """Switch automatic dispatch off: runs skip the tenant; nothing sent changes (R2)."""
     current = store.get_tenant(tenant_id)
     if not current.settings.active:

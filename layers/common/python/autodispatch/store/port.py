@@ -123,17 +123,38 @@ class RunIssue(_Frozen):
     currency: str | None = None
 
 
-class TenantStore(Protocol):
-    def put_tenant(self, tenant: Tenant) -> None:
-        """Create or replace a tenant document; nothing else changes."""
+class WorkListRef(_Frozen):
+    """Where a run's work list is: the batches of invoice keys the Distributed Map reads (S3)."""
+
+    bucket: str
+    key: str
+
+
+class WorkListWriter(Protocol):
+    def write(self, run_id: str, batches: Iterable[Sequence[InvoiceKey]]) -> WorkListRef:
+        """Writes the batches as they come (a stream: they need not all be in memory)."""
         ...
 
+
+class WorkListReader(Protocol):
+    def keys(self, work_list: WorkListRef) -> Iterator[InvoiceKey]:
+        """Every invoice key of the list, batch by batch."""
+        ...
+
+
+class TenantReader(Protocol):
     def get_tenant(self, tenant_id: str) -> Tenant:
         """Raises NotFound."""
         ...
 
     def get_tenants(self, tenant_ids: Iterable[str]) -> dict[str, Tenant]:
         """Batch read; unknown ids are absent from the result."""
+        ...
+
+
+class TenantStore(TenantReader, Protocol):
+    def put_tenant(self, tenant: Tenant) -> None:
+        """Create or replace a tenant document; nothing else changes."""
         ...
 
     def list_tenants(self) -> list[Tenant]: ...
@@ -143,13 +164,7 @@ class TenantStore(Protocol):
         ...
 
 
-class InvoiceDocumentStore(Protocol):
-    def put_invoices(self, invoices: Sequence[tuple[Invoice, InitialState]], now: datetime) -> None:
-        """Upsert documents. A new invoice gets the initial state given with it; an existing UNSENT
-        invoice imported as SENT becomes SENT with that state's message (R5); an existing pending
-        one is re-keyed to the given due instant; any other keeps its state."""
-        ...
-
+class DocumentReader(Protocol):
     def get_invoices(self, keys: Iterable[InvoiceKey]) -> dict[InvoiceKey, Invoice]:
         """Batch read of documents; unknown keys are absent. Raises InputError naming the invoice
         and field when a stored document is no longer valid."""
@@ -160,13 +175,23 @@ class InvoiceDocumentStore(Protocol):
         ...
 
 
-class RecordStore(Protocol):
+class InvoiceDocumentStore(DocumentReader, Protocol):
+    def put_invoices(self, invoices: Sequence[tuple[Invoice, InitialState]], now: datetime) -> None:
+        """Upsert documents. A new invoice gets the initial state given with it; an existing UNSENT
+        invoice imported as SENT becomes SENT with that state's message (R5); an existing pending
+        one is re-keyed to the given due instant; any other keeps its state."""
+        ...
+
+
+class RecordReader(Protocol):
     def get_record(self, key: InvoiceKey) -> DispatchRecord:
         """Raises NotFound."""
         ...
 
     def get_records(self, keys: Iterable[InvoiceKey]) -> dict[InvoiceKey, DispatchRecord]: ...
 
+
+class RecordLister(Protocol):
     def list_records(
         self, tenant_id: str, state: AutoDispatchState | None = None
     ) -> list[DispatchRecord]: ...
@@ -180,6 +205,8 @@ class RecordStore(Protocol):
         (even empty) and its `resume_after` says where reading stopped."""
         ...
 
+
+class PendingIndex(Protocol):
     def pending(self, due_before: datetime) -> Iterator[PendingEntry]:
         """Every tenant's pending invoices due before the instant, by Query on the sparse index.
         Includes invoices claimed by a run (a dead run's claims are taken over later, R10)."""
@@ -198,6 +225,10 @@ class RecordStore(Protocol):
         """PENDING, UNSENT and unclaimed -> REMOVED with the message; an invoice a run or the user
         changed first keeps that change."""
         ...
+
+
+class RecordStore(RecordReader, RecordLister, PendingIndex, Protocol):
+    """The dispatch-state records: read one by one, listed per tenant, and the pending index."""
 
 
 class ClaimStore(Protocol):
@@ -271,15 +302,19 @@ class UserActionStore(Protocol):
         ...
 
 
-class RunLog(Protocol):
-    """Run summaries, their issues and the once-per-run notification markers (R21)."""
-
-    def put_run(self, run: RunSummary) -> None: ...
+class RunRecorder(Protocol):
+    """What a batch adds to its run: counts and the issues to report (R21)."""
 
     def add_run_counts(self, run: RunRef, counts: RunCounts) -> None:
-        """Atomic counters, one write per batch."""
+        """Atomic counters, one write per batch. Raises NotFound for a run never put."""
         ...
 
+    def add_run_issues(self, run: RunRef, issues: Sequence[RunIssue]) -> None:
+        """Writing the same issue again (a retried batch) keeps one."""
+        ...
+
+
+class RunReader(Protocol):
     def get_run(self, run_id: str) -> RunSummary:
         """Raises NotFound."""
         ...
@@ -288,10 +323,10 @@ class RunLog(Protocol):
         """Newest first."""
         ...
 
-    def add_run_issues(self, run: RunRef, issues: Sequence[RunIssue]) -> None: ...
-
     def run_issues(self, run_id: str) -> list[RunIssue]: ...
 
+
+class NotificationMarkers(Protocol):
     def claim_notification(self, run_id: str, tenant_id: str, kind: str) -> bool:
         """True once per run, tenant and kind (EMAIL, SMS), before sending: at most once (R21)."""
         ...
@@ -301,7 +336,23 @@ class RunLog(Protocol):
         ...
 
 
-class DeliveryFeedbackStore(Protocol):
+class RunLog(RunRecorder, RunReader, NotificationMarkers, Protocol):
+    """Run summaries, their issues and the once-per-run notification markers (R21)."""
+
+    def put_run(self, run: RunSummary) -> None: ...
+
+
+class NoticeBoard(Protocol):
+    """Notices carried into a tenant's next notification, whichever run sends it (R21, R26)."""
+
+    def add_notice(self, issue: RunIssue) -> None: ...
+
+    def notices(self) -> list[RunIssue]: ...
+
+    def clear_notices(self, issues: Sequence[RunIssue]) -> None: ...
+
+
+class DeliveryFeedbackStore(NoticeBoard, Protocol):
     """What an email's delivery events do to its invoice (R26), and the notices they leave for the
     tenant's next notification (R21)."""
 
@@ -328,14 +379,6 @@ class DeliveryFeedbackStore(Protocol):
         """SENT by email -> FAILED and UNSENT: no channel follows the bounced email (R26)."""
         ...
 
-    def add_notice(self, issue: RunIssue) -> None:
-        """Carried into the tenant's next notification, whichever run sends it (R21, R26)."""
-        ...
-
-    def notices(self) -> list[RunIssue]: ...
-
-    def clear_notices(self, issues: Sequence[RunIssue]) -> None: ...
-
 
 class InvoiceStore(
     TenantStore,
@@ -347,4 +390,61 @@ class InvoiceStore(
     DeliveryFeedbackStore,
     Protocol,
 ):
-    """Everything the system reads and writes; narrower use cases may ask for one part."""
+    """Everything the system reads and writes: what the adapters (and the in-memory fake) implement.
+    Each use case asks only for its own part (below)."""
+
+
+# The part each use case uses: structural, so the whole store (or a fake) passes for any of them.
+
+
+class OutcomeStore(Protocol):
+    """The conditional writes that end or hand over an invoice's dispatch (logic/outcomes.py)."""
+
+    def claim(
+        self, key: InvoiceKey, attempt: Attempt, lease_until: datetime, events: Sequence[HistoryEvent]
+    ) -> Attempt | None: ...
+
+    def settle(self, key: InvoiceKey, run_id: str, settlement: Settlement) -> None: ...
+
+    def settle_unclaimed(
+        self, key: InvoiceKey, run_id: str, settlement: Settlement, now: datetime
+    ) -> None: ...
+
+
+class DispatchStore(TenantReader, DocumentReader, RecordReader, ClaimStore, RunRecorder, Protocol):
+    """A dispatch run's batches (logic/dispatch.py) and the settlement of what a run left
+    unfinished (logic/unfinished.py, which also reads the run's counts)."""
+
+    def get_run(self, run_id: str) -> RunSummary:
+        """Raises NotFound."""
+        ...
+
+
+class SelectionStore(TenantReader, PendingIndex, Protocol):
+    """The run's selection of due invoices (logic/selection.py)."""
+
+    def put_run(self, run: RunSummary) -> None: ...
+
+
+class NotificationStore(TenantReader, RunReader, NotificationMarkers, NoticeBoard, Protocol):
+    """The tenants' notifications of a run (logic/notification.py)."""
+
+
+class FeedbackStore(TenantReader, DocumentReader, RecordReader, DeliveryFeedbackStore, Protocol):
+    """Email delivery events (logic/delivery_feedback.py)."""
+
+
+class UserActionsStore(TenantReader, DocumentReader, RecordReader, UserActionStore, Protocol):
+    """The user's own actions on one invoice (logic/manual.py)."""
+
+
+class SettingsStore(TenantStore, PendingIndex, Protocol):
+    """A tenant's settings and their activation (logic/settings.py)."""
+
+
+class ImportStore(SettingsStore, InvoiceDocumentStore, RecordReader, Protocol):
+    """An import of tenants and invoices (logic/importing.py)."""
+
+
+class OpenInvoicesStore(TenantReader, DocumentReader, RecordLister, Protocol):
+    """The open-invoices list with the next night's previews (logic/open_invoices.py)."""
