@@ -47,7 +47,7 @@ def _file_definition(max_concurrency: int) -> dict[str, Any]:
 def test_deployed_definition_is_the_shared_definition_file(
     deployed: Synthesized, variant: Synthesized
 ) -> None:
-    assert _deployed_definition(deployed) == _file_definition(max_concurrency=10)
+    assert _deployed_definition(deployed) == _file_definition(max_concurrency=2)
     assert _deployed_definition(variant) == _file_definition(max_concurrency=25)
 
 

@@ -18,7 +18,6 @@ from autodispatch.errors import ConcurrentUpdate, PermanentRejection, TransientE
 from autodispatch.logic.follow_up import factoring_copy_in_doubt, send_factoring_copy
 from autodispatch.logic.history import InvoiceOutcome, event, note_events
 from autodispatch.logic.outcomes import OutcomeWriter, Sent
-from autodispatch.logic.pacing import Pace, no_pacing
 from autodispatch.logic.recovery import Invocation, new_invocation
 from autodispatch.models.dispatch import DispatchRecord, HistoryEvent
 from autodispatch.models.enums import AutoDispatchState, Channel, DeliveryKind, HistoryEventKind
@@ -71,7 +70,6 @@ class BatchDispatcher:
         lease: timedelta,
         clock: Clock,
         time_left: TimeLeft = unlimited,
-        pace: Pace = no_pacing,
     ) -> None:
         self._store = store
         self._deliverer = deliverer
@@ -80,7 +78,6 @@ class BatchDispatcher:
         self._clock = clock
         self._time_left = time_left
         self._outcomes = OutcomeWriter(store, clock)
-        self._pace = pace
         # R23: the channels on which sending again cannot deliver twice, as the channels say.
         self._repeat_safe = frozenset(channel for channel in Channel if deliverer.is_idempotent(channel))
 
@@ -268,7 +265,6 @@ class BatchDispatcher:
                 )
                 events = []
             try:
-                self._pace(channel)
                 self._deliverer.deliver(invoice, tenant, channel, plan.kind)
             except PermanentRejection as rejection:
                 if unknown:
@@ -333,7 +329,6 @@ class BatchDispatcher:
         route = plan.factoring
         if route is not None and copy is not Copy.NONE:
             if copy is Copy.SEND:
-                self._pace(route.channel)
                 follow_up, problem = send_factoring_copy(
                     self._deliverer, invoice, tenant, route, invocation.run, self._clock()
                 )

@@ -141,6 +141,11 @@ class TableClient:
         return plain(item) if item else None
 
     def _query(self, **params: Any) -> Iterator[dict[str, Any]]:
+        for item in self._query_typed(**params):
+            yield plain(item)
+
+    def _query_typed(self, **params: Any) -> Iterator[Item]:
+        """The items as DynamoDB returns them (typed values), for readers of millions of items."""
         pagination: PaginatorConfigTypeDef = (
             {} if self._query_limit is None else {"PageSize": self._query_limit}
         )
@@ -149,8 +154,7 @@ class TableClient:
         )
         with _mapped_errors("query"):
             for page in pages:
-                for item in page.get("Items", []):
-                    yield plain(item)
+                yield from page.get("Items", [])
 
     def _query_prefix(
         self, pk: str, sk_prefix: str, where: Callable[[Expression], str] | None = None, **params: Any
