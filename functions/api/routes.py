@@ -22,9 +22,9 @@ from autodispatch.errors import (
     ActivationRefused,
     AutodispatchError,
     FieldIssue,
+    ImportConflict,
     InputError,
     InvalidTransition,
-    InvoiceBusy,
     NotFound,
 )
 from autodispatch.logic.importing import import_invoices, import_scenario, parse_import
@@ -48,10 +48,10 @@ from autodispatch.store.port import InvoiceStore, RunSummary
 LIST_LIMIT_MAX = 500
 # Activation changes only through activate/deactivate, which check R2 and stamp the instant (R4).
 ACTIVATION_FIELDS = frozenset({"active", "activated_at"})
-# One status per error type, most specific first (InvoiceBusy is an InputError).
+# One status per error type, most specific first (an ImportConflict is an InputError).
 ERROR_STATUS: tuple[tuple[type[AutodispatchError], HTTPStatus], ...] = (
     (NotFound, HTTPStatus.NOT_FOUND),
-    (InvoiceBusy, HTTPStatus.CONFLICT),
+    (ImportConflict, HTTPStatus.CONFLICT),
     (InputError, HTTPStatus.BAD_REQUEST),
     (InvalidTransition, HTTPStatus.CONFLICT),
     (ActivationRefused, HTTPStatus.CONFLICT),

@@ -15,6 +15,7 @@ from pydantic import (
     model_validator,
 )
 
+from autodispatch.errors import shown
 from autodispatch.models.enums import (
     Channel,
     CustomerType,
@@ -297,7 +298,8 @@ class InvoiceKey(_Model):
     invoice_id: str
 
     def __str__(self) -> str:
-        return f"{self.tenant_id}/{self.invoice_id}"
+        # Echoed in errors: one safe line whatever a caller passed (errors.shown).
+        return f"{shown(self.tenant_id, quoted=False)}/{shown(self.invoice_id, quoted=False)}"
 
 
 class Scenario(_Model):

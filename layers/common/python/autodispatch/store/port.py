@@ -7,6 +7,7 @@ rule: callers pass the states, messages and due instants the rules chose.
 """
 
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Protocol
@@ -137,10 +138,6 @@ class TenantStore(Protocol):
         ...
 
     def list_tenants(self) -> list[Tenant]: ...
-
-    def delete_tenant(self, tenant_id: str) -> None:
-        """Remove a tenant document (an import puts back what it created); unknown ids are fine."""
-        ...
 
 
 class InvoiceDocumentStore(Protocol):
@@ -337,6 +334,22 @@ class DeliveryFeedbackStore(Protocol):
     def clear_notices(self, issues: Sequence[RunIssue]) -> None: ...
 
 
+class ImportTransactions(Protocol):
+    """All-or-nothing imports (R25): a store failure at any write leaves the table as it was."""
+
+    def all_or_nothing(
+        self, now: datetime, tenant_ids: Iterable[str], invoice_keys: Iterable[InvoiceKey]
+    ) -> AbstractContextManager["InvoiceStore"]:
+        """A store whose writes are undone when the block raises (ImportIncomplete says what was
+        undone and what changed meanwhile and was kept); `tenant_ids` and `invoice_keys` are the
+        items the block is expected to write, read once in bulk. Others are journaled as written."""
+        ...
+
+    def recover_imports(self, now: datetime) -> None:
+        """Finish undoing the writes of imports that died (their lease ran out before `now`)."""
+        ...
+
+
 class InvoiceStore(
     TenantStore,
     InvoiceDocumentStore,
@@ -345,6 +358,7 @@ class InvoiceStore(
     UserActionStore,
     RunLog,
     DeliveryFeedbackStore,
+    ImportTransactions,
     Protocol,
 ):
     """Everything the system reads and writes; narrower use cases may ask for one part."""

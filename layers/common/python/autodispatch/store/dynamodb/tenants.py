@@ -32,6 +32,3 @@ class TenantTable(TableClient):
     def list_tenants(self) -> list[Tenant]:
         tenants = (items.tenant(item) for item in self._query_prefix("TENANTS", "TENANT#"))
         return [tenant for tenant in tenants if tenant is not None]
-
-    def delete_tenant(self, tenant_id: str) -> None:
-        self._on_table("delete_item", Key=items.tenant_key(tenant_id))
