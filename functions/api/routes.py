@@ -26,6 +26,8 @@ from autodispatch.errors import (
     InputError,
     InvalidTransition,
     NotFound,
+    error_line,
+    shown,
 )
 from autodispatch.logic.importing import import_invoices, import_scenario, parse_import
 from autodispatch.logic.manual import (
@@ -187,7 +189,11 @@ def _entry(record: DispatchRecord) -> InvoiceEntry:
 def _check_path_id(name: str, path_value: str, body_value: str) -> None:
     if path_value != body_value:
         raise InputError(
-            [FieldIssue(name, f"'{body_value}' in the body differs from '{path_value}' in the path")]
+            [
+                FieldIssue(
+                    name, f"{shown(body_value)} in the body differs from {shown(path_value)} in the path"
+                )
+            ]
         )
 
 
@@ -197,11 +203,15 @@ def _check_path_id(name: str, path_value: str, body_value: str) -> None:
 def error_response(
     status: HTTPStatus, message: str, issues: Sequence[FieldIssue] = ()
 ) -> Response[dict[str, Any]]:
-    listed = [IssueBody(field=issue.field, message=issue.message) for issue in issues] or None
+    """Every error body: the message and each issue as one safe line (errors.error_line)."""
+    listed = [
+        IssueBody(field=error_line(issue.field), message=error_line(issue.message)) for issue in issues
+    ] or None
+    body = ErrorBody(status=status, message=error_line(message), issues=listed)
     return Response(
         status_code=status,
         content_type=content_types.APPLICATION_JSON,
-        body=ErrorBody(status=status, message=message, issues=listed).model_dump(exclude_none=True),
+        body=body.model_dump(exclude_none=True),
     )
 
 

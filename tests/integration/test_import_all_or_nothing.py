@@ -5,12 +5,14 @@ next import finishes it first."""
 
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import pytest
 from botocore.exceptions import ClientError
 
-from autodispatch.errors import ImportIncomplete
+from autodispatch.errors import ImportIncomplete, InvoiceSent
 from autodispatch.logic.importing import import_scenario
 from autodispatch.models.enums import AutoDispatchState, InvoiceStatus, Timing
 from autodispatch.models.scenario import InvoiceKey, Scenario
@@ -184,3 +186,33 @@ def imported(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
         for item in items
         if item["pk"]["S"] != "IMPORTS"
     ]
+
+
+def test_r5_a_sent_invoice_is_never_replaced_by_other_content_but_the_same_again_changes_nothing(
+    loaded: DynamoDbInvoiceStore, dynamodb: Any, scenario: Scenario
+) -> None:
+    sent = next(invoice for invoice in scenario.invoices if invoice.invoice_id == "k-1006")  # SENT (R5)
+    before = whole_table(dynamodb)
+    import_scenario(loaded, Scenario(invoices=[sent]), ZONE, NOW)
+    assert whole_table(dynamodb) == before  # identical: not even re-stamped
+    changed = sent.model_copy(update={"number": "9999", "lines": sent.lines[:1] * 2})
+    with pytest.raises(InvoiceSent) as refused:
+        import_scenario(loaded, Scenario(invoices=[changed, scenario.invoices[0]]), ZONE, NOW)
+    assert str(refused.value) == (
+        "tenant 'kahvila', invoice 'k-1006', field 'number, lines': the invoice was sent with other "
+        "content and the sent document is kept as it is; send a credit note and a new invoice (a new "
+        "invoice_id) instead"
+    )
+    assert whole_table(dynamodb) == before
+
+
+def test_r25_a_tiny_vat_rate_reads_back_from_the_store_as_imported(
+    loaded: DynamoDbInvoiceStore, scenario: Scenario
+) -> None:
+    original = scenario.invoices[0]
+    line = original.lines[0].model_copy(update={"vat_rate": Decimal("0.0000001")})
+    tiny = original.model_copy(update={"invoice_id": "k-tiny", "lines": [line]})
+    import_scenario(loaded, Scenario(invoices=[tiny]), ZONE, NOW)
+    documents = loaded.read_invoices([tiny.key])
+    assert documents.invalid == {}
+    assert documents.valid[tiny.key].lines[0].vat_rate == Decimal("0.0000001")

@@ -56,6 +56,8 @@ def import_scenario(store: InvoiceStore, scenario: Scenario, zone: ZoneInfo, now
     write is undone (ImportIncomplete says so) and the table is as it was."""
     importing = {tenant.tenant_id: tenant for tenant in scenario.tenants}
     tenants, changed = _check_invoices(store, scenario.invoices, importing)
+    if not scenario.tenants and not changed:
+        return ImportResult(tenants=0, invoices=len(scenario.invoices))  # nothing to write
     with _all_or_nothing(store, now, importing, changed) as writing:
         for tenant in scenario.tenants:
             save_tenant(writing, tenant, zone, now)
@@ -68,6 +70,8 @@ def import_invoices(store: InvoiceStore, invoices: Sequence[Invoice], zone: Zone
     instant of pending ones); an unchanged one is left as it is. Their tenants must exist
     (NotFound names the missing ones). All or nothing, as import_scenario."""
     tenants, changed = _check_invoices(store, invoices, {})
+    if not changed:
+        return
     with _all_or_nothing(store, now, {}, changed) as writing:
         _write_invoices(writing, changed, tenants, zone, now)
 

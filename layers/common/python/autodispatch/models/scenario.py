@@ -34,7 +34,6 @@ from autodispatch.models.fields import (
     Day,
     DecimalAmount,
     EInvoiceAddress,
-    Email,
     Iban,
     Identifier,
     Moment,
@@ -45,6 +44,7 @@ from autodispatch.models.fields import (
     PaymentReference,
     Phone,
     RequiredText,
+    SendableEmail,
     Text,
     bounded,
 )
@@ -99,7 +99,7 @@ class Settings(_Model):
     sources: list[Source] = Field(default_factory=list)
     channels: list[Channel] = Field(default_factory=list)
     timing: Timing = Timing.CREATION_DATE
-    notify_email: Email | None = None
+    notify_email: SendableEmail | None = None
     notify_phone: Phone | None = None
     consumer_einvoicing: StrictBool = False
     # The language of the tenant's notifications (R21); optional, so older scenarios stay valid.
@@ -121,7 +121,7 @@ class Factoring(_Model):
     agreement_id: Annotated[RequiredText, bounded(AGREEMENT_ID_MAX_LENGTH)]
     einvoice_address: EInvoiceAddress | None = None
     einvoice_operator: OperatorCode | None = None
-    email: Email | None = None
+    email: SendableEmail | None = None
 
     @model_validator(mode="after")
     def _has_destination(self) -> Self:
