@@ -67,8 +67,8 @@ TABLE_ACTIONS = {
         "dynamodb:UpdateItem",
     ),
     # The use cases of the API (R27): tenants and records read by get/batch-get/query, imports and
-    # settings put and batch-write, user actions update, an import that stops deletes the tenant it
-    # had created.
+    # settings put and batch-write, user actions update, an import's undo journal deletes its own
+    # items and an undo deletes what the import had created.
     INTEGRATION_API: (
         "dynamodb:BatchGetItem",
         "dynamodb:BatchWriteItem",

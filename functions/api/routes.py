@@ -24,10 +24,12 @@ from autodispatch.errors import (
     ActivationRefused,
     AutodispatchError,
     FieldIssue,
+    ImportConflict,
     InputError,
     InvalidTransition,
-    InvoiceBusy,
     NotFound,
+    error_line,
+    shown,
 )
 from autodispatch.logic.importing import put_invoice as put_invoice_document
 from autodispatch.logic.manual import (
@@ -50,10 +52,10 @@ from autodispatch.store.port import InvoiceStore, RunSummary
 LIST_LIMIT_MAX = 500
 # Activation changes only through activate/deactivate, which check R2 and stamp the instant (R4).
 ACTIVATION_FIELDS = frozenset({"active", "activated_at"})
-# One status per error type, most specific first (InvoiceBusy is an InputError).
+# One status per error type, most specific first (an ImportConflict is an InputError).
 ERROR_STATUS: tuple[tuple[type[AutodispatchError], HTTPStatus], ...] = (
     (NotFound, HTTPStatus.NOT_FOUND),
-    (InvoiceBusy, HTTPStatus.CONFLICT),
+    (ImportConflict, HTTPStatus.CONFLICT),
     (InputError, HTTPStatus.BAD_REQUEST),
     (InvalidTransition, HTTPStatus.CONFLICT),
     (ActivationRefused, HTTPStatus.CONFLICT),
@@ -202,7 +204,11 @@ def _no_unknown_fields(model: type[BaseModel]) -> None:
 def _check_path_id(name: str, path_value: str, body_value: str) -> None:
     if path_value != body_value:
         raise InputError(
-            [FieldIssue(name, f"'{body_value}' in the body differs from '{path_value}' in the path")]
+            [
+                FieldIssue(
+                    name, f"{shown(body_value)} in the body differs from {shown(path_value)} in the path"
+                )
+            ]
         )
 
 
@@ -212,11 +218,15 @@ def _check_path_id(name: str, path_value: str, body_value: str) -> None:
 def error_response(
     status: HTTPStatus, message: str, issues: Sequence[FieldIssue] = ()
 ) -> Response[dict[str, Any]]:
-    listed = [IssueBody(field=issue.field, message=issue.message) for issue in issues] or None
+    """Every error body: the message and each issue as one safe line (errors.error_line)."""
+    listed = [
+        IssueBody(field=error_line(issue.field), message=error_line(issue.message)) for issue in issues
+    ] or None
+    body = ErrorBody(status=status, message=error_line(message), issues=listed)
     return Response(
         status_code=status,
         content_type=content_types.APPLICATION_JSON,
-        body=ErrorBody(status=status, message=message, issues=listed).model_dump(exclude_none=True),
+        body=body.model_dump(exclude_none=True),
     )
 
 

@@ -292,7 +292,9 @@ def test_r21_r26_notices_wait_for_the_next_notification_until_cleared(store: Inv
     assert store.notices() == [second]
 
 
-def test_r21_one_execution_holds_the_night_until_it_releases_it_or_its_lease_ends(store: InvoiceStore) -> None:
+def test_r21_one_execution_holds_the_night_until_it_releases_it_or_its_lease_ends(
+    store: InvoiceStore,
+) -> None:
     night = date(2026, 3, 10)
     first, second = RunRef(run_id="first", run_date=night), RunRef(run_id="second", run_date=night)
     assert store.hold_night(first, NOW + LEASE, NOW) is None

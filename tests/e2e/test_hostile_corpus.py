@@ -77,6 +77,29 @@ def test_r25_the_cli_refuses_hostile_input_in_one_line_and_writes_nothing(
     assert sorted(path.name for path in tmp_path.iterdir()) == ["scenario.json"]
 
 
+ECHOED = [variant for variant in REJECTED if variant.invoice["invoice_id"] in hostile.ECHOED_HOSTILE]
+
+
+@pytest.mark.parametrize("variant", ECHOED, ids=[f"echoed-{n}" for n in range(len(ECHOED))])
+def test_r25_an_echoed_hostile_id_reaches_the_terminal_as_one_safe_line(
+    tmp_path: Path, variant: hostile.Variant
+) -> None:
+    """Line feeds, ANSI CSI and OSC 8 sequences, rich markup and a megabyte id in an error: escaped
+    and shortened, never interpreted."""
+    document = {"tenants": list(hostile.TENANTS.values()), "invoices": [variant.invoice]}
+    result = _cli(tmp_path, json.dumps(document))
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert not any(char in lines[0] for char in "\x1b\x07\x9b\r"), lines[0]
+    assert "field 'invoice_id'" in lines[0]
+    assert len(lines[0]) < 2_000
+    if len(variant.invoice["invoice_id"]) > 1_000:
+        assert "… (1,000,000 bytes)" in lines[0]
+    if "[bold red]" in variant.invoice["invoice_id"]:
+        assert "[bold red]k[/]" in lines[0]
+
+
 def test_r25_the_cli_refuses_deep_json_in_one_line(tmp_path: Path) -> None:
     _, change, says = DOCUMENTS[0]
     result = _cli(tmp_path, change(json.dumps(hostile.run_scenario_document(RUN[:3]))))

@@ -9,16 +9,17 @@ can cut a use case off at any step; `writes` lists the writes made, in order."""
 
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from autodispatch.errors import (
     ConcurrentUpdate,
     FieldIssue,
+    ImportIncomplete,
     InputError,
     InvalidTransition,
     NotFound,
-    PartialWrite,
 )
 from autodispatch.models.dispatch import DispatchRecord, HistoryEvent, InitialState
 from autodispatch.models.enums import AutoDispatchState, Channel, InvoiceStatus, Source
@@ -177,10 +178,6 @@ class InMemoryInvoiceStore:
     def list_tenants(self) -> list[Tenant]:
         return [self.tenants[tenant_id] for tenant_id in sorted(self.tenants)]
 
-    def delete_tenant(self, tenant_id: str) -> None:
-        self._write("delete_tenant")
-        self.tenants.pop(tenant_id, None)
-
     # InvoiceDocumentStore -----------------------------------------------------------------------
 
     def put_invoices(self, invoices: Sequence[tuple[Invoice, InitialState]], now: datetime) -> None:
@@ -189,17 +186,28 @@ class InMemoryInvoiceStore:
         for invoice, _ in latest.values():
             self.documents[invoice.key] = invoice
             self.invalid.pop(invoice.key, None)
-        written: list[InvoiceKey] = []
-        for key, (invoice, initial) in latest.items():
-            try:
-                self._put_state(invoice, initial, now)
-            except Exception as error:
-                raise PartialWrite(
-                    f"Writing invoices stopped at invoice {key} after {len(written)} of {len(latest)} "
-                    f"were written: {error}",
-                    written,
-                ) from error
-            written.append(key)
+        for invoice, initial in latest.values():
+            self._put_state(invoice, initial, now)
+
+    # ImportTransactions -------------------------------------------------------------------------
+
+    @contextmanager
+    def all_or_nothing(
+        self, now: datetime, tenant_ids: Iterable[str], invoice_keys: Iterable[InvoiceKey]
+    ) -> Iterator["InMemoryInvoiceStore"]:
+        """The fake cannot die half-way: a failing block puts every table back as it was."""
+        before = (dict(self.tenants), dict(self.documents), dict(self.invalid), dict(self.items))
+        try:
+            yield self
+        except Exception as error:
+            self.tenants, self.documents, self.invalid, self.items = before
+            raise ImportIncomplete(
+                f"Import failed ({error}); nothing was imported (every write was undone); "
+                "import the file again"
+            ) from error
+
+    def recover_imports(self, now: datetime) -> None:
+        return None  # nothing is ever left half-written in memory
 
     def _put_state(self, invoice: Invoice, initial: InitialState, now: datetime) -> None:
         old = self.items.get(invoice.key)

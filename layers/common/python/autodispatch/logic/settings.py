@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from autodispatch.errors import ActivationRefused, FieldIssue, InputError
+from autodispatch.errors import ActivationRefused, FieldIssue, InputError, shown
 from autodispatch.models.dispatch import HistoryEvent
 from autodispatch.models.enums import HistoryEventKind
 from autodispatch.models.scenario import Settings, Tenant
@@ -90,7 +90,7 @@ def _keep_r2(tenant_id: str, settings: Settings) -> None:
     if settings.active and issues:
         problems = "; ".join(issue.message for issue in issues)
         raise ActivationRefused(
-            f"Tenant '{tenant_id}' is active and its settings must satisfy R2: {problems} "
+            f"Tenant {shown(tenant_id)} is active and its settings must satisfy R2: {problems} "
             "(deactivate it first to change that)",
             issues,
         )
@@ -129,7 +129,9 @@ def activate(store: SettingsStore, tenant_id: str, zone: ZoneInfo, now: datetime
     issues = activation_issues(current.settings)
     if issues:
         problems = "; ".join(issue.message for issue in issues)
-        raise ActivationRefused(f"Cannot activate automatic dispatch of '{tenant_id}': {problems}", issues)
+        raise ActivationRefused(
+            f"Cannot activate automatic dispatch of {shown(tenant_id)}: {problems}", issues
+        )
     settings = current.settings.model_copy(update={"active": True, "activated_at": now})
     saved = save_tenant(store, current.model_copy(update={"settings": settings}), zone, now)
     return Activation(tenant=saved, already_active=False)

@@ -7,6 +7,7 @@ rule: callers pass the states, messages and due instants the rules chose.
 """
 
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Protocol
@@ -158,10 +159,6 @@ class TenantStore(TenantReader, Protocol):
         ...
 
     def list_tenants(self) -> list[Tenant]: ...
-
-    def delete_tenant(self, tenant_id: str) -> None:
-        """Remove a tenant document (an import puts back what it created); unknown ids are fine."""
-        ...
 
 
 class DocumentReader(Protocol):
@@ -336,7 +333,6 @@ class NotificationMarkers(Protocol):
         ...
 
 
-
 class NightHolds(Protocol):
     """R21: a night is one run, however many executions start for it."""
 
@@ -398,6 +394,22 @@ class DeliveryFeedbackStore(NoticeBoard, Protocol):
         ...
 
 
+class ImportTransactions(Protocol):
+    """All-or-nothing imports (R25): a store failure at any write leaves the table as it was."""
+
+    def all_or_nothing(
+        self, now: datetime, tenant_ids: Iterable[str], invoice_keys: Iterable[InvoiceKey]
+    ) -> AbstractContextManager["ImportStore"]:
+        """A store whose writes are undone when the block raises (ImportIncomplete says what was
+        undone and what changed meanwhile and was kept); `tenant_ids` and `invoice_keys` are the
+        items the block is expected to write, read once in bulk. Others are journaled as written."""
+        ...
+
+    def recover_imports(self, now: datetime) -> None:
+        """Finish undoing the writes of imports that died (their lease ran out before `now`)."""
+        ...
+
+
 class InvoiceStore(
     TenantStore,
     InvoiceDocumentStore,
@@ -406,6 +418,7 @@ class InvoiceStore(
     UserActionStore,
     RunLog,
     DeliveryFeedbackStore,
+    ImportTransactions,
     Protocol,
 ):
     """Everything the system reads and writes: what the adapters (and the in-memory fake) implement.
@@ -460,7 +473,7 @@ class SettingsStore(TenantStore, PendingIndex, Protocol):
     """A tenant's settings and their activation (logic/settings.py)."""
 
 
-class ImportStore(SettingsStore, InvoiceDocumentStore, RecordReader, Protocol):
+class ImportStore(SettingsStore, InvoiceDocumentStore, RecordReader, ImportTransactions, Protocol):
     """An import of tenants and invoices (logic/importing.py)."""
 
 
