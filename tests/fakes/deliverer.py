@@ -6,12 +6,17 @@ from autodispatch.models.dispatch import FactoringRoute
 from autodispatch.models.enums import Channel, DeliveryKind
 from autodispatch.models.scenario import Invoice, Tenant
 
+# What production's channels say of themselves (ChannelDeliverer.is_idempotent): EINVOICE and PRINT
+# carry a deterministic message id; an email sent twice arrives twice.
+REPEAT_SAFE = frozenset({Channel.EINVOICE, Channel.PRINT})
+
 
 class ScriptedDeliverer:
-    """Implements `autodispatch.channels.port.Deliverer`; EMAIL is the one channel that is not
-    idempotent, as in the real deliverer (an email sent twice arrives twice)."""
+    """Implements `autodispatch.channels.port.Deliverer`, the one scripted deliverer of the tests.
+    Channels are safe to repeat as production's are, unless a test says otherwise."""
 
-    def __init__(self) -> None:
+    def __init__(self, repeat_safe: frozenset[Channel] = REPEAT_SAFE) -> None:
+        self.repeat_safe = repeat_safe
         self.calls: list[tuple[str, Channel, DeliveryKind]] = []
         # The deliveries that went through (a call that raised delivered nothing).
         self.delivered: list[tuple[str, Channel]] = []
@@ -23,6 +28,11 @@ class ScriptedDeliverer:
     def fail(self, invoice_id: str, channel: Channel, *errors: BaseException) -> None:
         """The next deliveries of the invoice through the channel raise these errors, in turn."""
         self._errors.setdefault((invoice_id, channel), []).extend(errors)
+
+    def refuse(self, invoice_id: str, error: BaseException) -> None:
+        """Every channel raises `error` for the invoice (one time each)."""
+        for channel in Channel:
+            self.fail(invoice_id, channel, error)
 
     def fail_factoring(self, error: BaseException) -> None:
         self._factoring_errors.append(error)
@@ -51,7 +61,7 @@ class ScriptedDeliverer:
         self.archive_flushes += 1
 
     def is_idempotent(self, channel: Channel) -> bool:
-        return channel is not Channel.EMAIL
+        return channel in self.repeat_safe
 
     def channels_tried(self, invoice_id: str) -> list[Channel]:
         return [channel for called, channel, _ in self.calls if called == invoice_id]

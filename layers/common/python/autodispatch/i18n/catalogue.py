@@ -106,6 +106,11 @@ MESSAGES: Final[Mapping[str, str]] = {
     "summary.no_email_address": N_("no email address"),
     "reason.email_invalid": N_("the customer's email address is not valid"),
     "summary.email_invalid": N_("invalid email address"),
+    "reason.email_needs_smtputf8": N_(
+        "the customer's email address has non-ASCII characters before the @ (needs SMTPUTF8, which "
+        "this sender does not use)"
+    ),
+    "summary.email_needs_smtputf8": N_("email address needs SMTPUTF8"),
     # R18: direct payment.
     "reason.direct_payment_to_business": N_(
         "the payment method is direct payment, a consumer payment method, but the customer is a "

@@ -13,6 +13,8 @@ from autodispatch.models.text import Text
 from autodispatch.rules.explain import outside
 from autodispatch.store.port import RunIssue, RunRef
 
+FollowUp = tuple[HistoryEvent, RunIssue | None]
+
 
 def send_factoring_copy(
     deliverer: Deliverer,
@@ -21,21 +23,32 @@ def send_factoring_copy(
     route: FactoringRoute,
     run: RunRef | None,
     now: datetime,
-    in_doubt: bool,
-) -> tuple[HistoryEvent, RunIssue | None]:
-    """Sends the copy unless a stopped run may have sent it already (`in_doubt`, R23). A copy that
-    fails is reported like a failed invoice (the issue), while the invoice itself stays sent.
-    `run` is None for a manual send (R22)."""
+) -> FollowUp:
+    """Sends the copy. A copy that fails is reported like a failed invoice (the issue), while the
+    invoice itself stays sent. `run` is None for a manual send (R22)."""
     financier = route.agreement.financier_name
-    reason: Text | None = factoring_in_doubt(financier) if in_doubt else None
-    if not in_doubt:
-        try:
-            deliverer.deliver_factoring(invoice, tenant, route)
-        except (PermanentRejection, TransientError) as error:
-            reason = Text.of("factoring.failed", financier=financier, error=outside(str(error)))
-    if reason is None:
-        detail = Text.of("factoring.sent", financier=financier)
-        return event(now, run, HistoryEventKind.FACTORING_SENT, route.channel, detail), None
+    try:
+        deliverer.deliver_factoring(invoice, tenant, route)
+    except (PermanentRejection, TransientError) as error:
+        return _not_sent(
+            invoice,
+            route,
+            run,
+            now,
+            Text.of("factoring.failed", financier=financier, error=outside(str(error))),
+        )
+    detail = Text.of("factoring.sent", financier=financier)
+    return event(now, run, HistoryEventKind.FACTORING_SENT, route.channel, detail), None
+
+
+def factoring_copy_in_doubt(invoice: Invoice, route: FactoringRoute, run: RunRef, now: datetime) -> FollowUp:
+    """R23: a stopped run may have sent the copy already; it is not sent again, and said so."""
+    return _not_sent(invoice, route, run, now, factoring_in_doubt(route.agreement.financier_name))
+
+
+def _not_sent(
+    invoice: Invoice, route: FactoringRoute, run: RunRef | None, now: datetime, reason: Text
+) -> FollowUp:
     failed = event(now, run, HistoryEventKind.FACTORING_FAILED, route.channel, reason)
     message = Text.of("factoring.sent_but", reason=reason)
     return failed, issue(invoice.key, invoice.number, AutoDispatchState.SENT, message, invoice=invoice)

@@ -96,9 +96,12 @@ def email_unusable(invoice: Invoice) -> Unusable | None:
     if not email or not email.strip():
         return Unusable.because("no_email_address")
     try:
-        validate_email(email, check_deliverability=False)
+        address = validate_email(email, check_deliverability=False)
     except EmailNotValidError:
         return Unusable.because("email_invalid")
+    if address.ascii_email is None:
+        # Valid, but only over SMTPUTF8, which our SES path does not use: the chain goes on (R12).
+        return Unusable.because("email_needs_smtputf8")
     return None
 
 
