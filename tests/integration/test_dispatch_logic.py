@@ -15,6 +15,7 @@ from autodispatch.models.scenario import InvoiceKey
 from autodispatch.store.dynamodb import DynamoDbInvoiceStore
 from autodispatch.store.port import RunRef, RunSummary
 from tests.fakes.deliverer import ScriptedDeliverer
+from tests.words import en
 
 ZONE = ZoneInfo("Europe/Helsinki")
 RUN = RunRef(run_id="night-a", run_date=date(2026, 3, 10))
@@ -73,8 +74,8 @@ def test_r25_invalid_stored_invoice_fails_alone_with_the_field_named(
     result = dispatcher(loaded, deliverer).dispatch(RUN, keys)
     record = loaded.get_record(key("kahvila", "k-1003"))
     assert record.state is AutoDispatchState.FAILED
-    assert "invalid invoice data" in (record.message or "")
-    assert "lines[0].quantity" in (record.message or "")
+    assert "invalid invoice data" in (en(record.message) or "")
+    assert "lines[0].quantity" in (en(record.message) or "")
     assert [call[0] for call in deliverer.calls] == ["k-1001"]
     assert (result.counts.sent, result.counts.failed) == (1, 1)
     assert [issue.invoice_id for issue in loaded.run_issues(RUN.run_id)] == ["k-1003"]
