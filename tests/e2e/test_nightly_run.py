@@ -229,9 +229,6 @@ def test_r23_crash_between_send_and_record_fails_email_in_doubt(demo_scenario: S
         def flush_archive(self) -> None:
             self.inner.flush_archive()
 
-        def is_idempotent(self, channel: Channel) -> bool:
-            return bool(self.inner.is_idempotent(channel))
-
     crashing = CrashAfterEmail()
 
     def dispatch(event: dict[str, Any], context: Any) -> Any:

@@ -50,8 +50,5 @@ class ScriptedDeliverer:
     def flush_archive(self) -> None:
         self.archive_flushes += 1
 
-    def is_idempotent(self, channel: Channel) -> bool:
-        return channel is not Channel.EMAIL
-
     def channels_tried(self, invoice_id: str) -> list[Channel]:
         return [channel for called, channel, _ in self.calls if called == invoice_id]

@@ -338,9 +338,6 @@ class ScriptedDeliverer:
     def flush_archive(self) -> None:
         return None
 
-    def is_idempotent(self, channel: Channel) -> bool:
-        return False
-
 
 def _now() -> datetime:
     return datetime.now(UTC)

@@ -60,9 +60,6 @@ class ScriptedDeliverer:
     def flush_archive(self) -> None:
         return None
 
-    def is_idempotent(self, channel: Channel) -> bool:
-        return channel is not Channel.EMAIL
-
 
 class Clock:
     def __init__(self) -> None:

@@ -23,6 +23,7 @@ from autodispatch.logic.pacing import Pace, no_pacing
 from autodispatch.logic.recovery import Invocation, new_invocation
 from autodispatch.models.dispatch import DispatchRecord, HistoryEvent
 from autodispatch.models.enums import AutoDispatchState, Channel, DeliveryKind, HistoryEventKind
+from autodispatch.models.routes import repeat_safe
 from autodispatch.models.scenario import Invoice, InvoiceKey, Tenant
 from autodispatch.observability import logger, tracer
 from autodispatch.rules.chain import DispatchPlan, plan_dispatch
@@ -259,7 +260,7 @@ class BatchDispatcher:
                 events.append(event(now, run, HistoryEventKind.CHANNEL_REJECTED, channel, str(rejection)))
                 continue
             except TransientError as error:
-                repeatable = self._deliverer.is_idempotent(channel)
+                repeatable = repeat_safe(channel)
                 if transient_verdict(error.in_doubt, repeatable) is Recovery.IN_DOUBT:
                     return self._outcomes.fail(
                         invocation, invoice, explain_no_clear_answer(channel, str(error)), events
@@ -332,14 +333,14 @@ class BatchDispatcher:
         resumed: Attempt | None = None,
     ) -> InvoiceOutcome:
         """Settles the delivered invoice SENT after its follow-up (R17). `resumed`: the attempt a
-        stopped run left; a copy it was sending by a channel that is not idempotent is in doubt."""
+        stopped run left; a copy it was sending by a channel whose routes are not repeat-safe is in doubt."""
         issues: list[RunIssue] = []
         route = plan.factoring
         if route is not None and not sent.follow_up_done:
             in_doubt = (
                 resumed is not None
                 and resumed.kind is DeliveryKind.FACTORING
-                and not self._deliverer.is_idempotent(resumed.channel)
+                and not repeat_safe(resumed.channel)
             )
             self._pace(route.channel)
             now = self._clock()
@@ -368,4 +369,4 @@ class BatchDispatcher:
 
     def _verdict(self, channel: Channel, delivered: Channel | None = None) -> Recovery:
         """R23: what to do with an attempt a dead run left unfinished (`logic/recovery.py`)."""
-        return unfinished_verdict(channel, delivered, self._deliverer.is_idempotent(channel))
+        return unfinished_verdict(channel, delivered, repeat_safe(channel))
