@@ -18,6 +18,7 @@ from typing import Any
 from botocore.handlers import BUILTIN_HANDLERS
 
 from autodispatch.models.loading import parse_scenario
+from autodispatch.models.routes import CONFIGURED_TRANSPORTS
 from autodispatch.store.table_schema import PARTITION_KEY, SORT_KEY
 from autodispatch_cli.local.night_run import import_scenario, run_nights
 from autodispatch_cli.local.runtime import FUNCTIONS, TABLE_NAME, LocalAws, import_handler
@@ -163,12 +164,11 @@ def _document_services() -> Iterator[str]:
 
 
 def _http_transports(url: str) -> dict[str, str]:
-    return {
-        "EINVOICE_TRANSPORT": "http",
-        "EINVOICE_ENDPOINT": url,
-        "PRINT_TRANSPORT": "http",
-        "PRINT_ENDPOINT": url,
-    }
+    """Every route transport (models/routes.py) to the stand-in."""
+    environment: dict[str, str] = {}
+    for name in CONFIGURED_TRANSPORTS:
+        environment |= {f"{name.upper()}_TRANSPORT": "http", f"{name.upper()}_ENDPOINT": url}
+    return environment
 
 
 def _item_sizes(dynamodb: Any) -> dict[tuple[str, str], int]:

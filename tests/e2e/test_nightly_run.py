@@ -45,6 +45,7 @@ EXPECTED = {
     "k-1008": ("SENT", "EINVOICE", "2026-03-10"),  # direct payment with consent (R18)
     "k-1009": ("SENT", "EINVOICE", "2026-03-10"),  # factoring message follows (R17)
     "k-1010": ("SENT", "EMAIL", "2026-03-11"),  # created 10.3 -> next night (R6)
+    "k-1011": ("SENT", "EINVOICE", "2026-03-10"),  # Peppol participant: Peppol BIS 3 (R13)
     "t-501": ("IGNORED", None, None),  # EMAIL not enabled (R11)
     "t-502": ("SENT", "EINVOICE", "2026-03-11"),  # invoice date 11.3 (R7)
     "t-503": ("FAILED", None, None),  # back-dated; no e-invoice address, EMAIL off (R7, R12)
