@@ -67,7 +67,7 @@ def test_r24_every_batch_failing_still_settles_and_reaches_notify_failures(demo_
     assert _failed_by_the_run(report) == SELECTED_FIRST_NIGHT
     failed = next(i for i in report["invoices"] if i["invoice_id"] == "k-1001")
     assert "FunctionDied" in failed["message"]
-    assert (run["selected"], run["sent"], run["ignored"], run["failed"]) == (9, 0, 0, 9)
+    assert (run["selected"], run["sent"], run["ignored"], run["failed"]) == (10, 0, 0, 10)
     assert report["deliveries"] == []
     # R21: each tenant is told, the settled invoices included.
     notified = {(n["tenant_id"], n["kind"]) for n in report["notifications"]}
@@ -89,7 +89,7 @@ def test_r24_children_dying_outside_the_function_are_settled_by_the_last_step(
     (run,) = report["runs"]
     assert [e["status"] for e in run["executions"]] == ["SUCCEEDED"]
     assert _failed_by_the_run(report) == SELECTED_FIRST_NIGHT
-    assert (run["selected"], run["failed"]) == (9, 9)
+    assert (run["selected"], run["failed"]) == (10, 10)
     assert {i["invoice_id"] for i in report["invoices"] if i["auto_dispatch"] == "PENDING"} == {
         "k-1010",  # due the next night (R6)
         "t-502",  # invoice date the next day (R7)
@@ -128,4 +128,4 @@ def test_r24_ses_throttling_of_the_first_sends_still_sends_every_invoice_in_the_
     assert outcomes(report) == EXPECTED
     assert_exactly_one_delivery_per_sent_invoice(report)
     first = report["runs"][0]
-    assert (first["selected"], first["sent"], first["ignored"], first["failed"]) == (9, 6, 1, 2)
+    assert (first["selected"], first["sent"], first["ignored"], first["failed"]) == (10, 7, 1, 2)

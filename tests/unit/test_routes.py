@@ -10,7 +10,7 @@ import pytest
 from autodispatch.channels import peppol_rules
 from autodispatch.channels.registry import renderer, validator
 from autodispatch.errors import PermanentRejection, RulesBroken
-from autodispatch.models.enums import CHAIN_ORDER, Channel, DeliveryKind
+from autodispatch.models.enums import CHAIN_ORDER, AutoDispatchState, Channel, DeliveryKind, HistoryEventKind
 from autodispatch.models.routes import ROUTES, RouteName, channels_before, repeat_safe, route_for
 from autodispatch.models.scenario import Invoice
 from autodispatch.rules.chain import plan_dispatch
@@ -131,3 +131,29 @@ def test_r12_a_peppol_id_the_network_does_not_know_is_refused_by_the_rules(build
         )
     assert any(rule.rule_id.startswith(("PEPPOL-", "BR-")) for rule in refused.value.rules)
     assert parts.peppol.submitted == []
+
+
+def test_r12_r19_an_einvoice_breaking_the_rules_goes_by_email_the_same_night_with_the_rule_named(
+    build: Any,
+) -> None:
+    """With the real deliverer and gate: a Peppol id the network's code list does not know breaks
+    the Peppol rules, so the e-invoice never leaves; the email goes instead, and the history names
+    the rule."""
+    from autodispatch.logic.dispatch import BatchDispatcher
+    from tests.unit.test_logic_dispatch import LEASE, RUN, ZONE, World
+
+    parts = Parts()
+    world = World(build.tenant(), peppol_invoice(build, "9999:12345"))
+    BatchDispatcher(world.store, parts.deliverer, ZONE, LEASE, world.clock).dispatch(
+        RUN, list(world.store.items)
+    )
+
+    record = world.record()
+    assert (record.state, record.channel) == (AutoDispatchState.SENT, Channel.EMAIL)
+    assert parts.peppol.submitted == []
+    assert len(parts.email.sent) == 1
+    rejected = next(event for event in record.history if event.event is HistoryEventKind.CHANNEL_REJECTED)
+    assert rejected.channel is Channel.EINVOICE
+    assert (rejected.detail or "").startswith(
+        "the e-invoice breaks BR-CL-25: Endpoint identifier scheme identifier MUST belong to the CEF EAS"
+    )
