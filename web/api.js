@@ -1,4 +1,5 @@
-// The integration API (R27), always for the signed-in user's own tenant.
+// The integration API (R27), always for the signed-in user's own tenant, asked in the page's language:
+// `lang` on every request and Accept-Language, so messages, explanations and errors come back in it.
 export class ApiError extends Error {
   // `issues`: [{field, message}] when the error is about fields of the request (R2, R25).
   constructor(status, message, issues = []) {
@@ -8,12 +9,16 @@ export class ApiError extends Error {
   }
 }
 
-export function client(apiBase, token) {
-  async function request(method, path, body) {
-    const response = await fetch(`${apiBase}${path}`, {
+/** A client of the API at `apiBase` for `token`; `language()` is read at each request. */
+export function client(apiBase, token, language) {
+  async function request(method, path, { query = {}, body } = {}) {
+    const lang = language();
+    const parameters = new URLSearchParams({ ...query, lang });
+    const response = await fetch(`${apiBase}${path}?${parameters}`, {
       method,
       headers: {
         Authorization: `Bearer ${token}`,
+        "Accept-Language": lang,
         ...(body === undefined ? {} : { "Content-Type": "application/json" }),
       },
       body: body === undefined ? undefined : JSON.stringify(body),
@@ -24,19 +29,21 @@ export function client(apiBase, token) {
     }
     return payload;
   }
+  const tenantPath = (tenant, ...parts) =>
+    ["/tenants", tenant, ...parts].map((part, index) => (index ? encodeURIComponent(part) : part)).join("/");
   return {
+    openapi: () => request("GET", "/openapi.json"),
     invoices: (tenant, state, cursor) => {
-      const query = new URLSearchParams();
-      if (state) query.set("state", state);
-      if (cursor) query.set("cursor", cursor);
-      return request("GET", `/tenants/${encodeURIComponent(tenant)}/invoices?${query}`);
+      const query = {};
+      if (state) query.state = state;
+      if (cursor) query.cursor = cursor;
+      return request("GET", tenantPath(tenant, "invoices"), { query });
     },
-    invoice: (tenant, id) => request("GET", `/tenants/${encodeURIComponent(tenant)}/invoices/${encodeURIComponent(id)}`),
-    invoiceAction: (tenant, id, action, body) =>
-      request("POST", `/tenants/${encodeURIComponent(tenant)}/invoices/${encodeURIComponent(id)}/${action}`, body),
-    settings: (tenant) => request("GET", `/tenants/${encodeURIComponent(tenant)}/settings`),
-    saveSettings: (tenant, settings) => request("PUT", `/tenants/${encodeURIComponent(tenant)}/settings`, settings),
-    activation: (tenant, action) => request("POST", `/tenants/${encodeURIComponent(tenant)}/settings/${action}`),
+    invoice: (tenant, id) => request("GET", tenantPath(tenant, "invoices", id)),
+    invoiceAction: (tenant, id, action, body) => request("POST", tenantPath(tenant, "invoices", id, action), { body }),
+    settings: (tenant) => request("GET", tenantPath(tenant, "settings")),
+    saveSettings: (tenant, settings) => request("PUT", tenantPath(tenant, "settings"), { body: settings }),
+    activation: (tenant, action) => request("POST", tenantPath(tenant, "settings", action)),
     runs: () => request("GET", "/runs"),
   };
 }

@@ -14,6 +14,8 @@ from autodispatch_cli.local.http_thread import serving_http
 from autodispatch_cli.local.serve import free_port
 from autodispatch_cli.local.web_server import CONTENT_SECURITY_POLICY, serving_web
 
+MINTED = "token-of-{}"
+
 
 class EchoApi(BaseHTTPRequestHandler):
     """Answers 418 with what it received, as JSON."""
@@ -24,6 +26,7 @@ class EchoApi(BaseHTTPRequestHandler):
             "method": self.command,
             "path": self.path,
             "authorization": self.headers.get("Authorization"),
+            "accept_language": self.headers.get("Accept-Language"),
             "body": self.rfile.read(length).decode() if length else None,
         }
         payload = json.dumps(received).encode()
@@ -43,15 +46,30 @@ class EchoApi(BaseHTTPRequestHandler):
 def web_url() -> Iterator[str]:
     with (
         serving_http(free_port(), EchoApi, "echo-api", "--api-port") as api_url,
+        serving_web(free_port(), api_url, MINTED.format) as url,
+    ):
+        yield url
+
+
+@pytest.fixture(scope="module")
+def web_url_without_sign_in() -> Iterator[str]:
+    with (
+        serving_http(free_port(), EchoApi, "echo-api", "--api-port") as api_url,
         serving_web(free_port(), api_url) as url,
     ):
         yield url
 
 
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
 def _get(url: str, method: str = "GET", body: bytes | None = None) -> tuple[int, dict[str, str], bytes]:
-    request = urllib.request.Request(url, method=method, data=body, headers={"Authorization": "Bearer t"})
+    headers = {"Authorization": "Bearer t", "Accept-Language": "sv"}
+    request = urllib.request.Request(url, method=method, data=body, headers=headers)
     try:
-        with urllib.request.urlopen(request, timeout=10) as response:
+        with urllib.request.build_opener(_NoRedirect).open(request, timeout=10) as response:
             return response.status, dict(response.headers), response.read()
     except urllib.error.HTTPError as error:
         return error.code, dict(error.headers), error.read()
@@ -67,8 +85,30 @@ def test_r28_the_page_and_its_modules_are_served_with_the_content_security_polic
     assert (status, headers["Content-Type"]) == (200, "text/javascript; charset=utf-8")
     status, headers, body = _get(web_url, "HEAD")
     assert (status, body, headers["Content-Security-Policy"]) == (200, b"", CONTENT_SECURITY_POLICY)
+    status, headers, _ = _get(f"{web_url}views/settings.js")
+    assert (status, headers["Content-Type"]) == (200, "text/javascript; charset=utf-8")
+    status, _, body = _get(f"{web_url}locales/sv.json")
+    assert (status, json.loads(body)["activate"]) == (200, "Aktivera")
     status, _, body = _get(f"{web_url}config.json")
+    assert json.loads(body) == {"apiBase": "/api", "localSignIn": "/local/sign-in"}
+
+
+def test_r28_local_sign_in_answers_the_pages_own_state_with_the_token(web_url: str) -> None:
+    status, headers, _ = _get(f"{web_url}local/sign-in?tenant=kahvila&state=s-1")
+    assert status == 303
+    assert headers["Location"] == "/#id_token=token-of-kahvila&state=s-1"
+    status, headers, _ = _get(f"{web_url}local/sign-in?system=1&state=s-2")
+    assert headers["Location"] == "/#id_token=token-of-None&state=s-2"
+    for query in ("tenant=kahvila", "state=s-3", "tenant=kahvila&system=1&state=s-4"):
+        status, headers, _ = _get(f"{web_url}local/sign-in?{query}")
+        assert (status, "Location" in headers) == (400, False)
+
+
+def test_r28_without_a_token_minter_there_is_no_local_sign_in(web_url_without_sign_in: str) -> None:
+    status, _, body = _get(f"{web_url_without_sign_in}config.json")
     assert json.loads(body) == {"apiBase": "/api"}
+    status, _, _ = _get(f"{web_url_without_sign_in}local/sign-in?tenant=kahvila&state=s")
+    assert status == 404
 
 
 @pytest.mark.parametrize("path", ["../pyproject.toml", "%2e%2e/pyproject.toml", "web/app.js", "nothing.js"])
@@ -85,5 +125,6 @@ def test_r28_api_requests_reach_the_api_without_the_prefix_and_come_back_unchang
         "method": "POST",
         "path": "/tenants/t/invoices/i/send",
         "authorization": "Bearer t",
+        "accept_language": "sv",
         "body": '{"channel": "EMAIL"}',
     }

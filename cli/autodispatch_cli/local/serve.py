@@ -20,7 +20,14 @@ from typing import Any
 from autodispatch import wiring
 from autodispatch.config import RuntimeConfig, load_config
 from autodispatch.errors import AutodispatchError
-from autodispatch_cli.local.api_server import LocalIdentity, TokenVerifier, deploy_identity, serving_api
+from autodispatch_cli.local.api_server import (
+    LocalIdentity,
+    TokenVerifier,
+    deploy_identity,
+    serving_api,
+    system_token,
+    tenant_token,
+)
 from autodispatch_cli.local.runtime import (
     BUCKET_NAME,
     REGION,
@@ -149,7 +156,16 @@ def serving(
         local.api_url = stack.enter_context(
             serving_api(api_port or free_port(), TokenVerifier(identity), _api_function())
         )
-        local.web_url = stack.enter_context(serving_web(web_port or free_port(), local.api_url))
+        cognito = local.client("cognito-idp")
+        local.web_url = stack.enter_context(
+            serving_web(
+                web_port or free_port(),
+                local.api_url,
+                lambda tenant: (
+                    system_token(identity) if tenant is None else tenant_token(cognito, identity, tenant)
+                ),
+            )
+        )
         publish(local, stack_name, api_outputs(identity, local.api_url))
         yield local
 
