@@ -9,7 +9,7 @@ CHROMIUM := /usr/bin/chromium
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: all venv test lint typecheck unit integration infrastructure e2e browser chromium demo bench synth deploy layer clean
+.PHONY: all venv test lint typecheck unit contract integration infrastructure e2e browser chromium demo bench synth deploy layer clean
 
 all: test
 
@@ -31,6 +31,10 @@ typecheck: $(STAMP)
 
 unit: $(STAMP)
 	$(BIN)/pytest tests/unit
+
+# The store port's contract: the same cases on the in-memory fake and on DynamoDB (moto).
+contract: $(STAMP)
+	$(BIN)/pytest tests/contract
 
 integration: $(STAMP)
 	$(BIN)/pytest tests/integration

@@ -1,31 +1,87 @@
-"""`make bench`: rendering cost per invoice and AWS requests per invoice of a nightly run.
+"""`make bench`: rendering cost per invoice, then a night in both transport configurations with its
+requests, write units and cost per 1,000,000 invoices billed as AWS bills.
 
-`python -m benchmarks selector --pending N` measures the selection alone (benchmarks/selector.py).
+`python -m benchmarks selector --pending N` measures the selection alone (benchmarks/selector.py);
+`python -m benchmarks notify --tenants T --failed F` a notification night (benchmarks/notify.py).
 
-Arguments: [tenants] [invoices per tenant], default 10 and 100 (1,000 invoices: a few minutes on a
-2-core machine). Exits non-zero when the night did not succeed: per-invoice figures of an
-unfinished run would be wrong.
+Arguments: [tenants] [invoices per tenant], default 10 and 100 (1,000 invoices per configuration).
+Exits non-zero when a night did not succeed (its figures would be wrong) or a cost crosses its target.
 """
 
 import json
 import sys
-
-from benchmarks import cost, render, requests, selector
+from typing import Any
 
 
 def main() -> None:
+    # Each part imports only what it measures.
     if sys.argv[1:2] == ["selector"]:
+        from benchmarks import selector  # noqa: PLC0415
+
         selector.main(sys.argv)
         return
+    if sys.argv[1:2] == ["notify"]:
+        from benchmarks import notify  # noqa: PLC0415
+
+        notify.main(sys.argv)
+        return
+    from benchmarks import cost, render, requests  # noqa: PLC0415
+
     tenants = int(sys.argv[1]) if len(sys.argv) > 1 else 10
     per_tenant = int(sys.argv[2]) if len(sys.argv) > 2 else 100
-    report = {"render_ms_per_invoice": render.run(), "nightly_run": requests.run(tenants, per_tenant)}
+    nights = requests.run(tenants, per_tenant)
+    report = {
+        "render_ms_per_invoice": render.run(),
+        "nights": {
+            name: {
+                **{key: value for key, value in night.items() if key != "lambda_durations"},
+                "write_units_per_invoice": cost.write_units_per_invoice(night),
+                "lambda_seconds": _seconds_by_function(night),
+            }
+            for name, night in nights.items()
+        },
+    }
     sys.stdout.write(json.dumps(report, indent=2) + "\n")
-    statuses = report["nightly_run"]["status"]
-    if statuses != ["SUCCEEDED"]:
-        sys.exit(f"bench: the night ended {statuses}, not SUCCEEDED; its figures are not valid")
+    for name, night in nights.items():
+        if night["status"] != ["SUCCEEDED"] or night["sent"] != night["invoices"]:
+            sys.exit(
+                f"bench: the {name} night ended {night['status']} with {night['sent']} of "
+                f"{night['invoices']} invoices sent; its figures are not valid"
+            )
+    costs = {name: cost.cost_per_million(night) for name, night in nights.items()}
     # Last: the table ends with the line infra_usd_per_million_invoices=X.
-    sys.stdout.write(cost.table(cost.cost_per_million(report["nightly_run"])) + "\n")
+    here = {
+        name: sum(cost.cost_per_million(night, wall_clock=True).values()) for name, night in nights.items()
+    }
+    sys.stdout.write(cost.table(costs, cost.ses_per_million(nights["http"]), here) + "\n")
+    over = [name for name, items in costs.items() if sum(items.values()) > cost.TARGETS[name]]
+    failures = render.over_target(report["render_ms_per_invoice"])
+    if over:
+        failures.append(f"cost over target in {', '.join(over)}")
+    if failures:
+        sys.exit("bench: " + "; ".join(failures))
+
+
+def _seconds_by_function(night: dict[str, Any]) -> dict[str, dict[str, float]]:
+    """Per function: wall-clock here, CPU, and the duration billed (Lambda's estimate), in total and
+    the median invocation's."""
+    from benchmarks import cost  # noqa: PLC0415
+
+    by_function: dict[str, dict[str, list[float]]] = {}
+    billed = cost.billed_durations(night)
+    for (name, wall, cpu, _), (_, lambda_seconds) in zip(night["lambda_durations"], billed, strict=True):
+        figures = by_function.setdefault(name, {"wall_here": [], "cpu": [], "billed": []})
+        figures["wall_here"].append(wall)
+        figures["cpu"].append(cpu)
+        figures["billed"].append(lambda_seconds)
+    return {
+        name: {
+            f"{kind}_{measure}": round(value, 3)
+            for kind, values in figures.items()
+            for measure, value in (("total", sum(values)), ("median", sorted(values)[len(values) // 2]))
+        }
+        for name, figures in by_function.items()
+    }
 
 
 if __name__ == "__main__":

@@ -1,22 +1,44 @@
-"""Infrastructure cost per 1,000,000 invoices, from a measured night: request counts, DynamoDB write
-units by the size of each item written, Lambda time per function. Prices: benchmarks/prices.py."""
+"""Infrastructure cost per 1,000,000 invoices, billed as AWS bills, from a measured night: DynamoDB
+write units of the table and of the pending index by the size of each item written, read units,
+S3 requests, every Lambda invocation at its function's memory for its duration (rounded up to the
+millisecond), the Standard run's transitions (its own and one per Distributed Map child) and each
+Express child's request and duration (rounded up to 100 ms, 64 MB), and the delivery feedback
+path's queue. SES's own fees are not infrastructure and are shown apart.
+
+Duration, as Lambda would see it: the invocation's measured CPU time at the vCPU share its memory
+gets (one vCPU per 1,769 MB), plus the in-region round trip of each AWS request it made and of each
+document it posted (REQUEST_SECONDS). The wall-clock measured on this machine is reported beside it:
+on a shared, loaded machine it is several times the CPU time (waiting for a core), which Lambda's
+dedicated share would not be; on an idle machine the two agree within the round trips.
+
+One night of 1,000,000 invoices is one run: the run's own transitions and its select and notify
+invocations are counted once, their durations scaled; everything per batch or per invoice scales.
+Prices: benchmarks/prices.py.
+"""
 
 import math
 from collections.abc import Mapping
 from typing import Any
 
+from autodispatch_cli.local.runtime import FUNCTION_MEMORY_MB
 from benchmarks import prices
 
 MILLION = 1_000_000
-# Each function's memory as deployed (cdk/constructs/functions.py), in GB.
-FUNCTION_MEMORY_GB = {
-    "SelectInvoices": 0.5,
-    "DispatchInvoice": 1.0,
-    "NotifyFailures": 0.5,
-    "RecordDeliveryEvents": 0.5,
-}
-# Standard state transitions of a run besides the map's children: select, choice, map, notify, end.
-RUN_TRANSITIONS = 6
+MB_PER_VCPU = 1769
+# Assumed in-region round trips (seconds) that an invocation waits for, by service; a document
+# posted to the e-invoice operator's or print service's API (outside AWS) waits DOCUMENT_POST_SECONDS.
+REQUEST_SECONDS = {"dynamodb": 0.006, "s3": 0.025, "sesv2": 0.040, "sns": 0.030, "default": 0.020}
+DOCUMENT_POST_SECONDS = 0.100
+# Standard transitions of a run besides the map's children: SelectDueInvoices, AnyInvoicesDue,
+# DispatchInvoiceBatches, NotifyFailures, RunComplete.
+RUN_TRANSITIONS = 5
+# Functions invoked once per night, whatever its size.
+PER_NIGHT = {"SelectInvoices", "NotifyFailures"}
+# SQS requests per delivery event: EventBridge's SendMessage, and the event source mapping's
+# ReceiveMessage and DeleteMessageBatch shared by up to ten messages.
+SQS_REQUESTS_PER_EVENT = 1 + 2 / 10
+# Targets (issue #23): USD per 1,000,000 invoices, billed as AWS bills.
+TARGETS = {"http": 3.00, "s3_outbox": 5.00}
 
 
 def item_bytes(value: Mapping[str, Any]) -> int:
@@ -45,35 +67,101 @@ def write_units(size: int) -> int:
     return max(1, math.ceil(size / 1024))
 
 
-def cost_per_million(night: Mapping[str, Any]) -> dict[str, float]:
-    """USD per 1,000,000 invoices by service, scaled from the measured night."""
+def lambda_seconds(name: str, cpu: float, waits: float) -> float:
+    """An invocation's duration in Lambda: its CPU at the memory's vCPU share, plus its waits."""
+    return cpu / min(1.0, FUNCTION_MEMORY_MB[name] / MB_PER_VCPU) + waits
+
+
+def _lambda_usd(name: str, seconds: float) -> float:
+    billed = math.ceil(seconds * 1000) / 1000
+    return prices.LAMBDA_REQUEST + billed * FUNCTION_MEMORY_MB[name] / 1024 * prices.LAMBDA_GB_SECOND
+
+
+def billed_durations(night: Mapping[str, Any], wall_clock: bool = False) -> list[tuple[str, float]]:
+    """(function, seconds) of each invocation: Lambda's estimate, or the wall-clock measured here.
+    The documents a night posted wait in the dispatch invocations, shared evenly."""
+    invocations = night["lambda_durations"]
+    if wall_clock:
+        return [(name, wall) for name, wall, _, _ in invocations]
+    dispatches = sum(1 for name, *_ in invocations if name == "DispatchInvoice")
+    posting = night["document_posts"] * DOCUMENT_POST_SECONDS / max(dispatches, 1)
+    return [
+        (name, lambda_seconds(name, cpu, waits) + (posting if name == "DispatchInvoice" else 0.0))
+        for name, _, cpu, waits in invocations
+    ]
+
+
+def cost_per_million(night: Mapping[str, Any], wall_clock: bool = False) -> dict[str, float]:
+    """USD per 1,000,000 invoices by item, scaled from the measured night."""
     scale = MILLION / night["invoices"]
     requests: Mapping[str, int] = night["requests"]
-    seconds: Mapping[str, float] = night["lambda_seconds"]
-    invocations: Mapping[str, int] = night["lambda_invocations"]
-    children = invocations.get("DispatchInvoice", 0)
-    lambda_usd = sum(
-        invocations[name] * prices.LAMBDA_REQUEST
-        + seconds[name] * FUNCTION_MEMORY_GB[name] * prices.LAMBDA_GB_SECOND
-        for name in invocations
-    )
+    durations = billed_durations(night, wall_clock)
+    lambda_usd = {
+        "per_night": sum(_lambda_usd(name, s) for name, s in durations if name in PER_NIGHT),
+        "per_batch": sum(_lambda_usd(name, s) for name, s in durations if name == "DispatchInvoice"),
+        "feedback": sum(_lambda_usd(name, s) for name, s in durations if name == "RecordDeliveryEvents"),
+    }
+    # The Express child of a batch lasts as long as its invocations (retries' waits aside).
+    child_seconds = sum(math.ceil(s * 10) / 10 for name, s in durations if name == "DispatchInvoice")
     express_usd = (
-        children * prices.EXPRESS_REQUEST
-        + seconds.get("DispatchInvoice", 0.0) * prices.EXPRESS_MEMORY_GB * prices.EXPRESS_GB_SECOND
+        night["batches"] * prices.EXPRESS_REQUEST
+        + child_seconds * prices.EXPRESS_MEMORY_GB * prices.EXPRESS_GB_SECOND
     )
+    table_units: Mapping[str, int] = night["dynamodb_table_write_units"]
+    feedback_units = table_units.get("RecordDeliveryEvents", 0)
+    # Selection's and notification's durations grow with the night (scaled); their requests do not.
+    per_night_requests = sum(1 for name, _ in durations if name in PER_NIGHT) * prices.LAMBDA_REQUEST
     return {
-        "dynamodb_writes": night["dynamodb_write_units"] * prices.DYNAMODB_WRITE_UNIT * scale,
+        "dynamodb_writes_table": (sum(table_units.values()) - feedback_units)
+        * prices.DYNAMODB_WRITE_UNIT
+        * scale,
+        "dynamodb_writes_index": night["dynamodb_index_write_units"] * prices.DYNAMODB_WRITE_UNIT * scale,
         "dynamodb_reads": night["dynamodb_read_units"] * prices.DYNAMODB_READ_UNIT * scale,
         "s3_put": requests.get("s3.PutObject", 0) * prices.S3_PUT * scale,
         "s3_get": requests.get("s3.GetObject", 0) * prices.S3_GET * scale,
-        "lambda": lambda_usd * scale,
-        "step_functions": (RUN_TRANSITIONS * prices.STANDARD_TRANSITION + express_usd) * scale,
+        "lambda_select_notify": (lambda_usd["per_night"] - per_night_requests) * scale + per_night_requests,
+        "lambda_dispatch": lambda_usd["per_batch"] * scale,
+        "step_functions_standard": (RUN_TRANSITIONS + night["batches"] * scale) * prices.STANDARD_TRANSITION,
+        "step_functions_express": express_usd * scale,
+        "delivery_feedback": (
+            feedback_units * prices.DYNAMODB_WRITE_UNIT
+            + lambda_usd["feedback"]
+            + night["email_events"] * SQS_REQUESTS_PER_EVENT * prices.SQS_REQUEST
+        )
+        * scale,
     }
 
 
-def table(costs: Mapping[str, float]) -> str:
-    lines = [f"{'per 1,000,000 invoices':<24}{'USD':>10}"]
-    lines += [f"{name:<24}{usd:>10.2f}" for name, usd in costs.items()]
-    total = sum(costs.values())
-    lines += [f"{'total':<24}{total:>10.2f}", f"infra_usd_per_million_invoices={total:.2f}"]
+def ses_per_million(night: Mapping[str, Any]) -> float:
+    """SES's own fee for the night's emails, per 1,000,000 invoices (apart from infrastructure)."""
+    return night["emails"] * prices.SES_EMAIL * MILLION / night["invoices"]
+
+
+def write_units_per_invoice(night: Mapping[str, Any]) -> dict[str, float]:
+    invoices = night["invoices"]
+    table_units: Mapping[str, int] = night["dynamodb_table_write_units"]
+    feedback = table_units.get("RecordDeliveryEvents", 0)
+    return {
+        "table": round((sum(table_units.values()) - feedback) / invoices, 3),
+        "index": round(night["dynamodb_index_write_units"] / invoices, 3),
+        "delivery_feedback": round(feedback / invoices, 3),
+    }
+
+
+def table(
+    costs: Mapping[str, Mapping[str, float]], ses: float, wall_clock_totals: Mapping[str, float]
+) -> str:
+    """One column per configuration; the last line is production's (HTTP) total."""
+    names = list(costs)
+    lines = [f"{'USD per 1,000,000 invoices':<28}" + "".join(f"{name:>12}" for name in names)]
+    for item in next(iter(costs.values())):
+        lines.append(f"{item:<28}" + "".join(f"{costs[name][item]:>12.2f}" for name in names))
+    totals = {name: sum(costs[name].values()) for name in names}
+    lines.append(f"{'total':<28}" + "".join(f"{totals[name]:>12.2f}" for name in names))
+    lines.append(f"{'target':<28}" + "".join(f"{TARGETS[name]:>12.2f}" for name in names))
+    lines.append(
+        f"{'(wall-clock here, loaded)':<28}" + "".join(f"{wall_clock_totals[name]:>12.2f}" for name in names)
+    )
+    lines.append(f"{'SES sending (apart)':<28}{ses:>12.2f}")
+    lines.append(f"infra_usd_per_million_invoices={totals['http']:.2f}")
     return "\n".join(lines)

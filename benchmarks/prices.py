@@ -1,6 +1,7 @@
 """The one price list the cost table uses: AWS list prices, us-east-1, on demand, in USD.
 
-Checked against the public price pages in December 2026; update here only. SES, SNS and the
+Checked against the public price pages in December 2026; update here only. SES sending is shown
+apart from the infrastructure total; SNS and the
 e-invoice operator's or print service's fees are not infrastructure and are left out.
 """
 
@@ -20,3 +21,7 @@ STANDARD_TRANSITION = 0.025 / 1_000
 EXPRESS_REQUEST = 1.00 / 1_000_000
 EXPRESS_GB_SECOND = 0.00001667
 EXPRESS_MEMORY_GB = 64 / 1024
+# SQS standard queue, per request (the delivery-feedback queue, R26).
+SQS_REQUEST = 0.40 / 1_000_000
+# SES outbound email (not infrastructure: shown apart from the total).
+SES_EMAIL = 0.10 / 1_000

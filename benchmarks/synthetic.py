@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+DELIVERED = "success@simulator.amazonses.com"
 DEMO = Path(__file__).resolve().parents[1] / "examples" / "demo-scenario.json"
 
 
@@ -27,5 +28,8 @@ def synthetic_scenario(tenants: int = 50, invoices_per_tenant: int = 100) -> dic
             invoice["tenant_id"] = tenant["tenant_id"]
             invoice["invoice_id"] = f"inv-{invoice_number:05d}"
             invoice["number"] = str(10_000 + invoice_number)
+            if invoice["customer"].get("email"):
+                # SES's mailbox simulator: each email gets the delivery event a real one would (R26).
+                invoice["customer"]["email"] = DELIVERED
             scenario["invoices"].append(invoice)
     return scenario

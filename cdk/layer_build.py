@@ -33,11 +33,17 @@ from pathlib import Path
 from cdk.constants import BUILD_DIR, LAMBDA_REQUIREMENTS, LAYER_PLATFORMS, LIBRARY_DIR, RUNTIME
 
 # Bump when the recipe below changes in a way the inputs do not show.
-RECIPE_VERSION = "1"
+RECIPE_VERSION = "3"
 _COMPLETE = ".complete"
 # Files of the layer directory that are build bookkeeping, not layer content.
 LAYER_ASSET_EXCLUDE = (_COMPLETE,)
 _IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", "*.pyo", ".mypy_cache")
+# The AWS services the functions call (boto3.client(...) in the library; a test keeps the two
+# equal). botocore's models of the other ~440 services (25 MB) are never read.
+BOTOCORE_SERVICES = frozenset({"dynamodb", "s3", "secretsmanager", "sesv2", "sns", "stepfunctions"})
+# Babel's CLDR data of the languages every text is rendered in (R30: fi, sv, en, with their regional
+# variants) and the root they inherit from; the other ~900 locales (30 MB) are never read.
+BABEL_LANGUAGES = ("root", "fi", "sv", "en")
 
 
 def runtime_python_version(runtime_name: str = RUNTIME.name) -> str:
@@ -131,6 +137,12 @@ def _build_dependencies(
             shutil.rmtree(cache, ignore_errors=True)
         # pycountry's translations (22 MB) are never read: only its ISO code tables are used (R25).
         shutil.rmtree(staging / "python" / "pycountry" / "locales", ignore_errors=True)
+        for model in (staging / "python" / "botocore" / "data").iterdir():
+            if model.is_dir() and model.name not in BOTOCORE_SERVICES:
+                shutil.rmtree(model)
+        for locale in (staging / "python" / "babel" / "locale-data").glob("*.dat"):
+            if locale.stem.split("_")[0] not in BABEL_LANGUAGES:
+                locale.unlink()
         (staging / _COMPLETE).touch()
         shutil.rmtree(target, ignore_errors=True)
         staging.rename(target)

@@ -4,6 +4,7 @@ Validated once at synth, so a typo fails `cdk synth` with the key's name instead
 first night's run.
 """
 
+import math
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -38,6 +39,11 @@ CONTEXT_KEYS = (
     "alarmEmail",
     "logRetentionDays",
 )
+
+# A dispatch child's email rate running flat out on a night of the usual mix (a third of the
+# invoices by email, about 60 ms an invoice: README, "Pacing email"); the default MaxConcurrency
+# keeps the children together within the SES rate.
+EMAILS_PER_SECOND_PER_CHILD = 5.0
 
 # CloudWatch Logs' retention choices, in days.
 _RETENTION_DAYS = {
@@ -85,10 +91,11 @@ class DeploySettings(BaseModel):
     )
     time_zone: str = Field(default="Europe/Helsinki", alias="timeZone")
     schedule_enabled: bool = Field(default=True, alias="scheduleEnabled")
-    max_concurrency: int = Field(default=10, ge=1, le=10000, alias="maxConcurrency")
+    # Unset: derived from the SES rate (`map_concurrency`).
+    max_concurrency: int | None = Field(default=None, ge=1, le=10000, alias="maxConcurrency")
     # The account's SES maximum send rate (emails per second; 14 for a new production account).
     ses_send_rate: float = Field(default=14.0, gt=0, alias="sesSendRate")
-    batch_size: int = Field(default=50, ge=1, le=500, alias="batchSize")
+    batch_size: int = Field(default=100, ge=1, le=500, alias="batchSize")
     claim_lease_seconds: int = Field(default=900, ge=60, alias="claimLeaseSeconds")
     einvoice_transport: Literal["s3", "http"] = Field(default="s3", alias="einvoiceTransport")
     einvoice_endpoint: str | None = Field(default=None, alias="einvoiceEndpoint")
@@ -159,9 +166,13 @@ class DeploySettings(BaseModel):
         return _RETENTION_DAYS[self.log_retention_days]
 
     @property
-    def email_sends_per_second(self) -> float:
-        """Each concurrent dispatch invocation's share of the SES rate, so together they stay in it."""
-        return self.ses_send_rate / self.max_concurrency
+    def map_concurrency(self) -> int:
+        """The Distributed Map's MaxConcurrency: email is paced by how many batches run at once,
+        never by a function sleeping (R24). Unless set, as many children as keep a night of the
+        usual mix within the account's SES rate: each child sends about EMAILS_PER_SECOND_PER_CHILD."""
+        if self.max_concurrency is not None:
+            return self.max_concurrency
+        return max(1, math.floor(self.ses_send_rate / EMAILS_PER_SECOND_PER_CHILD))
 
     @property
     def uses_s3_outbox(self) -> bool:

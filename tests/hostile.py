@@ -61,6 +61,16 @@ UNICODE_TEXTS = [
     "Oy\u00a0\u2009Ab\u3000",
 ]
 WIDE = "\U0001d11e"
+# Values an error message echoes: each must reach a terminal or a client as one safe line.
+ECHOED_HOSTILE = [
+    "k\n1",
+    "k\r\nerror: forged second line",
+    "k\x1b[31mred\x1b[0m",
+    "k\x1b]8;;https://evil.example\x07click\x1b]8;;\x07",
+    "k\x9b31m",
+    "[bold red]k[/]",
+    "k" * 1_000_000,
+]
 
 
 @dataclass(frozen=True)
@@ -162,6 +172,7 @@ def _field_values() -> Iterator[tuple[tuple[str | int, ...], Any]]:
         "k\x00",
         "",
         "%2E%2E",
+        *ECHOED_HOSTILE,
     ]:
         yield ("invoice_id",), invoice_id
     for value in ["yes", "off", "true", 0, 1, "1", "null"]:
@@ -286,6 +297,10 @@ def rejected_tenant_variants() -> list[tuple[str, dict[str, Any], str]]:
         (("settings", "activated_at"), "9999-12-31T00:00:00+00:00"),
         (("settings", "notify_email"), f"{ENCODED_WORD_PAYLOADS[0]}@x.fi"),
         (("settings", "notify_phone"), "040 123 4567"),  # not E.164
+        # Valid, but the Reply-To of every email of the tenant: SES cannot use it without SMTPUTF8.
+        (("settings", "notify_email"), "jörg@example.fi"),
+        (("factoring",), {"financier_name": "Rahoitus Oy", "agreement_id": "FA-1", "email": "räty@r.fi"}),
+        (("tenant_id",), "k\x1b]8;;https://evil.example\x07t\x1b]8;;\x07"),
         (("factoring",), {"financier_name": "R" * 71, "agreement_id": "FA-1", "email": "f@r.fi"}),
     ]
     variants = []

@@ -68,8 +68,8 @@ TABLE_ACTIONS = {
         "dynamodb:UpdateItem",
     ),
     # The use cases of the API (R27): tenants and records read by get/batch-get/query, imports and
-    # settings put and batch-write, user actions update, an import that stops deletes the tenant it
-    # had created.
+    # settings put and batch-write, user actions update, an import's undo journal deletes its own
+    # items and an undo deletes what the import had created.
     INTEGRATION_API: (
         "dynamodb:BatchGetItem",
         "dynamodb:BatchWriteItem",
@@ -113,17 +113,21 @@ class FunctionSpec:
 
 
 SPECS = {
+    # One vCPU (1,769 MB) and Lambda's longest timeout: selection is CPU-bound (botocore parsing
+    # the index's pages), about 55 us a pending invoice, so 10,000,000 take ~9 of the 15 minutes
+    # (README, "Selection"); memory stays flat whatever the night's size.
     SELECT_INVOICES: FunctionSpec(
-        "Select the due invoices of every tenant and write the night's work list", Duration.minutes(5), 512
+        "Select the due invoices of every tenant and write the night's work list", Duration.minutes(15), 1769
     ),
     # Runs inside an Express child execution of the Distributed Map, which lasts 5 minutes at most,
     # retries and the catch included: DispatchBatch (TimeoutSeconds 75 over this 70 s timeout,
     # MaxAttempts 2, IntervalSeconds 2, BackoffRate 2) takes 3 x 75 s + 2 s + 4 s = 231 s, and
     # SettleFailedBatch after it 2 x 30 s + 1 s = 61 s: 292 s. A longer timeout would let the
     # child be cut off mid-send. tests/infrastructure/test_workflow.py checks the sum against the
-    # definition file.
+    # definition file. 512 MB: a batch waits on its sends (SES, the operators' APIs) as long as it
+    # renders, and Lambda bills the wait at the memory size (README, "Cost").
     DISPATCH_INVOICE: FunctionSpec(
-        "Dispatch one batch of invoices through their channel chains", Duration.seconds(70), 1024
+        "Dispatch one batch of invoices through their channel chains", Duration.seconds(70), 512
     ),
     NOTIFY_FAILURES: FunctionSpec(
         "Tell each tenant about the run's failed and ignored invoices", Duration.minutes(5), 512
@@ -167,7 +171,6 @@ def runtime_environment(
         "SMS_SENDER_ID": settings.sms_sender_id,
         **transport_environment(settings),
         "CLAIM_LEASE_SECONDS": str(settings.claim_lease_seconds),
-        "EMAIL_SENDS_PER_SECOND": f"{settings.email_sends_per_second:g}",
         "POWERTOOLS_SERVICE_NAME": SERVICE_NAME,
         "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
         "LOG_LEVEL": "INFO",

@@ -65,7 +65,7 @@ class Workflow(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         stack = Stack.of(self)
-        text = definition_text(settings.max_concurrency)
+        text = definition_text(settings.map_concurrency)
         labels = distributed_map_labels(json.loads(text))
 
         self.log_group = logs.LogGroup(

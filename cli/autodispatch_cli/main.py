@@ -11,7 +11,7 @@ from autodispatch_cli.commands import invoices, runs, settings
 from autodispatch_cli.commands.common import Invocation, parse_day, target
 from autodispatch_cli.commands.runs import count_cells
 from autodispatch_cli.exit_codes import EXIT_CODES_HELP, ExitCode
-from autodispatch_cli.output import console, error_console, print_json, state_style, table, user_errors
+from autodispatch_cli.output import console, print_error, print_json, state_style, table, user_errors
 from autodispatch_cli.target import DEFAULT_STACK, STACK_ENV, TargetOptions
 
 app = typer.Typer(
@@ -214,7 +214,7 @@ def main() -> None:
         if message:  # empty after the help a bare group prints (no_args_is_help)
             context = getattr(error, "ctx", None)
             hint = f"; see `{context.command_path} --help`" if context is not None else ""
-            error_console.print(f"[bold red]error:[/] {message}{hint}", highlight=False, soft_wrap=True)
+            print_error(f"{message}{hint}")
         sys.exit(getattr(error, "exit_code", ExitCode.USAGE))
     sys.exit(status if isinstance(status, int) else ExitCode.OK)
 

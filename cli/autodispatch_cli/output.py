@@ -10,10 +10,11 @@ from typing import Any, NoReturn
 import typer
 from pydantic import ValidationError
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 from typer.exceptions import TyperException
 
-from autodispatch.errors import AutodispatchError, InputError
+from autodispatch.errors import AutodispatchError, InputError, error_line
 from autodispatch_cli.exit_codes import ExitCode
 
 console = Console()
@@ -22,8 +23,14 @@ error_console = Console(stderr=True)
 STATE_STYLES = {"SENT": "green", "FAILED": "red", "IGNORED": "yellow", "REMOVED": "dim", "PENDING": "cyan"}
 
 
+def print_error(message: str) -> None:
+    """Every error the CLI prints: one safe line (control characters and terminal escapes written
+    out, a huge value shortened; errors.error_line), never read as rich markup."""
+    error_console.print(f"[bold red]error:[/] {escape(error_line(message))}", highlight=False, soft_wrap=True)
+
+
 def fail(message: str, code: int = ExitCode.FAILED) -> NoReturn:
-    error_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    print_error(message)
     raise typer.Exit(code)
 
 
@@ -34,7 +41,7 @@ def user_errors() -> Iterator[None]:
         yield
     except InputError as error:
         for issue in error.issues:
-            error_console.print(f"[bold red]error:[/] {issue}", highlight=False, soft_wrap=True)
+            print_error(str(issue))
         raise typer.Exit(ExitCode.USAGE) from None
     except AutodispatchError as error:
         fail(str(error))

@@ -1,19 +1,20 @@
 """Integration API (R27): one Lambda behind the HTTP API. API Gateway's JWT authorizer verified the
 token; `guard` decides here, before any route runs, whether its claims may use the route's tenant
-(or the runs, which serve every tenant). A denied request gets 401 or 403 and no data."""
+(or the runs, which serve every tenant). A denied request gets 401 or 403 and no data; a body the
+routes cannot read as JSON text gets 400 or 415 (request_body)."""
 
 import json
 import re
 from datetime import UTC, datetime
 from http import HTTPStatus
 from typing import Any
-from urllib.parse import unquote
 
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from api.routes import Services, app
+from api.request_body import BodyRefused, admitted
+from api.routes import ErrorBody, IssueBody, Services, app
 from autodispatch import wiring
 from autodispatch.config import load_config
 from autodispatch.observability import logger, metrics, tracer
@@ -37,7 +38,7 @@ def guard(event: dict[str, Any]) -> Access:
     return access(
         caller,
         authenticated=bool(claims),
-        tenant_id=unquote(tenant["tenant_id"]) if tenant else None,
+        tenant_id=tenant["tenant_id"] if tenant else None,  # decoded by API Gateway, as the route reads it
         every_tenant=EVERY_TENANT_PATH.match(path) is not None,
     )
 
@@ -56,26 +57,41 @@ def handler(
     if decision is not Access.ALLOWED:
         status, message = DENIED[decision]
         logger.info("request denied", extra={"access": decision.value})
-        response: dict[str, Any] = {
-            "statusCode": status,
-            "headers": {"Content-Type": "application/json"},
-            "body": json.dumps({"status": status, "message": message}),
-            "isBase64Encoded": False,
-        }
+        response = _refusal(ErrorBody(status=status, message=message))
     else:
-        app.append_context(  # type: ignore[no-untyped-call]
-            services=services
-            or Services(
-                store=wiring.invoice_store(),
-                deliverer=wiring.deliverer,
-                runs=wiring.run_executions,
-                zone=load_config().zone,
-                clock=_now,
-            )
-        )
-        response = app.resolve(event, context)
+        response = _answer(event, context, services)
     count_response(int(response["statusCode"]))
     return response
+
+
+def _answer(event: dict[str, Any], context: LambdaContext, services: Services | None) -> dict[str, Any]:
+    try:
+        checked = admitted(event)
+    except BodyRefused as refused:
+        issues = [IssueBody(field=refused.issue.field, message=refused.issue.message)]
+        return _refusal(ErrorBody(status=refused.status, message=str(refused.issue), issues=issues))
+    app.append_context(  # type: ignore[no-untyped-call]
+        services=services
+        or Services(
+            store=wiring.invoice_store(),
+            deliverer=wiring.deliverer,
+            runs=wiring.run_executions,
+            zone=load_config().zone,
+            clock=_now,
+        )
+    )
+    response: dict[str, Any] = app.resolve(checked, context)
+    return response
+
+
+def _refusal(body: ErrorBody) -> dict[str, Any]:
+    """A refusal answered before routing, in the routes' error body."""
+    return {
+        "statusCode": body.status,
+        "headers": {"Content-Type": "application/json"},
+        "body": json.dumps(body.model_dump(exclude_none=True)),
+        "isBase64Encoded": False,
+    }
 
 
 def count_response(status: int) -> None:

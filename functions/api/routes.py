@@ -2,32 +2,36 @@
 use cases, the same ones the operator CLI calls. Errors become responses in one place
 (`_error_response`); who may call a route is decided before routing (`handler.guard`)."""
 
-import uuid
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import cache
 from http import HTTPStatus
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from autodispatch.channels.port import Deliverer
 from autodispatch.errors import (
     ActivationRefused,
     AutodispatchError,
     FieldIssue,
+    ImportConflict,
     InputError,
     InvalidTransition,
-    InvoiceBusy,
     NotFound,
+    error_line,
+    shown,
 )
-from autodispatch.logic.importing import import_invoices, import_scenario, parse_import
+from autodispatch.logic.importing import put_invoice as put_invoice_document
 from autodispatch.logic.manual import (
     ManualSend,
     remove_automatic_dispatch,
@@ -35,12 +39,12 @@ from autodispatch.logic.manual import (
     send_manually,
 )
 from autodispatch.logic.open_invoices import InvoicePage, open_invoices, with_previews
-from autodispatch.logic.runs import RunDetail, run_detail
-from autodispatch.logic.settings import Activation, activate, change_settings, deactivate
+from autodispatch.logic.runs import RunDetail, StartedRun, check_run_date, run_detail, start_run
+from autodispatch.logic.settings import Activation, activate, change_settings, deactivate, replace_tenant
 from autodispatch.models.dispatch import DispatchRecord
 from autodispatch.models.enums import AutoDispatchState, Channel
 from autodispatch.models.report import InvoiceEntry
-from autodispatch.models.scenario import Invoice, InvoiceKey, Scenario, Settings, Tenant
+from autodispatch.models.scenario import Invoice, InvoiceKey, Settings, Tenant
 from autodispatch.observability import logger
 from autodispatch.runs.port import RunExecutions
 from autodispatch.store.port import InvoiceStore, RunSummary
@@ -48,10 +52,10 @@ from autodispatch.store.port import InvoiceStore, RunSummary
 LIST_LIMIT_MAX = 500
 # Activation changes only through activate/deactivate, which check R2 and stamp the instant (R4).
 ACTIVATION_FIELDS = frozenset({"active", "activated_at"})
-# One status per error type, most specific first (InvoiceBusy is an InputError).
+# One status per error type, most specific first (an ImportConflict is an InputError).
 ERROR_STATUS: tuple[tuple[type[AutodispatchError], HTTPStatus], ...] = (
     (NotFound, HTTPStatus.NOT_FOUND),
-    (InvoiceBusy, HTTPStatus.CONFLICT),
+    (ImportConflict, HTTPStatus.CONFLICT),
     (InputError, HTTPStatus.BAD_REQUEST),
     (InvalidTransition, HTTPStatus.CONFLICT),
     (ActivationRefused, HTTPStatus.CONFLICT),
@@ -93,21 +97,24 @@ class GatewayErrorBody(BaseModel):
 
 
 ERROR_DESCRIPTIONS: dict[HTTPStatus, str] = {
-    HTTPStatus.BAD_REQUEST: "The request breaks a rule (R2, R25) or the cursor is not this list's; "
-    "the message names the field",
+    HTTPStatus.BAD_REQUEST: "The request breaks a rule (R2, R25), the run date has not come, the cursor "
+    "is not this list's, or the body is not UTF-8 or nests too deep; the message names the field",
     HTTPStatus.UNAUTHORIZED: "No valid bearer token",
     HTTPStatus.FORBIDDEN: "The token may not act on this tenant or route; nothing changed",
     HTTPStatus.NOT_FOUND: "Unknown tenant, invoice or run",
     HTTPStatus.CONFLICT: "The invoice or tenant is not in a state that allows this (e.g. a run is "
     "sending it, or it was already sent); nothing changed",
-    HTTPStatus.UNPROCESSABLE_ENTITY: "The body or a parameter does not match its schema; the message "
-    "names the field",
+    HTTPStatus.UNSUPPORTED_MEDIA_TYPE: "The body is not JSON by its Content-Type (application/json)",
+    HTTPStatus.UNPROCESSABLE_ENTITY: "The body or a parameter does not match its schema, or the body "
+    "has a field the schema does not know; the message names the field",
     HTTPStatus.TOO_MANY_REQUESTS: "The stage's throttling limit was reached; repeat the request later",
     HTTPStatus.SERVICE_UNAVAILABLE: "A service behind the API failed temporarily; repeat the request",
 }
-# What any route can answer: the authorizer's and the guard's denials, schema validation, throttling
-# and a temporary failure of the table or Step Functions.
+# What any route can answer: a body it cannot read, the authorizer's and the guard's denials, schema
+# validation, throttling and a temporary failure of the table or Step Functions.
 EVERY_ROUTE_ERRORS = (
+    HTTPStatus.BAD_REQUEST,
+    HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
     HTTPStatus.UNAUTHORIZED,
     HTTPStatus.FORBIDDEN,
     HTTPStatus.UNPROCESSABLE_ENTITY,
@@ -153,12 +160,6 @@ class RunRequest(BaseModel):
     run_date: date
 
 
-class StartedRun(BaseModel):
-    run_id: str
-    run_date: date
-    execution_arn: str
-
-
 app = APIGatewayHttpResolver(enable_validation=True)
 app.enable_swagger(
     path="/docs",
@@ -184,10 +185,30 @@ def _entry(record: DispatchRecord) -> InvoiceEntry:
     return with_previews(s.store, record.tenant_id, [record], s.clock(), s.zone)[0]
 
 
+def _no_unknown_fields(model: type[BaseModel]) -> None:
+    """A request body's field the model does not know is refused (422 naming it), at any depth:
+    a misspelt field would otherwise be dropped in silence. (Scenario files keep ignoring them, as
+    SCENARIO-FORMAT.md allows producers to add optional fields.)"""
+    try:
+        model.model_validate(app.current_event.json_body, extra="forbid")
+    except ValidationError as error:
+        unknown = [
+            {"loc": ("body", *detail["loc"]), "msg": "is not a field of this body", "type": detail["type"]}
+            for detail in error.errors(include_url=False, include_input=False)
+            if detail["type"] == "extra_forbidden"
+        ]
+        if unknown:
+            raise RequestValidationError(unknown) from None
+
+
 def _check_path_id(name: str, path_value: str, body_value: str) -> None:
     if path_value != body_value:
         raise InputError(
-            [FieldIssue(name, f"'{body_value}' in the body differs from '{path_value}' in the path")]
+            [
+                FieldIssue(
+                    name, f"{shown(body_value)} in the body differs from {shown(path_value)} in the path"
+                )
+            ]
         )
 
 
@@ -197,11 +218,15 @@ def _check_path_id(name: str, path_value: str, body_value: str) -> None:
 def error_response(
     status: HTTPStatus, message: str, issues: Sequence[FieldIssue] = ()
 ) -> Response[dict[str, Any]]:
-    listed = [IssueBody(field=issue.field, message=issue.message) for issue in issues] or None
+    """Every error body: the message and each issue as one safe line (errors.error_line)."""
+    listed = [
+        IssueBody(field=error_line(issue.field), message=error_line(issue.message)) for issue in issues
+    ] or None
+    body = ErrorBody(status=status, message=error_line(message), issues=listed)
     return Response(
         status_code=status,
         content_type=content_types.APPLICATION_JSON,
-        body=ErrorBody(status=status, message=message, issues=listed).model_dump(exclude_none=True),
+        body=body.model_dump(exclude_none=True),
     )
 
 
@@ -227,6 +252,45 @@ def _invalid_request(error: RequestValidationError) -> Response[dict[str, Any]]:
     ]
     message = "; ".join(f"field '{issue.field}': {issue.message}" for issue in issues)
     return error_response(HTTPStatus.UNPROCESSABLE_ENTITY, message, issues)
+
+
+_PARAMETER = "[^/]+"
+
+
+@cache
+def _routes() -> tuple[tuple[re.Pattern[str], str], ...]:
+    """Each documented route's path pattern and method, from the OpenAPI document."""
+    paths = app.get_openapi_schema().paths or {}
+    return tuple(
+        (
+            re.compile(
+                "".join(
+                    _PARAMETER if part.startswith("{") else re.escape(part)
+                    for part in re.split(r"(\{[^}]+\})", path)
+                )
+            ),
+            method.upper(),
+        )
+        for path, item in paths.items()
+        for method in ("get", "put", "post", "delete", "patch")
+        if getattr(item, method, None) is not None
+    )
+
+
+@app.not_found
+def _no_route(_: NotFoundError) -> Response[dict[str, Any]]:
+    """404 for a path no route has; 405 with `Allow` for a route's path with another method."""
+    event = app.current_event
+    method, path = event.http_method.upper(), event.path
+    allowed = sorted({m for pattern, m in _routes() if pattern.fullmatch(path)})
+    if allowed and method not in allowed:
+        response = error_response(
+            HTTPStatus.METHOD_NOT_ALLOWED,
+            f"{method} is not a method of {path}; it takes {', '.join(allowed)}",
+        )
+        response.headers["Allow"] = ", ".join(allowed)
+        return response
+    return error_response(HTTPStatus.NOT_FOUND, f"no route {method} {path}")
 
 
 @app.exception_handler(Exception)  # type: ignore[untyped-decorator]
@@ -257,12 +321,12 @@ def get_tenant(tenant_id: str) -> Tenant:
 
 @app.put("/tenants/<tenant_id>", tags=["settings"], responses=responses(*CHANGES))
 def put_tenant(tenant_id: str, tenant: Tenant) -> Tenant:
-    """Create or replace the tenant; an active one must satisfy R2."""
+    """Create or replace the tenant; `active` and `activated_at` stay as stored (a new tenant starts
+    inactive): they change only through activate/deactivate. An active one must satisfy R2."""
+    _no_unknown_fields(Tenant)
     _check_path_id("tenant_id", tenant_id, tenant.tenant_id)
     s = services()
-    checked: Scenario = parse_import({"tenants": [tenant.model_dump(mode="json")]})
-    import_scenario(s.store, checked, s.zone, s.clock())
-    return s.store.get_tenant(tenant_id)
+    return replace_tenant(s.store, tenant, s.zone, s.clock())
 
 
 @app.get("/tenants/<tenant_id>/settings", tags=["settings"], responses=responses(*READS))
@@ -273,6 +337,7 @@ def get_settings(tenant_id: str) -> Settings:
 @app.put("/tenants/<tenant_id>/settings", tags=["settings"], responses=responses(*CHANGES))
 def put_settings(tenant_id: str, settings: Settings) -> Settings:
     """Replace the settings; `active` and `activated_at` change only through activate/deactivate."""
+    _no_unknown_fields(Settings)
     s = services()
     changes = settings.model_dump(exclude=set(ACTIVATION_FIELDS))
     return change_settings(s.store, tenant_id, changes, s.zone, s.clock()).settings
@@ -296,13 +361,11 @@ def post_deactivate(tenant_id: str) -> Settings:
 @app.put("/tenants/<tenant_id>/invoices/<invoice_id>", tags=["invoices"], responses=responses(*CHANGES))
 def put_invoice(tenant_id: str, invoice_id: str, invoice: Invoice) -> InvoiceEntry:
     """Create or update the invoice (idempotent); 409 while a run is sending a changed one."""
+    _no_unknown_fields(Invoice)
     _check_path_id("tenant_id", tenant_id, invoice.tenant_id)
     _check_path_id("invoice_id", invoice_id, invoice.invoice_id)
     s = services()
-    key = _key(tenant_id, invoice_id)
-    if s.store.get_invoices([key]).get(key) != invoice:  # the same document again changes nothing
-        import_invoices(s.store, [invoice], s.zone, s.clock())
-    return _entry(s.store.get_record(key))
+    return _entry(put_invoice_document(s.store, invoice, s.zone, s.clock()))
 
 
 @app.get("/tenants/<tenant_id>/invoices", tags=["invoices"], responses=responses(*READS))
@@ -371,10 +434,11 @@ def get_run(run_id: str) -> RunDetail:
 
 @app.post("/runs", tags=["runs"], responses=responses(success=HTTPStatus.ACCEPTED, model=StartedRun))
 def post_run(request: RunRequest) -> Response[Any]:
-    """Start the run of `run_date` as the schedule would; its id is the execution name."""
-    name = f"api-{request.run_date.isoformat()}-{uuid.uuid4().hex[:8]}"
-    arn = services().runs().start(request.run_date, name)
-    started = StartedRun(run_id=name, run_date=request.run_date, execution_arn=arn)
+    """Start the run of `run_date` as the schedule would: tonight's or a night that has passed
+    (catch-up, R10), never one that has not come (400). Its id is the execution name."""
+    s = services()
+    check_run_date(request.run_date, s.clock(), s.zone)
+    started = start_run(s.runs(), request.run_date, origin="api")
     return Response(
         status_code=HTTPStatus.ACCEPTED,
         content_type=content_types.APPLICATION_JSON,

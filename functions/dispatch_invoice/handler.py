@@ -11,7 +11,6 @@ from autodispatch import wiring
 from autodispatch.channels.port import Deliverer
 from autodispatch.config import load_config
 from autodispatch.logic.dispatch import Batch, BatchDispatcher, BatchResult, Clock
-from autodispatch.logic.pacing import EmailPacer, no_pacing
 from autodispatch.logic.unfinished import settle_unfinished
 from autodispatch.observability import NAMESPACE, SERVICE, logger, metrics, tracer
 from autodispatch.store.port import InvoiceStore, RunRef
@@ -67,7 +66,6 @@ def handler(
         timedelta(seconds=config.claim_lease_seconds),
         clock or _now,
         time_left=lambda: context.get_remaining_time_in_millis() / 1000,
-        pace=EmailPacer(config.email_sends_per_second) if config.email_sends_per_second else no_pacing,
     )
     result = dispatcher.dispatch(request.run, request.batch.keys)
     for channel, count in result.sent_by_channel.items():

@@ -13,8 +13,7 @@ from autodispatch.logic.notification import notify_failures
 from autodispatch.logic.unfinished import settle_unfinished_run
 from autodispatch.notify.port import Notifier
 from autodispatch.observability import logger, metrics, tracer
-from autodispatch.store.port import InvoiceStore, RunRef
-from autodispatch.store.work_list import WorkListReader, WorkListRef
+from autodispatch.store.port import InvoiceStore, RunRef, WorkListReader, WorkListRef
 
 
 class NotifyEvent(BaseModel):

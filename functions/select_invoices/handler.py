@@ -10,8 +10,7 @@ from autodispatch import wiring
 from autodispatch.config import load_config
 from autodispatch.logic.selection import RunRequest, Selection, run_date_of, select_due_invoices
 from autodispatch.observability import logger, metrics, tracer
-from autodispatch.store.port import InvoiceStore, RunRef
-from autodispatch.store.work_list import WorkListWriter
+from autodispatch.store.port import InvoiceStore, RunRef, WorkListWriter
 
 
 class SelectEvent(BaseModel):

@@ -15,7 +15,9 @@ from typing import Any
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
-from schemathesis.checks import not_a_server_error
+from hypothesis.errors import Unsatisfiable
+from schemathesis.checks import negative_data_rejection, not_a_server_error
+from schemathesis.generation import GenerationMode
 from schemathesis.specs.openapi.checks import response_schema_conformance, status_code_conformance
 
 from tests.local_serve import cli, served_locally
@@ -109,20 +111,23 @@ def api_schema(api: LocalApi, system_token: str) -> Any:
     return schemathesis.openapi.from_dict(document)
 
 
+@pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE], ids=str)
 def test_r27_generated_requests_get_no_5xx_and_responses_match_the_schema(
-    api_schema: Any, api: LocalApi, system_token: str
+    api_schema: Any, api: LocalApi, system_token: str, mode: GenerationMode
 ) -> None:
     """Requests generated from the OpenAPI document for every operation, with the system client's
-    token (every route): no server error, every status is one the operation documents, and every
-    response matches its schema (errors too: the error body model)."""
+    token (every route), valid ones and ones that break the schema: no server error, every status
+    is one the operation documents, and every response matches its schema (errors too: the error
+    body model)."""
     operations = [result.ok() for result in api_schema.get_all_operations()]
     checked = [op for op in operations if (op.method.upper(), op.path) not in NOT_GENERATED]
     assert len(checked) >= 10
     statuses: list[int] = []
+    exercised = 0
 
     for operation in checked:
 
-        @given(case=operation.as_strategy())
+        @given(case=operation.as_strategy(generation_mode=mode))
         @settings(
             max_examples=6,
             deadline=None,
@@ -134,12 +139,21 @@ def test_r27_generated_requests_get_no_5xx_and_responses_match_the_schema(
             response = case.call_and_validate(
                 base_url=api.url,
                 headers={"Authorization": f"Bearer {system_token}"},
-                checks=[not_a_server_error, status_code_conformance, response_schema_conformance],
+                checks=[not_a_server_error, status_code_conformance, response_schema_conformance]
+                + ([negative_data_rejection] if mode is GenerationMode.NEGATIVE else []),
                 timeout=60,
             )
             statuses.append(response.status_code)
 
-        generated()
-    assert len(statuses) >= 3 * len(checked)  # each operation was really exercised
-    assert 200 in statuses
+        try:
+            generated()
+        except Unsatisfiable:
+            # Nothing of the operation can break its schema (no body, strings of any value).
+            assert mode is GenerationMode.NEGATIVE
+            continue
+        exercised += 1
+    assert exercised >= (len(checked) if mode is GenerationMode.POSITIVE else 6)
+    assert len(statuses) >= 3 * exercised  # each operation was really exercised
+    if mode is GenerationMode.POSITIVE:
+        assert 200 in statuses
     assert {400, 404, 422} & set(statuses)  # error responses were checked too

@@ -2,6 +2,7 @@
 that dies outside the function, SES throttling. A completed run leaves nothing it took PENDING (R24)
 and still reports (R21)."""
 
+import dataclasses
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -12,6 +13,8 @@ from botocore.handlers import BUILTIN_HANDLERS
 from test_nightly_run import EXPECTED, NIGHTS, assert_exactly_one_delivery_per_sent_invoice, outcomes
 
 import dispatch_invoice.handler as dispatch_handler
+from autodispatch import wiring
+from autodispatch.errors import TransientError
 from autodispatch.models.scenario import Scenario
 from autodispatch.store.work_list import MAP_RESULTS_PREFIX
 from autodispatch_cli.local.night_run import run_scenario
@@ -129,3 +132,68 @@ def test_r24_ses_throttling_of_the_first_sends_still_sends_every_invoice_in_the_
     assert_exactly_one_delivery_per_sent_invoice(report)
     first = report["runs"][0]
     assert (first["selected"], first["sent"], first["ignored"], first["failed"]) == (10, 7, 1, 2)
+
+
+class _SlowChannels:
+    """The real deliverer, each delivery taking `seconds` of the invocation's (simulated) time."""
+
+    def __init__(self, clock: "_InvocationClock", seconds: float) -> None:
+        self._clock = clock
+        self._seconds = seconds
+        self._real = wiring.deliverer()
+
+    def deliver(self, *args: Any) -> Any:
+        self._clock.now += self._seconds
+        return self._real.deliver(*args)
+
+    def deliver_factoring(self, *args: Any) -> Any:
+        self._clock.now += self._seconds
+        return self._real.deliver_factoring(*args)
+
+    def flush_archive(self) -> None:
+        self._real.flush_archive()
+
+
+class _InvocationClock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_r24_a_batch_short_of_time_hands_the_rest_back_and_the_retry_finishes_it(
+    demo_scenario: Scenario,
+) -> None:
+    """The time guard (logic/dispatch.py) reads the local context's real remaining time (timeout less
+    elapsed): with a 40 s timeout and the 30 s reserve, an invocation whose deliveries take 4 s each
+    stops after three, hands the rest back unclaimed, and the state machine's retry finishes them.
+    Nothing times out, nothing is in doubt, each invoice is delivered once."""
+    timeout = 40.0
+    elapsed: list[float] = []
+    handed_back: list[str] = []
+
+    def slow_dispatch(event: dict[str, Any], context: Any) -> Any:
+        clock = _InvocationClock()
+        timed = dataclasses.replace(context, clock=clock, started=clock())
+        try:
+            return dispatch_handler.handler(event, timed, deliverer=_SlowChannels(clock, 4.0))
+        except TransientError as error:
+            handed_back.append(str(error))
+            raise
+        finally:
+            elapsed.append(clock.now)
+
+    with LocalAws(
+        handlers={"DispatchInvoice": slow_dispatch}, timeouts={"DispatchInvoice": timeout}
+    ) as local:
+        report = run_scenario(demo_scenario, FIRST_NIGHT, local=local)
+    (run,) = report["runs"]
+    assert [e["status"] for e in run["executions"]] == ["SUCCEEDED"]
+    assert (run["selected"], run["sent"], run["ignored"], run["failed"]) == (10, 7, 1, 2)
+    assert not [i for i in report["invoices"] if "doubt" in (i["message"] or "")]
+    assert_exactly_one_delivery_per_sent_invoice(report)
+    # The guard stopped invocations early, and none ran into its timeout.
+    assert handed_back
+    assert all("left for a retry" in reason for reason in handed_back)
+    assert max(elapsed) < timeout

@@ -8,8 +8,8 @@ from autodispatch.models.scenario import Invoice, Tenant
 
 
 class ScriptedDeliverer:
-    """Implements `autodispatch.channels.port.Deliverer`; EMAIL is the one channel that is not
-    idempotent, as in the real deliverer (an email sent twice arrives twice)."""
+    """Implements `autodispatch.channels.port.Deliverer`, the one scripted deliverer of the tests.
+    Which channels are safe to repeat is the route registry's (models/routes.py), not a deliverer's."""
 
     def __init__(self) -> None:
         self.calls: list[tuple[str, Channel, DeliveryKind]] = []
@@ -23,6 +23,11 @@ class ScriptedDeliverer:
     def fail(self, invoice_id: str, channel: Channel, *errors: BaseException) -> None:
         """The next deliveries of the invoice through the channel raise these errors, in turn."""
         self._errors.setdefault((invoice_id, channel), []).extend(errors)
+
+    def refuse(self, invoice_id: str, error: BaseException) -> None:
+        """Every channel raises `error` for the invoice (one time each)."""
+        for channel in Channel:
+            self.fail(invoice_id, channel, error)
 
     def fail_factoring(self, error: BaseException) -> None:
         self._factoring_errors.append(error)

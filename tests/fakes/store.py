@@ -1,21 +1,43 @@
-"""An in-memory store with the conditional semantics of the DynamoDB store for what a dispatch
-run needs: an invoice is claimable when PENDING, UNSENT and unclaimed, claimed by the same
-claimant, or its claim's lease ran out; every other claim, settle or release raises
-ConcurrentUpdate, as a lost conditional write does (R23).
+"""The whole `InvoiceStore` in memory, with the conditional semantics of the DynamoDB store: an
+invoice is claimable when PENDING, UNSENT and unclaimed, claimed by the same claimant, or its
+claim's lease ran out; every other claim, settle or release raises ConcurrentUpdate, as a lost
+conditional write does (R23). tests/contract runs the same cases on this fake and on the DynamoDB
+adapter (moto), so the two cannot drift apart.
 
 `fail(method, error)` makes the next call of a write method raise instead of writing, so tests
-can cut a run off at any step."""
+can cut a use case off at any step; `writes` lists the writes made, in order."""
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from autodispatch.errors import ConcurrentUpdate
-from autodispatch.models.dispatch import DispatchRecord, HistoryEvent
-from autodispatch.models.enums import AutoDispatchState, Channel, InvoiceStatus
+from autodispatch.errors import (
+    ConcurrentUpdate,
+    FieldIssue,
+    ImportIncomplete,
+    InputError,
+    InvalidTransition,
+    NotFound,
+)
+from autodispatch.models.dispatch import DispatchRecord, HistoryEvent, InitialState
+from autodispatch.models.enums import AutoDispatchState, Channel, InvoiceStatus, Source
 from autodispatch.models.scenario import Invoice, InvoiceKey, Tenant
-from autodispatch.store.port import Attempt, InvoiceDocuments, RunCounts, RunIssue, RunRef, Settlement
+from autodispatch.store.port import (
+    Attempt,
+    InvoiceDocuments,
+    PendingEntry,
+    PendingState,
+    RecordPage,
+    RunCounts,
+    RunIssue,
+    RunRef,
+    RunSummary,
+    Settlement,
+)
+
+PENDING, UNSENT = AutoDispatchState.PENDING, InvoiceStatus.UNSENT
 
 
 @dataclass
@@ -26,27 +48,55 @@ class Claim:
 
 @dataclass
 class StateItem:
+    """One invoice's dispatch state, as the DynamoDB store's STATE# item holds it."""
+
     number: str
-    status: InvoiceStatus = InvoiceStatus.UNSENT
-    state: AutoDispatchState = AutoDispatchState.PENDING
+    source: Source
+    created_at: datetime
+    invoice_date: date
+    status: InvoiceStatus = UNSENT
+    state: AutoDispatchState = PENDING
+    auto_dispatch: bool | None = None
+    # The pending index's sort key: set exactly while PENDING and UNSENT.
+    due_from: datetime | None = None
     claim: Claim | None = None
     history: list[HistoryEvent] = field(default_factory=list)
     channel: Channel | None = None
     sent_on: date | None = None
     message: str | None = None
     details: str | None = None
+    delivery_events: set[str] = field(default_factory=set)
+
+    @property
+    def pending_unsent(self) -> bool:
+        return self.state is PENDING and self.status is UNSENT
 
 
-class InMemoryDispatchStore:
-    """Implements `autodispatch.logic.dispatch.DispatchStore`."""
+def _issue_key(issue: RunIssue) -> tuple[str, str, str, str]:
+    # As the store's issue items: one per invoice, state and message (a rewrite keeps one).
+    return (issue.tenant_id, issue.invoice_id, issue.state.value, issue.message)
+
+
+@dataclass
+class _NightHold:
+    run_id: str
+    lease_until: datetime
+    released: bool = False
+
+
+class InMemoryInvoiceStore:
+    """Implements `autodispatch.store.port.InvoiceStore` (checked in tests/fakes/conformance.py)."""
 
     def __init__(self) -> None:
         self.tenants: dict[str, Tenant] = {}
         self.documents: dict[InvoiceKey, Invoice] = {}
         self.invalid: dict[InvoiceKey, str] = {}
         self.items: dict[InvoiceKey, StateItem] = {}
-        self.counts: dict[str, RunCounts] = defaultdict(RunCounts)
-        self.issues: dict[str, list[RunIssue]] = defaultdict(list)
+        self.runs: dict[str, RunSummary] = {}
+        self._issues: dict[str, dict[tuple[str, str, str, str], RunIssue]] = defaultdict(dict)
+        self._notified: dict[tuple[str, str, str], bool] = {}  # True while claimed
+        self._notices: dict[tuple[str, str, str, str], RunIssue] = {}
+        self._nights: dict[date, _NightHold] = {}
         self.writes: list[str] = []
         self._faults: dict[str, list[BaseException]] = defaultdict(list)
 
@@ -55,9 +105,27 @@ class InMemoryDispatchStore:
     def add_tenant(self, tenant: Tenant) -> None:
         self.tenants[tenant.tenant_id] = tenant
 
-    def add_invoice(self, invoice: Invoice, state: AutoDispatchState = AutoDispatchState.PENDING) -> None:
+    def add_invoice(
+        self, invoice: Invoice, state: AutoDispatchState = PENDING, due_from: datetime | None = None
+    ) -> None:
+        """An invoice as an import leaves it (due from its creation unless said otherwise)."""
         self.documents[invoice.key] = invoice
-        self.items[invoice.key] = StateItem(number=invoice.number, state=state)
+        item = StateItem(
+            number=invoice.number,
+            source=invoice.source,
+            created_at=invoice.created_at,
+            invoice_date=invoice.invoice_date,
+            status=invoice.status,
+            state=state,
+            auto_dispatch=invoice.auto_dispatch,
+        )
+        if item.pending_unsent:
+            item.due_from = due_from or invoice.created_at
+        self.items[invoice.key] = item
+
+    def add_run(self, run: RunRef, started_at: datetime) -> None:
+        """A run as its selection starts it (the summary its batches count into)."""
+        self.runs[run.run_id] = RunSummary(run_id=run.run_id, run_date=run.run_date, started_at=started_at)
 
     def hold(self, key: InvoiceKey, attempt: Attempt, lease_until: datetime) -> None:
         """A claim some other invocation made (alive, or dead once its lease runs out)."""
@@ -81,6 +149,7 @@ class InMemoryDispatchStore:
             message=item.message,
             details=item.details,
             history=tuple(item.history),
+            # A factoring attempt follows a delivered invoice: nothing of the invoice is unfinished.
             unfinished_attempt=(
                 claim.attempt.channel if claim is not None and claim.attempt.delivered is None else None
             ),
@@ -89,7 +158,85 @@ class InMemoryDispatchStore:
     def events(self, key: InvoiceKey) -> list[str]:
         return [event.event.value for event in self.items[key].history]
 
-    # DispatchStore ------------------------------------------------------------------------------
+    def counts(self, run_id: str) -> RunCounts:
+        return self.runs[run_id].counts
+
+    # TenantStore --------------------------------------------------------------------------------
+
+    def put_tenant(self, tenant: Tenant) -> None:
+        self._write("put_tenant")
+        self.tenants[tenant.tenant_id] = tenant
+
+    def get_tenant(self, tenant_id: str) -> Tenant:
+        if tenant_id not in self.tenants:
+            raise NotFound(f"Unknown tenant '{tenant_id}'")
+        return self.tenants[tenant_id]
+
+    def get_tenants(self, tenant_ids: Iterable[str]) -> dict[str, Tenant]:
+        return {tenant_id: self.tenants[tenant_id] for tenant_id in tenant_ids if tenant_id in self.tenants}
+
+    def list_tenants(self) -> list[Tenant]:
+        return [self.tenants[tenant_id] for tenant_id in sorted(self.tenants)]
+
+    # InvoiceDocumentStore -----------------------------------------------------------------------
+
+    def put_invoices(self, invoices: Sequence[tuple[Invoice, InitialState]], now: datetime) -> None:
+        latest = {invoice.key: (invoice, initial) for invoice, initial in invoices}
+        self._write("put_invoices")
+        for invoice, _ in latest.values():
+            self.documents[invoice.key] = invoice
+            self.invalid.pop(invoice.key, None)
+        for invoice, initial in latest.values():
+            self._put_state(invoice, initial, now)
+
+    # ImportTransactions -------------------------------------------------------------------------
+
+    @contextmanager
+    def all_or_nothing(
+        self, now: datetime, tenant_ids: Iterable[str], invoice_keys: Iterable[InvoiceKey]
+    ) -> Iterator["InMemoryInvoiceStore"]:
+        """The fake cannot die half-way: a failing block puts every table back as it was."""
+        before = (dict(self.tenants), dict(self.documents), dict(self.invalid), dict(self.items))
+        try:
+            yield self
+        except Exception as error:
+            self.tenants, self.documents, self.invalid, self.items = before
+            raise ImportIncomplete(
+                f"Import failed ({error}); nothing was imported (every write was undone); "
+                "import the file again"
+            ) from error
+
+    def recover_imports(self, now: datetime) -> None:
+        return None  # nothing is ever left half-written in memory
+
+    def _put_state(self, invoice: Invoice, initial: InitialState, now: datetime) -> None:
+        old = self.items.get(invoice.key)
+        if old is None:
+            if initial.state is PENDING and initial.due_from is None:
+                raise ValueError(f"a pending invoice needs its due instant: {invoice.key}")
+            self.add_invoice(invoice, initial.state, initial.due_from)
+            self.items[invoice.key].message = initial.message
+            return
+        if old.status is not UNSENT:
+            return
+        if invoice.status is InvoiceStatus.SENT:
+            # Sent elsewhere since the last import: never dispatch it (R5).
+            self._mark_sent(invoice.key, None, None, initial.message or "", (), now, PENDING)
+        elif old.pending_unsent and initial.due_from is not None:
+            old.number, old.source = invoice.number, invoice.source
+            old.created_at, old.invoice_date = invoice.created_at, invoice.invoice_date
+            old.due_from = initial.due_from
+
+    def get_invoices(self, keys: Iterable[InvoiceKey]) -> dict[InvoiceKey, Invoice]:
+        documents = self.read_invoices(keys)
+        if documents.invalid:
+            raise InputError(
+                [
+                    FieldIssue("(stored document)", problem, key.tenant_id, key.invoice_id)
+                    for key, problem in documents.invalid.items()
+                ]
+            )
+        return documents.valid
 
     def read_invoices(self, keys: Iterable[InvoiceKey]) -> InvoiceDocuments:
         keys = list(keys)
@@ -98,11 +245,62 @@ class InMemoryDispatchStore:
             invalid={key: self.invalid[key] for key in keys if key in self.invalid},
         )
 
+    # RecordStore --------------------------------------------------------------------------------
+
+    def get_record(self, key: InvoiceKey) -> DispatchRecord:
+        if key not in self.items:
+            raise NotFound(f"Unknown invoice {key}")
+        return self.record(key)
+
     def get_records(self, keys: Iterable[InvoiceKey]) -> dict[InvoiceKey, DispatchRecord]:
         return {key: self.record(key) for key in keys if key in self.items}
 
-    def get_tenants(self, tenant_ids: Iterable[str]) -> dict[str, Tenant]:
-        return {tenant_id: self.tenants[tenant_id] for tenant_id in tenant_ids if tenant_id in self.tenants}
+    def list_records(self, tenant_id: str, state: AutoDispatchState | None = None) -> list[DispatchRecord]:
+        return [self.record(key) for key in self._tenant_keys(tenant_id, state)]
+
+    def records_page(
+        self, tenant_id: str, state: AutoDispatchState | None, limit: int, after: str | None = None
+    ) -> RecordPage:
+        keys = [key for key in self._tenant_keys(tenant_id, state) if after is None or key.invoice_id > after]
+        page = [self.record(key) for key in keys[:limit]]
+        return RecordPage(records=page, resume_after=page[-1].invoice_id if len(keys) > limit else None)
+
+    def _tenant_keys(self, tenant_id: str, state: AutoDispatchState | None) -> list[InvoiceKey]:
+        keys = (key for key in self.items if key.tenant_id == tenant_id)
+        return sorted(
+            (key for key in keys if state is None or self.items[key].state is state),
+            key=lambda key: key.invoice_id,
+        )
+
+    def pending(self, due_before: datetime) -> Iterator[PendingEntry]:
+        for key, item in list(self.items.items()):
+            if item.due_from is not None and item.due_from < due_before:
+                yield PendingEntry(key=key, source=item.source, due_from=item.due_from)
+
+    def pending_states(self, tenant_id: str) -> Iterator[PendingState]:
+        for key in self._tenant_keys(tenant_id, PENDING):
+            item = self.items[key]
+            if item.status is UNSENT:
+                yield PendingState(
+                    key=key,
+                    created_at=item.created_at,
+                    invoice_date=item.invoice_date,
+                    auto_dispatch=item.auto_dispatch,
+                )
+
+    def rekey(self, key: InvoiceKey, due_from: datetime) -> None:
+        self._write("rekey")
+        item = self.items.get(key)
+        if item is not None and item.pending_unsent:
+            item.due_from = due_from
+
+    def turn_off(self, key: InvoiceKey, message: str, event: HistoryEvent) -> None:
+        self._write("turn_off")
+        item = self.items.get(key)
+        if item is not None and item.pending_unsent and item.claim is None:
+            self._remove(item, message, event)
+
+    # ClaimStore ---------------------------------------------------------------------------------
 
     def claim(
         self, key: InvoiceKey, attempt: Attempt, lease_until: datetime, events: Sequence[HistoryEvent]
@@ -123,12 +321,31 @@ class InMemoryDispatchStore:
         item.history.extend(events)
 
     def settle(self, key: InvoiceKey, run_id: str, settlement: Settlement) -> None:
+        _final(settlement)
         self._write("settle")
         self._apply(self._claimed(key, run_id), settlement)
 
     def settle_unclaimed(self, key: InvoiceKey, run_id: str, settlement: Settlement, now: datetime) -> None:
+        _final(settlement)
         self._write("settle_unclaimed")
         self._apply(self._claimable(key, run_id, now), settlement)
+
+    def settle_left_by_run(
+        self, key: InvoiceKey, run_id: str, claimant: str, settlement: Settlement, now: datetime
+    ) -> None:
+        _final(settlement)
+        self._write("settle_left_by_run")
+        item = self.items.get(key)
+        claim = item.claim if item is not None else None
+        if (
+            item is not None
+            and item.pending_unsent
+            and claim
+            and claim.attempt.run_id.startswith(f"{run_id}/")
+        ):
+            self._apply(item, settlement)
+        else:
+            self._apply(self._claimable(key, claimant, now), settlement)
 
     def release(self, key: InvoiceKey, run_id: str, events: Sequence[HistoryEvent]) -> None:
         self._write("release")
@@ -136,19 +353,181 @@ class InMemoryDispatchStore:
         item.claim = None
         item.history.extend(events)
 
+    # UserActionStore ----------------------------------------------------------------------------
+
+    def remove_auto(self, key: InvoiceKey, message: str, event: HistoryEvent) -> None:
+        self._write("remove_auto")
+        item = self.items.get(key)
+        if item is None:
+            raise NotFound(f"Unknown invoice {key}")
+        if item.pending_unsent and item.claim is not None:
+            raise InvalidTransition(
+                f"Cannot remove automatic dispatch from invoice {key}: "
+                f"run {item.claim.attempt.run_id} is dispatching it now"
+            )
+        if not item.pending_unsent:
+            raise InvalidTransition(f"Cannot remove automatic dispatch from invoice {key}: {_why_not(item)}")
+        self._remove(item, message, event)
+        # The user's choice: a later activation must not decide otherwise (R2).
+        item.auto_dispatch = False
+        item.details = None
+
+    def restore_auto(self, key: InvoiceKey, due_from: datetime, event: HistoryEvent) -> None:
+        self._write("restore_auto")
+        item = self.items.get(key)
+        if item is None:
+            raise NotFound(f"Unknown invoice {key}")
+        if item.state is not AutoDispatchState.REMOVED or item.status is not UNSENT:
+            reason = (
+                f"its automatic dispatch is {item.state}, not REMOVED"
+                if item.status is UNSENT
+                else _why_not(item)
+            )
+            raise InvalidTransition(f"Cannot add automatic dispatch back to invoice {key}: {reason}")
+        item.state, item.auto_dispatch, item.due_from = PENDING, True, due_from
+        item.message = item.details = None
+        item.history.append(event)
+
+    def mark_sent_manually(
+        self,
+        key: InvoiceKey,
+        channel: Channel,
+        sent_on: date,
+        message: str,
+        events: Sequence[HistoryEvent],
+        *,
+        removed_for_the_send: bool = False,
+    ) -> None:
+        self._write("mark_sent_manually")
+        ends_sent_from = AutoDispatchState.REMOVED if removed_for_the_send else PENDING
+        self._mark_sent(key, channel, sent_on, message, events, events[-1].at, ends_sent_from)
+
+    def add_user_event(self, key: InvoiceKey, event: HistoryEvent) -> None:
+        self._write("add_user_event")
+        if key not in self.items:
+            raise NotFound(f"Unknown invoice {key}")
+        self.items[key].history.append(event)
+
+    # RunLog -------------------------------------------------------------------------------------
+
+    def put_run(self, run: RunSummary) -> None:
+        self._write("put_run")
+        self.runs[run.run_id] = run
+
     def add_run_counts(self, run: RunRef, counts: RunCounts) -> None:
+        if counts == RunCounts():
+            return
         self._write("add_run_counts")
-        old = self.counts[run.run_id]
-        self.counts[run.run_id] = RunCounts(
-            selected=old.selected + counts.selected,
-            sent=old.sent + counts.sent,
-            ignored=old.ignored + counts.ignored,
-            failed=old.failed + counts.failed,
-        )
+        summary = self.runs.get(run.run_id)
+        if summary is None or summary.run_date != run.run_date:
+            raise NotFound(f"Unknown run {run.run_id} of {run.run_date}")
+        old = summary.counts.model_dump()
+        added = {name: old[name] + value for name, value in counts.model_dump().items()}
+        self.runs[run.run_id] = summary.model_copy(update={"counts": RunCounts(**added)})
+
+    def get_run(self, run_id: str) -> RunSummary:
+        if run_id not in self.runs:
+            raise NotFound(f"Unknown run {run_id}")
+        return self.runs[run_id]
+
+    def list_runs(self, limit: int = 20) -> list[RunSummary]:
+        newest = sorted(self.runs.values(), key=lambda run: (run.run_date, run.run_id), reverse=True)
+        return newest[:limit]
 
     def add_run_issues(self, run: RunRef, issues: Sequence[RunIssue]) -> None:
         self._write("add_run_issues")
-        self.issues[run.run_id].extend(issues)
+        for issue in issues:
+            self._issues[run.run_id][_issue_key(issue)] = issue
+
+    def run_issues(self, run_id: str) -> list[RunIssue]:
+        found = self._issues.get(run_id, {})
+        return [found[key] for key in sorted(found)]
+
+    def claim_notification(self, run_id: str, tenant_id: str, kind: str) -> bool:
+        self._write("claim_notification")
+        marker = (run_id, tenant_id, kind)
+        if self._notified.get(marker, False):
+            return False  # claimed before, and not given back
+        self._notified[marker] = True
+        return True
+
+    def release_notification(self, run_id: str, tenant_id: str, kind: str) -> None:
+        self._write("release_notification")
+        self._notified[(run_id, tenant_id, kind)] = False
+
+    def hold_night(self, run: RunRef, lease_until: datetime, now: datetime) -> str | None:
+        self._write("hold_night")
+        held = self._nights.get(run.run_date)
+        if held is None or held.run_id == run.run_id or held.released or held.lease_until < now:
+            self._nights[run.run_date] = _NightHold(run.run_id, lease_until)
+            return None
+        return held.run_id
+
+    def night_holder(self, run_date: date) -> str | None:
+        held = self._nights.get(run_date)
+        return held.run_id if held else None
+
+    def release_night(self, run: RunRef) -> None:
+        held = self._nights.get(run.run_date)
+        if held is not None and held.run_id == run.run_id:
+            self._write("release_night")
+            held.released = True
+
+    # DeliveryFeedbackStore ----------------------------------------------------------------------
+
+    def record_delivery_event(self, key: InvoiceKey, event_id: str, event: HistoryEvent) -> bool:
+        self._write("record_delivery_event")
+        item = self.items.get(key)
+        if item is None:
+            raise NotFound(f"Unknown invoice {key}")
+        if event_id in item.delivery_events:
+            return False
+        item.delivery_events.add(event_id)
+        item.history.append(event)
+        return True
+
+    def reopen_after_bounce(
+        self,
+        key: InvoiceKey,
+        event_id: str,
+        *,
+        due_from: datetime,
+        message: str,
+        events: Sequence[HistoryEvent],
+    ) -> bool:
+        self._write("reopen_after_bounce")
+        item = self._sent_by_email(key, event_id)
+        if item is None:
+            return False
+        item.state, item.status, item.message, item.due_from = PENDING, UNSENT, message, due_from
+        item.details = item.channel = item.sent_on = None
+        item.history.extend(events)
+        return True
+
+    def fail_after_bounce(
+        self, key: InvoiceKey, event_id: str, *, message: str, details: str, events: Sequence[HistoryEvent]
+    ) -> bool:
+        self._write("fail_after_bounce")
+        item = self._sent_by_email(key, event_id)
+        if item is None:
+            return False
+        item.state, item.status = AutoDispatchState.FAILED, UNSENT
+        item.message, item.details = message, details
+        item.channel = item.sent_on = None
+        item.history.extend(events)
+        return True
+
+    def add_notice(self, issue: RunIssue) -> None:
+        self._write("add_notice")
+        self._notices[_issue_key(issue)] = issue
+
+    def notices(self) -> list[RunIssue]:
+        return [self._notices[key] for key in sorted(self._notices)]
+
+    def clear_notices(self, issues: Sequence[RunIssue]) -> None:
+        self._write("clear_notices")
+        for issue in issues:
+            self._notices.pop(_issue_key(issue), None)
 
     # Conditions ---------------------------------------------------------------------------------
 
@@ -159,11 +538,7 @@ class InMemoryDispatchStore:
 
     def _claimable(self, key: InvoiceKey, claimant: str, now: datetime) -> StateItem:
         item = self.items.get(key)
-        if (
-            item is None
-            or item.status is not InvoiceStatus.UNSENT
-            or item.state is not AutoDispatchState.PENDING
-        ):
+        if item is None or not item.pending_unsent:
             raise ConcurrentUpdate(f"Invoice {key} is not pending")
         claim = item.claim
         if claim is not None and claim.attempt.run_id != claimant and claim.lease_until >= now:
@@ -176,14 +551,73 @@ class InMemoryDispatchStore:
             raise ConcurrentUpdate(f"Invoice {key} is not claimed by {claimant}")
         return item
 
+    def _sent_by_email(self, key: InvoiceKey, event_id: str) -> StateItem | None:
+        """The item while it is still SENT by email; None when the event was handled before."""
+        item = self.items.get(key)
+        if item is None:
+            raise NotFound(f"Unknown invoice {key}")
+        if event_id in item.delivery_events:
+            return None
+        if item.state is not AutoDispatchState.SENT or item.channel is not Channel.EMAIL:
+            raise ConcurrentUpdate(f"Invoice {key} is no longer sent by email ({_why_not(item)})")
+        item.delivery_events.add(event_id)
+        return item
+
+    def _mark_sent(
+        self,
+        key: InvoiceKey,
+        channel: Channel | None,
+        sent_on: date | None,
+        message: str,
+        events: Sequence[HistoryEvent],
+        now: datetime,
+        ends_sent_from: AutoDispatchState,
+    ) -> None:
+        """Status UNSENT -> SENT; automatic dispatch ends SENT if it was in `ends_sent_from` and
+        otherwise keeps its state (e.g. FAILED, with the details that explain it)."""
+        item = self.items.get(key)
+        if item is None:
+            raise NotFound(f"Unknown invoice {key}")
+        if item.status is not UNSENT:
+            raise InvalidTransition(f"Cannot mark invoice {key} sent: it is already sent")
+        if item.claim is not None and item.claim.lease_until >= now:
+            raise InvalidTransition(
+                f"Cannot mark invoice {key} sent: run {item.claim.attempt.run_id} is dispatching it now"
+            )
+        item.status, item.message = InvoiceStatus.SENT, message
+        item.claim = item.due_from = None
+        item.history.extend(events)
+        if channel is not None:
+            item.channel = channel
+        if sent_on is not None:
+            item.sent_on = sent_on
+        if item.state is ends_sent_from:
+            item.state, item.details = AutoDispatchState.SENT, None
+
+    @staticmethod
+    def _remove(item: StateItem, message: str, event: HistoryEvent) -> None:
+        item.state, item.message, item.due_from = AutoDispatchState.REMOVED, message, None
+        item.history.append(event)
+
     @staticmethod
     def _apply(item: StateItem, settlement: Settlement) -> None:
         item.state = settlement.state
         item.message = settlement.message
         item.details = settlement.details
         item.history.extend(settlement.events)
-        item.claim = None
+        item.claim = item.due_from = None
         if settlement.state is AutoDispatchState.SENT:
             item.status = InvoiceStatus.SENT
         item.channel = settlement.channel
         item.sent_on = settlement.sent_on
+
+
+def _final(settlement: Settlement) -> None:
+    if not settlement.state.is_final:
+        raise ValueError(f"a settlement ends in SENT, IGNORED or FAILED, not {settlement.state}")
+
+
+def _why_not(item: StateItem) -> str:
+    if item.status is not UNSENT:
+        return "it is already sent"
+    return f"its automatic dispatch is {item.state}"

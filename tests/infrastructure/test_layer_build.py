@@ -1,9 +1,14 @@
 """The Docker-free layer build: keyed by its inputs, so an unchanged layer is never rebuilt."""
 
+import re
 import sys
 from pathlib import Path
 
+from cdk.constants import FUNCTIONS_DIR, LIBRARY_DIR
 from cdk.layer_build import (
+    BABEL_LANGUAGES,
+    BOTOCORE_SERVICES,
+    build_layer,
     compile_bytecode,
     dependencies_hash,
     layer_hash,
@@ -53,3 +58,23 @@ def test_bytecode_is_compiled_only_by_an_interpreter_of_the_runtimes_version(tmp
     compiled = (package / "__pycache__" / f"config.{tag}.pyc").read_bytes()
     # PEP 552 flags: hash-based (bit 0), not checked against the source (bit 1 clear).
     assert int.from_bytes(compiled[4:8], "little") == 0b01
+
+
+def test_the_layer_keeps_the_model_of_every_aws_service_the_code_calls_and_no_other() -> None:
+    """botocore's models are pruned to BOTOCORE_SERVICES: a client of a service left out would fail
+    in Lambda only, so the services named in the shipped code are exactly those kept."""
+    called = {
+        match
+        for directory in (LIBRARY_DIR, FUNCTIONS_DIR)
+        for path in directory.rglob("*.py")
+        for match in re.findall(
+            r"""boto3\.client\(\s*["']([a-z0-9-]+)["']""", path.read_text(encoding="utf-8")
+        )
+    }
+    assert called == BOTOCORE_SERVICES
+    layer = build_layer() / "python"
+    assert {model.name for model in (layer / "botocore" / "data").iterdir() if model.is_dir()} == called
+    assert not (layer / "phonenumbers" / "geodata").exists()
+    locales = {path.stem for path in (layer / "babel" / "locale-data").glob("*.dat")}
+    assert {"root", "fi", "fi_FI", "sv", "sv_FI", "en", "en_FI", "en_001"} <= locales
+    assert {locale.split("_")[0] for locale in locales} == set(BABEL_LANGUAGES)

@@ -20,7 +20,7 @@ def test_cdk_json_lists_every_setting_with_the_documented_defaults() -> None:
     assert set(CONTEXT_KEYS) <= set(context)
     settings = load_settings(context)
     assert (settings.schedule_expression, settings.time_zone) == ("cron(5 0 * * ? *)", "Europe/Helsinki")
-    assert (settings.max_concurrency, settings.batch_size) == (10, 50)
+    assert (settings.max_concurrency, settings.batch_size) == (None, 100)
     assert settings.sms_sender_id is None
     assert settings.alarm_email is None
 
@@ -83,3 +83,13 @@ def test_r23_deployed_claim_lease_outlasts_two_dispatch_invocations(every_synth:
     properties = every_synth.resource("Functions/DispatchInvoice")["Properties"]
     lease = int(properties["Environment"]["Variables"]["CLAIM_LEASE_SECONDS"])
     assert lease >= 2 * int(properties["Timeout"])
+
+
+def test_r24_email_is_paced_by_the_maps_concurrency_derived_from_the_ses_rate() -> None:
+    """Unset, MaxConcurrency keeps the children's emails of a usual night within the SES rate;
+    set, it is taken as it is."""
+    base = {"senderEmail": "a@example.com"}
+    assert load_settings(base).map_concurrency == 2  # 14 emails/s, about 5 a child
+    assert load_settings({**base, "sesSendRate": "100"}).map_concurrency == 20
+    assert load_settings({**base, "sesSendRate": "1"}).map_concurrency == 1
+    assert load_settings({**base, "maxConcurrency": "40"}).map_concurrency == 40

@@ -2,8 +2,10 @@
 
 import json
 import re
+from datetime import timedelta
 from typing import Any
 
+from autodispatch.logic.selection import NIGHT_LEASE
 from autodispatch.store.work_list import MAP_RESULTS_PREFIX
 from cdk.constants import STATE_MACHINE_DEFINITION
 
@@ -45,7 +47,7 @@ def _file_definition(max_concurrency: int) -> dict[str, Any]:
 def test_deployed_definition_is_the_shared_definition_file(
     deployed: Synthesized, variant: Synthesized
 ) -> None:
-    assert _deployed_definition(deployed) == _file_definition(max_concurrency=10)
+    assert _deployed_definition(deployed) == _file_definition(max_concurrency=2)
     assert _deployed_definition(variant) == _file_definition(max_concurrency=25)
 
 
@@ -152,3 +154,9 @@ def test_r24_run_and_every_task_have_a_timeout_and_the_map_writes_results_to_s3(
     # Whatever the map does, the run goes on to settle and report (R21, R24).
     assert [catcher["Next"] for catcher in dispatch_map["Catch"]] == ["NotifyFailures"]
     assert dispatch_map["Next"] == "NotifyFailures"
+
+
+def test_r21_an_execution_never_outlives_its_hold_of_the_night() -> None:
+    """The night's hold lasts as long as the state machine lets an execution run: a later
+    execution of the night never starts beside a live holder, nor waits beyond a dead one's end."""
+    assert timedelta(seconds=_file_definition(max_concurrency=10)["TimeoutSeconds"]) == NIGHT_LEASE

@@ -132,7 +132,7 @@ TENANT_ROUTES: list[Route] = [
 RUN_ROUTES: list[Route] = [
     ("GET", "/runs", lambda s: None),
     ("GET", "/runs/no-such-run", lambda s: None),
-    ("POST", "/runs", lambda s: {"run_date": "2026-03-10"}),
+    ("POST", "/runs", lambda s: {"run_date": "2026-03-09"}),
 ]
 
 
@@ -173,15 +173,15 @@ def test_r27_own_tenant_and_granted_system_client_reach_every_tenant_route(
 @pytest.mark.parametrize("claims", [OWN, LIMITED], ids=["tenant user", "limited system client"])
 def test_r27_runs_are_for_system_clients_granted_every_tenant(api: Api, claims: Claims) -> None:
     assert api.call("GET", "/runs", claims)[0] == 403
-    status, started = api.call("POST", "/runs", SYSTEM, {"run_date": "2026-03-10"})
+    status, started = api.call("POST", "/runs", SYSTEM, {"run_date": "2026-03-09"})
     assert status == 202
-    assert api.runs.started == [(date(2026, 3, 10), started["run_id"])]
+    assert api.runs.started == [(date(2026, 3, 9), started["run_id"])]
     assert api.call("GET", "/runs", SYSTEM) == (200, [])
     assert api.call("GET", "/runs/no-such-run", SYSTEM)[0] == 404
 
 
 def test_r27_a_started_run_shows_its_step_functions_status_before_it_selected(api: Api) -> None:
-    status, started = api.call("POST", "/runs", SYSTEM, {"run_date": "2026-03-10"})
+    status, started = api.call("POST", "/runs", SYSTEM, {"run_date": "2026-03-09"})
     assert status == 202
     status, detail = api.call("GET", f"/runs/{started['run_id']}", SYSTEM)
     assert status == 200, detail

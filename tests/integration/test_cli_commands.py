@@ -7,7 +7,6 @@ One system per module; every test works on tenants of its own, so the tests stay
 import copy
 import json
 from collections.abc import Callable, Iterator, Sequence
-from datetime import UTC, datetime
 from itertools import count
 from pathlib import Path
 from typing import Any
@@ -15,17 +14,12 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner, Result
 
-from autodispatch.channels.port import DeliveryReceipt
-from autodispatch.errors import InvalidTransition, PermanentRejection, TransientError
-from autodispatch.logic.manual import send_manually
-from autodispatch.models.dispatch import FactoringRoute
-from autodispatch.models.enums import AutoDispatchState, Channel, DeliveryKind, HistoryEventKind
-from autodispatch.models.scenario import Invoice, InvoiceKey, Tenant
 from autodispatch_cli import output
+from autodispatch_cli.exit_codes import ExitCode
 from autodispatch_cli.local.runtime import LocalAws
 from autodispatch_cli.local.serve import publish
 from autodispatch_cli.main import app
-from autodispatch_cli.target import DEFAULT_STACK, STACK_ENV, TargetOptions, resolve_target
+from autodispatch_cli.target import DEFAULT_STACK, STACK_ENV
 
 DEMO_FILE = Path(__file__).resolve().parents[2] / "examples" / "demo-scenario.json"
 DEMO: dict[str, Any] = json.loads(DEMO_FILE.read_text("utf-8"))
@@ -307,104 +301,10 @@ def test_r20_r22_actions_print_json_for_scripts(load: Loader) -> None:
     assert sent["message_id"].startswith("INV-")
 
 
-class ScriptedDeliverer:
-    """Answers each channel as scripted: an exception to raise, or a receipt."""
-
-    def __init__(
-        self, answers: dict[Channel, Exception | None], factoring_error: Exception | None = None
-    ) -> None:
-        self.answers = answers
-        self.factoring_error = factoring_error
-        self.tried: list[Channel] = []
-        self.factoring: list[str] = []
-
-    def deliver(
-        self, invoice: Invoice, tenant: Tenant, channel: Channel, kind: DeliveryKind
-    ) -> DeliveryReceipt:
-        self.tried.append(channel)
-        answer = self.answers.get(channel)
-        if answer is not None:
-            raise answer
-        return DeliveryReceipt(channel=channel, kind=kind, message_id=f"m-{channel}", archive_key="a")
-
-    def deliver_factoring(self, invoice: Invoice, tenant: Tenant, route: FactoringRoute) -> DeliveryReceipt:
-        self.factoring.append(invoice.invoice_id)
-        if self.factoring_error is not None:
-            raise self.factoring_error
-        return DeliveryReceipt(
-            channel=route.channel, kind=DeliveryKind.FACTORING, message_id="m-factoring", archive_key="a"
-        )
-
-    def flush_archive(self) -> None:
-        return None
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
-def test_r22_rejection_moves_along_the_chain_as_in_a_run(load: Loader) -> None:
-    assert load([tenant("r22-r")], [invoice("r22-r", "r-1", template="k-1001")]).exit_code == 0
-    store = resolve_target(TargetOptions()).store
-    deliverer = ScriptedDeliverer({Channel.EINVOICE: PermanentRejection("operator refused the address")})
-    sent = send_manually(
-        store, deliverer, _now, InvoiceKey(tenant_id="r22-r", invoice_id="r-1"), zone=store.zone
-    )
-    assert deliverer.tried == [Channel.EINVOICE, Channel.EMAIL]
-    assert sent.channel is Channel.EMAIL
-    record = store.get_record(InvoiceKey(tenant_id="r22-r", invoice_id="r-1"))
-    assert record.history[-1].event is HistoryEventKind.SENT_MANUALLY
-
-
-@pytest.mark.parametrize(
-    ("in_doubt", "state_after"), [(False, AutoDispatchState.PENDING), (True, AutoDispatchState.REMOVED)]
-)
-def test_r23_failed_manual_send_restores_automatic_dispatch_only_when_certainly_not_sent(
-    load: Loader, in_doubt: bool, state_after: AutoDispatchState
-) -> None:
-    tenant_id = f"r23-{in_doubt}".lower()
-    assert load([tenant(tenant_id)], [invoice(tenant_id, "t-1", template="k-1003")]).exit_code == 0
-    store = resolve_target(TargetOptions()).store
-    key = InvoiceKey(tenant_id=tenant_id, invoice_id="t-1")
-    deliverer = ScriptedDeliverer({Channel.EMAIL: TransientError("SES timed out", in_doubt=in_doubt)})
-    with pytest.raises(TransientError):
-        send_manually(store, deliverer, _now, key, zone=store.zone)
-    record = store.get_record(key)
-    assert record.state is state_after
-    assert record.status.value == "UNSENT"
-
-
-@pytest.mark.parametrize("copy_error", [None, PermanentRejection("financier mailbox full")])
-def test_r22_r17_manual_send_of_a_factoring_invoice_sends_the_factoring_copy(
-    load: Loader, copy_error: Exception | None
-) -> None:
-    tenant_id = "r22-f-ok" if copy_error is None else "r22-f-bad"
-    assert load([tenant(tenant_id)], [invoice(tenant_id, "f-1", template="k-1009")]).exit_code == 0
-    store = resolve_target(TargetOptions()).store
-    key = InvoiceKey(tenant_id=tenant_id, invoice_id="f-1")
-    deliverer = ScriptedDeliverer({}, factoring_error=copy_error)
-    sent = send_manually(store, deliverer, _now, key, zone=store.zone)
-    assert deliverer.factoring == ["f-1"]
-    record = store.get_record(key)
-    events = [event.event for event in record.history]
-    if copy_error is None:
-        assert events[-2:] == [HistoryEventKind.SENT_MANUALLY, HistoryEventKind.FACTORING_SENT]
-        assert sent.factoring == "factoring message sent to Rahoitus Oy"
-    else:
-        assert events[-2:] == [HistoryEventKind.SENT_MANUALLY, HistoryEventKind.FACTORING_FAILED]
-        assert "financier mailbox full" in (record.history[-1].detail or "")
-    assert record.status.value == "SENT"
-
-
-def test_r22_failed_manual_attempt_is_written_to_the_history_with_its_reason(load: Loader) -> None:
-    assert load([tenant("r22-fail")], [invoice("r22-fail", "x-1", template="k-1003")]).exit_code == 0
-    store = resolve_target(TargetOptions()).store
-    key = InvoiceKey(tenant_id="r22-fail", invoice_id="x-1")
-    deliverer = ScriptedDeliverer({Channel.EMAIL: PermanentRejection("mailbox does not exist")})
-    with pytest.raises(InvalidTransition):
-        send_manually(store, deliverer, _now, key, Channel.EMAIL, zone=store.zone)
-    record = store.get_record(key)
-    failed = [event for event in record.history if event.event is HistoryEventKind.MANUAL_SEND_FAILED]
-    assert len(failed) == 1
-    assert "mailbox does not exist" in (failed[0].detail or "")
-    assert (record.status.value, record.state) == ("UNSENT", AutoDispatchState.PENDING)
+def test_r1_r10_runs_start_refuses_a_night_that_has_not_come(load: Loader) -> None:
+    before = cli_json("runs", "list")
+    result = cli("runs", "start", "--date", "2999-01-01")
+    assert result.exit_code == ExitCode.USAGE
+    assert "run_date" in one_line_error(result)
+    assert "2999-01-01" in result.stderr
+    assert cli_json("runs", "list") == before  # nothing started

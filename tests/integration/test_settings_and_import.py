@@ -7,10 +7,14 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from botocore.exceptions import ClientError
 
-from autodispatch.errors import ActivationRefused, ImportIncomplete, InputError, InvoiceBusy, NotFound
-from autodispatch.logic.importing import import_invoices, import_scenario, parse_import
+from autodispatch.errors import ActivationRefused, InputError, InvoiceBusy, NotFound
+from autodispatch.logic.importing import (
+    ACTIVE_SINCE_BEFORE_EVERY_INVOICE,
+    import_invoices,
+    import_scenario,
+    parse_import,
+)
 from autodispatch.logic.settings import activate, change_settings, deactivate, save_tenant
 from autodispatch.models.dispatch import HistoryEvent
 from autodispatch.models.enums import AutoDispatchState, Channel, DeliveryKind, HistoryEventKind, Timing
@@ -18,7 +22,6 @@ from autodispatch.models.scenario import Invoice, InvoiceKey, Scenario, Tenant
 from autodispatch.rules.messages import BEFORE_ACTIVATION_MESSAGE
 from autodispatch.store.dynamodb import DynamoDbInvoiceStore
 from autodispatch.store.port import Attempt
-from autodispatch.store.table_schema import SORT_KEY
 from tests.integration.conftest import ZONE
 
 HELSINKI = ZoneInfo("Europe/Helsinki")
@@ -206,57 +209,6 @@ def test_r2_parse_import_reports_an_active_tenants_problems_with_the_format_prob
     assert len(messages) == 4
 
 
-class _FailingStateWrite:
-    """The real client, except that writing one invoice's state item is throttled."""
-
-    def __init__(self, real: Any, invoice_id: str) -> None:
-        self._real, self._sort_key = real, f"STATE#{invoice_id}"
-
-    def __getattr__(self, name: str) -> Any:
-        real = getattr(self._real, name)
-        if name != "put_item":
-            return real
-
-        def put_item(**params: Any) -> Any:
-            if params["Item"][SORT_KEY]["S"] == self._sort_key:
-                error = {"Error": {"Code": "ThrottlingException", "Message": "slow down"}}
-                raise ClientError(error, "PutItem")  # type: ignore[arg-type]
-            return real(**params)
-
-        return put_item
-
-
-def test_r25_a_store_failure_on_the_last_invoice_leaves_the_tenants_as_they_were(
-    loaded: DynamoDbInvoiceStore, dynamodb: Any, scenario: Scenario
-) -> None:
-    """All or nothing: the changed tenant gets its settings (and due instants) back, the new tenant
-    goes again, and the error names exactly the invoices that were written."""
-    kahvila_before, due_before = loaded.get_tenant("kahvila"), due(loaded, "kahvila")
-    newcomer = tenant(scenario, "tilitoimisto").model_copy(update={"tenant_id": "uusi"})
-    first = invoice(scenario, "k-1001", number="2001")
-    second = invoice(scenario, "k-1002", number="2002")
-    last = invoice(scenario, "t-501").model_copy(update={"tenant_id": "uusi", "invoice_id": "u-1"})
-    changed = Scenario(
-        tenants=[tenant(scenario, "kahvila", timing=Timing.INVOICE_DATE, notify_phone=None), newcomer],
-        invoices=[first, second, last],
-    )
-    failing = DynamoDbInvoiceStore(loaded.table_name, ZONE, _FailingStateWrite(dynamodb, "u-1"))  # type: ignore[arg-type]
-    with pytest.raises(ImportIncomplete) as stopped:
-        import_scenario(failing, changed, ZONE, NOW)
-    message = str(stopped.value)
-    assert "ThrottlingException" in message
-    assert f"invoices written: {first.key}, {second.key};" in message
-    assert "tenants put back as they were: kahvila, uusi" in message
-    assert loaded.get_tenant("kahvila") == kahvila_before
-    assert due(loaded, "kahvila") == due_before
-    with pytest.raises(NotFound):
-        loaded.get_tenant("uusi")
-    assert loaded.get_records([last.key]) == {}
-    import_scenario(loaded, changed, ZONE, NOW)  # the same import again finishes it
-    assert loaded.get_record(last.key).state is AutoDispatchState.PENDING
-    assert loaded.get_tenant("kahvila").settings.timing is Timing.INVOICE_DATE
-
-
 def test_r25_an_import_refused_by_its_checks_writes_nothing(
     loaded: DynamoDbInvoiceStore, scenario: Scenario
 ) -> None:
@@ -280,3 +232,21 @@ def test_r2_invoices_of_a_stored_tenant_import_without_the_tenant(
     result = import_scenario(loaded, Scenario(tenants=[], invoices=[later]), ZONE, NOW)
     assert (result.tenants, result.invoices) == (0, 1)
     assert loaded.get_record(later.key).state is AutoDispatchState.PENDING
+
+
+def test_r2_an_imported_active_tenant_is_never_stored_without_an_activation_time(
+    store: DynamoDbInvoiceStore, scenario: Scenario
+) -> None:
+    """Active without `activated_at` in a scenario: active since before any of its invoices (they
+    are on); a re-import keeps the activation time stored for a tenant active already."""
+    import_scenario(store, scenario, ZONE, NOW)
+    for imported in scenario.tenants:
+        settings = store.get_tenant(imported.tenant_id).settings
+        assert settings.active is imported.settings.active
+        if settings.active:
+            assert settings.activated_at == ACTIVE_SINCE_BEFORE_EVERY_INVOICE
+    assert {r.state for r in store.list_records("kahvila")} >= {AutoDispatchState.PENDING}
+    deactivate(store, "kahvila", ZONE, NOW)
+    activate(store, "kahvila", ZONE, NOW)
+    import_scenario(store, scenario, ZONE, NOW + timedelta(hours=1))
+    assert store.get_tenant("kahvila").settings.activated_at == NOW

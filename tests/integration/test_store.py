@@ -9,7 +9,14 @@ from zoneinfo import ZoneInfo
 import pytest
 from botocore.exceptions import ClientError
 
-from autodispatch.errors import ConcurrentUpdate, InputError, InvalidTransition, NotFound, TransientError
+from autodispatch.errors import (
+    ConcurrentUpdate,
+    InputError,
+    InvalidTransition,
+    InvoiceSent,
+    NotFound,
+    TransientError,
+)
 from autodispatch.logic.importing import import_invoices
 from autodispatch.logic.manual import restore_automatic_dispatch
 from autodispatch.logic.settings import save_tenant
@@ -570,7 +577,8 @@ def test_batch_reads_split_into_requests_of_100_keys(
 ) -> None:
     many = [invoice(scenario, "k-1001").model_copy(update={"invoice_id": f"m-{n:03d}"}) for n in range(130)]
     import_invoices(loaded, many, ZONE, datetime.now(UTC))
-    assert operations.count("BatchWriteItem") == 6  # 130 documents, 25 per request
+    # 130 documents, 25 per request; the import's journal: its before-images, then their deletion.
+    assert operations.count("BatchWriteItem") == 6 + 2
     operations.clear()
     assert len(loaded.get_invoices(each.key for each in many)) == 130
     assert operations == ["BatchGetItem", "BatchGetItem"]
@@ -708,7 +716,8 @@ def test_batch_write_retries_unprocessed_items_with_backoff(
     for each in scenario.tenants:
         store.put_tenant(each)
     pauses: list[float] = []
-    flaky = _FlakyClient(dynamodb, {"batch_write_item": [half_processed, half_processed]})
+    # The first batch is the import's journal (one item: all processed), then the documents'.
+    flaky = _FlakyClient(dynamodb, {"batch_write_item": [half_processed] * 3})
     retrying = DynamoDbInvoiceStore(TABLE_NAME, ZONE, flaky, sleep=pauses.append)  # type: ignore[arg-type]
     import_invoices(retrying, scenario.invoices, ZONE, datetime.now(UTC))
     assert len(retrying.get_invoices(each.key for each in scenario.invoices)) == len(scenario.invoices)
@@ -783,5 +792,6 @@ def test_r23_an_invoice_being_sent_cannot_be_reimported(
     assert [(issue.tenant_id, issue.invoice_id) for issue in refused.value.issues] == [("kahvila", "k-1001")]
     assert loaded.get_invoices([K1001])[K1001].number == "1001"
     loaded.settle(K1001, "run-1", sent())
-    import_invoices(loaded, [corrected], ZONE, datetime.now(UTC))
-    assert loaded.get_invoices([K1001])[K1001].number == "2001"
+    with pytest.raises(InvoiceSent):  # once sent, the sent document stays (R5, R19)
+        import_invoices(loaded, [corrected], ZONE, datetime.now(UTC))
+    assert loaded.get_invoices([K1001])[K1001].number == "1001"

@@ -2,11 +2,13 @@
 and /api/... passed to the integration API without the prefix, status and body unchanged."""
 
 import json
+import socket
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -128,3 +130,36 @@ def test_r28_api_requests_reach_the_api_without_the_prefix_and_come_back_unchang
         "accept_language": "sv",
         "body": '{"channel": "EMAIL"}',
     }
+
+
+def _raw(web_url: str, request: bytes) -> tuple[int, str]:
+    """The status and headers of the answer to a request line no client library would send."""
+    address = urlsplit(web_url)
+    with socket.create_connection((address.hostname, address.port), timeout=10) as connection:
+        connection.sendall(request)
+        answer = b""
+        while b"\r\n\r\n" not in answer and (chunk := connection.recv(65536)):
+            answer += chunk
+    head = answer.split(b"\r\n\r\n", 1)[0].decode("latin-1")
+    return int(head.split(" ", 2)[1]), head.lower()
+
+
+@pytest.mark.parametrize(
+    ("request_bytes", "status"),
+    [
+        (b"GET /a b HTTP/1.1\r\n\r\n", 400),
+        (b"GET /" + b"a" * 70_000 + b" HTTP/1.1\r\n\r\n", 414),
+        (b"TRACE / HTTP/1.1\r\n\r\n", 501),
+        (b"OPTIONS / HTTP/1.1\r\n\r\n", 501),
+        (b"GET /nothing HTTP/1.1\r\n\r\n", 404),
+    ],
+    ids=["malformed", "uri too long", "trace", "options", "not found"],
+)
+def test_r28_the_servers_own_error_answers_carry_the_security_headers(
+    web_url: str, request_bytes: bytes, status: int
+) -> None:
+    answered, head = _raw(web_url, request_bytes)
+    assert answered == status
+    assert f"content-security-policy: {CONTENT_SECURITY_POLICY}".lower() in head
+    assert "x-content-type-options: nosniff" in head
+    assert "referrer-policy: no-referrer" in head

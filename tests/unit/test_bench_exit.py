@@ -1,6 +1,7 @@
 """`make bench` fails when the measured night did not succeed: figures of an unfinished run are wrong."""
 
 import json
+import math
 import os
 import subprocess
 import sys
@@ -10,21 +11,33 @@ from typing import Any
 import pytest
 
 import benchmarks.__main__ as bench
-from benchmarks import cost
+from benchmarks import cost, render, requests
 
-NIGHT = {
+# A night of 1,000 invoices: 10 batches, 330 emails, 670 documents posted.
+NIGHT: dict[str, Any] = {
     "invoices": 1000,
-    "requests": {"s3.PutObject": 1000, "s3.GetObject": 1},
-    "dynamodb_write_units": 2000,
-    "dynamodb_read_units": 500,
-    "lambda_invocations": {"SelectInvoices": 1, "DispatchInvoice": 20, "NotifyFailures": 1},
-    "lambda_seconds": {"SelectInvoices": 1.0, "DispatchInvoice": 100.0, "NotifyFailures": 1.0},
+    "sent": 1000,
+    "batches": 10,
+    "emails": 330,
+    "email_events": 330,
+    "document_posts": 670,
+    "requests": {"s3.PutObject": 11, "s3.GetObject": 1},
+    "dynamodb_table_write_units": {"DispatchInvoice": 2000, "RecordDeliveryEvents": 330},
+    "dynamodb_index_write_units": 1000,
+    "dynamodb_read_units": 2000,
+    # (function, wall-clock here, CPU, waits)
+    "lambda_durations": [
+        ("SelectInvoices", 2.0, 0.5, 0.0),
+        *[("DispatchInvoice", 30.0, 2.0, 1.0)] * 10,
+        ("NotifyFailures", 1.0, 0.1, 0.0),
+    ],
 }
 
 
-def _bench_with_night(monkeypatch: pytest.MonkeyPatch, status: list[str]) -> None:
-    monkeypatch.setattr(bench.render, "run", lambda: {})
-    monkeypatch.setattr(bench.requests, "run", lambda *_: {**NIGHT, "status": status})
+def _bench_with_night(monkeypatch: pytest.MonkeyPatch, **night: Any) -> None:
+    monkeypatch.setattr(render, "run", lambda: {})
+    nights = {name: {**NIGHT, "configuration": name, **night} for name in ("http", "s3_outbox")}
+    monkeypatch.setattr(requests, "run", lambda *_: nights)
     monkeypatch.setattr(bench.sys, "argv", ["benchmarks"])
     bench.main()
 
@@ -34,21 +47,42 @@ def test_bench_exits_non_zero_when_the_night_did_not_succeed(
     monkeypatch: pytest.MonkeyPatch, status: list[str]
 ) -> None:
     with pytest.raises(SystemExit) as exit_:
-        _bench_with_night(monkeypatch, status)
+        _bench_with_night(monkeypatch, status=status)
     assert exit_.value.code != 0
 
 
-def test_bench_ends_a_succeeded_night_with_its_cost_per_million_invoices(
+def test_bench_exits_non_zero_when_an_invoice_was_not_sent(monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        _bench_with_night(monkeypatch, status=["SUCCEEDED"], sent=999)
+    assert exit_.value.code != 0
+
+
+def test_bench_bills_a_succeeded_night_as_aws_bills_and_fails_over_its_target(
     monkeypatch: pytest.MonkeyPatch, capsys: Any
 ) -> None:
-    _bench_with_night(monkeypatch, ["SUCCEEDED"])
+    """Write units of table, index and feedback; Lambda on its estimated duration at its memory
+    (CPU at the vCPU share plus waits, documents' posts shared by the dispatches); one Standard
+    transition per child besides the run's own; Express per child and for its duration."""
+    with pytest.raises(SystemExit) as exit_:
+        _bench_with_night(monkeypatch, status=["SUCCEEDED"])
+    assert exit_.value.code != 0  # over 3.00
     last = capsys.readouterr().out.splitlines()[-1]
-    # 1,000 PUTs ($5), 2,000 write units ($1.25), 500 read units, 102 GB-s of Lambda, per 1,000 invoices.
-    s3 = 1000 * 0.005 / 1000 + 0.0004 / 1000
-    dynamodb = 2000 * 0.625e-6 + 500 * 0.125e-6
-    functions = 22 * 0.2e-6 + (0.5 + 100 + 0.5) * 0.0000133334
-    express = 20 * 1e-6 + 100 * 64 / 1024 * 0.00001667
-    total = (s3 + dynamodb + functions + express) * 1000 + 6 * 0.025 / 1000 * 1000
+    gb_second = 0.0000133334
+    dispatch_seconds = 2.0 / (512 / 1769) + 1.0 + 67 * 0.1  # CPU at its share, waits, 67 posts
+    dispatch = 10 * (0.2e-6 + round(dispatch_seconds, 3) * 0.5 * gb_second)
+    # Selection at one vCPU (1,769 MB), notification at 512 MB: durations scale, requests do not.
+    per_night = 2 * 0.2e-6 + (0.5 * 1769 / 1024 + 0.1 / (512 / 1769) * 0.5) * gb_second
+    dynamodb = (2000 + 1000 + 330) * 0.625e-6 + 2000 * 0.125e-6
+    s3 = 11 * 0.005 / 1000 + 0.0004 / 1000
+    express = 10 * 1e-6 + 10 * (math.ceil(dispatch_seconds * 10) / 10) * 64 / 1024 * 0.00001667
+    sqs = 330 * 1.2 * 0.4e-6
+    scale = 1000
+    total = (
+        (dispatch + dynamodb + s3 + express + sqs) * scale
+        + (per_night - 2 * 0.2e-6) * scale
+        + 2 * 0.2e-6
+        + (5 + 10 * scale) * 0.025 / 1000
+    )
     assert last == f"infra_usd_per_million_invoices={total:.2f}"
 
 
@@ -80,3 +114,6 @@ def test_r10_selector_benchmark_selects_every_stubbed_pending_invoice() -> None:
     assert figures["pending"] == 2345
     assert figures["batches"] == 47  # 1,000 tenants' keys, packed 50 to a batch at the end
     assert figures["peak_mb"] > 0
+    assert figures["cpu_seconds"] > 0
+    # The index Query reads only what an entry needs.
+    assert figures["projection"] == ["gsi1sk,source"]

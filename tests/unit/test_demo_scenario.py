@@ -6,104 +6,22 @@ channel is assumed to accept what it is given, so each SEND is final.
 """
 
 import json
-from datetime import date
 from pathlib import Path
-from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from autodispatch.models.dispatch import Outcome
-from autodispatch.models.enums import AutoDispatchState, Channel, DeliveryKind, InvoiceStatus
+from autodispatch.models.enums import AutoDispatchState, InvoiceStatus
 from autodispatch.models.loading import parse_scenario
 from autodispatch.rules.activation import auto_dispatch_default
 from autodispatch.rules.chain import decide
-from autodispatch.rules.due import NotTaken, why_not_taken
+from autodispatch.rules.due import why_not_taken
 from autodispatch.rules.factoring import factoring_route
+from tests.demo_oracle import HAND_TABLE, NIGHT_1, NIGHT_2
 
 HELSINKI = ZoneInfo("Europe/Helsinki")
 DEMO = Path(__file__).resolve().parents[2] / "examples" / "demo-scenario.json"
-NIGHT_1, NIGHT_2 = date(2026, 3, 10), date(2026, 3, 11)
-
-EINVOICE, EMAIL, PRINT = Channel.EINVOICE, Channel.EMAIL, Channel.PRINT
-INVOICE, NOTICE = DeliveryKind.INVOICE, DeliveryKind.DIRECT_PAYMENT_NOTICE
-SEND, IGNORE, FAIL = Outcome.SEND, Outcome.IGNORE, Outcome.FAIL
-
-
-class Row(NamedTuple):
-    invoice_id: str
-    night: date
-    not_taken: NotTaken | None  # why the run leaves the invoice alone; None when it is taken
-    outcome: Outcome | None
-    channel: Channel | None
-    kind: DeliveryKind | None
-    considered: list[Channel] | None  # the chain's notes in order; for FAIL, the channels tried
-    factoring: Channel | None  # where the R17 factoring message goes
-    reason: str
-
-
-def sent(invoice_id, night, channel, considered, reason, kind=INVOICE, factoring=None):
-    return Row(invoice_id, night, None, SEND, channel, kind, considered, factoring, reason)
-
-
-def failed(invoice_id, night, considered, reason):
-    return Row(invoice_id, night, None, FAIL, None, INVOICE, considered, None, reason)
-
-
-def ignored(invoice_id, night, considered, reason):
-    return Row(invoice_id, night, None, IGNORE, None, INVOICE, considered, None, reason)
-
-
-def skipped(invoice_id, night, why, reason):
-    return Row(invoice_id, night, why, None, None, None, None, None, reason)
-
-
-N1, N2 = NIGHT_1, NIGHT_2
-# fmt: off
-HAND_TABLE = [
-    # Night of 10.3. kahvila: all sources and channels, CREATION_DATE, consumer e-invoicing on,
-    # factoring agreement with an email destination.
-    sent("k-1001", N1, EINVOICE, [EINVOICE],
-         "R6/R13: created 9.3 13:00; business with e-invoice address, operator and full address"),
-    sent("k-1002", N1, EMAIL, [EINVOICE, EMAIL],
-         "R12/R14: no e-invoice address; next channel EMAIL is enabled and the email is valid"),
-    sent("k-1003", N1, EMAIL, [EMAIL], "R12/R14: own channel EMAIL, consumer has a valid email"),
-    sent("k-1004", N1, PRINT, [EMAIL, PRINT],
-         "R14/R15: consumer has no email; PRINT is enabled and the address is complete"),
-    failed("k-1005", N1, [EMAIL, PRINT], "R14/R15/R16: no email and no postal address"),
-    skipped("k-1006", N1, NotTaken.ALREADY_SENT, "R5: imported through the API as already sent"),
-    skipped("k-1007", N1, NotTaken.REMOVED, "R8: auto_dispatch false, removed by the user"),
-    sent("k-1008", N1, EINVOICE, [EINVOICE],
-         "R18: direct payment, EINVOICE+PRINT enabled, consent: notice by consumer e-invoice", kind=NOTICE),
-    sent("k-1009", N1, EINVOICE, [EINVOICE],
-         "R13/R17: full e-invoice details; factoring message to the financier's email", factoring=EMAIL),
-    skipped("k-1010", N1, NotTaken.NOT_DUE, "R6: created 10.3 09:00, after the midnight starting 10.3"),
-    sent("k-1011", N1, EINVOICE, [EINVOICE],
-         "R13: business on Peppol (participant id 0216:...), no operator needed: Peppol BIS 3 e-invoice"),
-    # Night of 10.3. tilitoimisto: MANUAL+API, EINVOICE+PRINT, INVOICE_DATE, no consumer e-invoicing.
-    ignored("t-501", N1, [EMAIL], "R11: own channel EMAIL is not enabled"),
-    skipped("t-502", N1, NotTaken.NOT_DUE, "R7: invoice date 11.3 is after the run date"),
-    failed("t-503", N1, [EINVOICE, EMAIL],
-           "R7/R12: back-dated 3.3 (created 9.3), due; no e-invoice address, EMAIL off: PRINT not tried"),
-    skipped("t-504", N1, NotTaken.SOURCE_NOT_ENABLED, "R3: CONTRACT_BILLING is not an enabled source"),
-    # Night of 11.3, after night 1: sent invoices are SENT (R5), failed/ignored ones are final (R9).
-    skipped("k-1001", N2, NotTaken.ALREADY_SENT, "R5: sent on 10.3"),
-    skipped("k-1002", N2, NotTaken.ALREADY_SENT, "R5: sent on 10.3"),
-    skipped("k-1003", N2, NotTaken.ALREADY_SENT, "R5: sent on 10.3"),
-    skipped("k-1004", N2, NotTaken.ALREADY_SENT, "R5: sent on 10.3"),
-    skipped("k-1005", N2, NotTaken.ALREADY_HANDLED, "R9: FAILED on 10.3, never retried"),
-    skipped("k-1006", N2, NotTaken.ALREADY_SENT, "R5: imported as sent"),
-    skipped("k-1007", N2, NotTaken.REMOVED, "R8: still removed"),
-    skipped("k-1008", N2, NotTaken.ALREADY_SENT, "R5: pre-notification sent on 10.3"),
-    skipped("k-1009", N2, NotTaken.ALREADY_SENT, "R5: sent on 10.3"),
-    sent("k-1010", N2, EMAIL, [EMAIL], "R6/R14/R2: created 10.3, due 11.3; credit note goes like an invoice"),
-    skipped("k-1011", N2, NotTaken.ALREADY_SENT, "R5: sent on 10.3"),
-    skipped("t-501", N2, NotTaken.ALREADY_HANDLED, "R9: IGNORED on 10.3, never retried"),
-    sent("t-502", N2, EINVOICE, [EINVOICE], "R7/R13: its invoice date has come; full e-invoice details"),
-    skipped("t-503", N2, NotTaken.ALREADY_HANDLED, "R9: FAILED on 10.3, never retried"),
-    skipped("t-504", N2, NotTaken.SOURCE_NOT_ENABLED, "R3: source still not enabled"),
-]
-# fmt: on
 
 
 FINAL_STATE = {Outcome.IGNORE: AutoDispatchState.IGNORED, Outcome.FAIL: AutoDispatchState.FAILED}

@@ -14,7 +14,7 @@ from autodispatch.models.scenario import Invoice, Tenant
 from autodispatch.store.port import Attempt, RunCounts, RunRef
 from tests.fakes.channels import Parts
 from tests.fakes.deliverer import ScriptedDeliverer
-from tests.fakes.store import InMemoryDispatchStore
+from tests.fakes.store import InMemoryInvoiceStore
 
 ZONE = ZoneInfo("Europe/Helsinki")
 RUN = RunRef(run_id="night-1", run_date=date(2026, 3, 10))
@@ -39,8 +39,9 @@ class World:
     """A tenant, its invoices in the fake store, a scripted deliverer and the dispatcher."""
 
     def __init__(self, tenant: Tenant, *invoices: Invoice) -> None:
-        self.store = InMemoryDispatchStore()
+        self.store = InMemoryInvoiceStore()
         self.store.add_tenant(tenant)
+        self.store.add_run(RUN, STARTED)
         for invoice in invoices:
             self.store.add_invoice(invoice)
         self.deliverer = ScriptedDeliverer()
@@ -123,7 +124,7 @@ def test_r12_fallback_stops_at_a_channel_that_is_not_enabled(build: Any) -> None
     assert record.details is not None
     assert "2. EMAIL (not enabled): not enabled in the settings, so the chain stops" in record.details
     assert result.counts == RunCounts(failed=1)
-    assert [issue.invoice_id for issue in world.store.issues[RUN.run_id]] == ["inv-1"]
+    assert [issue.invoice_id for issue in world.store.run_issues(RUN.run_id)] == ["inv-1"]
 
 
 def test_r12_no_usable_channel_fails_without_claiming_or_sending(build: Any) -> None:
@@ -146,7 +147,7 @@ def test_r11_own_channel_not_enabled_is_ignored_and_nothing_is_sent(build: Any) 
     assert "delivery channel EINVOICE is not enabled" in record.message
     assert world.deliverer.calls == []
     assert result.counts == RunCounts(ignored=1)
-    assert [issue.state for issue in world.store.issues[RUN.run_id]] == [AutoDispatchState.IGNORED]
+    assert [issue.state for issue in world.store.run_issues(RUN.run_id)] == [AutoDispatchState.IGNORED]
 
 
 def test_r18_direct_payment_goes_as_a_pre_notification_by_print_without_consent(build: Any) -> None:
@@ -188,7 +189,7 @@ def test_r17_failed_factoring_copy_keeps_the_invoice_sent_and_counts_as_a_failur
     result = world.dispatch()
     assert world.record().state is AutoDispatchState.SENT
     assert world.events()[-1] == "FACTORING_FAILED"
-    issue = world.store.issues[RUN.run_id][0]
+    issue = world.store.run_issues(RUN.run_id)[0]
     assert (issue.state, issue.message) == (
         AutoDispatchState.SENT,
         "Sent, but the factoring message to Rahoitus Oy failed: mailbox full",
@@ -281,7 +282,7 @@ def test_r24_one_bad_invoice_does_not_stop_the_others(build: Any) -> None:
         "Automatic dispatch failed: invalid invoice data: lines[0].quantity: not a number"
     )
     assert result.counts == RunCounts(sent=1, failed=2)
-    assert [issue.invoice_id for issue in world.store.issues[RUN.run_id]] == ["inv-2", "inv-3"]
+    assert [issue.invoice_id for issue in world.store.run_issues(RUN.run_id)] == ["inv-2", "inv-3"]
 
 
 def test_r12_r25_a_document_that_cannot_be_rendered_moves_the_chain_on_and_is_never_in_doubt(

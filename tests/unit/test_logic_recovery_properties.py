@@ -15,7 +15,7 @@ from autodispatch.logic.dispatch import BatchDispatcher
 from autodispatch.models.enums import AutoDispatchState, Channel
 from autodispatch.store.port import RunRef
 from tests.fakes.deliverer import ScriptedDeliverer
-from tests.fakes.store import InMemoryDispatchStore
+from tests.fakes.store import InMemoryInvoiceStore
 
 RUN = RunRef(run_id="night-1", run_date=date(2026, 3, 10))
 ZONE = ZoneInfo("Europe/Helsinki")
@@ -79,8 +79,9 @@ def test_r12_r23_r24_no_restart_ever_delivers_twice(
     customer = build.business_customer(
         **({} if has_email else {"email": None}), **({} if has_address else {"address": None})
     )
-    store = InMemoryDispatchStore()
+    store = InMemoryInvoiceStore()
     store.add_tenant(build.tenant({"channels": enabled}))
+    store.add_run(RUN, Clock().now)
     store.add_invoice(build.invoice(delivery_channel=own, customer=customer))
     key = next(iter(store.items))
     deliverer = ScriptedDeliverer()

@@ -645,15 +645,6 @@ def test_r16_fail_lists_channels_in_chain_order_with_reasons(build, case):
     assert positions == sorted(positions)
 
 
-@settings(max_examples=200, deadline=None)
-@given(case=chain_cases())
-def test_r12_decide_is_deterministic(build, case):
-    tenant_overrides, invoice_overrides, rejected = case
-    first = decide(build.invoice(**invoice_overrides), build.tenant(tenant_overrides), dict(rejected))
-    second = decide(build.invoice(**invoice_overrides), build.tenant(tenant_overrides), dict(rejected))
-    assert first == second
-
-
 @settings(max_examples=400, deadline=None)
 @given(case=chain_cases())
 def test_r12_r16_reject_and_decide_again_loop_ends_in_fail_after_at_most_3_sends(build, case):

@@ -1,8 +1,7 @@
-"""The rules' plan for one invoice (R11-R18), the recovery verdicts and the progress read back
-from the history (R23), as pure functions."""
+"""The rules' plan for one invoice (R11-R18) and the progress read back from the history (R23), as
+pure functions (the recovery decision itself: test_rules_recovery.py)."""
 
 from datetime import UTC, datetime
-from itertools import product
 from typing import Any
 
 import pytest
@@ -10,7 +9,7 @@ import pytest
 from autodispatch.models.dispatch import HistoryEvent, Verdict
 from autodispatch.models.enums import Channel, DeliveryKind, HistoryEventKind
 from autodispatch.rules.chain import chosen_channel_refusal, plan_dispatch
-from autodispatch.rules.recovery import Progress, Recovery, progress, transient_verdict, unfinished_verdict
+from autodispatch.rules.recovery import Progress, progress
 
 EINVOICE, EMAIL, PRINT = Channel.EINVOICE, Channel.EMAIL, Channel.PRINT
 
@@ -83,30 +82,6 @@ def test_r18_r22_a_user_chosen_channel_is_judged_by_one_rule(
 ) -> None:
     invoice = build.invoice(customer=build.consumer_customer(), payment_method="DIRECT_PAYMENT")
     assert chosen_channel_refusal(invoice, build.tenant({"channels": ["EMAIL"]}), channel) == refusal
-
-
-@pytest.mark.parametrize(
-    ("channel", "delivered", "repeatable"), list(product(Channel, [None, EINVOICE], [True, False]))
-)
-def test_r23_unfinished_verdict(channel: Channel, delivered: Channel | None, repeatable: bool) -> None:
-    verdict = unfinished_verdict(channel, delivered, repeatable)
-    if delivered is not None:
-        assert verdict is Recovery.DELIVERED
-    else:
-        assert verdict is (Recovery.REPEAT if repeatable else Recovery.IN_DOUBT)
-
-
-@pytest.mark.parametrize(
-    ("in_doubt", "repeatable", "expected"),
-    [
-        (True, False, Recovery.IN_DOUBT),  # an email that may have gone out is never sent again
-        (True, True, Recovery.REPEAT),  # a deterministic message id makes the retry harmless
-        (False, False, Recovery.REPEAT),  # throttled before accepting: nothing went out
-        (False, True, Recovery.REPEAT),
-    ],
-)
-def test_r23_r24_transient_verdict(in_doubt: bool, repeatable: bool, expected: Recovery) -> None:
-    assert transient_verdict(in_doubt, repeatable) is expected
 
 
 def _event(kind: str, channel: Channel | None = None, detail: str | None = None) -> HistoryEvent:

@@ -1,16 +1,14 @@
 """`autodispatch runs start|list|show`: start a night by hand and inspect the executions."""
 
-import json
 import time
-import uuid
 from datetime import datetime
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 import typer
 
-from autodispatch.logic.runs import run_detail, stored_run
-from autodispatch.runs.port import ExecutionStatus
+from autodispatch.logic.runs import check_run_date, run_detail, start_run, stored_run
+from autodispatch.runs.port import TERMINAL, ExecutionStatus
 from autodispatch.runs.stepfunctions import StepFunctionsRuns, execution_status
 from autodispatch.store.port import RunCounts, RunSummary
 from autodispatch_cli.commands.common import JsonOption, parse_day, target, when
@@ -22,7 +20,6 @@ from autodispatch_cli.target import Target
 app = typer.Typer(help="Nightly runs: start one by hand, list them, show one.", no_args_is_help=True)
 
 RUN_COLUMNS = ["run", "run date", "started", "status", "selected", "sent", "ignored", "failed"]
-TERMINAL = frozenset({"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"})
 FIRST_POLL_SECONDS = 0.25
 MAX_POLL_SECONDS = 5.0
 
@@ -108,7 +105,10 @@ def print_run(document: dict[str, Any], zone: ZoneInfo) -> None:
 def start(
     ctx: typer.Context,
     run_date: Annotated[
-        str | None, typer.Option("--date", help="The night to run, YYYY-MM-DD; default: today (local).")
+        str | None,
+        typer.Option(
+            "--date", help="The night to run, YYYY-MM-DD, today or earlier; default: today (local)."
+        ),
     ] = None,
     wait: Annotated[
         bool, typer.Option("--wait", help="Wait for the run to end and show its counts.")
@@ -116,19 +116,15 @@ def start(
     timeout: Annotated[float, typer.Option(min=1, help="Seconds to wait at most with --wait.")] = 900,
     as_json: JsonOption = False,
 ) -> None:
-    """Start one execution of the nightly state machine, as the schedule does at 00:05."""
+    """Start one execution of the nightly state machine, as the schedule does at 00:05: tonight's,
+    or a night that has passed (catch-up, R10); a night that has not come is refused."""
     night = parse_day(run_date, "--date") if run_date else None
     with operator_errors():
         runtime = target(ctx)
-        label = (night or runtime.today()).isoformat()
-        name = f"manual-{label}-{uuid.uuid4().hex[:8]}"
-        execution_arn = str(
-            runtime.client("stepfunctions").start_execution(
-                stateMachineArn=runtime.state_machine_arn,
-                name=name,
-                input=json.dumps({"run_date": night.isoformat()} if night else {}),
-            )["executionArn"]
-        )
+        if night is not None:
+            check_run_date(night, runtime.now(), runtime.zone)
+        started = start_run(executions(runtime), night or runtime.today(), origin="manual")
+        name, execution_arn, label = started.run_id, started.execution_arn, started.run_date.isoformat()
         if not as_json:
             console.print(f"Started run {name} for the night of {label}.", highlight=False)
         if not wait:

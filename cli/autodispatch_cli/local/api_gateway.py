@@ -19,9 +19,11 @@ def http_api_event(
     headers: Mapping[str, str] | None = None,
     claims: Mapping[str, Any] | None = None,
     scopes: Sequence[str] | None = None,
+    base64_encoded: bool = False,
 ) -> dict[str, Any]:
-    """`path` as sent (percent-encoded); `claims` None when no token was verified. API Gateway
-    hands claims on as strings, and a repeated query parameter joined by commas."""
+    """`path` decoded, as the HTTP API passes it (rawPath too); `claims` None when no token was
+    verified; `body` base64 with `base64_encoded` for bytes that are not text. API Gateway hands
+    claims on as strings, and a repeated query parameter joined by commas."""
     now = time.time()
     context: dict[str, Any] = {
         "accountId": "000000000000",
@@ -56,7 +58,7 @@ def http_api_event(
         "rawQueryString": urlencode(query or {}),
         "headers": {name.lower(): value for name, value in (headers or {}).items()},
         "requestContext": context,
-        "isBase64Encoded": False,
+        "isBase64Encoded": base64_encoded,
     }
     if query:
         event["queryStringParameters"] = dict(query)

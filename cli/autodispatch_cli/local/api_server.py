@@ -10,6 +10,8 @@ system client's access token is signed here with that same key and carries what 
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import threading
 import time
@@ -19,7 +21,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 from joserfc import jwt
 from joserfc.errors import JoseError
@@ -36,7 +38,11 @@ RESOURCE_SERVER_ID, SYSTEM_SCOPE_NAME = SYSTEM_SCOPE.split("/")
 TENANT_ATTRIBUTE = TENANT_CLAIM.removeprefix("custom:")
 LOCAL_PASSWORD = "Local-password-1"  # noqa: S105 - local users only: the embedded pool lives in memory
 TOKEN_SECONDS = 3600
+ALGORITHM = "RS256"  # the only one the HTTP API's JWT authorizer accepts
 MAX_BODY_BYTES = 6 * 1024 * 1024  # Lambda's synchronous payload limit
+# A refused body is still read (up to the HTTP API's own 10 MB payload limit), so that the client
+# gets the 413 instead of a connection reset while it is still sending.
+DRAINED_BYTES = 10 * 1024 * 1024
 UNAUTHORIZED = json.dumps({"message": "Unauthorized"}).encode()  # what API Gateway answers
 
 Invoke = Callable[[dict[str, Any]], dict[str, Any]]
@@ -139,30 +145,57 @@ def system_token(identity: LocalIdentity) -> str:
 
 
 class TokenVerifier:
-    """What the HTTP API's JWT authorizer checks: signature by the pool's keys, issuer, expiry, and
-    the audience (`aud` of an ID token, `client_id` of an access token) among the API's clients."""
+    """What the HTTP API's JWT authorizer checks, as API Gateway documents it: a `kid` of one of the
+    issuer's keys, an RS256 signature by that key, `iss`, the audience (`aud`, a string or a list,
+    or `client_id` where there is no `aud`) among the API's clients, `exp` in the future, `nbf` and
+    `iat` (where present) not in the future."""
 
     def __init__(self, identity: LocalIdentity) -> None:
         self._keys = KeySet.import_key_set(load_resource("cognitoidp/resources/jwks-public.json"))
+        self._key_ids = {key.kid for key in self._keys}
         self._issuer = identity.issuer
         self._audiences = {identity.user_client_id, identity.system_client_id}
 
-    def claims(self, authorization: str | None) -> dict[str, Any] | None:
+    def claims(self, authorization: str | None, now: float | None = None) -> dict[str, Any] | None:
         scheme, _, token = (authorization or "").partition(" ")
-        if scheme.lower() != "bearer" or not token:
+        token = token.strip()
+        if scheme.lower() != "bearer" or not token or not self._known_key(token):
             return None
         try:
-            decoded = jwt.decode(token.strip(), self._keys, algorithms=["RS256"])
+            decoded = jwt.decode(token, self._keys, algorithms=[ALGORITHM])
         except (JoseError, ValueError):
             return None
         claims = dict(decoded.claims)
-        audience = claims.get("aud", claims.get("client_id"))
-        expires = claims.get("exp")
-        if claims.get("iss") != self._issuer or audience not in self._audiences:
-            return None
-        if not isinstance(expires, int) or expires <= time.time():
-            return None
-        return claims
+        return claims if self._valid(claims, time.time() if now is None else now) else None
+
+    def _known_key(self, token: str) -> bool:
+        """The header names the algorithm and one of the issuer's keys: no `kid`, no key guessing."""
+        try:
+            encoded = token.split(".", 1)[0]
+            header = json.loads(base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)))
+        except (ValueError, binascii.Error):
+            return False
+        return (
+            isinstance(header, dict) and header.get("alg") == ALGORITHM and header.get("kid") in self._key_ids
+        )
+
+    def _valid(self, claims: dict[str, Any], now: float) -> bool:
+        audience = claims["aud"] if "aud" in claims else claims.get("client_id")
+        audiences = audience if isinstance(audience, list) else [audience]
+        if claims.get("iss") != self._issuer or not any(a in self._audiences for a in audiences):
+            return False
+        expires = _numeric_date(claims.get("exp"))
+        if expires is None or expires <= now:
+            return False
+        for name in ("nbf", "iat"):  # optional, but never in the future
+            if name in claims and ((at := _numeric_date(claims[name])) is None or at > now):
+                return False
+        return True
+
+
+def _numeric_date(value: object) -> float | None:
+    """A NumericDate (seconds since 1970: a number, not a boolean), or None."""
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
 
 
 def _request_handler(verifier: TokenVerifier, invoke: Invoke) -> type[BaseHTTPRequestHandler]:
@@ -179,16 +212,18 @@ def _request_handler(verifier: TokenVerifier, invoke: Invoke) -> type[BaseHTTPRe
                 return
             length = int(self.headers.get("Content-Length") or 0)
             if length > MAX_BODY_BYTES:
+                self._drain(length)
                 self._respond(413, {"content-type": "application/json"}, b'{"message":"Request too large"}')
                 return
-            body = self.rfile.read(length).decode("utf-8", errors="replace") if length else None
+            body, encoded = _as_api_gateway_body(self.rfile.read(length) if length else b"")
             url = urlsplit(self.path)
             scope = claims.get("scope")
             event = http_api_event(
                 self.command,
-                url.path,
+                unquote(url.path),  # the HTTP API hands the function the decoded path
                 query=dict(parse_qsl(url.query, keep_blank_values=True)),
                 body=body,
+                base64_encoded=encoded,
                 headers=dict(self.headers.items()),
                 claims=claims,
                 scopes=scope.split() if isinstance(scope, str) else None,
@@ -197,6 +232,12 @@ def _request_handler(verifier: TokenVerifier, invoke: Invoke) -> type[BaseHTTPRe
                 response = invoke(event)
             payload = str(response.get("body") or "").encode()
             self._respond(int(response.get("statusCode", 502)), response.get("headers") or {}, payload)
+
+        def _drain(self, length: int) -> None:
+            left = min(length, DRAINED_BYTES)
+            while left > 0 and (chunk := self.rfile.read(min(left, 1 << 16))):
+                left -= len(chunk)
+            self.close_connection = True
 
         def _respond(self, status: int, headers: dict[str, str], payload: bytes) -> None:
             self.send_response(status)
@@ -213,6 +254,16 @@ def _request_handler(verifier: TokenVerifier, invoke: Invoke) -> type[BaseHTTPRe
             """Quiet: the local API's requests are not the serve terminal's business."""
 
     return ApiRequest
+
+
+def _as_api_gateway_body(raw: bytes) -> tuple[str | None, bool]:
+    """The body as text, or base64 with isBase64Encoded when its bytes are not UTF-8 text."""
+    if not raw:
+        return None, False
+    try:
+        return raw.decode("utf-8"), False
+    except UnicodeDecodeError:
+        return base64.b64encode(raw).decode("ascii"), True
 
 
 def serving_api(port: int, verifier: TokenVerifier, invoke: Invoke) -> AbstractContextManager[str]:

@@ -35,6 +35,7 @@ from moto import mock_aws
 
 from autodispatch import wiring
 from autodispatch.observability import metrics
+from autodispatch.runs.port import TERMINAL
 from autodispatch.store.table_schema import create_table_kwargs
 from autodispatch_cli.local.mailbox_simulator import MailboxSimulator, sqs_event
 
@@ -55,8 +56,24 @@ FUNCTIONS = {
     "IntegrationApi": "api.handler",
 }
 FEEDBACK_FUNCTION = "RecordDeliveryEvents"
+# Each function's timeout and memory as deployed (cdk/constructs/functions.py SPECS; the
+# infrastructure tests keep the two equal): the local context reports the time left of this
+# timeout, and the bench bills each invocation at this memory.
+FUNCTION_TIMEOUT_SECONDS = {
+    "SelectInvoices": 900.0,
+    "DispatchInvoice": 70.0,
+    "NotifyFailures": 300.0,
+    "RecordDeliveryEvents": 60.0,
+    "IntegrationApi": 29.0,
+}
+FUNCTION_MEMORY_MB = {
+    "SelectInvoices": 1769,
+    "DispatchInvoice": 512,
+    "NotifyFailures": 512,
+    "RecordDeliveryEvents": 512,
+    "IntegrationApi": 1024,
+}
 LOCAL_MAX_CONCURRENCY = 4
-TERMINAL = frozenset({"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"})
 
 Handler = Callable[[dict[str, Any], Any], Any]
 
@@ -97,7 +114,9 @@ def _walk_states(document: dict[str, Any]) -> Iterator[dict[str, Any]]:
 
 @dataclass
 class LocalLambdaContext:
-    """What Powertools reads from a Lambda context."""
+    """What Powertools and the handlers read from a Lambda context. As in Lambda, the time left is
+    the function's timeout less the time since the invocation started (the dispatch time guard
+    reads it)."""
 
     function_name: str
     memory_limit_in_mb: int = 512
@@ -105,9 +124,17 @@ class LocalLambdaContext:
     aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
     log_group_name: str = ""
     log_stream_name: str = "local"
+    timeout_seconds: float = 300.0
+    clock: Callable[[], float] = time.monotonic
+    started: float = field(default=-1.0)
+
+    def __post_init__(self) -> None:
+        if self.started < 0:
+            self.started = self.clock()
 
     def get_remaining_time_in_millis(self) -> int:
-        return 300_000
+        left = self.timeout_seconds - (self.clock() - self.started)
+        return max(0, int(left * 1000))
 
 
 def import_handler(module_name: str) -> Handler:
@@ -130,10 +157,14 @@ class LocalAws:
         handlers: dict[str, Handler] | None = None,
         batch_size: int = 50,
         environment: dict[str, str] | None = None,
+        max_concurrency: int = LOCAL_MAX_CONCURRENCY,
+        timeouts: dict[str, float] | None = None,
     ) -> None:
         self.port = port
         self._handler_overrides = handlers or {}
         self._batch_size = batch_size
+        self._max_concurrency = max_concurrency
+        self._timeouts = {**FUNCTION_TIMEOUT_SECONDS, **(timeouts or {})}
         self._extra_environment = environment or {}
         self._verbose = os.environ.get("POWERTOOLS_LOG_LEVEL", "WARNING").upper() in {"DEBUG", "INFO"}
         self._stack = contextlib.ExitStack()
@@ -218,7 +249,7 @@ class LocalAws:
                 Code={"ZipFile": code.getvalue()},
                 Architectures=["arm64"],
             )["FunctionArn"]
-        definition = adapt_for_moto(render_definition(self.function_arns, LOCAL_MAX_CONCURRENCY))
+        definition = adapt_for_moto(render_definition(self.function_arns, self._max_concurrency))
         self.state_machine_arn = self.client("stepfunctions").create_state_machine(
             name=STATE_MACHINE_NAME, definition=definition, roleArn=role
         )["stateMachineArn"]
@@ -227,7 +258,11 @@ class LocalAws:
         name = function_name.removeprefix("autodispatch-")
         handler = self._handler_overrides.get(name) or import_handler(FUNCTIONS[name])
         self.invocations.append((name, payload))
-        context = LocalLambdaContext(function_name=function_name)
+        context = LocalLambdaContext(
+            function_name=function_name,
+            memory_limit_in_mb=FUNCTION_MEMORY_MB[name],
+            timeout_seconds=self._timeouts[name],
+        )
         try:
             result = handler(payload, context)
         except Exception as error:

@@ -18,6 +18,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,7 @@ API_PREFIX = "/api"
 PROXY_TIMEOUT_SECONDS = 60
 MAX_BODY_BYTES = 6 * 1024 * 1024
 FORWARDED_HEADERS = ("Authorization", "Content-Type", "Accept-Language")
+RETURNED_HEADERS = ("Allow",)  # besides Content-Type: what the API's answer says to the client
 LOCAL_SIGN_IN = "/local/sign-in"
 # Only the page's own scripts, styles and API; no inline code, no framing, no referrer leaks.
 CONTENT_SECURITY_POLICY = (
@@ -108,18 +110,18 @@ def _request_handler(
             )
             try:
                 with urllib.request.urlopen(request, timeout=PROXY_TIMEOUT_SECONDS) as response:  # noqa: S310 - as above
-                    status, content_type, payload = (
-                        response.status,
-                        response.headers.get("Content-Type", "application/json"),
-                        response.read(),
-                    )
+                    status, headers, payload = response.status, response.headers, response.read()
             except urllib.error.HTTPError as error:
-                status, content_type, payload = (
-                    error.code,
-                    error.headers.get("Content-Type", "application/json"),
-                    error.read(),
-                )
-            self._respond(status, content_type, payload)
+                status, headers, payload = error.code, error.headers, error.read()
+            returned = {name: value for name in RETURNED_HEADERS if (value := headers.get(name))}
+            self._respond(status, headers.get("Content-Type", "application/json"), payload, returned)
+
+        def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+            """The server's own error answers (a malformed request 400, a URI too long 414, an
+            unsupported method 501) carry the page's security headers like every other answer."""
+            self.close_connection = True
+            phrase = message or HTTPStatus(code).phrase
+            self._respond(code, "text/plain; charset=utf-8", f"{code} {phrase}".encode(errors="replace"))
 
         def _sign_in(self, query: dict[str, list[str]]) -> None:
             """Back to the page with a token and the page's own state, which it checks."""
@@ -157,7 +159,7 @@ def _request_handler(
                 self.wfile.write(payload)
 
         do_HEAD = do_GET
-        do_PUT = do_POST = _proxy
+        do_PUT = do_POST = do_DELETE = do_PATCH = _proxy
 
         def log_message(self, format: str, *args: Any) -> None:
             """Quiet: request lines carry invoice ids in paths, not the serve terminal's business."""

@@ -5,7 +5,7 @@ from functools import lru_cache
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict, Field, Json, PositiveFloat, PositiveInt
+from pydantic import BaseModel, ConfigDict, Field, Json, PositiveInt
 
 
 class RuntimeConfig(BaseModel):
@@ -33,9 +33,6 @@ class RuntimeConfig(BaseModel):
     print_secret_name: str | None = Field(default=None, alias="PRINT_SECRET_NAME")
     # An in-doubt claim of a run that died is taken over by a later run after this lease.
     claim_lease_seconds: PositiveInt = Field(default=900, alias="CLAIM_LEASE_SECONDS")
-    # This invocation's share of the account's SES send rate (the rate over the map's concurrency);
-    # unset, emails are not paced.
-    email_sends_per_second: PositiveFloat | None = Field(default=None, alias="EMAIL_SENDS_PER_SECOND")
     # The integration API (R27): the state machine it starts runs of, and each system client's
     # granted tenant ids as JSON ({"<client id>": ["*"]} grants every tenant).
     state_machine_arn: str | None = Field(default=None, alias="STATE_MACHINE_ARN")

@@ -1,11 +1,50 @@
-"""Every exception the library raises on purpose; callers branch on the type, never on text."""
+"""Every exception the library raises on purpose; callers branch on the type, never on text.
 
+An error is one safe line: every value it echoes goes through `shown` (or `one_line`), and every
+front end prints or returns a message through `error_line`, so a line feed, a terminal escape
+(ANSI CSI, OSC 8 hyperlinks) or a megabyte-long id in the input never reaches a terminal or a
+client as it is.
+"""
+
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from autodispatch.models.scenario import InvoiceKey
+# Control, format (bidirectional overrides, zero-width), surrogate, private-use and unassigned
+# characters, and the line and paragraph separators: written out as escapes.
+_UNSAFE_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
+SHOWN_MAX_CHARACTERS = 100
+LINE_MAX_CHARACTERS = 4000
+
+
+def one_line(text: str) -> str:
+    """The text with every character a terminal could act on written as a Python escape (\\n,
+    \\x1b, \\u202e)."""
+    return "".join(
+        char.encode("unicode_escape", "backslashreplace").decode("ascii")
+        if unicodedata.category(char) in _UNSAFE_CATEGORIES
+        else char
+        for char in text
+    )
+
+
+def _shortened(text: str, limit: int) -> str:
+    if len(text) <= limit:
+        return one_line(text)
+    size = len(text.encode("utf-8", "surrogatepass"))
+    return f"{one_line(text[:limit])}… ({size:,} bytes)"
+
+
+def shown(value: object, *, quoted: bool = True) -> str:
+    """A value echoed in an error message: one safe line, a huge value shortened with its size
+    (`abc… (1,000,000 bytes)`), quoted unless `quoted` is False."""
+    text = _shortened(str(value), SHOWN_MAX_CHARACTERS)
+    return f"'{text}'" if quoted else text
+
+
+def error_line(message: str) -> str:
+    """What a front end prints or returns of an error: its message as one safe, bounded line."""
+    return _shortened(message, LINE_MAX_CHARACTERS)
 
 
 class AutodispatchError(Exception):
@@ -24,11 +63,11 @@ class FieldIssue:
     def __str__(self) -> str:
         where = []
         if self.tenant_id is not None:
-            where.append(f"tenant '{self.tenant_id}'")
+            where.append(f"tenant {shown(self.tenant_id)}")
         if self.invoice_id is not None:
-            where.append(f"invoice '{self.invoice_id}'")
-        where.append(f"field '{self.field}'")
-        return f"{', '.join(where)}: {self.message}"
+            where.append(f"invoice {shown(self.invoice_id)}")
+        where.append(f"field {shown(self.field)}")
+        return f"{', '.join(where)}: {one_line(self.message)}"
 
 
 class InputError(AutodispatchError):
@@ -39,9 +78,19 @@ class InputError(AutodispatchError):
         super().__init__("; ".join(str(issue) for issue in issues))
 
 
-class InvoiceBusy(InputError):
+class ImportConflict(InputError):
+    """An import the invoices' state refuses now (nothing was written); a front end may answer
+    409 Conflict."""
+
+
+class InvoiceBusy(ImportConflict):
     """R23: a run is sending the invoice (or stopped while sending it), so it cannot be imported
-    again now; a front end may answer 409 Conflict."""
+    again now."""
+
+
+class InvoiceSent(ImportConflict):
+    """R5, R19: a SENT invoice's document is never replaced by other content (the same content
+    again changes nothing)."""
 
 
 class ActivationRefused(AutodispatchError):
@@ -58,7 +107,12 @@ class NotFound(AutodispatchError):
 
 
 class InvalidTransition(AutodispatchError):
-    """A state change the rules do not allow (e.g. restoring automatic dispatch on a sent invoice)."""
+    """A state change the rules do not allow (e.g. restoring automatic dispatch on a sent invoice);
+    `reason` is why, without the action, for a caller that refuses a larger action for it."""
+
+    def __init__(self, message: str, reason: str | None = None) -> None:
+        self.reason = reason or message
+        super().__init__(message)
 
 
 class ConcurrentUpdate(AutodispatchError):
@@ -108,16 +162,7 @@ class RulesBroken(PermanentRejection):
         )
 
 
-class PartialWrite(AutodispatchError):
-    """A store failure stopped a write of several invoices; `written` are the ones fully written
-    (document and state), the cause is chained."""
-
-    def __init__(self, message: str, written: Sequence["InvoiceKey"]) -> None:
-        self.written = tuple(written)
-        super().__init__(message)
-
-
 class ImportIncomplete(AutodispatchError):
-    """A store failure stopped an import after its checks passed; the message says exactly what
-    was written and which tenants were put back as they were. Importing the file again finishes
-    it (an import is an upsert)."""
+    """A store failure stopped an import after its checks passed; its writes were undone (the
+    message says so, and names anything that changed meanwhile and was kept, or that the next
+    import finishes the undo). Importing the file again imports it."""

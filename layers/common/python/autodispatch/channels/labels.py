@@ -104,6 +104,20 @@ _LABELS: dict[str, dict[Language, str]] = {
         Language.EN: "Enclosed: {document} {number}.",
     },
     "page": {Language.FI: "Sivu", Language.SV: "Sida", Language.EN: "Page"},
+    # The bank giro form's field names: Finnish and Swedish on every form, as the standard has them.
+    **{
+        key: dict.fromkeys(Language, text)
+        for key, text in {
+            "giro_account": "Saajan tilinumero Mottagarens kontonummer",
+            "giro_recipient": "Saaja Mottagare",
+            "giro_payer": "Maksajan nimi ja osoite Betalarens namn och adress",
+            "giro_signature": "Allekirjoitus Underskrift",
+            "giro_from_account": "Tililtä nro Från konto nr",
+            "giro_reference": "Viitenro Ref.nr",
+            "giro_due_date": "Eräpäivä Förfallodag",
+            "giro_euro": "Euro",
+        }.items()
+    },
 }
 
 # A document's name inside a sentence ("liitteenä on lasku 1001").

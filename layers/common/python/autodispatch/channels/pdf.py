@@ -2,20 +2,32 @@
 
 The invoice carries what a Finnish invoice needs: seller with business ID and address, buyer,
 number, dates, rows with VAT, VAT per rate and totals (from `Invoice.totals`, computed there
-only), IBAN, BIC, payment reference and the virtual bank barcode. The same invoice always gives
-the same bytes: the creation date comes from the invoice.
+only), IBAN, BIC, payment reference and the virtual bank barcode. The print letter's first page
+is the address sheet for a window envelope with the Finnish bank giro form (`giro.py`). The same
+invoice always gives the same bytes: the creation date comes from the invoice.
+
+Every text is laid out in a box and stays inside it at every input limit (README, input limits):
+long texts wrap, names and addresses shrink until their block fits (the address inside the
+envelope window), amounts shrink to their column. Lines are broken here, with widths cached per
+character (`pdffonts.CharWidths`), not by fpdf2's `multi_cell`, whose line breaking grows
+quadratically with the text: the largest invoice the limits allow took 1.4 s that way.
 """
 
 import threading
+from bisect import bisect_right
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
-from itertools import groupby
+from itertools import accumulate, groupby
+from typing import NamedTuple
 
 from fpdf import FPDF
-from fpdf.enums import XPos, YPos
+from fpdf.enums import PDFResourceType
 from fpdf.fonts import TTFFont
+from fpdf.util import escape_parens
 from stdnum import iban as iban_format
 
+from autodispatch.channels import giro
 from autodispatch.channels.barcode import virtual_barcode
 from autodispatch.channels.labels import (
     display_reference,
@@ -27,21 +39,34 @@ from autodispatch.channels.labels import (
     format_rate,
     label,
 )
-from autodispatch.channels.pdffonts import FALLBACK_FAMILY, FALLBACK_FONTKEY, FAMILY, embedded_fonts
+from autodispatch.channels.pdffonts import FALLBACK_FONTKEY, FAMILY, embedded_fonts
 from autodispatch.models.enums import DeliveryKind, Language
 from autodispatch.models.scenario import Address, Invoice, Tenant
 
-# Finnish standard window of a C5/C65 envelope (SFS 2487 style): 20 mm from the left edge,
-# 45 mm from the top, 90 x 45 mm. The print letter's first page writes the address inside it.
+# The address field of DIN 5008 form B, which the windows of C5, C4 and C65 envelopes (DIN 680)
+# show: 20 mm from the left edge, 45 mm from the top, 90 x 45 mm. The print letter's first page
+# writes the return address and the recipient inside it.
 WINDOW_LEFT, WINDOW_TOP, WINDOW_WIDTH, WINDOW_HEIGHT = 20.0, 45.0, 90.0, 45.0
 # Text keeps clear of the window's edges, so a letter that shifts in the envelope stays readable.
 _INSET = 5.0
+PAGE_WIDTH, PAGE_HEIGHT = 210.0, 297.0
 _LEFT, _RIGHT_COLUMN, _WIDTH = 20.0, 115.0, 175.0
+RIGHT_EDGE = _LEFT + _WIDTH
 # Millimetres per point of font size: from a line's top to its baseline, and one line's height.
-_BASELINE, _LINE = 0.30, 0.45
+# Both leave room for the tallest font's ascent and descent (Droid Sans Fallback: 1.07 and 0.27
+# em), so that no glyph box reaches into the line above or below.
+_BASELINE, _LINE = 0.38, 0.48
+_MM_PER_PT = 25.4 / 72
 # Rows: description, quantity, unit price, VAT %, net. VAT by rate: rate, net, VAT, gross.
-_ROW_COLUMNS = (90.0, 18.0, 25.0, 14.0, 28.0)
+_ROW_COLUMNS = (80.0, 22.0, 27.0, 14.0, 32.0)
 _VAT_COLUMNS = (75.0, 16.0, 28.0, 28.0, 28.0)
+# The amount due spans the VAT table's number columns.
+_DUE_COLUMNS = (75.0, 100.0)
+# Space kept between a column's text and the next column.
+_GAP = 1.5
+# The smallest size a shrinking text may take, in points.
+_MIN_SIZE = 5.0
+_ELLIPSIS = "…"
 
 _COUNTRY_NAMES = {
     "SE": "SWEDEN",
@@ -79,6 +104,50 @@ def postal_lines(name: str, address: Address, home_country: str = "FI") -> list[
     return lines
 
 
+@dataclass(frozen=True)
+class Piece:
+    """A text of a block, before it is wrapped: its size at full scale and its style."""
+
+    text: str
+    size: float
+    style: str = ""
+
+
+class Cell(NamedTuple):
+    """A renderable text to draw with its baseline starting at (x, y)."""
+
+    x: float
+    y: float
+    size: float
+    text: str
+
+
+@dataclass(frozen=True)
+class Placed:
+    """One line of a laid-out block, `top` millimetres below the block's top."""
+
+    text: str
+    size: float
+    style: str
+    top: float
+
+
+class _SubsetCodes(dict[str, str]):
+    """Each character as it is written inside a PDF string in one document's subset of a font: its
+    code there (as fpdf2's `encode_text` maps it; a character without a glyph is left out, as
+    there) in UTF-16BE, escaped. Computed once per character and document."""
+
+    def __init__(self, font: TTFFont) -> None:
+        super().__init__()
+        self.subset = font.subset
+
+    def __missing__(self, char: str) -> str:
+        code = self.subset.pick(ord(char))
+        written = "" if code is None else escape_parens(chr(code).encode("utf-16-be").decode("latin-1"))
+        self[char] = written
+        return written
+
+
 class _Document(FPDF):
     def __init__(self, created: datetime, language: Language, title: str, author: str) -> None:
         super().__init__(orientation="P", unit="mm", format="A4")
@@ -92,16 +161,99 @@ class _Document(FPDF):
         self.set_margins(_LEFT, 15, 15)
         self.set_auto_page_break(True, margin=18)
         self.footer_label = ""
+        # Pages whose bottom is the giro form carry no footer there.
+        self.pages_without_footer: set[int] = set()
+        self._codes: dict[int, _SubsetCodes] = {}
 
     def footer(self) -> None:
-        self.put(
-            _LEFT,
-            297 - 12,
-            f"{self.footer_label}  {label('page', self.language)} {self.page_no()}",
-            7,
-            align="R",
-            width=_WIDTH,
-        )
+        if self.page_no() in self.pages_without_footer:
+            return
+        text = f"{self.footer_label}  {label('page', self.language)} {self.page_no()}"
+        self.put(_LEFT, PAGE_HEIGHT - 12, text, 7, align="R", width=_WIDTH)
+
+    # --- measuring and breaking text -------------------------------------------------------------
+
+    def measure(self, text: str, size: float, style: str = "") -> float:
+        """The width of renderable `text` in millimetres."""
+        widths = self.fonts_source.widths[style]
+        return sum(map(widths.__getitem__, text)) * size * _MM_PER_PT / 1000
+
+    def wrap(self, text: str, width: float, size: float, style: str = "") -> list[str]:
+        """Renderable `text` broken into lines no wider than `width`: at spaces, and inside a word
+        only when the word alone is wider. Linear in the text's length."""
+        widths = self.fonts_source.widths[style]
+        limit = width * 1000 / (size * _MM_PER_PT)
+        space = widths[" "]
+        lines: list[str] = []
+        for paragraph in text.split("\n"):
+            line, used = "", 0.0
+            for word in paragraph.split(" "):
+                word_width = sum(map(widths.__getitem__, word))
+                if line and used + space + word_width <= limit:
+                    line, used = f"{line} {word}", used + space + word_width
+                    continue
+                if line:
+                    lines.append(line)
+                if word_width <= limit:
+                    line, used = word, word_width
+                    continue
+                # A word wider than the line: cut where the running width passes the limit.
+                ends = list(accumulate(map(widths.__getitem__, word)))
+                start, base = 0, 0.0
+                while True:
+                    end = max(bisect_right(ends, base + limit, lo=start), start + 1)
+                    if end >= len(word):
+                        line, used = word[start:], ends[-1] - base
+                        break
+                    lines.append(word[start:end])
+                    start, base = end, ends[end - 1]
+            lines.append(line)
+        return lines
+
+    def clipped(self, text: str, width: float, size: float, style: str = "") -> str:
+        """Renderable `text` cut with an ellipsis so that it fits `width` at `size`."""
+        if self.measure(text, size, style) <= width:
+            return text
+        room = width - self.measure(_ELLIPSIS, size, style)
+        widths = self.fonts_source.widths[style]
+        limit, used, kept = room * 1000 / (size * _MM_PER_PT), 0.0, 0
+        for char in text:
+            used += widths[char]
+            if used > limit:
+                break
+            kept += 1
+        return text[:kept].rstrip() + _ELLIPSIS
+
+    def fit_block(self, pieces: Sequence[Piece], width: float, height: float) -> list[Placed]:
+        """The pieces wrapped to `width`, all scaled down together until they fit `height` (not
+        below `_MIN_SIZE`); at the smallest size, lines that still do not fit are cut and the last
+        one kept ends with an ellipsis."""
+        texts = [(self.renderable(piece.text), piece) for piece in pieces]
+        smallest = min(piece.size for piece in pieces)
+        scale = 1.0
+        while True:
+            placed: list[Placed] = []
+            top = 0.0
+            for text, piece in texts:
+                size = max(_MIN_SIZE, piece.size * scale)
+                for line in self.wrap(text, width, size, piece.style):
+                    placed.append(Placed(line, size, piece.style, top))
+                    top += size * _LINE
+            if top <= height or smallest * scale <= _MIN_SIZE:
+                break
+            scale = max(scale * 0.9, _MIN_SIZE / smallest)
+        kept = [line for line in placed if line.top + line.size * _LINE <= height + 1e-6]
+        if len(kept) < len(placed) and kept:
+            last = kept[-1]
+            cut = self.clipped(last.text + _ELLIPSIS, width, last.size, last.style)
+            kept[-1] = Placed(cut, last.size, last.style, last.top)
+        return kept
+
+    def fit_lines(self, texts: Sequence[str], size: float, width: float, height: float) -> list[Placed]:
+        """`fit_block` for texts of one size and style."""
+        return self.fit_block([Piece(text, size) for text in texts], width, height)
+
+    # --- drawing ------------------------------------------------------------------------------
 
     def put(
         self,
@@ -113,49 +265,98 @@ class _Document(FPDF):
         align: str = "L",
         width: float = 0,
     ) -> None:
-        """One line of text whose top is at `y`; `text()` is several times cheaper than `cell()`."""
-        self.set_font(FAMILY, style, size)
+        """One line of text whose top is at `y`; with a `width`, shrunk to fit it."""
+        self.cells(style, [self.text_cell(x, y, text, size, style, align, width)])
+
+    def text_cell(
+        self, x: float, y: float, text: str, size: float, style: str = "", align: str = "L", width: float = 0
+    ) -> "Cell":
+        """Where `put` would draw `text`, for drawing with others of its style in one go."""
         text = self.renderable(text)
-        if align == "R":
-            x = x + width - self.get_string_width(text)
-        self.text_runs(x, y + size * _BASELINE, text)
+        if width:
+            natural = self.measure(text, size, style)
+            if natural > width:
+                size = max(_MIN_SIZE, size * width / natural)
+                natural = self.measure(text, size, style)
+                if natural > width:
+                    text = self.clipped(text, width, size, style)
+                    natural = self.measure(text, size, style)
+            if align == "R":
+                x += width - natural
+        return Cell(x, y + size * _BASELINE, size, text)
 
     def renderable(self, text: str) -> str:
         """What of `text` the fonts can draw, putting the fallback font in when the text needs it."""
         return self.fonts_source.use(self, text)
 
-    def text_runs(self, x: float, y: float, text: str) -> None:
-        """`text()`, which ignores fallback fonts: what the current font lacks is drawn, run by run,
-        in the fallback font (as `multi_cell()` and `get_string_width()` do by themselves)."""
+    def use_font(self, family: str, style: str, size: float) -> None:
+        """`set_font`, which does a good deal of work even when nothing changes."""
+        if self.font_family != family.lower() or self.font_style != style or self.font_size_pt != size:
+            self.set_font(family, style, size)
+
+    def cells(self, style: str, cells: Sequence["Cell"]) -> None:
+        """Renderable texts of one style, each at its baseline and size, in one text object.
+
+        This writes what fpdf2's `text()` writes for each, but with each character's code in the
+        font subset looked up once per document (`text()` picks it again for every character of
+        every call), in one content-stream operation instead of one per text, and with what the
+        style's font lacks drawn run by run in the fallback font (`text()` ignores fallbacks)."""
+        if not cells:
+            return
+        self.use_font(FAMILY, style, cells[0].size)
         font = self.current_font
-        if FALLBACK_FONTKEY not in self.fonts or not isinstance(font, TTFFont):
-            self.text(x, y, text)
-            return
-        cmap = font.cmap
-        if all(ord(char) in cmap or char == "\n" for char in text):
-            self.text(x, y, text)
-            return
-        style, size = self.font_style, self.font_size_pt
-        for own, chars in groupby(text, key=lambda char: ord(char) in cmap or char == "\n"):
-            run = "".join(chars)
-            if not own:
-                self.set_font(FALLBACK_FAMILY, "", size)
-            self.text(x, y, run)
-            x += self.get_string_width(run)
-            if not own:
-                self.set_font(FAMILY, style, size)
+        assert isinstance(font, TTFFont)
+        fallback = self.fonts.get(FALLBACK_FONTKEY)
+        own = self.fonts_source.own_chars[style]
+        k, height = self.k, self.h
+        parts = ["BT"]
+        current: tuple[int, float] = (0, 0.0)
+        for cell in cells:
+            x = cell.x
+            if own.issuperset(cell.text) or not isinstance(fallback, TTFFont):
+                runs: list[tuple[TTFFont, str]] = [(font, cell.text)]
+            else:
+                runs = [
+                    (font if is_own else fallback, "".join(chars))
+                    for is_own, chars in groupby(cell.text, own.__contains__)
+                ]
+            for run_font, run in runs:
+                if (run_font.i, cell.size) != current:
+                    current = (run_font.i, cell.size)
+                    self._resource_catalog.add(PDFResourceType.FONT, run_font.i, self.page)
+                    parts.append(f"/F{run_font.i} {cell.size:.2f} Tf")
+                written = "".join(map(self._written(run_font).__getitem__, run))
+                parts.append(f"1 0 0 1 {x * k:.2f} {(height - cell.y) * k:.2f} Tm ({written}) Tj")
+                if len(runs) > 1:
+                    x += self.measure(run, cell.size, style)
+        parts.append("ET")
+        self._out(" ".join(parts))
+        # The text object set its own fonts and sizes: fpdf2 sets its font again before its next text.
+        self.current_font_is_set_on_page = False
+
+    def _written(self, font: TTFFont) -> "_SubsetCodes":
+        codes = self._codes.get(font.i)
+        if codes is None:
+            codes = self._codes[font.i] = _SubsetCodes(font)
+        return codes
+
+    def draw_block(self, x: float, y: float, lines: Sequence[Placed]) -> float:
+        """Draws laid-out lines; returns the y below the last."""
+        for style, group in groupby(lines, key=lambda line: line.style):
+            self.cells(
+                style, [Cell(x, y + line.top + line.size * _BASELINE, line.size, line.text) for line in group]
+            )
+        return y + (lines[-1].top + lines[-1].size * _LINE if lines else 0.0)
 
     def wrapped(self, x: float, y: float, width: float, text: str, size: float = 9, style: str = "") -> float:
         """Text that may need several lines; returns the y below it."""
-        self.set_font(FAMILY, style, size)
-        text = self.renderable(text)
-        height = size * _LINE
-        if self.get_string_width(text) <= width:
-            self.text_runs(x, y + size * _BASELINE, text)
-            return y + height
-        self.set_xy(x, y)
-        self.multi_cell(width, height, text, align="L", padding=0, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-        return self.get_y()
+        lines = self.wrap(self.renderable(text), width, size, style)
+        step = size * _LINE
+        self.cells(
+            style,
+            [Cell(x, y + size * _BASELINE + step * index, size, line) for index, line in enumerate(lines)],
+        )
+        return y + step * len(lines)
 
     def lines_at(self, x: float, y: float, width: float, lines: Sequence[str], size: float = 9) -> float:
         for line in lines:
@@ -168,12 +369,17 @@ class _Document(FPDF):
 
 
 def _key_values(
-    doc: _Document, x: float, y: float, pairs: Sequence[tuple[str, str]], size: float = 8.5
+    doc: _Document,
+    x: float,
+    y: float,
+    pairs: Sequence[tuple[str, str]],
+    size: float = 8.5,
+    right: float = RIGHT_EDGE,
 ) -> float:
+    """Labels in a 38 mm column (shrunk to it), values wrapped in the rest up to `right`."""
     for key, value in pairs:
-        doc.put(x, y, key, size)
-        doc.put(x + 38, y, value, size, "B")
-        y += size * _LINE + 0.8
+        doc.put(x, y, key, size, width=38 - _GAP)
+        y = max(y + size * _LINE, doc.wrapped(x + 38, y, right - x - 38, value, size, "B")) + 0.8
     return y
 
 
@@ -184,23 +390,22 @@ def _row(
     size: float = 8,
     columns: Sequence[float] = _ROW_COLUMNS,
 ) -> None:
-    """One table row; the first column wraps and the row grows to fit it."""
+    """One table row; the first column wraps and the row grows to fit it, the others (numbers)
+    shrink to their column."""
     style = "B" if bold else ""
-    doc.set_font(FAMILY, style, size)
     first = doc.renderable(values[0])
-    lines = 1
-    if doc.get_string_width(first) > columns[0] - 2:
-        wrapped = doc.multi_cell(columns[0] - 2, size * _LINE, first, dry_run=True, output="LINES", padding=0)
-        lines = len(wrapped) if isinstance(wrapped, list) else 2
-    height = size * _LINE * lines + 0.6
+    lines = doc.wrap(first, columns[0] - 2, size, style)
+    height = size * _LINE * len(lines) + 0.6
     if doc.will_page_break(height):
         doc.add_page()
     y = doc.get_y()
-    doc.wrapped(_LEFT, y, columns[0] - 2, first, size, style)
+    step = size * _LINE
+    cells = [Cell(_LEFT, y + size * _BASELINE + step * index, size, line) for index, line in enumerate(lines)]
     x = _LEFT + columns[0]
     for width, text in zip(columns[1:], values[1:], strict=True):
-        doc.put(x, y, text, size, style, align="R", width=width)
+        cells.append(doc.text_cell(x + _GAP, y, text, size, style, align="R", width=width - _GAP))
         x += width
+    doc.cells(style, cells)
     doc.set_xy(_LEFT, y + height)
 
 
@@ -208,6 +413,29 @@ def _rule(doc: _Document) -> None:
     y = doc.get_y() + 0.8
     doc.line(_LEFT, y, _LEFT + _WIDTH, y)
     doc.set_y(y + 1.2)
+
+
+def _buyer_lines(invoice: Invoice, tenant: Tenant) -> list[str]:
+    customer = invoice.customer
+    if customer.address is not None:
+        return postal_lines(customer.name, customer.address, tenant.address.country)
+    return [customer.name]
+
+
+def _window_box() -> tuple[float, float]:
+    """Left edge and width of the text inside the envelope window."""
+    return WINDOW_LEFT + _INSET, WINDOW_WIDTH - 2 * _INSET
+
+
+def _seller_header(doc: _Document, tenant: Tenant, width: float) -> None:
+    """The seller's name and address, above the envelope window."""
+    seller = [
+        Piece(tenant.name, 11, "B"),
+        *(Piece(line, 8.5) for line in tenant.address.street),
+        Piece(f"{tenant.address.postcode} {tenant.address.town}", 8.5),
+        Piece(f"{label('business_id', doc.language)} {tenant.business_id}", 8.5),
+    ]
+    doc.draw_block(_LEFT, 15, doc.fit_block(seller, width, WINDOW_TOP - 2 - 15))
 
 
 def draw_invoice(doc: _Document, invoice: Invoice, tenant: Tenant, kind: DeliveryKind) -> None:
@@ -219,31 +447,26 @@ def draw_invoice(doc: _Document, invoice: Invoice, tenant: Tenant, kind: Deliver
     doc.add_page()
 
     # Seller, top left; title and key facts, top right.
-    doc.put(_LEFT, 15, tenant.name, 11, "B")
-    seller = [*tenant.address.street, f"{tenant.address.postcode} {tenant.address.town}"]
-    seller.append(f"{label('business_id', language)} {tenant.business_id}")
-    doc.lines_at(_LEFT, 21, 90, seller, 8.5)
-    doc.put(_RIGHT_COLUMN, 15, title, 14, "B")
+    _seller_header(doc, tenant, _RIGHT_COLUMN - _LEFT - 5)
+    doc.put(_RIGHT_COLUMN, 15, title, 14, "B", width=RIGHT_EDGE - _RIGHT_COLUMN)
     facts = [
         (label("number", language), invoice.number),
         (label("invoice_date", language), format_date(invoice.invoice_date, language)),
         (label("due_date", language), format_date(invoice.due_date, language)),
         (label("reference", language), display_reference(invoice.reference)),
     ]
-    _key_values(doc, _RIGHT_COLUMN, 23, facts)
+    facts_bottom = _key_values(doc, _RIGHT_COLUMN, 23, facts)
 
     # Buyer in the address window position, so the first page also fits a windowed envelope.
-    customer = invoice.customer
-    if customer.address is not None:
-        buyer = postal_lines(customer.name, customer.address, tenant.address.country)
-    else:
-        buyer = [customer.name]
-    if customer.business_id:
-        buyer.append(f"{label('business_id', language)} {customer.business_id}")
-    doc.lines_at(WINDOW_LEFT + _INSET, WINDOW_TOP + 8, WINDOW_WIDTH - 2 * _INSET, buyer, 10)
+    buyer = [Piece(line, 10) for line in _buyer_lines(invoice, tenant)]
+    if invoice.customer.business_id:
+        buyer.append(Piece(f"{label('business_id', language)} {invoice.customer.business_id}", 10))
+    left, width = _window_box()
+    top = WINDOW_TOP + 8
+    doc.draw_block(left, top, doc.fit_block(buyer, width, WINDOW_TOP + WINDOW_HEIGHT - _INSET - top))
 
     # Rows.
-    doc.set_y(WINDOW_TOP + WINDOW_HEIGHT + 8)
+    doc.set_y(max(WINDOW_TOP + WINDOW_HEIGHT + 8, facts_bottom + 6))
     headings = ("description", "quantity", "unit_price", "vat_rate", "net")
     _row(doc, [label(key, language) for key in headings], bold=True)
     _rule(doc)
@@ -273,7 +496,7 @@ def draw_invoice(doc: _Document, invoice: Invoice, tenant: Tenant, kind: Deliver
     total_label = label("credit_total" if invoice.is_credit_note else "amount_due", language)
     doc.ln(1)
     due = f"{format_amount(totals.gross, language)} {invoice.currency}"
-    _row(doc, [total_label, "", "", "", due], bold=True, size=10, columns=_VAT_COLUMNS)
+    _row(doc, [total_label, due], bold=True, size=10, columns=_DUE_COLUMNS)
 
     _payment_block(doc, invoice, tenant, kind)
 
@@ -284,7 +507,7 @@ def _payment_block(doc: _Document, invoice: Invoice, tenant: Tenant, kind: Deliv
         doc.add_page()
     doc.ln(6)
     top = doc.get_y()
-    doc.put(_LEFT, top, label("payment", language), 10, "B")
+    doc.put(_LEFT, top, label("payment", language), 10, "B", width=_WIDTH)
     pairs = [
         (label("iban", language), str(iban_format.format(tenant.iban))),
         (label("bic", language), tenant.bic),
@@ -338,7 +561,8 @@ def render_print_letter(invoice: Invoice, tenant: Tenant, kind: DeliveryKind = D
     """R15: an address sheet for a C5/C65 window envelope, then the invoice pages.
 
     The sender's return address is the small first line of the window; the recipient's name,
-    street, postcode and town follow inside the window.
+    street, postcode and town follow inside the window. A payable invoice in euros to a Finnish
+    account has the bank giro form with its barcode in the sheet's bottom third.
     """
     with _RENDERING:
         return _render_print_letter(invoice, tenant, kind)
@@ -353,14 +577,16 @@ def _render_print_letter(invoice: Invoice, tenant: Tenant, kind: DeliveryKind) -
     doc = _Document(invoice.created_at, language, title, tenant.name)
     doc.footer_label = title
     doc.add_page()
-    doc.put(_LEFT, 15, tenant.name, 11, "B")
+    name = [Piece(tenant.name, 11, "B")]
+    doc.draw_block(_LEFT, 15, doc.fit_block(name, _WIDTH, WINDOW_TOP - 2 - 15))
     sender = tenant.address
     return_line = ", ".join([tenant.name, *sender.street, f"{sender.postcode} {sender.town}"])
-    inner = WINDOW_WIDTH - 2 * _INSET
-    doc.wrapped(WINDOW_LEFT + _INSET, WINDOW_TOP + 3, inner, return_line, 6.5)
-    doc.line(WINDOW_LEFT + _INSET, WINDOW_TOP + 6.5, WINDOW_LEFT + _INSET + inner, WINDOW_TOP + 6.5)
-    recipient = postal_lines(customer.name, customer.address, sender.country)
-    doc.lines_at(WINDOW_LEFT + _INSET, WINDOW_TOP + 10, inner, recipient, 10)
+    left, inner = _window_box()
+    doc.put(left, WINDOW_TOP + 3, return_line, 6.5, width=inner)
+    doc.line(left, WINDOW_TOP + 6.5, left + inner, WINDOW_TOP + 6.5)
+    recipient = [Piece(line, 10) for line in postal_lines(customer.name, customer.address, sender.country)]
+    top = WINDOW_TOP + 10
+    doc.draw_block(left, top, doc.fit_block(recipient, inner, WINDOW_TOP + WINDOW_HEIGHT - _INSET / 2 - top))
     noun = document_noun(invoice, kind, language)
     enclosed = label("letter_enclosed", language).format(document=noun, number=invoice.number)
     summary = [
@@ -369,5 +595,10 @@ def _render_print_letter(invoice: Invoice, tenant: Tenant, kind: DeliveryKind) -
         f"{label('total', language)}: {format_amount(invoice.totals.gross, language)} {invoice.currency}",
     ]
     doc.lines_at(_LEFT, WINDOW_TOP + WINDOW_HEIGHT + 15, _WIDTH, summary, 10)
+    barcode = giro.payable_barcode(invoice, tenant, kind)
+    if barcode is not None:
+        payer = postal_lines(customer.name, customer.address, sender.country)
+        giro.draw_giro_form(doc, invoice, tenant, payer, barcode)
+        doc.pages_without_footer.add(doc.page_no())
     draw_invoice(doc, invoice, tenant, kind)
     return doc.finish()

@@ -190,6 +190,25 @@ class _FallbackFace(_Face):
         return cmap
 
 
+class CharWidths(dict[str, float]):
+    """Each character's advance in thousandths of an em as drawn in one style: from that face when
+    it has the glyph, else from the fallback face (as `_Document.text_runs` draws it). Filled on
+    first use of a character and kept for the process, so measuring a text is one dict lookup per
+    character instead of fpdf2's per-call work."""
+
+    def __init__(self, face: _Face, fonts: "EmbeddedFonts") -> None:
+        super().__init__()
+        self.cmap = face.prototype.cmap
+        self.own = face.prototype.cw
+        self.fonts = fonts
+
+    def __missing__(self, char: str) -> float:
+        code = ord(char)
+        width = self.own[code] if code in self.cmap else self.fonts.fallback.prototype.cw[code]
+        self[char] = width
+        return width
+
+
 class EmbeddedFonts:
     """DejaVu Sans regular and bold, ready to put into any number of documents, and the fallback
     font for the characters they lack, put into the documents that need it."""
@@ -198,8 +217,12 @@ class EmbeddedFonts:
         self.faces = [_Face(FAMILY, style, FONT_DIR / name) for style, name in _FILES.items()]
         covered = [set(face.prototype.cmap) for face in self.faces]
         self.coverage: frozenset[int] = frozenset(set.intersection(*covered))
+        # The same as characters, so that whole texts are checked by one set operation.
+        self.covered_chars = frozenset(map(chr, self.coverage))
+        self.own_chars = {face.style: frozenset(map(chr, face.prototype.cmap)) for face in self.faces}
         self._fallback: _FallbackFace | None = None
         self._loading = threading.Lock()
+        self.widths = {face.style: CharWidths(face, self) for face in self.faces}
 
     @property
     def fallback(self) -> _FallbackFace:
@@ -216,13 +239,10 @@ class EmbeddedFonts:
 
     def use(self, pdf: FPDF, text: str) -> str:
         """`renderable(text)`, putting the fallback font into `pdf` when the text needs it."""
-        coverage = self.coverage
-        if all(ord(char) in coverage for char in text):
+        if self.covered_chars.issuperset(text):
             return text
         text = self.renderable(text)
-        if FALLBACK_FONTKEY not in pdf.fonts and any(
-            ord(char) not in coverage and char != "\n" for char in text
-        ):
+        if FALLBACK_FONTKEY not in pdf.fonts and set(text) - self.covered_chars - {"\n"}:
             self.fallback.install(pdf)
             pdf.set_fallback_fonts([FALLBACK_FAMILY], exact_match=False)
         return text
@@ -236,17 +256,16 @@ class EmbeddedFonts:
     def renderable(self, text: str) -> str:
         """Characters neither DejaVu nor the fallback font has become U+FFFD instead of silently
         vanishing."""
-        coverage = self.coverage
-        if all(ord(char) in coverage for char in text):
+        if self.covered_chars.issuperset(text):
             return text
-        fallback = self.fallback.coverage
-        return "".join(
-            char if ord(char) in coverage or ord(char) in fallback or char == "\n" else REPLACEMENT
-            for char in text
-        )
+        for char in self.missing([text]):
+            text = text.replace(char, REPLACEMENT)
+        return text
 
     def missing(self, texts: Iterable[str]) -> set[str]:
-        outside = {char for text in texts for char in text if ord(char) not in self.coverage and char != "\n"}
+        outside = set().union(*texts)
+        outside -= self.covered_chars
+        outside.discard("\n")
         if not outside:
             return outside
         fallback = self.fallback.coverage

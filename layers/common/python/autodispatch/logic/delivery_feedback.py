@@ -26,7 +26,7 @@ from autodispatch.rules.delivery_feedback import (
 )
 from autodispatch.rules.due import due_from
 from autodispatch.rules.recovery import progress
-from autodispatch.store.port import InvoiceStore, RunIssue
+from autodispatch.store.port import FeedbackStore, RunIssue
 
 
 class Handled(StrEnum):
@@ -39,7 +39,7 @@ class Handled(StrEnum):
 
 
 @tracer.capture_method
-def record_delivery_event(store: InvoiceStore, event: SesEventBridgeEvent, zone: ZoneInfo) -> Handled:
+def record_delivery_event(store: FeedbackStore, event: SesEventBridgeEvent, zone: ZoneInfo) -> Handled:
     subject = email_subject(event.detail.mail.tags)
     found = feedback(event.detail, subject.kind) if subject is not None else None
     if subject is None or found is None:
@@ -64,7 +64,7 @@ def record_delivery_event(store: InvoiceStore, event: SesEventBridgeEvent, zone:
 
 
 def _chain_on(
-    store: InvoiceStore,
+    store: FeedbackStore,
     record: DispatchRecord,
     event_id: str,
     history: HistoryEvent,
@@ -108,7 +108,7 @@ def _chain_on(
     return Handled.FAILED if done_now else Handled.DUPLICATE
 
 
-def _notice(store: InvoiceStore, key: InvoiceKey, message: str) -> RunIssue:
+def _notice(store: FeedbackStore, key: InvoiceKey, message: str) -> RunIssue:
     """A follow-up message (the factoring copy) failed after the invoice itself was sent (R17)."""
     invoice = store.read_invoices([key]).valid.get(key)  # the customer and total to notify (R21)
     number = invoice.number if invoice is not None else store.get_record(key).number or key.invoice_id

@@ -7,19 +7,17 @@ recovery verdict -> the channels, in the plan's order -> the outcome written to 
 """
 
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
-from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict
 
 from autodispatch.channels.port import Deliverer
 from autodispatch.errors import ConcurrentUpdate, PermanentRejection, TransientError
-from autodispatch.logic.follow_up import send_factoring_copy
+from autodispatch.logic.follow_up import factoring_copy_in_doubt, send_factoring_copy
 from autodispatch.logic.history import InvoiceOutcome, event, note_events
-from autodispatch.logic.outcomes import OutcomeStore, OutcomeWriter, Sent
-from autodispatch.logic.pacing import Pace, no_pacing
+from autodispatch.logic.outcomes import OutcomeWriter, Sent
 from autodispatch.logic.recovery import Invocation, new_invocation
 from autodispatch.models.dispatch import DispatchRecord, HistoryEvent
 from autodispatch.models.enums import AutoDispatchState, Channel, DeliveryKind, HistoryEventKind
@@ -35,33 +33,14 @@ from autodispatch.rules.explain import (
     explain_retry_rejected,
     explain_unexpected,
 )
-from autodispatch.rules.recovery import Progress, Recovery, progress, transient_verdict, unfinished_verdict
-from autodispatch.store.port import Attempt, InvoiceDocuments, RunCounts, RunIssue, RunRef
+from autodispatch.rules.recovery import Copy, Known, LeftAttempt, Progress, Step, next_action, progress
+from autodispatch.store.port import Attempt, DispatchStore, RunCounts, RunIssue, RunRef
 
 Clock = Callable[[], datetime]
 # Seconds of the invocation left; a batch stops taking invoices when it runs low.
 TimeLeft = Callable[[], float]
 # Enough for one more invoice through three channels at their transport timeouts.
 RESERVE_SECONDS = 30.0
-
-
-class DispatchStore(OutcomeStore, Protocol):
-    """The part of `autodispatch.store.port.InvoiceStore` a dispatch run uses; each write is
-    conditional, as the store port describes."""
-
-    def read_invoices(self, keys: Iterable[InvoiceKey]) -> InvoiceDocuments: ...
-
-    def get_records(self, keys: Iterable[InvoiceKey]) -> dict[InvoiceKey, DispatchRecord]: ...
-
-    def get_tenants(self, tenant_ids: Iterable[str]) -> dict[str, Tenant]: ...
-
-    def next_attempt(self, key: InvoiceKey, attempt: Attempt, events: Sequence[HistoryEvent]) -> None: ...
-
-    def release(self, key: InvoiceKey, run_id: str, events: Sequence[HistoryEvent]) -> None: ...
-
-    def add_run_counts(self, run: RunRef, counts: RunCounts) -> None: ...
-
-    def add_run_issues(self, run: RunRef, issues: Sequence[RunIssue]) -> None: ...
 
 
 def unlimited() -> float:
@@ -92,7 +71,6 @@ class BatchDispatcher:
         lease: timedelta,
         clock: Clock,
         time_left: TimeLeft = unlimited,
-        pace: Pace = no_pacing,
     ) -> None:
         self._store = store
         self._deliverer = deliverer
@@ -101,7 +79,8 @@ class BatchDispatcher:
         self._clock = clock
         self._time_left = time_left
         self._outcomes = OutcomeWriter(store, clock)
-        self._pace = pace
+        # R23: the channels on which sending again cannot deliver twice, as the route registry says.
+        self._repeat_safe = frozenset(channel for channel in Channel if repeat_safe(channel))
 
     @tracer.capture_method
     def dispatch(self, run: RunRef, keys: Sequence[InvoiceKey]) -> BatchResult:
@@ -182,45 +161,85 @@ class BatchDispatcher:
     def _dispatch_one(
         self, invocation: Invocation, invoice: Invoice, tenant: Tenant, record: DispatchRecord
     ) -> InvoiceOutcome:
-        """The rules' plan, resumed where earlier attempts left the invoice (logic/recovery.py)."""
+        """Carries out R23's decision (`next_action`) on what the record says, claims, and decides
+        again on what the claim found: the attempt a stopped run left, if any (logic/recovery.py)."""
         run = invocation.run
         now = self._clock()
         plan = plan_dispatch(invoice, tenant)
         done = progress(record.history)
-        unfinished = record.unfinished_attempt
-        queued = event(now, run, HistoryEventKind.QUEUED, detail=f"taken by the run of {run.run_date}")
-        if done.delivered is not None:
-            return self._resume_delivered(invocation, invoice, tenant, plan, done, now)
-        channels = plan.remaining(done.rejected)
-        if unfinished is not None:
-            # R23: an attempt with an unknown outcome is repeated on its own channel only, and
-            # only where that cannot deliver twice; otherwise the invoice is FAILED in doubt,
-            # whatever the plan says now.
-            repeat = self._verdict(unfinished) is Recovery.REPEAT and unfinished in channels
-            if not repeat:
-                explanation = explain_in_doubt(unfinished)
-                return self._outcomes.fail_unclaimed(
-                    invocation, invoice.key, invoice.number, explanation, invoice
-                )
-            channels = (unfinished,)
-        if not channels:
-            return self._outcomes.settle_unsent(invocation, invoice, plan, done.rejected, queued)
-        first = channels[0]
-        prior = self._store.claim(
-            invoice.key,
-            Attempt(run_id=invocation.claimant, channel=first, kind=plan.kind, started_at=now),
-            lease_until=now + self._lease,
-            events=[queued, *note_events(now, run, plan.reaching(first))],
+        read = (
+            None
+            if record.unfinished_attempt is None
+            else LeftAttempt(channel=record.unfinished_attempt, kind=plan.kind)
         )
-        if prior is not None and prior.delivered is not None:
-            # A delivered marker the history did not show (it is written with the SENT events).
-            sent = self._sent_before(plan, prior.delivered, prior.started_at, follow_up_done=False)
-            return self._complete_sent(invocation, invoice, tenant, plan, sent, [], prior)
-        if prior is not None and prior.channel is not unfinished:
-            # Changed between the read and the claim: the outcome of that attempt is unknown.
-            return self._outcomes.fail(invocation, invoice, explain_in_doubt(prior.channel))
-        return self._send_through_chain(
-            invocation, invoice, tenant, plan, channels, dict(done.rejected), unknown=prior is not None
+        action = next_action(self._known(plan, done, read))
+        queued = event(now, run, HistoryEventKind.QUEUED, detail=f"taken by the run of {run.run_date}")
+        if action.step is Step.FAIL_IN_DOUBT:
+            assert action.channel is not None
+            explanation = explain_in_doubt(action.channel)
+            return self._outcomes.fail_unclaimed(
+                invocation, invoice.key, invoice.number, explanation, invoice
+            )
+        if action.step is Step.SETTLE_UNSENT:
+            return self._outcomes.settle_unsent(invocation, invoice, plan, done.rejected, queued)
+        if action.step is Step.SETTLE_SENT:
+            assert action.channel is not None
+            # The claim keeps the delivered marker: whoever comes next knows the invoice went out.
+            copy_goes = plan.factoring is not None and action.factoring_copy is not Copy.NONE
+            attempt = Attempt(
+                run_id=invocation.claimant,
+                channel=plan.factoring.channel
+                if plan.factoring is not None and copy_goes
+                else action.channel,
+                kind=DeliveryKind.FACTORING if copy_goes else plan.kind,
+                started_at=now,
+                delivered=action.channel,
+            )
+            events: list[HistoryEvent] = []
+        else:
+            first = action.channels[0]
+            attempt = Attempt(run_id=invocation.claimant, channel=first, kind=plan.kind, started_at=now)
+            events = [queued, *note_events(now, run, plan.reaching(first))]
+        prior = self._store.claim(invoice.key, attempt, lease_until=now + self._lease, events=events)
+        found = (
+            None
+            if prior is None
+            else LeftAttempt(channel=prior.channel, kind=prior.kind, delivered=prior.delivered)
+        )
+        after = next_action(self._known(plan, done, found))
+        if after.step is Step.SETTLE_SENT:
+            assert after.channel is not None
+            at = done.delivered_at or (prior.started_at if prior is not None else now)
+            sent = Sent(
+                channel=after.channel,
+                on=local_date(at, self._zone),
+                explanation=plan.sent_by_dead_run(after.channel),
+            )
+            return self._complete_sent(invocation, invoice, tenant, plan, sent, [], after.factoring_copy)
+        if found is None:
+            return self._send_through_chain(
+                invocation, invoice, tenant, plan, action.channels, dict(done.rejected), unknown=False
+            )
+        if after == action:
+            return self._send_through_chain(
+                invocation,
+                invoice,
+                tenant,
+                plan,
+                after.channels,
+                dict(done.rejected),
+                unknown=after.repeating,
+            )
+        # Changed between the read and the claim: the outcome of the attempt found is unknown.
+        return self._outcomes.fail(invocation, invoice, explain_in_doubt(found.channel))
+
+    def _known(self, plan: DispatchPlan, done: Progress, left: LeftAttempt | None) -> Known:
+        return Known(
+            remaining=plan.remaining(done.rejected),
+            factoring_copy=plan.factoring.channel if plan.factoring is not None else None,
+            progress=done,
+            left=left,
+            repeat_safe=self._repeat_safe,
         )
 
     def _send_through_chain(
@@ -247,7 +266,6 @@ class BatchDispatcher:
                 )
                 events = []
             try:
-                self._pace(channel)
                 self._deliverer.deliver(invoice, tenant, channel, plan.kind)
             except PermanentRejection as rejection:
                 if unknown:
@@ -260,16 +278,20 @@ class BatchDispatcher:
                 events.append(event(now, run, HistoryEventKind.CHANNEL_REJECTED, channel, str(rejection)))
                 continue
             except TransientError as error:
-                repeatable = repeat_safe(channel)
-                if transient_verdict(error.in_doubt, repeatable) is Recovery.IN_DOUBT:
+                if not error.in_doubt and not unknown:
+                    # Certainly not delivered: the retried batch takes the invoice afresh.
+                    self._store.release(invoice.key, invocation.claimant, events)
+                    raise
+                # No clear answer: decided as an attempt whose outcome is unknown (R23).
+                left = LeftAttempt(channel=channel, kind=plan.kind)
+                verdict = next_action(
+                    Known(remaining=tuple(channels), left=left, repeat_safe=self._repeat_safe)
+                )
+                if verdict.step is Step.FAIL_IN_DOUBT:
                     return self._outcomes.fail(
                         invocation, invoice, explain_no_clear_answer(channel, str(error)), events
                     )
-                if unknown or error.in_doubt:
-                    self._outcomes.hand_over(invocation, invoice.key, channel, plan.kind, events)
-                else:
-                    # Certainly not delivered: the retried batch takes the invoice afresh.
-                    self._store.release(invoice.key, invocation.claimant, events)
+                self._outcomes.hand_over(invocation, invoice.key, channel, plan.kind, events)
                 raise
             now = self._clock()
             explanation = plan.sent(channel, rejected)
@@ -286,41 +308,11 @@ class BatchDispatcher:
                 self._store.next_attempt(invoice.key, marker, events)
                 events = []
             sent = Sent(channel=channel, on=run.run_date, explanation=explanation)
-            return self._complete_sent(invocation, invoice, tenant, plan, sent, events)
+            copy = next_action(
+                self._known(plan, Progress(delivered=channel, delivered_at=now), None)
+            ).factoring_copy
+            return self._complete_sent(invocation, invoice, tenant, plan, sent, events, copy)
         return self._outcomes.fail(invocation, invoice, plan.failed(rejected), events)
-
-    def _resume_delivered(
-        self,
-        invocation: Invocation,
-        invoice: Invoice,
-        tenant: Tenant,
-        plan: DispatchPlan,
-        done: Progress,
-        now: datetime,
-    ) -> InvoiceOutcome:
-        """R23: the history shows the invoice delivered by a run that stopped before settling it;
-        it is settled SENT without sending it again (and its follow-up finished, R17)."""
-        assert done.delivered is not None
-        assert done.delivered_at is not None
-        route = plan.factoring
-        copy_left = route is not None and not done.follow_up_done
-        attempt = Attempt(
-            run_id=invocation.claimant,
-            channel=route.channel if route is not None and copy_left else done.delivered,
-            kind=DeliveryKind.FACTORING if copy_left else plan.kind,
-            started_at=now,
-        )
-        prior = self._store.claim(invoice.key, attempt, lease_until=now + self._lease, events=[])
-        sent = self._sent_before(plan, done.delivered, done.delivered_at, done.follow_up_done)
-        return self._complete_sent(invocation, invoice, tenant, plan, sent, [], prior)
-
-    def _sent_before(self, plan: DispatchPlan, channel: Channel, at: datetime, follow_up_done: bool) -> Sent:
-        return Sent(
-            channel=channel,
-            on=local_date(at, self._zone),
-            explanation=plan.sent_by_dead_run(channel),
-            follow_up_done=follow_up_done,
-        )
 
     def _complete_sent(
         self,
@@ -330,24 +322,20 @@ class BatchDispatcher:
         plan: DispatchPlan,
         sent: Sent,
         events: list[HistoryEvent],
-        resumed: Attempt | None = None,
+        copy: Copy,
     ) -> InvoiceOutcome:
-        """Settles the delivered invoice SENT after its follow-up (R17). `resumed`: the attempt a
-        stopped run left; a copy it was sending by a channel whose routes are not repeat-safe is in doubt."""
+        """Settles the delivered invoice SENT after its follow-up (R17), as decided: the copy
+        sent, reported in doubt, or nothing to do."""
         issues: list[RunIssue] = []
         route = plan.factoring
-        if route is not None and not sent.follow_up_done:
-            in_doubt = (
-                resumed is not None
-                and resumed.kind is DeliveryKind.FACTORING
-                and not repeat_safe(resumed.channel)
-            )
-            self._pace(route.channel)
-            now = self._clock()
-            copy, problem = send_factoring_copy(
-                self._deliverer, invoice, tenant, route, invocation.run, now, in_doubt
-            )
-            events.append(copy)
+        if route is not None and copy is not Copy.NONE:
+            if copy is Copy.SEND:
+                follow_up, problem = send_factoring_copy(
+                    self._deliverer, invoice, tenant, route, invocation.run, self._clock()
+                )
+            else:
+                follow_up, problem = factoring_copy_in_doubt(invoice, route, invocation.run, self._clock())
+            events.append(follow_up)
             issues.extend([problem] if problem is not None else [])
         return self._outcomes.settle_sent(invocation, invoice.key, plan.kind, sent, events, issues)
 
@@ -366,7 +354,3 @@ class BatchDispatcher:
         except Exception:
             logger.error("could not record the failure", extra={"error_type": type(error).__name__})
             return None
-
-    def _verdict(self, channel: Channel, delivered: Channel | None = None) -> Recovery:
-        """R23: what to do with an attempt a dead run left unfinished (`logic/recovery.py`)."""
-        return unfinished_verdict(channel, delivered, repeat_safe(channel))

@@ -11,6 +11,8 @@ from autodispatch.models.enums import AutoDispatchState, HistoryEventKind
 from autodispatch.models.scenario import Invoice, Tenant
 from autodispatch.store.port import RunIssue, RunRef
 
+FollowUp = tuple[HistoryEvent, RunIssue | None]
+
 
 def send_factoring_copy(
     deliverer: Deliverer,
@@ -19,21 +21,26 @@ def send_factoring_copy(
     route: FactoringRoute,
     run: RunRef | None,
     now: datetime,
-    in_doubt: bool,
-) -> tuple[HistoryEvent, RunIssue | None]:
-    """Sends the copy unless a stopped run may have sent it already (`in_doubt`, R23). A copy that
-    fails is reported like a failed invoice (the issue), while the invoice itself stays sent.
-    `run` is None for a manual send (R22)."""
+) -> FollowUp:
+    """Sends the copy. A copy that fails is reported like a failed invoice (the issue), while the
+    invoice itself stays sent. `run` is None for a manual send (R22)."""
     financier = route.agreement.financier_name
-    reason: str | None = factoring_in_doubt(financier) if in_doubt else None
-    if not in_doubt:
-        try:
-            deliverer.deliver_factoring(invoice, tenant, route)
-        except (PermanentRejection, TransientError) as error:
-            reason = f"factoring message to {financier} failed: {error}"
-    if reason is None:
-        detail = f"factoring message sent to {financier}"
-        return event(now, run, HistoryEventKind.FACTORING_SENT, route.channel, detail), None
+    try:
+        deliverer.deliver_factoring(invoice, tenant, route)
+    except (PermanentRejection, TransientError) as error:
+        return _not_sent(invoice, route, run, now, f"factoring message to {financier} failed: {error}")
+    detail = f"factoring message sent to {financier}"
+    return event(now, run, HistoryEventKind.FACTORING_SENT, route.channel, detail), None
+
+
+def factoring_copy_in_doubt(invoice: Invoice, route: FactoringRoute, run: RunRef, now: datetime) -> FollowUp:
+    """R23: a stopped run may have sent the copy already; it is not sent again, and said so."""
+    return _not_sent(invoice, route, run, now, factoring_in_doubt(route.agreement.financier_name))
+
+
+def _not_sent(
+    invoice: Invoice, route: FactoringRoute, run: RunRef | None, now: datetime, reason: str
+) -> FollowUp:
     failed = event(now, run, HistoryEventKind.FACTORING_FAILED, route.channel, reason)
     message = f"Sent, but the {reason}"
     return failed, issue(invoice.key, invoice.number, AutoDispatchState.SENT, message, invoice=invoice)

@@ -29,12 +29,13 @@ from autodispatch.models.enums import (
     InvoiceStatus,
 )
 from autodispatch.models.scenario import Invoice, InvoiceKey, Tenant
+from autodispatch.observability import logger
 from autodispatch.rules.chain import NO_REJECTIONS, chosen_channel_refusal, decide, delivery_kind
 from autodispatch.rules.due import due_from, local_date
 from autodispatch.rules.explain import CHANNEL_NAMES
 from autodispatch.rules.factoring import factoring_route
 from autodispatch.rules.messages import REMOVED_MESSAGE, SENT_MANUALLY_MESSAGE
-from autodispatch.store.port import InvoiceStore
+from autodispatch.store.port import UserActionsStore
 
 Clock = Callable[[], datetime]
 
@@ -64,7 +65,7 @@ class ManualSend(BaseModel):
     factoring: str | None = None
 
 
-def remove_automatic_dispatch(store: InvoiceStore, key: InvoiceKey, clock: Clock) -> DispatchRecord:
+def remove_automatic_dispatch(store: UserActionsStore, key: InvoiceKey, clock: Clock) -> DispatchRecord:
     """R20: a pending invoice is never taken by a run again until the user adds it back."""
     store.get_tenant(key.tenant_id)  # an unknown tenant is named as such, not as an unknown invoice
     store.remove_auto(
@@ -76,7 +77,7 @@ def remove_automatic_dispatch(store: InvoiceStore, key: InvoiceKey, clock: Clock
 
 
 def restore_automatic_dispatch(
-    store: InvoiceStore, key: InvoiceKey, clock: Clock, zone: ZoneInfo
+    store: UserActionsStore, key: InvoiceKey, clock: Clock, zone: ZoneInfo
 ) -> DispatchRecord:
     """R20: allowed while the invoice is unsent and its automatic dispatch is REMOVED."""
     tenant = store.get_tenant(key.tenant_id)
@@ -92,7 +93,7 @@ def restore_automatic_dispatch(
 
 
 def send_manually(
-    store: InvoiceStore,
+    store: UserActionsStore,
     deliverer: Deliverer,
     clock: Clock,
     key: InvoiceKey,
@@ -123,11 +124,16 @@ def send_manually(
     if removed:
         # A run could claim a pending invoice while we send it; the conditional removal stops
         # that (and is refused while a run holds it), so the invoice is never sent twice (R23).
-        store.remove_auto(
-            key,
-            REMOVED_MESSAGE,
-            HistoryEvent(at=clock(), event=HistoryEventKind.REMOVED_BY_USER, detail=REMOVED_FOR_MANUAL_SEND),
-        )
+        try:
+            store.remove_auto(
+                key,
+                REMOVED_MESSAGE,
+                HistoryEvent(
+                    at=clock(), event=HistoryEventKind.REMOVED_BY_USER, detail=REMOVED_FOR_MANUAL_SEND
+                ),
+            )
+        except InvalidTransition as refused:  # the send is refused, whatever step of it was
+            raise InvalidTransition(f"Cannot send invoice {key} manually: {refused.reason}") from None
     try:
         if channel is not None:
             kind = delivery_kind(invoice)
@@ -167,7 +173,7 @@ def send_manually(
     route = factoring_route(invoice, tenant)
     if route is not None:
         # R17 with R22: the financier's copy follows the invoice sent manually too.
-        copy, _ = send_factoring_copy(deliverer, invoice, tenant, route, None, clock(), in_doubt=False)
+        copy, _ = send_factoring_copy(deliverer, invoice, tenant, route, None, clock())
         events.append(copy)
     store.mark_sent_manually(
         key,
@@ -238,18 +244,18 @@ def _deliver_through_chain(
         return receipt, passed_over
 
 
-def _record_failed_attempt(store: InvoiceStore, key: InvoiceKey, clock: Clock, reason: str) -> None:
+def _record_failed_attempt(store: UserActionsStore, key: InvoiceKey, clock: Clock, reason: str) -> None:
     """R22: a manual send that did not go through is in the history with its reason; the first
     error stands even when recording it fails."""
     try:
         store.add_user_event(
             key, HistoryEvent(at=clock(), event=HistoryEventKind.MANUAL_SEND_FAILED, detail=reason)
         )
-    except AutodispatchError:
-        return
+    except AutodispatchError as error:
+        _log_lost_write("the failed manual send could not be written to the history", key, error)
 
 
-def _restore_quietly(store: InvoiceStore, key: InvoiceKey, due: datetime, clock: Clock) -> None:
+def _restore_quietly(store: UserActionsStore, key: InvoiceKey, due: datetime, clock: Clock) -> None:
     """Undo our own removal after a send that certainly did not happen; the first error stands."""
     try:
         store.restore_auto(
@@ -259,5 +265,14 @@ def _restore_quietly(store: InvoiceStore, key: InvoiceKey, due: datetime, clock:
                 at=clock(), event=HistoryEventKind.RESTORED_BY_USER, detail=RESTORED_AFTER_FAILED_SEND
             ),
         )
-    except AutodispatchError:
-        return
+    except AutodispatchError as error:
+        # The invoice stays REMOVED: said in the log, so the operator can find it.
+        _log_lost_write("automatic dispatch could not be restored after a failed manual send", key, error)
+
+
+def _log_lost_write(what: str, key: InvoiceKey, error: AutodispatchError) -> None:
+    # Ids and the error's type only: its text may carry personal data.
+    logger.error(
+        what,
+        extra={"tenant_id": key.tenant_id, "invoice_id": key.invoice_id, "error_type": type(error).__name__},
+    )

@@ -11,7 +11,7 @@ from autodispatch.models.delivery_events import NOTIFICATION_KIND, email_tags
 from autodispatch.models.scenario import Tenant
 from autodispatch.notify.port import Notifier
 from autodispatch.observability import logger, tracer
-from autodispatch.store.port import InvoiceStore, RunIssue, RunRef
+from autodispatch.store.port import NotificationStore, RunIssue, RunRef
 
 EMAIL, SMS = "EMAIL", "SMS"
 
@@ -25,10 +25,15 @@ class NotificationSummary(BaseModel):
 
 
 @tracer.capture_method
-def notify_failures(run: RunRef, store: InvoiceStore, notifier: Notifier) -> NotificationSummary:
+def notify_failures(run: RunRef, store: NotificationStore, notifier: Notifier) -> NotificationSummary:
     """Each message is claimed before it is sent, so a retried step never sends it twice (R21);
     a send that certainly failed gives its claim back and the step is retried for it. One tenant's
-    failing recipient never keeps the others from being notified (R24)."""
+    failing recipient never keeps the others from being notified (R24). Only the run that holds
+    the night notifies (R21: every failure of the night is in its run); it then releases the night."""
+    holder = store.night_holder(run.run_date)
+    if holder not in (None, run.run_id):
+        logger.info("another execution runs the night and notifies", extra={"held_by": holder})
+        return NotificationSummary(tenants_notified=0, emails=0, sms=0)
     by_tenant: dict[str, list[RunIssue]] = defaultdict(list)
     # What email feedback found since the last notification (R26) rides along with this run's.
     carried = store.notices()
@@ -63,6 +68,7 @@ def notify_failures(run: RunRef, store: InvoiceStore, notifier: Notifier) -> Not
     store.clear_notices([notice for notice in carried if notice.tenant_id not in retry])
     if retry:
         raise TransientError(f"notifications of {len(retry)} tenant(s) failed temporarily; left for a retry")
+    store.release_night(run)
     return NotificationSummary(tenants_notified=len(notified), emails=sent[EMAIL], sms=sent[SMS])
 
 

@@ -16,7 +16,7 @@ from autodispatch.models.fields import Identifier
 from autodispatch.models.report import InvoiceEntry, invoice_model
 from autodispatch.models.scenario import InvoiceKey
 from autodispatch.rules.preview import next_run_date, preview
-from autodispatch.store.port import InvoiceStore
+from autodispatch.store.port import OpenInvoicesStore
 
 
 class InvoicePage(BaseModel):
@@ -29,7 +29,7 @@ class InvoicePage(BaseModel):
 
 
 def with_previews(
-    store: InvoiceStore, tenant_id: str, records: Sequence[DispatchRecord], now: datetime, zone: ZoneInfo
+    store: OpenInvoicesStore, tenant_id: str, records: Sequence[DispatchRecord], now: datetime, zone: ZoneInfo
 ) -> list[InvoiceEntry]:
     """The records as list entries: the invoice's number, customer, dates and total (one batch read
     of the page's documents; an invalid stored one shows without them), and each pending one with
@@ -47,7 +47,7 @@ def with_previews(
 
 
 def open_invoices(
-    store: InvoiceStore,
+    store: OpenInvoicesStore,
     tenant_id: str,
     state: AutoDispatchState | None,
     limit: int,

@@ -4,7 +4,6 @@ the hand-over of an attempt whose outcome the next owner must know (R23, logic/r
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Protocol
 
 from autodispatch.errors import TransientError
 from autodispatch.logic.history import InvoiceOutcome, event, failed, failure, issue, note_events
@@ -14,24 +13,10 @@ from autodispatch.models.enums import AutoDispatchState, Channel, DeliveryKind, 
 from autodispatch.models.scenario import Invoice, InvoiceKey
 from autodispatch.rules.chain import DispatchPlan
 from autodispatch.rules.explain import Explanation
-from autodispatch.store.port import Attempt, RunIssue, Settlement
+from autodispatch.store.port import Attempt, OutcomeStore, RunIssue, Settlement
 
 # A lease that ended just now: the next claim, by anyone, may take the invoice over.
 LEASE_ENDED = timedelta(microseconds=1)
-
-
-class OutcomeStore(Protocol):
-    """The store's conditional writes that end or hand over an invoice's dispatch."""
-
-    def claim(
-        self, key: InvoiceKey, attempt: Attempt, lease_until: datetime, events: Sequence[HistoryEvent]
-    ) -> Attempt | None: ...
-
-    def settle(self, key: InvoiceKey, run_id: str, settlement: Settlement) -> None: ...
-
-    def settle_unclaimed(
-        self, key: InvoiceKey, run_id: str, settlement: Settlement, now: datetime
-    ) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -41,7 +26,6 @@ class Sent:
     channel: Channel
     on: date
     explanation: Explanation
-    follow_up_done: bool = False
 
 
 class OutcomeWriter:

@@ -15,22 +15,27 @@ dispatch function's timeout). A run that died leaves its claim behind; once the 
 out, a later run (or the retried batch, R10) may claim the invoice. The claim returns the
 attempt it replaced: the dead run's unfinished attempt, whose outcome nobody knows.
 
-**Idempotent and in-doubt channels.** What the new owner does with an unfinished attempt is the
-verdict of `autodispatch.rules.recovery.unfinished_verdict`:
+**One decision.** What happens next to an invoice is one pure function,
+`autodispatch.rules.recovery.next_action`: it takes what is known (the plan's remaining
+channels and its factoring copy, the progress read from the history, the attempt a stopped run
+left on the claim, and which channels are safe to repeat) and returns the action; the dispatch
+(`BatchDispatcher`) and the sweep of unfinished runs (`logic/unfinished.py`) only carry it out.
+Which channels are safe to repeat is the route registry's statement (`models/routes.py`: a
+channel is safe when every route of it is `repeat_safe`), passed in, never assumed by the decision:
 - EINVOICE and PRINT carry a deterministic message id (the operator's Idempotency-Key, the
-  outbox object key), so sending again cannot deliver twice: the attempt is REPEATed, on its
-  own channel only. If that retry is rejected, the invoice ends FAILED in doubt: the first
-  attempt may have delivered, so the chain must not move on to a second channel.
-- An EMAIL sent twice arrives twice: the attempt is IN_DOUBT and the invoice ends FAILED with
-  the explanation that it may or may not have reached the customer (`explain_in_doubt`); the
+  outbox object key), so sending again cannot deliver twice: an attempt of unknown outcome is
+  repeated (SEND, `repeating`), on its own channel only. If that retry is rejected, the invoice
+  ends FAILED in doubt: the first attempt may have delivered, so the chain must not move on.
+- An EMAIL sent twice arrives twice: the invoice ends FAILED in doubt (`explain_in_doubt`), the
   user checks and sends it manually. This holds whatever the plan says now (IGNORED, another
   channel): a dead run may have sent it, so it never reads "nothing was sent".
-While sending, `transient_verdict` decides: an EMAIL that got no clear answer (a server error
-or a timeout after the request went out) ends FAILED in doubt, explained as such
-(`explain_no_clear_answer`); a certain refusal (throttling) gives the claim back (`release`).
-An idempotent channel without a clear answer is handed over instead: the attempt stays on the
-claim with its lease ended (`OutcomeWriter.hand_over`), so the retried batch takes the
-invoice at once and knows the outcome on that channel is unknown.
+The dispatch decides twice: on what the record says, and again on the attempt its claim
+replaced (the record may be stale); if the two differ the outcome of that attempt is unknown.
+A send that gets no clear answer (a server error or a timeout after the request went out) is
+decided like an attempt a run left: FAILED in doubt where repeating is not safe
+(`explain_no_clear_answer`); otherwise the attempt is handed over on the claim with its lease
+ended (`OutcomeWriter.hand_over`), so the retried batch repeats it. A certain refusal
+(throttling) gives the claim back (`release`).
 
 **Progress survives in the history.** Every step's events are written before the next step
 (the claim, each next attempt, a release or hand-over). `rules.recovery.progress` reads them
@@ -40,9 +45,12 @@ with its SENT events (one more write), so the retry settles it SENT without send
 
 **The delivered marker.** A factoring invoice (R17) sends two messages. Before the financier's
 copy goes, the invoice's SENT events are written with an attempt marked `delivered`, so a run
-that dies now is known to have delivered the invoice: the next owner (verdict DELIVERED)
-settles it SENT without sending it again, and sends the copy again only if that channel is
-idempotent; otherwise it reports the copy as possibly unsent (`factoring_in_doubt`).
+that dies now is known to have delivered the invoice: the next owner settles it SENT
+(SETTLE_SENT) without sending it again, and sends the copy again only if its channel is safe to
+repeat; otherwise it reports the copy as possibly unsent (`factoring_in_doubt`). A take-over
+keeps the marker on its own claim. The sweep of an unfinished run sends nothing: an invoice it
+finds delivered ends SENT with its copy, if not handled, reported in doubt; it is never FAILED
+as "nothing was sent".
 
 **The notification claim.** A tenant's notification (R21) is claimed per run, tenant and kind
 before it is sent (`autodispatch.logic.notification`); a send that certainly failed gives the

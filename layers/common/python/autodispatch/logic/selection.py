@@ -11,14 +11,16 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict
 from autodispatch.chunks import chunked
 from autodispatch.models.enums import Source
 from autodispatch.models.scenario import InvoiceKey
-from autodispatch.observability import tracer
+from autodispatch.observability import logger, tracer
 from autodispatch.rules.due import local_date, start_of_day
-from autodispatch.store.port import InvoiceStore, RunCounts, RunRef, RunSummary
-from autodispatch.store.work_list import WorkListRef, WorkListWriter
+from autodispatch.store.port import RunCounts, RunRef, RunSummary, SelectionStore, WorkListRef, WorkListWriter
 
 # Keys that may wait for their tenant's batch to fill, in batches; and entries per tenant lookup.
 BUFFERED_BATCHES = 1000
 TENANT_LOOKUP = 100
+# How long an execution holds its night: the state machine's TimeoutSeconds (82800), so that no
+# execution outlives its hold, and a night whose execution died can be run again after it.
+NIGHT_LEASE = timedelta(seconds=82800)
 
 
 class RunRequest(BaseModel):
@@ -87,7 +89,7 @@ class _Tally:
 @tracer.capture_method
 def select_due_invoices(
     run: RunRef,
-    store: InvoiceStore,
+    store: SelectionStore,
     work_lists: WorkListWriter,
     zone: ZoneInfo,
     batch_size: int,
@@ -97,10 +99,18 @@ def select_due_invoices(
     """Lists candidates only; nothing is claimed here, so a selection that dies loses nothing.
     Dispatch checks every rule again on the full invoice before it claims one. The pending entries
     stream from the index into the work list: memory holds tenants' settings and a bounded number
-    of waiting keys, never the night's list."""
+    of waiting keys, never the night's list.
+
+    A night is one run (R21): the first execution holds the night, and another one started while
+    it runs (a repeated schedule, a manual start) selects nothing, so it neither sends nor notifies.
+    """
+    holder = store.hold_night(run, started_at + NIGHT_LEASE, started_at)
+    if holder is not None:
+        logger.info("the night is running already; nothing selected", extra={"held_by": holder})
     # Due-from instants are local midnights, so "due by the start of D" is anything before the
     # next second.
-    entries = store.pending(start_of_day(run.run_date, zone) + timedelta(seconds=1))
+    due_by = start_of_day(run.run_date, zone) + timedelta(seconds=1)
+    entries = store.pending(due_by) if holder is None else iter(())
     takes: dict[str, frozenset[Source]] = {}  # per tenant: the sources it takes; empty when inactive
     batcher = _TenantBatcher(batch_size, max_buffered=BUFFERED_BATCHES * batch_size)
     tally = _Tally()

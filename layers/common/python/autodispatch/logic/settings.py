@@ -11,14 +11,14 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from autodispatch.errors import ActivationRefused, FieldIssue, InputError
+from autodispatch.errors import ActivationRefused, FieldIssue, InputError, shown
 from autodispatch.models.dispatch import HistoryEvent
 from autodispatch.models.enums import HistoryEventKind
 from autodispatch.models.scenario import Settings, Tenant
 from autodispatch.rules.activation import activation_issues
 from autodispatch.rules.due import due_from_dates
 from autodispatch.rules.messages import BEFORE_ACTIVATION_MESSAGE
-from autodispatch.store.port import InvoiceStore
+from autodispatch.store.port import SettingsStore
 
 
 class Activation(BaseModel):
@@ -30,7 +30,7 @@ class Activation(BaseModel):
     already_active: bool
 
 
-def save_tenant(store: InvoiceStore, tenant: Tenant, zone: ZoneInfo, now: datetime) -> Tenant:
+def save_tenant(store: SettingsStore, tenant: Tenant, zone: ZoneInfo, now: datetime) -> Tenant:
     """Create or replace a tenant. A changed timing re-keys its pending invoices (R6, R7); a later
     activation turns its older unsent invoices off unless the user turned them on (R2)."""
     # A stored document that no longer validates counts as absent: importing it again repairs it.
@@ -49,7 +49,7 @@ def save_tenant(store: InvoiceStore, tenant: Tenant, zone: ZoneInfo, now: dateti
 
 
 def _revisit_pending(
-    store: InvoiceStore,
+    store: SettingsStore,
     tenant: Tenant,
     zone: ZoneInfo,
     now: datetime,
@@ -69,22 +69,42 @@ def _revisit_pending(
             store.rekey(pending.key, due)
 
 
+def replace_tenant(store: SettingsStore, tenant: Tenant, zone: ZoneInfo, now: datetime) -> Tenant:
+    """Create or replace a tenant from a document a front end sent. Its activation (`active`,
+    `activated_at`) stays as stored, a new tenant's inactive: activation changes only through
+    `activate`, which checks R2 and stamps the instant (R4), and `deactivate`. An active tenant's
+    new settings must keep satisfying R2."""
+    stored = store.get_tenants([tenant.tenant_id]).get(tenant.tenant_id)
+    activation = {
+        "active": stored.settings.active if stored else False,
+        "activated_at": stored.settings.activated_at if stored else None,
+    }
+    settings = tenant.settings.model_copy(update=activation)
+    _keep_r2(tenant.tenant_id, settings)
+    return save_tenant(store, tenant.model_copy(update={"settings": settings}), zone, now)
+
+
+def _keep_r2(tenant_id: str, settings: Settings) -> None:
+    """An active tenant's settings must satisfy R2; ActivationRefused names each missing one."""
+    issues = activation_issues(settings)
+    if settings.active and issues:
+        problems = "; ".join(issue.message for issue in issues)
+        raise ActivationRefused(
+            f"Tenant {shown(tenant_id)} is active and its settings must satisfy R2: {problems} "
+            "(deactivate it first to change that)",
+            issues,
+        )
+
+
 def change_settings(
-    store: InvoiceStore, tenant_id: str, changes: Mapping[str, Any], zone: ZoneInfo, now: datetime
+    store: SettingsStore, tenant_id: str, changes: Mapping[str, Any], zone: ZoneInfo, now: datetime
 ) -> Tenant:
     """Apply `changes` (Settings field -> value); an active tenant must keep satisfying R2."""
     if not changes:
         raise InputError([FieldIssue("(options)", "nothing to change: give at least one setting option")])
     current = store.get_tenant(tenant_id)
     settings = _validated(current.settings, changes)
-    issues = activation_issues(settings)
-    if settings.active and issues:
-        problems = "; ".join(issue.message for issue in issues)
-        raise ActivationRefused(
-            f"Tenant '{tenant_id}' is active and its settings must satisfy R2: {problems} "
-            "(deactivate it first to change that)",
-            issues,
-        )
+    _keep_r2(tenant_id, settings)
     return save_tenant(store, current.model_copy(update={"settings": settings}), zone, now)
 
 
@@ -100,7 +120,7 @@ def _validated(current: Settings, changes: Mapping[str, Any]) -> Settings:
         raise InputError(issues) from None
 
 
-def activate(store: InvoiceStore, tenant_id: str, zone: ZoneInfo, now: datetime) -> Activation:
+def activate(store: SettingsStore, tenant_id: str, zone: ZoneInfo, now: datetime) -> Activation:
     """Switch automatic dispatch on from `now`; refused unless R2 holds. Unsent invoices created
     before now stay off until the user adds automatic dispatch back to each (R2, R20)."""
     current = store.get_tenant(tenant_id)
@@ -109,13 +129,15 @@ def activate(store: InvoiceStore, tenant_id: str, zone: ZoneInfo, now: datetime)
     issues = activation_issues(current.settings)
     if issues:
         problems = "; ".join(issue.message for issue in issues)
-        raise ActivationRefused(f"Cannot activate automatic dispatch of '{tenant_id}': {problems}", issues)
+        raise ActivationRefused(
+            f"Cannot activate automatic dispatch of {shown(tenant_id)}: {problems}", issues
+        )
     settings = current.settings.model_copy(update={"active": True, "activated_at": now})
     saved = save_tenant(store, current.model_copy(update={"settings": settings}), zone, now)
     return Activation(tenant=saved, already_active=False)
 
 
-def deactivate(store: InvoiceStore, tenant_id: str, zone: ZoneInfo, now: datetime) -> Tenant:
+def deactivate(store: SettingsStore, tenant_id: str, zone: ZoneInfo, now: datetime) -> Tenant:
     """Switch automatic dispatch off: runs skip the tenant; nothing sent changes (R2)."""
     current = store.get_tenant(tenant_id)
     if not current.settings.active:

@@ -1,8 +1,9 @@
 """R24: a run that completes leaves none of the invoices it took PENDING.
 
 A batch that failed for good (its retries ran out, or its child execution timed out outside the
-function) has its still-pending invoices settled FAILED with the cause and reported (R21), instead of
-the run ending SUCCEEDED with them silently pending.
+function) has its still-pending invoices settled with what is known and reported (R21), instead of
+the run ending SUCCEEDED with them silently pending: FAILED with the cause when nothing was sent,
+FAILED in doubt when a send was cut off, SENT when the history shows the invoice delivered (R23).
 """
 
 import uuid
@@ -13,14 +14,26 @@ from zoneinfo import ZoneInfo
 
 from autodispatch.chunks import chunked
 from autodispatch.errors import ConcurrentUpdate
-from autodispatch.logic.history import issue
+from autodispatch.logic.follow_up import factoring_copy_in_doubt
+from autodispatch.logic.history import InvoiceOutcome, failed
 from autodispatch.models.dispatch import DispatchRecord, HistoryEvent
 from autodispatch.models.enums import AutoDispatchState, HistoryEventKind
 from autodispatch.models.scenario import Invoice, InvoiceKey, Tenant
 from autodispatch.observability import logger, tracer
-from autodispatch.rules.due import why_not_taken
+from autodispatch.rules.chain import DispatchPlan, plan_dispatch
+from autodispatch.rules.due import local_date, why_not_taken
 from autodispatch.rules.explain import explain_in_doubt, explain_unfinished
-from autodispatch.store.port import InvoiceStore, RunCounts, RunIssue, RunRef, Settlement
+from autodispatch.rules.recovery import (
+    Action,
+    Copy,
+    Known,
+    LeftAttempt,
+    Progress,
+    Step,
+    next_action,
+    progress,
+)
+from autodispatch.store.port import DispatchStore, RunCounts, RunIssue, RunRef, Settlement
 
 # Keys read per round trip (one BatchGetItem of state records).
 CHUNK = 100
@@ -30,17 +43,19 @@ CHUNK = 100
 def settle_unfinished(
     run: RunRef,
     keys: Iterable[InvoiceKey],
-    store: InvoiceStore,
+    store: DispatchStore,
     zone: ZoneInfo,
     clock: Callable[[], datetime],
     cause: str,
 ) -> RunCounts:
-    """Settles FAILED every invoice of `keys` the run should have dispatched and did not; streams the
-    keys in chunks, so memory does not grow with them. A claim an invocation of this run left (it
-    died mid-send) is settled too, FAILED as in doubt (R23); one another run holds is left to it, and
-    one the rules no longer take stays as it is."""
+    """Settles every invoice of `keys` the run should have dispatched and did not; streams the keys
+    in chunks, so memory does not grow with them. What is settled is what is known (R23's
+    `next_action`, with no channel repeated: the sweep sends nothing): an invoice the history shows
+    delivered ends SENT (its factoring copy in doubt if it had not been handled); a claim an
+    invocation of this run left (it died mid-send) ends FAILED in doubt; any other FAILED, nothing
+    sent. One another run holds is left to it, and one the rules no longer take stays as it is."""
     settler = _Settler(run, store, zone, clock, cause)
-    failed = 0
+    total = RunCounts()
     for chunk in chunked(keys, CHUNK):
         records = store.get_records(chunk)
         pending = [key for key in chunk if (r := records.get(key)) and r.state is AutoDispatchState.PENDING]
@@ -48,22 +63,34 @@ def settle_unfinished(
             continue
         documents = store.read_invoices(pending)
         tenants = store.get_tenants({key.tenant_id for key in pending})
-        issues = [
-            issue
+        outcomes = [
+            outcome
             for key in pending
-            if (issue := settler.settle(key, records[key], documents.valid.get(key), tenants)) is not None
+            if (outcome := settler.settle(key, records[key], documents.valid.get(key), tenants)) is not None
         ]
+        if not outcomes:
+            continue
+        counts = RunCounts(
+            sent=sum(outcome.state is AutoDispatchState.SENT for outcome in outcomes),
+            failed=sum(outcome.state is AutoDispatchState.FAILED for outcome in outcomes),
+            follow_ups_failed=sum(outcome.follow_up_failed for outcome in outcomes),
+        )
+        store.add_run_counts(run, counts)
+        issues = [issue for outcome in outcomes for issue in outcome.issues]
         if issues:
-            store.add_run_counts(run, RunCounts(failed=len(issues)))
             store.add_run_issues(run, issues)
-            failed += len(issues)
-    return RunCounts(failed=failed)
+        total = RunCounts(
+            sent=total.sent + counts.sent,
+            failed=total.failed + counts.failed,
+            follow_ups_failed=total.follow_ups_failed + counts.follow_ups_failed,
+        )
+    return total
 
 
 @dataclass(frozen=True)
 class _Settler:
     run: RunRef
-    store: InvoiceStore
+    store: DispatchStore
     zone: ZoneInfo
     clock: Callable[[], datetime]
     cause: str
@@ -71,7 +98,7 @@ class _Settler:
 
     def settle(
         self, key: InvoiceKey, record: DispatchRecord, invoice: Invoice | None, tenants: dict[str, Tenant]
-    ) -> RunIssue | None:
+    ) -> InvoiceOutcome | None:
         tenant = tenants.get(key.tenant_id)
         if tenant is None:
             return None
@@ -79,13 +106,29 @@ class _Settler:
             invoice, record.state, tenant.settings, self.run.run_date, self.zone
         ):
             return None
-        # R23: an attempt left on the invoice may have reached the customer.
+        now = self.clock()
+        plan = plan_dispatch(invoice, tenant) if invoice is not None else None
+        done = progress(record.history)
+        left = None if record.unfinished_attempt is None else LeftAttempt(channel=record.unfinished_attempt)
+        action = next_action(
+            Known(
+                remaining=plan.remaining(done.rejected) if plan is not None else (),
+                factoring_copy=plan.factoring.channel
+                if plan is not None and plan.factoring is not None
+                else None,
+                progress=done,
+                left=left,
+                repeat_safe=frozenset(),  # the sweep sends nothing, so nothing is repeated
+            )
+        )
+        if action.step is Step.SETTLE_SENT and plan is not None and invoice is not None:
+            return self._sent(key, invoice, plan, action, done, now)
+        number = record.number or (invoice.number if invoice is not None else key.invoice_id)
         explanation = (
-            explain_in_doubt(record.unfinished_attempt)
-            if record.unfinished_attempt is not None
+            explain_in_doubt(action.channel)
+            if action.step is Step.FAIL_IN_DOUBT and action.channel is not None
             else explain_unfinished(self.cause)
         )
-        now = self.clock()
         event = HistoryEvent(
             at=now, event=HistoryEventKind.FAILED, detail=explanation.message, run_id=self.run.run_id
         )
@@ -95,28 +138,57 @@ class _Settler:
             details=explanation.details,
             events=(event,),
         )
+        if not self._settled(key, settlement, now):
+            return None
+        return failed(key, number, explanation, invoice)
+
+    def _sent(
+        self,
+        key: InvoiceKey,
+        invoice: Invoice,
+        plan: DispatchPlan,
+        action: Action,
+        done: Progress,
+        now: datetime,
+    ) -> InvoiceOutcome | None:
+        """R23: the invoice went out before the run stopped; its copy (R17), if not handled, may or
+        may not have gone out after it: said to be in doubt, never sent again."""
+        assert action.channel is not None
+        explanation = plan.sent_by_dead_run(action.channel)
+        events: tuple[HistoryEvent, ...] = ()
+        issues: tuple[RunIssue, ...] = ()
+        if plan.factoring is not None and action.factoring_copy is not Copy.NONE:
+            follow_up, problem = factoring_copy_in_doubt(invoice, plan.factoring, self.run, now)
+            events, issues = (follow_up,), (problem,) if problem is not None else ()
+        settlement = Settlement(
+            state=AutoDispatchState.SENT,
+            channel=action.channel,
+            sent_on=local_date(done.delivered_at or now, self.zone),
+            message=explanation.message,
+            details=explanation.details,
+            events=events,
+        )
+        if not self._settled(key, settlement, now):
+            return None
+        return InvoiceOutcome(
+            state=AutoDispatchState.SENT, channel=action.channel, issues=issues, follow_up_failed=bool(issues)
+        )
+
+    def _settled(self, key: InvoiceKey, settlement: Settlement, now: datetime) -> bool:
         try:
             self.store.settle_left_by_run(
                 key, self.run.run_id, f"{self.run.run_id}/{self.claimant}", settlement, now
             )
         except ConcurrentUpdate:
             logger.info("unfinished invoice held by another run; left to its lease")
-            return None
-        number = record.number or (invoice.number if invoice is not None else key.invoice_id)
-        return issue(
-            key,
-            number,
-            AutoDispatchState.FAILED,
-            explanation.message,
-            details=explanation.details,
-            invoice=invoice,
-        )
+            return False
+        return True
 
 
 @tracer.capture_method
 def settle_unfinished_run(
     run: RunRef,
-    store: InvoiceStore,
+    store: DispatchStore,
     work_list_keys: Callable[[], Iterable[InvoiceKey]],
     zone: ZoneInfo,
     clock: Callable[[], datetime],

@@ -13,8 +13,8 @@ _STRING_OR_BRACKET = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]')
 _RECORD_LIMITS = {"tenants": TENANTS_MAX, "invoices": INVOICES_MAX}
 
 
-def _too_deep(text: str) -> int | None:
-    """The line where nesting first exceeds JSON_MAX_DEPTH, or None."""
+def nesting_too_deep(text: str) -> int | None:
+    """The line where nesting first exceeds JSON_MAX_DEPTH, or None (measured without parsing)."""
     depth = 0
     for match in _STRING_OR_BRACKET.finditer(text):
         bracket = match.group()
@@ -33,7 +33,7 @@ def _issue(message: str) -> InputError:
 
 def parse_scenario_json(text: str, source: str) -> object:
     """The JSON value of a scenario document named `source` in messages, or an InputError."""
-    line = _too_deep(text)
+    line = nesting_too_deep(text)
     if line is not None:
         raise _issue(f"{source} nests deeper than {JSON_MAX_DEPTH} levels (line {line})")
     try:

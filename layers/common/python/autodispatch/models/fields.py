@@ -11,7 +11,15 @@ from typing import Annotated, TypeVar
 import phonenumbers
 import pycountry
 from email_validator import EmailNotValidError, validate_email
-from pydantic import AfterValidator, AwareDatetime, BeforeValidator, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BeforeValidator,
+    Field,
+    PlainSerializer,
+    StringConstraints,
+    WithJsonSchema,
+)
 from stdnum import bic, iban, iso11649
 from stdnum.exceptions import ValidationError as StdnumError
 from stdnum.fi import ytunnus
@@ -95,6 +103,24 @@ def _email(value: str) -> str:
         return str(validate_email(value, check_deliverability=False).normalized)
     except EmailNotValidError as error:
         raise ValueError(f"is not a valid email address: {error}") from None
+
+
+def _ascii_local_part_email(value: str) -> str:
+    """An address our SES path can send to or reply to: a non-ASCII local part needs SMTPUTF8,
+    which the sender does not use (an internationalised domain is fine: it goes in IDNA form)."""
+    normalized = _email(value)
+    if not validate_email(normalized, check_deliverability=False).ascii_email:
+        raise ValueError(
+            "has non-ASCII characters before the @, which needs SMTPUTF8: email cannot be sent to or "
+            "answered at it"
+        )
+    return normalized
+
+
+def plain_decimal_text(value: Decimal) -> str:
+    """A decimal as the scenario format writes it: digits without an exponent ("0.0000001", not
+    "1E-7"), so that what an import stores reads back as the same valid value."""
+    return format(value, "f")
 
 
 def _e164_phone(value: str) -> str:
@@ -230,17 +256,44 @@ BusinessId = Annotated[str, AfterValidator(_business_id)]
 Iban = Annotated[str, AfterValidator(_iban)]
 Bic = Annotated[str, AfterValidator(_bic)]
 Email = Annotated[str, AfterValidator(_no_control_characters), AfterValidator(_email)]
+# Addresses the system sends from or to itself (a tenant's notification address is the Reply-To of
+# its invoices' emails, a financier's receives factoring copies): refused at import when unusable.
+SendableEmail = Annotated[
+    str, AfterValidator(_no_control_characters), AfterValidator(_ascii_local_part_email)
+]
 Phone = Annotated[str, AfterValidator(_e164_phone)]
 PaymentReference = Annotated[str, AfterValidator(_payment_reference)]
 CountryCode = Annotated[str, AfterValidator(_country)]
 OptionalCountryCode = Annotated[str, AfterValidator(_blank_or(_country))]
 EInvoiceAddress = Annotated[str, AfterValidator(_einvoice_address)]
 OperatorCode = Annotated[str, AfterValidator(_operator_code)]
-DecimalAmount = Annotated[Decimal, BeforeValidator(_plain_decimal), Field(allow_inf_nan=False)]
+DecimalAmount = Annotated[
+    Decimal,
+    BeforeValidator(_plain_decimal),
+    Field(allow_inf_nan=False),
+    PlainSerializer(plain_decimal_text, return_type=str, when_used="json"),
+]
 CurrencyCode = Annotated[str, AfterValidator(_currency)]
-Identifier = Annotated[str, AfterValidator(_identifier)]
-Day = Annotated[date, BeforeValidator(_iso_text), AfterValidator(_in_date_range)]
-Moment = Annotated[AwareDatetime, BeforeValidator(_iso_text), AfterValidator(_in_date_range)]
+# The JSON Schema (the API's OpenAPI document) says as much of a check as JSON Schema can: never
+# more than the validation, so that anything the schema rejects is rejected.
+_YEAR_1900_TO_2999 = "^(19|2[0-9])[0-9]{2}-"
+Identifier = Annotated[
+    str,
+    AfterValidator(_identifier),
+    WithJsonSchema({"type": "string", "minLength": 1, "maxLength": ID_MAX_BYTES}),
+]
+Day = Annotated[
+    date,
+    BeforeValidator(_iso_text),
+    AfterValidator(_in_date_range),
+    WithJsonSchema({"type": "string", "format": "date", "pattern": _YEAR_1900_TO_2999}),
+]
+Moment = Annotated[
+    AwareDatetime,
+    BeforeValidator(_iso_text),
+    AfterValidator(_in_date_range),
+    WithJsonSchema({"type": "string", "format": "date-time", "pattern": _YEAR_1900_TO_2999}),
+]
 
 
 def bounded(max_length: int) -> StringConstraints:

@@ -15,6 +15,7 @@ from pydantic import (
     model_validator,
 )
 
+from autodispatch.errors import shown
 from autodispatch.models.enums import (
     Channel,
     CustomerType,
@@ -33,7 +34,6 @@ from autodispatch.models.fields import (
     Day,
     DecimalAmount,
     EInvoiceAddress,
-    Email,
     Iban,
     Identifier,
     Moment,
@@ -44,6 +44,7 @@ from autodispatch.models.fields import (
     PaymentReference,
     Phone,
     RequiredText,
+    SendableEmail,
     Text,
     bounded,
 )
@@ -98,7 +99,7 @@ class Settings(_Model):
     sources: list[Source] = Field(default_factory=list)
     channels: list[Channel] = Field(default_factory=list)
     timing: Timing = Timing.CREATION_DATE
-    notify_email: Email | None = None
+    notify_email: SendableEmail | None = None
     notify_phone: Phone | None = None
     consumer_einvoicing: StrictBool = False
     # The language of the tenant's notifications (R21); optional, so older scenarios stay valid.
@@ -120,7 +121,7 @@ class Factoring(_Model):
     agreement_id: Annotated[RequiredText, bounded(AGREEMENT_ID_MAX_LENGTH)]
     einvoice_address: EInvoiceAddress | None = None
     einvoice_operator: OperatorCode | None = None
-    email: Email | None = None
+    email: SendableEmail | None = None
 
     @model_validator(mode="after")
     def _has_destination(self) -> Self:
@@ -297,7 +298,8 @@ class InvoiceKey(_Model):
     invoice_id: str
 
     def __str__(self) -> str:
-        return f"{self.tenant_id}/{self.invoice_id}"
+        # Echoed in errors: one safe line whatever a caller passed (errors.shown).
+        return f"{shown(self.tenant_id, quoted=False)}/{shown(self.invoice_id, quoted=False)}"
 
 
 class Scenario(_Model):

@@ -4,7 +4,7 @@ from email.errors import HeaderParseError
 from email.message import EmailMessage
 from email.policy import SMTP
 from functools import cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import boto3
 from botocore.exceptions import ClientError
@@ -15,6 +15,8 @@ from autodispatch.ses import OutgoingEmail, SesEmailSender, new_sesv2_client
 
 if TYPE_CHECKING:
     from mypy_boto3_sesv2 import SESV2Client
+    from mypy_boto3_sns import SNSClient
+    from mypy_boto3_sns.type_defs import MessageAttributeValueTypeDef
 
 # SNS refused these before accepting the message, so a retry cannot send the SMS twice.
 THROTTLING_SNS_ERRORS = frozenset(
@@ -41,7 +43,7 @@ class SesSnsNotifier:
         sms_sender_id: str | None = None,
         *,
         sesv2_client: "SESV2Client | None" = None,
-        sns_client: Any = None,
+        sns_client: "SNSClient | None" = None,
     ) -> None:
         self._sender = sender
         self._sms_sender_id = sms_sender_id
@@ -53,7 +55,7 @@ class SesSnsNotifier:
 
         self._email = SesEmailSender(sesv2, configuration_set)
 
-    def _sns_client(self) -> Any:
+    def _sns_client(self) -> "SNSClient":
         if self._sns is None:
             self._sns = boto3.client("sns")
         return self._sns
@@ -86,7 +88,9 @@ class SesSnsNotifier:
         )
 
     def send_sms(self, to: str, body: str) -> None:
-        attributes = {"AWS.SNS.SMS.SMSType": {"DataType": "String", "StringValue": "Transactional"}}
+        attributes: dict[str, MessageAttributeValueTypeDef] = {
+            "AWS.SNS.SMS.SMSType": {"DataType": "String", "StringValue": "Transactional"}
+        }
         if self._sms_sender_id:
             attributes["AWS.SNS.SMS.SenderID"] = {"DataType": "String", "StringValue": self._sms_sender_id}
         try:

@@ -1,8 +1,9 @@
 """R27: who may act on which tenant, decided from the claims of a verified token.
 
-A tenant's user carries `custom:tenant_id` (an ID token of the user pool). A billing system's
-client (client-credentials flow) carries the scope `autodispatch/system` and acts on the tenants
-granted to its client id; the default system client is granted every tenant (`*`). Runs serve
+A tenant's user carries `custom:tenant_id` in an ID token of the user pool (`token_use` id). A
+billing system's client (client-credentials flow) carries the scope `autodispatch/system` in an
+access token (`token_use` access: an ID token names no client granted anything) and acts on the
+tenants granted to its client id; the default system client is granted every tenant (`*`). Runs serve
 every tenant at once, so only a client granted every tenant may read or start them.
 """
 
@@ -14,6 +15,7 @@ from pydantic import BaseModel, ConfigDict
 TENANT_CLAIM = "custom:tenant_id"
 SYSTEM_SCOPE = "autodispatch/system"
 EVERY_TENANT = "*"
+ID_TOKEN, ACCESS_TOKEN = "id", "access"
 
 
 class Access(StrEnum):
@@ -40,13 +42,18 @@ def principal(
 ) -> Principal | None:
     """The caller the claims describe, or None when they name neither a tenant user nor a system
     client. `grants` maps a system client's id to its tenant ids (`*` for every tenant)."""
+    token_use = claims.get("token_use")
     tenant_id = claims.get(TENANT_CLAIM)
     if isinstance(tenant_id, str) and tenant_id:
+        if token_use != ID_TOKEN:
+            return None
         return Principal(subject=str(claims.get("sub", "")), system=False, tenants=frozenset({tenant_id}))
     scope_claim = claims.get("scope")
     token_scopes = {*scopes, *(scope_claim.split() if isinstance(scope_claim, str) else ())}
     client_id = claims.get("client_id")
-    if SYSTEM_SCOPE not in token_scopes or not isinstance(client_id, str) or not client_id:
+    if token_use != ACCESS_TOKEN or SYSTEM_SCOPE not in token_scopes:
+        return None
+    if not isinstance(client_id, str) or not client_id:
         return None
     granted = grants.get(client_id, ())
     return Principal(

@@ -1,6 +1,8 @@
-"""R23: what a run does with an attempt it finds unfinished, or whose outcome it does not know.
-
-Pure verdicts; `autodispatch.logic.recovery` explains the whole design and carries them out.
+"""R23 as one decision: what is known of an invoice's automatic dispatch (its plan, the progress
+read from its history, the attempt a stopped run left on it, which channels are safe to repeat)
+-> the next action. Pure; `autodispatch.logic.recovery` explains the whole design, and the
+dispatch (`logic/dispatch.py`) and the sweep of unfinished runs (`logic/unfinished.py`) only carry
+the action out.
 """
 
 from collections.abc import Sequence
@@ -9,7 +11,7 @@ from enum import StrEnum
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
 from autodispatch.models.dispatch import HistoryEvent
-from autodispatch.models.enums import Channel, HistoryEventKind
+from autodispatch.models.enums import Channel, DeliveryKind, HistoryEventKind
 from autodispatch.models.routes import channels_before
 
 # A user's action starts the invoice's automatic dispatch afresh.
@@ -24,30 +26,6 @@ _FOLLOW_UP = frozenset({HistoryEventKind.FACTORING_SENT, HistoryEventKind.FACTOR
 # The automation's email did not reach the customer after all (R26).
 _EMAIL_FAILED = frozenset({HistoryEventKind.EMAIL_BOUNCED, HistoryEventKind.EMAIL_REJECTED})
 NOT_AGAIN_AFTER_EMAIL = "not tried again: the chain had gone on to the email"
-
-
-class Recovery(StrEnum):
-    # The channel dedupes by a deterministic message id: trying it again cannot deliver twice.
-    REPEAT = "REPEAT"
-    # The channel may have delivered and would deliver again: FAILED, never sent again.
-    IN_DOUBT = "IN_DOUBT"
-    # The invoice went out; only the financier's copy (R17) was unfinished.
-    DELIVERED = "DELIVERED"
-
-
-def unfinished_verdict(channel: Channel, delivered: Channel | None, repeatable: bool) -> Recovery:
-    """The verdict on the attempt a dead run left on the invoice: the `channel` it was sending by,
-    `delivered` when the invoice itself had already gone out (only its factoring copy was
-    unfinished), and whether sending by `channel` again is safe (`repeatable`)."""
-    if delivered is not None:
-        return Recovery.DELIVERED
-    return Recovery.REPEAT if repeatable else Recovery.IN_DOUBT
-
-
-def transient_verdict(in_doubt: bool, repeatable: bool) -> Recovery:
-    """The verdict on a send that failed with a temporary error: REPEAT gives the claim back for
-    the retried batch; IN_DOUBT when the channel may have accepted it and would deliver again."""
-    return Recovery.IN_DOUBT if in_doubt and not repeatable else Recovery.REPEAT
 
 
 class Progress(BaseModel):
@@ -85,3 +63,87 @@ def progress(history: Sequence[HistoryEvent]) -> Progress:
         delivered_at=delivered.at if delivered is not None else None,
         follow_up_done=any(event.event in _FOLLOW_UP for event in current),
     )
+
+
+class LeftAttempt(BaseModel):
+    """An attempt whose outcome is unknown: a stopped run left it on the invoice, or a send just
+    got no clear answer. `delivered`: the invoice itself had gone out by that channel (the marker
+    written before the financier's copy, R17), so only the copy was unfinished."""
+
+    model_config = ConfigDict(frozen=True)
+
+    channel: Channel
+    kind: DeliveryKind = DeliveryKind.INVOICE
+    delivered: Channel | None = None
+
+
+class Known(BaseModel):
+    """Everything the decision reads. `remaining`: the plan's channels in chain order, less those
+    that rejected the invoice for good (empty when the plan sends nothing); `factoring_copy`: the
+    channel of the plan's factoring copy (R17), None without one; `repeat_safe`: the channels on which
+    sending again cannot deliver twice (a deterministic message id), given by the channels."""
+
+    model_config = ConfigDict(frozen=True)
+
+    remaining: tuple[Channel, ...]
+    factoring_copy: Channel | None = None
+    progress: Progress = Progress()
+    left: LeftAttempt | None = None
+    repeat_safe: frozenset[Channel] = frozenset()
+
+
+class Step(StrEnum):
+    # Down `channels` in order; `repeating`: the first repeats an attempt of unknown outcome, so a
+    # rejection there must not move on (the first attempt may have delivered).
+    SEND = "SEND"
+    # The invoice went out by `channel`: SENT, never sent again; `factoring_copy` says what of it.
+    SETTLE_SENT = "SETTLE_SENT"
+    # An attempt by `channel` may have delivered and repeating it could deliver twice: FAILED,
+    # explained as in doubt, whatever the plan says now.
+    FAIL_IN_DOUBT = "FAIL_IN_DOUBT"
+    # Nothing was sent and nothing is to be sent: IGNORED or FAILED as the plan says (R11, R12).
+    SETTLE_UNSENT = "SETTLE_UNSENT"
+
+
+class Copy(StrEnum):
+    """What becomes of the financier's copy (R17) of a delivered invoice."""
+
+    NONE = "NONE"  # no copy, or it was handled already
+    SEND = "SEND"
+    IN_DOUBT = "IN_DOUBT"  # a stopped run was sending it by a channel that would deliver it twice
+
+
+class Action(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    step: Step
+    channels: tuple[Channel, ...] = ()
+    repeating: bool = False
+    channel: Channel | None = None
+    factoring_copy: Copy = Copy.NONE
+
+
+def next_action(known: Known) -> Action:
+    """R23: an invoice is never delivered twice nor by two channels, and what is said is known.
+
+    - Delivered (the history's SENT, or the attempt's delivered marker): SENT; the copy is sent
+      unless it was handled, or a stopped run was sending it where repeating is not safe.
+    - An attempt of unknown outcome: repeated on its own channel only, where that is safe and the
+      plan still has the channel; otherwise FAILED in doubt.
+    - Otherwise the remaining channels in order, or nothing to send."""
+    left, done = known.left, known.progress
+    delivered = done.delivered or (left.delivered if left is not None else None)
+    if delivered is not None:
+        copy = Copy.NONE
+        if known.factoring_copy is not None and not done.follow_up_done:
+            copy_was_going = left is not None and left.kind is DeliveryKind.FACTORING
+            unsafe = copy_was_going and left is not None and left.channel not in known.repeat_safe
+            copy = Copy.IN_DOUBT if unsafe else Copy.SEND
+        return Action(step=Step.SETTLE_SENT, channel=delivered, factoring_copy=copy)
+    if left is not None:
+        if left.channel in known.repeat_safe and left.channel in known.remaining:
+            return Action(step=Step.SEND, channels=(left.channel,), repeating=True)
+        return Action(step=Step.FAIL_IN_DOUBT, channel=left.channel)
+    if not known.remaining:
+        return Action(step=Step.SETTLE_UNSENT)
+    return Action(step=Step.SEND, channels=known.remaining)

@@ -8,6 +8,8 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict
 
 # Step Functions keeps an execution's history for 90 days; after that its status is unknown.
 UNKNOWN = "UNKNOWN"
+# The statuses of an execution that has ended.
+TERMINAL = frozenset({"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"})
 
 
 class ExecutionStatus(BaseModel):

@@ -4,12 +4,15 @@ DescribeExecution for a run's status."""
 import json
 from collections.abc import Mapping
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 from botocore.exceptions import ClientError
 
 from autodispatch.runs.port import UNKNOWN, ExecutionStatus
+
+if TYPE_CHECKING:
+    from mypy_boto3_stepfunctions import SFNClient
 
 # No such execution, or a run id no execution can have (its ARN is invalid): the status is unknown.
 _NO_EXECUTION = frozenset({"ExecutionDoesNotExist", "InvalidArn"})
@@ -33,12 +36,12 @@ def execution_status(described: Mapping[str, Any]) -> ExecutionStatus:
 
 
 class StepFunctionsRuns:
-    def __init__(self, state_machine_arn: str, client: Any = None) -> None:
+    def __init__(self, state_machine_arn: str, client: "SFNClient | None" = None) -> None:
         self._state_machine_arn = state_machine_arn
         self._client = client
 
     @property
-    def client(self) -> Any:
+    def client(self) -> "SFNClient":
         # Created on first use: building the adapter needs no AWS setup.
         if self._client is None:
             self._client = boto3.client("stepfunctions")

@@ -7,6 +7,7 @@ rule: callers pass the states, messages and due instants the rules chose.
 """
 
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Protocol
@@ -123,11 +124,26 @@ class RunIssue(_Frozen):
     currency: str | None = None
 
 
-class TenantStore(Protocol):
-    def put_tenant(self, tenant: Tenant) -> None:
-        """Create or replace a tenant document; nothing else changes."""
+class WorkListRef(_Frozen):
+    """Where a run's work list is: the batches of invoice keys the Distributed Map reads (S3)."""
+
+    bucket: str
+    key: str
+
+
+class WorkListWriter(Protocol):
+    def write(self, run_id: str, batches: Iterable[Sequence[InvoiceKey]]) -> WorkListRef:
+        """Writes the batches as they come (a stream: they need not all be in memory)."""
         ...
 
+
+class WorkListReader(Protocol):
+    def keys(self, work_list: WorkListRef) -> Iterator[InvoiceKey]:
+        """Every invoice key of the list, batch by batch."""
+        ...
+
+
+class TenantReader(Protocol):
     def get_tenant(self, tenant_id: str) -> Tenant:
         """Raises NotFound."""
         ...
@@ -136,20 +152,16 @@ class TenantStore(Protocol):
         """Batch read; unknown ids are absent from the result."""
         ...
 
+
+class TenantStore(TenantReader, Protocol):
+    def put_tenant(self, tenant: Tenant) -> None:
+        """Create or replace a tenant document; nothing else changes."""
+        ...
+
     def list_tenants(self) -> list[Tenant]: ...
 
-    def delete_tenant(self, tenant_id: str) -> None:
-        """Remove a tenant document (an import puts back what it created); unknown ids are fine."""
-        ...
 
-
-class InvoiceDocumentStore(Protocol):
-    def put_invoices(self, invoices: Sequence[tuple[Invoice, InitialState]], now: datetime) -> None:
-        """Upsert documents. A new invoice gets the initial state given with it; an existing UNSENT
-        invoice imported as SENT becomes SENT with that state's message (R5); an existing pending
-        one is re-keyed to the given due instant; any other keeps its state."""
-        ...
-
+class DocumentReader(Protocol):
     def get_invoices(self, keys: Iterable[InvoiceKey]) -> dict[InvoiceKey, Invoice]:
         """Batch read of documents; unknown keys are absent. Raises InputError naming the invoice
         and field when a stored document is no longer valid."""
@@ -160,13 +172,23 @@ class InvoiceDocumentStore(Protocol):
         ...
 
 
-class RecordStore(Protocol):
+class InvoiceDocumentStore(DocumentReader, Protocol):
+    def put_invoices(self, invoices: Sequence[tuple[Invoice, InitialState]], now: datetime) -> None:
+        """Upsert documents. A new invoice gets the initial state given with it; an existing UNSENT
+        invoice imported as SENT becomes SENT with that state's message (R5); an existing pending
+        one is re-keyed to the given due instant; any other keeps its state."""
+        ...
+
+
+class RecordReader(Protocol):
     def get_record(self, key: InvoiceKey) -> DispatchRecord:
         """Raises NotFound."""
         ...
 
     def get_records(self, keys: Iterable[InvoiceKey]) -> dict[InvoiceKey, DispatchRecord]: ...
 
+
+class RecordLister(Protocol):
     def list_records(
         self, tenant_id: str, state: AutoDispatchState | None = None
     ) -> list[DispatchRecord]: ...
@@ -180,6 +202,8 @@ class RecordStore(Protocol):
         (even empty) and its `resume_after` says where reading stopped."""
         ...
 
+
+class PendingIndex(Protocol):
     def pending(self, due_before: datetime) -> Iterator[PendingEntry]:
         """Every tenant's pending invoices due before the instant, by Query on the sparse index.
         Includes invoices claimed by a run (a dead run's claims are taken over later, R10)."""
@@ -198,6 +222,10 @@ class RecordStore(Protocol):
         """PENDING, UNSENT and unclaimed -> REMOVED with the message; an invoice a run or the user
         changed first keeps that change."""
         ...
+
+
+class RecordStore(RecordReader, RecordLister, PendingIndex, Protocol):
+    """The dispatch-state records: read one by one, listed per tenant, and the pending index."""
 
 
 class ClaimStore(Protocol):
@@ -271,15 +299,19 @@ class UserActionStore(Protocol):
         ...
 
 
-class RunLog(Protocol):
-    """Run summaries, their issues and the once-per-run notification markers (R21)."""
-
-    def put_run(self, run: RunSummary) -> None: ...
+class RunRecorder(Protocol):
+    """What a batch adds to its run: counts and the issues to report (R21)."""
 
     def add_run_counts(self, run: RunRef, counts: RunCounts) -> None:
-        """Atomic counters, one write per batch."""
+        """Atomic counters, one write per batch. Raises NotFound for a run never put."""
         ...
 
+    def add_run_issues(self, run: RunRef, issues: Sequence[RunIssue]) -> None:
+        """Writing the same issue again (a retried batch) keeps one."""
+        ...
+
+
+class RunReader(Protocol):
     def get_run(self, run_id: str) -> RunSummary:
         """Raises NotFound."""
         ...
@@ -288,10 +320,10 @@ class RunLog(Protocol):
         """Newest first."""
         ...
 
-    def add_run_issues(self, run: RunRef, issues: Sequence[RunIssue]) -> None: ...
-
     def run_issues(self, run_id: str) -> list[RunIssue]: ...
 
+
+class NotificationMarkers(Protocol):
     def claim_notification(self, run_id: str, tenant_id: str, kind: str) -> bool:
         """True once per run, tenant and kind (EMAIL, SMS), before sending: at most once (R21)."""
         ...
@@ -301,7 +333,40 @@ class RunLog(Protocol):
         ...
 
 
-class DeliveryFeedbackStore(Protocol):
+class NightHolds(Protocol):
+    """R21: a night is one run, however many executions start for it."""
+
+    def hold_night(self, run: RunRef, lease_until: datetime, now: datetime) -> str | None:
+        """Hold the run's night until `lease_until` (R21: a night is one run). None when this run
+        holds it now; else the id of the run that holds it (unfinished, its lease not ended)."""
+        ...
+
+    def night_holder(self, run_date: date) -> str | None:
+        """The run that holds (or last held) the night, or None."""
+        ...
+
+    def release_night(self, run: RunRef) -> None:
+        """The run has finished its night: a later execution of it may hold it (a catch-up, R10)."""
+        ...
+
+
+class RunLog(RunRecorder, RunReader, NotificationMarkers, NightHolds, Protocol):
+    """Run summaries, their issues and the once-per-run notification markers (R21)."""
+
+    def put_run(self, run: RunSummary) -> None: ...
+
+
+class NoticeBoard(Protocol):
+    """Notices carried into a tenant's next notification, whichever run sends it (R21, R26)."""
+
+    def add_notice(self, issue: RunIssue) -> None: ...
+
+    def notices(self) -> list[RunIssue]: ...
+
+    def clear_notices(self, issues: Sequence[RunIssue]) -> None: ...
+
+
+class DeliveryFeedbackStore(NoticeBoard, Protocol):
     """What an email's delivery events do to its invoice (R26), and the notices they leave for the
     tenant's next notification (R21)."""
 
@@ -328,13 +393,21 @@ class DeliveryFeedbackStore(Protocol):
         """SENT by email -> FAILED and UNSENT: no channel follows the bounced email (R26)."""
         ...
 
-    def add_notice(self, issue: RunIssue) -> None:
-        """Carried into the tenant's next notification, whichever run sends it (R21, R26)."""
+
+class ImportTransactions(Protocol):
+    """All-or-nothing imports (R25): a store failure at any write leaves the table as it was."""
+
+    def all_or_nothing(
+        self, now: datetime, tenant_ids: Iterable[str], invoice_keys: Iterable[InvoiceKey]
+    ) -> AbstractContextManager["ImportStore"]:
+        """A store whose writes are undone when the block raises (ImportIncomplete says what was
+        undone and what changed meanwhile and was kept); `tenant_ids` and `invoice_keys` are the
+        items the block is expected to write, read once in bulk. Others are journaled as written."""
         ...
 
-    def notices(self) -> list[RunIssue]: ...
-
-    def clear_notices(self, issues: Sequence[RunIssue]) -> None: ...
+    def recover_imports(self, now: datetime) -> None:
+        """Finish undoing the writes of imports that died (their lease ran out before `now`)."""
+        ...
 
 
 class InvoiceStore(
@@ -345,6 +418,64 @@ class InvoiceStore(
     UserActionStore,
     RunLog,
     DeliveryFeedbackStore,
+    ImportTransactions,
     Protocol,
 ):
-    """Everything the system reads and writes; narrower use cases may ask for one part."""
+    """Everything the system reads and writes: what the adapters (and the in-memory fake) implement.
+    Each use case asks only for its own part (below)."""
+
+
+# The part each use case uses: structural, so the whole store (or a fake) passes for any of them.
+
+
+class OutcomeStore(Protocol):
+    """The conditional writes that end or hand over an invoice's dispatch (logic/outcomes.py)."""
+
+    def claim(
+        self, key: InvoiceKey, attempt: Attempt, lease_until: datetime, events: Sequence[HistoryEvent]
+    ) -> Attempt | None: ...
+
+    def settle(self, key: InvoiceKey, run_id: str, settlement: Settlement) -> None: ...
+
+    def settle_unclaimed(
+        self, key: InvoiceKey, run_id: str, settlement: Settlement, now: datetime
+    ) -> None: ...
+
+
+class DispatchStore(TenantReader, DocumentReader, RecordReader, ClaimStore, RunRecorder, Protocol):
+    """A dispatch run's batches (logic/dispatch.py) and the settlement of what a run left
+    unfinished (logic/unfinished.py, which also reads the run's counts)."""
+
+    def get_run(self, run_id: str) -> RunSummary:
+        """Raises NotFound."""
+        ...
+
+
+class SelectionStore(TenantReader, PendingIndex, NightHolds, Protocol):
+    """The run's selection of due invoices (logic/selection.py)."""
+
+    def put_run(self, run: RunSummary) -> None: ...
+
+
+class NotificationStore(TenantReader, RunReader, NotificationMarkers, NightHolds, NoticeBoard, Protocol):
+    """The tenants' notifications of a run (logic/notification.py)."""
+
+
+class FeedbackStore(TenantReader, DocumentReader, RecordReader, DeliveryFeedbackStore, Protocol):
+    """Email delivery events (logic/delivery_feedback.py)."""
+
+
+class UserActionsStore(TenantReader, DocumentReader, RecordReader, UserActionStore, Protocol):
+    """The user's own actions on one invoice (logic/manual.py)."""
+
+
+class SettingsStore(TenantStore, PendingIndex, Protocol):
+    """A tenant's settings and their activation (logic/settings.py)."""
+
+
+class ImportStore(SettingsStore, InvoiceDocumentStore, RecordReader, ImportTransactions, Protocol):
+    """An import of tenants and invoices (logic/importing.py)."""
+
+
+class OpenInvoicesStore(TenantReader, DocumentReader, RecordLister, Protocol):
+    """The open-invoices list with the next night's previews (logic/open_invoices.py)."""

@@ -8,39 +8,24 @@ outgrows one part), so neither side holds the whole list in memory.
 
 import json
 from collections.abc import Iterable, Iterator, Sequence
-from typing import Any, Protocol
+from typing import TYPE_CHECKING
 
 import boto3
-from pydantic import BaseModel, ConfigDict
 
 from autodispatch.models.scenario import InvoiceKey
+from autodispatch.store.port import WorkListRef
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+    from mypy_boto3_s3.type_defs import CompletedPartTypeDef
 
 WORK_LIST_PREFIX = "work/"
 # Where the Distributed Map writes its results (ResultWriter), under the work lists' retention.
 MAP_RESULTS_PREFIX = f"{WORK_LIST_PREFIX}results/"
 
 
-class WorkListRef(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    bucket: str
-    key: str
-
-
 # S3 parts are at least 5 MiB (but the last); 8 MiB keeps the writer's buffer small and parts few.
 PART_BYTES = 8 * 1024 * 1024
-
-
-class WorkListWriter(Protocol):
-    def write(self, run_id: str, batches: Iterable[Sequence[InvoiceKey]]) -> WorkListRef:
-        """Writes the batches as they come (a stream: they need not all be in memory)."""
-        ...
-
-
-class WorkListReader(Protocol):
-    def keys(self, work_list: WorkListRef) -> Iterator[InvoiceKey]:
-        """Every invoice key of the list, batch by batch."""
-        ...
 
 
 def batch_line(batch: Sequence[InvoiceKey]) -> str:
@@ -73,12 +58,12 @@ def keys_of_lines(lines: Iterator[bytes]) -> Iterator[InvoiceKey]:
 class S3WorkLists:
     """Writes and reads the work lists of the document bucket; the client is created on first use."""
 
-    def __init__(self, bucket: str, *, s3_client: Any = None) -> None:
+    def __init__(self, bucket: str, *, s3_client: "S3Client | None" = None) -> None:
         self._bucket = bucket
         self._s3_client = s3_client
 
     @property
-    def _s3(self) -> Any:
+    def _s3(self) -> "S3Client":
         if self._s3_client is None:
             self._s3_client = boto3.client("s3")
         return self._s3_client
@@ -104,11 +89,11 @@ class S3WorkLists:
 class _StreamingUpload:
     """One PutObject for a small document; a multipart upload of PART_BYTES parts for a large one."""
 
-    def __init__(self, s3: Any, bucket: str, key: str) -> None:
+    def __init__(self, s3: "S3Client", bucket: str, key: str) -> None:
         self._s3, self._bucket, self._key = s3, bucket, key
         self._buffer = bytearray()
         self._upload_id: str | None = None
-        self._parts: list[dict[str, Any]] = []
+        self._parts: list[CompletedPartTypeDef] = []
 
     def add(self, piece: bytes) -> None:
         self._buffer += piece

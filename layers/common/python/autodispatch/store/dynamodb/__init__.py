@@ -10,13 +10,14 @@ Items (pk / sk):
 - ``RUN#<run>`` / ``RUN``: points to the summary (its run date), so get_run needs no Scan.
 - ``RUN#<run>`` / ``ISSUE#<tenant>#<invoice>#<digest>``: a run's FAILED or IGNORED invoices.
 - ``RUN#<run>`` / ``NOTIFIED#<tenant>``: the marker that makes a run notify a tenant once (R21).
+- ``IMPORTS`` / ``IMPORT#<token>[#<part>]``: the undo journal of an import under way (journal.py).
 - ``NOTICES`` / ``TENANT#<tenant>#<invoice>#<digest>``: what email feedback found for the tenant's
   next notification (R21, R26).
 
 Every state change is one conditional write that also appends its history events (R19, R23).
 One module per concern: client (calls, errors, batches), items (keys and conversions),
-expressions, tenants, invoices, pending (the index), user_actions, claims, runs and
-delivery_feedback.
+expressions, journal (all-or-nothing imports), tenants, invoices, pending (the index),
+user_actions, claims, runs and delivery_feedback.
 """
 
 from typing import TYPE_CHECKING
@@ -24,6 +25,7 @@ from typing import TYPE_CHECKING
 from autodispatch.store.dynamodb.claims import ClaimTable
 from autodispatch.store.dynamodb.delivery_feedback import DeliveryFeedbackTable
 from autodispatch.store.dynamodb.invoices import InvoiceTable
+from autodispatch.store.dynamodb.journal import ImportJournalTable
 from autodispatch.store.dynamodb.pending import PendingIndexTable
 from autodispatch.store.dynamodb.runs import RunTable
 from autodispatch.store.dynamodb.tenants import TenantTable
@@ -35,7 +37,13 @@ __all__ = ["DynamoDbInvoiceStore"]
 
 
 class DynamoDbInvoiceStore(
-    TenantTable, InvoiceTable, PendingIndexTable, ClaimTable, RunTable, DeliveryFeedbackTable
+    TenantTable,
+    InvoiceTable,
+    PendingIndexTable,
+    ClaimTable,
+    RunTable,
+    DeliveryFeedbackTable,
+    ImportJournalTable,
 ):
     """InvoiceStore on DynamoDB: the per-concern tables on one table client."""
 

@@ -56,6 +56,8 @@ class ClaimTable(TableClient):
             "kind": attempt.kind.value,
             "started_at": instant(attempt.started_at),
             "lease_until": instant(lease_until),
+            # A take-over that settles a delivered invoice keeps the marker (R23).
+            **({"delivered": attempt.delivered.value} if attempt.delivered else {}),
         }
         update = update_expression([f"{e.n('claim')} = {e.v(claim)}", e.append_history(events)])
         condition = e.claimable(attempt.run_id, attempt.started_at)

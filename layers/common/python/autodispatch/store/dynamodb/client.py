@@ -22,6 +22,8 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_dynamodb.type_defs import PaginatorConfigTypeDef
 
+    from autodispatch.store.dynamodb.journal import UndoJournal
+
 # Throttling and server-side failures: worth retrying, never a verdict on the item (by code, not text).
 _TRANSIENT_CODES = frozenset(
     {
@@ -84,7 +86,12 @@ def _mapped_errors(operation: str) -> Iterator[None]:
 
 class TableClient:
     """One table's client calls. `zone` is the deployment's time zone (R1), kept for the callers
-    that build the store with it; no store decision reads it."""
+    that build the store with it; no store decision reads it.
+
+    A copy bound to an import's undo journal (`journal.py`) journals each item's before-image
+    before its first write and stamps every item it writes; the plain client writes as it is."""
+
+    _journal: UndoJournal | None = None
 
     def __init__(
         self,
@@ -119,6 +126,8 @@ class TableClient:
         return self._call(operation, TableName=self.table_name, **params)
 
     def _update(self, key: Item, expression: Expression, update: str, condition: str, **extra: Any) -> Item:
+        if self._journal is not None:
+            update = self._journal.before_update(key, expression, update)
         # ALL_OLD on a lost condition tells why (no extra cost), so errors can name the reason.
         return self._on_table(
             "update_item",
@@ -131,6 +140,8 @@ class TableClient:
         )
 
     def _put(self, item: Item, condition: str | None = None) -> None:
+        if self._journal is not None:
+            item = self._journal.before_put(item, conditional=condition is not None)
         extra: dict[str, Any] = {}
         if condition is not None:
             extra = {"ConditionExpression": condition, "ReturnValuesOnConditionCheckFailure": "ALL_OLD"}
@@ -141,6 +152,11 @@ class TableClient:
         return plain(item) if item else None
 
     def _query(self, **params: Any) -> Iterator[dict[str, Any]]:
+        for item in self._query_typed(**params):
+            yield plain(item)
+
+    def _query_typed(self, **params: Any) -> Iterator[Item]:
+        """The items as DynamoDB returns them (typed values), for readers of millions of items."""
         pagination: PaginatorConfigTypeDef = (
             {} if self._query_limit is None else {"PageSize": self._query_limit}
         )
@@ -149,8 +165,7 @@ class TableClient:
         )
         with _mapped_errors("query"):
             for page in pages:
-                for item in page.get("Items", []):
-                    yield plain(item)
+                yield from page.get("Items", [])
 
     def _query_prefix(
         self, pk: str, sk_prefix: str, where: Callable[[Expression], str] | None = None, **params: Any
@@ -183,6 +198,8 @@ class TableClient:
         self._sleep(min(0.05 * 2 ** (attempt - 1), 2.0))
 
     def _batch_write(self, requests: Sequence[Item]) -> None:
+        if self._journal is not None:
+            requests = self._journal.before_batch(requests)
         for start in range(0, len(requests), _BATCH_WRITE_SIZE):
             pending = list(requests[start : start + _BATCH_WRITE_SIZE])
             for attempt in range(self._max_batch_attempts):

@@ -14,6 +14,8 @@ class Expression:
     def __init__(self) -> None:
         self.names: dict[str, str] = {}
         self.values: Item = {}
+        # History events this request appends (an import's undo journal checks the length).
+        self.appended = 0
 
     def n(self, *path: str) -> str:
         for name in path:
@@ -26,8 +28,10 @@ class Expression:
         return placeholder
 
     def append_history(self, history: Iterable[HistoryEvent]) -> str:
+        appended = events(history)
+        self.appended += len(appended)
         name = self.n("history")
-        return f"{name} = list_append(if_not_exists({name}, {self.v([])}), {self.v(events(history))})"
+        return f"{name} = list_append(if_not_exists({name}, {self.v([])}), {self.v(appended)})"
 
     def pending_unsent(self) -> str:
         return f"{self.n('state')} = {self.v(PENDING)} AND {self.n('status')} = {self.v(UNSENT)}"

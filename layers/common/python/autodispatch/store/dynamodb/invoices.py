@@ -10,7 +10,7 @@ from contextlib import suppress
 from datetime import date, datetime
 from typing import Any
 
-from autodispatch.errors import FieldIssue, InputError, NotFound, PartialWrite
+from autodispatch.errors import FieldIssue, InputError, NotFound
 from autodispatch.models.dispatch import DispatchRecord, InitialState
 from autodispatch.models.enums import AutoDispatchState, InvoiceStatus
 from autodispatch.models.loading import invoice_or_issues
@@ -68,20 +68,10 @@ class InvoiceTable(UserActionTable):
 
     def put_invoices(self, invoices: Sequence[tuple[Invoice, InitialState]], now: datetime) -> None:
         latest = {invoice.key: (invoice, initial) for invoice, initial in invoices}  # each key once
-        written: list[InvoiceKey] = []
-        try:
-            # Documents first: a state item (and so a run) never exists without its document.
-            self._batch_write([self._document_request(key, invoice) for key, (invoice, _) in latest.items()])
-            for key, (invoice, initial) in latest.items():
-                self._put_state(invoice, initial, now)
-                written.append(key)
-        except Exception as error:
-            stopped_at = next(key for key in latest if key not in written)
-            raise PartialWrite(
-                f"Writing invoices stopped at invoice {stopped_at} after {len(written)} of {len(latest)} "
-                f"were written: {error}",
-                written,
-            ) from error
+        # Documents first: a state item (and so a run) never exists without its document.
+        self._batch_write([self._document_request(key, invoice) for key, (invoice, _) in latest.items()])
+        for invoice, initial in latest.values():
+            self._put_state(invoice, initial, now)
 
     @staticmethod
     def _document_request(key: InvoiceKey, invoice: Invoice) -> dict[str, Any]:

@@ -84,6 +84,12 @@ def index_values(invoice: InvoiceKey, due: datetime) -> dict[str, str]:
     }
 
 
+def index_sort_key_parts(sort_key: str) -> tuple[datetime, InvoiceKey]:
+    """The due instant and the invoice of an index sort key (`index_values`; ids have no '#')."""
+    due, tenant_id, invoice_id = sort_key.split("#", 2)
+    return parse_instant(due), InvoiceKey(tenant_id=tenant_id, invoice_id=invoice_id)
+
+
 def attributes(values: Mapping[str, Any]) -> Item:
     """Typed attribute values; None means "absent" rather than a NULL attribute."""
     return {name: _serializer.serialize(value) for name, value in values.items() if value is not None}

@@ -1,7 +1,9 @@
 """Run summaries (``RUNS`` / ``RUN#<date>#<run>`` and the ``RUN#<run>`` / ``RUN`` pointer), a run's
-issues (``ISSUE#...``) and its notification markers (``NOTIFIED#...``, R21)."""
+issues (``ISSUE#...``), its notification markers (``NOTIFIED#...``, R21) and the hold of each night
+(``NIGHT#<date>`` / ``NIGHT``: the execution that runs it, R21, R23)."""
 
 from collections.abc import Sequence
+from contextlib import suppress
 from datetime import UTC, date, datetime
 
 from autodispatch.errors import NotFound
@@ -28,6 +30,10 @@ def _notification_item(run_id: str, tenant_id: str, kind: str, notice: str) -> I
             }
         ),
     }
+
+
+def _night_key(run_date: date) -> Item:
+    return items.key(f"NIGHT#{run_date.isoformat()}", "NIGHT")
 
 
 class RunTable(TableClient):
@@ -109,6 +115,52 @@ class RunTable(TableClient):
         except ConditionFailed:
             return False
         return True
+
+    def hold_night(self, run: RunRef, lease_until: datetime, now: datetime) -> str | None:
+        # Taken when nobody holds the night, this run holds it already (a retried step), its
+        # holder has finished, or the holder's lease ended (its execution timed out by then).
+        e = Expression()
+        item = {
+            **_night_key(run.run_date),
+            **attributes(
+                {
+                    "run_id": run.run_id,
+                    "lease_until": items.instant(lease_until),
+                    "released": False,
+                    **expiry(run.run_date),
+                }
+            ),
+        }
+        condition = (
+            f"attribute_not_exists({e.n(PARTITION_KEY)}) OR {e.n('run_id')} = {e.v(run.run_id)} "
+            f"OR {e.n('released')} = {e.v(True)} OR {e.n('lease_until')} < {e.v(items.instant(now))}"
+        )
+        try:
+            self._on_table(
+                "put_item",
+                Item=item,
+                ConditionExpression=condition,
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+                **e.params(),
+            )
+        except ConditionFailed as failed:
+            return str((failed.old or {}).get("run_id", "another run"))
+        return None
+
+    def night_holder(self, run_date: date) -> str | None:
+        item = self._get(_night_key(run_date))
+        return str(item["run_id"]) if item else None
+
+    def release_night(self, run: RunRef) -> None:
+        e = Expression()
+        # Another run holds the night (or nobody did): nothing of this run's to release.
+        with suppress(ConditionFailed):
+            self._update(
+                _night_key(run.run_date),
+                e,
+                f"SET {e.n('released')} = {e.v(True)}",
+                f"{e.n('run_id')} = {e.v(run.run_id)}",
+            )
 
     def release_notification(self, run_id: str, tenant_id: str, kind: str) -> None:
         # Overwritten rather than deleted: the notify role needs no DeleteItem.

@@ -2,7 +2,7 @@
 
 from collections.abc import Iterable
 
-from autodispatch.errors import NotFound
+from autodispatch.errors import NotFound, shown
 from autodispatch.models.scenario import Tenant
 from autodispatch.store.dynamodb import items
 from autodispatch.store.dynamodb.client import TableClient
@@ -17,10 +17,10 @@ class TenantTable(TableClient):
     def get_tenant(self, tenant_id: str) -> Tenant:
         item = self._get(items.tenant_key(tenant_id))
         if item is None:
-            raise NotFound(f"Unknown tenant '{tenant_id}'")
+            raise NotFound(f"Unknown tenant {shown(tenant_id)}")
         tenant = items.tenant(item)
         if tenant is None:
-            raise NotFound(f"Tenant '{tenant_id}' has an invalid stored document; import it again")
+            raise NotFound(f"Tenant {shown(tenant_id)} has an invalid stored document; import it again")
         return tenant
 
     def get_tenants(self, tenant_ids: Iterable[str]) -> dict[str, Tenant]:
@@ -32,6 +32,3 @@ class TenantTable(TableClient):
     def list_tenants(self) -> list[Tenant]:
         tenants = (items.tenant(item) for item in self._query_prefix("TENANTS", "TENANT#"))
         return [tenant for tenant in tenants if tenant is not None]
-
-    def delete_tenant(self, tenant_id: str) -> None:
-        self._on_table("delete_item", Key=items.tenant_key(tenant_id))

@@ -31,7 +31,7 @@ def _refused(key: InvoiceKey, action: str, old: Mapping[str, Any] | None, now: d
         reason = f"its automatic dispatch is {old.get('state')}, not REMOVED"
     else:
         reason = why_not(old, None, now)
-    return InvalidTransition(f"Cannot {action} invoice {key}: {reason}")
+    return InvalidTransition(f"Cannot {action} invoice {key}: {reason}", reason)
 
 
 class UserActionTable(TableClient):
@@ -69,7 +69,7 @@ class UserActionTable(TableClient):
             ):
                 reason = f"run {old['claim'].get('run_id')} is dispatching it now"
                 raise InvalidTransition(
-                    f"Cannot remove automatic dispatch from invoice {key}: {reason}"
+                    f"Cannot remove automatic dispatch from invoice {key}: {reason}", reason
                 ) from None
             raise _refused(key, "remove automatic dispatch from", old, event.at) from None
 

@@ -1,6 +1,7 @@
-"""R26 on the real store (moto): the RecordDeliveryEvents handler with recorded SES events, delivered
-through SQS as deployed: duplicates, events before the run recorded its send, a bounce that chains on
-and one that fails the invoice at once and reaches the next notification."""
+"""R26 on the in-memory store (held to DynamoDB's behaviour by tests/contract): the
+RecordDeliveryEvents handler with recorded SES events, delivered through SQS as deployed:
+duplicates, events before the run recorded its send, a bounce that chains on and one that fails the
+invoice at once and reaches the next notification."""
 
 import json
 from datetime import UTC, date, datetime, timedelta
@@ -21,13 +22,13 @@ from autodispatch.models.enums import (
     InvoiceStatus,
 )
 from autodispatch.models.scenario import InvoiceKey
-from autodispatch.store.dynamodb import DynamoDbInvoiceStore
 from autodispatch.store.port import Attempt, RunRef, RunSummary
 from autodispatch_cli.local.mailbox_simulator import sqs_event
 from autodispatch_cli.local.runtime import LocalLambdaContext
 from record_delivery_events import handler as record_delivery_events
 from tests.fakes.deliverer import ScriptedDeliverer
 from tests.fakes.notifier import RecordingNotifier
+from tests.fakes.store import InMemoryInvoiceStore
 
 ZONE = ZoneInfo("Europe/Helsinki")
 NIGHT = date(2026, 3, 10)
@@ -39,11 +40,11 @@ K1009 = InvoiceKey(tenant_id="kahvila", invoice_id="k-1009")  # factoring copy b
 
 
 @pytest.fixture
-def night(loaded: DynamoDbInvoiceStore, monkeypatch: pytest.MonkeyPatch) -> DynamoDbInvoiceStore:
+def night(loaded: InMemoryInvoiceStore, monkeypatch: pytest.MonkeyPatch) -> InMemoryInvoiceStore:
     """The demo's night of 10 March dispatched; the handler's configuration in the environment."""
-    monkeypatch.setenv("TABLE_NAME", loaded.table_name)
+    monkeypatch.setenv("TABLE_NAME", "unused")
     monkeypatch.setenv("BUCKET_NAME", "unused")
-    loaded.put_run(RunSummary(run_id=RUN.run_id, run_date=NIGHT, started_at=STARTED))
+    loaded.add_run(RUN, STARTED)
     keys = [InvoiceKey(tenant_id="kahvila", invoice_id=f"k-10{n:02d}") for n in range(1, 10)]
     BatchDispatcher(loaded, ScriptedDeliverer(), ZONE, timedelta(minutes=15), lambda: STARTED).dispatch(
         RUN, keys
@@ -63,7 +64,7 @@ def ses_event(
     return event
 
 
-def deliver(store: DynamoDbInvoiceStore, *events: dict[str, Any]) -> set[str]:
+def deliver(store: InMemoryInvoiceStore, *events: dict[str, Any]) -> set[str]:
     """Through SQS as deployed; the ids of the messages the handler asked SQS to redeliver."""
     batch = sqs_event(list(events))
     answer = record_delivery_events.handler(batch, LocalLambdaContext("RecordDeliveryEvents"), store=store)
@@ -72,7 +73,7 @@ def deliver(store: DynamoDbInvoiceStore, *events: dict[str, Any]) -> set[str]:
 
 
 def test_r26_permanent_bounce_returns_the_invoice_to_the_next_run_after_email(
-    night: DynamoDbInvoiceStore,
+    night: InMemoryInvoiceStore,
 ) -> None:
     assert night.get_record(K1002).channel is Channel.EMAIL
 
@@ -90,7 +91,7 @@ def test_r26_permanent_bounce_returns_the_invoice_to_the_next_run_after_email(
     assert K1002 in due
 
 
-def test_r12_r26_the_next_run_prints_and_never_emails_again(night: DynamoDbInvoiceStore) -> None:
+def test_r12_r26_the_next_run_prints_and_never_emails_again(night: InMemoryInvoiceStore) -> None:
     deliver(night, ses_event("bounce_permanent", K1002))
     deliverer = ScriptedDeliverer()
     next_run = RunRef(run_id="night-b", run_date=date(2026, 3, 11))
@@ -109,14 +110,14 @@ def test_r12_r26_the_next_run_prints_and_never_emails_again(night: DynamoDbInvoi
     )
 
 
-def test_r26_a_duplicate_bounce_changes_nothing(night: DynamoDbInvoiceStore) -> None:
+def test_r26_a_duplicate_bounce_changes_nothing(night: InMemoryInvoiceStore) -> None:
     deliver(night, ses_event("bounce_permanent", K1002))
     before = night.get_record(K1002)
     assert deliver(night, ses_event("bounce_permanent", K1002)) == set()
     assert night.get_record(K1002) == before
 
 
-def test_r26_delivery_and_delay_are_recorded_once_each(night: DynamoDbInvoiceStore) -> None:
+def test_r26_delivery_and_delay_are_recorded_once_each(night: InMemoryInvoiceStore) -> None:
     events = [ses_event("delivery_delay", K1002), ses_event("delivery", K1002), ses_event("delivery", K1002)]
     assert deliver(night, *events) == set()
     record = night.get_record(K1002)
@@ -127,7 +128,7 @@ def test_r26_delivery_and_delay_are_recorded_once_each(night: DynamoDbInvoiceSto
     assert (record.state, record.channel) == (AutoDispatchState.SENT, Channel.EMAIL)
 
 
-def test_r26_transient_bounce_and_complaint_are_recorded_only(night: DynamoDbInvoiceStore) -> None:
+def test_r26_transient_bounce_and_complaint_are_recorded_only(night: InMemoryInvoiceStore) -> None:
     deliver(night, ses_event("bounce_transient", K1002), ses_event("complaint", K1002))
     record = night.get_record(K1002)
     assert [e.event for e in record.history][-2:] == [
@@ -138,9 +139,9 @@ def test_r26_transient_bounce_and_complaint_are_recorded_only(night: DynamoDbInv
 
 
 def test_r23_r26_a_bounce_before_the_run_recorded_its_send_is_redelivered_later(
-    loaded: DynamoDbInvoiceStore, monkeypatch: pytest.MonkeyPatch
+    loaded: InMemoryInvoiceStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("TABLE_NAME", loaded.table_name)
+    monkeypatch.setenv("TABLE_NAME", "unused")
     monkeypatch.setenv("BUCKET_NAME", "unused")
     attempt = Attempt(
         run_id="night-a/x", channel=Channel.EMAIL, kind=DeliveryKind.INVOICE, started_at=STARTED
@@ -153,7 +154,7 @@ def test_r23_r26_a_bounce_before_the_run_recorded_its_send_is_redelivered_later(
 
 
 def test_r21_r26_no_channel_after_email_fails_at_once_and_is_in_the_next_notification(
-    night: DynamoDbInvoiceStore,
+    night: InMemoryInvoiceStore,
 ) -> None:
     kahvila = night.get_tenant("kahvila")
     only_einvoice_and_email = kahvila.settings.model_copy(
@@ -184,7 +185,7 @@ def test_r21_r26_no_channel_after_email_fails_at_once_and_is_in_the_next_notific
 
 
 def test_r17_r26_a_bounced_factoring_copy_is_recorded_and_reported_not_chained(
-    night: DynamoDbInvoiceStore,
+    night: InMemoryInvoiceStore,
 ) -> None:
     deliver(night, ses_event("bounce_permanent", K1009, kind="FACTORING"))
     record = night.get_record(K1009)
@@ -196,7 +197,7 @@ def test_r17_r26_a_bounced_factoring_copy_is_recorded_and_reported_not_chained(
     assert notice.customer_name is not None  # R17, R21: recognised like a failed invoice
 
 
-def test_r25_a_malformed_event_is_redelivered_and_never_stops_the_others(night: DynamoDbInvoiceStore) -> None:
+def test_r25_a_malformed_event_is_redelivered_and_never_stops_the_others(night: InMemoryInvoiceStore) -> None:
     broken = {"id": "x", "detail-type": "Email Bounced", "time": "not a time", "detail": {}}
     assert deliver(night, broken, ses_event("delivery", K1002)) == {json.dumps(broken)}
     assert night.get_record(K1002).history[-1].event is HistoryEventKind.EMAIL_DELIVERED

@@ -1,0 +1,82 @@
+"""R21, R23: a night is one run however many executions start for it. Three executions of each of
+twenty nights started at once (`local run --concurrent-starts 3`) over two tenants with failures
+every night, one invoice per batch so that executions running side by side would share them out:
+each tenant with failures gets exactly one notification per night and channel, and it lists every
+failure of that night; every invoice is sent once; the counts are per night."""
+
+from collections import Counter
+from datetime import date, timedelta
+from typing import Any
+
+from autodispatch.models.scenario import Invoice, Scenario
+from autodispatch_cli.local.night_run import run_scenario
+from autodispatch_cli.local.runtime import LocalAws
+
+FIRST_NIGHT = date(2026, 3, 10)  # the night the demo's originals are due
+NIGHTS = 20
+STARTS = 3
+# The demo's invoices of the first night, copied: kahvila's 1005 fails (R16), twice, and 1002 is
+# sent by email; tilitoimisto's 503 fails (R12). Small, so that twenty nights stay affordable.
+ORIGINALS = {"k-1005": "FAILED", "k-1002": "SENT", "t-503": "FAILED"}
+COPIES = {"k-1005": "ab", "k-1002": "a", "t-503": "a"}
+
+
+def _copy(invoice: Invoice, night: int, copy: str) -> Invoice:
+    """The invoice moved `night` days on, so that it is due on the first night plus `night`."""
+    shift = timedelta(days=night)
+    return invoice.model_copy(
+        update={
+            "invoice_id": f"{invoice.invoice_id}-{night:02d}{copy}",
+            "number": f"{invoice.number}{night:02d}{copy}",
+            "created_at": invoice.created_at + shift,
+            "invoice_date": invoice.invoice_date + shift,
+            "due_date": invoice.due_date + shift,
+        }
+    )
+
+
+def test_r21_r23_concurrent_executions_of_a_night_notify_each_tenant_once_with_every_failure(
+    demo_scenario: Scenario,
+) -> None:
+    originals = [invoice for invoice in demo_scenario.invoices if invoice.invoice_id in ORIGINALS]
+    invoices = [
+        _copy(invoice, night, copy)
+        for night in range(NIGHTS)
+        for invoice in originals
+        for copy in COPIES[invoice.invoice_id]
+    ]
+    scenario = demo_scenario.model_copy(update={"invoices": invoices})
+    dates = [FIRST_NIGHT + timedelta(days=night) for night in range(NIGHTS)]
+
+    with LocalAws(batch_size=1) as local:
+        report = run_scenario(scenario, dates, concurrent_starts=STARTS, local=local)
+
+    states = {entry["invoice_id"]: entry["auto_dispatch"] for entry in report["invoices"]}
+    assert states == {
+        f"{invoice_id}-{night:02d}{copy}": state
+        for night in range(NIGHTS)
+        for invoice_id, state in ORIGINALS.items()
+        for copy in COPIES[invoice_id]
+    }
+    # R23: every sent invoice reached its customer once.
+    deliveries = Counter(d["invoice_id"] for d in report["deliveries"] if d["kind"] != "FACTORING")
+    assert deliveries == Counter(f"k-1002-{night:02d}a" for night in range(NIGHTS))
+    for night, run in enumerate(report["runs"]):
+        assert [e["status"] for e in run["executions"]] == ["SUCCEEDED"] * STARTS
+        assert (run["selected"], run["sent"], run["ignored"], run["failed"]) == (4, 1, 0, 3), run
+        _assert_one_notification_listing_every_failure(report["notifications"], run["run_date"], night)
+
+
+def _assert_one_notification_listing_every_failure(
+    notifications: list[dict[str, Any]], run_date: str, night: int
+) -> None:
+    of_night = [n for n in notifications if n["run_date"] == run_date]
+    assert Counter((n["tenant_id"], n["kind"]) for n in of_night) == {
+        ("kahvila", "EMAIL"): 1,
+        ("kahvila", "SMS"): 1,
+        ("tilitoimisto", "EMAIL"): 1,
+    }, of_night
+    by_tenant = {n["tenant_id"]: n["body"] for n in of_night if n["kind"] == "EMAIL"}
+    for copy in COPIES["k-1005"]:
+        assert f"Invoice 1005{night:02d}{copy} (FAILED)" in by_tenant["kahvila"]
+    assert f"Invoice 503{night:02d}a (FAILED)" in by_tenant["tilitoimisto"]

@@ -1,0 +1,151 @@
+"""R23 as one decision (`rules.recovery.next_action`), property-tested over every history the
+channel chain can leave behind: rejections, a delivery, an attempt cut off at any point (a crash,
+a send with no clear answer, a failed outcome write), the factoring copy (R17) and its marker, a
+bounced email that reopens the chain (R26) and a user's fresh start. Each generated history comes
+with the truth of what happened; the decision must never deliver twice, never move to a second
+channel after an attempt that may have delivered, and never say less than is known."""
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from autodispatch.models.dispatch import HistoryEvent
+from autodispatch.models.enums import CHAIN_ORDER, Channel, DeliveryKind, HistoryEventKind
+from autodispatch.rules.recovery import Copy, Known, LeftAttempt, Step, next_action, progress
+
+EINVOICE, EMAIL, PRINT = Channel.EINVOICE, Channel.EMAIL, Channel.PRINT
+T0 = datetime(2026, 3, 9, 22, 0, tzinfo=UTC)
+
+
+@dataclass
+class Truth:
+    """What really happened, and the store as it was left."""
+
+    history: list[HistoryEvent] = field(default_factory=list)
+    left: LeftAttempt | None = None
+    delivered: Channel | None = None
+    maybe_delivered: Channel | None = None  # an attempt cut off: it may have reached the customer
+    copy_unknown: bool = False  # the copy may or may not have gone out
+    copy_handled: bool = False
+    after_bounce: bool = False
+
+    def add(self, kind: HistoryEventKind, channel: Channel | None = None) -> None:
+        self.history.append(
+            HistoryEvent(
+                at=T0 + timedelta(seconds=len(self.history)), event=kind, channel=channel, detail="x"
+            )
+        )
+
+
+@st.composite
+def chains(draw: st.DrawFn) -> tuple[tuple[Channel, ...], Channel | None, frozenset[Channel], Truth]:
+    plan = tuple(channel for channel in CHAIN_ORDER if draw(st.booleans()))
+    copy = draw(st.sampled_from([None, EINVOICE, EMAIL]))
+    repeat_safe = draw(st.frozensets(st.sampled_from(list(Channel))))
+    truth = Truth()
+    if draw(st.booleans()):
+        # Progress from before the user's own action counts for nothing (a fresh start).
+        truth.add(HistoryEventKind.CHANNEL_REJECTED, draw(st.sampled_from(list(Channel))))
+        truth.add(HistoryEventKind.SENT, draw(st.sampled_from(list(Channel))))
+        truth.add(
+            draw(st.sampled_from([HistoryEventKind.RESTORED_BY_USER, HistoryEventKind.REMOVED_BY_USER]))
+        )
+    for channel in plan:
+        if truth.after_bounce and CHAIN_ORDER.index(channel) <= CHAIN_ORDER.index(EMAIL):
+            continue  # R12, R26: the chain goes on after the bounced email
+        answer = draw(st.sampled_from(["reject", "deliver", "cut off", "released"]))
+        if answer == "reject":
+            truth.add(HistoryEventKind.CHANNEL_REJECTED, channel)
+            continue
+        if answer == "released":  # certainly not sent (throttled): the claim was given back
+            return plan, copy, repeat_safe, truth
+        if answer == "cut off":  # the attempt is on the claim; its outcome is unknown
+            truth.left = LeftAttempt(channel=channel)
+            truth.maybe_delivered = channel
+            return plan, copy, repeat_safe, truth
+        truth.add(HistoryEventKind.SENT, channel)
+        truth.delivered = channel
+        if copy is not None:
+            # The delivered marker is written with the SENT events, before the copy goes.
+            truth.left = LeftAttempt(channel=copy, kind=DeliveryKind.FACTORING, delivered=channel)
+            ending = draw(st.sampled_from(["cut off", "handled, outcome write lost"]))
+            if ending == "cut off":
+                truth.copy_unknown = True
+                return plan, copy, repeat_safe, truth
+            # The copy's event went with the failed settle into the hand-over (no marker).
+            truth.add(
+                draw(st.sampled_from([HistoryEventKind.FACTORING_SENT, HistoryEventKind.FACTORING_FAILED]))
+            )
+            truth.left = LeftAttempt(channel=channel)
+            truth.copy_handled = True
+            return plan, copy, repeat_safe, truth
+        if channel is EMAIL and draw(st.booleans()):
+            truth.add(HistoryEventKind.EMAIL_BOUNCED, EMAIL)  # R26: reopened, the chain goes on
+            truth.delivered, truth.after_bounce = None, True
+            continue
+        truth.left = draw(st.sampled_from([None, LeftAttempt(channel=channel)]))  # outcome write lost
+        return plan, copy, repeat_safe, truth
+    return plan, copy, repeat_safe, truth
+
+
+def known(plan: tuple[Channel, ...], copy: Channel | None, safe: frozenset[Channel], truth: Truth) -> Known:
+    done = progress(truth.history)
+    remaining = tuple(channel for channel in plan if channel not in done.rejected)
+    return Known(remaining=remaining, factoring_copy=copy, progress=done, left=truth.left, repeat_safe=safe)
+
+
+@settings(max_examples=600, deadline=None)
+@given(chains())
+def test_r23_the_next_action_never_delivers_twice_and_says_only_what_is_known(
+    chain: tuple[tuple[Channel, ...], Channel | None, frozenset[Channel], Truth],
+) -> None:
+    plan, copy, safe, truth = chain
+    action = next_action(known(plan, copy, safe, truth))
+    if truth.delivered is not None:
+        assert (action.step, action.channel) == (Step.SETTLE_SENT, truth.delivered)
+        if truth.copy_unknown:
+            # Reported (never silently dropped), and sent again only where that is harmless.
+            assert action.factoring_copy is (Copy.SEND if copy in safe else Copy.IN_DOUBT)
+        elif truth.copy_handled or copy is None:
+            assert action.factoring_copy is Copy.NONE
+        else:
+            assert action.factoring_copy is Copy.SEND
+        return
+    if truth.maybe_delivered is not None:
+        cut_off = truth.maybe_delivered
+        if cut_off in safe:
+            assert action == next_action(known(plan, copy, safe, truth))  # deterministic
+            assert (action.step, action.channels, action.repeating) == (Step.SEND, (cut_off,), True)
+        else:
+            assert (action.step, action.channel) == (Step.FAIL_IN_DOUBT, cut_off)
+        return
+    rejected = progress(truth.history).rejected
+    still = tuple(channel for channel in plan if channel not in rejected)
+    if still:
+        assert (action.step, action.channels, action.repeating) == (Step.SEND, still, False)
+    else:
+        assert action.step is Step.SETTLE_UNSENT
+
+
+@settings(max_examples=300, deadline=None)
+@given(chains())
+def test_r24_the_sweep_of_an_unfinished_run_never_sends_and_never_hides_a_delivery(
+    chain: tuple[tuple[Channel, ...], Channel | None, frozenset[Channel], Truth],
+) -> None:
+    """The sweep decides with no channel safe to repeat (it sends nothing), from the record's view
+    of the claim: a delivered marker hides the attempt (`DispatchRecord.unfinished_attempt`)."""
+    plan, copy, _, truth = chain
+    left = truth.left
+    truth.left = None if left is None or left.delivered is not None else LeftAttempt(channel=left.channel)
+    action = next_action(known(plan, copy, frozenset(), truth))
+    assert not (action.step is Step.SEND and action.repeating)
+    if truth.delivered is not None:
+        assert (action.step, action.channel) == (Step.SETTLE_SENT, truth.delivered)
+        if truth.copy_unknown:
+            assert action.factoring_copy is not Copy.NONE  # the sweep reports it in doubt
+    elif truth.maybe_delivered is not None:
+        assert (action.step, action.channel) == (Step.FAIL_IN_DOUBT, truth.maybe_delivered)
+    else:
+        assert action.step in {Step.SEND, Step.SETTLE_UNSENT}  # nothing was sent: said so
