@@ -1,9 +1,10 @@
-"""CPU cost per invoice of rendering each channel's document.
+"""CPU cost per invoice of rendering each route's document, and of the e-invoice validation gate.
 
 `python -m benchmarks.render [N]` prints a table; `run(n)` returns, per document, milliseconds of
 wall time (`perf_counter`) and of this process's CPU time (`process_time`, steadier on a busy
 machine). One-time costs (parsing the font, building a glyph subset the first time it is
-needed) are measured apart: a warm Lambda pays them once per container.
+needed, compiling the Peppol rules, loading the Finvoice schema) are measured apart: a warm Lambda
+pays them once per container.
 
 The largest invoice the input limits allow (`benchmarks/maximal.py`: 150 lines of 512 characters,
 every field at its maximum; in words, and in the widest characters) must render its PDF within
@@ -18,10 +19,12 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
+from autodispatch.channels import finvoice_rules, peppol_rules
 from autodispatch.channels.finvoice import FinvoiceRoute, render_finvoice
 from autodispatch.channels.mail import render_invoice_email
 from autodispatch.channels.pdf import render_invoice_pdf, render_print_letter
 from autodispatch.channels.pdffonts import embedded_fonts
+from autodispatch.channels.peppol import render_ubl
 from autodispatch.models.loading import parse_scenario
 from autodispatch.models.scenario import Invoice, Tenant
 from benchmarks.maximal import maximal_invoice, maximal_tenant
@@ -30,6 +33,7 @@ SCENARIO = Path(__file__).resolve().parents[1] / "examples" / "demo-scenario.jso
 # A business route for invoices whose own customer has none: the XML is what is measured.
 _ROUTE = FinvoiceRoute("003701120389", "003721291126")
 _NOW = datetime(2026, 3, 10, 0, 5, tzinfo=UTC)
+_PDF = b"%PDF-1.7\n" + b"0" * 40_000 + b"\n%%EOF"  # about the size of an invoice PDF
 MAXIMAL_PDF_TARGET_MS = 50.0
 _MAXIMAL_PDFS = ("maximal_invoice_pdf", "maximal_invoice_pdf_wide_characters")
 
@@ -42,6 +46,38 @@ def _cases() -> list[tuple[Invoice, Tenant]]:
 
 def _finvoice(invoice: Invoice, tenant: Tenant) -> bytes:
     return render_finvoice(invoice, tenant, message_id="INV-BENCHMARK", route=_ROUTE)
+
+
+def _peppol(invoice: Invoice, tenant: Tenant) -> bytes:
+    """The UBL document with a small stand-in PDF: the PDF's own cost is `invoice_pdf`."""
+    return render_ubl(invoice, tenant, pdf=_PDF)
+
+
+def _on_peppol(invoice: Invoice) -> Invoice:
+    customer = invoice.customer.model_copy(update={"einvoice_address": "0216:003701120389"})
+    return invoice.model_copy(update={"customer": customer})
+
+
+def _once(action: Callable[[], object]) -> dict[str, float]:
+    wall, cpu = time.perf_counter(), time.process_time()
+    action()
+    return {
+        "wall_ms": round((time.perf_counter() - wall) * 1000, 2),
+        "cpu_ms": round((time.process_time() - cpu) * 1000, 2),
+    }
+
+
+def _validated(
+    documents: dict[tuple[str, str], bytes], check: Callable[[bytes], object]
+) -> Callable[..., bytes]:
+    """A `render` for `_timed` that validates the invoice's pre-rendered document."""
+
+    def validate(invoice: Invoice, tenant: Tenant) -> bytes:
+        document = documents[(invoice.tenant_id, invoice.invoice_id)]
+        check(document)
+        return document
+
+    return validate
 
 
 def _email(invoice: Invoice, tenant: Tenant) -> bytes:
@@ -69,19 +105,30 @@ def _timed(
 
 def run(n: int = 200) -> dict[str, dict[str, float]]:
     """Milliseconds per document, over the demo scenario's invoices."""
-    wall, cpu = time.perf_counter(), time.process_time()
-    embedded_fonts()
-    font_setup = {
-        "wall_ms": round((time.perf_counter() - wall) * 1000, 2),
-        "cpu_ms": round((time.process_time() - cpu) * 1000, 2),
-    }
+    font_setup = _once(embedded_fonts)
     cases = _cases()
     with_email = [(invoice, tenant) for invoice, tenant in cases if invoice.customer.email]
     with_address = [(invoice, tenant) for invoice, tenant in cases if invoice.customer.address is not None]
+    business = [
+        (_on_peppol(invoice), tenant)
+        for invoice, tenant in with_address
+        if invoice.customer.type.value == "BUSINESS" and invoice.payment_method.value == "BANK_TRANSFER"
+    ]
+    peppol_documents = {(i.tenant_id, i.invoice_id): _peppol(i, t) for i, t in business}
+    finvoice_documents = {(i.tenant_id, i.invoice_id): _finvoice(i, t) for i, t in with_address}
+    rules_compile = _once(peppol_rules._compiled)
+    schema_load = _once(finvoice_rules._schema)
     maximal = [(maximal_invoice(), maximal_tenant())]
     widest = [(maximal_invoice(wide=True), maximal_tenant(wide=True))]
     largest = max(1, n // 10)
     return {
+        "peppol_ubl_xml": _timed(_peppol, business, n),
+        "peppol_validation": _timed(_validated(peppol_documents, peppol_rules.validate_peppol), business, n),
+        "peppol_rules_compile_once": rules_compile,
+        "finvoice_validation": _timed(
+            _validated(finvoice_documents, finvoice_rules.validate_finvoice), with_address, n
+        ),
+        "finvoice_schema_load_once": schema_load,
         "finvoice_xml": _timed(_finvoice, with_address, n),
         "invoice_pdf": _timed(render_invoice_pdf, cases, n),
         "email_mime_with_pdf": _timed(_email, with_email, n),

@@ -23,6 +23,7 @@ from botocore.handlers import BUILTIN_HANDLERS
 from moto.core.botocore_stubber import BotocoreStubber
 
 from autodispatch.models.loading import parse_scenario
+from autodispatch.models.routes import CONFIGURED_TRANSPORTS
 from autodispatch.store.table_schema import (
     PARTITION_KEY,
     PENDING_INDEX_PARTITION_KEY,
@@ -44,14 +45,14 @@ BATCH_SIZE = 100
 DISPATCH_TIMEOUT_SECONDS = 900.0
 WRITE_OPERATIONS = {"PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems"}
 INDEX_ATTRIBUTES = (PARTITION_KEY, SORT_KEY, PENDING_INDEX_PARTITION_KEY, PENDING_INDEX_SORT_KEY)
+# Every route transport (models/routes.py) to the stand-in service, or to the bucket's outbox.
 CONFIGURATIONS = {
     "http": lambda url: {
-        "EINVOICE_TRANSPORT": "http",
-        "EINVOICE_ENDPOINT": url,
-        "PRINT_TRANSPORT": "http",
-        "PRINT_ENDPOINT": url,
+        variable: value
+        for name in CONFIGURED_TRANSPORTS
+        for variable, value in ((f"{name.upper()}_TRANSPORT", "http"), (f"{name.upper()}_ENDPOINT", url))
     },
-    "s3_outbox": lambda url: {"EINVOICE_TRANSPORT": "s3", "PRINT_TRANSPORT": "s3"},
+    "s3_outbox": lambda url: {f"{name.upper()}_TRANSPORT": "s3" for name in CONFIGURED_TRANSPORTS},
 }
 
 Key = tuple[str, str]

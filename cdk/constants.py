@@ -46,7 +46,8 @@ DEFAULT_STACK_NAME = "Autodispatch"
 RUNTIME = lambda_.Runtime.PYTHON_3_14
 ARCHITECTURE = lambda_.Architecture.ARM_64
 # pip --platform tags for the layer's binary wheels: Lambda's Amazon Linux 2023 has glibc 2.34.
-LAYER_PLATFORMS = ("manylinux_2_28_aarch64", "manylinux2014_aarch64")
+# pip does not widen one manylinux tag to older ones, so saxonche's manylinux_2_24 wheel is named too.
+LAYER_PLATFORMS = ("manylinux_2_28_aarch64", "manylinux_2_24_aarch64", "manylinux2014_aarch64")
 
 SERVICE_NAME = "autodispatch"
 METRICS_NAMESPACE = "Autodispatch"

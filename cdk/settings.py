@@ -11,6 +11,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from aws_cdk import aws_logs as logs
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from autodispatch.models.routes import CONFIGURED_TRANSPORTS
+
 # The context keys the app reads, in the order the README documents them.
 CONTEXT_KEYS = (
     "stackName",
@@ -27,6 +29,9 @@ CONTEXT_KEYS = (
     "einvoiceTransport",
     "einvoiceEndpoint",
     "einvoiceSecretName",
+    "peppolTransport",
+    "peppolEndpoint",
+    "peppolSecretName",
     "printTransport",
     "printEndpoint",
     "printSecretName",
@@ -95,6 +100,9 @@ class DeploySettings(BaseModel):
     einvoice_transport: Literal["s3", "http"] = Field(default="s3", alias="einvoiceTransport")
     einvoice_endpoint: str | None = Field(default=None, alias="einvoiceEndpoint")
     einvoice_secret_name: str | None = Field(default=None, alias="einvoiceSecretName")
+    peppol_transport: Literal["s3", "http"] = Field(default="s3", alias="peppolTransport")
+    peppol_endpoint: str | None = Field(default=None, alias="peppolEndpoint")
+    peppol_secret_name: str | None = Field(default=None, alias="peppolSecretName")
     print_transport: Literal["s3", "http"] = Field(default="s3", alias="printTransport")
     print_endpoint: str | None = Field(default=None, alias="printEndpoint")
     print_secret_name: str | None = Field(default=None, alias="printSecretName")
@@ -126,13 +134,16 @@ class DeploySettings(BaseModel):
 
     @model_validator(mode="after")
     def _http_transports_have_https_endpoints(self) -> "DeploySettings":
-        for kind, transport, endpoint in (
-            ("einvoice", self.einvoice_transport, self.einvoice_endpoint),
-            ("print", self.print_transport, self.print_endpoint),
-        ):
+        for kind in CONFIGURED_TRANSPORTS:
+            transport, endpoint, _ = self.transport(kind)
             if transport == "http" and not (endpoint or "").startswith("https://"):
                 raise ValueError(f"{kind}Transport=http needs an https:// {kind}Endpoint")
         return self
+
+    def transport(self, name: str) -> tuple[str, str | None, str | None]:
+        """The route transport `name`'s (models/routes.py) mode, endpoint and API key secret name."""
+        values = self.model_dump()
+        return values[f"{name}_transport"], values[f"{name}_endpoint"], values[f"{name}_secret_name"]
 
     def check_claim_lease(self, dispatch_timeout_seconds: int) -> None:
         """R23: a claim must outlive the invocation that holds it. A lease of at least twice the
@@ -165,15 +176,12 @@ class DeploySettings(BaseModel):
 
     @property
     def uses_s3_outbox(self) -> bool:
-        return "s3" in (self.einvoice_transport, self.print_transport)
+        return any(self.transport(name)[0] == "s3" for name in CONFIGURED_TRANSPORTS)
 
     @property
     def secret_names(self) -> tuple[str, ...]:
-        names = (
-            self.einvoice_secret_name if self.einvoice_transport == "http" else None,
-            self.print_secret_name if self.print_transport == "http" else None,
-        )
-        return tuple(sorted({name for name in names if name}))
+        transports = (self.transport(name) for name in CONFIGURED_TRANSPORTS)
+        return tuple(sorted({secret for mode, _, secret in transports if mode == "http" and secret}))
 
 
 def load_settings(context: dict[str, Any]) -> DeploySettings:

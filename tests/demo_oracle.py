@@ -65,6 +65,8 @@ HAND_TABLE = [
     sent("k-1009", N1, EINVOICE, [EINVOICE],
          "R13/R17: full e-invoice details; factoring message to the financier's email", factoring=EMAIL),
     skipped("k-1010", N1, NotTaken.NOT_DUE, "R6: created 10.3 09:00, after the midnight starting 10.3"),
+    sent("k-1011", N1, EINVOICE, [EINVOICE],
+         "R13: business on Peppol (participant id 0216:...), no operator needed: Peppol BIS 3 e-invoice"),
     # Night of 10.3. tilitoimisto: MANUAL+API, EINVOICE+PRINT, INVOICE_DATE, no consumer e-invoicing.
     ignored("t-501", N1, [EMAIL], "R11: own channel EMAIL is not enabled"),
     skipped("t-502", N1, NotTaken.NOT_DUE, "R7: invoice date 11.3 is after the run date"),
@@ -82,6 +84,7 @@ HAND_TABLE = [
     skipped("k-1008", N2, NotTaken.ALREADY_SENT, "R5: pre-notification sent on 10.3"),
     skipped("k-1009", N2, NotTaken.ALREADY_SENT, "R5: sent on 10.3"),
     sent("k-1010", N2, EMAIL, [EMAIL], "R6/R14/R2: created 10.3, due 11.3; credit note goes like an invoice"),
+    skipped("k-1011", N2, NotTaken.ALREADY_SENT, "R5: sent on 10.3"),
     skipped("t-501", N2, NotTaken.ALREADY_HANDLED, "R9: IGNORED on 10.3, never retried"),
     sent("t-502", N2, EINVOICE, [EINVOICE], "R7/R13: its invoice date has come; full e-invoice details"),
     skipped("t-503", N2, NotTaken.ALREADY_HANDLED, "R9: FAILED on 10.3, never retried"),

@@ -14,6 +14,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+from autodispatch.models.routes import CONFIGURED_TRANSPORTS
 from cdk.constants import (
     ARCHITECTURE,
     ARCHIVE_PREFIX,
@@ -142,6 +143,20 @@ SPECS = {
 }
 
 
+def transport_environment(settings: DeploySettings) -> dict[str, str | None]:
+    """`<NAME>_TRANSPORT`, `_ENDPOINT`, `_SECRET_NAME` of each route transport (models/routes.py)."""
+    environment: dict[str, str | None] = {}
+    for name in CONFIGURED_TRANSPORTS:
+        mode, endpoint, secret = settings.transport(name)
+        prefix = name.upper()
+        environment |= {
+            f"{prefix}_TRANSPORT": mode,
+            f"{prefix}_ENDPOINT": endpoint,
+            f"{prefix}_SECRET_NAME": secret,
+        }
+    return environment
+
+
 def runtime_environment(
     settings: DeploySettings, table_name: str, bucket_name: str, configuration_set: str
 ) -> dict[str, str]:
@@ -154,12 +169,7 @@ def runtime_environment(
         "SENDER_EMAIL": settings.sender_email,
         "SES_CONFIGURATION_SET": configuration_set,
         "SMS_SENDER_ID": settings.sms_sender_id,
-        "EINVOICE_TRANSPORT": settings.einvoice_transport,
-        "EINVOICE_ENDPOINT": settings.einvoice_endpoint,
-        "EINVOICE_SECRET_NAME": settings.einvoice_secret_name,
-        "PRINT_TRANSPORT": settings.print_transport,
-        "PRINT_ENDPOINT": settings.print_endpoint,
-        "PRINT_SECRET_NAME": settings.print_secret_name,
+        **transport_environment(settings),
         "CLAIM_LEASE_SECONDS": str(settings.claim_lease_seconds),
         "POWERTOOLS_SERVICE_NAME": SERVICE_NAME,
         "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,

@@ -200,7 +200,7 @@ def test_r24_night_of_10_march_runs_through_the_served_system(story: Story) -> N
     run = night.json
     assert run["status"] == "SUCCEEDED"
     assert run["run_date"] == "2026-03-10"
-    assert (run["selected"], run["sent"], run["ignored"], run["failed"]) == (9, 6, 1, 2)
+    assert (run["selected"], run["sent"], run["ignored"], run["failed"]) == (10, 7, 1, 2)
     assert run["run_id"].startswith("manual-2026-03-10-")
     assert run["console_url"] == (
         "https://eu-north-1.console.aws.amazon.com/states/home?region=eu-north-1"

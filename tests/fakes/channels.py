@@ -63,11 +63,10 @@ class FakeArchive:
 
 class Parts:
     def __init__(self, sender_error: Exception | None = None, archive_fails: bool = False) -> None:
-        self.einvoice, self.print = FakeTransport(), FakeTransport()
+        self.einvoice, self.peppol, self.print = FakeTransport(), FakeTransport(), FakeTransport()
         self.email, self.archive = FakeSender(sender_error), FakeArchive(archive_fails)
         self.deliverer = ChannelDeliverer(
-            einvoice=self.einvoice,
-            print_service=self.print,
+            transports={"einvoice": self.einvoice, "peppol": self.peppol, "print": self.print},
             email=self.email,
             archive=self.archive,
             sender_email="laskut@autodispatch.example",

@@ -6,17 +6,12 @@ from autodispatch.models.dispatch import FactoringRoute
 from autodispatch.models.enums import Channel, DeliveryKind
 from autodispatch.models.scenario import Invoice, Tenant
 
-# What production's channels say of themselves (ChannelDeliverer.is_idempotent): EINVOICE and PRINT
-# carry a deterministic message id; an email sent twice arrives twice.
-REPEAT_SAFE = frozenset({Channel.EINVOICE, Channel.PRINT})
-
 
 class ScriptedDeliverer:
     """Implements `autodispatch.channels.port.Deliverer`, the one scripted deliverer of the tests.
-    Channels are safe to repeat as production's are, unless a test says otherwise."""
+    Which channels are safe to repeat is the route registry's (models/routes.py), not a deliverer's."""
 
-    def __init__(self, repeat_safe: frozenset[Channel] = REPEAT_SAFE) -> None:
-        self.repeat_safe = repeat_safe
+    def __init__(self) -> None:
         self.calls: list[tuple[str, Channel, DeliveryKind]] = []
         # The deliveries that went through (a call that raised delivered nothing).
         self.delivered: list[tuple[str, Channel]] = []
@@ -59,9 +54,6 @@ class ScriptedDeliverer:
 
     def flush_archive(self) -> None:
         self.archive_flushes += 1
-
-    def is_idempotent(self, channel: Channel) -> bool:
-        return channel in self.repeat_safe
 
     def channels_tried(self, invoice_id: str) -> list[Channel]:
         return [channel for called, channel, _ in self.calls if called == invoice_id]

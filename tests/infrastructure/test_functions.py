@@ -119,6 +119,12 @@ def test_function_environment_is_the_runtime_configuration(
         "https://einvoice.example.net/v1",
     )
     assert (dispatch.print_secret_name, dispatch.sms_sender_id) == ("autodispatch/print", "Billing")
+    # Every route transport of models/routes.py reaches the function, the Peppol access point too.
+    assert dispatch.transport("peppol") == (
+        "http",
+        "https://access-point.example.net/v1",
+        "autodispatch/peppol",
+    )
 
 
 def test_layer_holds_the_library_and_its_linux_arm64_dependencies_under_python() -> None:

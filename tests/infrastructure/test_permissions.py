@@ -71,6 +71,7 @@ def test_dispatch_invoice_reads_only_the_named_transport_secrets_and_no_outbox_w
     secret = "arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:"
     assert {grant for grant in grants if grant[0].startswith("secretsmanager:")} == {
         ("secretsmanager:GetSecretValue", f"{secret}autodispatch/einvoice-??????"),
+        ("secretsmanager:GetSecretValue", f"{secret}autodispatch/peppol-??????"),
         ("secretsmanager:GetSecretValue", f"{secret}autodispatch/print-??????"),
     }
     assert {grant for grant in grants if grant[0] == "s3:PutObject"} == {

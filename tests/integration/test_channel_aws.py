@@ -24,6 +24,7 @@ from pypdf import PdfReader
 
 from autodispatch.channels.archive import S3BatchArchive
 from autodispatch.channels.deliverer import build_deliverer
+from autodispatch.channels.peppol_rules import broken_rules
 from autodispatch.channels.transports import S3OutboxTransport, secret_api_key
 from autodispatch.config import RuntimeConfig
 from autodispatch.errors import PermanentRejection, TransientError
@@ -179,7 +180,9 @@ def test_r4_demo_scenario_delivers_valid_einvoices_readable_emails_and_windowed_
     for item in outbox:
         stored = aws["s3"].get_object(Bucket=BUCKET, Key=item["Key"])
         body, meta = stored["Body"].read(), stored["Metadata"]
-        if meta["channel"] == "EINVOICE":
+        if item["Key"].startswith("outbox/peppol/"):
+            assert broken_rules(body) == []  # Peppol BIS 3: the official EN 16931 and Peppol rules
+        elif meta["channel"] == "EINVOICE":
             schema().validate(body.decode("utf-8"))
         else:
             invoice = next(i for i in scenario.invoices if i.invoice_id == meta["invoice-id"])

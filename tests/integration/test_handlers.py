@@ -74,7 +74,7 @@ def test_r6_select_handler_takes_the_scheduled_night_and_writes_the_work_list(de
     body = boto3.client("s3").get_object(Bucket=BUCKET, Key=selection["work_list"]["key"])["Body"].read()
     batches = json.loads(body)
     keys = [key for batch in batches for key in batch["keys"]]
-    assert len(keys) == selection["invoice_count"] == 9
+    assert len(keys) == selection["invoice_count"] == 10
     assert len(batches) == selection["batch_count"]
 
 
@@ -95,14 +95,14 @@ def test_r24_dispatch_handler_sends_a_batch_and_counts_per_channel(
     counts = {
         name: sum(result["counts"][name] for result in results) for name in ("sent", "ignored", "failed")
     }
-    # The demo's night of 10 March: k-1001, k-1008, k-1009 by e-invoice, k-1002, k-1003 by email,
-    # k-1004 by print; t-501 ignored (R11); k-1005 and t-503 failed (R12, R16).
-    assert counts == {"sent": 6, "ignored": 1, "failed": 2}
+    # The demo's night of 10 March: k-1001, k-1008, k-1009 by Finvoice and k-1011 by Peppol, k-1002,
+    # k-1003 by email, k-1004 by print; t-501 ignored (R11); k-1005 and t-503 failed (R12, R16).
+    assert counts == {"sent": 7, "ignored": 1, "failed": 2}
     sent_by_channel: dict[str, float] = {}
     for document in _metrics(capsys.readouterr().out):
         if "Channel" in document:
             sent_by_channel[document["Channel"]] = sum(document["InvoicesSent"])
-    assert sent_by_channel == {"EINVOICE": 3, "EMAIL": 2, "PRINT": 1}
+    assert sent_by_channel == {"EINVOICE": 4, "EMAIL": 2, "PRINT": 1}
 
 
 def test_r21_notify_handler_reports_each_tenant_once(deployed: Any) -> None:
@@ -162,5 +162,5 @@ def test_r23_dispatch_handler_run_twice_on_one_batch_sends_nothing_twice(deploye
         for b in batches
     ]
 
-    assert sum(result["counts"]["sent"] for result in first) == 6
+    assert sum(result["counts"]["sent"] for result in first) == 7
     assert all(result["counts"] == RunCounts().model_dump() for result in again)

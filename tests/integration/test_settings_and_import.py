@@ -156,8 +156,8 @@ def test_r2_deactivation_keeps_invoices_and_activation_time(loaded: DynamoDbInvo
 
 def test_r25_import_counts_what_it_wrote(store: DynamoDbInvoiceStore, scenario: Scenario) -> None:
     result = import_scenario(store, scenario, ZONE, NOW)
-    assert (result.tenants, result.invoices) == (2, 14)
-    assert len(store.list_records("kahvila")) == 10
+    assert (result.tenants, result.invoices) == (2, 15)
+    assert len(store.list_records("kahvila")) == 11
 
 
 def test_r25_invoices_of_unknown_tenants_are_refused_naming_them(

@@ -148,7 +148,7 @@ def test_import_stores_documents_and_pending_records(
         None,
         (),
     )
-    assert len(loaded.list_records("kahvila")) == 10
+    assert len(loaded.list_records("kahvila")) == 11
     with pytest.raises(NotFound):
         loaded.get_record(key("kahvila", "nope"))
 
@@ -225,9 +225,11 @@ def test_r2_activation_turns_off_older_pending_invoices_but_not_user_choices(
 
 
 def test_r6_r7_pending_holds_what_is_due_by_the_run(loaded: DynamoDbInvoiceStore) -> None:
-    expected = {key("kahvila", f"k-100{n}") for n in (1, 2, 3, 4, 5, 8, 9)} | {
-        key("tilitoimisto", f"t-50{n}") for n in (1, 3, 4)
-    }
+    expected = (
+        {key("kahvila", f"k-100{n}") for n in (1, 2, 3, 4, 5, 8, 9)}
+        | {key("tilitoimisto", f"t-50{n}") for n in (1, 3, 4)}
+        | {key("kahvila", "k-1011")}
+    )
     assert pending_keys(loaded) == expected
     entries = {entry.key: entry for entry in loaded.pending(RUN_START)}
     assert entries[K1001].due_from == datetime(2026, 3, 10, tzinfo=HELSINKI)

@@ -19,14 +19,11 @@ from tests.fakes.channels import Parts
 
 def test_r4_channel_deliverer_implements_every_method_of_the_port() -> None:
     members = [name for name in vars(Deliverer) if not name.startswith("_")]
-    assert sorted(members) == ["deliver", "deliver_factoring", "flush_archive", "is_idempotent"]
+    assert sorted(members) == ["deliver", "deliver_factoring", "flush_archive"]
     for name in members:
         port = inspect.signature(getattr(Deliverer, name))
         adapter = inspect.signature(getattr(ChannelDeliverer, name))
         assert list(adapter.parameters) == list(port.parameters), name
-    # R23: the channels with a deterministic message id, and email, which is not.
-    deliverer = Parts().deliverer
-    assert [deliverer.is_idempotent(channel) for channel in Channel] == [True, False, True]
 
 
 def test_r4_einvoice_is_submitted_as_finvoice_and_archived(build: Any) -> None:
@@ -133,7 +130,7 @@ def test_r12_ses_rejection_passes_through_as_permanent(build: Any) -> None:
     assert parts.archive.stored == {}  # only what was sent is archived
 
 
-def test_r23_only_email_is_not_idempotent_and_retries_reuse_the_message_id(build: Any) -> None:
+def test_r23_retries_reuse_the_message_id(build: Any) -> None:
     parts = Parts()
     deliverer = parts.deliverer
 
@@ -141,7 +138,7 @@ def test_r23_only_email_is_not_idempotent_and_retries_reuse_the_message_id(build
     again = deliverer.deliver(build.invoice(), build.tenant(), Channel.EINVOICE, DeliveryKind.INVOICE)
 
     assert first == again
-    assert [deliverer.is_idempotent(channel) for channel in Channel] == [True, False, True]
+    assert [message_id for message_id, *_ in parts.einvoice.submitted] == [first.message_id] * 2
 
 
 def test_r23_an_archive_that_cannot_be_written_never_undoes_or_repeats_a_delivery(build: Any) -> None:
@@ -202,14 +199,16 @@ def test_r4_build_deliverer_chooses_transports_from_configuration_without_creati
             BUCKET_NAME="b",
             EINVOICE_TRANSPORT="http",
             EINVOICE_ENDPOINT="https://operator.example/v1",
+            PEPPOL_TRANSPORT="http",
+            PEPPOL_ENDPOINT="https://access-point.example/as4",
             PRINT_TRANSPORT="http",
             PRINT_ENDPOINT="https://print.example/letters",
         )
     )
 
-    assert isinstance(outbox._einvoice, S3OutboxTransport)
-    assert isinstance(outbox._print, S3OutboxTransport)
-    assert isinstance(http._einvoice, HttpTransport)
-    assert isinstance(http._print, HttpTransport)
+    # One transport per route's transport name in the route table.
+    assert sorted(outbox._transports) == sorted(http._transports) == ["einvoice", "peppol", "print"]
+    assert all(isinstance(transport, S3OutboxTransport) for transport in outbox._transports.values())
+    assert all(isinstance(transport, HttpTransport) for transport in http._transports.values())
     with pytest.raises(ValueError, match="endpoint"):
         build_deliverer(RuntimeConfig(TABLE_NAME="t", BUCKET_NAME="b", PRINT_TRANSPORT="http"))

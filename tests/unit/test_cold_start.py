@@ -1,5 +1,6 @@
 """Cold start: the select and notify functions never load the PDF stack (fpdf, fontTools, PIL: about
-three seconds of import CPU without bytecode); the dispatch function loads it on its first delivery.
+three seconds of import CPU without bytecode) nor the e-invoice validators (saxonche, xmlschema); the
+dispatch function loads the PDF stack when it builds its deliverer and the validators on first use.
 Each case runs in a fresh interpreter, as a Lambda cold start does."""
 
 import json
@@ -11,7 +12,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-PDF_STACK = ("fpdf", "fontTools", "PIL")
+PDF_STACK = ("fpdf", "fontTools", "PIL", "saxonche", "xmlschema")
 PROBE = """
 import json, sys
 import {module}
@@ -60,3 +61,4 @@ def test_dispatch_loads_the_pdf_stack_when_it_builds_its_deliverer() -> None:
         "dispatch_invoice.handler", "from autodispatch import wiring; wiring.deliverer()"
     )
     assert {"fpdf", "fontTools"} <= set(loaded)
+    assert not {"saxonche", "xmlschema"} & set(loaded)  # compiled and loaded on the first e-invoice

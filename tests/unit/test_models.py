@@ -43,8 +43,8 @@ def _set(record, path, value):
 def test_r25_demo_scenario_parses():
     scenario = parse_scenario(json.loads(DEMO.read_text(encoding="utf-8")))
     assert [tenant.tenant_id for tenant in scenario.tenants] == ["kahvila", "tilitoimisto"]
-    assert len(scenario.invoices) == 14
-    assert len({invoice.key for invoice in scenario.invoices}) == 14
+    assert len(scenario.invoices) == 15
+    assert len({invoice.key for invoice in scenario.invoices}) == 15
     kahvila = scenario.tenants[0]
     assert kahvila.settings.active
     assert kahvila.settings.channels == [Channel.EINVOICE, Channel.EMAIL, Channel.PRINT]

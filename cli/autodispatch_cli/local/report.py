@@ -18,12 +18,12 @@ from moto.sns.models import sns_backends
 
 from autodispatch.errors import AutodispatchError, NotFound
 from autodispatch.models.report import invoice_entry
+from autodispatch.models.routes import ROUTES_BY_NAME, RouteName
 from autodispatch.models.scenario import InvoiceKey, Tenant
 from autodispatch.store.port import InvoiceStore
 from autodispatch_cli.local.runtime import ACCOUNT, BUCKET_NAME, REGION, LocalAws
 
 OUTBOX_PREFIX = "outbox/"
-EXTENSIONS = {"EINVOICE": "xml", "PRINT": "pdf", "EMAIL": "eml"}
 
 
 @dataclass
@@ -139,7 +139,9 @@ def _deliveries(local: LocalAws, out: Path | None) -> list[dict[str, Any]]:
             meta = {key: unquote(value) for key, value in obj["Metadata"].items()}
             channel, kind = meta["channel"], meta["kind"]
             tenant_id, invoice_id = meta["tenant-id"], meta["invoice-id"]
-            relative = _relative(channel.lower(), tenant_id, invoice_id, kind, EXTENSIONS[channel])
+            # The route's file extension, as its transport wrote it (models/routes.py).
+            extension = item["Key"].rsplit(".", 1)[-1]
+            relative = _relative(channel.lower(), tenant_id, invoice_id, kind, extension)
             entries.append(
                 {
                     "tenant_id": tenant_id,
@@ -157,7 +159,8 @@ def _deliveries(local: LocalAws, out: Path | None) -> list[dict[str, Any]]:
             continue
         tenant_id, invoice_id = str(message["X-Autodispatch-Tenant"]), str(message["X-Autodispatch-Invoice"])
         kind = str(message["X-Autodispatch-Kind"])
-        relative = _relative("email", tenant_id, invoice_id, kind, EXTENSIONS["EMAIL"])
+        extension = ROUTES_BY_NAME[RouteName.EMAIL].extension
+        relative = _relative("email", tenant_id, invoice_id, kind, extension)
         entries.append(
             {
                 "tenant_id": tenant_id,

@@ -20,10 +20,14 @@ class RuntimeConfig(BaseModel):
     sender_email: str = Field(default="autodispatch@example.com", alias="SENDER_EMAIL")
     ses_configuration_set: str | None = Field(default=None, alias="SES_CONFIGURATION_SET")
     sms_sender_id: str | None = Field(default=None, alias="SMS_SENDER_ID")
-    # EINVOICE and PRINT go to an HTTP API of the operator/print service, or to the S3 outbox.
+    # Each route's transport (models/routes.py: einvoice, peppol, print) goes to an HTTP API of the
+    # operator, Peppol access point or print service, or to the S3 outbox.
     einvoice_transport: Literal["s3", "http"] = Field(default="s3", alias="EINVOICE_TRANSPORT")
     einvoice_endpoint: str | None = Field(default=None, alias="EINVOICE_ENDPOINT")
     einvoice_secret_name: str | None = Field(default=None, alias="EINVOICE_SECRET_NAME")
+    peppol_transport: Literal["s3", "http"] = Field(default="s3", alias="PEPPOL_TRANSPORT")
+    peppol_endpoint: str | None = Field(default=None, alias="PEPPOL_ENDPOINT")
+    peppol_secret_name: str | None = Field(default=None, alias="PEPPOL_SECRET_NAME")
     print_transport: Literal["s3", "http"] = Field(default="s3", alias="PRINT_TRANSPORT")
     print_endpoint: str | None = Field(default=None, alias="PRINT_ENDPOINT")
     print_secret_name: str | None = Field(default=None, alias="PRINT_SECRET_NAME")
@@ -33,6 +37,11 @@ class RuntimeConfig(BaseModel):
     # granted tenant ids as JSON ({"<client id>": ["*"]} grants every tenant).
     state_machine_arn: str | None = Field(default=None, alias="STATE_MACHINE_ARN")
     api_system_clients: Json[dict[str, list[str]]] = Field(default_factory=dict, alias="API_SYSTEM_CLIENTS")
+
+    def transport(self, name: str) -> tuple[str, str | None, str | None]:
+        """The route transport `name`'s mode (`s3` or `http`), endpoint and API key secret."""
+        values = self.model_dump()
+        return values[f"{name}_transport"], values[f"{name}_endpoint"], values[f"{name}_secret_name"]
 
     @property
     def zone(self) -> ZoneInfo:

@@ -7,6 +7,7 @@ client as it is.
 """
 
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Self
 
@@ -157,6 +158,33 @@ class TransientError(AutodispatchError):
 
 class PermanentRejection(AutodispatchError):
     """A channel refused the invoice for good; the chain moves on (R12)."""
+
+
+@dataclass(frozen=True)
+class BrokenRule:
+    """One rule of the e-invoice network that a document breaks: its id (`BR-CO-16`,
+    `PEPPOL-EN16931-R003`, `FINVOICE-XSD`...) and its text."""
+
+    rule_id: str
+    text: str
+
+
+# How many broken rules a reason quotes; the rest are counted.
+RULES_QUOTED = 3
+
+
+class RulesBroken(PermanentRejection):
+    """The validation gate: a rendered e-invoice breaks its network's rules, so it never leaves by
+    that route and the chain goes on (R12). `rules` keep every broken rule's id and text as data."""
+
+    def __init__(self, document: str, rules: Sequence[BrokenRule]) -> None:
+        self.document = document
+        self.rules = tuple(rules)
+        quoted = "; ".join(f"{rule.rule_id}: {rule.text}" for rule in self.rules[:RULES_QUOTED])
+        more = len(self.rules) - RULES_QUOTED
+        super().__init__(
+            f"the {document} breaks {quoted}" + (f" (and {more} more rules)" if more > 0 else "")
+        )
 
 
 class ImportIncomplete(AutodispatchError):

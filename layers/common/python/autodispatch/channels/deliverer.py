@@ -1,10 +1,11 @@
-"""The Deliverer of `channels/port.py`: renders the channel's document, hands it over, archives it.
+"""The Deliverer of `channels/port.py`: renders the route's document, checks it against its network's
+rules, hands it over, archives it.
 
-| channel  | document                     | hand-over                      | archived as |
-|----------|------------------------------|--------------------------------|-------------|
-| EINVOICE | Finvoice 3.0 XML             | e-invoice Transport            | .xml        |
-| EMAIL    | MIME message with the PDF    | EmailSender (SES v2)           | .eml        |
-| PRINT    | PDF letter (address window)  | print Transport                | .pdf        |
+Which route carries a document, its renderer, validator, transport and file extension are the
+route table's (`models/routes.py`): Finvoice 3.0 or Peppol BIS Billing 3.0 XML for EINVOICE (by
+the receiver's e-invoice address), a MIME message with the PDF for EMAIL (SES v2), a PDF letter
+for PRINT. An e-invoice that breaks its network's rules is refused before it leaves (`RulesBroken`,
+the chain goes on, R12).
 
 A document is archived after the hand-over succeeded, so the archive holds only what was sent;
 the copies of a batch (or a manual send) are written together by `flush_archive`, one S3 object
@@ -15,26 +16,24 @@ Whether a channel can be used for an invoice (R13-R15) is the rules' decision, m
 incomplete is ever handed over.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from functools import cache
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING
 
 from autodispatch.channels.archive import Archive, S3BatchArchive
-from autodispatch.channels.finvoice import factoring_route as finvoice_factoring_route
-from autodispatch.channels.finvoice import render_finvoice
 from autodispatch.channels.ids import message_id
-from autodispatch.channels.mail import render_factoring_email, render_invoice_email
-from autodispatch.channels.pdf import render_invoice_pdf, render_print_letter
 from autodispatch.channels.port import DeliveryReceipt
+from autodispatch.channels.registry import RenderRequest, renderer, validator
 from autodispatch.channels.transports import HttpTransport, S3OutboxTransport, Transport, secret_api_key
 from autodispatch.config import RuntimeConfig
 from autodispatch.errors import PermanentRejection, TransientError
 from autodispatch.models.dispatch import FactoringRoute
 from autodispatch.models.enums import Channel, DeliveryKind
-from autodispatch.models.scenario import Invoice, Tenant
+from autodispatch.models.routes import CONFIGURED_TRANSPORTS, ROUTES, Route, route_for
+from autodispatch.models.scenario import Factoring, Invoice, Tenant
 from autodispatch.observability import logger
-from autodispatch.ses import EmailSender, SesEmailSender, new_sesv2_client
+from autodispatch.ses import EmailSender, OutgoingEmail, SesEmailSender, new_sesv2_client
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -42,37 +41,28 @@ if TYPE_CHECKING:
     from mypy_boto3_sesv2 import SESV2Client
 
 
-_Document = TypeVar("_Document")
-
-
 def _utc_now() -> datetime:
     return datetime.now(UTC)
 
 
 class ChannelDeliverer:
-    """Implements `autodispatch.channels.port.Deliverer`."""
+    """Implements `autodispatch.channels.port.Deliverer`. `transports` maps each route's
+    `transport` name (`einvoice`, `peppol`, `print`) to its transport; email goes by `email`."""
 
     def __init__(
         self,
         *,
-        einvoice: Transport,
-        print_service: Transport,
+        transports: Mapping[str, Transport],
         email: EmailSender,
         archive: Archive,
         sender_email: str,
         clock: Callable[[], datetime] = _utc_now,
     ) -> None:
-        self._einvoice = einvoice
-        self._print = print_service
+        self._transports = dict(transports)
         self._email = email
         self._archive = archive
         self._sender_email = sender_email
         self._clock = clock
-
-    def is_idempotent(self, channel: Channel) -> bool:
-        """EINVOICE and PRINT carry a deterministic message id (Idempotency-Key, outbox key);
-        an email sent twice arrives twice."""
-        return channel is not Channel.EMAIL
 
     def deliver(
         self, invoice: Invoice, tenant: Tenant, channel: Channel, kind: DeliveryKind
@@ -81,103 +71,63 @@ class ChannelDeliverer:
             raise ValueError("factoring messages go through deliver_factoring")
         if kind is DeliveryKind.DIRECT_PAYMENT_NOTICE and channel is Channel.EMAIL:
             raise PermanentRejection("a direct-payment pre-notification goes by e-invoice or print (R18)")
-        identifier = message_id(invoice, channel, kind)
-        match channel:
-            case Channel.EINVOICE:
-                xml = _rendered(
-                    "e-invoice", lambda: render_finvoice(invoice, tenant, message_id=identifier, kind=kind)
-                )
-                return self._hand_over(self._einvoice, invoice, channel, kind, identifier, xml, "xml")
-            case Channel.PRINT:
-                letter = _rendered("print letter", lambda: render_print_letter(invoice, tenant, kind))
-                return self._hand_over(self._print, invoice, channel, kind, identifier, letter, "pdf")
-            case Channel.EMAIL:
-                email = _rendered(
-                    "email",
-                    lambda: render_invoice_email(
-                        invoice,
-                        tenant,
-                        render_invoice_pdf(invoice, tenant, kind),
-                        sender_email=self._sender_email,
-                        message_id=identifier,
-                        now=self._clock(),
-                    ),
-                )
-                self._email.send(email)
-                return self._archived(invoice, channel, kind, identifier, email.raw, "eml")
+        return self._deliver(invoice, tenant, channel, kind, None)
 
     def deliver_factoring(self, invoice: Invoice, tenant: Tenant, route: FactoringRoute) -> DeliveryReceipt:
-        """R17: a Finvoice copy with FactoringAgreementDetails to the financier's e-invoice
-        address, or an email with the PDF and the assignment details."""
-        kind = DeliveryKind.FACTORING
-        agreement = route.agreement
-        identifier = message_id(invoice, route.channel, kind)
-        if route.channel is Channel.EINVOICE:
-            xml = _rendered(
-                "factoring e-invoice",
-                lambda: render_finvoice(
-                    invoice,
-                    tenant,
-                    message_id=identifier,
-                    kind=kind,
-                    route=finvoice_factoring_route(agreement),
-                    factoring=agreement,
-                ),
-            )
-            return self._hand_over(self._einvoice, invoice, route.channel, kind, identifier, xml, "xml")
-        if route.channel is Channel.EMAIL:
-            email = _rendered(
-                "factoring email",
-                lambda: render_factoring_email(
-                    invoice,
-                    tenant,
-                    agreement,
-                    render_invoice_pdf(invoice, tenant),
-                    sender_email=self._sender_email,
-                    message_id=identifier,
-                    now=self._clock(),
-                ),
-            )
-            self._email.send(email)
-            return self._archived(invoice, route.channel, kind, identifier, email.raw, "eml")
-        raise PermanentRejection(f"a factoring message cannot go by {route.channel.value}")
+        """R17: the copy of the invoice for the financier with the assignment details, by e-invoice
+        to the financier's address or by email."""
+        if route.channel is Channel.PRINT:
+            raise PermanentRejection(f"a factoring message cannot go by {route.channel.value}")
+        return self._deliver(invoice, tenant, route.channel, DeliveryKind.FACTORING, route.agreement)
 
-    def _hand_over(
+    def _deliver(
         self,
-        transport: Transport,
         invoice: Invoice,
+        tenant: Tenant,
         channel: Channel,
         kind: DeliveryKind,
-        identifier: str,
-        content: bytes,
-        extension: str,
+        factoring: Factoring | None,
     ) -> DeliveryReceipt:
-        """Submit to the transport, then archive what was submitted."""
+        route = route_for(channel, invoice, kind, factoring)
+        request = RenderRequest(
+            message_id=message_id(invoice, channel, kind),
+            kind=kind,
+            sender_email=self._sender_email,
+            now=self._clock(),
+            factoring=factoring,
+        )
+        document = _rendered(route, kind, lambda: renderer(route)(invoice, tenant, request))
+        if isinstance(document, OutgoingEmail):
+            self._email.send(document)
+            return self._archived(invoice, route, kind, request.message_id, document.raw)
+        check = validator(route)
+        if check is not None:
+            check(document)
+        return self._hand_over(invoice, route, kind, request.message_id, document)
+
+    def _hand_over(
+        self, invoice: Invoice, route: Route, kind: DeliveryKind, identifier: str, content: bytes
+    ) -> DeliveryReceipt:
+        """Submit to the route's transport, then archive what was submitted."""
         metadata = {
             "tenant-id": invoice.tenant_id,
             "invoice-id": invoice.invoice_id,
             "kind": kind.value,
-            "channel": channel.value,
+            "channel": route.channel.value,
         }
-        content_type = "application/xml" if extension == "xml" else "application/pdf"
-        transport.submit(identifier, content, content_type, metadata)
+        transport = self._transports[route.transport]
+        transport.submit(identifier, content, route.content_type, metadata)
         if isinstance(transport, S3OutboxTransport):
             # The outbox object, in the same versioned bucket, is the archived copy: one S3 write
             # per document instead of two (cost; a collected file's versions stay).
-            return _delivered(channel, kind, identifier, transport.key(identifier, invoice.tenant_id))
-        return self._archived(invoice, channel, kind, identifier, content, extension)
+            return _delivered(route.channel, kind, identifier, transport.key(identifier, invoice.tenant_id))
+        return self._archived(invoice, route, kind, identifier, content)
 
     def _archived(
-        self,
-        invoice: Invoice,
-        channel: Channel,
-        kind: DeliveryKind,
-        identifier: str,
-        content: bytes,
-        extension: str,
+        self, invoice: Invoice, route: Route, kind: DeliveryKind, identifier: str, content: bytes
     ) -> DeliveryReceipt:
-        key = self._archive.put(invoice, channel, kind, identifier, content, extension)
-        return _delivered(channel, kind, identifier, key)
+        key = self._archive.put(invoice, route.channel, kind, identifier, content, route.extension)
+        return _delivered(route.channel, kind, identifier, key)
 
     def flush_archive(self) -> None:
         """The copies of what was delivered since the last flush, as one object. A failure is logged
@@ -193,9 +143,11 @@ def _delivered(channel: Channel, kind: DeliveryKind, identifier: str, archive_ke
     return DeliveryReceipt(channel=channel, kind=kind, message_id=identifier, archive_key=archive_key)
 
 
-def _rendered(document: str, render: Callable[[], _Document]) -> _Document:
+def _rendered(
+    route: Route, kind: DeliveryKind, render: Callable[[], bytes | OutgoingEmail]
+) -> bytes | OutgoingEmail:
     """A document that cannot be built from the invoice (any text the renderer cannot carry)
-    makes the channel refuse the invoice for good: nothing left the process, so the chain goes
+    makes the route refuse the invoice for good: nothing left the process, so the chain goes
     on (R12, R25) and the invoice is never reported in doubt."""
     try:
         return render()
@@ -204,6 +156,7 @@ def _rendered(document: str, render: Callable[[], _Document]) -> _Document:
     except Exception as error:
         # The type only: the error's text may quote the invoice's personal data.
         logger.warning("document could not be rendered", extra={"error_type": type(error).__name__})
+        document = f"factoring {route.label}" if kind is DeliveryKind.FACTORING else route.label
         raise PermanentRejection(
             f"the {document} could not be built from the invoice data ({type(error).__name__})"
         ) from None
@@ -231,33 +184,25 @@ def build_deliverer(
     def secrets() -> "SecretsManagerClient":
         return secrets_client or _new_secrets()
 
-    def transport(
-        mode: str, endpoint: str | None, secret: str | None, outbox: Transport, name: str
-    ) -> Transport:
+    def transport(name: str) -> Transport:
+        served = next(route for route in ROUTES if route.transport == name)
+        mode, endpoint, secret = config.transport(name)
         if mode != "http":
-            return outbox
+            return S3OutboxTransport(s3, config.bucket_name, name, served.extension)
         if not endpoint:
             raise ValueError(f"the {name} transport 'http' needs an endpoint in the configuration")
-        return HttpTransport(endpoint, secret_api_key(secrets, secret) if secret else None, name=name)
+        api_key = secret_api_key(secrets, secret) if secret else None
+        return HttpTransport(endpoint, api_key, name=served.transport_label)
 
-    bucket = config.bucket_name
+    for route in ROUTES:
+        # Each route's modules (the PDF stack among them) load with the deliverer, in the Lambda's
+        # init, rather than within the first invoice's send; the validation rules compile on first use.
+        renderer(route)
+        validator(route)
     return ChannelDeliverer(
-        einvoice=transport(
-            config.einvoice_transport,
-            config.einvoice_endpoint,
-            config.einvoice_secret_name,
-            S3OutboxTransport(s3, bucket, "einvoice", "xml"),
-            "e-invoice operator",
-        ),
-        print_service=transport(
-            config.print_transport,
-            config.print_endpoint,
-            config.print_secret_name,
-            S3OutboxTransport(s3, bucket, "print", "pdf"),
-            "print service",
-        ),
+        transports={name: transport(name) for name in CONFIGURED_TRANSPORTS},
         email=SesEmailSender(sesv2, config.ses_configuration_set),
-        archive=S3BatchArchive(s3, bucket),
+        archive=S3BatchArchive(s3, config.bucket_name),
         sender_email=config.sender_email,
     )
 

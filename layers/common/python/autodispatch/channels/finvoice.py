@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from io import BytesIO
+from typing import TYPE_CHECKING
 
 from autodispatch.channels.barcode import virtual_barcode
 from autodispatch.channels.labels import document_title, format_quantity, label
@@ -36,6 +37,9 @@ from autodispatch.errors import PermanentRejection
 from autodispatch.mime import UnsafeText
 from autodispatch.models.enums import CustomerType, DeliveryKind, Language
 from autodispatch.models.scenario import Address, Factoring, Invoice, Tenant
+
+if TYPE_CHECKING:
+    from autodispatch.channels.registry import RenderRequest
 
 XSI = "http://www.w3.org/2001/XMLSchema-instance"
 ET.register_namespace("xsi", XSI)
@@ -142,6 +146,22 @@ class _Builder:
         self.fitted(details, f"{prefix}TownName", address.town, 2, 35)
         self.fitted(details, f"{prefix}PostCodeIdentifier", address.postcode, 2, 35)
         self.add(details, "CountryCode", address.country)
+
+
+def render_finvoice_document(invoice: Invoice, tenant: Tenant, request: "RenderRequest") -> bytes:
+    """The FINVOICE route's renderer: the customer's message, or the financier's copy (R17)."""
+    if request.kind is DeliveryKind.FACTORING:
+        if request.factoring is None:
+            raise ValueError("a factoring message needs the factoring agreement")
+        return render_finvoice(
+            invoice,
+            tenant,
+            message_id=request.message_id,
+            kind=request.kind,
+            route=factoring_route(request.factoring),
+            factoring=request.factoring,
+        )
+    return render_finvoice(invoice, tenant, message_id=request.message_id, kind=request.kind)
 
 
 def render_finvoice(

@@ -38,9 +38,3 @@ class Deliverer(Protocol):
     def flush_archive(self) -> None:
         """Write the copies of what was delivered since the last flush (one object per batch)."""
         ...
-
-    def is_idempotent(self, channel: Channel) -> bool:
-        """True when re-sending the same invoice cannot duplicate it (deterministic message id or
-        key); an in-doubt attempt on such a channel may be retried instead of failed (R23, as
-        logic/recovery.py tells)."""
-        ...

@@ -11,7 +11,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable, Mapping
 from functools import cache
-from typing import TYPE_CHECKING, Literal, Protocol
+from typing import TYPE_CHECKING, Protocol
 from urllib.parse import quote
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -39,15 +39,16 @@ def encoded(metadata: Mapping[str, str]) -> dict[str, str]:
 
 
 class S3OutboxTransport:
-    """Writes to `outbox/<einvoice|print>/<tenant_id>/<message_id>.<xml|pdf>` for providers that
-    collect files (and the local runtime). The key is deterministic, so a retry overwrites."""
+    """Writes to `outbox/<transport>/<tenant_id>/<message_id>.<extension>` (transport `einvoice`,
+    `peppol` or `print`) for providers that collect files (and the local runtime). The key is
+    deterministic, so a retry overwrites."""
 
     def __init__(
         self,
         client: Callable[[], "S3Client"],
         bucket: str,
-        folder: Literal["einvoice", "print"],
-        extension: Literal["xml", "pdf"],
+        folder: str,
+        extension: str,
     ) -> None:
         self._client = client
         self._bucket = bucket

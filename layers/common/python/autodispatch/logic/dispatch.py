@@ -21,6 +21,7 @@ from autodispatch.logic.outcomes import OutcomeWriter, Sent
 from autodispatch.logic.recovery import Invocation, new_invocation
 from autodispatch.models.dispatch import DispatchRecord, HistoryEvent
 from autodispatch.models.enums import AutoDispatchState, Channel, DeliveryKind, HistoryEventKind
+from autodispatch.models.routes import repeat_safe
 from autodispatch.models.scenario import Invoice, InvoiceKey, Tenant
 from autodispatch.models.text import Text, on_date
 from autodispatch.observability import logger, tracer
@@ -80,8 +81,8 @@ class BatchDispatcher:
         self._clock = clock
         self._time_left = time_left
         self._outcomes = OutcomeWriter(store, clock)
-        # R23: the channels on which sending again cannot deliver twice, as the channels say.
-        self._repeat_safe = frozenset(channel for channel in Channel if deliverer.is_idempotent(channel))
+        # R23: the channels on which sending again cannot deliver twice, as the route registry says.
+        self._repeat_safe = frozenset(channel for channel in Channel if repeat_safe(channel))
 
     @tracer.capture_method
     def dispatch(self, run: RunRef, keys: Sequence[InvoiceKey]) -> BatchResult:

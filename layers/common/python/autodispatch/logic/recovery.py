@@ -20,8 +20,8 @@ attempt it replaced: the dead run's unfinished attempt, whose outcome nobody kno
 channels and its factoring copy, the progress read from the history, the attempt a stopped run
 left on the claim, and which channels are safe to repeat) and returns the action; the dispatch
 (`BatchDispatcher`) and the sweep of unfinished runs (`logic/unfinished.py`) only carry it out.
-Which channels are safe to repeat is the channels' own statement (`Deliverer.is_idempotent`),
-passed in, never assumed by the decision:
+Which channels are safe to repeat is the route registry's statement (`models/routes.py`: a
+channel is safe when every route of it is `repeat_safe`), passed in, never assumed by the decision:
 - EINVOICE and PRINT carry a deterministic message id (the operator's Idempotency-Key, the
   outbox object key), so sending again cannot deliver twice: an attempt of unknown outcome is
   repeated (SEND, `repeating`), on its own channel only. If that retry is rejected, the invoice

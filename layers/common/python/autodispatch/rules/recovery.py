@@ -11,7 +11,8 @@ from enum import StrEnum
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
 from autodispatch.models.dispatch import HistoryEvent
-from autodispatch.models.enums import CHAIN_ORDER, Channel, DeliveryKind, HistoryEventKind
+from autodispatch.models.enums import Channel, DeliveryKind, HistoryEventKind
+from autodispatch.models.routes import channels_before
 from autodispatch.models.text import Text
 
 # A user's action starts the invoice's automatic dispatch afresh.
@@ -55,10 +56,10 @@ def progress(history: Sequence[HistoryEvent]) -> Progress:
             delivered = event
         elif event.event in _EMAIL_FAILED and delivered is not None and delivered.channel is Channel.EMAIL:
             # R12, R26: the chain goes on after EMAIL, never back to it or to a channel before it.
-            delivered = None
-            for channel in CHAIN_ORDER[: CHAIN_ORDER.index(Channel.EMAIL)]:
+            for channel in channels_before(delivered.channel):
                 rejected.setdefault(channel, NOT_AGAIN_AFTER_EMAIL)
-            rejected[Channel.EMAIL] = event.detail or EMAIL_BOUNCED
+            rejected[delivered.channel] = event.detail or EMAIL_BOUNCED
+            delivered = None
     return Progress(
         rejected=rejected,
         delivered=delivered.channel if delivered is not None else None,

@@ -8,6 +8,7 @@ from stdnum import bic, iban
 from stdnum.fi import ytunnus
 
 from autodispatch.models.enums import Channel, CustomerType
+from autodispatch.models.routes import is_peppol_participant
 from autodispatch.models.scenario import Customer, Invoice, Tenant
 from autodispatch.models.text import Text
 
@@ -81,6 +82,10 @@ def einvoice_unusable(invoice: Invoice, tenant: Tenant) -> Unusable | None:
         if consent is None:
             return Unusable.because("no_einvoice_consent")
         routing = _routing_problem(consent.address, consent.operator)
+    elif is_peppol_participant(customer.einvoice_address):
+        # A Peppol participant needs no operator: the network finds its access point. Whether the
+        # scheme and value are acceptable is the Peppol rules' decision at the validation gate.
+        routing = None
     else:
         address, operator = customer.einvoice_address, customer.einvoice_operator
         if address is None or operator is None or not (address.strip() and operator.strip()):
