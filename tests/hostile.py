@@ -473,7 +473,7 @@ def _run_cases() -> Iterator[tuple[str, dict[str, Any], Ended | Untouched]]:
     yield (
         "channel not enabled",
         {"tenant_id": "print"},
-        Ended("IGNORED", reason="EINVOICE is not enabled"),
+        Ended("IGNORED", reason="delivery channel “E-invoice to a business or consumer” is not enabled"),
     )
     yield (
         "direct payment without print",
@@ -488,7 +488,7 @@ def _run_cases() -> Iterator[tuple[str, dict[str, Any], Ended | Untouched]]:
     yield (
         "direct payment to a business",
         {"payment_method": "DIRECT_PAYMENT"},
-        Ended("FAILED", reason="payment_method is DIRECT_PAYMENT, a consumer payment method"),
+        Ended("FAILED", reason="the payment method is direct payment, a consumer payment method"),
     )
     yield (
         "consumer without consent",

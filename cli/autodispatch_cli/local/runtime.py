@@ -360,7 +360,8 @@ def _quiet_logs(level: str) -> Iterator[None]:
 def _atomic_dynamodb_writes() -> Iterator[None]:
     """DynamoDB applies a conditional write atomically; moto checks and then writes, and concurrent
     executions run on threads here, so two claims could both pass their condition. One lock around
-    moto's writes restores DynamoDB's guarantee that R23 is built on."""
+    moto's writes restores DynamoDB's guarantee that R23 is built on. Reads take it too: a moto
+    query iterates the table's dict, which a concurrent put of a new key changes mid-iteration."""
     lock = threading.RLock()
     backend = moto_dynamodb.DynamoDBBackend
     originals = {name: getattr(backend, name) for name in _DYNAMODB_WRITES}
@@ -382,7 +383,16 @@ def _atomic_dynamodb_writes() -> Iterator[None]:
             setattr(backend, name, method)
 
 
-_DYNAMODB_WRITES = ("put_item", "update_item", "delete_item", "transact_write_items", "batch_write_item")
+_DYNAMODB_WRITES = (
+    "put_item",
+    "update_item",
+    "delete_item",
+    "transact_write_items",
+    "batch_write_item",
+    # reads, for moto's sake (see above)
+    "get_item",
+    "query",
+)
 
 
 @contextlib.contextmanager
