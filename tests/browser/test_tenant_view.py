@@ -17,9 +17,6 @@ PENDING = "k-1010"
 IGNORED_ELSEWHERE = "t-501"  # tilitoimisto's
 FAILED_ELSEWHERE = "t-503"
 # The API renders its messages in the asked language once the i18n change is in (issue 18).
-NEEDS_I18N_API = pytest.mark.xfail(strict=False, reason="needs i18n API")
-
-
 def row(page: Page, invoice_id: str) -> Locator:
     return page.locator(f'tr[data-invoice="{invoice_id}"]')
 
@@ -264,7 +261,6 @@ def test_r28_finnish_labels_dates_and_the_api_asked_in_finnish(tenant_view: Tena
         assert request.headers.get("accept-language") == "fi"
 
 
-@NEEDS_I18N_API
 @pytest.mark.parametrize(
     ("language", "tenant", "invoice_id", "words"),
     [
