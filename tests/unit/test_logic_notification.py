@@ -117,3 +117,21 @@ def test_r24_a_rejected_recipient_does_not_keep_other_tenants_from_their_notific
     summary = notify_failures(RUN, loaded, notifier)
     assert [to for to, _, _ in notifier.emails] == ["toimisto@kuusi.example"]
     assert (summary.tenants_notified, summary.emails, summary.sms) == (2, 1, 1)
+
+
+def test_r21_r24_notification_short_of_time_leaves_the_tenants_not_started_to_the_retried_step(
+    loaded: InMemoryInvoiceStore,
+) -> None:
+    """Thousands of tenants at the SES send rate outlast one invocation: past its reserve it starts
+    no further tenant, and the retried step notifies those, each tenant once."""
+    dispatched(loaded, FAILING_KEYS)
+    notifier = RecordingNotifier()
+    # Enough time for the first tenant (kahvila, in tenant order), not for the second.
+    time_left = iter([100.0, 10.0])
+    with pytest.raises(TransientError):
+        notify_failures(RUN, loaded, notifier, time_left=lambda: next(time_left))
+    assert [to for to, _, _ in notifier.emails] == ["laskutus@kahvila-aurinko.fi"]
+    retried = notify_failures(RUN, loaded, notifier)
+    assert retried.tenants_notified == 1
+    assert [to for to, _, _ in notifier.emails] == ["laskutus@kahvila-aurinko.fi", "toimisto@kuusi.example"]
+    assert len(notifier.sms) == 1
