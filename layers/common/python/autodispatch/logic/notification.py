@@ -65,9 +65,15 @@ def notify_failures(
             retry.add(tenant_id)
             continue
         issues.sort(key=lambda issue: issue.number)
-        for kind, send in _messages(tenant, issues, run, notifier):
+        for kind, compose in _messages(tenant, issues, run, notifier):
             if not store.claim_notification(run.run_id, tenant_id, kind):
                 continue
+            try:
+                send = compose()
+            except Exception:
+                # Nothing was sent: the claim goes back, and the step fails for this message.
+                store.release_notification(run.run_id, tenant_id, kind)
+                raise
             try:
                 send()
             except TransientError as error:
@@ -92,26 +98,38 @@ def notify_failures(
     return NotificationSummary(tenants_notified=len(notified), emails=sent[EMAIL], sms=sent[SMS])
 
 
+Send = Callable[[], None]
+
+
 def _messages(
     tenant: Tenant, issues: list[RunIssue], run: RunRef, notifier: Notifier
-) -> list[tuple[str, Callable[[], None]]]:
-    """The tenant's notification messages (R21): an email and/or an SMS, by its settings."""
+) -> list[tuple[str, Callable[[], Send]]]:
+    """The tenant's notification messages (R21): an email and/or an SMS, by its settings, each
+    composed only once it is claimed, so a retried step passes over the messages sent already
+    without composing them again."""
     settings = tenant.settings
-    messages: list[tuple[str, Callable[[], None]]] = []
+    messages: list[tuple[str, Callable[[], Send]]] = []
     if settings.notify_email:
-        to, email = settings.notify_email, compose_email(tenant, issues, run)
+        to = settings.notify_email
         headers = {
             "X-Autodispatch-Tenant": tenant.tenant_id,
             "X-Autodispatch-Run-Date": run.run_date.isoformat(),
         }
         tags = email_tags(tenant.tenant_id, None, NOTIFICATION_KIND)
-        messages.append(
-            (
-                EMAIL,
-                lambda: notifier.send_email(to, email.subject, email.text, headers, tags, html=email.html),
+
+        def email() -> Send:
+            composed = compose_email(tenant, issues, run)
+            return lambda: notifier.send_email(
+                to, composed.subject, composed.text, headers, tags, html=composed.html
             )
-        )
+
+        messages.append((EMAIL, email))
     if settings.notify_phone:
-        phone, text = settings.notify_phone, compose_sms(tenant, issues, run)
-        messages.append((SMS, lambda: notifier.send_sms(phone, text)))
+        phone = settings.notify_phone
+
+        def sms() -> Send:
+            text = compose_sms(tenant, issues, run)
+            return lambda: notifier.send_sms(phone, text)
+
+        messages.append((SMS, sms))
     return messages
