@@ -51,6 +51,8 @@ LAYER_PLATFORMS = ("manylinux_2_28_aarch64", "manylinux_2_24_aarch64", "manylinu
 
 SERVICE_NAME = "autodispatch"
 METRICS_NAMESPACE = "Autodispatch"
+# Emitted by the dispatch function for each invoice an SES account fault stopped (alarmed).
+EMAIL_ACCOUNT_FAULTS_METRIC = "EmailAccountFaults"
 
 # S3 key prefixes of the one document bucket.
 ARCHIVE_PREFIX = "archive/"  # delivered documents

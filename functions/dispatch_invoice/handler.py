@@ -79,4 +79,8 @@ def handler(
     metrics.add_metric(
         name="FactoringMessagesFailed", unit=MetricUnit.Count, value=result.counts.follow_ups_failed
     )
+    if result.email_account_faults:
+        # The operator's alarm (EmailAccountFault): SES will not send for the sender's account.
+        logger.error("email stopped: the email service refused the sender's account")
+    metrics.add_metric(name="EmailAccountFaults", unit=MetricUnit.Count, value=result.email_account_faults)
     return result.model_dump(mode="json")
