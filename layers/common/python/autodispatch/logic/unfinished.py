@@ -272,16 +272,28 @@ def _tally_settled(run: RunRef, keys: Sequence[InvoiceKey], store: DispatchStore
 
 
 _SETTLED = frozenset({AutoDispatchState.SENT, AutoDispatchState.IGNORED, AutoDispatchState.FAILED})
+# The events that take an invoice or settle it: a run writes them with its id; a bounce's FAILED
+# (R26) has none, and a delivery event changes no state.
+_TAKING_OR_SETTLING = frozenset(
+    {
+        HistoryEventKind.QUEUED,
+        HistoryEventKind.SENT,
+        HistoryEventKind.IGNORED,
+        HistoryEventKind.FAILED,
+        HistoryEventKind.FACTORING_SENT,
+        HistoryEventKind.FACTORING_FAILED,
+    }
+)
 
 
 def _settled_by(run: RunRef, record: DispatchRecord) -> bool:
-    """The invoice ended SENT, IGNORED or FAILED and the last event a run wrote on it is this run's
-    (a take-over writes its QUEUED event with the claim, so a run that settles an invoice another
-    run delivered is known by it too)."""
+    """The invoice ended SENT, IGNORED or FAILED, and the last event that took or settled it is this
+    run's (a take-over writes its QUEUED event with the claim, so a run that settles an invoice
+    another run delivered is known by it too; a bounce that failed it since is not the run's)."""
     if record.state not in _SETTLED:
         return False
-    by_runs = [event.run_id for event in record.history if event.run_id is not None]
-    return bool(by_runs) and by_runs[-1] == run.run_id
+    last = next((event for event in reversed(record.history) if event.event in _TAKING_OR_SETTLING), None)
+    return last is not None and last.run_id == run.run_id
 
 
 def _sum(a: RunCounts, b: RunCounts) -> RunCounts:
