@@ -284,13 +284,13 @@ class BatchDispatcher:
                 if channel is Channel.EMAIL and self._email_stopped is not None:
                     raise self._email_stopped
                 self._deliverer.deliver(invoice, tenant, channel, plan.kind)
-            except AccountFault as fault:
-                # No invoice's fault: the chain does not move on to paper; email stops for the night.
-                self._email_stopped = fault
-                cause = fault.text or outside(str(fault))
-                outcome = self._outcomes.fail(invocation, invoice, explain_email_account(cause), events)
-                return outcome.model_copy(update={"account_fault": True})
             except PermanentRejection as rejection:
+                if isinstance(rejection, AccountFault) and not unknown:
+                    # No invoice's fault: the chain does not go on to paper; email stops for the night.
+                    self._email_stopped = rejection
+                    cause = rejection.text or outside(str(rejection))
+                    outcome = self._outcomes.fail(invocation, invoice, explain_email_account(cause), events)
+                    return outcome.model_copy(update={"account_fault": True})
                 if unknown:
                     # The earlier attempt may have delivered: moving on could deliver twice.
                     return self._outcomes.fail(
