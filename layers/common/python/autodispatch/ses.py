@@ -72,6 +72,8 @@ ACCOUNT_SES_ERRORS = {
     "ConfigurationSetSendingPausedException": "email_account.paused",
     "MailFromDomainNotVerifiedException": "email_account.mail_from_unverified",
 }
+# The metric counting the invoices an account fault stopped; its alarm reaches the operator.
+ACCOUNT_FAULTS_METRIC = "EmailAccountFaults"
 # Server-side failures: SES may have accepted the message before failing, so the outcome is in
 # doubt (R23), as is any 5xx or a missing status.
 SERVER_SES_ERRORS = frozenset({"InternalFailure", "ServiceUnavailable"})

@@ -13,13 +13,13 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict
 
-from autodispatch.channels.port import Deliverer
+from autodispatch.channels.port import Deliverer, DeliveryReceipt
 from autodispatch.errors import AccountFault, ConcurrentUpdate, PermanentRejection, TransientError
 from autodispatch.logic.follow_up import factoring_copy_in_doubt, send_factoring_copy
 from autodispatch.logic.history import InvoiceOutcome, event, note_events
 from autodispatch.logic.outcomes import OutcomeWriter, Sent, sent_on
 from autodispatch.logic.recovery import Invocation, new_invocation
-from autodispatch.models.dispatch import DispatchRecord, HistoryEvent
+from autodispatch.models.dispatch import DispatchRecord, FactoringRoute, HistoryEvent
 from autodispatch.models.enums import AutoDispatchState, Channel, DeliveryKind, HistoryEventKind
 from autodispatch.models.routes import repeat_safe
 from autodispatch.models.scenario import Invoice, InvoiceKey, Tenant
@@ -44,6 +44,36 @@ Clock = Callable[[], datetime]
 TimeLeft = Callable[[], float]
 # Enough for one more invoice through three channels at their transport timeouts.
 RESERVE_SECONDS = 30.0
+
+
+class _EmailStop:
+    """The deliverer, except that once the email service has refused the sender's account (an
+    AccountFault) no further email of the invocation, invoice or factoring copy, is tried: each is
+    refused with the same fault."""
+
+    def __init__(self, inner: Deliverer) -> None:
+        self._inner = inner
+        self._fault: AccountFault | None = None
+
+    def deliver(
+        self, invoice: Invoice, tenant: Tenant, channel: Channel, kind: DeliveryKind
+    ) -> DeliveryReceipt:
+        return self._guarded(channel, lambda: self._inner.deliver(invoice, tenant, channel, kind))
+
+    def deliver_factoring(self, invoice: Invoice, tenant: Tenant, route: FactoringRoute) -> DeliveryReceipt:
+        return self._guarded(route.channel, lambda: self._inner.deliver_factoring(invoice, tenant, route))
+
+    def flush_archive(self) -> None:
+        self._inner.flush_archive()
+
+    def _guarded(self, channel: Channel, send: Callable[[], DeliveryReceipt]) -> DeliveryReceipt:
+        if channel is Channel.EMAIL and self._fault is not None:
+            raise self._fault
+        try:
+            return send()
+        except AccountFault as fault:
+            self._fault = fault
+            raise
 
 
 def unlimited() -> float:
@@ -78,7 +108,7 @@ class BatchDispatcher:
         time_left: TimeLeft = unlimited,
     ) -> None:
         self._store = store
-        self._deliverer = deliverer
+        self._deliverer = _EmailStop(deliverer)
         self._zone = zone
         self._lease = lease
         self._clock = clock
@@ -86,8 +116,6 @@ class BatchDispatcher:
         self._outcomes = OutcomeWriter(store, clock)
         # R23: the channels on which sending again cannot deliver twice, as the route registry says.
         self._repeat_safe = frozenset(channel for channel in Channel if repeat_safe(channel))
-        # The account fault that stopped email in this invocation: no further email is tried.
-        self._email_stopped: AccountFault | None = None
 
     @tracer.capture_method
     def dispatch(self, run: RunRef, keys: Sequence[InvoiceKey]) -> BatchResult:
@@ -281,13 +309,10 @@ class BatchDispatcher:
                 )
                 events = []
             try:
-                if channel is Channel.EMAIL and self._email_stopped is not None:
-                    raise self._email_stopped
                 self._deliverer.deliver(invoice, tenant, channel, plan.kind)
             except PermanentRejection as rejection:
                 if isinstance(rejection, AccountFault) and not unknown:
-                    # No invoice's fault: the chain does not go on to paper; email stops for the night.
-                    self._email_stopped = rejection
+                    # No invoice's fault: the chain does not go on to paper; email stops (_EmailStop).
                     cause = rejection.text or outside(str(rejection))
                     outcome = self._outcomes.fail(invocation, invoice, explain_email_account(cause), events)
                     return outcome.model_copy(update={"account_fault": True})
