@@ -36,6 +36,7 @@ from moto import mock_aws
 from autodispatch import wiring
 from autodispatch.observability import metrics
 from autodispatch.runs.port import TERMINAL
+from autodispatch.runs.stepfunctions import StepFunctionsRuns
 from autodispatch.store.table_schema import create_table_kwargs
 from autodispatch_cli.local.mailbox_simulator import MailboxSimulator, sqs_event
 
@@ -293,14 +294,9 @@ class LocalAws:
                 self.mailbox.offer_again(event)
 
     # -- runs --------------------------------------------------------------------------------------
-    def start_night(self, run_date: date, name: str) -> str:
-        return str(
-            self.client("stepfunctions").start_execution(
-                stateMachineArn=self.state_machine_arn,
-                name=name,
-                input=json.dumps({"run_date": run_date.isoformat()}),
-            )["executionArn"]
-        )
+    def runs(self) -> StepFunctionsRuns:
+        """The deployed state machine's executions, through the adapter the API and the CLI use."""
+        return StepFunctionsRuns(self.state_machine_arn, self.client("stepfunctions"))
 
     def wait(self, execution_arns: list[str], timeout_seconds: float = 300.0) -> dict[str, str]:
         """Poll until every execution ends (bounded); returns the status of each."""
