@@ -352,12 +352,13 @@ def _quiet_logs(level: str) -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def _atomic_dynamodb_writes() -> Iterator[None]:
+def _atomic_dynamodb_writes(lock: contextlib.AbstractContextManager[Any] | None = None) -> Iterator[None]:
     """DynamoDB applies a conditional write atomically; moto checks and then writes, and concurrent
     executions run on threads here, so two claims could both pass their condition. One lock around
     moto's writes restores DynamoDB's guarantee that R23 is built on. Reads take it too: a moto
-    query iterates the table's dict, which a concurrent put of a new key changes mid-iteration."""
-    lock = threading.RLock()
+    query iterates the table's dict, which a concurrent put of a new key changes mid-iteration.
+    (`lock` is given only by the test that watches who waits for it.)"""
+    lock = lock or threading.RLock()
     backend = moto_dynamodb.DynamoDBBackend
     originals = {name: getattr(backend, name) for name in _DYNAMODB_WRITES}
 
