@@ -10,6 +10,7 @@ from autodispatch.models.dispatch import FactoringRoute, HistoryEvent
 from autodispatch.models.enums import AutoDispatchState, HistoryEventKind
 from autodispatch.models.scenario import Invoice, Tenant
 from autodispatch.models.text import Text
+from autodispatch.observability import logger
 from autodispatch.rules.explain import outside
 from autodispatch.store.port import RunIssue, RunRef
 
@@ -30,6 +31,15 @@ def send_factoring_copy(
     try:
         deliverer.deliver_factoring(invoice, tenant, route)
     except (PermanentRejection, TransientError) as error:
+        logger.warning(
+            "factoring copy not sent",
+            extra={
+                "run_id": run.run_id if run else None,
+                "tenant_id": invoice.tenant_id,
+                "invoice_id": invoice.invoice_id,
+                "error_type": type(error).__name__,
+            },
+        )
         return _not_sent(
             invoice,
             route,
