@@ -5,7 +5,7 @@ use cases, the same ones the operator CLI calls. Errors become responses in one 
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from functools import cache
 from http import HTTPStatus
 from typing import Annotated, Any
@@ -15,7 +15,7 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
-from aws_lambda_powertools.event_handler.openapi.params import Body, Query
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -40,11 +40,19 @@ from autodispatch.logic.manual import (
     restore_automatic_dispatch,
     send_manually,
 )
-from autodispatch.logic.open_invoices import InvoicePage, open_invoices, with_previews
+from autodispatch.logic.open_invoices import (
+    CURSOR_MAX_LENGTH,
+    CURSOR_PATTERN,
+    InvoicePage,
+    open_invoices,
+    with_previews,
+)
 from autodispatch.logic.runs import RunDetail, StartedRun, check_run_date, run_detail, start_run
 from autodispatch.logic.settings import Activation, activate, change_settings, deactivate, replace_tenant
 from autodispatch.models.dispatch import DispatchRecord
 from autodispatch.models.enums import AutoDispatchState, Channel, DeliveryKind, DisplayState, Language
+from autodispatch.models.fields import Day
+from autodispatch.models.limits import ID_MAX_BYTES
 from autodispatch.models.report import InvoiceEntry
 from autodispatch.models.scenario import Invoice, InvoiceKey, Settings, Tenant
 from autodispatch.models.text import Text, channel_label
@@ -159,6 +167,14 @@ LangQuery = Annotated[
 ]
 
 
+# Path ids as long as an id can be (models.limits); one that no tenant, invoice or run has is 404.
+TenantId = Annotated[str, Path(min_length=1, max_length=ID_MAX_BYTES)]
+InvoiceId = Annotated[str, Path(min_length=1, max_length=ID_MAX_BYTES)]
+# Step Functions' limit on an execution's name, which is the run id.
+RUN_ID_MAX_LENGTH = 80
+RunId = Annotated[str, Path(min_length=1, max_length=RUN_ID_MAX_LENGTH)]
+
+
 def reader_language() -> Language:
     """The `lang` query parameter, else the best of `Accept-Language` (q-values weighed), else English.
     An invalid `lang` is refused by the route's validation (422); its error body is then in the
@@ -251,7 +267,7 @@ class SendRequest(BaseModel):
 class RunRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    run_date: date
+    run_date: Day
 
 
 app = APIGatewayHttpResolver(enable_validation=True)
@@ -414,12 +430,12 @@ def openapi_document() -> Response[str]:
 
 
 @app.get("/tenants/<tenant_id>", tags=["settings"], responses=responses(*READS))
-def get_tenant(tenant_id: str, lang: LangQuery = None) -> Tenant:
+def get_tenant(tenant_id: TenantId, lang: LangQuery = None) -> Tenant:
     return services().store.get_tenant(tenant_id)
 
 
 @app.put("/tenants/<tenant_id>", tags=["settings"], responses=responses(*CHANGES))
-def put_tenant(tenant_id: str, tenant: Tenant, lang: LangQuery = None) -> Tenant:
+def put_tenant(tenant_id: TenantId, tenant: Tenant, lang: LangQuery = None) -> Tenant:
     """Create or replace the tenant; `active` and `activated_at` stay as stored (a new tenant starts
     inactive): they change only through activate/deactivate. An active one must satisfy R2."""
     _no_unknown_fields(Tenant)
@@ -429,12 +445,12 @@ def put_tenant(tenant_id: str, tenant: Tenant, lang: LangQuery = None) -> Tenant
 
 
 @app.get("/tenants/<tenant_id>/settings", tags=["settings"], responses=responses(*READS))
-def get_settings(tenant_id: str, lang: LangQuery = None) -> Settings:
+def get_settings(tenant_id: TenantId, lang: LangQuery = None) -> Settings:
     return services().store.get_tenant(tenant_id).settings
 
 
 @app.put("/tenants/<tenant_id>/settings", tags=["settings"], responses=responses(*CHANGES))
-def put_settings(tenant_id: str, settings: Settings, lang: LangQuery = None) -> Settings:
+def put_settings(tenant_id: TenantId, settings: Settings, lang: LangQuery = None) -> Settings:
     """Replace the settings; `active` and `activated_at` change only through activate/deactivate."""
     _no_unknown_fields(Settings)
     s = services()
@@ -443,13 +459,13 @@ def put_settings(tenant_id: str, settings: Settings, lang: LangQuery = None) -> 
 
 
 @app.post("/tenants/<tenant_id>/settings/activate", tags=["settings"], responses=responses(*CHANGES))
-def post_activate(tenant_id: str, lang: LangQuery = None) -> Activation:
+def post_activate(tenant_id: TenantId, lang: LangQuery = None) -> Activation:
     s = services()
     return activate(s.store, tenant_id, s.zone, s.clock())
 
 
 @app.post("/tenants/<tenant_id>/settings/deactivate", tags=["settings"], responses=responses(*CHANGES))
-def post_deactivate(tenant_id: str, lang: LangQuery = None) -> Settings:
+def post_deactivate(tenant_id: TenantId, lang: LangQuery = None) -> Settings:
     s = services()
     return deactivate(s.store, tenant_id, s.zone, s.clock()).settings
 
@@ -458,7 +474,9 @@ def post_deactivate(tenant_id: str, lang: LangQuery = None) -> Settings:
 
 
 @app.put("/tenants/<tenant_id>/invoices/<invoice_id>", tags=["invoices"], responses=responses(*CHANGES))
-def put_invoice(tenant_id: str, invoice_id: str, invoice: Invoice, lang: LangQuery = None) -> InvoiceEntry:
+def put_invoice(
+    tenant_id: TenantId, invoice_id: InvoiceId, invoice: Invoice, lang: LangQuery = None
+) -> InvoiceEntry:
     """Create or update the invoice (idempotent); 409 while a run is sending a changed one."""
     _no_unknown_fields(Invoice)
     _check_path_id("tenant_id", tenant_id, invoice.tenant_id)
@@ -469,7 +487,7 @@ def put_invoice(tenant_id: str, invoice_id: str, invoice: Invoice, lang: LangQue
 
 @app.get("/tenants/<tenant_id>/invoices", tags=["invoices"], responses=responses(*READS))
 def list_invoices(
-    tenant_id: str,
+    tenant_id: TenantId,
     state: Annotated[
         DisplayState | None,
         Query(
@@ -479,7 +497,15 @@ def list_invoices(
         ),
     ] = None,
     limit: Annotated[int, Query(ge=1, le=LIST_LIMIT_MAX)] = 100,
-    cursor: Annotated[str | None, Query(description="next_cursor of the previous page.")] = None,
+    cursor: Annotated[
+        str | None,
+        Query(
+            description="next_cursor of the previous page.",
+            min_length=1,
+            max_length=CURSOR_MAX_LENGTH,
+            pattern=CURSOR_PATTERN,
+        ),
+    ] = None,
     lang: LangQuery = None,
 ) -> InvoicePage:
     """The open-invoices list: each invoice's `display_state`, the `actions` the server allows on it
@@ -491,7 +517,7 @@ def list_invoices(
 
 
 @app.get("/tenants/<tenant_id>/invoices/<invoice_id>", tags=["invoices"], responses=responses(*READS))
-def get_invoice(tenant_id: str, invoice_id: str, lang: LangQuery = None) -> InvoiceEntry:
+def get_invoice(tenant_id: TenantId, invoice_id: InvoiceId, lang: LangQuery = None) -> InvoiceEntry:
     """The message, the detailed explanation and the history (R19), with the list's `display_state`
     and `actions`."""
     store = services().store
@@ -502,7 +528,7 @@ def get_invoice(tenant_id: str, invoice_id: str, lang: LangQuery = None) -> Invo
 @app.post(
     "/tenants/<tenant_id>/invoices/<invoice_id>/remove-auto", tags=["invoices"], responses=responses(*CHANGES)
 )
-def post_remove_auto(tenant_id: str, invoice_id: str, lang: LangQuery = None) -> InvoiceEntry:
+def post_remove_auto(tenant_id: TenantId, invoice_id: InvoiceId, lang: LangQuery = None) -> InvoiceEntry:
     s = services()
     return _entry(remove_automatic_dispatch(s.store, _key(tenant_id, invoice_id), s.clock))
 
@@ -512,15 +538,15 @@ def post_remove_auto(tenant_id: str, invoice_id: str, lang: LangQuery = None) ->
     tags=["invoices"],
     responses=responses(*CHANGES),
 )
-def post_restore_auto(tenant_id: str, invoice_id: str, lang: LangQuery = None) -> InvoiceEntry:
+def post_restore_auto(tenant_id: TenantId, invoice_id: InvoiceId, lang: LangQuery = None) -> InvoiceEntry:
     s = services()
     return _entry(restore_automatic_dispatch(s.store, _key(tenant_id, invoice_id), s.clock, s.zone))
 
 
 @app.post("/tenants/<tenant_id>/invoices/<invoice_id>/send", tags=["invoices"], responses=responses(*CHANGES))
 def post_send(
-    tenant_id: str,
-    invoice_id: str,
+    tenant_id: TenantId,
+    invoice_id: InvoiceId,
     request: Annotated[SendRequest | None, Body()] = None,
     lang: LangQuery = None,
 ) -> ManualSendEntry:
@@ -542,7 +568,7 @@ def list_runs(
 
 
 @app.get("/runs/<run_id>", tags=["runs"], responses=responses(HTTPStatus.NOT_FOUND))
-def get_run(run_id: str, lang: LangQuery = None) -> RunDetailEntry:
+def get_run(run_id: RunId, lang: LangQuery = None) -> RunDetailEntry:
     """Step Functions' status of the run, its counts and the invoices it could not send."""
     s = services()
     return RunDetailEntry.of(run_detail(s.store, s.runs(), run_id))

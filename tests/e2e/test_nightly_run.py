@@ -6,6 +6,7 @@ import email
 import email.policy
 import io
 import json
+import re
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 from email.message import EmailMessage
@@ -259,6 +260,10 @@ def test_r23_concurrent_starts_send_each_invoice_once(demo_scenario: Scenario) -
     starts = 3
     report = run_scenario(demo_scenario, NIGHTS, concurrent_starts=starts)
     assert all(len(run["executions"]) == starts for run in report["runs"])
+    # Started as the CLI and the API start a run (logic.runs.start_run): one naming scheme, unique.
+    names = [(run["run_date"], e["name"]) for run in report["runs"] for e in run["executions"]]
+    assert all(re.fullmatch(rf"local-{night}-[0-9a-f]{{8}}", name) for night, name in names), names
+    assert len({name for _, name in names}) == len(names)
     assert all(e["status"] == "SUCCEEDED" for run in report["runs"] for e in run["executions"])
     assert outcomes(report) == EXPECTED
     assert_exactly_one_delivery_per_sent_invoice(report)

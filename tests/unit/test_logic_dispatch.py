@@ -189,16 +189,27 @@ def test_r17_factoring_copy_follows_the_sent_invoice(build: Any) -> None:
     assert world.store.writes == ["claim", "next_attempt", "settle", "add_run_counts"]
 
 
-def test_r17_failed_factoring_copy_keeps_the_invoice_sent_and_counts_as_a_failure(build: Any) -> None:
+def test_r17_failed_factoring_copy_keeps_the_invoice_sent_and_counts_as_a_failure(
+    build: Any, caplog: pytest.LogCaptureFixture
+) -> None:
     world = World(build.tenant(factoring=FACTORING), build.invoice(factoring=True))
-    world.deliverer.fail_factoring(PermanentRejection("mailbox full"))
+    world.deliverer.fail_factoring(PermanentRejection("mailbox full of Liisa's mail"))
     result = world.dispatch()
+    # Logged with its ids and the error's type only: the error's text may carry personal data.
+    (logged,) = [r for r in caplog.records if r.getMessage() == "factoring copy not sent"]
+    assert (logged.run_id, logged.tenant_id, logged.invoice_id, logged.error_type) == (  # type: ignore[attr-defined]
+        RUN.run_id,
+        "seller",
+        "inv-1",
+        "PermanentRejection",
+    )
+    assert all("Liisa" not in r.getMessage() and "Liisa" not in str(r.__dict__) for r in caplog.records)
     assert world.record().state is AutoDispatchState.SENT
     assert world.events()[-1] == "FACTORING_FAILED"
     issue = world.store.run_issues(RUN.run_id)[0]
     assert (issue.state, en(issue.message)) == (
         AutoDispatchState.SENT,
-        "Sent, but the factoring message to Rahoitus Oy failed: mailbox full",
+        "Sent, but the factoring message to Rahoitus Oy failed: mailbox full of Liisa's mail",
     )
     assert issue.customer_name is not None
     assert issue.amount is not None

@@ -8,6 +8,7 @@ from typing import Any
 from autodispatch import wiring
 from autodispatch.config import load_config
 from autodispatch.logic import importing
+from autodispatch.logic.runs import start_run
 from autodispatch.models.scenario import Scenario
 from autodispatch_cli.local.report import Execution, Night, build_report, sent_emails, sent_sms
 from autodispatch_cli.local.runtime import LocalAws
@@ -23,11 +24,12 @@ def run_nights(
 ) -> list[Night]:
     """One night per date, in order; each starts `concurrent_starts` executions at once."""
     nights: list[Night] = []
-    for sequence, run_date in enumerate(dates, start=1):
+    for run_date in dates:
         night = Night(run_date=run_date, emails_before=len(sent_emails()), sms_before=len(sent_sms()))
-        for start in range(1, concurrent_starts + 1):
-            name = f"night-{run_date.isoformat()}-{sequence}-{start}"
-            night.executions.append(Execution(name=name, arn=local.start_night(run_date, name)))
+        for _ in range(concurrent_starts):
+            # As `runs start` and POST /runs start one (logic.runs), named after who started it.
+            started = start_run(local.runs(), run_date, origin="local")
+            night.executions.append(Execution(name=started.run_id, arn=started.execution_arn))
         statuses = local.wait([execution.arn for execution in night.executions], timeout_seconds)
         local.deliver_mail_events()  # what SES reports in the hours after the night's sends (R26)
         for execution in night.executions:

@@ -22,7 +22,6 @@ import uuid
 import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import date
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -36,6 +35,7 @@ from moto import mock_aws
 from autodispatch import wiring
 from autodispatch.observability import metrics
 from autodispatch.runs.port import TERMINAL
+from autodispatch.runs.stepfunctions import StepFunctionsRuns
 from autodispatch.store.table_schema import create_table_kwargs
 from autodispatch_cli.local.mailbox_simulator import MailboxSimulator, sqs_event
 
@@ -293,14 +293,9 @@ class LocalAws:
                 self.mailbox.offer_again(event)
 
     # -- runs --------------------------------------------------------------------------------------
-    def start_night(self, run_date: date, name: str) -> str:
-        return str(
-            self.client("stepfunctions").start_execution(
-                stateMachineArn=self.state_machine_arn,
-                name=name,
-                input=json.dumps({"run_date": run_date.isoformat()}),
-            )["executionArn"]
-        )
+    def runs(self) -> StepFunctionsRuns:
+        """The deployed state machine's executions, through the adapter the API and the CLI use."""
+        return StepFunctionsRuns(self.state_machine_arn, self.client("stepfunctions"))
 
     def wait(self, execution_arns: list[str], timeout_seconds: float = 300.0) -> dict[str, str]:
         """Poll until every execution ends (bounded); returns the status of each."""
@@ -357,12 +352,13 @@ def _quiet_logs(level: str) -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def _atomic_dynamodb_writes() -> Iterator[None]:
+def _atomic_dynamodb_writes(lock: contextlib.AbstractContextManager[Any] | None = None) -> Iterator[None]:
     """DynamoDB applies a conditional write atomically; moto checks and then writes, and concurrent
     executions run on threads here, so two claims could both pass their condition. One lock around
     moto's writes restores DynamoDB's guarantee that R23 is built on. Reads take it too: a moto
-    query iterates the table's dict, which a concurrent put of a new key changes mid-iteration."""
-    lock = threading.RLock()
+    query iterates the table's dict, which a concurrent put of a new key changes mid-iteration.
+    (`lock` is given only by the test that watches who waits for it.)"""
+    lock = lock or threading.RLock()
     backend = moto_dynamodb.DynamoDBBackend
     originals = {name: getattr(backend, name) for name in _DYNAMODB_WRITES}
 

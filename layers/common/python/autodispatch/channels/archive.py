@@ -16,6 +16,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from autodispatch.errors import TransientError
 from autodispatch.models.enums import Channel, DeliveryKind
 from autodispatch.models.scenario import Invoice
+from autodispatch.observability import logger
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -90,7 +91,12 @@ class S3BatchArchive:
             try:
                 self._write(key, members)
                 written += len(members)
-            except (ClientError, BotoCoreError):
+            except (ClientError, BotoCoreError) as error:
+                # The object's key and the error's type: its members name only invoice ids.
+                logger.warning(
+                    "archive object not written; kept for the next flush",
+                    extra={"archive_key": key, "copies": len(members), "error_type": type(error).__name__},
+                )
                 failed += len(members)
                 with self._lock:  # kept, under the key their receipts name, for the next flush
                     self._pending.setdefault(key, {}).update(members)

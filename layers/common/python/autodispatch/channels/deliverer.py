@@ -134,8 +134,11 @@ class ChannelDeliverer:
         and the copies wait for the next flush: it never undoes or repeats a delivery."""
         try:
             self._archive.flush()
-        except TransientError:
-            logger.error("archive could not be written; its copies wait for the next flush")
+        except TransientError as error:
+            logger.error(
+                "archive could not be written; its copies wait for the next flush",
+                extra={"error_type": type(error).__name__},
+            )
 
 
 def _delivered(channel: Channel, kind: DeliveryKind, identifier: str, archive_key: str) -> DeliveryReceipt:

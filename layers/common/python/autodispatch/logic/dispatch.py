@@ -155,10 +155,14 @@ class BatchDispatcher:
                 ):
                     continue
                 outcomes.append(self._dispatch_one(invocation, invoice, tenant, record))
-            except ConcurrentUpdate:
-                logger.info("invoice taken by another writer; skipped")
-            except TransientError:
-                logger.warning("transient error; the batch will be retried")
+            except ConcurrentUpdate as error:  # the invoice's ids are the logger's keys here
+                logger.info(
+                    "invoice taken by another writer; skipped", extra={"error_type": type(error).__name__}
+                )
+            except TransientError as error:
+                logger.warning(
+                    "transient error; the batch will be retried", extra={"error_type": type(error).__name__}
+                )
                 unfinished += 1
             except Exception as error:
                 outcome = self._fail_unexpected(invocation, key, invoice, error)
@@ -311,6 +315,10 @@ class BatchDispatcher:
             try:
                 self._deliverer.deliver(invoice, tenant, channel, plan.kind)
             except PermanentRejection as rejection:
+                logger.info(
+                    "channel rejected the invoice",
+                    extra={"channel": channel.value, "error_type": type(rejection).__name__},
+                )
                 if isinstance(rejection, AccountFault) and not unknown:
                     # No invoice's fault: the chain does not go on to paper; email stops (_EmailStop).
                     cause = rejection.text or outside(str(rejection))
@@ -414,6 +422,9 @@ class BatchDispatcher:
             return self._outcomes.fail_unclaimed(
                 invocation, key, number, explain_unexpected(type(error).__name__), invoice
             )
-        except Exception:
-            logger.error("could not record the failure", extra={"error_type": type(error).__name__})
+        except Exception as recording:
+            logger.error(
+                "could not record the failure",
+                extra={"error_type": type(error).__name__, "recording_error_type": type(recording).__name__},
+            )
             return None

@@ -10,6 +10,7 @@ from autodispatch.models.dispatch import DispatchRecord, FactoringRoute, History
 from autodispatch.models.enums import AutoDispatchState, HistoryEventKind
 from autodispatch.models.scenario import Invoice, InvoiceKey, Tenant
 from autodispatch.models.text import Text
+from autodispatch.observability import logger
 from autodispatch.rules.explain import outside
 from autodispatch.store.port import RunIssue, RunRef
 
@@ -35,9 +36,11 @@ def send_factoring_copy(
     except TransientError as error:
         if retry_throttled and not error.in_doubt:
             raise
+        _log_not_sent(invoice, run, error)
         reason = Text.of("factoring.failed", financier=financier, error=outside(str(error)))
         return _not_sent(invoice, route, run, now, reason)
     except PermanentRejection as error:
+        _log_not_sent(invoice, run, error)
         # An account fault of the email service says its cause in words (R30), not as a code.
         cause = error.text if isinstance(error, AccountFault) and error.text else outside(str(error))
         reason = Text.of("factoring.failed", financier=financier, error=cause)
@@ -73,3 +76,16 @@ def copy_failure(run: RunRef, record: DispatchRecord) -> Text | None:
         if past.run_id == run.run_id and past.event is HistoryEventKind.FACTORING_FAILED:
             return past.detail  # always written with its reason (`_not_sent`)
     return None
+
+
+def _log_not_sent(invoice: Invoice, run: RunRef | None, error: Exception) -> None:
+    # Ids and the error's type only: its text may carry personal data.
+    logger.warning(
+        "factoring copy not sent",
+        extra={
+            "run_id": run.run_id if run else None,
+            "tenant_id": invoice.tenant_id,
+            "invoice_id": invoice.invoice_id,
+            "error_type": type(error).__name__,
+        },
+    )

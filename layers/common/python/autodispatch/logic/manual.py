@@ -256,6 +256,15 @@ def _deliver_through_chain(
         try:
             receipt = deliverer.deliver(invoice, tenant, decision.channel, decision.kind)
         except PermanentRejection as rejection:
+            logger.info(
+                "channel rejected the manual send; the chain moves on",
+                extra={
+                    "tenant_id": invoice.tenant_id,
+                    "invoice_id": invoice.invoice_id,
+                    "channel": decision.channel.value,
+                    "error_type": type(rejection).__name__,
+                },
+            )
             rejected[decision.channel] = outside(str(rejection))
             continue
         passed_over = tuple(note for note in decision.notes if note.verdict is not Verdict.CHOSEN)

@@ -80,10 +80,16 @@ def notify_failures(
                 if not error.in_doubt:
                     store.release_notification(run.run_id, tenant_id, kind)
                     retry.add(tenant_id)
-                logger.warning("notification not sent", extra={"tenant_id": tenant_id, "kind": kind})
+                logger.warning(
+                    "notification not sent",
+                    extra=_ids(run, tenant_id, kind) | {"error_type": type(error).__name__},
+                )
                 continue
-            except PermanentRejection:
-                logger.error("notification rejected", extra={"tenant_id": tenant_id, "kind": kind})
+            except PermanentRejection as error:
+                logger.error(
+                    "notification rejected",
+                    extra=_ids(run, tenant_id, kind) | {"error_type": type(error).__name__},
+                )
                 continue
             sent[kind] += 1
             notified.add(tenant_id)
@@ -96,6 +102,10 @@ def notify_failures(
         )
     store.release_night(run)
     return NotificationSummary(tenants_notified=len(notified), emails=sent[EMAIL], sms=sent[SMS])
+
+
+def _ids(run: RunRef, tenant_id: str, kind: str) -> dict[str, str]:
+    return {"run_id": run.run_id, "tenant_id": tenant_id, "kind": kind}
 
 
 Send = Callable[[], None]

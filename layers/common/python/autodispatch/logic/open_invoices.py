@@ -14,6 +14,7 @@ from autodispatch.errors import FieldIssue, InputError
 from autodispatch.models.dispatch import DispatchRecord
 from autodispatch.models.enums import AutoDispatchState, DisplayState, Language
 from autodispatch.models.fields import Identifier
+from autodispatch.models.limits import ID_MAX_BYTES
 from autodispatch.models.report import InvoiceEntry, invoice_model
 from autodispatch.models.scenario import InvoiceKey
 from autodispatch.rules.preview import next_run_date, preview
@@ -96,6 +97,11 @@ class _Cursor(BaseModel):
 def _encode(tenant_id: str, after: str) -> str:
     text = _Cursor(tenant_id=tenant_id, after=after).model_dump_json()
     return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+
+# What a cursor can look like, for the API's schema: unpadded URL-safe base64 of the longest ids.
+CURSOR_PATTERN = "^[A-Za-z0-9_-]+$"
+CURSOR_MAX_LENGTH = len(_encode("x" * ID_MAX_BYTES, "x" * ID_MAX_BYTES))
 
 
 def _decode(tenant_id: str, cursor: str) -> str:

@@ -181,8 +181,16 @@ class _Settler:
             self.store.settle_left_by_run(
                 key, self.run.run_id, f"{self.run.run_id}/{self.claimant}", settlement, now
             )
-        except ConcurrentUpdate:
-            logger.info("unfinished invoice held by another run; left to its lease")
+        except ConcurrentUpdate as error:
+            logger.info(
+                "unfinished invoice held by another run; left to its lease",
+                extra={
+                    "run_id": self.run.run_id,
+                    "tenant_id": key.tenant_id,
+                    "invoice_id": key.invoice_id,
+                    "error_type": type(error).__name__,
+                },
+            )
             return False
         return True
 

@@ -276,6 +276,10 @@ DecimalAmount = Annotated[
     BeforeValidator(_plain_decimal),
     Field(allow_inf_nan=False),
     PlainSerializer(plain_decimal_text, return_type=str, when_used="json"),
+    # What _plain_decimal takes: an integer or a decimal string, never a JSON number with a fraction.
+    WithJsonSchema(
+        {"anyOf": [{"type": "integer"}, {"type": "string", "pattern": f"^{_PLAIN_DECIMAL.pattern}$"}]}
+    ),
 ]
 CurrencyCode = Annotated[str, AfterValidator(_currency)]
 # The JSON Schema (the API's OpenAPI document) says as much of a check as JSON Schema can: never

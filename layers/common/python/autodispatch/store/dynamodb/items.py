@@ -139,7 +139,11 @@ def tenant(item: Mapping[str, Any]) -> Tenant | None:
         fields = sorted({".".join(map(str, detail["loc"])) for detail in error.errors(include_input=False)})
         logger.error(
             "stored tenant document is invalid",
-            extra={"tenant_id": item[SORT_KEY].removeprefix("TENANT#"), "fields": fields},
+            extra={
+                "tenant_id": item[SORT_KEY].removeprefix("TENANT#"),
+                "fields": fields,
+                "error_type": type(error).__name__,
+            },
         )
         return None
 

@@ -249,7 +249,11 @@ class UndoJournal:
         try:
             self._delete()
         except AutodispatchError as error:
-            logger.warning("import journal left for the next import", extra={"error": str(error)})
+            # The import's token and the error's type: its text may quote keys or values.
+            logger.warning(
+                "import journal left for the next import",
+                extra={"import_token": self.token, "error_type": type(error).__name__},
+            )
 
     def undo(self) -> list[Ident]:
         """Put every journaled item back as it was, where the import's write is still the last one;
