@@ -16,6 +16,8 @@ FAILED = "k-1005"
 PENDING = "k-1010"
 IGNORED_ELSEWHERE = "t-501"  # tilitoimisto's
 FAILED_ELSEWHERE = "t-503"
+
+
 # The API renders its messages in the asked language once the i18n change is in (issue 18).
 def row(page: Page, invoice_id: str) -> Locator:
     return page.locator(f'tr[data-invoice="{invoice_id}"]')

@@ -28,12 +28,12 @@ from autodispatch.observability import logger, tracer
 from autodispatch.rules.chain import DispatchPlan, plan_dispatch
 from autodispatch.rules.due import local_date, why_not_taken
 from autodispatch.rules.explain import (
+    error_text,
     explain_in_doubt,
     explain_invalid,
     explain_no_clear_answer,
     explain_retry_rejected,
     explain_unexpected,
-    outside,
 )
 from autodispatch.rules.recovery import Copy, Known, LeftAttempt, Progress, Step, next_action, progress
 from autodispatch.store.port import Attempt, DispatchStore, RunCounts, RunIssue, RunRef
@@ -275,9 +275,12 @@ class BatchDispatcher:
                 if unknown:
                     # The earlier attempt may have delivered: moving on could deliver twice.
                     return self._outcomes.fail(
-                        invocation, invoice, explain_retry_rejected(channel, outside(str(rejection))), events
+                        invocation,
+                        invoice,
+                        explain_retry_rejected(channel, error_text(rejection)),
+                        events,
                     )
-                rejected[channel] = outside(str(rejection))
+                rejected[channel] = error_text(rejection)
                 now = self._clock()
                 events.append(event(now, run, HistoryEventKind.CHANNEL_REJECTED, channel, rejected[channel]))
                 continue
