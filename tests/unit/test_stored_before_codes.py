@@ -40,7 +40,8 @@ def old_item() -> dict[str, object]:
 @pytest.mark.parametrize("language", ["fi", "sv", "en"])
 def test_r19_r30_an_invoice_stored_before_codes_reads_as_it_was_written(language: str) -> None:
     record = items.record(old_item())
-    assert record.message is not None and record.details is not None
+    assert record.message is not None
+    assert record.details is not None
     assert render(record.message, language) == OLD_MESSAGE
     assert render(record.details, language) == OLD_DETAILS
     assert [render(event.detail, language) for event in record.history if event.detail] == [OLD_EVENT]
