@@ -50,10 +50,18 @@ def main() -> None:
             )
     costs = {name: cost.cost_per_million(night) for name, night in nights.items()}
     # Last: the table ends with the line infra_usd_per_million_invoices=X.
-    here = {
-        name: sum(cost.cost_per_million(night, wall_clock=True).values()) for name, night in nights.items()
+    estimates = {
+        name: sum(cost.cost_per_million(night, estimate=True).values()) for name, night in nights.items()
     }
-    sys.stdout.write(cost.table(costs, cost.ses_per_million(nights["http"]), here) + "\n")
+    sys.stdout.write(
+        cost.table(
+            costs,
+            cost.ses_per_million(nights["http"]),
+            estimates,
+            {name: cost.writes_at_floor_per_million(night) for name, night in nights.items()},
+        )
+        + "\n"
+    )
     over = [name for name, items in costs.items() if sum(items.values()) > cost.TARGETS[name]]
     failures = render.over_target(report["render_ms_per_invoice"])
     if over:
@@ -63,17 +71,26 @@ def main() -> None:
 
 
 def _seconds_by_function(night: dict[str, Any]) -> dict[str, dict[str, float]]:
-    """Per function: wall-clock here, CPU, and the duration billed (Lambda's estimate), in total and
-    the median invocation's."""
+    """Per function, in total and the median invocation's: the wall-clock here, its waits for a
+    core of this machine, moto answering its requests, its CPU, the duration Lambda bills, and the
+    CPU-only estimate beside it."""
     from benchmarks import cost  # noqa: PLC0415
 
     by_function: dict[str, dict[str, list[float]]] = {}
     billed = cost.billed_durations(night)
-    for (name, wall, cpu, _), (_, lambda_seconds) in zip(night["lambda_durations"], billed, strict=True):
-        figures = by_function.setdefault(name, {"wall_here": [], "cpu": [], "billed": []})
-        figures["wall_here"].append(wall)
-        figures["cpu"].append(cpu)
-        figures["billed"].append(lambda_seconds)
+    estimated = cost.billed_durations(night, estimate=True)
+    for raw, (_, seconds), (_, estimate) in zip(night["lambda_durations"], billed, estimated, strict=True):
+        invocation = cost.Invocation(*raw)
+        figures = by_function.setdefault(invocation.function, {})
+        for kind, value in (
+            ("wall_here", invocation.wall),
+            ("run_queue", invocation.run_queue),
+            ("emulated", invocation.emulated),
+            ("cpu", invocation.cpu),
+            ("billed", seconds),
+            ("estimate", estimate),
+        ):
+            figures.setdefault(kind, []).append(value)
     return {
         name: {
             f"{kind}_{measure}": round(value, 3)

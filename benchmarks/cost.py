@@ -1,15 +1,17 @@
 """Infrastructure cost per 1,000,000 invoices, billed as AWS bills, from a measured night: DynamoDB
-write units of the table and of the pending index by the size of each item written, read units,
+write units of the table and of the pending index, each write sized by the larger of its item
+before and after it (as DynamoDB bills an update), read units,
 S3 requests, every Lambda invocation at its function's memory for its duration (rounded up to the
 millisecond), the Standard run's transitions (its own and one per Distributed Map child) and each
 Express child's request and duration (rounded up to 100 ms, 64 MB), and the delivery feedback
 path's queue. SES's own fees are not infrastructure and are shown apart.
 
-Duration, as Lambda would see it: the invocation's measured CPU time at the vCPU share its memory
-gets (one vCPU per 1,769 MB), plus the in-region round trip of each AWS request it made and of each
-document it posted (REQUEST_SECONDS). The wall-clock measured on this machine is reported beside it:
-on a shared, loaded machine it is several times the CPU time (waiting for a core), which Lambda's
-dedicated share would not be; on an idle machine the two agree within the round trips.
+Duration, as Lambda bills it, from the invocation's measured wall-clock: less the time its thread
+waited for a core of this shared machine (Linux schedstat), which Lambda's own share would not
+have, and less moto answering its requests in-process, replaced by an in-region round trip for each
+(REQUEST_SECONDS) and for each document posted to an operator's API (DOCUMENT_POST_SECONDS); its CPU
+then stretched to the vCPU share its memory gets (one vCPU per 1,769 MB). The CPU-only estimate
+(CPU at the share plus the round trips, as if it waited for nothing else) is printed beside it.
 
 One night of 1,000,000 invoices is one run: the run's own transitions and its select and notify
 invocations are counted once, their durations scaled; everything per batch or per invoice scales.
@@ -18,7 +20,7 @@ Prices: benchmarks/prices.py.
 
 import math
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 from autodispatch_cli.local.runtime import FUNCTION_MEMORY_MB
 from benchmarks import prices
@@ -37,6 +39,8 @@ PER_NIGHT = {"SelectInvoices", "NotifyFailures"}
 # SQS requests per delivery event: EventBridge's SendMessage, and the event source mapping's
 # ReceiveMessage and DeleteMessageBatch shared by up to ten messages.
 SQS_REQUESTS_PER_EVENT = 1 + 2 / 10
+# R23's write floor per invoice: claim, outcome, pending-index delete.
+WRITE_UNITS_FLOOR = 3
 # Targets (issue #23): USD per 1,000,000 invoices, billed as AWS bills.
 TARGETS = {"http": 3.00, "s3_outbox": 5.00}
 
@@ -67,9 +71,42 @@ def write_units(size: int) -> int:
     return max(1, math.ceil(size / 1024))
 
 
-def lambda_seconds(name: str, cpu: float, waits: float) -> float:
-    """An invocation's duration in Lambda: its CPU at the memory's vCPU share, plus its waits."""
-    return cpu / min(1.0, FUNCTION_MEMORY_MB[name] / MB_PER_VCPU) + waits
+class Invocation(NamedTuple):
+    """One invocation as the bench measured it, in seconds."""
+
+    function: str
+    # Wall-clock here, start to end.
+    wall: float
+    # The function's own CPU (its thread's, less moto answering its requests).
+    cpu: float
+    # The in-region round trips its AWS requests would wait for (REQUEST_SECONDS each).
+    waits: float
+    # moto answering its requests (standing in for those round trips), less waits for a core.
+    emulated: float
+    # Waiting for a core of this shared machine (Linux schedstat), outside the emulation.
+    run_queue: float
+
+    def own_wall(self) -> float:
+        """The wall-clock on a core of its own, without AWS's side: its CPU and whatever it waited
+        for besides (the stand-in services' answers, locks, other threads)."""
+        return max(self.cpu, self.wall - self.run_queue - self.emulated)
+
+
+def vcpu_share(name: str) -> float:
+    return min(1.0, FUNCTION_MEMORY_MB[name] / MB_PER_VCPU)
+
+
+def lambda_seconds(invocation: Invocation, posting: float = 0.0) -> float:
+    """An invocation's duration in Lambda, from its measured wall-clock: its own time here, its CPU
+    stretched to the vCPU share its memory gets, and the round trips of its requests and posts."""
+    stretch = invocation.cpu * (1 / vcpu_share(invocation.function) - 1)
+    return invocation.own_wall() + stretch + invocation.waits + posting
+
+
+def estimated_seconds(invocation: Invocation, posting: float = 0.0) -> float:
+    """The same from CPU alone (as if it never waited but for AWS): what measuring adds to it is
+    the time the invocation spent waiting on something else."""
+    return invocation.cpu / vcpu_share(invocation.function) + invocation.waits + posting
 
 
 def _lambda_usd(name: str, seconds: float) -> float:
@@ -77,25 +114,27 @@ def _lambda_usd(name: str, seconds: float) -> float:
     return prices.LAMBDA_REQUEST + billed * FUNCTION_MEMORY_MB[name] / 1024 * prices.LAMBDA_GB_SECOND
 
 
-def billed_durations(night: Mapping[str, Any], wall_clock: bool = False) -> list[tuple[str, float]]:
-    """(function, seconds) of each invocation: Lambda's estimate, or the wall-clock measured here.
-    The documents a night posted wait in the dispatch invocations, shared evenly."""
-    invocations = night["lambda_durations"]
-    if wall_clock:
-        return [(name, wall) for name, wall, _, _ in invocations]
-    dispatches = sum(1 for name, *_ in invocations if name == "DispatchInvoice")
+def billed_durations(night: Mapping[str, Any], estimate: bool = False) -> list[tuple[str, float]]:
+    """(function, seconds) of each invocation as Lambda bills it (or the CPU-only estimate). The
+    documents a night posted wait in the dispatch invocations, shared evenly."""
+    invocations = [Invocation(*invocation) for invocation in night["lambda_durations"]]
+    dispatches = sum(1 for invocation in invocations if invocation.function == "DispatchInvoice")
     posting = night["document_posts"] * DOCUMENT_POST_SECONDS / max(dispatches, 1)
+    seconds = estimated_seconds if estimate else lambda_seconds
     return [
-        (name, lambda_seconds(name, cpu, waits) + (posting if name == "DispatchInvoice" else 0.0))
-        for name, _, cpu, waits in invocations
+        (
+            invocation.function,
+            seconds(invocation, posting if invocation.function == "DispatchInvoice" else 0.0),
+        )
+        for invocation in invocations
     ]
 
 
-def cost_per_million(night: Mapping[str, Any], wall_clock: bool = False) -> dict[str, float]:
+def cost_per_million(night: Mapping[str, Any], estimate: bool = False) -> dict[str, float]:
     """USD per 1,000,000 invoices by item, scaled from the measured night."""
     scale = MILLION / night["invoices"]
     requests: Mapping[str, int] = night["requests"]
-    durations = billed_durations(night, wall_clock)
+    durations = billed_durations(night, estimate)
     lambda_usd = {
         "per_night": sum(_lambda_usd(name, s) for name, s in durations if name in PER_NIGHT),
         "per_batch": sum(_lambda_usd(name, s) for name, s in durations if name == "DispatchInvoice"),
@@ -123,10 +162,9 @@ def cost_per_million(night: Mapping[str, Any], wall_clock: bool = False) -> dict
         "lambda_dispatch": lambda_usd["per_batch"] * scale,
         "step_functions_standard": (RUN_TRANSITIONS + night["batches"] * scale) * prices.STANDARD_TRANSITION,
         "step_functions_express": express_usd * scale,
-        "delivery_feedback": (
-            feedback_units * prices.DYNAMODB_WRITE_UNIT
-            + lambda_usd["feedback"]
-            + night["email_events"] * SQS_REQUESTS_PER_EVENT * prices.SQS_REQUEST
+        "delivery_feedback_writes": feedback_units * prices.DYNAMODB_WRITE_UNIT * scale,
+        "delivery_feedback_other": (
+            lambda_usd["feedback"] + night["email_events"] * SQS_REQUESTS_PER_EVENT * prices.SQS_REQUEST
         )
         * scale,
     }
@@ -135,6 +173,13 @@ def cost_per_million(night: Mapping[str, Any], wall_clock: bool = False) -> dict
 def ses_per_million(night: Mapping[str, Any]) -> float:
     """SES's own fee for the night's emails, per 1,000,000 invoices (apart from infrastructure)."""
     return night["emails"] * prices.SES_EMAIL * MILLION / night["invoices"]
+
+
+def writes_at_floor_per_million(night: Mapping[str, Any]) -> float:
+    """R23's floor: a claim before the send, the outcome after it and the pending index's delete
+    that the outcome causes, one unit each (items under 1 KB), and one write per delivery event."""
+    units = WRITE_UNITS_FLOOR * night["invoices"] + night["email_events"]
+    return units * prices.DYNAMODB_WRITE_UNIT * MILLION / night["invoices"]
 
 
 def write_units_per_invoice(night: Mapping[str, Any]) -> dict[str, float]:
@@ -149,7 +194,10 @@ def write_units_per_invoice(night: Mapping[str, Any]) -> dict[str, float]:
 
 
 def table(
-    costs: Mapping[str, Mapping[str, float]], ses: float, wall_clock_totals: Mapping[str, float]
+    costs: Mapping[str, Mapping[str, float]],
+    ses: float,
+    estimates: Mapping[str, float],
+    writes_floor: Mapping[str, float],
 ) -> str:
     """One column per configuration; the last line is production's (HTTP) total."""
     names = list(costs)
@@ -159,8 +207,16 @@ def table(
     totals = {name: sum(costs[name].values()) for name in names}
     lines.append(f"{'total':<28}" + "".join(f"{totals[name]:>12.2f}" for name in names))
     lines.append(f"{'target':<28}" + "".join(f"{TARGETS[name]:>12.2f}" for name in names))
+    lines.append(f"{'(CPU-only estimate)':<28}" + "".join(f"{estimates[name]:>12.2f}" for name in names))
+    writes = {
+        name: costs[name]["dynamodb_writes_table"]
+        + costs[name]["dynamodb_writes_index"]
+        + costs[name]["delivery_feedback_writes"]
+        for name in names
+    }
+    lines.append(f"{'(DynamoDB writes)':<28}" + "".join(f"{writes[name]:>12.2f}" for name in names))
     lines.append(
-        f"{'(wall-clock here, loaded)':<28}" + "".join(f"{wall_clock_totals[name]:>12.2f}" for name in names)
+        f"{'(writes at the R23 floor)':<28}" + "".join(f"{writes_floor[name]:>12.2f}" for name in names)
     )
     lines.append(f"{'SES sending (apart)':<28}{ses:>12.2f}")
     lines.append(f"infra_usd_per_million_invoices={totals['http']:.2f}")

@@ -21,6 +21,8 @@ from typing import Any
 
 from botocore.handlers import BUILTIN_HANDLERS
 from moto.core.botocore_stubber import BotocoreStubber
+from moto.dynamodb.models import dynamodb_backends
+from moto.dynamodb.models.dynamo_type import DynamoType
 
 from autodispatch.models.loading import parse_scenario
 from autodispatch.models.routes import CONFIGURED_TRANSPORTS
@@ -32,8 +34,9 @@ from autodispatch.store.table_schema import (
     SORT_KEY,
 )
 from autodispatch_cli.local.night_run import import_scenario, run_nights
-from autodispatch_cli.local.runtime import FUNCTIONS, TABLE_NAME, LocalAws, import_handler
+from autodispatch_cli.local.runtime import ACCOUNT, FUNCTIONS, REGION, TABLE_NAME, LocalAws, import_handler
 from benchmarks import cost
+from benchmarks.cost import Invocation
 from benchmarks.synthetic import synthetic_scenario
 
 WAIT_SECONDS = 600.0
@@ -65,14 +68,12 @@ class RequestCounter:
 
     def __init__(self) -> None:
         self.requests: Counter[tuple[str, str]] = Counter()
-        # (function, wall-clock seconds here, CPU seconds, seconds its requests wait for AWS in a
-        # region) of every invocation, in order.
-        self.durations: list[tuple[str, float, float, float]] = []
+        # Every invocation, in order.
+        self.durations: list[Invocation] = []
         self.results: list[tuple[str, Any]] = []
-        # DynamoDB writes: (function, (pk, sk)) of each UpdateItem/PutItem/DeleteItem, sized after
-        # the run; the write units of batch puts, sized from the request.
-        self.written: list[tuple[str, Key]] = []
-        self.batch_write_units: Counter[str] = Counter()
+        # DynamoDB write units by function: each single-item write sized by its item before and
+        # after it (read from moto's table, not counted as a request); batch puts from the request.
+        self.table_units: Counter[str] = Counter()
         # Reads: the keys read item by item (sized after the run, 4 KB a unit, strongly consistent);
         # one unit per Query request (the night's queries read small items).
         self.read: list[Key] = []
@@ -86,16 +87,16 @@ class RequestCounter:
         if function is None:
             return
         with self._lock:
-            if model.name in {"UpdateItem", "DeleteItem"}:
-                self.written.append((function, _key(params["Key"])))
-            elif model.name == "PutItem":
-                self.written.append((function, _key(params["Item"])))
+            if model.name in {"UpdateItem", "DeleteItem", "PutItem"}:
+                key = _key(params["Key"] if model.name != "PutItem" else params["Item"])
+                # Sized now and after the call: DynamoDB bills the larger of the two.
+                self._active.writing = (key, _stored_bytes(key))
             elif model.name == "BatchWriteItem":
                 for requests in params["RequestItems"].values():
                     for request in requests:
                         item = request.get("PutRequest", {}).get("Item")
                         units = cost.write_units(cost.item_bytes(item)) if item else 1
-                        self.batch_write_units[function] += units
+                        self.table_units[function] += units
             elif model.name == "BatchGetItem":
                 for table in params["RequestItems"].values():
                     self.read.extend(_key(key) for key in table["Keys"])
@@ -103,6 +104,17 @@ class RequestCounter:
                 self.read.append(_key(params["Key"]))
             elif model.name == "Query":
                 self.query_units += 1
+
+    def dynamodb_written(self, **_: Any) -> None:
+        """After a single-item write: its units, by the larger of the item before and after."""
+        writing = getattr(self._active, "writing", None)
+        function = getattr(self._active, "name", None)
+        if writing is None or function is None:
+            return
+        self._active.writing = None
+        key, before = writing
+        with self._lock:
+            self.table_units[function] += cost.write_units(max(before, _stored_bytes(key)))
 
     def hook(self, model: Any, **_: Any) -> None:
         if getattr(self._active, "name", None) is not None:
@@ -118,12 +130,16 @@ class RequestCounter:
         counter = self
 
         def timed(stubber: Any, *args: Any, **kwargs: Any) -> Any:
-            started = time.thread_time()
+            started, wall, queued = time.thread_time(), time.perf_counter(), _run_queue_seconds()
             try:
                 return original(stubber, *args, **kwargs)
             finally:
                 if getattr(counter._active, "name", None) is not None:
                     counter._active.emulated += time.thread_time() - started
+                    # Emulation's wall-clock less its waits for a core (those are counted apart).
+                    counter._active.emulated_wall += (
+                        time.perf_counter() - wall - (_run_queue_seconds() - queued)
+                    )
 
         BotocoreStubber.__call__ = timed  # type: ignore[method-assign]
         try:
@@ -139,7 +155,8 @@ class RequestCounter:
                 self.feedback_events += len(event["Records"])
             self._active.waits = 0.0
             self._active.emulated = 0.0
-            started, cpu = time.perf_counter(), time.thread_time()
+            self._active.emulated_wall = 0.0
+            started, cpu, queued = time.perf_counter(), time.thread_time(), _run_queue_seconds()
             try:
                 result = handler(event, context)
                 self.results.append((name, result))
@@ -149,11 +166,37 @@ class RequestCounter:
                 # moto answering a request on this thread is AWS's work, not the function's: it is
                 # taken out of the CPU, and the request's round trip is counted in `waits` instead.
                 wall = time.perf_counter() - started
-                cpu = time.thread_time() - cpu - self._active.emulated
+                active = self._active
+                invocation = Invocation(
+                    function=name,
+                    wall=wall,
+                    cpu=time.thread_time() - cpu - active.emulated,
+                    waits=active.waits,
+                    emulated=active.emulated_wall,
+                    run_queue=_run_queue_seconds() - queued,
+                )
                 with self._lock:
-                    self.durations.append((name, wall, cpu, self._active.waits))
+                    self.durations.append(invocation)
 
         return counted
+
+
+def _run_queue_seconds() -> float:
+    """The time this thread has waited for a core so far (Linux schedstat: runnable, not running):
+    on a shared, loaded machine that is the load's share of the wall-clock, which Lambda's own
+    vCPU share would not have."""
+    try:
+        with open("/proc/thread-self/schedstat", encoding="ascii") as stats:
+            return int(stats.read().split()[1]) / 1e9
+    except OSError:
+        return 0.0
+
+
+def _stored_bytes(key: Key) -> int:
+    """The item's size as the local table holds it now (0 when absent), read from moto directly."""
+    table = dynamodb_backends[ACCOUNT][REGION].get_table(TABLE_NAME)
+    item = table.get_item(DynamoType({"S": key[0]}), DynamoType({"S": key[1]}))
+    return 0 if item is None else cost.item_bytes(item.to_json()["Attributes"])
 
 
 def _key(item: dict[str, Any]) -> Key:
@@ -173,6 +216,7 @@ def run_night(configuration: str, tenants: int, invoices_per_tenant: int, run_da
     # so a hook on it would be lost.
     BUILTIN_HANDLERS.append(("before-call", counter.hook))
     BUILTIN_HANDLERS.append(("before-parameter-build.dynamodb", counter.dynamodb_params))
+    BUILTIN_HANDLERS.append(("after-call.dynamodb", counter.dynamodb_written))
     handlers = {name: counter.wrap(import_handler(module)) for name, module in FUNCTIONS.items()}
     try:
         with (
@@ -199,11 +243,10 @@ def run_night(configuration: str, tenants: int, invoices_per_tenant: int, run_da
     finally:
         BUILTIN_HANDLERS.remove(("before-call", counter.hook))
         BUILTIN_HANDLERS.remove(("before-parameter-build.dynamodb", counter.dynamodb_params))
+        BUILTIN_HANDLERS.remove(("after-call.dynamodb", counter.dynamodb_written))
     invoices = len(scenario.invoices)
     sizes = {key: cost.item_bytes(item) for key, item in (before | after).items()}
-    table_units: Counter[str] = Counter(counter.batch_write_units)
-    for function, key in counter.written:
-        table_units[function] += cost.write_units(sizes.get(key, 0))
+    table_units = counter.table_units
     index_units = _index_write_units(before, after)
     read_units = counter.query_units + sum(
         math.ceil(max(sizes.get(key, 0), 1) / 4096) for key in counter.read

@@ -10,6 +10,7 @@ from aws_cdk import aws_lambda as lambda_
 
 from autodispatch.models.delivery_events import TAG_KIND
 from autodispatch.rules.access import SYSTEM_SCOPE
+from autodispatch.ses import ACCOUNT_FAULTS_METRIC
 from autodispatch.store.table_schema import (
     PARTITION_KEY,
     PENDING_INDEX,
@@ -51,6 +52,8 @@ LAYER_PLATFORMS = ("manylinux_2_28_aarch64", "manylinux_2_24_aarch64", "manylinu
 
 SERVICE_NAME = "autodispatch"
 METRICS_NAMESPACE = "Autodispatch"
+# Emitted by the dispatch function for each invoice an SES account fault stopped (alarmed).
+EMAIL_ACCOUNT_FAULTS_METRIC = ACCOUNT_FAULTS_METRIC
 
 # S3 key prefixes of the one document bucket.
 ARCHIVE_PREFIX = "archive/"  # delivered documents

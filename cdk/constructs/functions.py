@@ -129,8 +129,11 @@ SPECS = {
     DISPATCH_INVOICE: FunctionSpec(
         "Dispatch one batch of invoices through their channel chains", Duration.seconds(70), 512
     ),
+    # One vCPU, as selection: notifying is CPU-bound (composing each tenant's message, ~22 ms) plus
+    # its sends, once a night, so the full share costs cents and triples the tenants an invocation
+    # reaches before its time guard (README, "A notification night at scale").
     NOTIFY_FAILURES: FunctionSpec(
-        "Tell each tenant about the run's failed and ignored invoices", Duration.minutes(5), 512
+        "Tell each tenant about the run's failed and ignored invoices", Duration.minutes(5), 1769
     ),
     # Fed by the delivery-feedback queue, ten SES events a batch.
     RECORD_DELIVERY_EVENTS: FunctionSpec(

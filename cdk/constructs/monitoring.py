@@ -13,7 +13,7 @@ from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-from cdk.constants import METRICS_NAMESPACE
+from cdk.constants import EMAIL_ACCOUNT_FAULTS_METRIC, METRICS_NAMESPACE, SERVICE_NAME
 from cdk.settings import DeploySettings
 
 FIVE_MINUTES = Duration.minutes(5)
@@ -99,6 +99,19 @@ class Monitoring(Construct):
             "the delivery-feedback dead-letter queue.",
             feedback_dead_letter_queue.metric_approximate_number_of_messages_visible(
                 period=FIVE_MINUTES, statistic="Maximum"
+            ),
+        )
+        self._alarm(
+            "EmailAccountFault",
+            "The email service would not send for the sender's account (suspended, sending paused or "
+            "an unverified mail-from domain): email stopped for the night and its invoices ended FAILED, "
+            "none went on paper. Restore the SES account, then send them manually (see the README).",
+            cloudwatch.Metric(
+                namespace=METRICS_NAMESPACE,
+                metric_name=EMAIL_ACCOUNT_FAULTS_METRIC,
+                dimensions_map={"service": SERVICE_NAME},
+                statistic="Sum",
+                period=FIVE_MINUTES,
             ),
         )
         self._alarm(

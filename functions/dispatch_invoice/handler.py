@@ -13,6 +13,7 @@ from autodispatch.config import load_config
 from autodispatch.logic.dispatch import Batch, BatchDispatcher, BatchResult, Clock
 from autodispatch.logic.unfinished import settle_unfinished
 from autodispatch.observability import NAMESPACE, SERVICE, logger, metrics, tracer
+from autodispatch.ses import ACCOUNT_FAULTS_METRIC
 from autodispatch.store.port import InvoiceStore, RunRef
 
 
@@ -79,4 +80,8 @@ def handler(
     metrics.add_metric(
         name="FactoringMessagesFailed", unit=MetricUnit.Count, value=result.counts.follow_ups_failed
     )
+    if result.email_account_faults:
+        # The operator's alarm (EmailAccountFault): SES will not send for the sender's account.
+        logger.error("email stopped: the email service refused the sender's account")
+    metrics.add_metric(name=ACCOUNT_FAULTS_METRIC, unit=MetricUnit.Count, value=result.email_account_faults)
     return result.model_dump(mode="json")

@@ -44,6 +44,11 @@ def handler(
             request.run, store, lambda: reader.keys(work_list), load_config().zone, _now
         )
         metrics.add_metric(name="InvoicesFailed", unit=MetricUnit.Count, value=unfinished.failed)
-    summary = notify_failures(request.run, store, notifier or wiring.notifier())
+    summary = notify_failures(
+        request.run,
+        store,
+        notifier or wiring.notifier(),
+        time_left=lambda: context.get_remaining_time_in_millis() / 1000,
+    )
     metrics.add_metric(name="TenantsNotified", unit=MetricUnit.Count, value=summary.tenants_notified)
     return summary.model_dump(mode="json")

@@ -269,3 +269,50 @@ def test_r23_concurrent_starts_send_each_invoice_once(demo_scenario: Scenario) -
     assert [{k: run[k] for k in counted} for run in report["runs"]] == [
         {k: run[k] for k in counted} for run in single["runs"]
     ]
+
+
+@pytest.mark.parametrize("method", ["add_run_counts", "add_run_issues"])
+def test_r21_r24_a_kill_at_the_batchs_run_write_still_notifies_every_failure_and_counts_true(
+    demo_scenario: Scenario, demo_report: dict[str, Any], method: str
+) -> None:
+    """Issue 21: every invoice of the first night's batch is settled, then the process dies as it
+    records the run's counts or issues; the retried batch finds nothing left. The run's last sweep
+    recovers both from the invoices, so the night says what a night nothing killed says."""
+
+    class DiesAtTheRunWrite:
+        died = False
+
+        @property
+        def inner(self) -> Any:
+            return wiring.invoice_store()  # built inside the embedded AWS, as the handler builds it
+
+        def __getattr__(self, name: str) -> Any:
+            call = getattr(self.inner, name)
+            if name != method or DiesAtTheRunWrite.died:
+                return call
+
+            def dies(*args: Any, **kwargs: Any) -> Any:
+                DiesAtTheRunWrite.died = True
+                raise ProcessDied
+
+            return dies
+
+    def dispatch(event: dict[str, Any], context: Any) -> Any:
+        try:
+            return dispatch_handler.handler(event, context, store=DiesAtTheRunWrite())  # type: ignore[arg-type]
+        except ProcessDied:
+            raise RuntimeError("Runtime.ExitError") from None
+
+    report = _run_with_dispatch(demo_scenario, dispatch)
+    assert DiesAtTheRunWrite.died
+    assert outcomes(report) == EXPECTED
+    counted = ("run_date", "selected", "sent", "ignored", "failed", "follow_ups_failed")
+    assert [{k: run[k] for k in counted} for run in report["runs"]] == [
+        {k: run[k] for k in counted} for run in demo_report["runs"]
+    ]
+    told = sorted((n["run_date"], n["tenant_id"], n["kind"], n["body"]) for n in report["notifications"])
+    assert told == sorted(
+        (n["run_date"], n["tenant_id"], n["kind"], n["body"]) for n in demo_report["notifications"]
+    )
+    kahvila = next(n for n in report["notifications"] if n["kind"] == "EMAIL" and n["tenant_id"] == "kahvila")
+    assert "Invoice 1005 (FAILED)" in kahvila["body"]

@@ -19,6 +19,9 @@ class ScriptedDeliverer:
         self._errors: dict[tuple[str, Channel], list[BaseException]] = {}
         self._factoring_errors: list[BaseException] = []
         self.archive_flushes = 0
+        # Copies of what was delivered: held in the process's memory until a flush writes them.
+        self.unflushed: list[tuple[str, Channel, DeliveryKind]] = []
+        self.archived: list[tuple[str, Channel, DeliveryKind]] = []
 
     def fail(self, invoice_id: str, channel: Channel, *errors: BaseException) -> None:
         """The next deliveries of the invoice through the channel raise these errors, in turn."""
@@ -40,6 +43,7 @@ class ScriptedDeliverer:
         if errors:
             raise errors.pop(0)
         self.delivered.append((invoice.invoice_id, channel))
+        self.unflushed.append((invoice.invoice_id, channel, kind))
         return DeliveryReceipt(
             channel=channel, kind=kind, message_id=f"m-{invoice.invoice_id}", archive_key="archive"
         )
@@ -48,12 +52,19 @@ class ScriptedDeliverer:
         self.factoring_calls.append((invoice.invoice_id, route.channel))
         if self._factoring_errors:
             raise self._factoring_errors.pop(0)
+        self.unflushed.append((invoice.invoice_id, route.channel, DeliveryKind.FACTORING))
         return DeliveryReceipt(
             channel=route.channel, kind=DeliveryKind.FACTORING, message_id="factoring", archive_key="archive"
         )
 
     def flush_archive(self) -> None:
         self.archive_flushes += 1
+        self.archived.extend(self.unflushed)
+        self.unflushed.clear()
+
+    def die(self) -> None:
+        """The process died: the copies it had not flushed are gone."""
+        self.unflushed.clear()
 
     def channels_tried(self, invoice_id: str) -> list[Channel]:
         return [channel for called, channel, _ in self.calls if called == invoice_id]

@@ -74,7 +74,7 @@ def test_every_function_has_the_thin_handler_and_the_common_layer(deployed: Synt
     [
         ("Functions/SelectInvoices", 900, 1769),
         ("Functions/DispatchInvoice", 70, 512),
-        ("Functions/NotifyFailures", 300, 512),
+        ("Functions/NotifyFailures", 300, 1769),
         ("Functions/RecordDeliveryEvents", 60, 512),
     ],
 )

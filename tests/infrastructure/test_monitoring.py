@@ -20,7 +20,7 @@ def _metric(alarm: dict[str, Any]) -> tuple[str, str, dict[str, str]]:
 
 def test_every_alarm_notifies_the_operator_topic(deployed: Synthesized) -> None:
     alarms = _alarms(deployed)
-    assert len(alarms) == 13
+    assert len(alarms) == 14
     for name, alarm in alarms.items():
         assert [deployed.render(action) for action in alarm["AlarmActions"]] == [
             "ref(Monitoring/OperatorTopic)"
@@ -63,6 +63,8 @@ def test_alarms_cover_failed_timed_out_and_missing_runs_lambda_errors_and_dead_l
             "ApproximateNumberOfMessagesVisible",
             {"QueueName": "DeliveryFeedback/DeadLetterQueue.QueueName"},
         ),
+        # An SES account fault stops email for the night: the operator must act.
+        "EmailAccountFault": ("Autodispatch", "EmailAccountFaults", {"service": "autodispatch"}),
         "SesBounceRateHigh": ("AWS/SES", "Reputation.BounceRate", {}),
         "SesComplaintRateHigh": ("AWS/SES", "Reputation.ComplaintRate", {}),
     }  # fmt: skip

@@ -7,10 +7,15 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.stub import Stubber
 from pydantic import ValidationError
 
 from autodispatch import wiring
+from autodispatch.channels.deliverer import build_deliverer
 from autodispatch.config import load_config
+from autodispatch.i18n import render
+from autodispatch.models.enums import AutoDispatchState, HistoryEventKind
+from autodispatch.models.scenario import InvoiceKey
 from autodispatch.store.dynamodb import DynamoDbInvoiceStore
 from autodispatch.store.port import RunCounts
 from autodispatch_cli.local.runtime import LocalLambdaContext
@@ -164,3 +169,48 @@ def test_r23_dispatch_handler_run_twice_on_one_batch_sends_nothing_twice(deploye
 
     assert sum(result["counts"]["sent"] for result in first) == 7
     assert all(result["counts"] == RunCounts().model_dump() for result in again)
+
+
+def test_issue21_an_ses_account_fault_stops_email_fails_its_invoices_in_words_and_raises_the_metric(
+    deployed: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """SES answers the first email with AccountSuspendedException (a stub: moto has no suspended
+    account). Nothing goes to paper instead, no further email is tried (the stub would refuse an
+    unexpected call), and the dispatch function publishes the count the operator's alarm watches."""
+    selection = _select("night-3")
+    batches = json.loads(
+        boto3.client("s3").get_object(Bucket=BUCKET, Key=selection["work_list"]["key"])["Body"].read()
+    )
+    ses = boto3.client("sesv2")
+    stub = Stubber(ses)
+    stub.add_client_error("send_email", service_error_code="AccountSuspendedException", http_status_code=400)
+    stub.activate()
+    deliverer = build_deliverer(load_config(), sesv2_client=ses)
+    capsys.readouterr()
+
+    results = [
+        dispatch_invoice.handler(
+            {"run": selection["run"], "batch": batch}, _context("DispatchInvoice"), deliverer=deliverer
+        )
+        for batch in batches
+    ]
+
+    stub.assert_no_pending_responses()
+    records = deployed.get_records(
+        [InvoiceKey(tenant_id="kahvila", invoice_id=i) for i in ("k-1002", "k-1003")]
+    )
+    for record in records.values():
+        assert (record.state, record.channel) == (AutoDispatchState.FAILED, None)
+        assert "sending is suspended for the sender's account" in render(record.message, "en")
+        assert "AccountSuspended" not in render(record.details, "en")
+    # k-1009 went by e-invoice after the fault; its financier's copy, by email, was not tried.
+    copy = deployed.get_record(InvoiceKey(tenant_id="kahvila", invoice_id="k-1009")).history[-1]
+    assert copy.event is HistoryEventKind.FACTORING_FAILED
+    assert "sending is suspended for the sender's account" in render(copy.detail, "en")
+    faults = sum(result["email_account_faults"] for result in results)
+    published = sum(
+        sum(document["EmailAccountFaults"])
+        for document in _metrics(capsys.readouterr().out)
+        if "EmailAccountFaults" in document
+    )
+    assert faults == published == 2

@@ -25,11 +25,11 @@ NIGHT: dict[str, Any] = {
     "dynamodb_table_write_units": {"DispatchInvoice": 2000, "RecordDeliveryEvents": 330},
     "dynamodb_index_write_units": 1000,
     "dynamodb_read_units": 2000,
-    # (function, wall-clock here, CPU, waits)
+    # (function, wall-clock here, CPU, round trips, moto answering, waiting for a core)
     "lambda_durations": [
-        ("SelectInvoices", 2.0, 0.5, 0.0),
-        *[("DispatchInvoice", 30.0, 2.0, 1.0)] * 10,
-        ("NotifyFailures", 1.0, 0.1, 0.0),
+        ("SelectInvoices", 2.3, 0.5, 0.0, 0.5, 1.0),
+        *[("DispatchInvoice", 30.0, 2.0, 1.0, 5.0, 20.0)] * 10,
+        ("NotifyFailures", 1.0, 0.1, 0.0, 0.2, 0.9),
     ],
 }
 
@@ -60,18 +60,22 @@ def test_bench_exits_non_zero_when_an_invoice_was_not_sent(monkeypatch: pytest.M
 def test_bench_bills_a_succeeded_night_as_aws_bills_and_fails_over_its_target(
     monkeypatch: pytest.MonkeyPatch, capsys: Any
 ) -> None:
-    """Write units of table, index and feedback; Lambda on its estimated duration at its memory
-    (CPU at the vCPU share plus waits, documents' posts shared by the dispatches); one Standard
+    """Write units of table, index and feedback; Lambda on its measured wall-clock at its memory
+    (less the waits for a core of this machine and moto's answers, its CPU stretched to the vCPU
+    share, plus the round trips and the documents' posts shared by the dispatches); one Standard
     transition per child besides the run's own; Express per child and for its duration."""
     with pytest.raises(SystemExit) as exit_:
         _bench_with_night(monkeypatch, status=["SUCCEEDED"])
     assert exit_.value.code != 0  # over 3.00
     last = capsys.readouterr().out.splitlines()[-1]
     gb_second = 0.0000133334
-    dispatch_seconds = 2.0 / (512 / 1769) + 1.0 + 67 * 0.1  # CPU at its share, waits, 67 posts
+    # Own wall-clock (30 - 20 - 5), the CPU stretched to its share, round trips, 67 posts.
+    dispatch_seconds = 5.0 + 2.0 * (1769 / 512 - 1) + 1.0 + 67 * 0.1
     dispatch = 10 * (0.2e-6 + round(dispatch_seconds, 3) * 0.5 * gb_second)
-    # Selection at one vCPU (1,769 MB), notification at 512 MB: durations scale, requests do not.
-    per_night = 2 * 0.2e-6 + (0.5 * 1769 / 1024 + 0.1 / (512 / 1769) * 0.5) * gb_second
+    # Selection at one vCPU (1,769 MB) waited 0.3 s besides its 0.5 s of CPU (2.3 - 1 - 0.5);
+    # notification at 512 MB only computed (its own wall-clock, 1 - 0.9 - 0.2, is less than its
+    # CPU). Their durations scale with the night, their requests do not.
+    per_night = 2 * 0.2e-6 + (0.8 * 1769 / 1024 + 0.1 / (512 / 1769) * 0.5) * gb_second
     dynamodb = (2000 + 1000 + 330) * 0.625e-6 + 2000 * 0.125e-6
     s3 = 11 * 0.005 / 1000 + 0.0004 / 1000
     express = 10 * 1e-6 + 10 * (math.ceil(dispatch_seconds * 10) / 10) * 64 / 1024 * 0.00001667

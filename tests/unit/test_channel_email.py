@@ -15,10 +15,12 @@ from pypdf import PdfReader
 
 from autodispatch.channels.mail import render_factoring_email, render_invoice_email
 from autodispatch.channels.pdf import render_invoice_pdf
-from autodispatch.errors import PermanentRejection, TransientError
+from autodispatch.errors import AccountFault, PermanentRejection, TransientError
+from autodispatch.i18n import render
+from autodispatch.logic.dispatch import RESERVE_SECONDS
 from autodispatch.mime import UnsafeText
 from autodispatch.models.scenario import Factoring
-from autodispatch.ses import OutgoingEmail, SesEmailSender
+from autodispatch.ses import OutgoingEmail, SesEmailSender, new_sesv2_client
 
 NOW = datetime(2026, 3, 10, 0, 5, tzinfo=UTC)
 SENDER = "laskut@autodispatch.example"
@@ -173,14 +175,64 @@ def test_r4_ses_send_uses_raw_content_and_the_configuration_set() -> None:
     ]
 
 
+def test_r12_ses_message_rejected_is_permanent() -> None:
+    sender = SesEmailSender(lambda: FakeSes(client_error("MessageRejected", 400)))  # type: ignore[arg-type,return-value]
+
+    with pytest.raises(PermanentRejection, match="MessageRejected") as raised:
+        sender.send(OUTGOING)
+    assert not isinstance(raised.value, AccountFault)
+
+
 @pytest.mark.parametrize(
-    "code", ["MessageRejected", "MailFromDomainNotVerifiedException", "AccountSuspendedException"]
+    ("code", "en", "sv", "fi"),
+    [
+        (
+            "AccountSuspendedException",
+            "sending is suspended for the sender's account",
+            "utskicket är avstängt för avsändarens konto",
+            "lähettäjän tilin lähetykset on jäädytetty",
+        ),
+        (
+            "SendingPausedException",
+            "sending is paused for the sender's account",
+            "utskicket är pausat för avsändarens konto",
+            "lähettäjän tilin lähetykset on keskeytetty",
+        ),
+        (
+            "MailFromDomainNotVerifiedException",
+            "the sender's mail-from domain is not verified",
+            "avsändarens MAIL FROM-domän är inte verifierad",
+            "lähettäjän MAIL FROM -verkkotunnusta ei ole vahvistettu",
+        ),
+    ],
 )
-def test_r12_ses_message_rejected_is_permanent(code: str) -> None:
+def test_issue21_an_ses_account_fault_is_its_own_kind_named_in_the_readers_language(
+    code: str, en: str, sv: str, fi: str
+) -> None:
+    """Not the customer's email being unusable (the chain would go on to paper) nor a throttle (a
+    night of retries): the account cannot send, said as its cause, never as an exception's name."""
     sender = SesEmailSender(lambda: FakeSes(client_error(code, 400)))  # type: ignore[arg-type,return-value]
 
-    with pytest.raises(PermanentRejection, match=code):
+    with pytest.raises(AccountFault) as raised:
         sender.send(OUTGOING)
+    assert raised.value.text is not None
+    assert [render(raised.value.text, language) for language in ("en", "sv", "fi")] == [en, sv, fi]
+    assert code not in render(raised.value.text, "en")
+
+
+def test_r24_the_ses_client_answers_inside_the_batchs_reserve(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A hung SendEmail must not outlast the 30 s a batch keeps before its timeout (botocore's
+    default read timeout is 60 s); and the SDK never retries a send (R23)."""
+    for name, value in {
+        "AWS_DEFAULT_REGION": "eu-north-1",
+        "AWS_ACCESS_KEY_ID": "x",
+        "AWS_SECRET_ACCESS_KEY": "x",
+    }.items():
+        monkeypatch.setenv(name, value)  # no credential lookup over the network
+    client = new_sesv2_client()
+    config = client.meta.config
+    assert config.connect_timeout + config.read_timeout < RESERVE_SECONDS
+    assert config.retries["total_max_attempts"] == 1
 
 
 @pytest.mark.parametrize(
@@ -188,7 +240,6 @@ def test_r12_ses_message_rejected_is_permanent(code: str) -> None:
     [
         ("TooManyRequestsException", 429),
         ("LimitExceededException", 400),
-        ("SendingPausedException", 400),
         ("Throttling", 400),
         ("ThrottlingException", 400),
         ("Throttling", 500),

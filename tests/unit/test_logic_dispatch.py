@@ -7,10 +7,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from autodispatch.errors import PermanentRejection, TransientError
+from autodispatch.errors import AccountFault, PermanentRejection, TransientError
+from autodispatch.i18n import render
 from autodispatch.logic.dispatch import BatchDispatcher
 from autodispatch.models.enums import AutoDispatchState, Channel, DeliveryKind
 from autodispatch.models.scenario import Invoice, Tenant
+from autodispatch.models.text import Text
 from autodispatch.store.port import Attempt, RunCounts, RunRef
 from tests.fakes.channels import Parts
 from tests.fakes.deliverer import ScriptedDeliverer
@@ -137,7 +139,7 @@ def test_r12_no_usable_channel_fails_without_claiming_or_sending(build: Any) -> 
     world.dispatch()
     assert world.record().state is AutoDispatchState.FAILED
     assert world.deliverer.calls == []
-    assert world.store.writes == ["settle_unclaimed", "add_run_counts", "add_run_issues"]
+    assert world.store.writes == ["settle_unclaimed", "add_run_issues", "add_run_counts"]
     assert world.events() == ["QUEUED", "CHANNEL_SKIPPED", "CHANNEL_SKIPPED", "CHANNEL_SKIPPED", "FAILED"]
 
 
@@ -457,3 +459,54 @@ def test_r23_an_unknown_outcome_is_resolved_on_its_own_channel_even_if_the_plan_
     assert (record.state, record.channel) == (AutoDispatchState.SENT, Channel.PRINT)
     assert world.deliverer.channels_tried("inv-1") == [Channel.PRINT]
     assert en(record.details) == "Invoice sent automatically by print service."  # steps unknown
+
+
+def test_r17_r24_a_throttled_factoring_copy_is_retried_within_the_run(build: Any) -> None:
+    """Issue 21: a throttle certainly sent nothing; the copy goes with the retried batch instead of
+    being reported FACTORING_FAILED, and the invoice is not sent again."""
+    world = World(build.tenant(factoring=FACTORING), build.invoice(factoring=True))
+    world.deliverer.fail_factoring(TransientError("throttled", in_doubt=False))
+    with pytest.raises(TransientError):
+        world.dispatch()
+    assert world.record().state is AutoDispatchState.PENDING
+    result = world.dispatch()  # the state machine's retry of the batch
+    record = world.record()
+    assert (record.state, record.channel, record.sent_on) == (
+        AutoDispatchState.SENT,
+        Channel.EINVOICE,
+        RUN.run_date,
+    )
+    assert world.deliverer.channels_tried("inv-1") == [Channel.EINVOICE]
+    assert world.deliverer.factoring_calls == [("inv-1", Channel.EMAIL), ("inv-1", Channel.EMAIL)]
+    assert world.events()[-1] == "FACTORING_SENT"
+    assert "FACTORING_FAILED" not in world.events()
+    assert result.counts == RunCounts(sent=1)
+    assert world.store.run_issues(RUN.run_id) == []
+
+
+def test_issue21_an_ses_account_fault_stops_email_for_the_night_and_sends_nothing_on_paper(
+    build: Any,
+) -> None:
+    """SES will not send for the sender's account: no customer's fault, so the chain does not go on
+    to print; the batch stops trying email; each invoice ends FAILED saying why in words."""
+    tenant = build.tenant()
+    world = World(
+        tenant,
+        build.invoice(delivery_channel="EMAIL"),
+        build.invoice(invoice_id="inv-2", number="1002", delivery_channel="EMAIL"),
+    )
+    world.deliverer.fail("inv-1", Channel.EMAIL, AccountFault.said(Text.of("email_account.suspended")))
+    result = world.dispatch()
+    assert world.deliverer.calls == [("inv-1", Channel.EMAIL, DeliveryKind.INVOICE)]  # no paper, one SES call
+    assert result.counts == RunCounts(failed=2)
+    assert result.email_account_faults == 2
+    for invoice_id in ("inv-1", "inv-2"):
+        record = world.record(invoice_id)
+        assert record.state is AutoDispatchState.FAILED
+        assert en(record.message) == (
+            "Automatic dispatch failed: the email service would not send for the company's account "
+            "(sending is suspended for the sender's account); nothing was sent, and the operator has "
+            "been alerted"
+        )
+        assert "utskicket är avstängt för avsändarens konto" in render(record.message, "sv")
+    assert {issue.invoice_id for issue in world.store.run_issues(RUN.run_id)} == {"inv-1", "inv-2"}

@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from autodispatch.errors import PermanentRejection, TransientError
+from autodispatch.logic import notification
 from autodispatch.logic.dispatch import BatchDispatcher
 from autodispatch.logic.notification import notify_failures
 from autodispatch.models.scenario import InvoiceKey
@@ -117,3 +118,29 @@ def test_r24_a_rejected_recipient_does_not_keep_other_tenants_from_their_notific
     summary = notify_failures(RUN, loaded, notifier)
     assert [to for to, _, _ in notifier.emails] == ["toimisto@kuusi.example"]
     assert (summary.tenants_notified, summary.emails, summary.sms) == (2, 1, 1)
+
+
+def test_r21_r24_notification_short_of_time_leaves_the_tenants_not_started_to_the_retried_step(
+    loaded: InMemoryInvoiceStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Thousands of tenants outlast one invocation: past its reserve it starts no further tenant,
+    and the retried step notifies those, each tenant once, composing only what it sends."""
+    dispatched(loaded, FAILING_KEYS)
+    notifier = RecordingNotifier()
+    composed: list[str] = []
+    compose = notification.compose_email
+    monkeypatch.setattr(
+        notification,
+        "compose_email",
+        lambda tenant, issues, run: composed.append(tenant.tenant_id) or compose(tenant, issues, run),
+    )
+    # Enough time for the first tenant (kahvila, in tenant order), not for the second.
+    time_left = iter([100.0, 10.0])
+    with pytest.raises(TransientError):
+        notify_failures(RUN, loaded, notifier, time_left=lambda: next(time_left))
+    assert [to for to, _, _ in notifier.emails] == ["laskutus@kahvila-aurinko.fi"]
+    retried = notify_failures(RUN, loaded, notifier)
+    assert retried.tenants_notified == 1
+    assert [to for to, _, _ in notifier.emails] == ["laskutus@kahvila-aurinko.fi", "toimisto@kuusi.example"]
+    assert len(notifier.sms) == 1
+    assert composed == ["kahvila", "tilitoimisto"]

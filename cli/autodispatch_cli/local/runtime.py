@@ -69,7 +69,7 @@ FUNCTION_TIMEOUT_SECONDS = {
 FUNCTION_MEMORY_MB = {
     "SelectInvoices": 1769,
     "DispatchInvoice": 512,
-    "NotifyFailures": 512,
+    "NotifyFailures": 1769,
     "RecordDeliveryEvents": 512,
     "IntegrationApi": 1024,
 }

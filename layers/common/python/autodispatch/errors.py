@@ -210,6 +210,12 @@ class BrokenRule:
 RULES_QUOTED = 3
 
 
+class AccountFault(PermanentRejection):
+    """The email service will not send for the sender's account at all (suspended, sending paused,
+    an unverified mail-from domain): no invoice's fault, so the chain does not move on to paper;
+    email stops for the night and the operator is alerted. `text` names the cause (R30)."""
+
+
 class RulesBroken(PermanentRejection):
     """The validation gate: a rendered e-invoice breaks its network's rules, so it never leaves by
     that route and the chain goes on (R12). `rules` keep every broken rule's id and text as data."""

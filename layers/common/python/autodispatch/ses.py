@@ -15,10 +15,16 @@ from botocore.exceptions import (
     NoCredentialsError,
 )
 
-from autodispatch.errors import PermanentRejection, TransientError
+from autodispatch.errors import AccountFault, PermanentRejection, TransientError
+from autodispatch.models.text import Text
 
 if TYPE_CHECKING:
     from mypy_boto3_sesv2 import SESV2Client
+
+
+# A send's longest wait: both together stay well inside a batch's 30 s reserve (R24).
+SES_CONNECT_TIMEOUT_SECONDS = 5
+SES_READ_TIMEOUT_SECONDS = 15
 
 
 @dataclass(frozen=True)
@@ -44,8 +50,6 @@ class EmailSender(Protocol):
 PERMANENT_SES_ERRORS = frozenset(
     {
         "MessageRejected",
-        "MailFromDomainNotVerifiedException",
-        "AccountSuspendedException",
         "BadRequestException",
         "NotFoundException",
         "InvalidParameterValue",
@@ -56,11 +60,20 @@ THROTTLING_SES_ERRORS = frozenset(
     {
         "TooManyRequestsException",
         "LimitExceededException",
-        "SendingPausedException",  # an administrator pauses sending; the message was not accepted
         "Throttling",
         "ThrottlingException",
     }
 )
+# The sender's account cannot send at all: the operator must act (AccountFault), each with the
+# catalogue code that names the cause.
+ACCOUNT_SES_ERRORS = {
+    "AccountSuspendedException": "email_account.suspended",
+    "SendingPausedException": "email_account.paused",
+    "ConfigurationSetSendingPausedException": "email_account.paused",
+    "MailFromDomainNotVerifiedException": "email_account.mail_from_unverified",
+}
+# The metric counting the invoices an account fault stopped; its alarm reaches the operator.
+ACCOUNT_FAULTS_METRIC = "EmailAccountFaults"
 # Server-side failures: SES may have accepted the message before failing, so the outcome is in
 # doubt (R23), as is any 5xx or a missing status.
 SERVER_SES_ERRORS = frozenset({"InternalFailure", "ServiceUnavailable"})
@@ -70,6 +83,8 @@ def ses_error(error: ClientError) -> PermanentRejection | TransientError:
     """By error code only, never by message text; unknown codes by HTTP status class."""
     code = str(error.response.get("Error", {}).get("Code", ""))
     status = int(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) or 0)
+    if code in ACCOUNT_SES_ERRORS:
+        return AccountFault.said(Text.of(ACCOUNT_SES_ERRORS[code]))
     if code in PERMANENT_SES_ERRORS:
         return PermanentRejection(f"the email service rejected the message ({code})")
     if code in THROTTLING_SES_ERRORS:
@@ -86,7 +101,14 @@ def new_sesv2_client() -> "SESV2Client":
     from botocore.config import Config  # noqa: PLC0415
 
     # No SDK retries: a timed-out send retried by the SDK could deliver the email twice (R23).
-    return boto3.client("sesv2", config=Config(retries={"total_max_attempts": 1}))
+    # Timeouts that fit one send inside the batch's reserve (logic/dispatch.RESERVE_SECONDS), not
+    # botocore's 60 s read timeout.
+    config = Config(
+        retries={"total_max_attempts": 1},
+        connect_timeout=SES_CONNECT_TIMEOUT_SECONDS,
+        read_timeout=SES_READ_TIMEOUT_SECONDS,
+    )
+    return boto3.client("sesv2", config=config)
 
 
 class SesEmailSender:

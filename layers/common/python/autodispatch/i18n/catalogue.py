@@ -155,6 +155,18 @@ MESSAGES: Final[Mapping[str, str]] = {
         "the run could not dispatch this invoice before it ended (%(error)s); nothing was sent"
     ),
     "unfinished.details": N_("%(headline)s: %(reason)s. Send the invoice manually."),
+    # The email service would not send for the sender's account: email stops for the night.
+    "reason.email_account": N_(
+        "the email service would not send for the company's account (%(cause)s); nothing was sent, "
+        "and the operator has been alerted"
+    ),
+    "email_account.details": N_(
+        "%(headline)s: %(reason)s. The invoice was not sent on paper instead. Send it manually once "
+        "email works again."
+    ),
+    "email_account.suspended": N_("sending is suspended for the sender's account"),
+    "email_account.paused": N_("sending is paused for the sender's account"),
+    "email_account.mail_from_unverified": N_("the sender's mail-from domain is not verified"),
     "invalid.message": N_("%(headline)s: invalid invoice data: %(problem)s"),
     "invalid.details": N_(
         "%(headline)s: the invoice data is invalid: %(problem)s. Correct it and send manually."

@@ -13,22 +13,23 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict
 
-from autodispatch.channels.port import Deliverer
-from autodispatch.errors import ConcurrentUpdate, PermanentRejection, TransientError
+from autodispatch.channels.port import Deliverer, DeliveryReceipt
+from autodispatch.errors import AccountFault, ConcurrentUpdate, PermanentRejection, TransientError
 from autodispatch.logic.follow_up import factoring_copy_in_doubt, send_factoring_copy
 from autodispatch.logic.history import InvoiceOutcome, event, note_events
-from autodispatch.logic.outcomes import OutcomeWriter, Sent
+from autodispatch.logic.outcomes import OutcomeWriter, Sent, sent_on
 from autodispatch.logic.recovery import Invocation, new_invocation
-from autodispatch.models.dispatch import DispatchRecord, HistoryEvent
+from autodispatch.models.dispatch import DispatchRecord, FactoringRoute, HistoryEvent
 from autodispatch.models.enums import AutoDispatchState, Channel, DeliveryKind, HistoryEventKind
 from autodispatch.models.routes import repeat_safe
 from autodispatch.models.scenario import Invoice, InvoiceKey, Tenant
 from autodispatch.models.text import Text, on_date
 from autodispatch.observability import logger, tracer
 from autodispatch.rules.chain import DispatchPlan, plan_dispatch
-from autodispatch.rules.due import local_date, why_not_taken
+from autodispatch.rules.due import why_not_taken
 from autodispatch.rules.explain import (
     error_text,
+    explain_email_account,
     explain_in_doubt,
     explain_invalid,
     explain_no_clear_answer,
@@ -43,6 +44,36 @@ Clock = Callable[[], datetime]
 TimeLeft = Callable[[], float]
 # Enough for one more invoice through three channels at their transport timeouts.
 RESERVE_SECONDS = 30.0
+
+
+class _EmailStop:
+    """The deliverer, except that once the email service has refused the sender's account (an
+    AccountFault) no further email of the invocation, invoice or factoring copy, is tried: each is
+    refused with the same fault."""
+
+    def __init__(self, inner: Deliverer) -> None:
+        self._inner = inner
+        self._fault: AccountFault | None = None
+
+    def deliver(
+        self, invoice: Invoice, tenant: Tenant, channel: Channel, kind: DeliveryKind
+    ) -> DeliveryReceipt:
+        return self._guarded(channel, lambda: self._inner.deliver(invoice, tenant, channel, kind))
+
+    def deliver_factoring(self, invoice: Invoice, tenant: Tenant, route: FactoringRoute) -> DeliveryReceipt:
+        return self._guarded(route.channel, lambda: self._inner.deliver_factoring(invoice, tenant, route))
+
+    def flush_archive(self) -> None:
+        self._inner.flush_archive()
+
+    def _guarded(self, channel: Channel, send: Callable[[], DeliveryReceipt]) -> DeliveryReceipt:
+        if channel is Channel.EMAIL and self._fault is not None:
+            raise self._fault
+        try:
+            return send()
+        except AccountFault as fault:
+            self._fault = fault
+            raise
 
 
 def unlimited() -> float:
@@ -60,6 +91,8 @@ class BatchResult(BaseModel):
 
     counts: RunCounts
     sent_by_channel: dict[Channel, int] = {}
+    # Invoices FAILED because the email service would not send for the sender's account at all.
+    email_account_faults: int = 0
 
 
 class BatchDispatcher:
@@ -75,7 +108,7 @@ class BatchDispatcher:
         time_left: TimeLeft = unlimited,
     ) -> None:
         self._store = store
-        self._deliverer = deliverer
+        self._deliverer = _EmailStop(deliverer)
         self._zone = zone
         self._lease = lease
         self._clock = clock
@@ -136,6 +169,8 @@ class BatchDispatcher:
         logger.remove_keys(["tenant_id", "invoice_id"])
         self._deliverer.flush_archive()
         result = self._record(run, outcomes)
+        faults = sum(outcome.account_fault for outcome in outcomes)
+        result = result.model_copy(update={"email_account_faults": faults})
         if unfinished:
             raise TransientError(f"{unfinished} invoice(s) of the batch are left for a retry")
         return result
@@ -148,11 +183,13 @@ class BatchDispatcher:
             failed=states[AutoDispatchState.FAILED],
             follow_ups_failed=sum(outcome.follow_up_failed for outcome in outcomes),
         )
-        if counts != RunCounts():
-            self._store.add_run_counts(run, counts)
+        # Issues before counts: a crash between the two leaves the counts short, which is what makes
+        # the run's last sweep recover both (logic/unfinished.py), never an issue lost behind full counts.
         issues = [issue for outcome in outcomes for issue in outcome.issues]
         if issues:
             self._store.add_run_issues(run, issues)
+        if counts != RunCounts():
+            self._store.add_run_counts(run, counts)
         sent_by_channel = Counter(
             outcome.channel
             for outcome in outcomes
@@ -199,7 +236,8 @@ class BatchDispatcher:
                 started_at=now,
                 delivered=action.channel,
             )
-            events: list[HistoryEvent] = []
+            # The run that settles it is named on it (a sweep recovers its outcome by it).
+            events: list[HistoryEvent] = [queued]
         else:
             first = action.channels[0]
             attempt = Attempt(run_id=invocation.claimant, channel=first, kind=plan.kind, started_at=now)
@@ -214,9 +252,10 @@ class BatchDispatcher:
         if after.step is Step.SETTLE_SENT:
             assert after.channel is not None
             at = done.delivered_at or (prior.started_at if prior is not None else now)
+            by = done.delivered_by or (prior.run_id if prior is not None else invocation.claimant)
             sent = Sent(
                 channel=after.channel,
-                on=local_date(at, self._zone),
+                on=sent_on(run, by, at, self._zone),
                 explanation=plan.sent_by_dead_run(after.channel),
             )
             return self._complete_sent(invocation, invoice, tenant, plan, sent, [], after.factoring_copy)
@@ -272,6 +311,11 @@ class BatchDispatcher:
             try:
                 self._deliverer.deliver(invoice, tenant, channel, plan.kind)
             except PermanentRejection as rejection:
+                if isinstance(rejection, AccountFault) and not unknown:
+                    # No invoice's fault: the chain does not go on to paper; email stops (_EmailStop).
+                    cause = rejection.text or outside(str(rejection))
+                    outcome = self._outcomes.fail(invocation, invoice, explain_email_account(cause), events)
+                    return outcome.model_copy(update={"account_fault": True})
                 if unknown:
                     # The earlier attempt may have delivered: moving on could deliver twice.
                     return self._outcomes.fail(
@@ -300,6 +344,8 @@ class BatchDispatcher:
                     )
                 self._outcomes.hand_over(invocation, invoice.key, channel, plan.kind, events)
                 raise
+            # R19: the copy is durable before the outcome says the invoice went out.
+            self._deliverer.flush_archive()
             now = self._clock()
             explanation = plan.sent(channel, rejected)
             events.append(event(now, run, HistoryEventKind.SENT, channel, explanation.message))
@@ -337,9 +383,22 @@ class BatchDispatcher:
         route = plan.factoring
         if route is not None and copy is not Copy.NONE:
             if copy is Copy.SEND:
-                follow_up, problem = send_factoring_copy(
-                    self._deliverer, invoice, tenant, route, invocation.run, self._clock()
-                )
+                try:
+                    follow_up, problem = send_factoring_copy(
+                        self._deliverer,
+                        invoice,
+                        tenant,
+                        route,
+                        invocation.run,
+                        self._clock(),
+                        retry_throttled=True,
+                    )
+                except TransientError:
+                    # Throttled, certainly not sent (R24): handed over as not sent, the retried batch
+                    # settles the invoice SENT and sends the copy then.
+                    self._outcomes.hand_over(invocation, invoice.key, sent.channel, plan.kind, events)
+                    raise
+                self._deliverer.flush_archive()
             else:
                 follow_up, problem = factoring_copy_in_doubt(invoice, route, invocation.run, self._clock())
             events.append(follow_up)

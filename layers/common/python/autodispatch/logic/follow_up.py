@@ -3,12 +3,12 @@
 from datetime import datetime
 
 from autodispatch.channels.port import Deliverer
-from autodispatch.errors import PermanentRejection, TransientError
+from autodispatch.errors import AccountFault, PermanentRejection, TransientError
 from autodispatch.logic.history import event, issue
 from autodispatch.logic.recovery import factoring_in_doubt
-from autodispatch.models.dispatch import FactoringRoute, HistoryEvent
+from autodispatch.models.dispatch import DispatchRecord, FactoringRoute, HistoryEvent
 from autodispatch.models.enums import AutoDispatchState, HistoryEventKind
-from autodispatch.models.scenario import Invoice, Tenant
+from autodispatch.models.scenario import Invoice, InvoiceKey, Tenant
 from autodispatch.models.text import Text
 from autodispatch.rules.explain import outside
 from autodispatch.store.port import RunIssue, RunRef
@@ -23,20 +23,25 @@ def send_factoring_copy(
     route: FactoringRoute,
     run: RunRef | None,
     now: datetime,
+    *,
+    retry_throttled: bool = False,
 ) -> FollowUp:
     """Sends the copy. A copy that fails is reported like a failed invoice (the issue), while the
-    invoice itself stays sent. `run` is None for a manual send (R22)."""
+    invoice itself stays sent. `run` is None for a manual send (R22). With `retry_throttled`, a
+    refusal that certainly sent nothing (throttling) is raised for the caller to retry (R24)."""
     financier = route.agreement.financier_name
     try:
         deliverer.deliver_factoring(invoice, tenant, route)
-    except (PermanentRejection, TransientError) as error:
-        return _not_sent(
-            invoice,
-            route,
-            run,
-            now,
-            Text.of("factoring.failed", financier=financier, error=outside(str(error))),
-        )
+    except TransientError as error:
+        if retry_throttled and not error.in_doubt:
+            raise
+        reason = Text.of("factoring.failed", financier=financier, error=outside(str(error)))
+        return _not_sent(invoice, route, run, now, reason)
+    except PermanentRejection as error:
+        # An account fault of the email service says its cause in words (R30), not as a code.
+        cause = error.text if isinstance(error, AccountFault) and error.text else outside(str(error))
+        reason = Text.of("factoring.failed", financier=financier, error=cause)
+        return _not_sent(invoice, route, run, now, reason)
     detail = Text.of("factoring.sent", financier=financier)
     return event(now, run, HistoryEventKind.FACTORING_SENT, route.channel, detail), None
 
@@ -50,5 +55,21 @@ def _not_sent(
     invoice: Invoice, route: FactoringRoute, run: RunRef | None, now: datetime, reason: Text
 ) -> FollowUp:
     failed = event(now, run, HistoryEventKind.FACTORING_FAILED, route.channel, reason)
+    return failed, copy_issue(invoice.key, invoice.number, reason, invoice)
+
+
+def copy_issue(key: InvoiceKey, number: str, reason: Text, invoice: Invoice | None) -> RunIssue:
+    """R17, R21: the run issue of a sent invoice whose copy failed (or may not have gone)."""
     message = Text.of("factoring.sent_but", reason=reason)
-    return failed, issue(invoice.key, invoice.number, AutoDispatchState.SENT, message, invoice=invoice)
+    return issue(key, number, AutoDispatchState.SENT, message, invoice=invoice)
+
+
+def copy_failure(run: RunRef, record: DispatchRecord) -> Text | None:
+    """Why the copy that `run` handled failed, read back from the invoice's history; None when the
+    run's copy went out or the run handled none."""
+    for past in reversed(record.history):
+        if past.run_id == run.run_id and past.event is HistoryEventKind.FACTORING_SENT:
+            return None
+        if past.run_id == run.run_id and past.event is HistoryEventKind.FACTORING_FAILED:
+            return past.detail  # always written with its reason (`_not_sent`)
+    return None

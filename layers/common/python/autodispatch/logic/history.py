@@ -23,6 +23,8 @@ class InvoiceOutcome(BaseModel):
     issues: tuple[RunIssue, ...] = ()
     # R17: the invoice was sent but its factoring message failed.
     follow_up_failed: bool = False
+    # FAILED because the email service would not send for the sender's account at all.
+    account_fault: bool = False
 
 
 def event(

@@ -14,6 +14,13 @@ from autodispatch.observability import logger, tracer
 from autodispatch.store.port import NotificationStore, RunIssue, RunRef
 
 EMAIL, SMS = "EMAIL", "SMS"
+# Seconds of the invocation left below which no further tenant is started: one tenant's claims and
+# sends at their SDK timeouts. The rest is left to the retried step.
+RESERVE_SECONDS = 30.0
+
+
+def unlimited() -> float:
+    return float("inf")
 
 
 class NotificationSummary(BaseModel):
@@ -25,11 +32,18 @@ class NotificationSummary(BaseModel):
 
 
 @tracer.capture_method
-def notify_failures(run: RunRef, store: NotificationStore, notifier: Notifier) -> NotificationSummary:
+def notify_failures(
+    run: RunRef,
+    store: NotificationStore,
+    notifier: Notifier,
+    time_left: Callable[[], float] = unlimited,
+) -> NotificationSummary:
     """Each message is claimed before it is sent, so a retried step never sends it twice (R21);
     a send that certainly failed gives its claim back and the step is retried for it. One tenant's
     failing recipient never keeps the others from being notified (R24). Only the run that holds
-    the night notifies (R21: every failure of the night is in its run); it then releases the night."""
+    the night notifies (R21: every failure of the night is in its run); it then releases the night.
+    When the invocation's time runs short (thousands of tenants at the SES send rate), the tenants
+    not yet started are left to the retried step, as a failed send is."""
     holder = store.night_holder(run.run_date)
     if holder not in (None, run.run_id):
         logger.info("another execution runs the night and notifies", extra={"held_by": holder})
@@ -47,10 +61,19 @@ def notify_failures(run: RunRef, store: NotificationStore, notifier: Notifier) -
         tenant = tenants.get(tenant_id)
         if tenant is None:
             continue
+        if time_left() < RESERVE_SECONDS:
+            retry.add(tenant_id)
+            continue
         issues.sort(key=lambda issue: issue.number)
-        for kind, send in _messages(tenant, issues, run, notifier):
+        for kind, compose in _messages(tenant, issues, run, notifier):
             if not store.claim_notification(run.run_id, tenant_id, kind):
                 continue
+            try:
+                send = compose()
+            except Exception:
+                # Nothing was sent: the claim goes back, and the step fails for this message.
+                store.release_notification(run.run_id, tenant_id, kind)
+                raise
             try:
                 send()
             except TransientError as error:
@@ -67,31 +90,46 @@ def notify_failures(run: RunRef, store: NotificationStore, notifier: Notifier) -
     # A carried notice is done once its tenant's messages of this run are out (or given up).
     store.clear_notices([notice for notice in carried if notice.tenant_id not in retry])
     if retry:
-        raise TransientError(f"notifications of {len(retry)} tenant(s) failed temporarily; left for a retry")
+        raise TransientError(
+            f"notifications of {len(retry)} tenant(s) not sent yet (a temporary failure or the time left); "
+            "left for a retry"
+        )
     store.release_night(run)
     return NotificationSummary(tenants_notified=len(notified), emails=sent[EMAIL], sms=sent[SMS])
 
 
+Send = Callable[[], None]
+
+
 def _messages(
     tenant: Tenant, issues: list[RunIssue], run: RunRef, notifier: Notifier
-) -> list[tuple[str, Callable[[], None]]]:
-    """The tenant's notification messages (R21): an email and/or an SMS, by its settings."""
+) -> list[tuple[str, Callable[[], Send]]]:
+    """The tenant's notification messages (R21): an email and/or an SMS, by its settings, each
+    composed only once it is claimed, so a retried step passes over the messages sent already
+    without composing them again."""
     settings = tenant.settings
-    messages: list[tuple[str, Callable[[], None]]] = []
+    messages: list[tuple[str, Callable[[], Send]]] = []
     if settings.notify_email:
-        to, email = settings.notify_email, compose_email(tenant, issues, run)
+        to = settings.notify_email
         headers = {
             "X-Autodispatch-Tenant": tenant.tenant_id,
             "X-Autodispatch-Run-Date": run.run_date.isoformat(),
         }
         tags = email_tags(tenant.tenant_id, None, NOTIFICATION_KIND)
-        messages.append(
-            (
-                EMAIL,
-                lambda: notifier.send_email(to, email.subject, email.text, headers, tags, html=email.html),
+
+        def email() -> Send:
+            composed = compose_email(tenant, issues, run)
+            return lambda: notifier.send_email(
+                to, composed.subject, composed.text, headers, tags, html=composed.html
             )
-        )
+
+        messages.append((EMAIL, email))
     if settings.notify_phone:
-        phone, text = settings.notify_phone, compose_sms(tenant, issues, run)
-        messages.append((SMS, lambda: notifier.send_sms(phone, text)))
+        phone = settings.notify_phone
+
+        def sms() -> Send:
+            text = compose_sms(tenant, issues, run)
+            return lambda: notifier.send_sms(phone, text)
+
+        messages.append((SMS, sms))
     return messages

@@ -4,6 +4,7 @@ the hand-over of an attempt whose outcome the next owner must know (R23, logic/r
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from autodispatch.errors import TransientError
 from autodispatch.logic.history import InvoiceOutcome, event, failed, failure, issue, note_events
@@ -13,11 +14,20 @@ from autodispatch.models.enums import AutoDispatchState, Channel, DeliveryKind, 
 from autodispatch.models.scenario import Invoice, InvoiceKey
 from autodispatch.models.text import Text
 from autodispatch.rules.chain import DispatchPlan
+from autodispatch.rules.due import local_date
 from autodispatch.rules.explain import Explanation
-from autodispatch.store.port import Attempt, OutcomeStore, RunIssue, Settlement
+from autodispatch.store.port import Attempt, OutcomeStore, RunIssue, RunRef, Settlement
 
 # A lease that ended just now: the next claim, by anyone, may take the invoice over.
 LEASE_ENDED = timedelta(microseconds=1)
+
+
+def sent_on(run: RunRef, delivered_by: str, at: datetime, zone: ZoneInfo) -> date:
+    """R19: the night's date when this run delivered the invoice (`delivered_by` its run id or an
+    invocation's claimant `<run id>/...`: a retried batch, a take-over within the night), as an
+    uninterrupted run writes it; for another run's delivery the local date it happened on."""
+    mine = delivered_by == run.run_id or delivered_by.startswith(f"{run.run_id}/")
+    return run.run_date if mine else local_date(at, zone)
 
 
 @dataclass(frozen=True)

@@ -35,7 +35,9 @@ A send that gets no clear answer (a server error or a timeout after the request 
 decided like an attempt a run left: FAILED in doubt where repeating is not safe
 (`explain_no_clear_answer`); otherwise the attempt is handed over on the claim with its lease
 ended (`OutcomeWriter.hand_over`), so the retried batch repeats it. A certain refusal
-(throttling) gives the claim back (`release`).
+(throttling) gives the claim back (`release`); a throttled factoring copy, whose invoice went out,
+is handed over as an invoice attempt (not the copy's), so the retried batch settles the invoice SENT
+and sends the copy, instead of reporting it in doubt.
 
 **Progress survives in the history.** Every step's events are written before the next step
 (the claim, each next attempt, a release or hand-over). `rules.recovery.progress` reads them

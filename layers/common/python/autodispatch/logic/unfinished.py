@@ -7,21 +7,23 @@ FAILED in doubt when a send was cut off, SENT when the history shows the invoice
 """
 
 import uuid
-from collections.abc import Callable, Iterable
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from autodispatch.chunks import chunked
 from autodispatch.errors import ConcurrentUpdate
-from autodispatch.logic.follow_up import factoring_copy_in_doubt
-from autodispatch.logic.history import InvoiceOutcome, failed
+from autodispatch.logic.follow_up import copy_failure, copy_issue, factoring_copy_in_doubt
+from autodispatch.logic.history import InvoiceOutcome, failed, issue
+from autodispatch.logic.outcomes import sent_on
 from autodispatch.models.dispatch import DispatchRecord, HistoryEvent
 from autodispatch.models.enums import AutoDispatchState, HistoryEventKind
 from autodispatch.models.scenario import Invoice, InvoiceKey, Tenant
 from autodispatch.observability import logger, tracer
 from autodispatch.rules.chain import DispatchPlan, plan_dispatch
-from autodispatch.rules.due import local_date, why_not_taken
+from autodispatch.rules.due import why_not_taken
 from autodispatch.rules.explain import explain_in_doubt, explain_unfinished
 from autodispatch.rules.recovery import (
     Action,
@@ -75,10 +77,10 @@ def settle_unfinished(
             failed=sum(outcome.state is AutoDispatchState.FAILED for outcome in outcomes),
             follow_ups_failed=sum(outcome.follow_up_failed for outcome in outcomes),
         )
-        store.add_run_counts(run, counts)
         issues = [issue for outcome in outcomes for issue in outcome.issues]
         if issues:
-            store.add_run_issues(run, issues)
+            store.add_run_issues(run, issues)  # before the counts, as a batch writes them
+        store.add_run_counts(run, counts)
         total = RunCounts(
             sent=total.sent + counts.sent,
             failed=total.failed + counts.failed,
@@ -163,7 +165,7 @@ class _Settler:
         settlement = Settlement(
             state=AutoDispatchState.SENT,
             channel=action.channel,
-            sent_on=local_date(done.delivered_at or now, self.zone),
+            sent_on=sent_on(self.run, done.delivered_by or "", done.delivered_at or now, self.zone),
             message=explanation.message,
             details=explanation.details,
             events=events,
@@ -193,10 +195,106 @@ def settle_unfinished_run(
     zone: ZoneInfo,
     clock: Callable[[], datetime],
 ) -> RunCounts:
-    """The run's last sweep, for batches that ended outside the function (a child execution that
-    timed out, a map that failed): reads the work list only when the run's counts say some invoice
-    it selected was not settled."""
-    counts = store.get_run(run.run_id).counts
-    if counts.sent + counts.ignored + counts.failed >= counts.selected:
+    """The run's last sweep, once none of its batches is running: reads the work list only when the
+    run's counts say some invoice it selected was not counted. Then it settles what is still pending
+    (batches that ended outside the function: a child execution that timed out, a map that failed)
+    and recovers, from the invoices themselves, the outcomes a crashed invocation settled but never
+    counted nor reported (R21, R24): their counts and run issues are added, so every FAILED and
+    IGNORED invoice of the night reaches its tenant's notification whatever crashed."""
+    recorded = store.get_run(run.run_id).counts
+    if recorded.sent + recorded.ignored + recorded.failed >= recorded.selected:
         return RunCounts()
-    return settle_unfinished(run, work_list_keys(), store, zone, clock, "its batch did not finish")
+    keys = list(work_list_keys())
+    tally = _tally_settled(run, keys, store)
+    swept = settle_unfinished(run, keys, store, zone, clock, "its batch did not finish")
+    missing = RunCounts(
+        sent=max(0, tally.counts.sent - recorded.sent),
+        ignored=max(0, tally.counts.ignored - recorded.ignored),
+        failed=max(0, tally.counts.failed - recorded.failed),
+        follow_ups_failed=max(0, tally.counts.follow_ups_failed - recorded.follow_ups_failed),
+    )
+    reported = {(issue.tenant_id, issue.invoice_id, issue.state) for issue in store.run_issues(run.run_id)}
+    unreported = [i for i in tally.issues if (i.tenant_id, i.invoice_id, i.state) not in reported]
+    if unreported:
+        store.add_run_issues(run, unreported)
+    if missing != RunCounts():
+        logger.warning("outcomes settled but not counted were recovered", extra=missing.model_dump())
+        store.add_run_counts(run, missing)
+    return _sum(swept, missing)
+
+
+@dataclass(frozen=True)
+class _Tally:
+    counts: RunCounts
+    issues: tuple[RunIssue, ...]
+
+
+def _tally_settled(run: RunRef, keys: Sequence[InvoiceKey], store: DispatchStore) -> _Tally:
+    """The outcomes of the invoices of `keys` this run settled (its run id on the last event a run
+    wrote on the invoice), and the run issues they make (R21): one per FAILED or IGNORED invoice,
+    one per sent invoice whose factoring copy failed (R17). Read in chunks of state records; an
+    invoice document is read only for an issue's customer name and total."""
+    counts = Counter[str]()
+    issues: list[RunIssue] = []
+    for chunk in chunked(keys, CHUNK):
+        records = store.get_records(chunk)
+        mine = {key: record for key in chunk if (record := records.get(key)) and _settled_by(run, record)}
+        counts.update(record.state.value for record in mine.values())
+        reported = {
+            key: record
+            for key, record in mine.items()
+            if record.state is not AutoDispatchState.SENT or copy_failure(run, record) is not None
+        }
+        if not reported:
+            continue
+        documents = store.read_invoices(list(reported)).valid
+        for key, record in reported.items():
+            invoice = documents.get(key)
+            number = record.number or (invoice.number if invoice is not None else key.invoice_id)
+            if record.state is AutoDispatchState.SENT:
+                counts["follow_ups_failed"] += 1
+                reason = copy_failure(run, record)
+                assert reason is not None
+                issues.append(copy_issue(key, number, reason, invoice))
+            elif record.message is not None:
+                issues.append(
+                    issue(key, number, record.state, record.message, details=record.details, invoice=invoice)
+                )
+    return _Tally(
+        counts=RunCounts(
+            sent=counts[AutoDispatchState.SENT.value],
+            ignored=counts[AutoDispatchState.IGNORED.value],
+            failed=counts[AutoDispatchState.FAILED.value],
+            follow_ups_failed=counts["follow_ups_failed"],
+        ),
+        issues=tuple(issues),
+    )
+
+
+_SETTLED = frozenset({AutoDispatchState.SENT, AutoDispatchState.IGNORED, AutoDispatchState.FAILED})
+# The events that take an invoice or settle it: a run writes them with its id; a bounce's FAILED
+# (R26) has none, and a delivery event changes no state.
+_TAKING_OR_SETTLING = frozenset(
+    {
+        HistoryEventKind.QUEUED,
+        HistoryEventKind.SENT,
+        HistoryEventKind.IGNORED,
+        HistoryEventKind.FAILED,
+        HistoryEventKind.FACTORING_SENT,
+        HistoryEventKind.FACTORING_FAILED,
+    }
+)
+
+
+def _settled_by(run: RunRef, record: DispatchRecord) -> bool:
+    """The invoice ended SENT, IGNORED or FAILED, and the last event that took or settled it is this
+    run's (a take-over writes its QUEUED event with the claim, so a run that settles an invoice
+    another run delivered is known by it too; a bounce that failed it since is not the run's)."""
+    if record.state not in _SETTLED:
+        return False
+    last = next((event for event in reversed(record.history) if event.event in _TAKING_OR_SETTLING), None)
+    return last is not None and last.run_id == run.run_id
+
+
+def _sum(a: RunCounts, b: RunCounts) -> RunCounts:
+    return RunCounts(**{name: value + getattr(b, name) for name, value in a.model_dump().items()})

@@ -105,6 +105,17 @@ def explain_unfinished(error: str) -> Explanation:
     )
 
 
+def explain_email_account(cause: Text) -> Explanation:
+    """The email service would not send for the sender's account (`cause`, words from the catalogue):
+    nothing was sent and the chain stops, since the customer's email is not at fault; the operator
+    is alerted (a metric and its alarm)."""
+    reason = Text.of("reason.email_account", cause=cause)
+    return Explanation(
+        message=Text.of("headline_reason", headline=FAILED_HEADLINE, reason=reason),
+        details=Text.of("email_account.details", headline=FAILED_HEADLINE, reason=reason),
+    )
+
+
 def _unknown_outcome(what_happened: Text) -> Explanation:
     reason = Text.of("reason.not_sent_again", what=what_happened)
     return Explanation(

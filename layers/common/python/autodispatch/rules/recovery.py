@@ -41,6 +41,8 @@ class Progress(BaseModel):
     rejected: dict[Channel, Text] = {}
     delivered: Channel | None = None
     delivered_at: AwareDatetime | None = None
+    # The run that delivered it (the SENT event's run id).
+    delivered_by: str | None = None
     follow_up_done: bool = False
 
 
@@ -64,6 +66,7 @@ def progress(history: Sequence[HistoryEvent]) -> Progress:
         rejected=rejected,
         delivered=delivered.channel if delivered is not None else None,
         delivered_at=delivered.at if delivered is not None else None,
+        delivered_by=delivered.run_id if delivered is not None else None,
         follow_up_done=any(event.event in _FOLLOW_UP for event in current),
     )
 

@@ -445,11 +445,14 @@ class OutcomeStore(Protocol):
 
 class DispatchStore(TenantReader, DocumentReader, RecordReader, ClaimStore, RunRecorder, Protocol):
     """A dispatch run's batches (logic/dispatch.py) and the settlement of what a run left
-    unfinished (logic/unfinished.py, which also reads the run's counts)."""
+    unfinished (logic/unfinished.py, which also reads the run's counts and issues to recover what a
+    crash left uncounted)."""
 
     def get_run(self, run_id: str) -> RunSummary:
         """Raises NotFound."""
         ...
+
+    def run_issues(self, run_id: str) -> list[RunIssue]: ...
 
 
 class SelectionStore(TenantReader, PendingIndex, NightHolds, Protocol):

@@ -1,0 +1,229 @@
+"""Issue 21: whatever kills a night's batch, what the run says afterwards is true (R19, R21, R23,
+R24). The demo night runs on the in-memory store and is killed at every write and every channel
+call it makes, before the call or just after it (before a claim, after each channel's send, during
+the factoring copy, at an outcome write, at an archive flush, at the run's counts); the state
+machine retries the batch and the run's last sweep follows, as in the cloud. Then every FAILED and
+IGNORED invoice of the night is in its tenant's notification, the run's counts are the invoices'
+own, every invoice said SENT has its copies archived and its `sent_on` is the night's date."""
+
+import json
+from collections import Counter
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from autodispatch.errors import TransientError
+from autodispatch.logic.dispatch import BatchDispatcher
+from autodispatch.logic.importing import import_scenario
+from autodispatch.logic.unfinished import settle_unfinished_run
+from autodispatch.models.enums import AutoDispatchState, Channel, DeliveryKind, HistoryEventKind
+from autodispatch.models.loading import parse_scenario
+from autodispatch.models.scenario import Scenario
+from autodispatch.store.port import RunCounts, RunRef, RunSummary
+from tests.builders import HELSINKI
+from tests.fakes.deliverer import ScriptedDeliverer
+from tests.fakes.store import InMemoryInvoiceStore
+from tests.unit.conftest import DEMO_SCENARIO
+
+ZONE = ZoneInfo("Europe/Helsinki")
+# The night of 10 March runs late: it is already 11 March in Helsinki (a catch-up, a long night),
+# so a date taken from the wall clock is told apart from the night's date.
+RUN = RunRef(run_id="night-a", run_date=date(2026, 3, 10))
+STARTED = datetime(2026, 3, 10, 22, 30, tzinfo=UTC)
+LEASE = timedelta(minutes=15)
+STORE_WRITES = frozenset(
+    {"claim", "next_attempt", "settle", "settle_unclaimed", "settle_left_by_run", "release"}
+    | {"add_run_counts", "add_run_issues"}
+)
+DELIVERER_CALLS = frozenset({"deliver", "deliver_factoring", "flush_archive"})
+
+
+class Crash(BaseException):
+    """The process dies on the spot (not an Exception: nothing in the batch catches it)."""
+
+
+class Killer:
+    """Counts the batch's side effects and kills the process at the `at`-th: before it happens, or
+    just after (`after`)."""
+
+    def __init__(self, at: int, after: bool) -> None:
+        self.at, self.after, self.seen = at, after, 0
+        self.points: list[str] = []
+
+    def step(self, name: str, perform: Callable[[], Any]) -> Any:
+        self.seen += 1
+        self.points.append(name)
+        if self.seen == self.at and not self.after:
+            raise Crash(name)
+        result = perform()
+        if self.seen == self.at and self.after:
+            raise Crash(name)
+        return result
+
+
+class Killing:
+    """Passes every call through to `target`; the calls in `watched` go by the killer."""
+
+    def __init__(self, target: Any, watched: frozenset[str], killer: Killer) -> None:
+        self._target, self._watched, self._killer = target, watched, killer
+
+    def __getattr__(self, name: str) -> Any:
+        call = getattr(self._target, name)
+        if name not in self._watched:
+            return call
+        return lambda *args, **kwargs: self._killer.step(name, lambda: call(*args, **kwargs))
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = STARTED
+
+    def __call__(self) -> datetime:
+        self.now += timedelta(milliseconds=10)
+        return self.now
+
+
+def _night(
+    scenario: Scenario, at: int = 0, after: bool = False
+) -> tuple[InMemoryInvoiceStore, ScriptedDeliverer, Killer]:
+    """The demo's night as one batch, killed at the `at`-th side effect (0: never), the batch retried
+    until it finishes (R24), then the run's last sweep."""
+    store = InMemoryInvoiceStore()
+    import_scenario(store, scenario, HELSINKI, datetime.now(UTC))
+    keys = sorted(store.items, key=lambda key: (key.tenant_id, key.invoice_id))
+    taken = [key for key in keys if store.record(key).state is AutoDispatchState.PENDING]
+    store.put_run(
+        RunSummary(
+            run_id=RUN.run_id, run_date=RUN.run_date, started_at=STARTED, counts=RunCounts(selected=10)
+        )
+    )
+    deliverer, killer, clock = ScriptedDeliverer(), Killer(at, after), Clock()
+    batch = BatchDispatcher(
+        Killing(store, STORE_WRITES, killer), Killing(deliverer, DELIVERER_CALLS, killer), ZONE, LEASE, clock
+    )
+    try:
+        batch.dispatch(RUN, taken)
+    except Crash:
+        deliverer.die()
+    except TransientError:
+        pass
+    for _ in range(3):  # the state machine's retries of the batch, each a new invocation
+        clock.now += LEASE
+        try:
+            BatchDispatcher(store, deliverer, ZONE, LEASE, clock).dispatch(RUN, taken)
+            break
+        except TransientError:
+            continue
+    settle_unfinished_run(RUN, store, lambda: iter(taken), ZONE, clock)
+    return store, deliverer, killer
+
+
+@pytest.fixture(scope="module")
+def demo() -> Scenario:
+    return parse_scenario(json.loads(DEMO_SCENARIO.read_text(encoding="utf-8")))
+
+
+def _points(demo: Scenario) -> list[tuple[int, bool]]:
+    _, _, clean = _night(demo)
+    return [(at, after) for at in range(1, len(clean.points) + 1) for after in (False, True)]
+
+
+def _truths(store: InMemoryInvoiceStore, deliverer: ScriptedDeliverer) -> None:
+    taken = [
+        key for key in store.items if any(event.run_id == RUN.run_id for event in store.record(key).history)
+    ]
+    records = {key: store.record(key) for key in taken}
+    issues = store.run_issues(RUN.run_id)
+    # R21: every FAILED and IGNORED invoice of the night is in its tenant's notification.
+    unsent = {
+        (key.tenant_id, key.invoice_id)
+        for key, record in records.items()
+        if record.state in (AutoDispatchState.FAILED, AutoDispatchState.IGNORED)
+    }
+    reported = {
+        (issue.tenant_id, issue.invoice_id) for issue in issues if issue.state is not AutoDispatchState.SENT
+    }
+    assert reported == unsent
+    assert {("kahvila", "k-1005"), ("tilitoimisto", "t-501"), ("tilitoimisto", "t-503")} <= unsent
+    # R24: the run's counts are the invoices' own; none is left pending.
+    states = Counter(record.state for record in records.values())
+    copies_failed = sum(
+        1
+        for record in records.values()
+        if any(event.event is HistoryEventKind.FACTORING_FAILED for event in record.history)
+    )
+    assert store.get_run(RUN.run_id).counts == RunCounts(
+        selected=10,
+        sent=states[AutoDispatchState.SENT],
+        ignored=states[AutoDispatchState.IGNORED],
+        failed=states[AutoDispatchState.FAILED],
+        follow_ups_failed=copies_failed,
+    )
+    assert states[AutoDispatchState.PENDING] == 0
+    for key, record in records.items():
+        if record.state is not AutoDispatchState.SENT:
+            continue
+        assert record.sent_on == RUN.run_date, key  # R19: the night's date, not the wall clock's
+        assert record.channel is not None
+        assert (key.invoice_id, record.channel) in {(i, c) for i, c, _ in deliverer.archived}, key
+        if any(event.event is HistoryEventKind.FACTORING_SENT for event in record.history):
+            assert (key.invoice_id, Channel.EMAIL, DeliveryKind.FACTORING) in deliverer.archived, key
+    # R23: never by two channels.
+    by_invoice: dict[str, set[Channel]] = {}
+    for invoice_id, channel in deliverer.delivered:
+        by_invoice.setdefault(invoice_id, set()).add(channel)
+    assert all(len(channels) == 1 for channels in by_invoice.values())
+
+
+def test_r19_r21_r24_a_night_that_nothing_kills_is_told_as_it_happened(demo: Scenario) -> None:
+    store, deliverer, _ = _night(demo)
+    _truths(store, deliverer)
+    assert store.get_run(RUN.run_id).counts == RunCounts(selected=10, sent=7, ignored=1, failed=2)
+
+
+def test_r19_r21_r23_r24_a_kill_at_any_point_of_the_night_leaves_only_true_statements(demo: Scenario) -> None:
+    """Every side effect of the batch, killed before it and just after it."""
+    points = _points(demo)
+    assert len(points) > 40
+    for at, after in points:
+        store, deliverer, killer = _night(demo, at, after)
+        try:
+            _truths(store, deliverer)
+        except AssertionError as error:
+            when = "after" if after else "before"
+            raise AssertionError(f"killed {when} {killer.points[at - 1]} (#{at}): {error}") from error
+
+
+def _point(demo: Scenario, name: str, last: bool = False) -> int:
+    _, _, clean = _night(demo)
+    found = [index for index, point in enumerate(clean.points, 1) if point == name]
+    return found[-1] if last else found[0]
+
+
+def test_r19_r21_a_kill_at_the_batchs_last_archive_flush_loses_no_count_report_or_copy(
+    demo: Scenario,
+) -> None:
+    """Issue 21: the invoices were all settled, then the process died at the batch's final flush:
+    counts were 0/0/0, no notification, and the copies of what was sent were gone."""
+    store, deliverer, killer = _night(demo, _point(demo, "flush_archive", last=True))
+    assert killer.points[-1] == "flush_archive"
+    assert store.get_run(RUN.run_id).counts == RunCounts(selected=10, sent=7, ignored=1, failed=2)
+    assert {issue.invoice_id for issue in store.run_issues(RUN.run_id)} == {"k-1005", "t-501", "t-503"}
+    sent = {key.invoice_id for key in store.items if store.record(key).state is AutoDispatchState.SENT}
+    assert sent - {"k-1006"} <= {
+        invoice_id for invoice_id, _, _ in deliverer.archived
+    }  # k-1006: imported SENT
+    _truths(store, deliverer)
+
+
+def test_r19_a_take_over_of_a_delivered_invoice_says_it_was_sent_on_the_nights_date(demo: Scenario) -> None:
+    """Killed once k-1009's e-invoice was delivered and marked, before its factoring copy: the retried
+    batch settles it SENT on the night's date (10 March), not the wall clock's (11 March)."""
+    store, deliverer, _ = _night(demo, _point(demo, "next_attempt"), after=True)
+    record = store.record(next(key for key in store.items if key.invoice_id == "k-1009"))
+    assert (record.state, record.channel) == (AutoDispatchState.SENT, Channel.EINVOICE)
+    assert record.sent_on == RUN.run_date
+    _truths(store, deliverer)
