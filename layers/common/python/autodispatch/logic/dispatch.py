@@ -313,7 +313,7 @@ class BatchDispatcher:
             except PermanentRejection as rejection:
                 if isinstance(rejection, AccountFault) and not unknown:
                     # No invoice's fault: the chain does not go on to paper; email stops (_EmailStop).
-                    cause = rejection.text or outside(str(rejection))
+                    cause = error_text(rejection)
                     outcome = self._outcomes.fail(invocation, invoice, explain_email_account(cause), events)
                     return outcome.model_copy(update={"account_fault": True})
                 if unknown:
