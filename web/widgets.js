@@ -8,11 +8,6 @@ export function alertBox(error) {
   return h("p", { class: "error", role: "alert" }, message);
 }
 
-/** What the list says about the invoice: the API's display state, or its automatic-dispatch state. */
-export function shownState(entry) {
-  return entry.display_state ?? entry.auto_dispatch;
-}
-
 export function badge(state) {
   return h("span", { class: `badge badge-${state.toLowerCase()}` }, t(`state.${state}`));
 }

@@ -44,7 +44,7 @@ from autodispatch.logic.open_invoices import InvoicePage, open_invoices, with_pr
 from autodispatch.logic.runs import RunDetail, StartedRun, check_run_date, run_detail, start_run
 from autodispatch.logic.settings import Activation, activate, change_settings, deactivate, replace_tenant
 from autodispatch.models.dispatch import DispatchRecord
-from autodispatch.models.enums import AutoDispatchState, Channel, DeliveryKind, Language
+from autodispatch.models.enums import AutoDispatchState, Channel, DeliveryKind, DisplayState, Language
 from autodispatch.models.invalid import problem
 from autodispatch.models.report import InvoiceEntry
 from autodispatch.models.scenario import Invoice, InvoiceKey, Settings, Tenant
@@ -466,12 +466,21 @@ def put_invoice(tenant_id: str, invoice_id: str, invoice: Invoice, lang: LangQue
 @app.get("/tenants/<tenant_id>/invoices", tags=["invoices"], responses=responses(*READS))
 def list_invoices(
     tenant_id: str,
-    state: Annotated[AutoDispatchState | None, Query(description="Only invoices in this state.")] = None,
+    state: Annotated[
+        DisplayState | None,
+        Query(
+            description="Only invoices the list shows in this state (`display_state`): a sent invoice "
+            "is SENT (by a run), SENT_MANUALLY or IMPORTED_AS_SENT. A page can then be short: follow "
+            "`next_cursor` until it is null."
+        ),
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=LIST_LIMIT_MAX)] = 100,
     cursor: Annotated[str | None, Query(description="next_cursor of the previous page.")] = None,
     lang: LangQuery = None,
 ) -> InvoicePage:
-    """The open-invoices list; each PENDING invoice carries what the next night will do with it."""
+    """The open-invoices list: each invoice's `display_state`, the `actions` the server allows on it
+    (the rule the action routes enforce) and its own `delivery_channel`; each PENDING invoice carries
+    what the next night will do with it."""
     s = services()
     # An unknown tenant is 404: open_invoices reads the tenant for the previews.
     return open_invoices(s.store, tenant_id, state, limit, cursor, s.clock(), s.zone, reader_language())
@@ -479,7 +488,8 @@ def list_invoices(
 
 @app.get("/tenants/<tenant_id>/invoices/<invoice_id>", tags=["invoices"], responses=responses(*READS))
 def get_invoice(tenant_id: str, invoice_id: str, lang: LangQuery = None) -> InvoiceEntry:
-    """The message, the detailed explanation and the history (R19)."""
+    """The message, the detailed explanation and the history (R19), with the list's `display_state`
+    and `actions`."""
     store = services().store
     store.get_tenant(tenant_id)
     return _entry(store.get_record(_key(tenant_id, invoice_id)))

@@ -11,6 +11,7 @@ import pytest
 from playwright.sync_api import Locator, Page, Request, Route, expect
 
 from tests.browser.tenant_view import TenantView
+from tests.local_serve import cli
 
 FAILED = "k-1005"
 PENDING = "k-1010"
@@ -154,9 +155,12 @@ def test_r22_manual_send_by_a_chosen_channel(tenant_view: TenantView, page: Page
     expect(page.locator("#send-now")).to_have_count(0)
 
 
-def test_r20_restore_is_not_offered_on_a_failed_invoice(tenant_view: TenantView, page: Page) -> None:
-    tenant_view.open(page, "kahvila", f"invoice/{FAILED}", language="sv")
-    expect(page.locator("h2 .badge")).to_have_text("Misslyckades")
+@pytest.mark.parametrize(("language", "failed"), [("sv", "Misslyckades"), ("fi", "Epäonnistui")])
+def test_r20_restore_is_not_offered_on_a_failed_invoice(
+    tenant_view: TenantView, page: Page, language: str, failed: str
+) -> None:
+    tenant_view.open(page, "kahvila", f"invoice/{FAILED}", language=language)
+    expect(page.locator("h2 .badge")).to_have_text(failed)
     expect(page.locator("#send-now")).to_be_visible()
     expect(page.locator("#restore-auto")).to_have_count(0)
     expect(page.locator("#remove-auto")).to_have_count(0)
@@ -194,49 +198,125 @@ def test_r2_settings_errors_are_shown_next_to_their_fields(tenant_view: TenantVi
     expect(page.locator("#activation-state")).to_have_text("Automatic dispatch is off.")
 
 
-def test_r2_a_phone_is_sent_as_the_user_typed_it(tenant_view: TenantView, page: Page) -> None:
+def test_r1_a_phone_typed_as_users_type_it_is_stored_as_e164(tenant_view: TenantView, page: Page) -> None:
     tenant = tenant_view.own_tenant("kahvila", "kahvila-phone")
-    tenant_view.open(page, tenant, "settings")
+    tenant_view.open(page, tenant, "settings", language="fi")
     page.fill("#input-notify_phone", "040 123 4567")
     with page.expect_request(lambda request: request.method == "PUT") as sent:
         page.click("#save")
     assert json.loads(sent.value.post_data or "{}")["notify_phone"] == "040 123 4567"
+    expect(page.locator("#result")).to_have_text("Asetukset tallennettu.")
+    page.reload()
+    expect(page.locator("#input-notify_phone")).to_have_value("+358401234567")
 
 
-def test_r2_r4_activate_saves_the_edited_settings_in_one_click(tenant_view: TenantView, page: Page) -> None:
-    tenant = tenant_view.own_tenant("tilitoimisto", "tilitoimisto-story", sources=["MANUAL"])
+def test_r2_activate_with_a_bad_phone_activates_nothing(tenant_view: TenantView, page: Page) -> None:
+    """Edits saved first: refused, their error next to its field, and the old settings not activated."""
+    tenant = tenant_view.own_tenant("kahvila", "kahvila-bad-phone")
     tenant_view.open(page, tenant, "settings", language="sv")
-    legends = page.locator("fieldset legend")
-    expect(legends).to_have_text(
-        ["Skicka automatiskt fakturor vars källa är", "Använd endast följande fakturakanaler", "Utskickstid"]
-    )
-    expect(page.locator("#field-timing label")).to_have_text(
-        ["Skicka fakturor efter att de skapats", "Skicka fakturor baserat på fakturadatum"],
-        use_inner_text=True,
-    )
+    page.uncheck("input[name=sources][value=API]")
+    page.fill("#input-notify_phone", "040 12")
+    page.click("#activate")
+    expect(page.locator("#error-notify_phone")).not_to_be_empty()
+    expect(page.locator("#field-notify_phone")).to_have_class(re.compile("invalid"))
+    expect(page.locator("#error-form")).to_be_empty()
     expect(page.locator("#activation-state")).to_have_text("Automatisk utskick är av.")
-    expect(page.locator("form button").last).to_have_text("Aktivera")  # at the end of the form
+    page.reload()
+    expect(page.locator("#activation-state")).to_have_text("Automatisk utskick är av.")
+    expect(page.locator("input[name=sources][value=API]")).to_be_checked()  # nothing saved either
+
+
+@pytest.mark.xfail(
+    strict=True, reason="issue 18: validation errors in the reader's language are another helper's change"
+)
+@pytest.mark.parametrize(("language", "words"), [("sv", "telefonnummer"), ("fi", "puhelinnumero")])
+def test_r30_a_bad_phone_is_refused_next_to_its_field_in_the_users_language(
+    tenant_view: TenantView, page: Page, language: str, words: str
+) -> None:
+    tenant = tenant_view.own_tenant("kahvila", f"kahvila-phone-{language}")
+    tenant_view.open(page, tenant, "settings", language=language)
+    page.fill("#input-notify_phone", "040 12")
+    page.click("#save")
+    expect(page.locator("#error-notify_phone")).to_contain_text(words)
+    expect(page.locator("#error-notify_phone")).not_to_contain_text("phone")
+
+
+SETTINGS_WORDS = {
+    "sv": {
+        "legends": [
+            "Skicka automatiskt fakturor vars källa är",
+            "Använd endast följande fakturakanaler",
+            "Utskickstid",
+        ],
+        "timings": ["Skicka fakturor efter att de skapats", "Skicka fakturor baserat på fakturadatum"],
+        "consumer_einvoicing": "Konsument-e-fakturering",
+        "language": "Meddelandenas språk",
+        "activate": "Aktivera",
+        "off": "Automatisk utskick är av.",
+        "on since": "Automatisk utskick är på sedan",
+        "activated": "Inställningarna sparade och automatisk utskick aktiverad.",
+        "deactivated": "Automatisk utskick avaktiverad.",
+    },
+    "fi": {
+        "legends": [
+            "Lähetä automaattisesti laskut, joiden lähde on",
+            "Käytä vain seuraavia laskukanavia",
+            "Lähetysajankohta",
+        ],
+        "timings": ["Lähetä laskut luontia seuraavana yönä", "Lähetä laskut laskun päivämäärän perusteella"],
+        "consumer_einvoicing": "Kuluttajan verkkolaskutus",
+        "language": "Ilmoitusten kieli",
+        "activate": "Aktivoi",
+        "off": "Automaattinen lähetys ei ole käytössä.",
+        "on since": "Automaattinen lähetys on käytössä",
+        "activated": "Asetukset tallennettu ja automaattinen lähetys aktivoitu.",
+        "deactivated": "Automaattinen lähetys poistettu käytöstä.",
+    },
+}
+
+
+@pytest.mark.parametrize("language", ["sv", "fi"])
+def test_r2_r4_activate_saves_the_edited_settings_in_one_click(
+    tenant_view: TenantView, page: Page, language: str
+) -> None:
+    """The settings as the guide words them, and its story: a new user edits the form and activates
+    in one click; what is activated is what was edited, the phone as typed stored as E.164."""
+    words = SETTINGS_WORDS[language]
+    tenant = tenant_view.own_tenant(
+        "tilitoimisto", f"tilitoimisto-story-{language}", sources=["MANUAL"], notify_phone=None
+    )
+    tenant_view.open(page, tenant, "settings", language=language)
+    expect(page.locator("fieldset legend")).to_have_text(words["legends"])
+    expect(page.locator("#field-timing label")).to_have_text(words["timings"], use_inner_text=True)
+    expect(page.locator("#field-consumer_einvoicing label")).to_have_text(
+        words["consumer_einvoicing"], use_inner_text=True
+    )
+    expect(page.locator("#field-language label")).to_have_text(words["language"])
+    expect(page.locator("#activation-state")).to_have_text(words["off"])
+    expect(page.locator("form button").last).to_have_text(words["activate"])  # at the end of the form
 
     page.check("input[name=sources][value=API]")
     page.check("input[name=timing][value=CREATION_DATE]")
     page.check("#input-consumer_einvoicing")
-    page.select_option("#input-language", "sv")
+    page.select_option("#input-language", language)
+    page.fill("#input-notify_phone", "040 123 4567")
     requests: list[Request] = []
     page.on("request", lambda request: requests.append(request) if "/api/tenants/" in request.url else None)
     page.click("#activate")
-    expect(page.locator("#result")).to_have_text("Inställningarna sparade och automatisk utskick aktiverad.")
-    expect(page.locator("#activation-state")).to_contain_text("Automatisk utskick är på sedan")
+    expect(page.locator("#result")).to_have_text(words["activated"])
+    expect(page.locator("#activation-state")).to_contain_text(words["on since"])
     assert [request.method for request in requests][:2] == ["PUT", "POST"]
 
     page.reload()  # what was activated is what was edited
     expect(page.locator("input[name=sources][value=API]")).to_be_checked()
     expect(page.locator("input[name=timing][value=CREATION_DATE]")).to_be_checked()
     expect(page.locator("#input-consumer_einvoicing")).to_be_checked()
-    expect(page.locator("#input-language")).to_have_value("sv")
+    expect(page.locator("#input-language")).to_have_value(language)
+    expect(page.locator("#input-notify_phone")).to_have_value("+358401234567")
 
     page.click("#deactivate")
-    expect(page.locator("#result")).to_have_text("Automatisk utskick avaktiverad.")
-    expect(page.locator("#activation-state")).to_have_text("Automatisk utskick är av.")
+    expect(page.locator("#result")).to_have_text(words["deactivated"])
+    expect(page.locator("#activation-state")).to_have_text(words["off"])
 
 
 def test_r27_another_tenants_user_sees_only_its_own_invoices(tenant_view: TenantView, page: Page) -> None:
@@ -264,25 +344,75 @@ def test_r28_finnish_labels_dates_and_the_api_asked_in_finnish(tenant_view: Tena
 
 
 @pytest.mark.parametrize(
-    ("language", "tenant", "invoice_id", "words"),
+    ("language", "tenant", "invoice_id", "words", "reasons"),
     [
-        ("sv", "kahvila", FAILED, "Automatisk utskick misslyckades"),
-        ("sv", "tilitoimisto", IGNORED_ELSEWHERE, "Automatisk utskick ignorerad"),
-        ("fi", "tilitoimisto", FAILED_ELSEWHERE, "Automaattinen lähetys epäonnistui"),
-        ("fi", "tilitoimisto", IGNORED_ELSEWHERE, "Automaattinen lähetys ohitettu"),
+        (
+            "sv",
+            "kahvila",
+            FAILED,
+            "Automatisk utskick misslyckades",
+            [
+                "1. E-postfaktura (kan inte användas): kunden har ingen e-postadress",
+                "2. Utskriftstjänst (kan inte användas): kundens adressuppgifter är ofullständiga för ett "
+                "brev (saknas: postadress)",
+            ],
+        ),
+        (
+            "sv",
+            "tilitoimisto",
+            IGNORED_ELSEWHERE,
+            "Automatisk utskick ignorerad",
+            [
+                "fakturans fakturakanal ”E-postfaktura” är inte aktiverad i inställningen ”Använd endast "
+                "följande fakturakanaler”. Ingenting skickades; skicka fakturan manuellt."
+            ],
+        ),
+        (
+            "fi",
+            "tilitoimisto",
+            FAILED_ELSEWHERE,
+            "Automaattinen lähetys epäonnistui",
+            [
+                "1. Verkkolasku yritykselle tai kuluttajalle (ei voida käyttää): asiakkaalla ei ole "
+                "verkkolaskuosoitetta ja operaattoria",
+                "2. Sähköpostilasku (ei käytössä): ei käytössä asetuksessa ”Käytä vain seuraavia "
+                "laskukanavia”, joten ketju päättyy",
+            ],
+        ),
+        (
+            "fi",
+            "tilitoimisto",
+            IGNORED_ELSEWHERE,
+            "Automaattinen lähetys ohitettu",
+            [
+                "laskun lähetystapa ”Sähköpostilasku” ei ole käytössä asetuksessa ”Käytä vain seuraavia "
+                "laskukanavia”. Mitään ei lähetetty; lähetä lasku manuaalisesti."
+            ],
+        ),
     ],
 )
 def test_r19_the_explanation_speaks_the_guides_words(
-    tenant_view: TenantView, page: Page, language: str, tenant: str, invoice_id: str, words: str
+    tenant_view: TenantView,
+    page: Page,
+    language: str,
+    tenant: str,
+    invoice_id: str,
+    words: str,
+    reasons: list[str],
 ) -> None:
+    """The tooltip: the guide's headline, then each channel the chain considered with its reason, in
+    the page's language."""
     tenant_view.open(page, tenant, language=language)
     message = row(page, invoice_id).locator("button.message")
     expect(message).to_have_text(re.compile(f"^{words}"))
     message.hover()
     tooltip = page.locator(f"#{message.get_attribute('aria-describedby')}")
     expect(tooltip).to_be_visible()
+    expect(tooltip).to_have_text(re.compile(f"^{words}: "))
+    for reason in reasons:
+        expect(tooltip).to_contain_text(reason)
     expect(tooltip).not_to_contain_text("Automatic dispatch")
-    expect(tooltip).not_to_contain_text(re.compile(r"\b(EINVOICE|EMAIL|PRINT)\b"))
+    expect(tooltip).not_to_contain_text(re.compile(r"\b(EINVOICE|EMAIL|PRINT|R\d+)\b"))
 
 
 def _answer_with(page: Page, pattern: str, change: Callable[[dict[str, Any]], None]) -> None:
@@ -300,22 +430,49 @@ def _answer_with(page: Page, pattern: str, change: Callable[[dict[str, Any]], No
 def test_r19_the_list_shows_the_apis_display_state_and_the_unsent_invoices_own_channel(
     tenant_view: TenantView, page: Page
 ) -> None:
-    additions = {
-        "k-1003": {"display_state": "SENT_MANUALLY"},
-        "k-1006": {"display_state": "IMPORTED_AS_SENT"},
-        PENDING: {"delivery_channel": "PRINT", "channel": None},
-    }
-
-    def add(body: dict[str, Any]) -> None:
-        for entry in body["invoices"]:
-            entry.update(additions.get(entry["invoice_id"], {}))
-
-    _answer_with(page, "**/api/tenants/kahvila/invoices?*", add)
+    """The three kinds of "sent" as the API tells them apart: by the first night's run (k-1001),
+    imported as sent (k-1006) and sent manually (this test's own copy, sent through the CLI)."""
+    sent_manually = tenant_view.own_invoice(PENDING, "k-2003")
+    cli("invoices", "send", "--tenant", "kahvila", sent_manually, "--channel", "EMAIL")
     tenant_view.open(page, "kahvila", language="sv")
     expect(row(page, "k-1001").locator(".badge")).to_have_text("Skickad")
-    expect(row(page, "k-1003").locator(".badge")).to_have_text("Skickad manuellt")
+    expect(row(page, sent_manually).locator(".badge")).to_have_text("Skickad manuellt")
     expect(row(page, "k-1006").locator(".badge")).to_have_text("Importerad som skickad")
-    expect(row(page, PENDING).locator(".col-channel")).to_have_text("Utskriftstjänst")
+    # Unsent invoices show their own channel, where dispatch starts; a sent one the one it went by.
+    expect(row(page, PENDING).locator(".col-channel")).to_have_text("E-postfaktura")
+    expect(row(page, FAILED).locator(".col-channel")).to_have_text("E-postfaktura")
+    expect(row(page, "k-1001").locator(".col-channel")).to_have_text("E-faktura till företag eller konsument")
+
+    # The filter offers the API's display states, in the page's language, and the API filters by them.
+    offered = page.locator("#state-filter option").evaluate_all("options => options.map(o => o.value)")
+    assert offered == [
+        "",
+        "PENDING",
+        "SENT",
+        "SENT_MANUALLY",
+        "IMPORTED_AS_SENT",
+        "IGNORED",
+        "FAILED",
+        "REMOVED",
+    ]
+    page.select_option("#state-filter", "SENT_MANUALLY")
+    expect(row(page, "k-1001")).to_have_count(0)
+    expect(row(page, sent_manually)).to_be_visible()
+    for badge in page.locator("table.invoices tbody .badge").all():
+        expect(badge).to_have_text("Skickad manuellt")
+    page.select_option("#state-filter", "IMPORTED_AS_SENT")
+    expect(page.locator("table.invoices tbody tr")).to_have_count(1)
+    expect(row(page, "k-1006")).to_be_visible()
+
+
+def test_r3_r28_an_invoice_whose_source_is_not_taken_says_so_in_words(
+    tenant_view: TenantView, page: Page
+) -> None:
+    tenant_view.open(page, "tilitoimisto", language="fi")  # t-504: contract billing, not chosen
+    expect(row(page, "t-504").locator(".preview")).to_have_text(
+        "Seuraavana yönä: Mikään ajo ei ota sitä: laskun lähdettä ”Sopimuslaskutus” ei ole valittu "
+        "asetuksessa ”Lähetä automaattisesti laskut, joiden lähde on”"
+    )
 
 
 def test_r20_the_invoice_offers_the_actions_the_api_allows(tenant_view: TenantView, page: Page) -> None:

@@ -375,6 +375,89 @@ def test_r27_pending_invoices_carry_the_preview_of_the_next_night(api: Api) -> N
     )
 
 
+def _listed(api: Api, claims: Claims, tenant: str, **query: str) -> dict[str, dict[str, Any]]:
+    status, page = api.call("GET", f"/tenants/{tenant}/invoices", claims, query={"limit": "500", **query})
+    assert status == 200, page
+    assert page["next_cursor"] is None
+    return {entry["invoice_id"]: entry for entry in page["invoices"]}
+
+
+def test_r19_r28_the_list_tells_sent_manually_and_imported_as_sent_apart_and_filters_by_it(api: Api) -> None:
+    assert api.call("POST", "/tenants/kahvila/invoices/k-1003/send", OWN, {"channel": "EMAIL"})[0] == 200
+    entries = _listed(api, OWN, "kahvila")
+    assert (entries["k-1003"]["display_state"], entries["k-1003"]["auto_dispatch"]) == (
+        "SENT_MANUALLY",
+        "SENT",
+    )
+    assert (entries["k-1006"]["display_state"], entries["k-1006"]["auto_dispatch"]) == (
+        "IMPORTED_AS_SENT",
+        "SENT",
+    )
+    assert entries["k-1001"]["display_state"] == "PENDING"
+    assert entries["k-1007"]["display_state"] == "REMOVED"
+    # The state filter takes the display values; a run has sent nothing yet.
+    assert list(_listed(api, OWN, "kahvila", state="SENT_MANUALLY")) == ["k-1003"]
+    assert list(_listed(api, OWN, "kahvila", state="IMPORTED_AS_SENT")) == ["k-1006"]
+    assert _listed(api, OWN, "kahvila", state="SENT") == {}
+    assert api.call("GET", "/tenants/kahvila/invoices", OWN, query={"state": "SENT_BY_FAX"})[0] == 422
+    # The page reads the filter's values from the OpenAPI document.
+    document = api.call("GET", "/openapi.json", OWN)[1]
+    parameters = document["paths"]["/tenants/{tenant_id}/invoices"]["get"]["parameters"]
+    schema = next(p for p in parameters if p["name"] == "state")["schema"]
+    schema = next((option for option in schema.get("anyOf", [schema]) if "$ref" in option), schema)
+    enum = document["components"]["schemas"][schema["$ref"].rsplit("/", 1)[-1]]["enum"]
+    assert enum == ["PENDING", "SENT", "SENT_MANUALLY", "IMPORTED_AS_SENT", "IGNORED", "FAILED", "REMOVED"]
+
+
+def test_r20_r22_r28_entries_carry_the_actions_the_routes_allow_and_the_invoices_own_channel(
+    api: Api,
+) -> None:
+    entries = _listed(api, OWN, "kahvila")
+    assert entries["k-1001"]["actions"] == ["remove_auto", "send"]
+    assert entries["k-1007"]["actions"] == ["restore_auto", "send"]
+    assert entries["k-1006"]["actions"] == []
+    # The invoice's own channel, where dispatch starts (R11); `channel` is the one it went by.
+    assert (entries["k-1001"]["delivery_channel"], entries["k-1001"]["channel"]) == ("EINVOICE", None)
+    assert entries["k-1006"]["delivery_channel"] == "PRINT"
+    # Every action the entries leave out is refused by its route, in the reader's words.
+    status, answer = api.call(
+        "POST", "/tenants/kahvila/invoices/k-1001/restore-auto", OWN, query={"lang": "sv"}
+    )
+    assert status == 409
+    assert answer["message"] == (
+        "Automatisk utskick kan inte återställas för fakturan kahvila/k-1001: dess automatiska utskick är på"
+    )
+    assert api.call("GET", "/tenants/kahvila/invoices/k-1001", OWN)[1]["actions"] == ["remove_auto", "send"]
+    status, removed = api.call("POST", "/tenants/kahvila/invoices/k-1001/remove-auto", OWN)
+    assert (status, removed["display_state"], removed["actions"]) == (
+        200,
+        "REMOVED",
+        ["restore_auto", "send"],
+    )
+
+
+@pytest.mark.parametrize(
+    ("lang", "words"),
+    [
+        (
+            "sv",
+            "Ingen körning tar den: fakturans källa ”Avtalsfakturering” är inte vald i inställningen "
+            "”Skicka automatiskt fakturor vars källa är”",
+        ),
+        (
+            "fi",
+            "Mikään ajo ei ota sitä: laskun lähdettä ”Sopimuslaskutus” ei ole valittu asetuksessa "
+            "”Lähetä automaattisesti laskut, joiden lähde on”",
+        ),
+    ],
+)
+def test_r3_r28_an_invoice_whose_source_is_not_taken_says_so_in_words(
+    api: Api, lang: str, words: str
+) -> None:
+    entry = _listed(api, SYSTEM, "tilitoimisto", lang=lang)["t-504"]  # contract billing; not chosen
+    assert entry["preview"] == {"run_date": None, "outcome": None, "channel": None, "message": words}
+
+
 def test_r27_openapi_document_lists_every_route(api: Api) -> None:
     status, document = api.call("GET", "/openapi.json", OWN)
     assert status == 200

@@ -1,18 +1,7 @@
 // One invoice (R19-R22): its message, explanation and history, and the actions the server allows.
 import { h, show } from "../dom.js";
 import { formatDate, formatMoment, t } from "../i18n.js";
-import { alertBox, badge, shownState } from "../widgets.js";
-
-/** The actions offered: the API's `actions` when it lists them; otherwise what its states allow. */
-export function allowedActions(entry) {
-  if (Array.isArray(entry.actions)) return entry.actions;
-  if (entry.status !== "UNSENT") return [];
-  return [
-    entry.auto_dispatch === "PENDING" ? "remove_auto" : null,
-    shownState(entry) === "REMOVED" ? "restore_auto" : null,
-    "send",
-  ].filter(Boolean);
-}
+import { alertBox, badge } from "../widgets.js";
 
 function confirmation(question, onConfirm) {
   const panel = h("div", { class: "confirm", role: "alertdialog", "aria-label": question },
@@ -48,7 +37,8 @@ export async function invoiceView(context, invoiceId, result = "") {
     actions.append(panel);
     panel.querySelector("button.primary").focus();
   };
-  const allowed = allowedActions(entry);
+  // The server's own rule (its action routes enforce the same one): no second copy of it here.
+  const allowed = entry.actions;
   if (allowed.includes("remove_auto")) {
     actions.append(h("button", {
       type: "button", id: "remove-auto",
@@ -76,7 +66,7 @@ export async function invoiceView(context, invoiceId, result = "") {
   const history = [...entry.history].sort((a, b) => a.at.localeCompare(b.at));
   show(
     h("p", {}, h("a", { href: "#/invoices" }, t("back"))),
-    h("h2", {}, `${t("number")} ${entry.number ?? entry.invoice_id} `, badge(shownState(entry))),
+    h("h2", {}, `${t("number")} ${entry.number ?? entry.invoice_id} `, badge(entry.display_state)),
     h("h3", {}, t("section")),
     entry.message ? h("p", { class: "message" }, entry.message) : null,
     entry.details ? h("p", { class: "details" }, entry.details) : null,

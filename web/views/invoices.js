@@ -2,12 +2,13 @@
 // what the next night will do with it.
 import { h, show } from "../dom.js";
 import { formatAmount, formatDate, t } from "../i18n.js";
-import { alertBox, badge, messageWithTooltip, shownState } from "../widgets.js";
+import { alertBox, badge, messageWithTooltip } from "../widgets.js";
 
 const OPTIONAL_COLUMNS = [["customer", "customer_name"], ["dates", "invoice_date"], ["amount", "total"]];
 let listFilter = "";
 
-/** An unsent invoice shows the channel it would go by; a sent one the channel it went by. */
+/** An unsent invoice shows its own channel, where dispatch starts; a sent one the channel it went by
+ * (an invoice whose stored document is invalid comes without its own channel). */
 function shownChannel(entry) {
   return entry.status === "UNSENT" ? (entry.delivery_channel ?? entry.channel) : entry.channel;
 }
@@ -22,7 +23,7 @@ function invoiceRow(entry) {
     h("td", { class: "col-dates" }, dates),
     h("td", { class: "amount col-amount" }, formatAmount(entry.total, entry.currency ?? "EUR")),
     h("td", { class: "col-channel" }, channel ? t(`channel.${channel}`) : ""),
-    h("td", {}, badge(shownState(entry))),
+    h("td", {}, badge(entry.display_state)),
     h("td", {},
       entry.message ? messageWithTooltip(entry.message, entry.details) : null,
       entry.preview ? h("div", { class: "preview" }, `${t("tonight")}: ${entry.preview.message}`) : null),

@@ -189,7 +189,6 @@ MESSAGES: Final[Mapping[str, str]] = {
         "automatic dispatch added back: the manual send did not go through"
     ),
     "history.sent_manually": N_("sent manually %(by)s"),
-    "manual.already_sent": N_("Cannot send invoice %(invoice)s manually: it is already sent"),
     "manual.in_doubt": N_(
         "It is unknown whether invoice %(invoice)s reached the customer (%(error)s); check before "
         "sending it again"
@@ -203,6 +202,16 @@ MESSAGES: Final[Mapping[str, str]] = {
         "Cannot send invoice %(invoice)s through the channels of the settings: %(reason)s; correct the "
         "invoice or choose another channel"
     ),
+    # R20, R22: the user's actions the server refuses, and why (rules.user_actions).
+    "action.remove_auto": N_("Cannot remove automatic dispatch from invoice %(invoice)s: %(reason)s"),
+    "action.restore_auto": N_("Cannot add automatic dispatch back to invoice %(invoice)s: %(reason)s"),
+    "action.send": N_("Cannot send invoice %(invoice)s manually: %(reason)s"),
+    "refusal.already_sent": N_("it is already sent"),
+    "refusal.run_busy": N_("a run is dispatching it now"),
+    "refusal.already_removed": N_("its automatic dispatch is already removed"),
+    "refusal.failed": N_("its automatic dispatch failed; send it manually"),
+    "refusal.ignored": N_("its automatic dispatch was ignored; send it manually"),
+    "refusal.pending": N_("its automatic dispatch is on"),
     # R17: the factoring message.
     "factoring.sent": N_("factoring message sent to %(financier)s"),
     "factoring.failed": N_("factoring message to %(financier)s failed: %(error)s"),

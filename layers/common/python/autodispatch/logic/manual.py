@@ -26,7 +26,7 @@ from autodispatch.models.enums import (
     Channel,
     DeliveryKind,
     HistoryEventKind,
-    InvoiceStatus,
+    UserAction,
 )
 from autodispatch.models.scenario import Invoice, InvoiceKey, Tenant
 from autodispatch.models.text import Text, by_channel, channel_label, channel_name, listed
@@ -43,6 +43,7 @@ from autodispatch.rules.messages import (
     RESTORED_DETAIL,
     SENT_MANUALLY_MESSAGE,
 )
+from autodispatch.rules.user_actions import refusal
 from autodispatch.store.port import UserActionsStore
 
 Clock = Callable[[], datetime]
@@ -65,6 +66,7 @@ class ManualSend(BaseModel):
 def remove_automatic_dispatch(store: UserActionsStore, key: InvoiceKey, clock: Clock) -> DispatchRecord:
     """R20: a pending invoice is never taken by a run again until the user adds it back."""
     store.get_tenant(key.tenant_id)  # an unknown tenant is named as such, not as an unknown invoice
+    _check_allowed(store.get_record(key), UserAction.REMOVE_AUTO)
     store.remove_auto(
         key,
         REMOVED_MESSAGE,
@@ -78,6 +80,7 @@ def restore_automatic_dispatch(
 ) -> DispatchRecord:
     """R20: allowed while the invoice is unsent and its automatic dispatch is REMOVED."""
     tenant = store.get_tenant(key.tenant_id)
+    _check_allowed(store.get_record(key), UserAction.RESTORE_AUTO)
     invoice = store.get_invoices([key]).get(key)
     if invoice is None:
         raise NotFound.invoice(key)
@@ -110,8 +113,7 @@ def send_manually(
     if invoice is None:
         raise NotFound.invoice(key)
     record = store.get_record(key)
-    if record.status is InvoiceStatus.SENT:
-        raise InvalidTransition.said(Text.of("manual.already_sent", invoice=str(key)))
+    _check_allowed(record, UserAction.SEND)
     # Judge the channel before changing anything, so a refusal leaves the invoice as it was.
     if channel is not None:
         _check_chosen_channel(invoice, tenant, channel)
@@ -186,6 +188,14 @@ def send_manually(
         passed_over=passed_over,
         factoring=events[-1].detail if route is not None else None,
     )
+
+
+def _check_allowed(record: DispatchRecord, action: UserAction) -> None:
+    """The rule the open-invoices list's `actions` shows (rules.user_actions); the store's
+    conditional write still decides a race with a run or another user."""
+    refused = refusal(record, action)
+    if refused is not None:
+        raise InvalidTransition.said(refused)
 
 
 def _check_chosen_channel(invoice: Invoice, tenant: Tenant, channel: Channel) -> None:

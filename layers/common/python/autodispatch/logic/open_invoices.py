@@ -1,5 +1,6 @@
-"""The open-invoices list (R19) with each pending invoice's preview of the next night (R27), paged
-for the integration API; the operator CLI lists the same entries."""
+"""The open-invoices list (R19) with each pending invoice's preview of the next night (R27), what the
+list shows of it and the actions the server allows (R20, R22, R28), paged for the integration API;
+the operator CLI lists the same entries."""
 
 import base64
 import binascii
@@ -11,11 +12,12 @@ from pydantic import BaseModel, ConfigDict
 
 from autodispatch.errors import FieldIssue, InputError
 from autodispatch.models.dispatch import DispatchRecord
-from autodispatch.models.enums import AutoDispatchState, Language
+from autodispatch.models.enums import AutoDispatchState, DisplayState, Language
 from autodispatch.models.fields import Identifier
 from autodispatch.models.report import InvoiceEntry, invoice_model
 from autodispatch.models.scenario import InvoiceKey
 from autodispatch.rules.preview import next_run_date, preview
+from autodispatch.rules.user_actions import STORED_STATE, allowed_actions, display_state
 from autodispatch.store.port import OpenInvoicesStore
 
 
@@ -36,9 +38,9 @@ def with_previews(
     zone: ZoneInfo,
     language: Language = Language.EN,
 ) -> list[InvoiceEntry]:
-    """The records as list entries: the invoice's number, customer, dates and total (one batch read
-    of the page's documents; an invalid stored one shows without them), and each pending one with
-    what the next night does with it."""
+    """The records as list entries: the invoice's number, customer, dates, total and own channel (one
+    batch read of the page's documents; an invalid stored one shows without them), its display
+    state and allowed actions, and each pending one with what the next night does with it."""
     tenant = store.get_tenant(tenant_id)
     keys = [InvoiceKey(tenant_id=r.tenant_id, invoice_id=r.invoice_id) for r in records]
     documents = store.read_invoices(keys).valid if keys else {}
@@ -47,14 +49,16 @@ def with_previews(
     for key, record in zip(keys, records, strict=True):
         invoice = documents.get(key)
         shown = preview(invoice, tenant, record, next_run, zone) if invoice and _pending(record) else None
-        entries.append(invoice_model(record, shown, invoice, language))
+        entry = invoice_model(record, shown, invoice, language)
+        listed = {"display_state": display_state(record), "actions": allowed_actions(record)}
+        entries.append(entry.model_copy(update=listed))
     return entries
 
 
 def open_invoices(
     store: OpenInvoicesStore,
     tenant_id: str,
-    state: AutoDispatchState | None,
+    state: DisplayState | None,
     limit: int,
     cursor: str | None,
     now: datetime,
@@ -63,11 +67,15 @@ def open_invoices(
 ) -> InvoicePage:
     """At most `limit` invoices after `cursor` (a `next_cursor` of this tenant's list), read from the
     store one page at a time. Pages are full until the last one, except that with a `state` filter
-    a page can be short when many invoices in other states lie between matches: follow
-    `next_cursor` until it is None."""
-    page = store.records_page(tenant_id, state, limit, _decode(tenant_id, cursor) if cursor else None)
+    (a display state) a page can be short when many invoices in other states lie between matches:
+    follow `next_cursor` until it is None."""
+    stored = STORED_STATE.get(state) if state is not None else None
+    page = store.records_page(tenant_id, stored, limit, _decode(tenant_id, cursor) if cursor else None)
+    # A display state is the stored one told apart by the history (a sent FAILED one is
+    # SENT_MANUALLY): the store's filter narrows, this one decides.
+    records = [record for record in page.records if state is None or display_state(record) is state]
     return InvoicePage(
-        invoices=with_previews(store, tenant_id, page.records, now, zone, language),
+        invoices=with_previews(store, tenant_id, records, now, zone, language),
         next_cursor=None if page.resume_after is None else _encode(tenant_id, page.resume_after),
     )
 

@@ -52,6 +52,28 @@ class AutoDispatchState(StrEnum):
         return self in (AutoDispatchState.SENT, AutoDispatchState.IGNORED, AutoDispatchState.FAILED)
 
 
+class DisplayState(StrEnum):
+    """What the open-invoices list shows of an invoice (R19, R28): its automatic-dispatch state, a
+    sent invoice told apart by who sent it (a run, the user by manual send, or the billing system
+    that imported it as already sent)."""
+
+    PENDING = "PENDING"
+    SENT = "SENT"
+    SENT_MANUALLY = "SENT_MANUALLY"
+    IMPORTED_AS_SENT = "IMPORTED_AS_SENT"
+    IGNORED = "IGNORED"
+    FAILED = "FAILED"
+    REMOVED = "REMOVED"
+
+
+class UserAction(StrEnum):
+    """The user's own actions on one invoice (R20, R22), named as the API's `actions` lists them."""
+
+    REMOVE_AUTO = "remove_auto"
+    RESTORE_AUTO = "restore_auto"
+    SEND = "send"
+
+
 class CustomerType(StrEnum):
     BUSINESS = "BUSINESS"
     CONSUMER = "CONSUMER"

@@ -9,7 +9,15 @@ from pydantic import BaseModel, ConfigDict
 
 from autodispatch.i18n.render import render
 from autodispatch.models.dispatch import DispatchRecord, Outcome
-from autodispatch.models.enums import AutoDispatchState, Channel, HistoryEventKind, InvoiceStatus, Language
+from autodispatch.models.enums import (
+    AutoDispatchState,
+    Channel,
+    DisplayState,
+    HistoryEventKind,
+    InvoiceStatus,
+    Language,
+    UserAction,
+)
 from autodispatch.models.scenario import Invoice
 from autodispatch.models.text import Text
 
@@ -65,10 +73,26 @@ class InvoiceEntry(_Frozen):
     due_date: date | None = None
     total: Decimal | None = None  # VAT included
     currency: str | None = None
+    delivery_channel: Channel | None = None  # the invoice's own channel (R11), where a run would start
+    # What the list shows (a sent invoice told apart by who sent it) and the actions the server
+    # allows on the invoice (rules.user_actions); absent from the report.
+    display_state: DisplayState | None = None
+    actions: list[UserAction] | None = None
 
 
 # The fields of an entry that are not in the run report's shape; written only where they have a value.
-ADDITIONS = ("preview", "number", "customer_name", "invoice_date", "due_date", "total", "currency")
+ADDITIONS = (
+    "preview",
+    "number",
+    "customer_name",
+    "invoice_date",
+    "due_date",
+    "total",
+    "currency",
+    "delivery_channel",
+    "display_state",
+    "actions",
+)
 
 
 def invoice_model(
@@ -90,6 +114,7 @@ def invoice_model(
             "due_date": invoice.due_date,
             "total": invoice.totals.gross,
             "currency": invoice.currency,
+            "delivery_channel": invoice.delivery_channel,
         }
         if invoice is not None
         else {}
