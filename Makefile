@@ -9,7 +9,7 @@ CHROMIUM := /usr/bin/chromium
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: all venv test lint typecheck unit contract integration infrastructure e2e browser chromium demo bench synth deploy layer clean
+.PHONY: all venv test lint typecheck unit contract integration infrastructure e2e browser chromium demo bench synth deploy layer catalogue clean
 
 all: test
 
@@ -62,6 +62,20 @@ chromium:
 		echo "!!! the browser tests (tests/browser, R28) will be SKIPPED."; \
 		echo "!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!"; \
 	fi
+
+# R30: the one message catalogue. Extracts the message ids (the `N_` marks of catalogue.py), adds new
+# ones to each language's .po (empty: translate fi and sv by hand; English says the id itself), drops
+# the ones the code no longer says, compiles the .mo files and writes the page's JSON (the `web` domain).
+# tests/unit/test_catalogue.py fails on a missing translation or a stale .mo.
+LOCALES := layers/common/python/autodispatch/locales
+catalogue: $(STAMP)
+	$(BIN)/pybabel --quiet extract --no-default-keywords --keyword N_ --no-location --sort-output --no-wrap \
+		--project autodispatch --omit-header -o $(LOCALES)/autodispatch.pot layers/common/python/autodispatch/i18n/catalogue.py
+	$(BIN)/pybabel --quiet update --domain autodispatch --input-file $(LOCALES)/autodispatch.pot \
+		--output-dir $(LOCALES) --no-fuzzy-matching --ignore-obsolete --no-wrap --ignore-pot-creation-date
+	$(BIN)/python -m autodispatch_cli.english_catalogue
+	$(BIN)/pybabel compile --domain autodispatch --directory $(LOCALES) --statistics
+	$(BIN)/python -m autodispatch_cli.web_catalogue
 
 test: lint typecheck $(STAMP) chromium
 	$(BIN)/pytest -n 2

@@ -4,6 +4,7 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import typer
 from botocore.exceptions import (
     BotoCoreError,
     ClientError,
@@ -14,16 +15,17 @@ from botocore.exceptions import (
     ProfileNotFound,
 )
 
-from autodispatch_cli.output import user_errors
+from autodispatch_cli.output import reader_language, user_errors
 from autodispatch_cli.target import TargetError
 
 LOCAL_HINT = "for the local system, start `autodispatch local serve` and export what it prints"
 
 
 @contextmanager
-def operator_errors() -> Iterator[None]:
-    """The library's errors and botocore's become one line and a non-zero exit (never a traceback)."""
-    with user_errors():
+def operator_errors(ctx: typer.Context | None = None) -> Iterator[None]:
+    """The library's errors and botocore's become one line and a non-zero exit (never a traceback),
+    in the language the command was asked to speak (--lang)."""
+    with user_errors(reader_language(ctx)):
         try:
             yield
         except (NoCredentialsError, PartialCredentialsError):

@@ -15,6 +15,10 @@ from rich.table import Table
 from typer.exceptions import TyperException
 
 from autodispatch.errors import AutodispatchError, InputError, error_line
+from autodispatch.i18n import render
+from autodispatch.models.enums import Language
+from autodispatch.models.invalid import problems
+from autodispatch.models.text import Text
 from autodispatch_cli.exit_codes import ExitCode
 
 console = Console()
@@ -34,19 +38,27 @@ def fail(message: str, code: int = ExitCode.FAILED) -> NoReturn:
     raise typer.Exit(code)
 
 
+def reader_language(ctx: typer.Context | None) -> Language:
+    """The language the command was asked to speak (--lang, kept on the root context), else English."""
+    language = getattr(ctx.find_root().obj, "language", None) if ctx is not None else None
+    return language if isinstance(language, Language) else Language.EN
+
+
 @contextmanager
-def user_errors() -> Iterator[None]:
+def user_errors(language: Language = Language.EN) -> Iterator[None]:
     """Known errors become one clear line and a non-zero exit; never a traceback."""
     try:
         yield
     except InputError as error:
         for issue in error.issues:
-            print_error(str(issue))
+            print_error(render(issue.located(), language))
         raise typer.Exit(ExitCode.USAGE) from None
     except AutodispatchError as error:
-        fail(str(error))
+        fail(render(error.text, language) if error.text is not None else str(error))
     except ValidationError as error:
-        fail(f"invalid input: {error.errors(include_url=False)[0]['msg']}", ExitCode.USAGE)
+        location, problem = problems(error)[0]
+        field = ".".join(str(part) for part in location) or "(input)"
+        fail(render(Text.of("invalid.field", field=field, problem=problem), language), ExitCode.USAGE)
     except (typer.Exit, typer.Abort, TyperException):
         raise
     except Exception as error:

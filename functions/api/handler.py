@@ -13,18 +13,20 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from api.request_body import BodyRefused, admitted
+from api.request_body import BodyRefused, admitted, asked_language
 from api.routes import ErrorBody, IssueBody, Services, app
 from autodispatch import wiring
 from autodispatch.config import load_config
+from autodispatch.i18n import render
+from autodispatch.models.text import Text
 from autodispatch.observability import logger, metrics, tracer
 from autodispatch.rules.access import Access, access, principal
 
 TENANT_PATH = re.compile(r"^/tenants/(?P<tenant_id>[^/]+)")
 EVERY_TENANT_PATH = re.compile(r"^/runs(/|$)")
 DENIED = {
-    Access.UNAUTHENTICATED: (HTTPStatus.UNAUTHORIZED, "a valid bearer token is required"),
-    Access.FORBIDDEN: (HTTPStatus.FORBIDDEN, "this token may not act on the tenant or route"),
+    Access.UNAUTHENTICATED: (HTTPStatus.UNAUTHORIZED, Text.of("request.unauthenticated")),
+    Access.FORBIDDEN: (HTTPStatus.FORBIDDEN, Text.of("request.forbidden")),
 }
 
 
@@ -57,7 +59,7 @@ def handler(
     if decision is not Access.ALLOWED:
         status, message = DENIED[decision]
         logger.info("request denied", extra={"access": decision.value})
-        response = _refusal(ErrorBody(status=status, message=message))
+        response = _refusal(ErrorBody(status=status, message=render(message, asked_language(event))))
     else:
         response = _answer(event, context, services)
     count_response(int(response["statusCode"]))
@@ -68,8 +70,11 @@ def _answer(event: dict[str, Any], context: LambdaContext, services: Services | 
     try:
         checked = admitted(event)
     except BodyRefused as refused:
-        issues = [IssueBody(field=refused.issue.field, message=refused.issue.message)]
-        return _refusal(ErrorBody(status=refused.status, message=str(refused.issue), issues=issues))
+        language, issue = asked_language(event), refused.issue
+        message = render(issue.text, language) if issue.text is not None else issue.message
+        issues = [IssueBody(field=issue.field, message=message)]
+        body = ErrorBody(status=refused.status, message=render(issue.located(), language), issues=issues)
+        return _refusal(body)
     app.append_context(  # type: ignore[no-untyped-call]
         services=services
         or Services(

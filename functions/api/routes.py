@@ -19,6 +19,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from api.request_body import asked_language
 from autodispatch.channels.port import Deliverer
 from autodispatch.errors import (
     ActivationRefused,
@@ -32,7 +33,6 @@ from autodispatch.errors import (
     shown,
 )
 from autodispatch.i18n import render
-from autodispatch.i18n.negotiate import OFFERED, from_accept_language
 from autodispatch.logic.importing import put_invoice as put_invoice_document
 from autodispatch.logic.manual import (
     ManualSend,
@@ -52,10 +52,11 @@ from autodispatch.logic.settings import Activation, activate, change_settings, d
 from autodispatch.models.dispatch import DispatchRecord
 from autodispatch.models.enums import AutoDispatchState, Channel, DeliveryKind, DisplayState, Language
 from autodispatch.models.fields import Day
+from autodispatch.models.invalid import problem
 from autodispatch.models.limits import ID_MAX_BYTES
 from autodispatch.models.report import InvoiceEntry
 from autodispatch.models.scenario import Invoice, InvoiceKey, Settings, Tenant
-from autodispatch.models.text import Text, channel_label
+from autodispatch.models.text import Text, channel_label, separated, verbatim
 from autodispatch.observability import logger
 from autodispatch.runs.port import ExecutionStatus, RunExecutions
 from autodispatch.store.port import InvoiceStore, RunSummary
@@ -179,11 +180,7 @@ def reader_language() -> Language:
     """The `lang` query parameter, else the best of `Accept-Language` (q-values weighed), else English.
     An invalid `lang` is refused by the route's validation (422); its error body is then in the
     header's language."""
-    event = app.current_event
-    asked = (event.query_string_parameters or {}).get("lang")
-    if asked in OFFERED:
-        return Language(asked)
-    return from_accept_language(event.headers.get("accept-language"))
+    return asked_language(app.current_event.raw_event)
 
 
 def words(text: Text) -> str:
@@ -303,7 +300,7 @@ def _no_unknown_fields(model: type[BaseModel]) -> None:
         model.model_validate(app.current_event.json_body, extra="forbid")
     except ValidationError as error:
         unknown = [
-            {"loc": ("body", *detail["loc"]), "msg": "is not a field of this body", "type": detail["type"]}
+            {"loc": ("body", *detail["loc"]), "msg": "", "type": detail["type"]}
             for detail in error.errors(include_url=False, include_input=False)
             if detail["type"] == "extra_forbidden"
         ]
@@ -313,20 +310,15 @@ def _no_unknown_fields(model: type[BaseModel]) -> None:
 
 def _check_path_id(name: str, path_value: str, body_value: str) -> None:
     if path_value != body_value:
-        raise InputError(
-            [
-                FieldIssue(
-                    name, f"{shown(body_value)} in the body differs from {shown(path_value)} in the path"
-                )
-            ]
-        )
+        mismatch = Text.of("request.path_mismatch", body=shown(body_value), path=shown(path_value))
+        raise InputError([FieldIssue.said(name, mismatch)])
 
 
 # Errors ----------------------------------------------------------------------------------------
 
 
 def error_response(
-    status: HTTPStatus, message: str, issues: Sequence[FieldIssue] = ()
+    status: HTTPStatus, message: Text, issues: Sequence[FieldIssue] = ()
 ) -> Response[dict[str, Any]]:
     """Every error body: the message and each issue (in the reader's language where it is words as
     data) as one safe line (errors.error_line)."""
@@ -337,7 +329,7 @@ def error_response(
         )
         for issue in issues
     ] or None
-    body = ErrorBody(status=status, message=error_line(message), issues=listed)
+    body = ErrorBody(status=status, message=error_line(words(message)), issues=listed)
     return Response(
         status_code=status,
         content_type=content_types.APPLICATION_JSON,
@@ -353,19 +345,23 @@ def _error_response(error: AutodispatchError) -> Response[dict[str, Any]]:
     if status is HTTPStatus.SERVICE_UNAVAILABLE:
         logger.warning("request failed", extra={"error_type": type(error).__name__})
     issues = error.issues if isinstance(error, InputError | ActivationRefused) else []
-    return error_response(status, words(error.text) if error.text is not None else str(error), issues)
+    return error_response(status, error.text if error.text is not None else verbatim(str(error)), issues)
 
 
 @app.exception_handler(RequestValidationError)  # type: ignore[untyped-decorator]
 def _invalid_request(error: RequestValidationError) -> Response[dict[str, Any]]:
     issues = [
-        FieldIssue(
-            ".".join(str(part) for part in detail.get("loc", ()) if part != "body") or "body",
-            str(detail.get("msg", "invalid")).removeprefix("Value error, "),
+        FieldIssue.said(
+            ".".join(str(part) for part in detail.get("loc", ()) if part != "body") or "body", problem(detail)
         )
         for detail in error.errors()
     ]
-    message = "; ".join(f"field '{issue.field}': {issue.message}" for issue in issues)
+    message = separated(
+        *(
+            Text.of("invalid.field", field=issue.field, problem=issue.text or verbatim(issue.message))
+            for issue in issues
+        )
+    )
     return error_response(HTTPStatus.UNPROCESSABLE_ENTITY, message, issues)
 
 
@@ -401,17 +397,17 @@ def _no_route(_: NotFoundError) -> Response[dict[str, Any]]:
     if allowed and method not in allowed:
         response = error_response(
             HTTPStatus.METHOD_NOT_ALLOWED,
-            f"{method} is not a method of {path}; it takes {', '.join(allowed)}",
+            Text.of("request.method_not_allowed", method=method, path=path, allowed=", ".join(allowed)),
         )
         response.headers["Allow"] = ", ".join(allowed)
         return response
-    return error_response(HTTPStatus.NOT_FOUND, f"no route {method} {path}")
+    return error_response(HTTPStatus.NOT_FOUND, Text.of("request.no_route", method=method, path=path))
 
 
 @app.exception_handler(Exception)  # type: ignore[untyped-decorator]
 def _unexpected(error: Exception) -> Response[dict[str, Any]]:
     logger.exception("unexpected error", extra={"error_type": type(error).__name__})
-    return error_response(HTTPStatus.INTERNAL_SERVER_ERROR, "internal error; the request may be repeated")
+    return error_response(HTTPStatus.INTERNAL_SERVER_ERROR, Text.of("request.internal"))
 
 
 # OpenAPI ---------------------------------------------------------------------------------------

@@ -80,3 +80,27 @@ def _assert_one_notification_listing_every_failure(
     for copy in COPIES["k-1005"]:
         assert f"Invoice 1005{night:02d}{copy} (FAILED)" in by_tenant["kahvila"]
     assert f"Invoice 503{night:02d}a (FAILED)" in by_tenant["tilitoimisto"]
+
+
+def test_r21_two_tenants_sharing_a_notification_phone_each_get_their_own_sms(demo_scenario: Scenario) -> None:
+    """The report names the right tenant for each SMS: kahvila and tilitoimisto both fail an invoice
+    and have the same notification phone, and each SMS is listed under its own tenant, naming that
+    tenant's failed invoice."""
+    phone = next(t.settings.notify_phone for t in demo_scenario.tenants if t.settings.notify_phone)
+    tenants = [
+        tenant.model_copy(update={"settings": tenant.settings.model_copy(update={"notify_phone": phone})})
+        for tenant in demo_scenario.tenants
+    ]
+    originals = [i for i in demo_scenario.invoices if i.invoice_id in {"k-1005", "t-503"}]
+    scenario = demo_scenario.model_copy(update={"tenants": tenants, "invoices": originals})
+
+    with LocalAws() as local:
+        report = run_scenario(scenario, [FIRST_NIGHT], local=local)
+
+    texts = {n["tenant_id"]: n["body"] for n in report["notifications"] if n["kind"] == "SMS"}
+    assert sorted(texts) == ["kahvila", "tilitoimisto"]
+    assert [n["to"] for n in report["notifications"] if n["kind"] == "SMS"] == [phone, phone]
+    assert "1005" in texts["kahvila"]
+    assert "503" not in texts["kahvila"]
+    assert "503" in texts["tilitoimisto"]
+    assert "1005" not in texts["tilitoimisto"]

@@ -170,7 +170,7 @@ class InMemoryInvoiceStore:
 
     def get_tenant(self, tenant_id: str) -> Tenant:
         if tenant_id not in self.tenants:
-            raise NotFound(f"Unknown tenant '{tenant_id}'")
+            raise NotFound.tenant(tenant_id)
         return self.tenants[tenant_id]
 
     def get_tenants(self, tenant_ids: Iterable[str]) -> dict[str, Tenant]:
@@ -250,7 +250,7 @@ class InMemoryInvoiceStore:
 
     def get_record(self, key: InvoiceKey) -> DispatchRecord:
         if key not in self.items:
-            raise NotFound(f"Unknown invoice {key}")
+            raise NotFound.invoice(key)
         return self.record(key)
 
     def get_records(self, keys: Iterable[InvoiceKey]) -> dict[InvoiceKey, DispatchRecord]:
@@ -360,7 +360,7 @@ class InMemoryInvoiceStore:
         self._write("remove_auto")
         item = self.items.get(key)
         if item is None:
-            raise NotFound(f"Unknown invoice {key}")
+            raise NotFound.invoice(key)
         if item.pending_unsent and item.claim is not None:
             raise InvalidTransition(
                 f"Cannot remove automatic dispatch from invoice {key}: "
@@ -377,7 +377,7 @@ class InMemoryInvoiceStore:
         self._write("restore_auto")
         item = self.items.get(key)
         if item is None:
-            raise NotFound(f"Unknown invoice {key}")
+            raise NotFound.invoice(key)
         if item.state is not AutoDispatchState.REMOVED or item.status is not UNSENT:
             reason = (
                 f"its automatic dispatch is {item.state}, not REMOVED"
@@ -406,7 +406,7 @@ class InMemoryInvoiceStore:
     def add_user_event(self, key: InvoiceKey, event: HistoryEvent) -> None:
         self._write("add_user_event")
         if key not in self.items:
-            raise NotFound(f"Unknown invoice {key}")
+            raise NotFound.invoice(key)
         self.items[key].history.append(event)
 
     # RunLog -------------------------------------------------------------------------------------
@@ -421,14 +421,14 @@ class InMemoryInvoiceStore:
         self._write("add_run_counts")
         summary = self.runs.get(run.run_id)
         if summary is None or summary.run_date != run.run_date:
-            raise NotFound(f"Unknown run {run.run_id} of {run.run_date}")
+            raise NotFound.run(run.run_id)
         old = summary.counts.model_dump()
         added = {name: old[name] + value for name, value in counts.model_dump().items()}
         self.runs[run.run_id] = summary.model_copy(update={"counts": RunCounts(**added)})
 
     def get_run(self, run_id: str) -> RunSummary:
         if run_id not in self.runs:
-            raise NotFound(f"Unknown run {run_id}")
+            raise NotFound.run(run_id)
         return self.runs[run_id]
 
     def list_runs(self, limit: int = 20) -> list[RunSummary]:
@@ -480,7 +480,7 @@ class InMemoryInvoiceStore:
         self._write("record_delivery_event")
         item = self.items.get(key)
         if item is None:
-            raise NotFound(f"Unknown invoice {key}")
+            raise NotFound.invoice(key)
         if event_id in item.delivery_events:
             return False
         item.delivery_events.add(event_id)
@@ -556,7 +556,7 @@ class InMemoryInvoiceStore:
         """The item while it is still SENT by email; None when the event was handled before."""
         item = self.items.get(key)
         if item is None:
-            raise NotFound(f"Unknown invoice {key}")
+            raise NotFound.invoice(key)
         if event_id in item.delivery_events:
             return None
         if item.state is not AutoDispatchState.SENT or item.channel is not Channel.EMAIL:
@@ -578,7 +578,7 @@ class InMemoryInvoiceStore:
         otherwise keeps its state (e.g. FAILED, with the details that explain it)."""
         item = self.items.get(key)
         if item is None:
-            raise NotFound(f"Unknown invoice {key}")
+            raise NotFound.invoice(key)
         if item.status is not UNSENT:
             raise InvalidTransition(f"Cannot mark invoice {key} sent: it is already sent")
         if item.claim is not None and item.claim.lease_until >= now:

@@ -207,6 +207,35 @@ def test_r25_import_lists_every_bad_record_and_imports_nothing(load: Loader) -> 
     assert "Unknown tenant 'r25'" in one_line_error(cli("settings", "show", "--tenant", "r25"))
 
 
+@pytest.mark.parametrize(
+    ("language", "due_date", "unknown", "phone"),
+    [
+        ("fi", "on oltava päivämäärä", "Tuntematon yritys 'r30'", "ei ole kelvollinen puhelinnumero"),
+        ("sv", "måste vara ett datum", "Okänt företag 'r30'", "är inget giltigt telefonnummer"),
+    ],
+)
+def test_r25_r30_the_clis_error_lines_read_in_the_language_asked_for(
+    system: LocalAws, tmp_path: Path, language: str, due_date: str, unknown: str, phone: str
+) -> None:
+    path = tmp_path / "scenario.json"
+    bad = invoice("r30", "bad-1", due_date="2026-13-01")
+    path.write_text(json.dumps({"tenants": [tenant("r30")], "invoices": [bad]}), encoding="utf-8")
+    line = one_line_error(cli("--lang", language, "invoices", "import", str(path)))
+    assert line.startswith(f"error: {'yritys' if language == 'fi' else 'företag'} 'r30', ")
+    assert "'due_date'" in line
+    assert due_date in line
+    assert unknown in one_line_error(cli("--lang", language, "settings", "show", "--tenant", "r30"))
+    assert cli("invoices", "import", str(path.with_name("none.json"))).exit_code != 0
+    good = tmp_path / "good.json"
+    good.write_text(json.dumps({"tenants": [tenant("r30-ok")], "invoices": []}), encoding="utf-8")
+    assert cli("invoices", "import", str(good)).exit_code == 0
+    refused = one_line_error(
+        cli("--lang", language, "settings", "set", "--tenant", "r30-ok", "--notify-phone", "040 12")
+    )
+    assert phone in refused
+    assert "valid" not in refused
+
+
 def test_import_invoices_of_a_tenant_already_in_the_system(load: Loader) -> None:
     assert load([tenant("known")]).exit_code == 0
     result = load([], [invoice("known", "later-1")])

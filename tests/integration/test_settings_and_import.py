@@ -128,7 +128,9 @@ def test_r2_activation_refused_names_every_missing_setting(loaded: DynamoDbInvoi
 
 def test_r2_an_active_tenant_cannot_lose_its_recipient(loaded: DynamoDbInvoiceStore) -> None:
     change_settings(loaded, "tilitoimisto", {"notify_phone": "+358401234567"}, ZONE, NOW)
-    with pytest.raises(ActivationRefused, match="must satisfy R2: give a notification email or phone"):
+    with pytest.raises(
+        ActivationRefused, match="must allow automatic dispatch: give a notification email or phone"
+    ):
         change_settings(loaded, "tilitoimisto", {"notify_email": None, "notify_phone": None}, ZONE, NOW)
     assert loaded.get_tenant("tilitoimisto").settings.notify_phone == "+358401234567"
 
@@ -199,7 +201,10 @@ def test_r2_parse_import_reports_an_active_tenants_problems_with_the_format_prob
     with pytest.raises(InputError) as invalid:
         parse_import(document)
     messages = [str(issue) for issue in invalid.value.issues]
-    r2 = "tenant 'kahvila', field 'settings': an active tenant must satisfy R2: "
+    r2 = (
+        "tenant 'kahvila', field 'settings': a tenant imported as active must be one that could be "
+        "activated: "
+    )
     assert messages[:3] == [
         r2 + "choose at least one invoice source",
         r2 + "choose at least one delivery channel",

@@ -3,17 +3,20 @@ and recovery read it: the Peppol participant gets Peppol BIS 3 through the acces
 address Finvoice through the operator, and an e-invoice that breaks its network's rules never
 leaves (the chain goes on with the rule named)."""
 
+import re
 from typing import Any
 
 import pytest
 
 from autodispatch.channels import peppol_rules
 from autodispatch.channels.registry import renderer, validator
-from autodispatch.errors import PermanentRejection, RulesBroken
+from autodispatch.errors import BrokenRule, PermanentRejection, RulesBroken
+from autodispatch.i18n import render
 from autodispatch.models.enums import CHAIN_ORDER, AutoDispatchState, Channel, DeliveryKind, HistoryEventKind
 from autodispatch.models.routes import ROUTES, RouteName, channels_before, repeat_safe, route_for
 from autodispatch.models.scenario import Invoice
 from autodispatch.rules.chain import plan_dispatch
+from autodispatch.rules.explain import error_text
 from tests.fakes.channels import Parts
 from tests.words import en
 
@@ -158,3 +161,46 @@ def test_r12_r19_an_einvoice_breaking_the_rules_goes_by_email_the_same_night_wit
     assert (en(rejected.detail) or "").startswith(
         "the e-invoice breaks BR-CL-25: Endpoint identifier scheme identifier MUST belong to the CEF EAS"
     )
+
+
+# Words of an English sentence; the official rule texts are English, so they are taken out first.
+_ENGLISH = re.compile(r"\b(the|breaks|and|more|rules?|is|not)\b", re.IGNORECASE)
+_QUOTED = re.compile(r"”[^”]*”")
+
+
+@pytest.mark.parametrize(
+    ("language", "sentence"),
+    [
+        ("fi", "verkkolasku rikkoo verkkolaskuverkon sääntöjä"),
+        ("sv", "e-fakturan bryter mot e-fakturanätverkets regler"),
+    ],
+)
+def test_r12_r30_the_gates_rejection_reads_in_the_readers_language_with_the_official_rule_quoted(
+    build: Any, language: str, sentence: str
+) -> None:
+    """The rule texts of Peppol and Finvoice are English (the networks publish no others): our own
+    sentence in the reader's language names each rule id and quotes its official text."""
+    from autodispatch.logic.dispatch import BatchDispatcher
+    from tests.unit.test_logic_dispatch import LEASE, RUN, ZONE, World
+
+    parts = Parts()
+    world = World(build.tenant(), peppol_invoice(build, "9999:12345"))
+    BatchDispatcher(world.store, parts.deliverer, ZONE, LEASE, world.clock).dispatch(
+        RUN, list(world.store.items)
+    )
+    rejected = next(e for e in world.record().history if e.event is HistoryEventKind.CHANNEL_REJECTED)
+    assert rejected.detail is not None
+    text = render(rejected.detail, language)
+    assert text.startswith(sentence)
+    assert "BR-CL-25: ”Endpoint identifier scheme identifier MUST belong to the CEF EAS" in text
+    ours = _QUOTED.sub("", text)
+    assert _ENGLISH.search(ours) is None, ours
+    assert re.search(r"\b(EINVOICE|EMAIL|PRINT)\b|(?<![-\w])R\d+\b", ours) is None, ours
+
+
+@pytest.mark.parametrize(("language", "more"), [("fi", "ja 2 muuta sääntöä"), ("sv", "och 2 andra regler")])
+def test_r12_r30_a_rejection_quotes_three_rules_and_counts_the_rest(language: str, more: str) -> None:
+    rules = [BrokenRule(f"BR-{number:02}", f"Official text {number}") for number in range(1, 6)]
+    text = render(error_text(RulesBroken(rules)), language)
+    assert re.findall(r"BR-\d+", text) == ["BR-01", "BR-02", "BR-03"]
+    assert text.endswith(f"({more})")

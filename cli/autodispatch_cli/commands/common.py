@@ -15,6 +15,7 @@ from autodispatch.models.enums import Language
 from autodispatch.models.scenario import InvoiceKey
 from autodispatch.models.text import Text
 from autodispatch.observability import logger
+from autodispatch_cli.output import reader_language
 from autodispatch_cli.target import Target, TargetOptions, resolve_target
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts instead of tables.")]
@@ -31,18 +32,13 @@ class Invocation:
     language: Language = Language.EN
 
 
-def reader_language(ctx: typer.Context) -> Language:
-    invocation = ctx.find_root().obj
-    return invocation.language if isinstance(invocation, Invocation) else Language.EN
-
-
 def words(ctx: typer.Context, text: Text | None) -> str:
     """A stored message in the reader's language; empty when there is none."""
     return render(text, reader_language(ctx)) if text is not None else ""
 
 
 def target(ctx: typer.Context) -> Target:
-    """The target stack, resolved once per invocation (call inside operator_errors())."""
+    """The target stack, resolved once per invocation (call inside operator_errors(ctx))."""
     if "POWERTOOLS_LOG_LEVEL" not in os.environ:
         # The library logs for CloudWatch; at a prompt only its warnings are worth a line.
         logger.setLevel(logging.WARNING)

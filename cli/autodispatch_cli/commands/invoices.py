@@ -22,14 +22,13 @@ from autodispatch_cli.commands.common import (
     TenantOption,
     day,
     key,
-    reader_language,
     target,
     when,
     words,
     wrap_only,
 )
 from autodispatch_cli.failures import operator_errors
-from autodispatch_cli.output import console, print_json, state_style, table
+from autodispatch_cli.output import console, print_json, reader_language, state_style, table
 from autodispatch_cli.scenario_file import load_scenario
 
 app = typer.Typer(help="Invoices and their automatic dispatch (R19-R22).", no_args_is_help=True)
@@ -51,7 +50,7 @@ def import_(
     Nothing is imported when any record is wrong; every problem is listed with its tenant, invoice
     and field. Invoices may belong to tenants already in the system.
     """
-    with operator_errors():
+    with operator_errors(ctx):
         runtime = target(ctx)
         existing = (tenant.tenant_id for tenant in runtime.store.list_tenants())
         scenario = load_scenario(file, existing_tenants=existing)
@@ -82,7 +81,7 @@ def list_(
 ) -> None:
     """The open-invoices list: each invoice's automatic-dispatch state and one-line message (R19),
     and for a pending invoice what the next night will do with it."""
-    with operator_errors():
+    with operator_errors(ctx):
         runtime = target(ctx)
         store = runtime.store
         store.get_tenant(tenant)
@@ -160,7 +159,7 @@ def show(
     ctx: typer.Context, tenant: TenantOption, invoice_id: InvoiceArgument, as_json: JsonOption = False
 ) -> None:
     """The detailed explanation ("Automatic dispatch failed: ...") and the full history (R19)."""
-    with operator_errors():
+    with operator_errors(ctx):
         store = target(ctx).store
         store.get_tenant(tenant)
         record = store.get_record(key(tenant, invoice_id))
@@ -192,7 +191,7 @@ def remove_auto(
     ctx: typer.Context, tenant: TenantOption, invoice_id: InvoiceArgument, as_json: JsonOption = False
 ) -> None:
     """Remove automatic dispatch from a pending invoice: no run sends it; send it manually (R20)."""
-    with operator_errors():
+    with operator_errors(ctx):
         runtime = target(ctx)
         record = remove_automatic_dispatch(runtime.store, key(tenant, invoice_id), runtime.now)
     _print_state(ctx, record, as_json)
@@ -203,7 +202,7 @@ def restore_auto(
     ctx: typer.Context, tenant: TenantOption, invoice_id: InvoiceArgument, as_json: JsonOption = False
 ) -> None:
     """Add automatic dispatch back to an unsent invoice it was removed from (R20)."""
-    with operator_errors():
+    with operator_errors(ctx):
         runtime = target(ctx)
         record = restore_automatic_dispatch(runtime.store, key(tenant, invoice_id), runtime.now, runtime.zone)
     _print_state(ctx, record, as_json)
@@ -224,7 +223,7 @@ def send(
     as_json: JsonOption = False,
 ) -> None:
     """Send an unsent invoice now, e.g. after correcting it; recorded as sent manually (R22)."""
-    with operator_errors():
+    with operator_errors(ctx):
         runtime = target(ctx)
         sent = send_manually(
             runtime.store,

@@ -119,7 +119,7 @@ def start(
     """Start one execution of the nightly state machine, as the schedule does at 00:05: tonight's,
     or a night that has passed (catch-up, R10); a night that has not come is refused."""
     night = parse_day(run_date, "--date") if run_date else None
-    with operator_errors():
+    with operator_errors(ctx):
         runtime = target(ctx)
         if night is not None:
             check_run_date(night, runtime.now(), runtime.zone)
@@ -158,7 +158,7 @@ def list_(
 ) -> None:
     """Recent executions, newest first, with their status and counts; also those that failed before
     they selected anything (their run date and counts are empty)."""
-    with operator_errors():
+    with operator_errors(ctx):
         runtime = target(ctx)
         pages = (
             runtime.client("stepfunctions")
@@ -201,7 +201,7 @@ def show(
     as_json: JsonOption = False,
 ) -> None:
     """One run: status, counts, the invoices it failed or ignored, the execution ARN and console link."""
-    with operator_errors():
+    with operator_errors(ctx):
         runtime = target(ctx)
         detail = run_detail(runtime.store, executions(runtime), run_id)
         document = run_document(runtime, detail.run, detail.execution_arn, detail.execution)

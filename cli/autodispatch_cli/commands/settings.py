@@ -59,14 +59,17 @@ def print_settings(tenant: Tenant, zone: Any) -> None:
 def _named_by_option(error: InputError) -> InputError:
     """The same issues, each naming the option the user typed instead of the settings field."""
     return InputError(
-        [FieldIssue(OPTION_OF.get(issue.field, issue.field), issue.message) for issue in error.issues]
+        [
+            FieldIssue(OPTION_OF.get(issue.field, issue.field), issue.message, text=issue.text)
+            for issue in error.issues
+        ]
     )
 
 
 @app.command("show")
 def show(ctx: typer.Context, tenant: TenantOption, as_json: JsonOption = False) -> None:
     """Show a tenant's settings and whether they can be activated (R2)."""
-    with operator_errors():
+    with operator_errors(ctx):
         found = target(ctx).store.get_tenant(tenant)
         zone = target(ctx).zone
     if as_json:
@@ -125,7 +128,7 @@ def set_(
     for name, value in (("notify_email", notify_email), ("notify_phone", notify_phone)):
         if value is not None:
             changes[name] = value.strip() or None
-    with operator_errors():
+    with operator_errors(ctx):
         runtime = target(ctx)
         try:
             updated = use_cases.change_settings(runtime.store, tenant, changes, runtime.zone, runtime.now())
@@ -145,7 +148,7 @@ def activate(ctx: typer.Context, tenant: TenantOption, as_json: JsonOption = Fal
     Unsent invoices created before now keep automatic dispatch off until it is added back to each
     (`invoices restore-auto`).
     """
-    with operator_errors():
+    with operator_errors(ctx):
         runtime = target(ctx)
         activation = use_cases.activate(runtime.store, tenant, runtime.zone, runtime.now())
         zone = runtime.zone
@@ -169,7 +172,7 @@ def activate(ctx: typer.Context, tenant: TenantOption, as_json: JsonOption = Fal
 @app.command("deactivate")
 def deactivate(ctx: typer.Context, tenant: TenantOption, as_json: JsonOption = False) -> None:
     """Switch automatic dispatch off: future runs skip the tenant; nothing sent changes (R2)."""
-    with operator_errors():
+    with operator_errors(ctx):
         runtime = target(ctx)
         deactivated = use_cases.deactivate(runtime.store, tenant, runtime.zone, runtime.now())
     if as_json:

@@ -68,7 +68,6 @@ def _body_text(message: EmailMessage) -> str:
 
 def _notifications(nights: Sequence[Night], tenants: Sequence[Tenant]) -> list[dict[str, Any]]:
     emails, texts = sent_emails(), sent_sms()
-    tenant_by_phone = {t.settings.notify_phone: t.tenant_id for t in tenants if t.settings.notify_phone}
     entries: list[dict[str, Any]] = []
     for position, night in enumerate(nights):
         email_end = nights[position + 1].emails_before if position + 1 < len(nights) else len(emails)
@@ -90,7 +89,7 @@ def _notifications(nights: Sequence[Night], tenants: Sequence[Tenant]) -> list[d
         for phone, body in texts[night.sms_before : sms_end]:
             entries.append(
                 {
-                    "tenant_id": tenant_by_phone.get(phone, ""),
+                    "tenant_id": _sms_tenant(phone, body, tenants),
                     "run_date": night.run_date.isoformat(),
                     "kind": "SMS",
                     "to": phone,
@@ -99,6 +98,16 @@ def _notifications(nights: Sequence[Night], tenants: Sequence[Tenant]) -> list[d
                 }
             )
     return entries
+
+
+def _sms_tenant(phone: str, body: str, tenants: Sequence[Tenant]) -> str:
+    """The tenant an SMS is for, from what SNS received (an SMS carries no header to name it):
+    the tenant with that notification phone; of several sharing one phone, the one the text names
+    (every notification's subject names its tenant, "(Kahvila Aurinko Oy)"); "" when none fits."""
+    candidates = [tenant for tenant in tenants if tenant.settings.notify_phone == phone]
+    named = [tenant for tenant in candidates if f"({tenant.name})" in body]
+    chosen = named or candidates
+    return chosen[0].tenant_id if len(chosen) == 1 else ""
 
 
 class UnsafeArtifactPath(AutodispatchError):

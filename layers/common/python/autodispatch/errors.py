@@ -9,7 +9,7 @@ client as it is.
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Self
+from typing import TYPE_CHECKING, Any, Self
 
 if TYPE_CHECKING:
     from autodispatch.models.text import Text
@@ -60,10 +60,11 @@ class AutodispatchError(Exception):
     text: "Text | None" = None
 
     @classmethod
-    def said(cls, text: "Text") -> Self:
+    def said(cls, text: "Text", *args: Any, **kwargs: Any) -> Self:
+        """The error of `text` (its English as `str()`); further arguments go to the constructor."""
         from autodispatch.i18n.render import render  # noqa: PLC0415 - the catalogue loads on first use
 
-        error = cls(render(text, "en"))
+        error = cls(render(text, "en"), *args, **kwargs)
         error.text = text
         return error
 
@@ -80,10 +81,25 @@ class FieldIssue:
     text: "Text | None" = None
 
     @classmethod
-    def said(cls, field: str, text: "Text") -> "FieldIssue":
+    def said(
+        cls, field: str, text: "Text", tenant_id: str | None = None, invoice_id: str | None = None
+    ) -> "FieldIssue":
         from autodispatch.i18n.render import render  # noqa: PLC0415 - the catalogue loads on first use
 
-        return cls(field, render(text, "en"), text=text)
+        return cls(field, render(text, "en"), tenant_id, invoice_id, text=text)
+
+    def located(self) -> "Text":
+        """The issue as words as data: where it is (tenant, invoice, field) and what is wrong."""
+        from autodispatch.models import text as words  # noqa: PLC0415 - errors is imported by every module
+
+        where = []
+        if self.tenant_id is not None:
+            where.append(words.Text.of("issue.tenant", tenant=shown(self.tenant_id)))
+        if self.invoice_id is not None:
+            where.append(words.Text.of("issue.invoice", invoice=shown(self.invoice_id)))
+        where.append(words.Text.of("issue.field", field=shown(self.field)))
+        problem = self.text if self.text is not None else words.verbatim(one_line(self.message))
+        return words.Text.of("issue.located", where=words.separated(*where, separator=", "), problem=problem)
 
     def __str__(self) -> str:
         where = []
@@ -99,8 +115,11 @@ class InputError(AutodispatchError):
     """Input that breaks the scenario format or R2/R25; carries every issue found."""
 
     def __init__(self, issues: list[FieldIssue]) -> None:
+        from autodispatch.models.text import separated  # noqa: PLC0415 - errors is imported by every module
+
         self.issues = issues
         super().__init__("; ".join(str(issue) for issue in issues))
+        self.text = separated(*(issue.located() for issue in issues))
 
 
 class ImportConflict(InputError):
@@ -129,6 +148,24 @@ class ActivationRefused(AutodispatchError):
 
 class NotFound(AutodispatchError):
     """An unknown tenant, invoice or run."""
+
+    @classmethod
+    def tenant(cls, tenant_id: str) -> Self:
+        from autodispatch.models.text import Text  # noqa: PLC0415 - errors is imported by every module
+
+        return cls.said(Text.of("not_found.tenant", tenant=shown(tenant_id)))
+
+    @classmethod
+    def invoice(cls, key: object) -> Self:
+        from autodispatch.models.text import Text  # noqa: PLC0415 - errors is imported by every module
+
+        return cls.said(Text.of("not_found.invoice", invoice=str(key)))
+
+    @classmethod
+    def run(cls, run_id: str) -> Self:
+        from autodispatch.models.text import Text  # noqa: PLC0415 - errors is imported by every module
+
+        return cls.said(Text.of("not_found.run", run=shown(run_id, quoted=False)))
 
 
 class InvalidTransition(AutodispatchError):
@@ -183,14 +220,25 @@ class RulesBroken(PermanentRejection):
     """The validation gate: a rendered e-invoice breaks its network's rules, so it never leaves by
     that route and the chain goes on (R12). `rules` keep every broken rule's id and text as data."""
 
-    def __init__(self, document: str, rules: Sequence[BrokenRule]) -> None:
-        self.document = document
+    def __init__(self, rules: Sequence[BrokenRule]) -> None:
+        from autodispatch.i18n.render import render  # noqa: PLC0415 - the catalogue loads on first use
+        from autodispatch.models.text import Text, separated  # noqa: PLC0415 - errors is imported by every module
+
         self.rules = tuple(rules)
-        quoted = "; ".join(f"{rule.rule_id}: {rule.text}" for rule in self.rules[:RULES_QUOTED])
-        more = len(self.rules) - RULES_QUOTED
-        super().__init__(
-            f"the {document} breaks {quoted}" + (f" (and {more} more rules)" if more > 0 else "")
+        # Our sentence in the reader's language names each rule by its id; the network's official
+        # text is English and quoted as it is (a translation of it would no longer be the rule).
+        quoted: Text = separated(
+            *(
+                Text.of("rules.rule", rule=rule.rule_id, text=" ".join(rule.text.split()))
+                for rule in self.rules[:RULES_QUOTED]
+            )
         )
+        more = len(self.rules) - RULES_QUOTED
+        if more > 0:
+            quoted = Text.of("rules.more", rules=quoted, count=more)
+        said = Text.of("rules.broken", rules=quoted)
+        super().__init__(render(said, "en"))
+        self.text = said
 
 
 class ImportIncomplete(AutodispatchError):

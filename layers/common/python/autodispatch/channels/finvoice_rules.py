@@ -23,7 +23,6 @@ if TYPE_CHECKING:
     from xmlschema import XMLSchema
 
 XSD = Path(__file__).resolve().parent / "finvoice_rules" / "Finvoice3.0.xsd"
-DOCUMENT = "e-invoice"
 CENT = Decimal("0.01")
 # A row's amount may differ from quantity x price by the rounding of each to its decimals.
 ROW_TOLERANCE = Decimal("0.01")
@@ -91,4 +90,4 @@ def validate_finvoice(document: bytes) -> None:
     """The FINVOICE route's validator: raises RulesBroken naming each broken rule."""
     broken = broken_rules(document)
     if broken:
-        raise RulesBroken(DOCUMENT, broken)
+        raise RulesBroken(broken)

@@ -23,7 +23,6 @@ RULES = Path(__file__).resolve().parent / "peppol_rules"
 # EN 16931 first: the order in which a reader meets the broken rules.
 RULE_SETS = ("CEN-EN16931-UBL.xslt", "PEPPOL-EN16931-UBL.xslt")
 SVRL = "{http://purl.oclc.org/dsdl/svrl}"
-DOCUMENT = "e-invoice"
 # One Saxon processor per process; its transformations are not documented as thread-safe.
 _LOCK = threading.Lock()
 
@@ -59,4 +58,4 @@ def validate_peppol(document: bytes) -> None:
     """The PEPPOL route's validator: raises RulesBroken naming each broken rule."""
     broken = broken_rules(document)
     if broken:
-        raise RulesBroken(DOCUMENT, broken)
+        raise RulesBroken(broken)

@@ -250,6 +250,119 @@ MESSAGES: Final[Mapping[str, str]] = {
     "field_issue": N_("%(field)s: %(message)s"),
     "settings.phone_invalid": N_("not a valid phone number (for example 040 123 4567 or +358 40 123 4567)"),
     "settings.email_invalid": N_("not a valid email address"),
+    # R25, R27: what is wrong with a field of a request, a scenario or the settings (models/invalid.py).
+    "invalid.field": N_("field '%(field)s': %(problem)s"),
+    "invalid.missing": N_("is required"),
+    "invalid.unknown_field": N_("is not a field of this body"),
+    "invalid.text": N_("must be text"),
+    "invalid.whole_number": N_("must be a whole number"),
+    "invalid.number": N_("must be a number"),
+    "invalid.boolean": N_("must be true or false"),
+    "invalid.date": N_("must be a date such as 2026-03-10"),
+    "invalid.datetime": N_("must be a date and time with its time zone, such as 2026-03-10T08:00:00+02:00"),
+    "invalid.one_of": N_("must be one of %(expected)s"),
+    "invalid.list": N_("must be a list"),
+    "invalid.object": N_("must be a JSON object"),
+    "invalid.json": N_("is not valid JSON"),
+    "invalid.text_too_short": N_("must have at least %(limit)s character(s)"),
+    "invalid.text_too_long": N_("must have at most %(limit)s character(s)"),
+    "invalid.too_few": N_("must have at least %(limit)s item(s)"),
+    "invalid.too_many": N_("must have at most %(limit)s item(s)"),
+    "invalid.greater_than": N_("must be greater than %(limit)s"),
+    "invalid.at_least": N_("must be at least %(limit)s"),
+    "invalid.less_than": N_("must be less than %(limit)s"),
+    "invalid.at_most": N_("must be at most %(limit)s"),
+    "invalid.pattern": N_("does not have the expected form"),
+    "invalid.value": N_("is not a valid value"),
+    "invalid.control_character": N_("contains a control character (%(character)s)"),
+    "invalid.blank": N_("must not be blank"),
+    "invalid.empty": N_("must not be empty"),
+    "invalid.business_id": N_("is not a valid Finnish business ID (Y-tunnus)"),
+    "invalid.iban": N_("is not a valid IBAN"),
+    "invalid.bic": N_("is not a valid BIC"),
+    "invalid.encoded_word": N_("must not contain '=?' (an RFC 2047 encoded word)"),
+    "invalid.email": N_("is not a valid email address"),
+    "invalid.email_smtputf8": N_(
+        "has non-ASCII characters before the @, which needs SMTPUTF8: email cannot be sent to or "
+        "answered at it"
+    ),
+    "invalid.phone": N_("is not a valid phone number (e.g. 040 123 4567 or +358401234567)"),
+    "invalid.rf_reference": N_("is not a valid RF creditor reference (ISO 11649)"),
+    "invalid.payment_reference": N_("is not a valid Finnish payment reference or RF creditor reference"),
+    "invalid.country": N_("must be an existing ISO 3166 alpha-2 country code such as FI"),
+    "invalid.currency": N_("must be an existing ISO 4217 currency code such as EUR"),
+    "invalid.id_too_long": N_("is longer than %(limit)s bytes of UTF-8"),
+    "invalid.id_not_nfkc": N_(
+        "is not in Unicode normal form NFKC (write composed characters, e.g. 'é' not 'e' + U+0301)"
+    ),
+    "invalid.id_characters": N_(
+        "may hold only letters, digits and %(punctuation)s and must start with a letter or digit "
+        "(found %(character)s)"
+    ),
+    "invalid.date_range": N_("must be between %(first)s and %(last)s"),
+    "invalid.iso_not_number": N_("must be an ISO 8601 string, not a number"),
+    "invalid.einvoice_address": N_("is not an e-invoice address (OVT/EDI code or IBAN, 4-35 characters)"),
+    "invalid.decimal_number": N_('must be a decimal string such as "4.50", not a JSON number'),
+    "invalid.decimal_text": N_('must be a decimal string of ASCII digits such as "-4.50"'),
+    "invalid.source_twice": N_("sources lists a source twice"),
+    "invalid.channel_twice": N_("channels lists a channel twice"),
+    "invalid.factoring_pair": N_("einvoice_address and einvoice_operator go together"),
+    "invalid.factoring_destination": N_("needs einvoice_address + einvoice_operator or email"),
+    "invalid.amount_too_large": N_(
+        "a line or total reaches %(limit)s: amounts have at most %(digits)s digits before the decimal point"
+    ),
+    "invalid.due_before_invoice_date": N_("due_date %(due)s is before invoice_date %(invoice_date)s"),
+    "invalid.total_mismatch": N_("total %(total)s does not add up: the lines give %(gross)s"),
+    # R25: where a problem is (an import names tenant, invoice and field).
+    "issue.tenant": N_("tenant %(tenant)s"),
+    "issue.invoice": N_("invoice %(invoice)s"),
+    "issue.field": N_("field %(field)s"),
+    "issue.located": N_("%(where)s: %(problem)s"),
+    # R27: the API's answers to a request it cannot take.
+    "request.media_type": N_("the body must be UTF-8 JSON sent as %(expected)s, not “%(given)s”"),
+    "request.no_media_type": N_(
+        "the body must be UTF-8 JSON sent as %(expected)s; no Content-Type was given"
+    ),
+    "request.not_utf8": N_("is not valid UTF-8"),
+    "request.too_deep": N_("nests deeper than %(limit)s levels (line %(line)s)"),
+    "request.number_too_long": N_("is not valid JSON: a number has more digits than the parser takes"),
+    "request.method_not_allowed": N_("%(method)s is not a method of %(path)s; it takes %(allowed)s"),
+    "request.no_route": N_("no route %(method)s %(path)s"),
+    "request.unauthenticated": N_("a valid bearer token is required"),
+    "request.forbidden": N_("this token may not act on the tenant or route"),
+    "request.internal": N_("internal error; the request may be repeated"),
+    "request.path_mismatch": N_("%(body)s in the body differs from %(path)s in the path"),
+    "request.cursor": N_("is not a cursor this tenant's list returned"),
+    "not_found.tenant": N_("Unknown tenant %(tenant)s"),
+    "not_found.tenant_invalid": N_("Tenant %(tenant)s has an invalid stored document; import it again"),
+    "not_found.invoice": N_("Unknown invoice %(invoice)s"),
+    "not_found.run": N_("Unknown run %(run)s"),
+    "run_date.future": N_("the night of %(night)s has not come (today is %(today)s)"),
+    "settings.nothing_to_change": N_("nothing to change: give at least one setting option"),
+    "settings.active_must_allow": N_(
+        "Tenant %(tenant)s is active, and an active tenant's settings must allow automatic dispatch: "
+        "%(problems)s (deactivate it first to change that)"
+    ),
+    "activation.refused_tenant": N_("Cannot activate automatic dispatch of %(tenant)s: %(issues)s"),
+    "scenario.tenant_twice": N_("appears twice in the scenario"),
+    "scenario.no_such_tenant": N_("names no tenant of the scenario"),
+    "scenario.invoice_twice": N_("appears twice for this tenant"),
+    "scenario.not_object": N_("a scenario is a JSON object with tenants and invoices"),
+    "import.busy": N_(
+        "a run is sending this invoice (or stopped while sending it); import it again after that run "
+        "has finished"
+    ),
+    "import.sent": N_(
+        "the invoice was sent with other content and the sent document is kept as it is; "
+        "send a credit note and a new invoice (a new invoice_id) instead"
+    ),
+    "import.active_must_allow": N_(
+        "a tenant imported as active must be one that could be activated: %(problem)s"
+    ),
+    # R12: the e-invoice network's rules a document breaks (the official texts are English, quoted).
+    "rules.broken": N_("the e-invoice breaks %(rules)s"),
+    "rules.rule": N_("%(rule)s: %(text)s"),
+    "rules.more": N_("%(rules)s (and %(count)s more rules)"),
     # R21: the tenant's notification.
     "notify.title": N_("Automatic dispatch"),
     "notify.invoice": N_("Invoice"),

@@ -57,6 +57,9 @@ class _Renderer:
                 return str(params["text"])
             case codes.LINES:
                 return "\n".join(self.param(item) for item in _items(params.get("items", ())))
+            case codes.SEPARATED:
+                items = _items(params.get("items", ()))
+                return str(params.get("separator", "; ")).join(self.param(item) for item in items)
             case codes.LIST:
                 return self.param(_items(params.get("items", ())))
             case codes.SENTENCE:

@@ -28,13 +28,13 @@ from autodispatch.observability import logger, tracer
 from autodispatch.rules.chain import DispatchPlan, plan_dispatch
 from autodispatch.rules.due import why_not_taken
 from autodispatch.rules.explain import (
+    error_text,
     explain_email_account,
     explain_in_doubt,
     explain_invalid,
     explain_no_clear_answer,
     explain_retry_rejected,
     explain_unexpected,
-    outside,
 )
 from autodispatch.rules.recovery import Copy, Known, LeftAttempt, Progress, Step, next_action, progress
 from autodispatch.store.port import Attempt, DispatchStore, RunCounts, RunIssue, RunRef
@@ -321,15 +321,18 @@ class BatchDispatcher:
                 )
                 if isinstance(rejection, AccountFault) and not unknown:
                     # No invoice's fault: the chain does not go on to paper; email stops (_EmailStop).
-                    cause = rejection.text or outside(str(rejection))
+                    cause = error_text(rejection)
                     outcome = self._outcomes.fail(invocation, invoice, explain_email_account(cause), events)
                     return outcome.model_copy(update={"account_fault": True})
                 if unknown:
                     # The earlier attempt may have delivered: moving on could deliver twice.
                     return self._outcomes.fail(
-                        invocation, invoice, explain_retry_rejected(channel, outside(str(rejection))), events
+                        invocation,
+                        invoice,
+                        explain_retry_rejected(channel, error_text(rejection)),
+                        events,
                     )
-                rejected[channel] = outside(str(rejection))
+                rejected[channel] = error_text(rejection)
                 now = self._clock()
                 events.append(event(now, run, HistoryEventKind.CHANNEL_REJECTED, channel, rejected[channel]))
                 continue

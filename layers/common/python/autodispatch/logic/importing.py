@@ -15,22 +15,18 @@ from autodispatch.models.enums import InvoiceStatus
 from autodispatch.models.limits import DATE_MIN
 from autodispatch.models.loading import parse_scenario
 from autodispatch.models.scenario import Invoice, Scenario, Tenant
-from autodispatch.rules.activation import activation_problems
+from autodispatch.models.text import Text, verbatim
+from autodispatch.rules.activation import activation_issues
 from autodispatch.rules.initial_state import initial_state
 from autodispatch.store.port import ImportStore
 
-BUSY_MESSAGE = (
-    "a run is sending this invoice (or stopped while sending it); import it again after that run has finished"
-)
+BUSY_MESSAGE = Text.of("import.busy")
 # A scenario's active tenant without `activated_at` has been active since before any of its invoices
 # (they are on, SCENARIO-FORMAT.md). The store records that as the format's earliest instant, so no
 # tenant is ever stored active without an activation time.
 ACTIVE_SINCE_BEFORE_EVERY_INVOICE = datetime.combine(DATE_MIN, time(), UTC)
 
-SENT_MESSAGE = (
-    "the invoice was sent with other content and the sent document is kept as it is; "
-    "send a credit note and a new invoice (a new invoice_id) instead"
-)
+SENT_MESSAGE = Text.of("import.sent")
 
 
 class ImportResult(BaseModel):
@@ -45,8 +41,12 @@ def _activation_issues(tenant: Tenant) -> list[FieldIssue]:
     if not tenant.settings.active:
         return []
     return [
-        FieldIssue("settings", f"an active tenant must satisfy R2: {problem}", tenant.tenant_id)
-        for problem in activation_problems(tenant.settings)
+        FieldIssue.said(
+            "settings",
+            Text.of("import.active_must_allow", problem=issue.text or verbatim(issue.message)),
+            tenant.tenant_id,
+        )
+        for issue in activation_issues(tenant.settings)
     ]
 
 
@@ -124,7 +124,9 @@ def _check_invoices(
     tenants = {**store.get_tenants(tenant_ids - importing.keys()), **importing}
     missing = sorted(tenant_ids - tenants.keys())
     if missing:
-        raise NotFound("Unknown tenant " + ", ".join(shown(tenant_id) for tenant_id in missing))
+        raise NotFound.said(
+            Text.of("not_found.tenant", tenant=", ".join(shown(tenant_id) for tenant_id in missing))
+        )
     latest = {invoice.key: invoice for invoice in invoices}
     stored = store.read_invoices(latest)
     changed = [invoice for key, invoice in latest.items() if stored.valid.get(key) != invoice]
@@ -142,7 +144,7 @@ def _check_invoices(
     busy = sorted((key for key, record in records.items() if record.unfinished_attempt is not None), key=str)
     if busy:
         raise InvoiceBusy(
-            [FieldIssue("(invoice)", BUSY_MESSAGE, key.tenant_id, key.invoice_id) for key in busy]
+            [FieldIssue.said("(invoice)", BUSY_MESSAGE, key.tenant_id, key.invoice_id) for key in busy]
         )
     return tenants, changed
 
@@ -154,7 +156,7 @@ def _sent_issue(invoice: Invoice, stored: Invoice | None) -> FieldIssue:
     else:
         old, new = stored.model_dump(mode="json"), invoice.model_dump(mode="json")
         fields = ", ".join(name for name in new if old.get(name) != new[name])
-    return FieldIssue(fields, SENT_MESSAGE, invoice.tenant_id, invoice.invoice_id)
+    return FieldIssue.said(fields, SENT_MESSAGE, invoice.tenant_id, invoice.invoice_id)
 
 
 def _write_invoices(

@@ -33,7 +33,7 @@ from autodispatch.models.text import Text, by_channel, channel_label, channel_na
 from autodispatch.observability import logger
 from autodispatch.rules.chain import NO_REJECTIONS, chosen_channel_refusal, decide, delivery_kind
 from autodispatch.rules.due import due_from, local_date
-from autodispatch.rules.explain import outside
+from autodispatch.rules.explain import error_text
 from autodispatch.rules.factoring import factoring_route
 from autodispatch.rules.messages import (
     REMOVED_DETAIL,
@@ -83,7 +83,7 @@ def restore_automatic_dispatch(
     _check_allowed(store.get_record(key), UserAction.RESTORE_AUTO)
     invoice = store.get_invoices([key]).get(key)
     if invoice is None:
-        raise NotFound(f"Unknown invoice {key}")
+        raise NotFound.invoice(key)
     store.restore_auto(
         key,
         due_from(invoice, tenant.settings.timing, zone),
@@ -111,7 +111,7 @@ def send_manually(
     tenant = store.get_tenant(key.tenant_id)
     invoice = store.get_invoices([key]).get(key)
     if invoice is None:
-        raise NotFound(f"Unknown invoice {key}")
+        raise NotFound.invoice(key)
     record = store.get_record(key)
     _check_allowed(record, UserAction.SEND)
     # Judge the channel before changing anything, so a refusal leaves the invoice as it was.
@@ -143,17 +143,17 @@ def send_manually(
     except TransientError as error:
         if error.in_doubt:
             # The channel may have accepted it: leave automatic dispatch off so no run resends it.
-            said = Text.of("manual.in_doubt", invoice=str(key), error=_said(error))
+            said = Text.of("manual.in_doubt", invoice=str(key), error=error_text(error))
             in_doubt = TransientError.said(said)
             in_doubt.in_doubt = True
             _record_failed_attempt(store, key, clock, said)
             raise in_doubt from error
-        _record_failed_attempt(store, key, clock, _said(error))
+        _record_failed_attempt(store, key, clock, error_text(error))
         if removed:
             _restore_quietly(store, key, due_from(invoice, tenant.settings.timing, zone), clock)
         raise
     except AutodispatchError as error:
-        _record_failed_attempt(store, key, clock, _said(error))
+        _record_failed_attempt(store, key, clock, error_text(error))
         if removed:
             _restore_quietly(store, key, due_from(invoice, tenant.settings.timing, zone), clock)
         raise
@@ -218,7 +218,7 @@ def _deliver_chosen(
             "manual.channel_rejected",
             invoice=str(invoice.key),
             channel=channel_name(channel),
-            rejection=outside(str(rejection)),
+            rejection=error_text(rejection),
         )
         raise InvalidTransition.said(said) from rejection
 
@@ -265,15 +265,10 @@ def _deliver_through_chain(
                     "error_type": type(rejection).__name__,
                 },
             )
-            rejected[decision.channel] = outside(str(rejection))
+            rejected[decision.channel] = error_text(rejection)
             continue
         passed_over = tuple(note for note in decision.notes if note.verdict is not Verdict.CHOSEN)
         return receipt, passed_over
-
-
-def _said(error: AutodispatchError) -> Text:
-    """The error's words as data: its own text, or its English message from outside."""
-    return error.text or outside(str(error))
 
 
 def _record_failed_attempt(store: UserActionsStore, key: InvoiceKey, clock: Clock, reason: Text) -> None:

@@ -56,7 +56,7 @@ def run_detail(store: RunLog, executions: RunExecutions, run_id: str) -> RunDeta
     arn = (run.execution_arn if run else None) or executions.execution_arn(run_id)
     execution = executions.status(arn)
     if run is None and execution.status == UNKNOWN:
-        raise NotFound(f"Unknown run {run_id}")
+        raise NotFound.run(run_id)
     issues = store.run_issues(run_id) if run else []
     return RunDetail(run_id=run_id, execution_arn=arn, execution=execution, run=run, issues=issues)
 
@@ -66,4 +66,4 @@ def check_run_date(run_date: date, now: datetime, zone: ZoneInfo) -> None:
     and the operator CLI start runs only for tonight or a night that has passed."""
     reason = future_night(run_date, local_date(now, zone))
     if reason is not None:
-        raise InputError([FieldIssue("run_date", reason)])
+        raise InputError([FieldIssue.said("run_date", reason)])

@@ -14,7 +14,9 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from autodispatch.errors import ActivationRefused, FieldIssue, InputError, shown
 from autodispatch.models.dispatch import HistoryEvent
 from autodispatch.models.enums import HistoryEventKind
+from autodispatch.models.invalid import problems
 from autodispatch.models.scenario import Settings, Tenant
+from autodispatch.models.text import Text, separated, verbatim
 from autodispatch.rules.activation import activation_issues
 from autodispatch.rules.due import due_from_dates
 from autodispatch.rules.messages import BEFORE_ACTIVATION_MESSAGE
@@ -88,12 +90,9 @@ def _keep_r2(tenant_id: str, settings: Settings) -> None:
     """An active tenant's settings must satisfy R2; ActivationRefused names each missing one."""
     issues = activation_issues(settings)
     if settings.active and issues:
-        problems = "; ".join(issue.message for issue in issues)
-        raise ActivationRefused(
-            f"Tenant {shown(tenant_id)} is active and its settings must satisfy R2: {problems} "
-            "(deactivate it first to change that)",
-            issues,
-        )
+        said = [issue.text or verbatim(issue.message) for issue in issues]
+        refusal = Text.of("settings.active_must_allow", tenant=shown(tenant_id), problems=separated(*said))
+        raise ActivationRefused.said(refusal, issues)
 
 
 def change_settings(
@@ -101,7 +100,7 @@ def change_settings(
 ) -> Tenant:
     """Apply `changes` (Settings field -> value); an active tenant must keep satisfying R2."""
     if not changes:
-        raise InputError([FieldIssue("(options)", "nothing to change: give at least one setting option")])
+        raise InputError([FieldIssue.said("(options)", Text.of("settings.nothing_to_change"))])
     current = store.get_tenant(tenant_id)
     settings = _validated(current.settings, changes)
     _keep_r2(tenant_id, settings)
@@ -113,10 +112,10 @@ def _validated(current: Settings, changes: Mapping[str, Any]) -> Settings:
     try:
         return Settings.model_validate({**current.model_dump(), **changes})
     except ValidationError as error:
-        issues = []
-        for detail in error.errors(include_url=False, include_input=False):
-            location = detail["loc"][0] if detail["loc"] else "settings"
-            issues.append(FieldIssue(str(location), detail["msg"].removeprefix("Value error, ")))
+        issues = [
+            FieldIssue.said(str(location[0]) if location else "settings", problem)
+            for location, problem in problems(error)
+        ]
         raise InputError(issues) from None
 
 
@@ -128,9 +127,9 @@ def activate(store: SettingsStore, tenant_id: str, zone: ZoneInfo, now: datetime
         return Activation(tenant=current, already_active=True)
     issues = activation_issues(current.settings)
     if issues:
-        problems = "; ".join(issue.message for issue in issues)
-        raise ActivationRefused(
-            f"Cannot activate automatic dispatch of {shown(tenant_id)}: {problems}", issues
+        said = separated(*(issue.text or verbatim(issue.message) for issue in issues))
+        raise ActivationRefused.said(
+            Text.of("activation.refused_tenant", tenant=shown(tenant_id), issues=said), issues
         )
     settings = current.settings.model_copy(update={"active": True, "activated_at": now})
     saved = save_tenant(store, current.model_copy(update={"settings": settings}), zone, now)

@@ -24,6 +24,7 @@ from stdnum import bic, iban, iso11649
 from stdnum.exceptions import ValidationError as StdnumError
 from stdnum.fi import ytunnus
 
+from autodispatch.models.invalid import Invalid
 from autodispatch.models.limits import (
     ADDRESS_LINE_MAX_LENGTH,
     DATE_MAX,
@@ -32,6 +33,7 @@ from autodispatch.models.limits import (
     ID_PUNCTUATION,
     NAME_MAX_LENGTH,
 )
+from autodispatch.models.text import Text as Message
 
 DateT = TypeVar("DateT", date, datetime)
 
@@ -55,13 +57,13 @@ def _no_control_characters(value: str) -> str:
     for char in value:
         category = unicodedata.category(char)
         if category in {"Cc", "Cs"} or char in "\u2028\u2029\ufffe\uffff":
-            raise ValueError(f"contains a control character (U+{ord(char):04X})")
+            raise Invalid(Message.of("invalid.control_character", character=f"U+{ord(char):04X}"))
     return value
 
 
 def _not_blank(value: str) -> str:
     if not value.strip():
-        raise ValueError("must not be blank")
+        raise Invalid(Message.of("invalid.blank"))
     return value
 
 
@@ -77,35 +79,35 @@ def _blank_or(check: Callable[[str], str]) -> Callable[[str], str]:
 def _business_id(value: str) -> str:
     try:
         return str(ytunnus.format(ytunnus.validate(value)))
-    except StdnumError as error:
-        raise ValueError(f"is not a valid Finnish business ID (Y-tunnus): {error}") from None
+    except StdnumError:
+        raise Invalid(Message.of("invalid.business_id")) from None
 
 
 def _iban(value: str) -> str:
     try:
         return str(iban.validate(value))
-    except StdnumError as error:
-        raise ValueError(f"is not a valid IBAN: {error}") from None
+    except StdnumError:
+        raise Invalid(Message.of("invalid.iban")) from None
 
 
 def _bic(value: str) -> str:
     try:
         return str(bic.validate(value))
-    except StdnumError as error:
-        raise ValueError(f"is not a valid BIC: {error}") from None
+    except StdnumError:
+        raise Invalid(Message.of("invalid.bic")) from None
 
 
 def _email(value: str) -> str:
     if "=?" in value:
         # RFC 2047 allows no encoded word in an address; email headers would decode one (R25).
-        raise ValueError("must not contain '=?' (an RFC 2047 encoded word)")
+        raise Invalid(Message.of("invalid.encoded_word"))
     try:
         return str(validate_email(value, check_deliverability=False).normalized)
-    except EmailNotValidError as error:
-        raise ValueError(f"is not a valid email address: {error}") from None
+    except EmailNotValidError:
+        raise Invalid(Message.of("invalid.email")) from None
 
 
-PHONE_INVALID = "is not a valid phone number (e.g. 040 123 4567 or +358401234567)"
+PHONE_INVALID = Message.of("invalid.phone")
 
 
 def _ascii_local_part_email(value: str) -> str:
@@ -113,10 +115,7 @@ def _ascii_local_part_email(value: str) -> str:
     which the sender does not use (an internationalised domain is fine: it goes in IDNA form)."""
     normalized = _email(value)
     if not validate_email(normalized, check_deliverability=False).ascii_email:
-        raise ValueError(
-            "has non-ASCII characters before the @, which needs SMTPUTF8: email cannot be sent to or "
-            "answered at it"
-        )
+        raise Invalid(Message.of("invalid.email_smtputf8"))
     return normalized
 
 
@@ -131,9 +130,9 @@ def _e164_phone(value: str) -> str:
         # As users type it: a Finnish number without the country code is read in region FI.
         number = phonenumbers.parse(value, "FI")
     except phonenumbers.NumberParseException:
-        raise ValueError(PHONE_INVALID) from None
+        raise Invalid(PHONE_INVALID) from None
     if not phonenumbers.is_valid_number(number):
-        raise ValueError(PHONE_INVALID)
+        raise Invalid(PHONE_INVALID)
     return str(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
 
 
@@ -156,15 +155,15 @@ def _payment_reference(value: str) -> str:
     if compact.startswith("RF"):
         if iso11649.is_valid(compact):
             return compact
-        raise ValueError("is not a valid RF creditor reference (ISO 11649)")
+        raise Invalid(Message.of("invalid.rf_reference"))
     if is_valid_finnish_reference(compact):
         return compact
-    raise ValueError("is not a valid Finnish payment reference or RF creditor reference")
+    raise Invalid(Message.of("invalid.payment_reference"))
 
 
 def _country(value: str) -> str:
     if not _COUNTRY.fullmatch(value) or pycountry.countries.get(alpha_2=value) is None:
-        raise ValueError("must be an existing ISO 3166 alpha-2 country code such as FI")
+        raise Invalid(Message.of("invalid.country"))
     return value
 
 
@@ -174,7 +173,7 @@ def _currency(value: str) -> str:
         or value in _NOT_MONEY
         or pycountry.currencies.get(alpha_3=value) is None
     ):
-        raise ValueError("must be an existing ISO 4217 currency code such as EUR")
+        raise Invalid(Message.of("invalid.currency"))
     return value
 
 
@@ -183,19 +182,18 @@ def _identifier(value: str) -> str:
     most ID_MAX_BYTES of UTF-8: ids that differ only by normalization or by a combining mark
     cannot both exist, and every id fits DynamoDB keys, S3 keys and file names."""
     if not value:
-        raise ValueError("must not be empty")
+        raise Invalid(Message.of("invalid.empty"))
     if len(value.encode()) > ID_MAX_BYTES:
-        raise ValueError(f"is longer than {ID_MAX_BYTES} bytes of UTF-8")
+        raise Invalid(Message.of("invalid.id_too_long", limit=ID_MAX_BYTES))
     if unicodedata.normalize("NFKC", value) != value:
-        raise ValueError(
-            "is not in Unicode normal form NFKC (write composed characters, e.g. 'é' not 'e' + U+0301)"
-        )
+        raise Invalid(Message.of("invalid.id_not_nfkc"))
     for index, char in enumerate(value):
         letter_or_digit = unicodedata.category(char) in _ID_LETTER_CATEGORIES
         if not letter_or_digit and (index == 0 or char not in ID_PUNCTUATION):
-            raise ValueError(
-                f"may hold only letters, digits and {ID_PUNCTUATION} and must start with a letter or digit "
-                f"(found U+{ord(char):04X})"
+            raise Invalid(
+                Message.of(
+                    "invalid.id_characters", punctuation=ID_PUNCTUATION, character=f"U+{ord(char):04X}"
+                )
             )
     return value
 
@@ -203,21 +201,21 @@ def _identifier(value: str) -> str:
 def _in_date_range(value: DateT) -> DateT:
     day = value.date() if isinstance(value, datetime) else value
     if not DATE_MIN <= day <= DATE_MAX:
-        raise ValueError(f"must be between {DATE_MIN} and {DATE_MAX}")
+        raise Invalid(Message.of("invalid.date_range", first=str(DATE_MIN), last=str(DATE_MAX)))
     return value
 
 
 def _iso_text(value: object) -> object:
     # Lax parsing would read a JSON number as seconds since 1970.
     if isinstance(value, int | float):
-        raise ValueError("must be an ISO 8601 string, not a number")
+        raise Invalid(Message.of("invalid.iso_not_number"))
     return value
 
 
 def _einvoice_address(value: str) -> str:
     compact = value.replace(" ", "")
     if not _EINVOICE_ADDRESS.fullmatch(compact):
-        raise ValueError("is not an e-invoice address (OVT/EDI code or IBAN, 4-35 characters)")
+        raise Invalid(Message.of("invalid.einvoice_address"))
     return compact
 
 
@@ -232,9 +230,9 @@ def _operator_code(value: str) -> str:
 def _plain_decimal(value: object) -> object:
     # Floats would carry binary rounding error into money; accept strings and integers only.
     if isinstance(value, float):
-        raise ValueError('must be a decimal string such as "4.50", not a JSON number')
+        raise Invalid(Message.of("invalid.decimal_number"))
     if isinstance(value, bool) or (isinstance(value, str) and not _PLAIN_DECIMAL.fullmatch(value)):
-        raise ValueError('must be a decimal string of ASCII digits such as "-4.50"')
+        raise Invalid(Message.of("invalid.decimal_text"))
     return value
 
 

@@ -7,7 +7,9 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from autodispatch.errors import FieldIssue, InputError
+from autodispatch.models.invalid import problems
 from autodispatch.models.scenario import Invoice, InvoiceKey, Scenario, Tenant
+from autodispatch.models.text import Text
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 TenantCheck = Callable[[Tenant], Iterable[FieldIssue]]
@@ -37,9 +39,8 @@ def _validate(
     try:
         return model.model_validate(raw)
     except ValidationError as error:
-        for detail in error.errors(include_url=False, include_input=False):
-            message = detail["msg"].removeprefix("Value error, ")
-            issues.append(FieldIssue(_dotted(detail["loc"]), message, tenant_id, invoice_id))
+        for location, problem in problems(error):
+            issues.append(FieldIssue.said(_dotted(location), problem, tenant_id, invoice_id))
         return None
 
 
@@ -53,7 +54,7 @@ def invoice_or_issues(raw: object, key: InvoiceKey) -> Invoice | list[FieldIssue
 def _records(data: Mapping[str, Any], name: str, issues: list[FieldIssue]) -> Sequence[object]:
     records = data.get(name, [])
     if not isinstance(records, list):
-        issues.append(FieldIssue(name, "must be a list"))
+        issues.append(FieldIssue.said(name, Text.of("invalid.list")))
         return []
     return records
 
@@ -69,7 +70,7 @@ def parse_tenants(
         if tenant is None:
             continue
         if tenant.tenant_id in seen:
-            issues.append(FieldIssue("tenant_id", "appears twice in the scenario", tenant.tenant_id))
+            issues.append(FieldIssue.said("tenant_id", Text.of("scenario.tenant_twice"), tenant.tenant_id))
             continue
         seen.add(tenant.tenant_id)
         if check is not None:
@@ -90,10 +91,14 @@ def parse_invoices(
         if invoice is None:
             continue
         if known_tenants is not None and invoice.tenant_id not in known_tenants:
-            issues.append(FieldIssue("tenant_id", "names no tenant of the scenario", tenant_id, invoice_id))
+            issues.append(
+                FieldIssue.said("tenant_id", Text.of("scenario.no_such_tenant"), tenant_id, invoice_id)
+            )
             continue
         if (invoice.tenant_id, invoice.invoice_id) in seen:
-            issues.append(FieldIssue("invoice_id", "appears twice for this tenant", tenant_id, invoice_id))
+            issues.append(
+                FieldIssue.said("invoice_id", Text.of("scenario.invoice_twice"), tenant_id, invoice_id)
+            )
             continue
         seen.add((invoice.tenant_id, invoice.invoice_id))
         invoices.append(invoice)
@@ -107,7 +112,7 @@ def parse_scenario(
     to `existing_tenants` (an import into a system that already has them); `check_tenant` adds
     the problems the rules find in each parsed tenant."""
     if not isinstance(data, Mapping):
-        raise InputError([FieldIssue("(document)", "a scenario is a JSON object with tenants and invoices")])
+        raise InputError([FieldIssue.said("(document)", Text.of("scenario.not_object"))])
     issues: list[FieldIssue] = []
     raw_tenants = _records(data, "tenants", issues)
     tenants = parse_tenants(raw_tenants, issues, check_tenant)

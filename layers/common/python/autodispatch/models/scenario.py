@@ -48,6 +48,7 @@ from autodispatch.models.fields import (
     Text,
     bounded,
 )
+from autodispatch.models.invalid import Invalid
 from autodispatch.models.limits import (
     AGREEMENT_ID_MAX_LENGTH,
     AMOUNT_MAX_INTEGER_DIGITS,
@@ -60,6 +61,7 @@ from autodispatch.models.limits import (
     LINES_MAX,
     STREET_MAX_LINES,
 )
+from autodispatch.models.text import Text as Message
 
 CENT = Decimal("0.01")
 AMOUNT_LIMIT = 10**AMOUNT_MAX_INTEGER_DIGITS
@@ -108,9 +110,9 @@ class Settings(_Model):
     @model_validator(mode="after")
     def _distinct(self) -> Self:
         if len(set(self.sources)) != len(self.sources):
-            raise ValueError("sources lists a source twice")
+            raise Invalid(Message.of("invalid.source_twice"))
         if len(set(self.channels)) != len(self.channels):
-            raise ValueError("channels lists a channel twice")
+            raise Invalid(Message.of("invalid.channel_twice"))
         return self
 
 
@@ -126,9 +128,9 @@ class Factoring(_Model):
     @model_validator(mode="after")
     def _has_destination(self) -> Self:
         if (self.einvoice_address is None) != (self.einvoice_operator is None):
-            raise ValueError("einvoice_address and einvoice_operator go together")
+            raise Invalid(Message.of("invalid.factoring_pair"))
         if self.einvoice_address is None and self.email is None:
-            raise ValueError("needs einvoice_address + einvoice_operator or email")
+            raise Invalid(Message.of("invalid.factoring_destination"))
         return self
 
 
@@ -254,9 +256,8 @@ class Invoice(_Model):
         totals = compute_totals(value)
         amounts = [*(line.net for line in value), totals.net, totals.vat, totals.gross]
         if max(abs(amount) for amount in amounts) >= AMOUNT_LIMIT:
-            raise ValueError(
-                f"a line or total reaches {AMOUNT_LIMIT:,}: amounts have at most "
-                f"{AMOUNT_MAX_INTEGER_DIGITS} digits before the decimal point"
+            raise Invalid(
+                Message.of("invalid.amount_too_large", limit=AMOUNT_LIMIT, digits=AMOUNT_MAX_INTEGER_DIGITS)
             )
         return value
 
@@ -265,7 +266,9 @@ class Invoice(_Model):
     def _due_not_before_invoice_date(cls, value: date, info: ValidationInfo) -> date:
         invoice_date = info.data.get("invoice_date")
         if isinstance(invoice_date, date) and value < invoice_date:
-            raise ValueError(f"due_date {value} is before invoice_date {invoice_date}")
+            raise Invalid(
+                Message.of("invalid.due_before_invoice_date", due=str(value), invoice_date=str(invoice_date))
+            )
         return value
 
     @field_validator("total")
@@ -275,7 +278,7 @@ class Invoice(_Model):
         if value is not None and isinstance(lines, list):
             gross = compute_totals(lines).gross
             if value != gross:
-                raise ValueError(f"total {value} does not add up: the lines give {gross}")
+                raise Invalid(Message.of("invalid.total_mismatch", total=str(value), gross=str(gross)))
         return value
 
     @cached_property

@@ -23,6 +23,7 @@ LINES = "lines"  # params["items"]: one line each
 SENTENCE = "sentence"  # params["text"]: its first letter in upper case
 DATE = "date"  # params["value"]: an ISO date, formatted for the reader
 LIST = "list"  # params["items"]: "a, b and c" in the reader's language
+SEPARATED = "separated"  # params["items"] joined by params["separator"] ("; " between issues)
 
 
 class Text(BaseModel):
@@ -52,6 +53,10 @@ def verbatim(text: str) -> Text:
 
 def lines(*items: Text) -> Text:
     return Text(code=LINES, params={"items": items})
+
+
+def separated(*items: Text, separator: str = "; ") -> Text:
+    return Text(code=SEPARATED, params={"items": items, "separator": separator})
 
 
 def listed(items: tuple[Text, ...]) -> Text:

@@ -3,6 +3,7 @@ as data: message codes with their parameters (`autodispatch.models.text`), rende
 
 from pydantic import BaseModel, ConfigDict
 
+from autodispatch.errors import AutodispatchError
 from autodispatch.models.dispatch import ChannelNote, Decision
 from autodispatch.models.enums import AutoDispatchState, Channel, DeliveryKind
 from autodispatch.models.text import Text, by_channel, channel_label, lines, verbatim
@@ -22,6 +23,12 @@ def outside(text: str) -> Text:
     """A text from outside the project (a channel's rejection, an error): one line, shown as it is;
     the one-line message (and each detail step) stays one line."""
     return verbatim(" ".join(text.split()))
+
+
+def error_text(error: AutodispatchError) -> Text:
+    """An error's words as data where it said them so (the e-invoice gate's broken rules, in the
+    reader's language), else its own text as it is, from outside."""
+    return error.text if error.text is not None else outside(str(error))
 
 
 def _step(position: int, note: ChannelNote) -> Text:

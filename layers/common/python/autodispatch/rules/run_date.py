@@ -4,9 +4,11 @@ run would send invoices before their day."""
 
 from datetime import date
 
+from autodispatch.models.text import Text
 
-def future_night(run_date: date, today: date) -> str | None:
+
+def future_night(run_date: date, today: date) -> Text | None:
     """Why a run of `run_date` may not start on `today` (the deployment's local date), or None."""
     if run_date > today:
-        return f"the night of {run_date.isoformat()} has not come (today is {today.isoformat()})"
+        return Text.of("run_date.future", night=run_date.isoformat(), today=today.isoformat())
     return None

@@ -35,7 +35,7 @@ class DeliveryFeedbackTable(TableClient):
             self._update(state_key(key), e, update, condition)
         except ConditionFailed as failed:
             if failed.old is None:
-                raise NotFound(f"Unknown invoice {key}") from None
+                raise NotFound.invoice(key) from None
             return False
         return True
 
@@ -85,7 +85,7 @@ class DeliveryFeedbackTable(TableClient):
         except ConditionFailed as failed:
             old = failed.old
             if old is None:
-                raise NotFound(f"Unknown invoice {key}") from None
+                raise NotFound.invoice(key) from None
             if event_id in old.get(FEEDBACK, set()):
                 return False
             raise ConcurrentUpdate(

@@ -135,7 +135,7 @@ class InvoiceTable(UserActionTable):
     def get_record(self, key: InvoiceKey) -> DispatchRecord:
         item = self._get(items.state_key(key))
         if item is None:
-            raise NotFound(f"Unknown invoice {key}")
+            raise NotFound.invoice(key)
         return items.record(item)
 
     def get_records(self, keys: Iterable[InvoiceKey]) -> dict[InvoiceKey, DispatchRecord]:

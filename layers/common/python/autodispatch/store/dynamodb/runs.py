@@ -64,13 +64,13 @@ class RunTable(TableClient):
                 run_key(run.run_date, run.run_id), e, update, f"attribute_exists({e.n(PARTITION_KEY)})"
             )
         except ConditionFailed:
-            raise NotFound(f"Unknown run {run.run_id} of {run.run_date}") from None
+            raise NotFound.run(run.run_id) from None
 
     def get_run(self, run_id: str) -> RunSummary:
         pointer = self._get(run_pointer_key(run_id))
         item = self._get(run_key(date.fromisoformat(pointer["run_date"]), run_id)) if pointer else None
         if item is None:
-            raise NotFound(f"Unknown run {run_id}")
+            raise NotFound.run(run_id)
         return items.run_summary(item)
 
     def list_runs(self, limit: int = 20) -> list[RunSummary]:

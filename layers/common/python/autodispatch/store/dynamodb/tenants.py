@@ -4,6 +4,7 @@ from collections.abc import Iterable
 
 from autodispatch.errors import NotFound, shown
 from autodispatch.models.scenario import Tenant
+from autodispatch.models.text import Text
 from autodispatch.store.dynamodb import items
 from autodispatch.store.dynamodb.client import TableClient
 
@@ -17,10 +18,10 @@ class TenantTable(TableClient):
     def get_tenant(self, tenant_id: str) -> Tenant:
         item = self._get(items.tenant_key(tenant_id))
         if item is None:
-            raise NotFound(f"Unknown tenant {shown(tenant_id)}")
+            raise NotFound.tenant(tenant_id)
         tenant = items.tenant(item)
         if tenant is None:
-            raise NotFound(f"Tenant {shown(tenant_id)} has an invalid stored document; import it again")
+            raise NotFound.said(Text.of("not_found.tenant_invalid", tenant=shown(tenant_id)))
         return tenant
 
     def get_tenants(self, tenant_ids: Iterable[str]) -> dict[str, Tenant]:

@@ -27,7 +27,7 @@ _RESTORE = "add automatic dispatch back to"
 
 def _refused(key: InvoiceKey, action: str, old: Mapping[str, Any] | None, now: datetime) -> AutodispatchError:
     if old is None:
-        return NotFound(f"Unknown invoice {key}")
+        return NotFound.invoice(key)
     if action == _RESTORE and old.get("status") == UNSENT:
         reason = f"its automatic dispatch is {old.get('state')}, not REMOVED"
     else:
@@ -124,7 +124,7 @@ class UserActionTable(TableClient):
                 f"attribute_exists({e.n('status')})",
             )
         except ConditionFailed:
-            raise NotFound(f"Unknown invoice {key}") from None
+            raise NotFound.invoice(key) from None
 
     def _mark_sent(
         self,
@@ -168,7 +168,7 @@ class UserActionTable(TableClient):
             except ConditionFailed as failed:
                 old = failed.old
             if old is None:
-                raise NotFound(f"Unknown invoice {key}")
+                raise NotFound.invoice(key)
             if old.get("status") != UNSENT:
                 raise InvalidTransition(f"Cannot mark invoice {key} sent: it is already sent")
             claim = old.get("claim")
