@@ -226,9 +226,6 @@ def test_r2_activate_with_a_bad_phone_activates_nothing(tenant_view: TenantView,
     expect(page.locator("input[name=sources][value=API]")).to_be_checked()  # nothing saved either
 
 
-@pytest.mark.xfail(
-    strict=True, reason="issue 18: validation errors in the reader's language are another helper's change"
-)
 @pytest.mark.parametrize(("language", "words"), [("sv", "telefonnummer"), ("fi", "puhelinnumero")])
 def test_r30_a_bad_phone_is_refused_next_to_its_field_in_the_users_language(
     tenant_view: TenantView, page: Page, language: str, words: str
