@@ -223,8 +223,8 @@ def test_r19_failed_list_names_each_invoice_with_its_one_line_message(story: Sto
         }  # fmt: skip
         assert entry["customer_name"]
     table = story["list table"].result.stdout
-    assert re.search(r"k-1005 .* FAILED .* Automatic dispatch failed: no email address and incomplete", table)
-    assert re.search(r"k-1007 .* REMOVED", table)
+    assert re.search(r"k-1005 .* Failed .* Automatic dispatch failed: no email address and incomplete", table)
+    assert re.search(r"k-1007 .* Removed", table)
 
 
 def test_r19_show_gives_the_detailed_explanation_and_history(story: Story) -> None:
@@ -233,7 +233,7 @@ def test_r19_show_gives_the_detailed_explanation_and_history(story: Story) -> No
     assert "Automatic dispatch failed: no email address and incomplete postal address." in shown.stdout
     assert "the customer has no email address" in shown.stdout
     assert "History" in shown.stdout
-    for event in ("QUEUED", "CHANNEL_SKIPPED", "FAILED"):
+    for event in ("Queued for the night's dispatch", "Channel skipped", "Automatic dispatch failed"):
         assert event in shown.stdout
 
 
@@ -258,7 +258,7 @@ def test_r22_corrected_invoice_sent_manually_by_email_and_recorded(story: Story)
 def test_r20_removed_invoice_is_not_sent_by_the_next_night(story: Story) -> None:
     removed = story["remove k-1010"].result
     assert removed.exit_code == 0, removed.output
-    assert "REMOVED" in removed.stdout
+    assert "automatic dispatch: Removed" in removed.stdout
     night = story["night 11"]
     assert night.result.exit_code == 0, night.result.output
     assert night.json["status"] == "SUCCEEDED"

@@ -249,7 +249,7 @@ def test_r27_invoices_list_shows_what_the_next_night_does_with_a_pending_invoice
     assert listed["auto_dispatch"] == "PENDING"
     assert listed["preview"]["outcome"] in {"SEND", "IGNORE", "FAIL"}
     assert listed["preview"]["message"]
-    assert "next night" in cli("invoices", "list", "--tenant", "known").output
+    assert "Next night" in cli("invoices", "list", "--tenant", "known").output
 
 
 def test_import_invoice_of_an_unknown_tenant_names_it(load: Loader) -> None:
@@ -337,3 +337,38 @@ def test_r1_r10_runs_start_refuses_a_night_that_has_not_come(load: Loader) -> No
     assert "run_date" in one_line_error(result)
     assert "2999-01-01" in result.stderr
     assert cli_json("runs", "list") == before  # nothing started
+
+
+# R30: the readable outputs in the reader's language --------------------------------------------
+
+INTERNAL_NAMES = ("PENDING", "REMOVED", "UNSENT", "EMAIL", "EINVOICE", "QUEUED", "REMOVED_BY_USER", "MANUAL")
+ENGLISH_WORDS = ("Invoices of", "automatic dispatch", "History", "Explanation", "Imported", "No invoices")
+
+
+@pytest.mark.parametrize(
+    ("language", "heading", "state"), [("sv", "Faktura", "Borttagen"), ("fi", "Lasku", "Poistettu")]
+)
+def test_r30_invoice_commands_speak_the_readers_language_and_show_no_internal_names(
+    load: Loader, tmp_path: Path, language: str, heading: str, state: str
+) -> None:
+    owner = f"r30-words-{language}"
+    path = tmp_path / "words.json"
+    path.write_text(json.dumps({"tenants": [tenant(owner)], "invoices": [invoice(owner, "w-1")]}), "utf-8")
+    readable = [
+        cli("--lang", language, "invoices", "import", str(path)),
+        cli("--lang", language, "invoices", "remove-auto", "--tenant", owner, "w-1"),
+        cli("--lang", language, "invoices", "list", "--tenant", owner),
+        cli("--lang", language, "invoices", "show", "--tenant", owner, "w-1"),
+        cli("--lang", language, "invoices", "list", "--tenant", owner, "--state", "SENT"),
+    ]
+    for result in readable:
+        assert result.exit_code == 0, result.output
+        for word in (*INTERNAL_NAMES, *ENGLISH_WORDS):
+            assert word not in result.stdout, (word, result.stdout)
+    for shown_text in (readable[2].stdout, readable[3].stdout):
+        assert heading in shown_text
+        assert state in shown_text
+    # The JSON for scripts keeps the internal names, whatever the language.
+    document = cli_json("--lang", language, "invoices", "show", "--tenant", owner, "w-1")
+    assert (document["status"], document["auto_dispatch"]) == ("UNSENT", "REMOVED")
+    assert [event["event"] for event in document["history"]] == ["REMOVED_BY_USER"]

@@ -13,7 +13,7 @@ from rich.table import Table
 from autodispatch.i18n import render
 from autodispatch.models.enums import Language
 from autodispatch.models.scenario import InvoiceKey
-from autodispatch.models.text import Text
+from autodispatch.models.text import Param, Text
 from autodispatch.observability import logger
 from autodispatch_cli.output import reader_language
 from autodispatch_cli.target import Target, TargetOptions, resolve_target
@@ -35,6 +35,11 @@ class Invocation:
 def words(ctx: typer.Context, text: Text | None) -> str:
     """A stored message in the reader's language; empty when there is none."""
     return render(text, reader_language(ctx)) if text is not None else ""
+
+
+def say(ctx: typer.Context, code: str, **params: Param) -> str:
+    """A catalogue message in the reader's language: the CLI's headings, values and result lines."""
+    return render(Text.of(code, **params), reader_language(ctx))
 
 
 def target(ctx: typer.Context) -> Target:

@@ -22,6 +22,7 @@ from autodispatch_cli.commands.common import (
     TenantOption,
     day,
     key,
+    say,
     target,
     when,
     words,
@@ -32,6 +33,8 @@ from autodispatch_cli.output import console, print_json, reader_language, state_
 from autodispatch_cli.scenario_file import load_scenario
 
 app = typer.Typer(help="Invoices and their automatic dispatch (R19-R22).", no_args_is_help=True)
+
+LIST_COLUMNS = ("invoice", "number", "status", "state", "channel", "sent_on", "message", "next_night")
 
 InvoiceArgument = Annotated[str, typer.Argument(help="The invoice id (invoice_id of the scenario).")]
 
@@ -58,7 +61,10 @@ def import_(
     if as_json:
         print_json({"file": str(file), "tenants": imported.tenants, "invoices": imported.invoices})
         return
-    console.print(f"Imported {imported.tenants} tenant(s) and {imported.invoices} invoice(s) from {file}.")
+    console.print(
+        say(ctx, "cli.imported", tenants=imported.tenants, invoices=imported.invoices, file=str(file)),
+        highlight=False,
+    )
 
 
 # Reading -----------------------------------------------------------------------------------
@@ -95,63 +101,74 @@ def list_(
         [
             entry.invoice_id,
             documents[entry.invoice_id].number if entry.invoice_id in documents else "",
-            entry.status,
+            say(ctx, f"cli.status.{entry.status}"),
             entry.auto_dispatch,
-            entry.channel or "",
+            say(ctx, f"name.{entry.channel}") if entry.channel else "",
             day(entry.sent_on),
             entry.message or "",
             entry.preview.message if entry.preview else "",
         ]
         for entry in entries
     ]
-    title = f"Invoices of {tenant}" + (f" with automatic dispatch {state}" if state else "")
-    columns = [
-        "invoice",
-        "number",
-        "status",
-        "automatic dispatch",
-        "channel",
-        "sent on",
-        "message",
-        "next night",
-    ]
-    console.print(
-        wrap_only(table(title, columns, rows, lambda row: state_style(row[3])), "message", "next night")
+    title = (
+        say(ctx, "cli.title.invoices_in_state", tenant=tenant, state=say(ctx, f"cli.state.{state}"))
+        if state
+        else say(ctx, "cli.title.invoices", tenant=tenant)
     )
+    columns = [say(ctx, f"cli.column.{name}") for name in LIST_COLUMNS]
+    styles = [state_style(entry.auto_dispatch) for entry in entries]
+    for row in rows:
+        row[3] = say(ctx, f"cli.state.{row[3]}")
+    grid = table(title, columns, rows)
+    for index, style in enumerate(styles):
+        grid.rows[index].style = style
+    console.print(wrap_only(grid, columns[-2], columns[-1]))
     if not rows:
-        console.print("No invoices.")
+        console.print(say(ctx, "cli.no_invoices"))
 
 
 def print_record(ctx: typer.Context, record: DispatchRecord, invoice: Invoice | None, zone: ZoneInfo) -> None:
     facts = [
         ["invoice", record.invoice_id],
         ["number", invoice.number if invoice else ""],
-        ["status", record.status],
-        ["automatic dispatch", record.state],
-        ["channel", record.channel or ""],
-        ["sent on", day(record.sent_on)],
+        ["status", say(ctx, f"cli.status.{record.status}")],
+        ["state", say(ctx, f"cli.state.{record.state}")],
+        ["channel", say(ctx, f"channel.{record.channel}") if record.channel else ""],
+        ["sent_on", day(record.sent_on)],
     ]
     if invoice is not None:
         facts += [
-            ["source", invoice.source],
+            ["source", say(ctx, f"source.{invoice.source}")],
             ["created", when(invoice.created_at, zone)],
-            ["invoice date", day(invoice.invoice_date)],
-            ["delivery channel", invoice.delivery_channel],
+            ["invoice_date", day(invoice.invoice_date)],
+            ["delivery_channel", say(ctx, f"channel.{invoice.delivery_channel}")],
             ["total", f"{invoice.totals.gross} {invoice.currency}"],
         ]
-    console.print(table(f"Invoice {record.tenant_id}/{record.invoice_id}", ["", ""], facts))
+    rows = [[say(ctx, f"cli.column.{name}"), value] for name, value in facts]
+    title = say(ctx, "cli.title.invoice", invoice=f"{record.tenant_id}/{record.invoice_id}")
+    console.print(table(title, ["", ""], rows))
     explanation = words(ctx, record.details or record.message)
     if explanation:
         console.print(
-            Panel(explanation, title="Explanation", title_align="left", style=state_style(record.state))
+            Panel(
+                explanation,
+                title=say(ctx, "cli.title.explanation"),
+                title_align="left",
+                style=state_style(record.state),
+            )
         )
     history = [
-        [when(event.at, zone), event.event, event.channel or "", words(ctx, event.detail), event.run_id or ""]
+        [
+            when(event.at, zone),
+            say(ctx, f"cli.event.{event.event}"),
+            say(ctx, f"name.{event.channel}") if event.channel else "",
+            words(ctx, event.detail),
+            event.run_id or "",
+        ]
         for event in record.history
     ]
-    console.print(
-        wrap_only(table("History", ["at", "event", "channel", "detail", "run"], history), "detail", "run")
-    )
+    columns = [say(ctx, f"cli.column.{name}") for name in ("at", "event", "channel", "detail", "run")]
+    console.print(wrap_only(table(say(ctx, "cli.title.history"), columns, history), *columns[-2:]))
 
 
 @app.command("show")
@@ -178,11 +195,17 @@ def _print_state(ctx: typer.Context, record: DispatchRecord, as_json: bool) -> N
     if as_json:
         print_json(invoice_entry(record, language=reader_language(ctx)))
         return
-    style = state_style(record.state)
+    line = say(
+        ctx,
+        "cli.invoice_state",
+        invoice=f"{record.tenant_id}/{record.invoice_id}",
+        state=say(ctx, f"cli.state.{record.state}"),
+    )
     console.print(
-        f"Invoice {record.tenant_id}/{record.invoice_id}: automatic dispatch [{style}]{record.state}[/]"
-        + (f" - {words(ctx, record.message)}" if record.message else ""),
+        line + (f" - {words(ctx, record.message)}" if record.message else ""),
+        style=state_style(record.state),
         highlight=False,
+        markup=False,
     )
 
 
@@ -239,11 +262,21 @@ def send(
         print_json(document)
         return
     for note in sent.passed_over:
-        console.print(f"  {note.channel} passed over: {words(ctx, note.reason)}", highlight=False)
-    console.print(
-        f"[green]Sent invoice {tenant}/{invoice_id} manually {words(ctx, by_channel(sent.channel))}[/] "
-        f"(message id {sent.message_id}).",
-        highlight=False,
+        passed_over = say(
+            ctx,
+            "cli.passed_over",
+            channel=say(ctx, f"channel.{note.channel}"),
+            reason=words(ctx, note.reason),
+        )
+        console.print(f"  {passed_over}", highlight=False, markup=False)
+    done = say(
+        ctx,
+        "cli.sent_manually",
+        invoice=f"{tenant}/{invoice_id}",
+        by=by_channel(sent.channel),
+        message_id=sent.message_id,
     )
+    console.print(done, style="green", highlight=False, markup=False)
     if sent.factoring is not None:
-        console.print(f"  Factoring: {sent.factoring}", highlight=False)
+        factoring = say(ctx, "cli.factoring", text=sent.factoring)
+        console.print(f"  {factoring}", highlight=False, markup=False)
