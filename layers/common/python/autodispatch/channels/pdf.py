@@ -39,7 +39,7 @@ from autodispatch.channels.labels import (
     format_rate,
     label,
 )
-from autodispatch.channels.pdffonts import FALLBACK_FONTKEY, FAMILY, embedded_fonts
+from autodispatch.channels.pdffonts import FAMILY, embedded_fonts
 from autodispatch.models.enums import DeliveryKind, Language
 from autodispatch.models.scenario import Address, Invoice, Tenant
 
@@ -286,7 +286,7 @@ class _Document(FPDF):
         return Cell(x, y + size * _BASELINE, size, text)
 
     def renderable(self, text: str) -> str:
-        """What of `text` the fonts can draw, putting the fallback font in when the text needs it."""
+        """What of `text` the fonts can draw, putting in the fallback fonts the text needs."""
         return self.fonts_source.use(self, text)
 
     def use_font(self, family: str, style: str, size: float) -> None:
@@ -300,25 +300,25 @@ class _Document(FPDF):
         This writes what fpdf2's `text()` writes for each, but with each character's code in the
         font subset looked up once per document (`text()` picks it again for every character of
         every call), in one content-stream operation instead of one per text, and with what the
-        style's font lacks drawn run by run in the fallback font (`text()` ignores fallbacks)."""
+        style's font lacks drawn run by run in the fallback fonts (`text()` ignores fallbacks)."""
         if not cells:
             return
         self.use_font(FAMILY, style, cells[0].size)
         font = self.current_font
         assert isinstance(font, TTFFont)
-        fallback = self.fonts.get(FALLBACK_FONTKEY)
         own = self.fonts_source.own_chars[style]
+        drawer = self.fonts_source.drawers[style]
         k, height = self.k, self.h
         parts = ["BT"]
         current: tuple[int, float] = (0, 0.0)
         for cell in cells:
             x = cell.x
-            if own.issuperset(cell.text) or not isinstance(fallback, TTFFont):
+            if own.issuperset(cell.text):
                 runs: list[tuple[TTFFont, str]] = [(font, cell.text)]
             else:
                 runs = [
-                    (font if is_own else fallback, "".join(chars))
-                    for is_own, chars in groupby(cell.text, own.__contains__)
+                    (font if index < 0 else self._fallback_font(index), "".join(chars))
+                    for index, chars in groupby(cell.text, drawer.__getitem__)
                 ]
             for run_font, run in runs:
                 if (run_font.i, cell.size) != current:
@@ -333,6 +333,11 @@ class _Document(FPDF):
         self._out(" ".join(parts))
         # The text object set its own fonts and sizes: fpdf2 sets its font again before its next text.
         self.current_font_is_set_on_page = False
+
+    def _fallback_font(self, index: int) -> TTFFont:
+        font = self.fonts[self.fonts_source.fallbacks[index].fontkey]
+        assert isinstance(font, TTFFont)
+        return font
 
     def _written(self, font: TTFFont) -> "_SubsetCodes":
         codes = self._codes.get(font.i)

@@ -229,6 +229,10 @@ MESSAGES: Final[Mapping[str, str]] = {
     "field_issue": N_("%(field)s: %(message)s"),
     "settings.phone_invalid": N_("not a valid phone number (for example 040 123 4567 or +358 40 123 4567)"),
     "settings.email_invalid": N_("not a valid email address"),
+    # R14, R15: a printed text with a character no embedded font has (models/printable.py).
+    "field.unprintable": N_(
+        "contains the character %(character)s (U+%(codepoint)s), which the invoice documents cannot print"
+    ),
     # R21: the tenant's notification.
     "notify.title": N_("Automatic dispatch"),
     "notify.invoice": N_("Invoice"),

@@ -3,6 +3,7 @@ email-validator and phonenumbers rather than hand-written checks."""
 
 import re
 import unicodedata
+from bisect import bisect_right
 from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
@@ -32,6 +33,8 @@ from autodispatch.models.limits import (
     ID_PUNCTUATION,
     NAME_MAX_LENGTH,
 )
+from autodispatch.models.printable import PRINTABLE_RANGES
+from autodispatch.models.text import Text as Words
 
 DateT = TypeVar("DateT", date, datetime)
 
@@ -56,6 +59,36 @@ def _no_control_characters(value: str) -> str:
         category = unicodedata.category(char)
         if category in {"Cc", "Cs"} or char in "\u2028\u2029\ufffe\uffff":
             raise ValueError(f"contains a control character (U+{ord(char):04X})")
+    return value
+
+
+class RefusedValue(ValueError):
+    """A field's value refused with words as data (R30), so the import's error is in the reader's
+    language; its English is the `ValueError`'s message."""
+
+    def __init__(self, text: Words) -> None:
+        from autodispatch.i18n.render import render  # noqa: PLC0415 - the catalogue loads on first use
+
+        super().__init__(render(text, "en"))
+        self.text = text
+
+
+_RANGE_STARTS = [first for first, _ in PRINTABLE_RANGES]
+
+
+def _drawable(char: str) -> bool:
+    index = bisect_right(_RANGE_STARTS, ord(char)) - 1
+    return index >= 0 and ord(char) <= PRINTABLE_RANGES[index][1]
+
+
+def _printable(value: str) -> str:
+    """R14, R15: a text the invoice documents print has only characters their fonts can draw
+    (README, input limits), so no document ever shows U+FFFD in its place."""
+    if value.isascii():
+        return value
+    for char in dict.fromkeys(value):
+        if not _drawable(char):
+            raise RefusedValue(Words.of("field.unprintable", character=char, codepoint=f"{ord(char):04X}"))
     return value
 
 
@@ -240,21 +273,31 @@ def _plain_decimal(value: object) -> object:
 
 Text = Annotated[str, AfterValidator(_no_control_characters)]
 RequiredText = Annotated[str, AfterValidator(_no_control_characters), AfterValidator(_not_blank)]
+# Texts the invoice documents print.
+PrintedText = Annotated[str, AfterValidator(_no_control_characters), AfterValidator(_printable)]
+RequiredPrintedText = Annotated[
+    str, AfterValidator(_no_control_characters), AfterValidator(_not_blank), AfterValidator(_printable)
+]
 Name = Annotated[
     str,
     StringConstraints(max_length=NAME_MAX_LENGTH),
     AfterValidator(_no_control_characters),
     AfterValidator(_not_blank),
+    AfterValidator(_printable),
 ]
 AddressLine = Annotated[
     str,
     StringConstraints(max_length=ADDRESS_LINE_MAX_LENGTH),
     AfterValidator(_no_control_characters),
     AfterValidator(_not_blank),
+    AfterValidator(_printable),
 ]
 # A customer's address part: blank is valid input that makes the address incomplete (R25, R13, R15).
 OptionalAddressLine = Annotated[
-    str, StringConstraints(max_length=ADDRESS_LINE_MAX_LENGTH), AfterValidator(_no_control_characters)
+    str,
+    StringConstraints(max_length=ADDRESS_LINE_MAX_LENGTH),
+    AfterValidator(_no_control_characters),
+    AfterValidator(_printable),
 ]
 BusinessId = Annotated[str, AfterValidator(_business_id)]
 Iban = Annotated[str, AfterValidator(_iban)]

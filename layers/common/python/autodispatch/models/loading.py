@@ -7,6 +7,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from autodispatch.errors import FieldIssue, InputError
+from autodispatch.models.fields import RefusedValue
 from autodispatch.models.scenario import Invoice, InvoiceKey, Scenario, Tenant
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
@@ -39,7 +40,9 @@ def _validate(
     except ValidationError as error:
         for detail in error.errors(include_url=False, include_input=False):
             message = detail["msg"].removeprefix("Value error, ")
-            issues.append(FieldIssue(_dotted(detail["loc"]), message, tenant_id, invoice_id))
+            cause = detail.get("ctx", {}).get("error")
+            words = cause.text if isinstance(cause, RefusedValue) else None
+            issues.append(FieldIssue(_dotted(detail["loc"]), message, tenant_id, invoice_id, words))
         return None
 
 
