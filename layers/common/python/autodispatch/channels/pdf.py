@@ -316,10 +316,14 @@ class _Document(FPDF):
             if own.issuperset(cell.text):
                 runs: list[tuple[TTFFont, str]] = [(font, cell.text)]
             else:
-                runs = [
-                    (font if index < 0 else self._fallback_font(index), "".join(chars))
-                    for index, chars in groupby(cell.text, drawer.__getitem__)
-                ]
+                faces = set(map(drawer.__getitem__, cell.text))
+                if len(faces) == 1:
+                    runs = [(self._face_font(font, faces.pop()), cell.text)]
+                else:
+                    runs = [
+                        (self._face_font(font, index), "".join(chars))
+                        for index, chars in groupby(cell.text, drawer.__getitem__)
+                    ]
             for run_font, run in runs:
                 if (run_font.i, cell.size) != current:
                     current = (run_font.i, cell.size)
@@ -334,7 +338,10 @@ class _Document(FPDF):
         # The text object set its own fonts and sizes: fpdf2 sets its font again before its next text.
         self.current_font_is_set_on_page = False
 
-    def _fallback_font(self, index: int) -> TTFFont:
+    def _face_font(self, own: TTFFont, index: int) -> TTFFont:
+        """`own` for index -1, else this document's copy of that fallback face."""
+        if index < 0:
+            return own
         font = self.fonts[self.fonts_source.fallbacks[index].fontkey]
         assert isinstance(font, TTFFont)
         return font

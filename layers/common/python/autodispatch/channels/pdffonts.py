@@ -219,9 +219,25 @@ class CharWidths(dict[str, float]):
         return width
 
 
+class FallbackIndex(dict[str, int]):
+    """The index of the first fallback face that has each character, -1 when none has it. Kept
+    for the process, as `CharWidths`."""
+
+    def __init__(self, fonts: "EmbeddedFonts") -> None:
+        super().__init__()
+        self.fonts = fonts
+
+    def __missing__(self, char: str) -> int:
+        code = ord(char)
+        index = next((i for i, face in enumerate(self.fonts.fallbacks) if code in face.coverage), -1)
+        self[char] = index
+        return index
+
+
 class Drawer(dict[str, int]):
-    """Which face draws each character in one style: -1 for the style's own face, else the index
-    of the fallback face (`EmbeddedFonts.fallback_for`). Kept for the process, as `CharWidths`."""
+    """Which face draws each character in one style: -1 for the style's own face (or for none,
+    once `renderable` replaced the character), else the index of the fallback face
+    (`EmbeddedFonts.fallback_index`). Kept for the process, as `CharWidths`."""
 
     def __init__(self, own: frozenset[str], fonts: "EmbeddedFonts") -> None:
         super().__init__()
@@ -229,10 +245,7 @@ class Drawer(dict[str, int]):
         self.fonts = fonts
 
     def __missing__(self, char: str) -> int:
-        index = -1
-        if char not in self.own:
-            fallback = self.fonts.fallback_for(char)
-            index = -1 if fallback is None else self.fonts.fallbacks.index(fallback)
+        index = -1 if char in self.own else self.fonts.fallback_index[char]
         self[char] = index
         return index
 
@@ -251,6 +264,7 @@ class EmbeddedFonts:
         self._fallbacks: list[_FallbackFace] = []
         self._loading = threading.Lock()
         self.widths = {face.style: CharWidths(face, self) for face in self.faces}
+        self.fallback_index = FallbackIndex(self)
         self.drawers = {style: Drawer(own, self) for style, own in self.own_chars.items()}
 
     @property
@@ -267,8 +281,8 @@ class EmbeddedFonts:
 
     def fallback_for(self, char: str) -> "_FallbackFace | None":
         """The first fallback face that has `char`, if any."""
-        code = ord(char)
-        return next((face for face in self.fallbacks if code in face.coverage), None)
+        index = self.fallback_index[char]
+        return None if index < 0 else self.fallbacks[index]
 
     def install(self, pdf: FPDF) -> None:
         for face in self.faces:
@@ -278,16 +292,20 @@ class EmbeddedFonts:
         """`renderable(text)`, putting the fallback fonts into `pdf` that the text needs."""
         if self.covered_chars.issuperset(text):
             return text
-        text = self.renderable(text)
-        outside = set(text) - self.covered_chars - {"\n"}
-        if outside:
-            wanted = {self.fallback_for(char) for char in outside}
-            added = [face for face in self.fallbacks if face in wanted and face.fontkey not in pdf.fonts]
-            for face in added:
-                face.install(pdf)
-            if added:
-                installed = [face.family for face in self.fallbacks if face.fontkey in pdf.fonts]
-                pdf.set_fallback_fonts(installed, exact_match=False)
+        outside = set(text)
+        outside -= self.covered_chars
+        outside.discard("\n")
+        wanted = set(map(self.fallback_index.__getitem__, outside))
+        if -1 in wanted:
+            text = self.renderable(text)
+            wanted.discard(-1)
+        added = [self.fallbacks[index] for index in sorted(wanted)]
+        added = [face for face in added if face.fontkey not in pdf.fonts]
+        for face in added:
+            face.install(pdf)
+        if added:
+            installed = [face.family for face in self.fallbacks if face.fontkey in pdf.fonts]
+            pdf.set_fallback_fonts(installed, exact_match=False)
         return text
 
     def prepare_output(self, pdf: FPDF) -> None:
