@@ -309,27 +309,32 @@ class _Document(FPDF):
         own = self.fonts_source.own_chars[style]
         drawer = self.fonts_source.drawers[style]
         k, height = self.k, self.h
+        # This call's faces by `Drawer` index (-1: the style's own), each with its subset codes.
+        faces: dict[int, tuple[TTFFont, _SubsetCodes]] = {-1: (font, self._written(font))}
         parts = ["BT"]
         current: tuple[int, float] = (0, 0.0)
         for cell in cells:
             x = cell.x
             if own.issuperset(cell.text):
-                runs: list[tuple[TTFFont, str]] = [(font, cell.text)]
+                runs: list[tuple[int, str]] = [(-1, cell.text)]
             else:
-                faces = set(map(drawer.__getitem__, cell.text))
-                if len(faces) == 1:
-                    runs = [(self._face_font(font, faces.pop()), cell.text)]
+                drawn_by = set(map(drawer.__getitem__, cell.text))
+                if len(drawn_by) == 1:
+                    runs = [(drawn_by.pop(), cell.text)]
                 else:
-                    runs = [
-                        (self._face_font(font, index), "".join(chars))
-                        for index, chars in groupby(cell.text, drawer.__getitem__)
-                    ]
-            for run_font, run in runs:
+                    grouped = groupby(cell.text, drawer.__getitem__)
+                    runs = [(index, "".join(chars)) for index, chars in grouped]
+            for index, run in runs:
+                face = faces.get(index)
+                if face is None:
+                    run_font = self._fallback_font(index)
+                    face = faces[index] = (run_font, self._written(run_font))
+                run_font, codes = face
                 if (run_font.i, cell.size) != current:
                     current = (run_font.i, cell.size)
                     self._resource_catalog.add(PDFResourceType.FONT, run_font.i, self.page)
                     parts.append(f"/F{run_font.i} {cell.size:.2f} Tf")
-                written = "".join(map(self._written(run_font).__getitem__, run))
+                written = "".join(map(codes.__getitem__, run))
                 parts.append(f"1 0 0 1 {x * k:.2f} {(height - cell.y) * k:.2f} Tm ({written}) Tj")
                 if len(runs) > 1:
                     x += self.measure(run, cell.size, style)
@@ -338,10 +343,8 @@ class _Document(FPDF):
         # The text object set its own fonts and sizes: fpdf2 sets its font again before its next text.
         self.current_font_is_set_on_page = False
 
-    def _face_font(self, own: TTFFont, index: int) -> TTFFont:
-        """`own` for index -1, else this document's copy of that fallback face."""
-        if index < 0:
-            return own
+    def _fallback_font(self, index: int) -> TTFFont:
+        """This document's copy of a fallback face."""
         font = self.fonts[self.fonts_source.fallbacks[index].fontkey]
         assert isinstance(font, TTFFont)
         return font
