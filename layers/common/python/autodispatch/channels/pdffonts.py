@@ -269,7 +269,7 @@ class EmbeddedFonts:
 
     @property
     def fallbacks(self) -> list[_FallbackFace]:
-        """Parsed on first use (about 1 s for the three), so processes that never meet such text
+        """Parsed on first use (about 0.7 s of CPU for the three), so processes that never meet such text
         never pay."""
         if not self._fallbacks:
             with self._loading:
