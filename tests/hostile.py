@@ -51,12 +51,12 @@ XML_HOSTILE = [
 UNICODE_TEXTS = [
     "שלום עולם בע״מ",
     "شركة الاختبار",
-    "☕🧾 Kahvila",
+    "☕🍕 Kahvila",
     "株式会社テスト",
     "Cafe\u0301 Ab",
     "a\u200db\u200cc",
     "Oy \u202eAb\u202c",
-    "कंपनी लिमिटेड",
+    "한국 커피 주식회사",
     "\U0001d11e\U0001f600 Oy",
     "Oy\u00a0\u2009Ab\u3000",
 ]
@@ -241,6 +241,11 @@ def _field_values() -> Iterator[tuple[tuple[str | int, ...], Any]]:
             ("customer", "address", "town"),
         ]:
             yield path, f"Oy{breaker}Ab"
+    # Characters no embedded font prints (README, input limits): a newer emoji, Devanagari, a CJK
+    # extension B ideograph, a private-use character.
+    for unprintable in ["☕🧾 Kahvila", "कंपनी लिमिटेड", "\U00020000 Oy", "\ue000 Oy"]:
+        for path in [("customer", "name"), ("lines", 0, "description"), ("customer", "address", "town")]:
+            yield path, unprintable
     yield ("customer", "email"), "a@example.fi\r\nBcc: evil@evil.example"
     for path, value in [
         (("source",), "FAX"),

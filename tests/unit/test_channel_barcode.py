@@ -3,6 +3,7 @@
 from datetime import date
 from decimal import Decimal
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -23,6 +24,20 @@ def test_r4_barcode_version_5_carries_the_rf_check_digits_and_body() -> None:
     code = virtual_barcode(GUIDE_IBAN, Decimal("4883.15"), "RF09 8685 1625 9619 897", GUIDE_DUE)
 
     assert code == "579440520200360820048831509000000868516259619897100612"
+
+
+@pytest.mark.parametrize(
+    ("reference", "amount", "due", "expected"),
+    [
+        ("11112", "12.25", date(2016, 12, 21), "437159030000007760000122500000000000000000011112161221"),
+        ("RF9811112", "1.10", date(2017, 1, 1), "537159030000007760000011098000000000000000011112170101"),
+    ],
+)
+def test_r4_barcode_versions_4_and_5_match_an_independent_implementations_examples(
+    reference: str, amount: str, due: date, expected: str
+) -> None:
+    """The examples published with the npm package `virtuaaliviivakoodi`, written from the guide."""
+    assert virtual_barcode("FI37 1590 3000 0007 76", Decimal(amount), reference, due) == expected
 
 
 def test_r4_barcode_amount_over_999999_99_is_written_as_zeros() -> None:

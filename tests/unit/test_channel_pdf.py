@@ -1,11 +1,17 @@
 """R14, R15: the invoice PDF and the print letter, read back with pypdf."""
 
 import threading
+from collections import Counter
 from io import BytesIO
+from pathlib import Path
 from typing import Any
 
+import pymupdf
 import pytest
 from fontTools import ttLib
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from pydantic import ValidationError
 from pypdf import PdfReader
 
 from autodispatch.channels.pdf import (
@@ -16,8 +22,10 @@ from autodispatch.channels.pdf import (
     render_invoice_pdf,
     render_print_letter,
 )
-from autodispatch.channels.pdffonts import embedded_fonts
+from autodispatch.channels.pdffonts import embedded_fonts, printable_module
+from autodispatch.models import printable
 from autodispatch.models.enums import DeliveryKind
+from tests.strategies import PRINTABLE_CHARACTERS
 
 A4_HEIGHT_PT = 841.89
 MM_PER_PT = 25.4 / 72
@@ -147,7 +155,8 @@ def test_r4_documents_without_cjk_do_not_embed_the_fallback_font(build: Any) -> 
 def test_r4_cjk_pdf_is_the_same_from_a_cold_or_warm_cache_and_across_threads(build: Any) -> None:
     invoice = build.invoice(customer=build.business_customer(name="山田太郎"))
     tenant = build.tenant(name="東京コーヒー Oy")  # bold: falls back to the regular CJK face
-    embedded_fonts().fallback.subset_program.cache_clear()
+    for face in embedded_fonts().fallbacks:
+        face.subset_program.cache_clear()
     cold = render_invoice_pdf(invoice, tenant)
     results: list[bytes] = []
 
@@ -166,21 +175,86 @@ def test_r4_cjk_pdf_is_the_same_from_a_cold_or_warm_cache_and_across_threads(bui
     assert "山田太郎" in text
 
 
-def test_r4_glyphs_neither_font_has_do_not_crash_the_pdf(build: Any) -> None:
-    # Egyptian hieroglyphs: in neither DejaVu Sans nor Droid Sans Fallback.
-    invoice = build.invoice(customer=build.business_customer(name="北京\U00013000\U00013001 Oy"))
+def test_r4_glyphs_no_font_has_do_not_crash_the_pdf(build: Any) -> None:
+    # Egyptian hieroglyphs: in no embedded font, so refused at import; a stored invoice that
+    # reached a run some other way still renders.
+    invoice = build.invoice()
+    customer = invoice.customer.model_copy(update={"name": "北京\U00013000\U00013001 Oy"})
+    stored = invoice.model_copy(update={"customer": customer})
 
-    text = pages_text(render_invoice_pdf(invoice, build.tenant()))[0]
+    text = pages_text(render_invoice_pdf(stored, build.tenant()))[0]
 
     assert "北京\ufffd\ufffd Oy" in text  # visibly replaced, never silently dropped
 
 
-def test_r4_renderable_and_missing_agree_on_what_neither_font_has() -> None:
+def test_r4_renderable_and_missing_agree_on_what_no_font_has() -> None:
     fonts = embedded_fonts()
-    text = "Oy 北京 コーヒー ☕ Ωμέγα \U00013000\t\n"
+    text = "Oy 北京 코리아 😀 𝐖 コーヒー ☕ Ωμέγα \U00013000\t\n"
 
     assert fonts.missing([text]) == {"\U00013000", "\t"}
-    assert fonts.renderable(text) == "Oy 北京 コーヒー ☕ Ωμέγα \ufffd\ufffd\n"
+    assert fonts.renderable(text) == "Oy 北京 코리아 😀 𝐖 コーヒー ☕ Ωμέγα \ufffd\ufffd\n"
+
+
+# Hangul, emoji (with a skin tone and a zero-width joiner sequence), mathematical letters, a
+# musical symbol and CJK beside Latin: each is drawn from the first embedded font that has it.
+WORLD_TEXT = "김민준 주식회사 😀👍🏽👨\u200d👩\u200d👧 ❤\ufe0f 𝐖𝐨𝐫𝐥𝐝 𝄞 北京 Ωμέγα Oy"
+
+
+def _drawn_text(pdf: bytes) -> str:
+    """Every page's text as PyMuPDF extracts it, wrapped lines joined by single spaces."""
+    with pymupdf.open(stream=pdf, filetype="pdf") as document:
+        return " ".join(" ".join(str(page.get_text()) for page in document).split())
+
+
+def _notdefs(pdf: bytes) -> int:
+    """Glyphs drawn as `.notdef` (glyph id 0) on every page."""
+    with pymupdf.open(stream=pdf, filetype="pdf") as document:
+        return sum(
+            1
+            for page in document
+            for block in page.get_texttrace()
+            for char in block["chars"]
+            if char[1] == 0
+        )
+
+
+def test_r4_hangul_emoji_and_astral_letters_print_as_given(build: Any) -> None:
+    invoice = build.invoice(
+        customer=build.business_customer(name=WORLD_TEXT),
+        lines=[build.line_dict(description=f"Kahvi {WORLD_TEXT}")],
+    )
+    tenant = build.tenant(name="한국 커피 😀 Oy")  # bold: falls back to the regular faces
+
+    for pdf in (render_invoice_pdf(invoice, tenant), render_print_letter(invoice, tenant)):
+        text = _drawn_text(pdf)
+        assert WORLD_TEXT in text
+        assert f"Kahvi {WORLD_TEXT}" in text
+        assert "한국 커피 😀 Oy" in text
+        assert "\ufffd" not in text
+        assert _notdefs(pdf) == 0
+        bases = " ".join(embedded_fonts_of(pdf))
+        assert all(family in bases for family in ("DroidSansFallback", "NanumGothic", "Symbola"))
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    name=st.text(st.one_of(PRINTABLE_CHARACTERS, st.characters()), min_size=1, max_size=40).filter(str.strip)
+)
+def test_r4_every_name_the_import_accepts_reads_back_from_the_pdf_as_given(build: Any, name: str) -> None:
+    try:
+        customer = build.business_customer(name=name)
+        invoice = build.invoice(customer=customer)
+    except ValidationError:
+        return  # refused at import (control or unprintable characters): never rendered
+    assert not embedded_fonts().missing([name])
+
+    pdf = render_invoice_pdf(invoice, build.tenant())
+
+    assert _notdefs(pdf) == 0
+    # Every character reads back (as a count: extractors reorder right-to-left runs and space
+    # out marks; `test_r4_hangul_emoji_and_astral_letters_print_as_given` checks the order).
+    wanted = Counter(char for char in name if not char.isspace())
+    assert wanted <= Counter(_drawn_text(pdf))
 
 
 def test_r4_credit_note_is_titled_as_a_credit_note_without_barcode(build: Any) -> None:
@@ -248,3 +322,10 @@ def test_r15_print_letter_is_followed_by_the_invoice_pages(build: Any) -> None:
     assert len(pages) == 2
     assert "Oheisena lasku 1001." in pages[0]
     assert "Laskun numero 1001" in pages[1]
+
+
+def test_r25_the_import_accepts_exactly_what_the_embedded_fonts_draw() -> None:
+    """models/printable.py is generated from the fonts (`python -m autodispatch.channels.pdffonts`)."""
+    module = Path(printable.__file__).read_text(encoding="utf-8")
+
+    assert module == printable_module()

@@ -20,6 +20,7 @@ from autodispatch.models import limits
 from autodispatch.models.enums import DeliveryKind
 from autodispatch.models.scenario import Factoring, Invoice, Tenant
 from autodispatch.rules.usability import einvoice_unusable
+from tests.strategies import TEXT_CHARACTERS
 
 XSD = Path(__file__).resolve().parents[1] / "fixtures" / "Finvoice3.0.xsd"
 FACTORING = Factoring(
@@ -27,11 +28,6 @@ FACTORING = Factoring(
     agreement_id="FA-2291",
     einvoice_address="003712345671",
     einvoice_operator="003721291126",
-)
-# What the import accepts in text: no control characters, surrogates, line separators, or the two
-# code points XML cannot carry.
-TEXT_CHARACTERS = st.characters(
-    exclude_categories=("Cc", "Cs"), exclude_characters="\u2028\u2029\ufffe\uffff"
 )
 REFERENCES = ["1232", "RF18539007547034", "12345672", "RF712348231"]
 WIDE = "\U0001d11e"

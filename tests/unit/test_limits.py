@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from autodispatch.errors import FieldIssue, InputError
+from autodispatch.i18n.render import render
 from autodispatch.models import limits
 from autodispatch.models.document import parse_scenario_json
 from autodispatch.models.loading import parse_scenario
@@ -328,3 +329,51 @@ def test_r25_an_encoded_word_in_a_notification_address_is_refused(build):
     tenant = build.tenant_dict(settings=build.settings_dict(notify_email=payload))
     issues = _issues(build.scenario_dict(tenants=[tenant], invoices=[]))
     assert [issue.field for issue in issues] == ["settings.notify_email"]
+
+
+# No embedded font has Egyptian hieroglyphs, emoji newer than Unicode 9 (U+1FAE0 melting face),
+# CJK extension B or private-use characters.
+@pytest.mark.parametrize("character", ["\U00013000", "\U0001fae0", "\U00020000", "\ue000"])
+@pytest.mark.parametrize(
+    ("field", "overrides"),
+    [
+        ("customer.name", lambda build, text: {"customer": build.business_customer(name=text)}),
+        ("number", lambda build, text: {"number": text}),
+        ("lines[0].description", lambda build, text: {"lines": [build.line_dict(description=text)]}),
+        (
+            "customer.address.town",
+            lambda build, text: {"customer": build.business_customer(address=build.address_dict(town=text))},
+        ),
+    ],
+)
+def test_r25_characters_no_font_can_print_are_refused_at_import_in_the_readers_language(
+    build, character, field, overrides
+):
+    issue = _invoice_issue(build, **overrides(build, f"Oy {character} Ab"))
+
+    assert issue.field == field
+    assert issue.text is not None
+    code = f"U+{ord(character):04X}"
+    line = str(issue)
+    assert line.startswith(f"tenant 'seller', invoice 'inv-1', field '{field}': ")
+    assert f"{code}), which the invoice documents cannot print" in line
+    assert "\n" not in line
+    assert f"{code}), jota laskun asiakirjoihin ei voi tulostaa" in render(issue.text, "fi")
+    assert f"{code}), som inte kan skrivas ut på fakturadokumenten" in render(issue.text, "sv")
+
+
+def test_r25_a_tenant_name_no_font_can_print_is_refused(build):
+    tenant = build.tenant_dict(name="Kahvila \U0001fae0 Oy")
+    issues = _issues(build.scenario_dict(tenants=[tenant], invoices=[]))
+
+    assert [(issue.tenant_id, issue.field) for issue in issues] == [("seller", "name")]
+    assert "U+1FAE0" in issues[0].message
+
+
+def test_r25_hangul_emoji_and_mathematical_letters_import(build):
+    text = "김민준 😀👍🏽 ❤\ufe0f 𝐖𝐨𝐫𝐥𝐝 北京"
+    invoice = build.invoice_dict(
+        customer=build.business_customer(name=text), lines=[build.line_dict(description=text)]
+    )
+    scenario = parse_scenario(build.scenario_dict(invoices=[invoice]))
+    assert scenario.invoices[0].customer.name == text

@@ -21,6 +21,7 @@ from autodispatch.models import limits
 from autodispatch.models.enums import DeliveryKind
 from autodispatch.models.scenario import Invoice, Tenant
 from autodispatch.rules.usability import einvoice_unusable
+from tests.strategies import TEXT_CHARACTERS
 
 PDF = b"%PDF-1.7 the invoice image\n%%EOF"
 REFERENCE = Path(__file__).resolve().parents[3] / "shared" / "reference" / "peppol"
@@ -28,7 +29,7 @@ OFFICIAL_EXAMPLES = sorted(REFERENCE.glob("example-*.xml"))
 PARTICIPANTS = ["0216:003701120389", "0037:01120389", "0088:4000001123452", "0216:003712345678ABC"]
 FINNISH_RATES = ["25.5", "14", "13.5", "10", "0"]
 REFERENCES = ["1232", "RF18539007547034", "12345672"]
-TEXT = st.characters(exclude_categories=("Cc", "Cs"), exclude_characters="\u2028\u2029\ufffe\uffff")
+TEXT = TEXT_CHARACTERS
 
 
 def peppol_customer(build: Any, **overrides: Any) -> dict[str, Any]:

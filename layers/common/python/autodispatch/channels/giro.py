@@ -8,8 +8,9 @@ reference, the due date and the amount in euros; the barcode area is at the bott
 
 The barcode is the 54-digit virtual barcode (`barcode.virtual_barcode`) in Code 128, character
 set C (start character 105, two digits per symbol character, the modulo-103 check character and
-the stop character), drawn as vector bars: 0.3 mm modules (the guide asks for at least 0.25 mm),
-13 mm high, with quiet zones of more than ten modules on both sides.
+the stop character), drawn as vector bars: 0.3 mm modules, 13 mm high, with quiet zones of more
+than ten modules on both sides (the README says which of these measurements are checked against
+the guide).
 """
 
 from typing import TYPE_CHECKING

@@ -39,7 +39,7 @@ from autodispatch.channels.labels import (
     format_rate,
     label,
 )
-from autodispatch.channels.pdffonts import FALLBACK_FONTKEY, FAMILY, embedded_fonts
+from autodispatch.channels.pdffonts import FAMILY, embedded_fonts
 from autodispatch.models.enums import DeliveryKind, Language
 from autodispatch.models.scenario import Address, Invoice, Tenant
 
@@ -286,7 +286,7 @@ class _Document(FPDF):
         return Cell(x, y + size * _BASELINE, size, text)
 
     def renderable(self, text: str) -> str:
-        """What of `text` the fonts can draw, putting the fallback font in when the text needs it."""
+        """What of `text` the fonts can draw, putting in the fallback fonts the text needs."""
         return self.fonts_source.use(self, text)
 
     def use_font(self, family: str, style: str, size: float) -> None:
@@ -300,32 +300,41 @@ class _Document(FPDF):
         This writes what fpdf2's `text()` writes for each, but with each character's code in the
         font subset looked up once per document (`text()` picks it again for every character of
         every call), in one content-stream operation instead of one per text, and with what the
-        style's font lacks drawn run by run in the fallback font (`text()` ignores fallbacks)."""
+        style's font lacks drawn run by run in the fallback fonts (`text()` ignores fallbacks)."""
         if not cells:
             return
         self.use_font(FAMILY, style, cells[0].size)
         font = self.current_font
         assert isinstance(font, TTFFont)
-        fallback = self.fonts.get(FALLBACK_FONTKEY)
         own = self.fonts_source.own_chars[style]
+        drawer = self.fonts_source.drawers[style]
         k, height = self.k, self.h
+        # This call's faces by `Drawer` index (-1: the style's own), each with its subset codes.
+        faces: dict[int, tuple[TTFFont, _SubsetCodes]] = {-1: (font, self._written(font))}
         parts = ["BT"]
         current: tuple[int, float] = (0, 0.0)
         for cell in cells:
             x = cell.x
-            if own.issuperset(cell.text) or not isinstance(fallback, TTFFont):
-                runs: list[tuple[TTFFont, str]] = [(font, cell.text)]
+            if own.issuperset(cell.text):
+                runs: list[tuple[int, str]] = [(-1, cell.text)]
             else:
-                runs = [
-                    (font if is_own else fallback, "".join(chars))
-                    for is_own, chars in groupby(cell.text, own.__contains__)
-                ]
-            for run_font, run in runs:
+                drawn_by = set(map(drawer.__getitem__, cell.text))
+                if len(drawn_by) == 1:
+                    runs = [(drawn_by.pop(), cell.text)]
+                else:
+                    grouped = groupby(cell.text, drawer.__getitem__)
+                    runs = [(index, "".join(chars)) for index, chars in grouped]
+            for index, run in runs:
+                face = faces.get(index)
+                if face is None:
+                    run_font = self._fallback_font(index)
+                    face = faces[index] = (run_font, self._written(run_font))
+                run_font, codes = face
                 if (run_font.i, cell.size) != current:
                     current = (run_font.i, cell.size)
                     self._resource_catalog.add(PDFResourceType.FONT, run_font.i, self.page)
                     parts.append(f"/F{run_font.i} {cell.size:.2f} Tf")
-                written = "".join(map(self._written(run_font).__getitem__, run))
+                written = "".join(map(codes.__getitem__, run))
                 parts.append(f"1 0 0 1 {x * k:.2f} {(height - cell.y) * k:.2f} Tm ({written}) Tj")
                 if len(runs) > 1:
                     x += self.measure(run, cell.size, style)
@@ -333,6 +342,12 @@ class _Document(FPDF):
         self._out(" ".join(parts))
         # The text object set its own fonts and sizes: fpdf2 sets its font again before its next text.
         self.current_font_is_set_on_page = False
+
+    def _fallback_font(self, index: int) -> TTFFont:
+        """This document's copy of a fallback face."""
+        font = self.fonts[self.fonts_source.fallbacks[index].fontkey]
+        assert isinstance(font, TTFFont)
+        return font
 
     def _written(self, font: TTFFont) -> "_SubsetCodes":
         codes = self._codes.get(font.i)

@@ -1,6 +1,9 @@
 """The embedded Unicode fonts, shipped in `fonts/` with their licences, prepared once per process:
-DejaVu Sans (regular and bold) for the text, and Droid Sans Fallback for characters DejaVu lacks
-(Chinese, Japanese kana and kanji, and the like).
+DejaVu Sans (regular and bold) for the text, and for characters DejaVu lacks, in this order, Droid
+Sans Fallback (Chinese, Japanese kana and kanji, and the like), NanumGothic (Hangul) and Symbola
+(emoji up to Unicode 9, mathematical alphanumerics and other symbols). What none of them has is
+refused at import (`models/printable.py`, generated from these fonts by `python -m
+autodispatch.channels.pdffonts`).
 
 fpdf2 parses the whole TTF in `add_font` and subsets it with fontTools in `output`: about 170 ms
 per document for DejaVu Sans regular and bold. Instead, each face is parsed once; a document gets
@@ -9,11 +12,12 @@ swapped for a small pre-subset holding the common characters plus whatever else 
 uses (cached by that extra set), so fpdf2's own subsetting works on a few hundred glyphs. The
 embedded result is the same font data, only cheaper to make.
 
-The fallback face (4 MB, 49,000 glyphs) goes further, as every new customer name would miss that
-cache and fontTools' subsetter takes about 250 ms on it whatever it keeps: it is parsed on the
-first text that needs it, put into a document only when one of the document's texts needs it
-(so documents DejaVu covers pay nothing and embed nothing more), and its pre-subset is assembled
-directly from the parsed tables, keeping only the glyphs the document uses (a few ms).
+The fallback faces go further (Droid Sans Fallback alone is 4 MB with 49,000 glyphs), as every
+new customer name would miss that cache and fontTools' subsetter takes about 250 ms on it whatever
+it keeps: they are parsed on the first text that needs one, a face is put into a document only
+when one of the document's texts needs it (so documents DejaVu covers pay nothing and embed
+nothing more), and its pre-subset is assembled directly from the parsed tables, keeping only the
+glyphs the document uses (a few ms).
 
 This relies on fpdf2's TTFFont internals (`subset`, `ttfont`, `i`, `cmap`), pinned in requirements
 and covered by the channel tests.
@@ -37,10 +41,12 @@ from fpdf.fonts import SubsetMap, TTFFont
 FONT_DIR = Path(__file__).parent / "fonts"
 FAMILY = "DejaVu"
 _FILES = {"": "DejaVuSans.ttf", "B": "DejaVuSans-Bold.ttf"}
-# Regular only: bold text falls back to it too (`set_fallback_fonts(..., exact_match=False)`).
-FALLBACK_FAMILY = "DroidSansFallback"
-FALLBACK_FONTKEY = FALLBACK_FAMILY.lower()
-_FALLBACK_FILE = "DroidSansFallbackFull.ttf"
+# Regular only: bold text falls back to them too. A character is drawn from the first that has it.
+FALLBACK_FILES = {
+    "DroidSansFallback": "DroidSansFallbackFull.ttf",
+    "NanumGothic": "NanumGothic.ttf",
+    "Symbola": "Symbola.ttf",
+}
 # What nearly every invoice prints; a document needing only these never misses the cache.
 _COMMON_TEXT = (
     "".join(chr(code) for code in range(0x20, 0x7F))
@@ -192,9 +198,9 @@ class _FallbackFace(_Face):
 
 class CharWidths(dict[str, float]):
     """Each character's advance in thousandths of an em as drawn in one style: from that face when
-    it has the glyph, else from the fallback face (as `_Document.text_runs` draws it). Filled on
-    first use of a character and kept for the process, so measuring a text is one dict lookup per
-    character instead of fpdf2's per-call work."""
+    it has the glyph, else from the fallback face that draws it (as `_Document.cells` draws it).
+    Filled on first use of a character and kept for the process, so measuring a text is one dict
+    lookup per character instead of fpdf2's per-call work."""
 
     def __init__(self, face: _Face, fonts: "EmbeddedFonts") -> None:
         super().__init__()
@@ -204,14 +210,49 @@ class CharWidths(dict[str, float]):
 
     def __missing__(self, char: str) -> float:
         code = ord(char)
-        width = self.own[code] if code in self.cmap else self.fonts.fallback.prototype.cw[code]
+        if code in self.cmap:
+            width = self.own[code]
+        else:
+            fallback = self.fonts.fallback_for(char)
+            width = 0.0 if fallback is None else fallback.prototype.cw[code]
         self[char] = width
         return width
 
 
+class FallbackIndex(dict[str, int]):
+    """The index of the first fallback face that has each character, -1 when none has it. Kept
+    for the process, as `CharWidths`."""
+
+    def __init__(self, fonts: "EmbeddedFonts") -> None:
+        super().__init__()
+        self.fonts = fonts
+
+    def __missing__(self, char: str) -> int:
+        code = ord(char)
+        index = next((i for i, face in enumerate(self.fonts.fallbacks) if code in face.coverage), -1)
+        self[char] = index
+        return index
+
+
+class Drawer(dict[str, int]):
+    """Which face draws each character in one style: -1 for the style's own face (or for none,
+    once `renderable` replaced the character), else the index of the fallback face
+    (`EmbeddedFonts.fallback_index`). Kept for the process, as `CharWidths`."""
+
+    def __init__(self, own: frozenset[str], fonts: "EmbeddedFonts") -> None:
+        super().__init__()
+        self.own = own
+        self.fonts = fonts
+
+    def __missing__(self, char: str) -> int:
+        index = -1 if char in self.own else self.fonts.fallback_index[char]
+        self[char] = index
+        return index
+
+
 class EmbeddedFonts:
     """DejaVu Sans regular and bold, ready to put into any number of documents, and the fallback
-    font for the characters they lack, put into the documents that need it."""
+    fonts for the characters they lack, each put into the documents that need it."""
 
     def __init__(self) -> None:
         self.faces = [_Face(FAMILY, style, FONT_DIR / name) for style, name in _FILES.items()]
@@ -220,42 +261,60 @@ class EmbeddedFonts:
         # The same as characters, so that whole texts are checked by one set operation.
         self.covered_chars = frozenset(map(chr, self.coverage))
         self.own_chars = {face.style: frozenset(map(chr, face.prototype.cmap)) for face in self.faces}
-        self._fallback: _FallbackFace | None = None
+        self._fallbacks: list[_FallbackFace] = []
         self._loading = threading.Lock()
         self.widths = {face.style: CharWidths(face, self) for face in self.faces}
+        self.fallback_index = FallbackIndex(self)
+        self.drawers = {style: Drawer(own, self) for style, own in self.own_chars.items()}
 
     @property
-    def fallback(self) -> _FallbackFace:
-        """Parsed on first use (about 0.4 s), so processes that never meet such text never pay."""
-        if self._fallback is None:
+    def fallbacks(self) -> list[_FallbackFace]:
+        """Parsed on first use (about 0.7 s of CPU for the three), so processes that never meet such text
+        never pay."""
+        if not self._fallbacks:
             with self._loading:
-                if self._fallback is None:
-                    self._fallback = _FallbackFace(FALLBACK_FAMILY, FONT_DIR / _FALLBACK_FILE)
-        return self._fallback
+                if not self._fallbacks:
+                    self._fallbacks = [
+                        _FallbackFace(family, FONT_DIR / name) for family, name in FALLBACK_FILES.items()
+                    ]
+        return self._fallbacks
+
+    def fallback_for(self, char: str) -> "_FallbackFace | None":
+        """The first fallback face that has `char`, if any."""
+        index = self.fallback_index[char]
+        return None if index < 0 else self.fallbacks[index]
 
     def install(self, pdf: FPDF) -> None:
         for face in self.faces:
             face.install(pdf)
 
     def use(self, pdf: FPDF, text: str) -> str:
-        """`renderable(text)`, putting the fallback font into `pdf` when the text needs it."""
+        """`renderable(text)`, putting the fallback fonts into `pdf` that the text needs."""
         if self.covered_chars.issuperset(text):
             return text
-        text = self.renderable(text)
-        if FALLBACK_FONTKEY not in pdf.fonts and set(text) - self.covered_chars - {"\n"}:
-            self.fallback.install(pdf)
-            pdf.set_fallback_fonts([FALLBACK_FAMILY], exact_match=False)
+        outside = set(text)
+        outside -= self.covered_chars
+        outside.discard("\n")
+        wanted = set(map(self.fallback_index.__getitem__, outside))
+        if -1 in wanted:
+            text = self.renderable(text)
+            wanted.discard(-1)
+        added = [self.fallbacks[index] for index in sorted(wanted)]
+        added = [face for face in added if face.fontkey not in pdf.fonts]
+        for face in added:
+            face.install(pdf)
+        if added:
+            installed = [face.family for face in self.fallbacks if face.fontkey in pdf.fonts]
+            pdf.set_fallback_fonts(installed, exact_match=False)
         return text
 
     def prepare_output(self, pdf: FPDF) -> None:
-        for face in self.faces:
+        for face in [*self.faces, *self._fallbacks]:
             face.prepare_output(pdf)
-        if self._fallback is not None:
-            self._fallback.prepare_output(pdf)
 
     def renderable(self, text: str) -> str:
-        """Characters neither DejaVu nor the fallback font has become U+FFFD instead of silently
-        vanishing."""
+        """Characters no embedded font has become U+FFFD instead of silently vanishing (import
+        refuses them: this is for data that reached a run some other way)."""
         if self.covered_chars.issuperset(text):
             return text
         for char in self.missing([text]):
@@ -266,13 +325,37 @@ class EmbeddedFonts:
         outside = set().union(*texts)
         outside -= self.covered_chars
         outside.discard("\n")
-        if not outside:
-            return outside
-        fallback = self.fallback.coverage
-        return {char for char in outside if ord(char) not in fallback}
+        return {char for char in outside if self.fallback_for(char) is None}
+
+    def printable_codes(self) -> list[int]:
+        """Every code point a document can draw (control characters left out)."""
+        codes = set(self.coverage).union(*(face.coverage for face in self.fallbacks))
+        return sorted(code for code in codes if code >= 0x20 and not 0x7F <= code < 0xA0)
 
 
 @cache
 def embedded_fonts() -> EmbeddedFonts:
     """Built on first use (about 0.1 s), never at import."""
     return EmbeddedFonts()
+
+
+def printable_module() -> str:
+    """The source of `models/printable.py`: the code point ranges the embedded fonts draw."""
+    codes = embedded_fonts().printable_codes()
+    ranges: list[list[int]] = []
+    for code in codes:
+        if ranges and ranges[-1][1] == code - 1:
+            ranges[-1][1] = code
+        else:
+            ranges.append([code, code])
+    rows = "".join(f"    (0x{first:X}, 0x{last:X}),\n" for first, last in ranges)
+    return (
+        '"""The characters the invoice documents can print: the code point ranges the embedded fonts\n'
+        "(channels/fonts) draw. Generated by `python -m autodispatch.channels.pdffonts`; a unit test\n"
+        'keeps it equal to the fonts."""\n\n'
+        f"PRINTABLE_RANGES: tuple[tuple[int, int], ...] = (\n{rows})\n"
+    )
+
+
+if __name__ == "__main__":
+    print(printable_module(), end="")

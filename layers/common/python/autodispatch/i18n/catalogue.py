@@ -363,6 +363,10 @@ MESSAGES: Final[Mapping[str, str]] = {
     "rules.broken": N_("the e-invoice breaks %(rules)s"),
     "rules.rule": N_("%(rule)s: %(text)s"),
     "rules.more": N_("%(rules)s (and %(count)s more rules)"),
+    # R14, R15: a printed text with a character no embedded font has (models/printable.py).
+    "field.unprintable": N_(
+        "contains the character %(character)s (U+%(codepoint)s), which the invoice documents cannot print"
+    ),
     # R21: the tenant's notification.
     "notify.title": N_("Automatic dispatch"),
     "notify.invoice": N_("Invoice"),

@@ -3,6 +3,7 @@ email-validator and phonenumbers rather than hand-written checks."""
 
 import re
 import unicodedata
+from bisect import bisect_right
 from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
@@ -33,6 +34,7 @@ from autodispatch.models.limits import (
     ID_PUNCTUATION,
     NAME_MAX_LENGTH,
 )
+from autodispatch.models.printable import PRINTABLE_RANGES
 from autodispatch.models.text import Text as Message
 
 DateT = TypeVar("DateT", date, datetime)
@@ -58,6 +60,27 @@ def _no_control_characters(value: str) -> str:
         category = unicodedata.category(char)
         if category in {"Cc", "Cs"} or char in "\u2028\u2029\ufffe\uffff":
             raise Invalid(Message.of("invalid.control_character", character=f"U+{ord(char):04X}"))
+    return value
+
+
+_RANGE_STARTS = [first for first, _ in PRINTABLE_RANGES]
+
+
+def _drawable(char: str) -> bool:
+    if char == "\ufffd":
+        return False  # the replacement character: the text was broken before it reached us
+    index = bisect_right(_RANGE_STARTS, ord(char)) - 1
+    return index >= 0 and ord(char) <= PRINTABLE_RANGES[index][1]
+
+
+def _printable(value: str) -> str:
+    """R14, R15: a text the invoice documents print has only characters their fonts can draw
+    (README, input limits), so no document ever shows U+FFFD in its place."""
+    if value.isascii():
+        return value
+    for char in dict.fromkeys(value):
+        if not _drawable(char):
+            raise Invalid(Message.of("field.unprintable", character=char, codepoint=f"{ord(char):04X}"))
     return value
 
 
@@ -238,21 +261,31 @@ def _plain_decimal(value: object) -> object:
 
 Text = Annotated[str, AfterValidator(_no_control_characters)]
 RequiredText = Annotated[str, AfterValidator(_no_control_characters), AfterValidator(_not_blank)]
+# Texts the invoice documents print.
+PrintedText = Annotated[str, AfterValidator(_no_control_characters), AfterValidator(_printable)]
+RequiredPrintedText = Annotated[
+    str, AfterValidator(_no_control_characters), AfterValidator(_not_blank), AfterValidator(_printable)
+]
 Name = Annotated[
     str,
     StringConstraints(max_length=NAME_MAX_LENGTH),
     AfterValidator(_no_control_characters),
     AfterValidator(_not_blank),
+    AfterValidator(_printable),
 ]
 AddressLine = Annotated[
     str,
     StringConstraints(max_length=ADDRESS_LINE_MAX_LENGTH),
     AfterValidator(_no_control_characters),
     AfterValidator(_not_blank),
+    AfterValidator(_printable),
 ]
 # A customer's address part: blank is valid input that makes the address incomplete (R25, R13, R15).
 OptionalAddressLine = Annotated[
-    str, StringConstraints(max_length=ADDRESS_LINE_MAX_LENGTH), AfterValidator(_no_control_characters)
+    str,
+    StringConstraints(max_length=ADDRESS_LINE_MAX_LENGTH),
+    AfterValidator(_no_control_characters),
+    AfterValidator(_printable),
 ]
 BusinessId = Annotated[str, AfterValidator(_business_id)]
 Iban = Annotated[str, AfterValidator(_iban)]

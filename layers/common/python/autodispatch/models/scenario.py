@@ -43,7 +43,8 @@ from autodispatch.models.fields import (
     OptionalCountryCode,
     PaymentReference,
     Phone,
-    RequiredText,
+    PrintedText,
+    RequiredPrintedText,
     SendableEmail,
     Text,
     bounded,
@@ -120,7 +121,7 @@ class Factoring(_Model):
     """A factoring agreement and where its factoring messages go (R17)."""
 
     financier_name: Name
-    agreement_id: Annotated[RequiredText, bounded(AGREEMENT_ID_MAX_LENGTH)]
+    agreement_id: Annotated[RequiredPrintedText, bounded(AGREEMENT_ID_MAX_LENGTH)]
     einvoice_address: EInvoiceAddress | None = None
     einvoice_operator: OperatorCode | None = None
     email: SendableEmail | None = None
@@ -161,8 +162,8 @@ class Customer(_Model):
     can use it is a dispatch decision (R13-R15), not an import error."""
 
     type: CustomerType
-    name: Annotated[Text, bounded(CUSTOMER_NAME_MAX_LENGTH)]
-    business_id: Annotated[Text, bounded(BUSINESS_ID_MAX_LENGTH)] | None = None
+    name: Annotated[PrintedText, bounded(CUSTOMER_NAME_MAX_LENGTH)]
+    business_id: Annotated[PrintedText, bounded(BUSINESS_ID_MAX_LENGTH)] | None = None
     email: Annotated[Text, bounded(EMAIL_MAX_LENGTH)] | None = None
     einvoice_address: Annotated[Text, bounded(EINVOICE_ROUTING_MAX_LENGTH)] | None = None
     einvoice_operator: Annotated[Text, bounded(EINVOICE_ROUTING_MAX_LENGTH)] | None = None
@@ -178,7 +179,7 @@ UnitPrice = Annotated[DecimalAmount, Field(max_digits=15, decimal_places=6)]
 
 
 class Line(_Model):
-    description: Annotated[RequiredText, bounded(LINE_DESCRIPTION_MAX_LENGTH)]
+    description: Annotated[RequiredPrintedText, bounded(LINE_DESCRIPTION_MAX_LENGTH)]
     quantity: Quantity
     unit_price: UnitPrice
     vat_rate: Annotated[DecimalAmount, Field(ge=0, le=100)]
@@ -232,7 +233,7 @@ def compute_totals(lines: list[Line]) -> Totals:
 class Invoice(_Model):
     tenant_id: Identifier
     invoice_id: Identifier
-    number: Annotated[RequiredText, bounded(INVOICE_NUMBER_MAX_LENGTH)]
+    number: Annotated[RequiredPrintedText, bounded(INVOICE_NUMBER_MAX_LENGTH)]
     source: Source
     status: InvoiceStatus
     created_at: Moment
