@@ -328,8 +328,10 @@ class EmbeddedFonts:
         return {char for char in outside if self.fallback_for(char) is None}
 
     def printable_codes(self) -> list[int]:
-        """Every code point a document can draw (control characters left out)."""
+        """Every code point a document can draw, less control characters and U+FFFD (in input it
+        says the text was broken before it reached us, and the PDF's text would not read back)."""
         codes = set(self.coverage).union(*(face.coverage for face in self.fallbacks))
+        codes.discard(ord(REPLACEMENT))
         return sorted(code for code in codes if code >= 0x20 and not 0x7F <= code < 0xA0)
 
 

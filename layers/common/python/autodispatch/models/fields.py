@@ -67,8 +67,6 @@ _RANGE_STARTS = [first for first, _ in PRINTABLE_RANGES]
 
 
 def _drawable(char: str) -> bool:
-    if char == "\ufffd":
-        return False  # the replacement character: the text was broken before it reached us
     index = bisect_right(_RANGE_STARTS, ord(char)) - 1
     return index >= 0 and ord(char) <= PRINTABLE_RANGES[index][1]
 
