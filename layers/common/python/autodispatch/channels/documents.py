@@ -12,12 +12,10 @@ from autodispatch.ses import OutgoingEmail
 def render_email_document(invoice: Invoice, tenant: Tenant, request: RenderRequest) -> OutgoingEmail:
     """The invoice's email with its PDF, or the financier's copy with the assignment details (R17)."""
     if request.kind is DeliveryKind.FACTORING:
-        if request.factoring is None:
-            raise ValueError("a factoring email needs the factoring agreement")
         return render_factoring_email(
             invoice,
             tenant,
-            request.factoring,
+            request.agreement(),
             render_invoice_pdf(invoice, tenant),
             sender_email=request.sender_email,
             message_id=request.message_id,

@@ -151,15 +151,14 @@ class _Builder:
 def render_finvoice_document(invoice: Invoice, tenant: Tenant, request: "RenderRequest") -> bytes:
     """The FINVOICE route's renderer: the customer's message, or the financier's copy (R17)."""
     if request.kind is DeliveryKind.FACTORING:
-        if request.factoring is None:
-            raise ValueError("a factoring message needs the factoring agreement")
+        agreement = request.agreement()
         return render_finvoice(
             invoice,
             tenant,
             message_id=request.message_id,
             kind=request.kind,
-            route=factoring_route(request.factoring),
-            factoring=request.factoring,
+            route=factoring_route(agreement),
+            factoring=agreement,
         )
     return render_finvoice(invoice, tenant, message_id=request.message_id, kind=request.kind)
 

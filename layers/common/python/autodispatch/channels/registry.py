@@ -31,6 +31,12 @@ class RenderRequest:
     now: datetime
     factoring: Factoring | None = None
 
+    def agreement(self) -> Factoring:
+        """The factoring agreement a financier's copy is rendered with (R17)."""
+        if self.factoring is None:
+            raise ValueError("a financier's copy needs the factoring agreement")
+        return self.factoring
+
 
 class Renderer(Protocol):
     def __call__(self, invoice: Invoice, tenant: Tenant, request: RenderRequest) -> bytes | OutgoingEmail: ...
