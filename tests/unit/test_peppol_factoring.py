@@ -8,18 +8,22 @@ from typing import Any
 
 import pytest
 from defusedxml import ElementTree
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from autodispatch.channels.ids import message_id
-from autodispatch.channels.peppol import CAC, CBC
+from autodispatch.channels.peppol import CAC, CBC, render_ubl
 from autodispatch.channels.peppol_rules import broken_rules
 from autodispatch.errors import TransientError
 from autodispatch.logic.dispatch import BatchDispatcher
+from autodispatch.mime import UnsafeText
 from autodispatch.models.enums import AutoDispatchState, Channel, DeliveryKind, HistoryEventKind
 from autodispatch.models.routes import RouteName
 from autodispatch.store.port import RunCounts
 from tests.fakes.channels import FakeTransport, Parts
 from tests.unit.test_logic_dispatch import LEASE, RUN, ZONE, World
+from tests.unit.test_peppol import PARTICIPANTS, PDF, peppol_invoices
 from tests.words import en
 
 FINANCIER_ON_PEPPOL = {
@@ -53,6 +57,29 @@ def test_r17_a_financier_on_peppol_needs_no_operator_any_other_address_still_doe
         build.tenant(
             factoring={"financier_name": "R", "agreement_id": "A", "einvoice_operator": "003721291126"}
         )
+
+
+@settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
+)
+@given(data=st.data())
+def test_r17_r29_every_generated_financiers_copy_passes_en16931_and_peppol_rules(
+    build: Any, data: Any
+) -> None:
+    invoice, _ = data.draw(peppol_invoices(build))
+    financier = data.draw(st.sampled_from(PARTICIPANTS))
+    tenant = build.tenant(factoring={**FINANCIER_ON_PEPPOL, "einvoice_address": financier})
+    event(f"{'credit note' if invoice.is_credit_note else 'invoice'} copy")
+    try:
+        copy = render_ubl(invoice, tenant, pdf=PDF, kind=DeliveryKind.FACTORING, factoring=tenant.factoring)
+    except UnsafeText:
+        event("refused: text XML cannot carry")
+        return
+    assert broken_rules(copy) == []
+    root = ElementTree.fromstring(copy)
+    buyer = root.find(f"{{{CAC}}}AccountingCustomerParty/{{{CAC}}}Party/{{{CBC}}}EndpointID")
+    assert buyer is not None
+    assert f"{buyer.get('schemeID')}:{buyer.text}" == financier
 
 
 def test_r17_r29_the_financiers_copy_goes_as_peppol_bis3_through_the_access_point(build: Any) -> None:
