@@ -6,12 +6,14 @@ The local system in-process (moto's mock), as in test_cli_commands; tenants of t
 """
 
 import re
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 from typer.testing import Result
 
 from autodispatch_cli.exit_codes import ExitCode
+from autodispatch_cli.local import serve
 from tests.integration.test_cli_commands import cli, cli_json, invoice, load, one_line_error, system, tenant
 
 __all__ = ["load", "system"]  # the fixtures this module uses
@@ -207,10 +209,6 @@ def test_r30_stack_not_found_reads_in_the_language_asked_for(
 def test_r30_local_serve_tells_what_to_export_in_the_language_asked_for(
     monkeypatch: pytest.MonkeyPatch, language: str, running: str, stopped: str
 ) -> None:
-    from types import SimpleNamespace  # noqa: PLC0415
-
-    from autodispatch_cli.local import serve  # noqa: PLC0415
-
     def ready_at_once(port: int, stack: str, ready: Any, *_: Any) -> None:
         ready(SimpleNamespace(api_url="http://127.0.0.1:1/api", web_url="http://127.0.0.1:2/"))
 
