@@ -21,6 +21,7 @@ from pydantic import (
     StringConstraints,
     WithJsonSchema,
 )
+from pydantic.config import JsonValue
 from stdnum import bic, iban, iso11649
 from stdnum.exceptions import ValidationError as StdnumError
 from stdnum.fi import ytunnus
@@ -280,7 +281,7 @@ def _plain_decimal(value: object) -> object:
     return value
 
 
-def _schema(**keywords: object) -> Any:
+def _schema(**keywords: JsonValue) -> Any:
     """What the OpenAPI document says of a field beyond its type (models/patterns.py)."""
     return Field(json_schema_extra=keywords)
 

@@ -15,6 +15,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic.config import JsonDict
 
 from autodispatch.errors import shown
 from autodispatch.models.enums import (
@@ -86,7 +87,7 @@ AMOUNT_LIMIT = 10**AMOUNT_MAX_INTEGER_DIGITS
 
 # The API refuses a body's unknown fields at any depth (routes._no_unknown_fields), and says so in its
 # schema; a scenario file's are ignored (dropped): the format lets producers add optional fields.
-NO_UNKNOWN_FIELDS = {"additionalProperties": False}
+NO_UNKNOWN_FIELDS: JsonDict = {"additionalProperties": False}
 
 
 class _Model(BaseModel):
