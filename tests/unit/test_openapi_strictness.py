@@ -186,7 +186,12 @@ SHAPES = [
 ]
 
 
-@pytest.mark.parametrize(("name", "field", "value", "taken"), SHAPES, ids=repr)
+def plain_id(value: Any) -> str:
+    """A test id of the plain values only (a field type's repr names addresses, which differ by worker)."""
+    return repr(value) if isinstance(value, str | bool) else ""
+
+
+@pytest.mark.parametrize(("name", "field", "value", "taken"), SHAPES, ids=plain_id)
 def test_r25_the_schema_takes_what_the_validation_takes_and_refuses_what_it_refuses(
     name: str, field: Any, value: str, taken: bool
 ) -> None:
@@ -200,7 +205,7 @@ def test_r25_the_schema_takes_what_the_validation_takes_and_refuses_what_it_refu
         ("iban", Iban, "FI2212345600000785"),
         ("iban", Iban, "BE68539007547034"),  # Belgium's own check digits inside the account
     ],
-    ids=repr,
+    ids=plain_id,
 )
 def test_r25_a_wrong_check_digit_is_the_validations_alone(name: str, field: Any, value: str) -> None:
     assert schema_allows(tenant_property(name), value)
