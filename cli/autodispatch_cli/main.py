@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 from typer.exceptions import TyperException
 
@@ -188,6 +189,7 @@ def local_serve(
         int | None,
         typer.Option(min=1, max=65535, help="Port of the tenant view (web page); default: a free port."),
     ] = None,
+    _lang: LangOption = None,
 ) -> None:
     """Start the whole system in embedded AWS on 127.0.0.1 and keep it running until Ctrl-C.
 
@@ -205,20 +207,19 @@ def local_serve(
         exports["AUTODISPATCH_WEB_URL"] = local.web_url
         if stack != DEFAULT_STACK:
             exports[STACK_ENV] = stack
-        console.print(
-            f"[green]autodispatch is running locally[/] on http://127.0.0.1:{port} (stack {stack})."
-        )
-        console.print("In another shell, export these and use any autodispatch command:")
+        running = say(ctx, "cli.serve.running", url=f"http://127.0.0.1:{port}", stack=stack)
+        console.print(f"[green]{escape(running)}[/]", highlight=False)
+        console.print(say(ctx, "cli.serve.exports"))
         for name, value in exports.items():
             console.print(f"  export {name}={value}", highlight=False, soft_wrap=True)
-        console.print("Everything is kept in memory. Press Ctrl-C to stop.")
+        console.print(say(ctx, "cli.serve.in_memory"))
 
     try:
-        with user_errors():
+        with user_errors(reader_language(ctx)):
             serve_until_interrupted(port, stack, ready, api_port, web_port)
     except KeyboardInterrupt:  # a second Ctrl-C while shutting down
         raise typer.Exit(ExitCode.INTERRUPTED) from None
-    console.print("Stopped.")
+    console.print(say(ctx, "cli.serve.stopped"))
 
 
 @local_app.command("token")
@@ -226,6 +227,7 @@ def local_token(
     ctx: typer.Context,
     tenant: Annotated[str | None, typer.Option(help="A token of a user of this tenant.")] = None,
     system: Annotated[bool, typer.Option("--system", help="The default system client's token.")] = False,
+    _lang: LangOption = None,
 ) -> None:
     """Print a bearer token for the integration API of `local serve` (R27), alone on stdout.
 
@@ -235,8 +237,8 @@ def local_token(
     from autodispatch_cli.local.api_server import local_identity, system_token, tenant_token  # noqa: PLC0415
 
     if (tenant is None) == (not system):
-        raise typer.BadParameter("give exactly one of --tenant T and --system")
-    with user_errors():
+        raise typer.BadParameter(say(ctx, "cli.token.one_of"))
+    with user_errors(reader_language(ctx)):
         runtime = target(ctx)
         identity = local_identity(runtime.outputs, runtime.region)
         token = (

@@ -12,35 +12,23 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from typer.testing import CliRunner, Result
+from typer.testing import Result
 
 from autodispatch_cli import output
 from autodispatch_cli.exit_codes import ExitCode
 from autodispatch_cli.local.runtime import LocalAws
 from autodispatch_cli.local.serve import publish
-from autodispatch_cli.main import app
 from autodispatch_cli.target import DEFAULT_STACK, STACK_ENV
+from tests.integration.cli_runs import cli, one_line_error
 
 DEMO_FILE = Path(__file__).resolve().parents[2] / "examples" / "demo-scenario.json"
 DEMO: dict[str, Any] = json.loads(DEMO_FILE.read_text("utf-8"))
-
-
-def cli(*args: str) -> Result:
-    return CliRunner().invoke(app, list(args))
 
 
 def cli_json(*args: str) -> Any:
     result = cli(*args, "--json")
     assert result.exit_code == 0, result.output
     return json.loads(result.stdout)
-
-
-def one_line_error(result: Result) -> str:
-    assert result.exit_code != 0, result.output
-    assert "Traceback" not in result.output
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    return lines[0]
 
 
 def tenant(tenant_id: str, **settings: Any) -> dict[str, Any]:

@@ -6,12 +6,14 @@ The local system in-process (moto's mock), as in test_cli_commands; tenants of t
 """
 
 import re
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 from typer.testing import Result
 
 from autodispatch_cli.exit_codes import ExitCode
+from autodispatch_cli.local import serve
 from tests.integration.test_cli_commands import cli, cli_json, invoice, load, one_line_error, system, tenant
 
 __all__ = ["load", "system"]  # the fixtures this module uses
@@ -195,3 +197,32 @@ def test_r30_stack_not_found_reads_in_the_language_asked_for(
     result = cli("--stack", "Other", "invoices", "list", "--tenant", "t", "--lang", language)
     assert result.exit_code == ExitCode.FAILED
     assert missing in one_line_error(result)
+
+
+@pytest.mark.parametrize(
+    ("language", "running", "stopped"),
+    [
+        ("sv", "autodispatch körs lokalt på", "Stoppad."),
+        ("fi", "autodispatch toimii paikallisesti", "Pysäytetty."),
+    ],
+)
+def test_r30_local_serve_tells_what_to_export_in_the_language_asked_for(
+    monkeypatch: pytest.MonkeyPatch, language: str, running: str, stopped: str
+) -> None:
+    def ready_at_once(port: int, stack: str, ready: Any, *_: Any) -> None:
+        ready(SimpleNamespace(api_url="http://127.0.0.1:1/api", web_url="http://127.0.0.1:2/"))
+
+    monkeypatch.setattr(serve, "serve_until_interrupted", ready_at_once)
+    result = cli("local", "serve", "--lang", language)
+    assert result.exit_code == 0, result.output
+    assert running in result.stdout
+    assert "export AWS_ENDPOINT_URL=http://127.0.0.1:4599" in result.stdout
+    assert stopped in result.stdout
+    assert not re.search(r"\b(running|Stopped|Everything|another shell)\b", result.stdout)
+
+
+@pytest.mark.parametrize(("language", "words"), [("sv", "ange exakt ett av"), ("fi", "anna täsmälleen yksi")])
+def test_r30_local_token_refuses_in_the_language_asked_for(language: str, words: str) -> None:
+    result = cli("local", "token", "--lang", language)
+    assert result.exit_code == ExitCode.USAGE
+    assert words in result.output

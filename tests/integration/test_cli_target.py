@@ -11,27 +11,13 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
-from typer.testing import CliRunner, Result
 
 from autodispatch.i18n import render
 from autodispatch_cli.failures import aws_refusal
 from autodispatch_cli.local import serve
 from autodispatch_cli.local.runtime import BUCKET_NAME, REGION, SENDER, TABLE_NAME, LocalAws
-from autodispatch_cli.main import app
 from autodispatch_cli.target import STACK_ENV, TargetOptions, resolve_target
-
-
-def cli(*args: str) -> Result:
-    return CliRunner().invoke(app, list(args))
-
-
-def one_line_error(result: Result) -> str:
-    assert result.exit_code != 0, result.output
-    assert "Traceback" not in result.output
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("error: ")
-    return lines[0]
+from tests.integration.cli_runs import cli, one_line_error
 
 
 @pytest.fixture

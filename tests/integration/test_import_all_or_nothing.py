@@ -4,6 +4,7 @@ error says so. When the undo cannot run either (the store stays down, or the pro
 next import finishes it first."""
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -85,6 +86,28 @@ def every_kind_of_write(scenario: Scenario) -> Scenario:
     )
 
 
+@dataclass(frozen=True)
+class Rehearsal:
+    """The import the failures are injected into, made once without failures and undone: what it
+    changes, the table before it, how many writes it makes and what it leaves imported."""
+
+    changing: Scenario
+    before: list[dict[str, Any]]
+    writes: int
+    after: list[dict[str, Any]]
+
+
+@pytest.fixture
+def rehearsed(loaded: DynamoDbInvoiceStore, dynamodb: Any, scenario: Scenario) -> Rehearsal:
+    changing = every_kind_of_write(scenario)
+    before = whole_table(dynamodb)
+    counting = FailingWrites(dynamodb)
+    import_scenario(store_on(counting), changing, ZONE, NOW)
+    rehearsal = Rehearsal(changing, before, counting.writes, imported(whole_table(dynamodb)))
+    reset(dynamodb, before)
+    return rehearsal
+
+
 def test_r25_the_test_import_makes_every_kind_of_write(
     loaded: DynamoDbInvoiceStore, dynamodb: Any, scenario: Scenario
 ) -> None:
@@ -101,16 +124,11 @@ def test_r25_the_test_import_makes_every_kind_of_write(
 
 
 def test_r25_a_store_failure_at_any_write_of_an_import_leaves_the_table_exactly_as_before(
-    loaded: DynamoDbInvoiceStore, dynamodb: Any, scenario: Scenario
+    loaded: DynamoDbInvoiceStore, dynamodb: Any, rehearsed: Rehearsal
 ) -> None:
     """Up to its commit point a failed write undoes the import; after it (deleting the journal)
     the import stands, and the journal left behind is deleted by the next import."""
-    changing = every_kind_of_write(scenario)
-    before = whole_table(dynamodb)
-    counting = FailingWrites(dynamodb)
-    import_scenario(store_on(counting), changing, ZONE, NOW)
-    total, after = counting.writes, imported(whole_table(dynamodb))
-    reset(dynamodb, before)
+    changing, before, total, after = rehearsed.changing, rehearsed.before, rehearsed.writes, rehearsed.after
     undone = 0
     for failing_write in range(1, total + 1):
         failing = FailingWrites(dynamodb, lambda n, k=failing_write: n == k)
@@ -132,17 +150,12 @@ def test_r25_a_store_failure_at_any_write_of_an_import_leaves_the_table_exactly_
 
 
 def test_r25_when_the_undo_fails_too_the_next_import_finishes_it_first(
-    loaded: DynamoDbInvoiceStore, dynamodb: Any, scenario: Scenario
+    loaded: DynamoDbInvoiceStore, dynamodb: Any, rehearsed: Rehearsal
 ) -> None:
     """The store stays down from the k-th write on (or the process dies there), also halfway
     through the undo: the journal stays, and the next import, once the dead import's lease ran out,
     puts everything back first."""
-    changing = every_kind_of_write(scenario)
-    before = whole_table(dynamodb)
-    counting = FailingWrites(dynamodb)
-    import_scenario(store_on(counting), changing, ZONE, NOW)
-    total, after = counting.writes, imported(whole_table(dynamodb))
-    reset(dynamodb, before)
+    changing, before, total, after = rehearsed.changing, rehearsed.before, rehearsed.writes, rehearsed.after
     later = NOW + IMPORT_LEASE + timedelta(seconds=1)
     # Down from the k-th write on; or failing at the k-th and again from the undo's second write on.
     cases = [(k, k) for k in range(2, total + 1)] + [(k, k + 2) for k in range(2, total + 1, 4)]

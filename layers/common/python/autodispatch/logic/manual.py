@@ -71,7 +71,7 @@ def remove_automatic_dispatch(store: UserActionsStore, key: InvoiceKey, clock: C
     store.remove_auto(
         key,
         REMOVED_MESSAGE,
-        HistoryEvent(at=clock(), event=HistoryEventKind.REMOVED_BY_USER, detail=REMOVED_DETAIL),
+        _user_event(clock, HistoryEventKind.REMOVED_BY_USER, REMOVED_DETAIL),
     )
     return store.get_record(key)
 
@@ -88,7 +88,7 @@ def restore_automatic_dispatch(
     store.restore_auto(
         key,
         due_from(invoice, tenant.settings.timing, zone),
-        HistoryEvent(at=clock(), event=HistoryEventKind.RESTORED_BY_USER, detail=RESTORED_DETAIL),
+        _user_event(clock, HistoryEventKind.RESTORED_BY_USER, RESTORED_DETAIL),
     )
     return store.get_record(key)
 
@@ -128,9 +128,7 @@ def send_manually(
             store.remove_auto(
                 key,
                 REMOVED_MESSAGE,
-                HistoryEvent(
-                    at=clock(), event=HistoryEventKind.REMOVED_BY_USER, detail=REMOVED_FOR_MANUAL_SEND
-                ),
+                _user_event(clock, HistoryEventKind.REMOVED_BY_USER, REMOVED_FOR_MANUAL_SEND),
             )
         except InvalidTransition as refused:  # the send is refused, whatever step of it was
             raise InvalidTransition(f"Cannot send invoice {key} manually: {refused.reason}") from None
@@ -277,9 +275,7 @@ def _record_failed_attempt(store: UserActionsStore, key: InvoiceKey, clock: Cloc
     """R22: a manual send that did not go through is in the history with its reason; the first
     error stands even when recording it fails."""
     try:
-        store.add_user_event(
-            key, HistoryEvent(at=clock(), event=HistoryEventKind.MANUAL_SEND_FAILED, detail=reason)
-        )
+        store.add_user_event(key, _user_event(clock, HistoryEventKind.MANUAL_SEND_FAILED, reason))
     except AutodispatchError as error:
         _log_lost_write("the failed manual send could not be written to the history", key, error)
 
@@ -290,13 +286,16 @@ def _restore_quietly(store: UserActionsStore, key: InvoiceKey, due: datetime, cl
         store.restore_auto(
             key,
             due,
-            HistoryEvent(
-                at=clock(), event=HistoryEventKind.RESTORED_BY_USER, detail=RESTORED_AFTER_FAILED_SEND
-            ),
+            _user_event(clock, HistoryEventKind.RESTORED_BY_USER, RESTORED_AFTER_FAILED_SEND),
         )
     except AutodispatchError as error:
         # The invoice stays REMOVED: said in the log, so the operator can find it.
         _log_lost_write("automatic dispatch could not be restored after a failed manual send", key, error)
+
+
+def _user_event(clock: Clock, event: HistoryEventKind, detail: Text) -> HistoryEvent:
+    """A user's action (or its undoing) in the history, stamped now."""
+    return HistoryEvent(at=clock(), event=event, detail=detail)
 
 
 def _log_lost_write(what: str, key: InvoiceKey, error: AutodispatchError) -> None:

@@ -7,7 +7,7 @@ from bisect import bisect_right
 from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import phonenumbers
 import pycountry
@@ -21,10 +21,12 @@ from pydantic import (
     StringConstraints,
     WithJsonSchema,
 )
+from pydantic.config import JsonValue
 from stdnum import bic, iban, iso11649
 from stdnum.exceptions import ValidationError as StdnumError
 from stdnum.fi import ytunnus
 
+from autodispatch.models import patterns
 from autodispatch.models.invalid import Invalid
 from autodispatch.models.limits import (
     ADDRESS_LINE_MAX_LENGTH,
@@ -46,6 +48,15 @@ _CURRENCY = re.compile(r"[A-Z]{3}")
 _NOT_MONEY = frozenset(
     {"XAG", "XAU", "XBA", "XBB", "XBC", "XBD", "XDR", "XPD", "XPT", "XSU", "XTS", "XUA", "XXX"}
 )
+# The codes _country and _currency take, for the API's schema (an enumeration).
+COUNTRY_CODES = sorted(country.alpha_2 for country in pycountry.countries)
+CURRENCY_CODES = sorted(
+    currency.alpha_3
+    for currency in pycountry.currencies
+    if _CURRENCY.fullmatch(currency.alpha_3) and currency.alpha_3 not in _NOT_MONEY
+)
+# phonenumbers refuses to read a longer text.
+PHONE_MAX_INPUT_LENGTH = phonenumbers.phonenumberutil._MAX_INPUT_STRING_LENGTH
 # ASCII digits only: Decimal() would also take "1_000" and Arabic-Indic digits.
 _PLAIN_DECIMAL = re.compile(r"-?[0-9]+(\.[0-9]+)?")
 _ID_LETTER_CATEGORIES = frozenset({"Lu", "Ll", "Lt", "Lm", "Lo", "Nd"})
@@ -166,7 +177,7 @@ def is_valid_finnish_reference(value: str) -> bool:
 
     python-stdnum covers RF references (ISO 11649) but not this national format.
     """
-    if not value.isdigit() or not 4 <= len(value) <= 20:
+    if not (value.isascii() and value.isdigit()) or not 4 <= len(value) <= 20:
         return False
     body, check = value[:-1], int(value[-1])
     total = sum(
@@ -179,7 +190,7 @@ def _payment_reference(value: str) -> str:
     compact = value.replace(" ", "").upper()
     if compact.startswith("RF"):
         if iso11649.is_valid(compact):
-            return compact
+            return str(iso11649.compact(compact))
         raise Invalid(Message.of("invalid.rf_reference"))
     if is_valid_finnish_reference(compact):
         return compact
@@ -253,63 +264,72 @@ def _einvoice_address(value: str) -> str:
 def _operator_code(value: str) -> str:
     """An intermediator's OVT code (e.g. 003721291126) or a bank's BIC."""
     compact = value.replace(" ", "")
-    if compact.isdigit() and 8 <= len(compact) <= 17:
+    if compact.isascii() and compact.isdigit() and 8 <= len(compact) <= 17:
         return compact
     return _bic(compact)
 
 
 def _plain_decimal(value: object) -> object:
-    # Floats would carry binary rounding error into money; accept strings and integers only.
+    # Floats would carry binary rounding error into money; accept strings and integers only. A JSON
+    # number without a fraction (4.0) is an integer, as JSON Schema's "integer" says.
     if isinstance(value, float):
+        if value.is_integer():
+            return int(value)
         raise Invalid(Message.of("invalid.decimal_number"))
     if isinstance(value, bool) or (isinstance(value, str) and not _PLAIN_DECIMAL.fullmatch(value)):
         raise Invalid(Message.of("invalid.decimal_text"))
     return value
 
 
-Text = Annotated[str, AfterValidator(_no_control_characters)]
-RequiredText = Annotated[str, AfterValidator(_no_control_characters), AfterValidator(_not_blank)]
+def _schema(**keywords: JsonValue) -> Any:
+    """What the OpenAPI document says of a field beyond its type (models/patterns.py)."""
+    return Field(json_schema_extra=keywords)
+
+
+_PRINTED = _schema(pattern=patterns.printed_text(required=False))
+_REQUIRED_PRINTED = _schema(pattern=patterns.printed_text(required=True))
+
+Text = Annotated[str, AfterValidator(_no_control_characters), _schema(pattern=patterns.NO_CONTROL_CHARACTERS)]
 # Texts the invoice documents print.
-PrintedText = Annotated[str, AfterValidator(_no_control_characters), AfterValidator(_printable)]
+PrintedText = Annotated[str, AfterValidator(_no_control_characters), AfterValidator(_printable), _PRINTED]
 RequiredPrintedText = Annotated[
-    str, AfterValidator(_no_control_characters), AfterValidator(_not_blank), AfterValidator(_printable)
-]
-Name = Annotated[
     str,
-    StringConstraints(max_length=NAME_MAX_LENGTH),
     AfterValidator(_no_control_characters),
     AfterValidator(_not_blank),
     AfterValidator(_printable),
+    _REQUIRED_PRINTED,
 ]
-AddressLine = Annotated[
-    str,
-    StringConstraints(max_length=ADDRESS_LINE_MAX_LENGTH),
-    AfterValidator(_no_control_characters),
-    AfterValidator(_not_blank),
-    AfterValidator(_printable),
-]
+Name = Annotated[RequiredPrintedText, StringConstraints(max_length=NAME_MAX_LENGTH)]
+AddressLine = Annotated[RequiredPrintedText, StringConstraints(max_length=ADDRESS_LINE_MAX_LENGTH)]
 # A customer's address part: blank is valid input that makes the address incomplete (R25, R13, R15).
-OptionalAddressLine = Annotated[
-    str,
-    StringConstraints(max_length=ADDRESS_LINE_MAX_LENGTH),
-    AfterValidator(_no_control_characters),
-    AfterValidator(_printable),
-]
-BusinessId = Annotated[str, AfterValidator(_business_id)]
-Iban = Annotated[str, AfterValidator(_iban)]
-Bic = Annotated[str, AfterValidator(_bic)]
+OptionalAddressLine = Annotated[PrintedText, StringConstraints(max_length=ADDRESS_LINE_MAX_LENGTH)]
+BusinessId = Annotated[str, AfterValidator(_business_id), _schema(pattern=patterns.BUSINESS_ID)]
+Iban = Annotated[str, AfterValidator(_iban), _schema(pattern=patterns.IBAN)]
+Bic = Annotated[str, AfterValidator(_bic), _schema(pattern=patterns.BIC)]
 Email = Annotated[str, AfterValidator(_no_control_characters), AfterValidator(_email)]
 # Addresses the system sends from or to itself (a tenant's notification address is the Reply-To of
 # its invoices' emails, a financier's receives factoring copies): refused at import when unusable.
 SendableEmail = Annotated[
-    str, AfterValidator(_no_control_characters), AfterValidator(_ascii_local_part_email)
+    str,
+    AfterValidator(_no_control_characters),
+    AfterValidator(_ascii_local_part_email),
+    _schema(pattern=patterns.SENDABLE_EMAIL),
 ]
-Phone = Annotated[str, AfterValidator(_e164_phone)]
-PaymentReference = Annotated[str, AfterValidator(_payment_reference)]
-CountryCode = Annotated[str, AfterValidator(_country)]
-OptionalCountryCode = Annotated[str, AfterValidator(_blank_or(_country))]
-EInvoiceAddress = Annotated[str, AfterValidator(_einvoice_address)]
-OperatorCode = Annotated[str, AfterValidator(_operator_code)]
+# phonenumbers reads at most 250 characters.
+Phone = Annotated[str, AfterValidator(_e164_phone), _schema(maxLength=PHONE_MAX_INPUT_LENGTH)]
+PaymentReference = Annotated[
+    str, AfterValidator(_payment_reference), _schema(pattern=patterns.PAYMENT_REFERENCE)
+]
+CountryCode = Annotated[str, AfterValidator(_country), _schema(enum=COUNTRY_CODES)]
+OptionalCountryCode = Annotated[
+    str,
+    AfterValidator(_blank_or(_country)),
+    _schema(anyOf=[{"enum": COUNTRY_CODES}, {"pattern": patterns.BLANK}]),
+]
+EInvoiceAddress = Annotated[
+    str, AfterValidator(_einvoice_address), _schema(pattern=patterns.EINVOICE_ADDRESS)
+]
+OperatorCode = Annotated[str, AfterValidator(_operator_code), _schema(pattern=patterns.OPERATOR_CODE)]
 DecimalAmount = Annotated[
     Decimal,
     BeforeValidator(_plain_decimal),
@@ -320,14 +340,16 @@ DecimalAmount = Annotated[
         {"anyOf": [{"type": "integer"}, {"type": "string", "pattern": f"^{_PLAIN_DECIMAL.pattern}$"}]}
     ),
 ]
-CurrencyCode = Annotated[str, AfterValidator(_currency)]
+CurrencyCode = Annotated[str, AfterValidator(_currency), _schema(enum=CURRENCY_CODES)]
 # The JSON Schema (the API's OpenAPI document) says as much of a check as JSON Schema can: never
 # more than the validation, so that anything the schema rejects is rejected.
 _YEAR_1900_TO_2999 = "^(19|2[0-9])[0-9]{2}-"
 Identifier = Annotated[
     str,
     AfterValidator(_identifier),
-    WithJsonSchema({"type": "string", "minLength": 1, "maxLength": ID_MAX_BYTES}),
+    WithJsonSchema(
+        {"type": "string", "minLength": 1, "maxLength": ID_MAX_BYTES, "pattern": patterns.IDENTIFIER}
+    ),
 ]
 Day = Annotated[
     date,

@@ -28,6 +28,19 @@ class RouteName(StrEnum):
 
 
 @dataclass(frozen=True)
+class DocumentFormat:
+    """What a route's document is: its file extension in the archive and outbox, its content type."""
+
+    extension: str
+    content_type: str
+
+
+XML = DocumentFormat("xml", "application/xml")
+EMAIL_MESSAGE = DocumentFormat("eml", "message/rfc822")
+PDF = DocumentFormat("pdf", "application/pdf")
+
+
+@dataclass(frozen=True)
 class Route:
     """One delivery route.
 
@@ -43,14 +56,21 @@ class Route:
     name: RouteName
     channel: Channel
     label: str
-    extension: str
-    content_type: str
+    document: DocumentFormat
     transport: str
     transport_label: str
     repeat_safe: bool
     renderer: str
     validator: str | None = None
     addresses: re.Pattern[str] | None = None
+
+    @property
+    def extension(self) -> str:
+        return self.document.extension
+
+    @property
+    def content_type(self) -> str:
+        return self.document.content_type
 
     @property
     def label_code(self) -> str:
@@ -62,8 +82,7 @@ ROUTES: tuple[Route, ...] = (
         name=RouteName.PEPPOL,
         channel=Channel.EINVOICE,
         label="Peppol BIS Billing 3.0",
-        extension="xml",
-        content_type="application/xml",
+        document=XML,
         transport="peppol",
         transport_label="Peppol access point",
         repeat_safe=True,  # the access point dedupes by the message id (Idempotency-Key, outbox key)
@@ -75,8 +94,7 @@ ROUTES: tuple[Route, ...] = (
         name=RouteName.FINVOICE,
         channel=Channel.EINVOICE,
         label="Finvoice 3.0",
-        extension="xml",
-        content_type="application/xml",
+        document=XML,
         transport="einvoice",
         transport_label="e-invoice operator",
         repeat_safe=True,  # the operator dedupes by MessageIdentifier (Idempotency-Key, outbox key)
@@ -87,8 +105,7 @@ ROUTES: tuple[Route, ...] = (
         name=RouteName.EMAIL,
         channel=Channel.EMAIL,
         label="email",
-        extension="eml",
-        content_type="message/rfc822",
+        document=EMAIL_MESSAGE,
         transport="email",
         transport_label="email service",
         repeat_safe=False,  # an email sent twice arrives twice
@@ -98,8 +115,7 @@ ROUTES: tuple[Route, ...] = (
         name=RouteName.PRINT,
         channel=Channel.PRINT,
         label="print letter",
-        extension="pdf",
-        content_type="application/pdf",
+        document=PDF,
         transport="print",
         transport_label="print service",
         repeat_safe=True,  # the print service dedupes by the message id

@@ -11,9 +11,11 @@ from pydantic import (
     Field,
     StrictBool,
     ValidationInfo,
+    WithJsonSchema,
     field_validator,
     model_validator,
 )
+from pydantic.config import JsonDict
 
 from autodispatch.errors import shown
 from autodispatch.models.enums import (
@@ -66,12 +68,32 @@ from autodispatch.models.limits import (
 from autodispatch.models.text import Text as Message
 
 CENT = Decimal("0.01")
+# The bounds of a quantity and a unit price (9 digits before the point, 6 after; leading zeros and
+# trailing fractional zeros do not count) and of a VAT rate (0-100), as the schema says them.
+BOUNDED_AMOUNT_SCHEMA = {
+    "anyOf": [
+        {"type": "integer", "minimum": -999_999_999, "maximum": 999_999_999},
+        {"type": "string", "pattern": "^-?0*[0-9]{1,9}(\\.[0-9]{1,6}0*)?$"},
+    ]
+}
+VAT_RATE_SCHEMA = {
+    "anyOf": [
+        {"type": "integer", "minimum": 0, "maximum": 100},
+        {"type": "string", "pattern": "^(-0+(\\.0+)?|0*([0-9]{1,2}(\\.[0-9]+)?|100(\\.0+)?))$"},
+    ]
+}
 AMOUNT_LIMIT = 10**AMOUNT_MAX_INTEGER_DIGITS
 
 
+# The API refuses a body's unknown fields at any depth (routes._no_unknown_fields), and says so in its
+# schema; a scenario file's are ignored (dropped): the format lets producers add optional fields.
+NO_UNKNOWN_FIELDS: JsonDict = {"additionalProperties": False}
+
+
 class _Model(BaseModel):
-    # Unknown fields are ignored (dropped), not rejected: the format lets producers add optional fields.
-    model_config = ConfigDict(frozen=True, extra="ignore", str_strip_whitespace=False)
+    model_config = ConfigDict(
+        frozen=True, extra="ignore", str_strip_whitespace=False, json_schema_extra=NO_UNKNOWN_FIELDS
+    )
 
 
 class Address(_Model):
@@ -100,8 +122,9 @@ class Settings(_Model):
 
     active: StrictBool = False
     activated_at: Moment | None = None
-    sources: list[Source] = Field(default_factory=list)
-    channels: list[Channel] = Field(default_factory=list)
+    # Each at most once (_distinct), as the schema says with uniqueItems.
+    sources: list[Source] = Field(default_factory=list, json_schema_extra={"uniqueItems": True})
+    channels: list[Channel] = Field(default_factory=list, json_schema_extra={"uniqueItems": True})
     timing: Timing = Timing.CREATION_DATE
     notify_email: SendableEmail | None = None
     notify_phone: Phone | None = None
@@ -122,6 +145,30 @@ class Factoring(_Model):
     """A factoring agreement and where its factoring messages go (R17): an e-invoice address with
     its operator (Finvoice), a Peppol participant id alone (`0216:003712345678`: Peppol BIS 3, the
     network finds the financier's access point), or an email address."""
+
+    # _has_destination in the schema: the e-invoice address with its operator, or neither and an email.
+    model_config = ConfigDict(
+        json_schema_extra={
+            **NO_UNKNOWN_FIELDS,
+            "anyOf": [
+                {
+                    "properties": {
+                        "einvoice_address": {"type": "string"},
+                        "einvoice_operator": {"type": "string"},
+                    },
+                    "required": ["einvoice_address", "einvoice_operator"],
+                },
+                {
+                    "properties": {
+                        "einvoice_address": {"type": "null"},
+                        "einvoice_operator": {"type": "null"},
+                        "email": {"type": "string"},
+                    },
+                    "required": ["email"],
+                },
+            ],
+        }
+    )
 
     financier_name: Name
     agreement_id: Annotated[RequiredPrintedText, bounded(AGREEMENT_ID_MAX_LENGTH)]
@@ -181,15 +228,17 @@ class Customer(_Model):
 
 # Bounded so that a line's net, the VAT and the sums stay exact within Decimal's 28 digits (R25):
 # an out-of-range amount is an import error, not a crash when the totals are first needed.
-Quantity = Annotated[DecimalAmount, Field(max_digits=15, decimal_places=6)]
-UnitPrice = Annotated[DecimalAmount, Field(max_digits=15, decimal_places=6)]
+Quantity = Annotated[
+    DecimalAmount, Field(max_digits=15, decimal_places=6), WithJsonSchema(BOUNDED_AMOUNT_SCHEMA)
+]
+UnitPrice = Quantity
 
 
 class Line(_Model):
     description: Annotated[RequiredPrintedText, bounded(LINE_DESCRIPTION_MAX_LENGTH)]
     quantity: Quantity
     unit_price: UnitPrice
-    vat_rate: Annotated[DecimalAmount, Field(ge=0, le=100)]
+    vat_rate: Annotated[DecimalAmount, Field(ge=0, le=100), WithJsonSchema(VAT_RATE_SCHEMA)]
 
     @cached_property
     def net(self) -> Decimal:
