@@ -132,7 +132,9 @@ def send_manually(
                 ),
             )
         except InvalidTransition as refused:  # the send is refused, whatever step of it was
-            raise InvalidTransition(f"Cannot send invoice {key} manually: {refused.reason}") from None
+            raise InvalidTransition.refused(
+                UserAction.SEND, key, refused.reason or error_text(refused)
+            ) from None
     try:
         if channel is not None:
             kind = delivery_kind(invoice)
