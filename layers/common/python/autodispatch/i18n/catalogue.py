@@ -405,6 +405,9 @@ MESSAGES: Final[Mapping[str, str]] = {
         "%(problems)s (deactivate it first to change that)"
     ),
     "activation.refused_tenant": N_("Cannot activate automatic dispatch of %(tenant)s: %(issues)s"),
+    "document.too_deep": N_("%(source)s nests deeper than %(limit)s levels (line %(line)s)"),
+    "document.not_json": N_("%(source)s is not valid JSON: %(error)s"),
+    "document.too_many": N_("holds %(count)s records; at most %(limit)s are allowed"),
     "scenario.tenant_twice": N_("appears twice in the scenario"),
     "scenario.no_such_tenant": N_("names no tenant of the scenario"),
     "scenario.invoice_twice": N_("appears twice for this tenant"),
