@@ -15,10 +15,30 @@ from botocore.exceptions import (
     ProfileNotFound,
 )
 
+from autodispatch.errors import shown
+from autodispatch.models.text import Text
 from autodispatch_cli.output import reader_language, user_errors
 from autodispatch_cli.target import TargetError
 
-LOCAL_HINT = "for the local system, start `autodispatch local serve` and export what it prints"
+# AWS error codes of credentials it does not accept, and of a policy that does not allow the call.
+BAD_CREDENTIALS = frozenset(
+    {"UnrecognizedClientException", "InvalidClientTokenId", "ExpiredToken", "ExpiredTokenException"}
+)
+ACCESS_DENIED = frozenset({"AccessDenied", "AccessDeniedException", "UnauthorizedOperation"})
+
+
+def aws_refusal(error: ClientError) -> Text:
+    """What AWS refused, in the catalogue's words; AWS's own message (English) is quoted as it is."""
+    details = error.response.get("Error", {})
+    operation = getattr(error, "operation_name", None) or "?"
+    code, message = str(details.get("Code", "error")), str(details.get("Message", ""))
+    if code in BAD_CREDENTIALS:
+        return Text.of("target.bad_credentials", aws_code=code)
+    if code in ACCESS_DENIED:
+        return Text.of("target.access_denied", operation=operation, aws_code=code)
+    if message:
+        return Text.of("target.refused_saying", operation=operation, aws_code=code, message=message)
+    return Text.of("target.refused", operation=operation, aws_code=code)
 
 
 @contextmanager
@@ -29,30 +49,21 @@ def operator_errors(ctx: typer.Context | None = None) -> Iterator[None]:
         try:
             yield
         except (NoCredentialsError, PartialCredentialsError):
-            raise TargetError(
-                "no AWS credentials found: configure a profile (AWS_PROFILE) or export AWS_ACCESS_KEY_ID "
-                f"and AWS_SECRET_ACCESS_KEY; {LOCAL_HINT}"
+            raise TargetError.said(
+                Text.of("target.no_credentials", local=Text.of("target.local_hint"))
             ) from None
         except NoRegionError:
-            raise TargetError(
-                "no AWS region: pass --region or set AWS_REGION (or AWS_DEFAULT_REGION)"
-            ) from None
+            raise TargetError.said(Text.of("target.no_region")) from None
         except ProfileNotFound as error:
-            raise TargetError(f"AWS profile '{error.kwargs.get('profile')}' not found") from None
+            profile = shown(error.kwargs.get("profile"))
+            raise TargetError.said(Text.of("target.profile_not_found", profile=profile)) from None
         except EndpointConnectionError as error:
-            endpoint = error.kwargs.get("endpoint_url", "")
-            hint = (
-                "is `autodispatch local serve` running there?"
-                if os.environ.get("AWS_ENDPOINT_URL")
-                else "check the network and region"
-            )
-            raise TargetError(f"cannot reach {endpoint}: {hint}") from None
-        except ClientError as error:
-            details = error.response.get("Error", {})
-            operation = getattr(error, "operation_name", "the request")
-            code, message = details.get("Code", "error"), details.get("Message", "")
-            raise TargetError(
-                f"AWS refused {operation}: {code}" + (f": {message}" if message else "")
+            endpoint = str(error.kwargs.get("endpoint_url", ""))
+            hint = "target.hint_local" if os.environ.get("AWS_ENDPOINT_URL") else "target.hint_network"
+            raise TargetError.said(
+                Text.of("target.unreachable", endpoint=endpoint, hint=Text.of(hint))
             ) from None
+        except ClientError as error:
+            raise TargetError.said(aws_refusal(error)) from None
         except BotoCoreError as error:
-            raise TargetError(f"AWS request failed: {error}") from None
+            raise TargetError.said(Text.of("target.request_failed", error=str(error))) from None

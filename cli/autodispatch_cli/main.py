@@ -2,19 +2,29 @@
 
 import os
 import sys
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.table import Table
 from typer.exceptions import TyperException
 
 from autodispatch.i18n.negotiate import from_posix_locale
 from autodispatch.models.enums import Language
 from autodispatch_cli.commands import invoices, runs, settings
-from autodispatch_cli.commands.common import Invocation, parse_day, target
-from autodispatch_cli.commands.runs import count_cells
+from autodispatch_cli.commands.common import LANG_HELP, Invocation, LangOption, day, parse_day, say, target
+from autodispatch_cli.commands.runs import count_cells, run_status, run_style
 from autodispatch_cli.exit_codes import EXIT_CODES_HELP, ExitCode
-from autodispatch_cli.output import console, print_error, print_json, state_style, table, user_errors
+from autodispatch_cli.output import (
+    console,
+    print_error,
+    print_json,
+    reader_language,
+    state_style,
+    table,
+    user_errors,
+)
 from autodispatch_cli.target import DEFAULT_STACK, STACK_ENV, TargetOptions
 
 app = typer.Typer(
@@ -46,7 +56,7 @@ def target_options(
     profile: Annotated[str | None, typer.Option(help="AWS profile; default AWS_PROFILE.")] = None,
     lang: Annotated[
         Language | None,
-        typer.Option("--lang", help="The language of messages: fi, sv or en; default from LANG, else en."),
+        typer.Option("--lang", help=LANG_HELP),
     ] = None,
 ) -> None:
     """The target of the operator commands: a deployed stack, or the local one of `local serve`
@@ -55,60 +65,82 @@ def target_options(
     ctx.obj = Invocation(TargetOptions(stack=stack, region=region, profile=profile), language=language)
 
 
-def _print_run_summary(report: dict[str, Any]) -> None:
-    runs = [
+def _styled(grid: Table, styles: list[str]) -> Table:
+    for row, style in zip(grid.rows, styles, strict=True):
+        row.style = style
+    return grid
+
+
+def _print_run_summary(ctx: typer.Context, report: dict[str, Any]) -> None:
+    """The run report for a reader, in their language; the report itself (--json) stays English."""
+
+    def columns(*names: str) -> list[str]:
+        return [say(ctx, f"cli.column.{name}") for name in names]
+
+    def night(value: str) -> str:
+        return day(ctx, date.fromisoformat(value))
+
+    executions = [(run, execution) for run in report["runs"] for execution in run["executions"]]
+    rows = [
         [
-            run["run_date"],
+            night(run["run_date"]),
             execution["name"],
-            execution["status"],
-            *count_cells(run),
+            run_status(ctx, execution["status"]),
+            *count_cells(ctx, run),
         ]
-        for run in report["runs"]
-        for execution in run["executions"]
+        for run, execution in executions
     ]
-    console.print(
-        table(
-            "Executions",
-            ["run date", "execution", "status", "selected", "sent", "ignored", "failed"],
-            runs,
-            lambda row: "green" if row[2] == "SUCCEEDED" else "red",
-        )
+    grid = table(
+        say(ctx, "cli.title.executions"),
+        columns("run_date", "execution", "run_status", "selected", "sent", "ignored", "failed"),
+        rows,
     )
-    invoices = [
+    console.print(_styled(grid, [run_style(execution["status"]) for _, execution in executions]))
+    invoices = report["invoices"]
+    rows = [
         [
             i["tenant_id"],
             i["invoice_id"],
-            i["auto_dispatch"],
-            i["channel"] or "",
-            i["sent_on"] or "",
+            say(ctx, f"cli.state.{i['auto_dispatch']}"),
+            say(ctx, f"name.{i['channel']}") if i["channel"] else "",
+            night(i["sent_on"]) if i["sent_on"] else "",
             i["message"] or "",
         ]
-        for i in report["invoices"]
+        for i in invoices
     ]
-    console.print(
-        table(
-            "Invoices",
-            ["tenant", "invoice", "automatic dispatch", "channel", "sent on", "message"],
-            invoices,
-            lambda row: state_style(row[2]),
-        )
-    )
-    notifications = [
-        [n["run_date"], n["tenant_id"], n["kind"], n["to"], n["subject"] or n["body"]]
+    names = columns("tenant", "invoice", "state", "channel", "sent_on", "message")
+    grid = table(say(ctx, "cli.title.report_invoices"), names, rows)
+    console.print(_styled(grid, [state_style(i["auto_dispatch"]) for i in invoices]))
+    # The notifications are the tenant's own, in the tenant's language (R21): shown as sent.
+    rows = [
+        [
+            night(n["run_date"]),
+            n["tenant_id"],
+            say(ctx, f"cli.notification.{n['kind']}"),
+            n["to"],
+            n["subject"] or n["body"],
+        ]
         for n in report["notifications"]
     ]
-    console.print(
-        table("Notifications", ["run date", "tenant", "kind", "to", "subject / text"], notifications)
-    )
-    deliveries = [
-        [d["tenant_id"], d["invoice_id"], d["channel"], d["kind"], d["artifact"]]
+    names = columns("run_date", "tenant", "kind", "to", "subject")
+    console.print(table(say(ctx, "cli.title.notifications"), names, rows))
+    rows = [
+        [
+            d["tenant_id"],
+            d["invoice_id"],
+            say(ctx, f"name.{d['channel']}"),
+            say(ctx, f"cli.delivery.{d['kind']}"),
+            d["artifact"],
+        ]
         for d in report["deliveries"]
     ]
-    console.print(table("Deliveries", ["tenant", "invoice", "channel", "kind", "artifact"], deliveries))
+    names = columns("tenant", "invoice", "channel", "kind", "artifact")
+    console.print(table(say(ctx, "cli.title.deliveries"), names, rows))
 
 
 @local_app.command("run")
 def local_run(
+    ctx: typer.Context,
     scenario: Annotated[Path, typer.Option(help="Scenario file (SCENARIO-FORMAT.md).")],
     dates: Annotated[list[str], typer.Option("--date", help="Run date YYYY-MM-DD; repeat for more nights.")],
     concurrent_starts: Annotated[
@@ -124,19 +156,24 @@ def local_run(
         Path | None, typer.Option(help="Write every delivered artifact under this folder.")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the run report as JSON.")] = False,
+    _lang: LangOption = None,
 ) -> None:
     """Import a scenario and run one nightly execution per --date, in order, on the same data."""
     from autodispatch_cli.local.night_run import run_scenario  # noqa: PLC0415 - moto loads slowly
     from autodispatch_cli.scenario_file import load_scenario  # noqa: PLC0415
 
-    with user_errors():
+    # The JSON report is a public contract in English (SCENARIO-FORMAT.md); the summary is the reader's.
+    language = Language.EN if as_json else reader_language(ctx)
+    with user_errors(reader_language(ctx)):
         run_dates = [parse_day(value, "--date") for value in dates]
         parsed = load_scenario(scenario)
-        report = run_scenario(parsed, run_dates, concurrent_starts=concurrent_starts, out=out)
+        report = run_scenario(
+            parsed, run_dates, concurrent_starts=concurrent_starts, out=out, language=language
+        )
     if as_json:
         print_json(report)
     else:
-        _print_run_summary(report)
+        _print_run_summary(ctx, report)
 
 
 @local_app.command("serve")

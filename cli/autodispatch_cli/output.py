@@ -66,7 +66,7 @@ def user_errors(language: Language = Language.EN) -> Iterator[None]:
         # there on request.
         if os.environ.get("AUTODISPATCH_DEBUG"):
             raise
-        fail(f"unexpected error ({type(error).__name__}): {error}; set AUTODISPATCH_DEBUG=1 for details")
+        fail(render(Text.of("cli.unexpected", kind=type(error).__name__, error=str(error)), language))
 
 
 def print_json(document: Any) -> None:

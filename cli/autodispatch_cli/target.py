@@ -19,7 +19,8 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from autodispatch.config import RuntimeConfig
-from autodispatch.errors import AutodispatchError
+from autodispatch.errors import AutodispatchError, shown
+from autodispatch.models.text import Text
 from autodispatch.rules.due import local_date
 from autodispatch.store.dynamodb import DynamoDbInvoiceStore
 
@@ -112,10 +113,13 @@ class Target:
                 configuration = self.client("lambda").get_function_configuration(FunctionName=function_name)
             except ClientError as error:
                 code = error.response.get("Error", {}).get("Code", "")
-                raise TargetError(
-                    f"cannot read the configuration of function {function_name} of stack "
-                    f"'{self.stack_name}' ({code})"
-                ) from None
+                said = Text.of(
+                    "target.function_configuration",
+                    function=function_name,
+                    stack=shown(self.stack_name),
+                    aws_code=str(code),
+                )
+                raise TargetError.said(said) from None
             variables = configuration.get("Environment", {}).get("Variables", {})
         return RuntimeConfig.model_validate(
             {**variables, "TABLE_NAME": self.table_name, "BUCKET_NAME": self.bucket_name}
@@ -143,9 +147,8 @@ class Target:
                 secrets_client=self.client("secretsmanager"),
             )
         except ValueError as error:  # a transport configured without what it needs
-            raise TargetError(
-                f"the channels of stack '{self.stack_name}' are misconfigured: {error}"
-            ) from None
+            said = Text.of("target.misconfigured", stack=shown(self.stack_name), error=str(error))
+            raise TargetError.said(said) from None
         return deliverer
 
     def now(self) -> datetime:
@@ -167,26 +170,29 @@ def resolve_target(options: TargetOptions) -> Target:
     """Read the stack's outputs; raises TargetError (or botocore's errors, see failures.py)."""
     session = boto3.Session(profile_name=options.profile, region_name=options.region)
     if session.region_name is None:
-        raise TargetError(
-            "no AWS region: pass --region, set AWS_REGION (or AWS_DEFAULT_REGION), or give the profile one"
-        )
+        raise TargetError.said(Text.of("target.no_region"))
     client = session.client("cloudformation", config=_CLIENT_CONFIG)
     try:
         stacks = client.describe_stacks(StackName=options.stack)["Stacks"]
     except ClientError as error:
         # CloudFormation answers a missing stack with the generic ValidationError code.
         if error.response.get("Error", {}).get("Code") == "ValidationError":
-            where = f"at {os.environ['AWS_ENDPOINT_URL']}" if os.environ.get("AWS_ENDPOINT_URL") else ""
-            raise TargetError(
-                f"stack '{options.stack}' not found in {session.region_name} {where}".rstrip()
-                + ": deploy it, pass --stack NAME (or set AUTODISPATCH_STACK), "
-                "or start `autodispatch local serve`"
-            ) from None
+            stack, region, endpoint = (
+                shown(options.stack),
+                str(session.region_name),
+                os.environ.get("AWS_ENDPOINT_URL"),
+            )
+            said = (
+                Text.of("target.stack_not_found_at", stack=stack, region=region, endpoint=endpoint)
+                if endpoint
+                else Text.of("target.stack_not_found", stack=stack, region=region)
+            )
+            raise TargetError.said(said) from None
         raise
     outputs = {output["OutputKey"]: output["OutputValue"] for output in stacks[0].get("Outputs", [])}
     missing = [name for name in REQUIRED_OUTPUTS if name not in outputs]
     if missing:
-        raise TargetError(
-            f"stack '{options.stack}' has no output {', '.join(missing)}: is it an autodispatch stack?"
+        raise TargetError.said(
+            Text.of("target.no_outputs", stack=shown(options.stack), outputs=", ".join(missing))
         )
     return Target(stack_name=options.stack, session=session, outputs=outputs)

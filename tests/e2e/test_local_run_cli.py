@@ -1,6 +1,7 @@
 """`autodispatch local run` as a user runs it: the public JSON report and its errors."""
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -98,3 +99,38 @@ def test_help_documents_the_exit_statuses() -> None:
     text = " ".join(result.stdout.split())
     assert "2 bad command line or input" in text
     assert "3 the awaited run did not succeed" in text
+
+
+def _without_run_names_and_times(report: dict[str, object]) -> str:
+    """The report with what differs between two runs of the same scenario (execution names, the
+    instants of history events) blanked, as text to compare."""
+    text = json.dumps(report, ensure_ascii=False, sort_keys=True)
+    text = re.sub(r'"name": "[^"]+"', '"name": ""', text)
+    return re.sub(r'"at": "[^"]+"', '"at": ""', text)
+
+
+def test_r30_local_run_summary_speaks_the_readers_language_and_the_json_report_stays_english(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("COLUMNS", "240")  # a wide terminal: headings on one line
+    args = ("local", "run", "--scenario", str(DEMO), "--date", "2026-03-10")
+    summary = run_cli(*args, "--lang", "sv")  # --lang after the subcommand
+    assert summary.returncode == 0, summary.stderr
+    for words in (
+        "Exekveringar",
+        "Lyckades",
+        "Skickade fakturor",
+        "Automatisk utskick misslyckades",
+        "E-post",
+    ):
+        assert words in summary.stdout, words
+    internal = re.compile(r"\b(SUCCEEDED|FAILED|IGNORED|SENT|EINVOICE|EMAIL|PRINT|INVOICE|SMS)\b")
+    assert not internal.search(summary.stdout), internal.search(summary.stdout)
+    # The report of SCENARIO-FORMAT.md: English, the same document whatever language is asked for.
+    english = run_cli(*args, "--json", "--out", str(tmp_path / "en"))
+    swedish = run_cli(*args, "--json", "--lang", "sv", "--out", str(tmp_path / "sv"))
+    assert english.returncode == swedish.returncode == 0
+    assert "Automatic dispatch failed" in english.stdout
+    assert _without_run_names_and_times(json.loads(swedish.stdout)) == _without_run_names_and_times(
+        json.loads(english.stdout)
+    )

@@ -9,9 +9,12 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 from moto import mock_aws
 from typer.testing import CliRunner, Result
 
+from autodispatch.i18n import render
+from autodispatch_cli.failures import aws_refusal
 from autodispatch_cli.local import serve
 from autodispatch_cli.local.runtime import BUCKET_NAME, REGION, SENDER, TABLE_NAME, LocalAws
 from autodispatch_cli.main import app
@@ -159,3 +162,66 @@ def test_local_serve_prints_what_to_export_and_stops_cleanly_on_ctrl_c(
     assert "Traceback" not in result.output
     # The server is gone: its port can be taken again.
     serve.check_port_free(port)
+
+
+@pytest.mark.parametrize(
+    ("language", "credentials", "region", "profile"),
+    [
+        ("sv", "inga AWS-inloggningsuppgifter", "ingen AWS-region", "AWS-profilen 'nope' hittades inte"),
+        ("fi", "AWS-tunnuksia ei löytynyt", "AWS-aluetta ei ole annettu", "AWS-profiilia 'nope' ei löytynyt"),
+    ],
+)
+def test_r30_aws_errors_read_in_the_language_asked_for_with_the_same_exit_codes(
+    clean_environment: pytest.MonkeyPatch, language: str, credentials: str, region: str, profile: str
+) -> None:
+    clean_environment.setenv("AWS_DEFAULT_REGION", REGION)
+    no_credentials = cli("runs", "list", "--lang", language)
+    assert no_credentials.exit_code == 1
+    line = one_line_error(no_credentials)
+    assert credentials in line
+    assert "`autodispatch local serve`" in line  # the hint, in the same language
+    unknown_profile = cli("--profile", "nope", "--lang", language, "runs", "list")
+    assert (unknown_profile.exit_code, profile in one_line_error(unknown_profile)) == (1, True)
+    clean_environment.delenv("AWS_DEFAULT_REGION")
+    clean_environment.setenv("AWS_ACCESS_KEY_ID", "x")
+    clean_environment.setenv("AWS_SECRET_ACCESS_KEY", "x")
+    no_region = cli("--lang", language, "settings", "show", "--tenant", "t")
+    assert no_region.exit_code == 1
+    assert region in one_line_error(no_region)
+
+
+@pytest.mark.parametrize(
+    ("language", "refused", "denied"),
+    [
+        ("sv", "AWS avvisade GetItem: ResourceNotFoundException", "åtkomst nekad"),
+        ("fi", "AWS hylkäsi", "pääsy evätty"),
+    ],
+)
+def test_r30_aws_refusals_read_in_the_language_asked_for(
+    clean_environment: pytest.MonkeyPatch, language: str, refused: str, denied: str
+) -> None:
+    clean_environment.setenv("AWS_DEFAULT_REGION", REGION)
+    clean_environment.setenv("AWS_ACCESS_KEY_ID", "x")
+    clean_environment.setenv("AWS_SECRET_ACCESS_KEY", "x")
+    with mock_aws():
+        outputs = {"TableName": "missing-table", "BucketName": "b", "StateMachineArn": "arn:aws:states:x"}
+        template = {
+            "Resources": {"Topic": {"Type": "AWS::SNS::Topic"}},
+            "Outputs": {name: {"Value": value} for name, value in outputs.items()},
+        }
+        boto3.client("cloudformation").create_stack(
+            StackName="Autodispatch", TemplateBody=json.dumps(template)
+        )
+        table_missing = cli("invoices", "list", "--tenant", "kahvila", "--lang", language)
+        missing_stack = cli("--stack", "Other", "--lang", language, "runs", "list")
+    assert table_missing.exit_code == 1
+    assert refused in one_line_error(table_missing)
+    assert missing_stack.exit_code == 1
+    assert "'Other'" in one_line_error(missing_stack)
+    assert "not found" not in missing_stack.stderr
+    # Access denied names the call, not AWS's English policy text.
+    error = ClientError({"Error": {"Code": "AccessDeniedException", "Message": "User: arn:x is not"}}, "Scan")
+    line = render(aws_refusal(error), language)
+    assert denied in line
+    assert "Scan" in line
+    assert "User: arn" not in line

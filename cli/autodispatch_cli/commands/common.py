@@ -8,9 +8,12 @@ from typing import Annotated
 from zoneinfo import ZoneInfo
 
 import typer
+from babel.dates import format_datetime
+from babel.numbers import format_decimal
 from rich.table import Table
 
-from autodispatch.i18n import render
+from autodispatch.i18n import format_day, render
+from autodispatch.i18n.render import CLDR_LOCALES
 from autodispatch.models.enums import Language
 from autodispatch.models.scenario import InvoiceKey
 from autodispatch.models.text import Param, Text
@@ -19,6 +22,7 @@ from autodispatch_cli.output import reader_language
 from autodispatch_cli.target import Target, TargetOptions, resolve_target
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts instead of tables.")]
+LANG_HELP = "The language of messages: fi, sv or en; default from LANG, else en."
 TenantOption = Annotated[str, typer.Option("--tenant", "-t", help="The tenant (company) id.")]
 
 
@@ -30,6 +34,24 @@ class Invocation:
     resolved: Target | None = None
     # The reader's language (--lang, default from LANG): every message is rendered in it (R30).
     language: Language = Language.EN
+
+
+def _choose_language(ctx: typer.Context, _: typer.CallbackParam, language: Language | None) -> None:
+    """`--lang` after a subcommand: it overrides the root's (its callback runs before the
+    subcommand's options are parsed), so both places mean the same."""
+    if language is not None:
+        root = ctx.find_root()
+        if not isinstance(root.obj, Invocation):
+            root.obj = Invocation()
+        root.obj.language = language
+
+
+# Every command takes --lang as the root does (`autodispatch invoices show ... --lang sv`); the value
+# goes to the invocation, not to the command's function.
+LangOption = Annotated[
+    Language | None,
+    typer.Option("--lang", help=LANG_HELP, callback=_choose_language, expose_value=False),
+]
 
 
 def words(ctx: typer.Context, text: Text | None) -> str:
@@ -59,15 +81,23 @@ def key(tenant: str, invoice_id: str) -> InvoiceKey:
     return InvoiceKey(tenant_id=tenant, invoice_id=invoice_id)
 
 
-def when(instant: datetime | None, zone: ZoneInfo) -> str:
-    """An instant in the deployment's time zone, to the second (the zone the spec's dates use)."""
+def when(ctx: typer.Context, instant: datetime | None, zone: ZoneInfo) -> str:
+    """An instant in the deployment's time zone (the zone the spec's dates use), to the second, as
+    the reader's language writes it (Babel)."""
     if instant is None:
         return ""
-    return instant.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S")
+    locale = CLDR_LOCALES[reader_language(ctx)]
+    return format_datetime(instant.astimezone(zone), format="medium", tzinfo=zone, locale=locale)
 
 
-def day(value: date | None) -> str:
-    return value.isoformat() if value is not None else ""
+def day(ctx: typer.Context, value: date | None) -> str:
+    """A date as the reader's language writes it (Babel)."""
+    return format_day(value, reader_language(ctx)) if value is not None else ""
+
+
+def number(ctx: typer.Context, value: int) -> str:
+    """A count as the reader's language writes it (Babel: 1 234 in Finnish and Swedish)."""
+    return format_decimal(value, locale=CLDR_LOCALES[reader_language(ctx)])
 
 
 def parse_day(value: str, option: str) -> date:

@@ -8,17 +8,20 @@ from zoneinfo import ZoneInfo
 import typer
 from rich.panel import Panel
 
+from autodispatch.i18n import format_amount
 from autodispatch.logic.importing import import_scenario
 from autodispatch.logic.manual import remove_automatic_dispatch, restore_automatic_dispatch, send_manually
 from autodispatch.logic.open_invoices import with_previews
 from autodispatch.models.dispatch import DispatchRecord
-from autodispatch.models.enums import AutoDispatchState, Channel
-from autodispatch.models.report import entry_json, invoice_entry
+from autodispatch.models.enums import AutoDispatchState, Channel, InvoiceStatus
+from autodispatch.models.report import InvoiceEntry, entry_json, invoice_entry
 from autodispatch.models.scenario import Invoice
 from autodispatch.models.text import by_channel
+from autodispatch.rules.user_actions import display_state
 from autodispatch.store.port import InvoiceStore
 from autodispatch_cli.commands.common import (
     JsonOption,
+    LangOption,
     TenantOption,
     day,
     key,
@@ -37,6 +40,9 @@ app = typer.Typer(help="Invoices and their automatic dispatch (R19-R22).", no_ar
 LIST_COLUMNS = ("invoice", "number", "status", "state", "channel", "sent_on", "message", "next_night")
 
 InvoiceArgument = Annotated[str, typer.Argument(help="The invoice id (invoice_id of the scenario).")]
+# The channel cell of an invoice whose channel is not known (imported as already sent): a dash, as
+# the state beside it says why.
+UNKNOWN_CHANNEL = "—"
 
 
 # Import ---------------------------------------------------------------------------------------
@@ -47,6 +53,7 @@ def import_(
     ctx: typer.Context,
     file: Annotated[Path, typer.Argument(help="A scenario file (SCENARIO-FORMAT.md).")],
     as_json: JsonOption = False,
+    _lang: LangOption = None,
 ) -> None:
     """Create or update the tenants and invoices of a scenario file.
 
@@ -75,6 +82,14 @@ def _documents(store: InvoiceStore, records: Sequence[DispatchRecord]) -> dict[s
     return {invoice_key.invoice_id: invoice for invoice_key, invoice in found.items()}
 
 
+def _shown_channel(ctx: typer.Context, entry: InvoiceEntry) -> str:
+    """As the page shows it: an unsent invoice its own channel, where dispatch starts; a sent one
+    the channel it went by; a dash where that is not known (imported as already sent)."""
+    unsent = entry.status is InvoiceStatus.UNSENT
+    channel = (entry.delivery_channel or entry.channel) if unsent else entry.channel
+    return say(ctx, f"name.{channel}") if channel else UNKNOWN_CHANNEL
+
+
 @app.command("list")
 def list_(
     ctx: typer.Context,
@@ -84,6 +99,7 @@ def list_(
         typer.Option(case_sensitive=False, help="Only invoices whose automatic dispatch is in this state."),
     ] = None,
     as_json: JsonOption = False,
+    _lang: LangOption = None,
 ) -> None:
     """The open-invoices list: each invoice's automatic-dispatch state and one-line message (R19),
     and for a pending invoice what the next night will do with it."""
@@ -102,9 +118,9 @@ def list_(
             entry.invoice_id,
             documents[entry.invoice_id].number if entry.invoice_id in documents else "",
             say(ctx, f"cli.status.{entry.status}"),
-            entry.auto_dispatch,
-            say(ctx, f"name.{entry.channel}") if entry.channel else "",
-            day(entry.sent_on),
+            say(ctx, f"cli.state.{entry.display_state or entry.auto_dispatch}"),
+            _shown_channel(ctx, entry),
+            day(ctx, entry.sent_on),
             entry.message or "",
             entry.preview.message if entry.preview else "",
         ]
@@ -117,8 +133,6 @@ def list_(
     )
     columns = [say(ctx, f"cli.column.{name}") for name in LIST_COLUMNS]
     styles = [state_style(entry.auto_dispatch) for entry in entries]
-    for row in rows:
-        row[3] = say(ctx, f"cli.state.{row[3]}")
     grid = table(title, columns, rows)
     for index, style in enumerate(styles):
         grid.rows[index].style = style
@@ -127,22 +141,29 @@ def list_(
         console.print(say(ctx, "cli.no_invoices"))
 
 
+def _sent_channel(ctx: typer.Context, record: DispatchRecord) -> str:
+    """The channel the invoice went by; a dash for a sent one whose channel is not known."""
+    if record.channel is not None:
+        return say(ctx, f"channel.{record.channel}")
+    return UNKNOWN_CHANNEL if record.status is InvoiceStatus.SENT else ""
+
+
 def print_record(ctx: typer.Context, record: DispatchRecord, invoice: Invoice | None, zone: ZoneInfo) -> None:
     facts = [
         ["invoice", record.invoice_id],
         ["number", invoice.number if invoice else ""],
         ["status", say(ctx, f"cli.status.{record.status}")],
-        ["state", say(ctx, f"cli.state.{record.state}")],
-        ["channel", say(ctx, f"channel.{record.channel}") if record.channel else ""],
-        ["sent_on", day(record.sent_on)],
+        ["state", say(ctx, f"cli.state.{display_state(record)}")],
+        ["channel", _sent_channel(ctx, record)],
+        ["sent_on", day(ctx, record.sent_on)],
     ]
     if invoice is not None:
         facts += [
             ["source", say(ctx, f"source.{invoice.source}")],
-            ["created", when(invoice.created_at, zone)],
-            ["invoice_date", day(invoice.invoice_date)],
+            ["created", when(ctx, invoice.created_at, zone)],
+            ["invoice_date", day(ctx, invoice.invoice_date)],
             ["delivery_channel", say(ctx, f"channel.{invoice.delivery_channel}")],
-            ["total", f"{invoice.totals.gross} {invoice.currency}"],
+            ["total", format_amount(invoice.totals.gross, invoice.currency, reader_language(ctx))],
         ]
     rows = [[say(ctx, f"cli.column.{name}"), value] for name, value in facts]
     title = say(ctx, "cli.title.invoice", invoice=f"{record.tenant_id}/{record.invoice_id}")
@@ -159,7 +180,7 @@ def print_record(ctx: typer.Context, record: DispatchRecord, invoice: Invoice | 
         )
     history = [
         [
-            when(event.at, zone),
+            when(ctx, event.at, zone),
             say(ctx, f"cli.event.{event.event}"),
             say(ctx, f"name.{event.channel}") if event.channel else "",
             words(ctx, event.detail),
@@ -173,7 +194,11 @@ def print_record(ctx: typer.Context, record: DispatchRecord, invoice: Invoice | 
 
 @app.command("show")
 def show(
-    ctx: typer.Context, tenant: TenantOption, invoice_id: InvoiceArgument, as_json: JsonOption = False
+    ctx: typer.Context,
+    tenant: TenantOption,
+    invoice_id: InvoiceArgument,
+    as_json: JsonOption = False,
+    _lang: LangOption = None,
 ) -> None:
     """The detailed explanation ("Automatic dispatch failed: ...") and the full history (R19)."""
     with operator_errors(ctx):
@@ -211,7 +236,11 @@ def _print_state(ctx: typer.Context, record: DispatchRecord, as_json: bool) -> N
 
 @app.command("remove-auto")
 def remove_auto(
-    ctx: typer.Context, tenant: TenantOption, invoice_id: InvoiceArgument, as_json: JsonOption = False
+    ctx: typer.Context,
+    tenant: TenantOption,
+    invoice_id: InvoiceArgument,
+    as_json: JsonOption = False,
+    _lang: LangOption = None,
 ) -> None:
     """Remove automatic dispatch from a pending invoice: no run sends it; send it manually (R20)."""
     with operator_errors(ctx):
@@ -222,7 +251,11 @@ def remove_auto(
 
 @app.command("restore-auto")
 def restore_auto(
-    ctx: typer.Context, tenant: TenantOption, invoice_id: InvoiceArgument, as_json: JsonOption = False
+    ctx: typer.Context,
+    tenant: TenantOption,
+    invoice_id: InvoiceArgument,
+    as_json: JsonOption = False,
+    _lang: LangOption = None,
 ) -> None:
     """Add automatic dispatch back to an unsent invoice it was removed from (R20)."""
     with operator_errors(ctx):
@@ -244,6 +277,7 @@ def send(
         ),
     ] = None,
     as_json: JsonOption = False,
+    _lang: LangOption = None,
 ) -> None:
     """Send an unsent invoice now, e.g. after correcting it; recorded as sent manually (R22)."""
     with operator_errors(ctx):

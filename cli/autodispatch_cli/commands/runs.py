@@ -1,25 +1,36 @@
 """`autodispatch runs start|list|show`: start a night by hand and inspect the executions."""
 
 import time
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 import typer
+from rich.table import Table
 
 from autodispatch.logic.runs import check_run_date, run_detail, start_run, stored_run
 from autodispatch.runs.port import TERMINAL, ExecutionStatus
 from autodispatch.runs.stepfunctions import StepFunctionsRuns, execution_status
 from autodispatch.store.port import RunCounts, RunSummary
-from autodispatch_cli.commands.common import JsonOption, parse_day, target, when, words
+from autodispatch_cli.commands.common import (
+    JsonOption,
+    LangOption,
+    day,
+    number,
+    parse_day,
+    say,
+    target,
+    when,
+    words,
+)
 from autodispatch_cli.exit_codes import ExitCode
 from autodispatch_cli.failures import operator_errors
-from autodispatch_cli.output import console, error_console, print_json, state_style, table
+from autodispatch_cli.output import console, error_console, print_error, print_json, state_style, table
 from autodispatch_cli.target import Target
 
 app = typer.Typer(help="Nightly runs: start one by hand, list them, show one.", no_args_is_help=True)
 
-RUN_COLUMNS = ["run", "run date", "started", "status", "selected", "sent", "ignored", "failed"]
+RUN_COLUMNS = ("run", "run_date", "started", "run_status", "selected", "sent", "ignored", "failed")
 FIRST_POLL_SECONDS = 0.25
 MAX_POLL_SECONDS = 5.0
 
@@ -48,57 +59,64 @@ def run_document(
     }
 
 
-def _wait(runtime: Target, execution_arn: str, timeout: float) -> ExecutionStatus:
+def _wait(ctx: typer.Context, runtime: Target, execution_arn: str, timeout: float) -> ExecutionStatus:
     """Poll with exponential backoff until the execution ends or `timeout` seconds pass."""
     deadline = time.monotonic() + timeout
     delay = FIRST_POLL_SECONDS
     started = time.monotonic()
-    with console.status("Waiting for the run...") as status:
+    with console.status(say(ctx, "cli.run_waiting")) as status:
         while True:
             execution = executions(runtime).status(execution_arn)
             if execution.status in TERMINAL or time.monotonic() >= deadline:
                 return execution
-            status.update(f"Run is {execution.status} ({time.monotonic() - started:.0f} s)")
+            elapsed = round(time.monotonic() - started)
+            status.update(say(ctx, "cli.run_is", status=run_status(ctx, execution.status), seconds=elapsed))
             time.sleep(min(delay, max(deadline - time.monotonic(), 0)))
             delay = min(delay * 2, MAX_POLL_SECONDS)
 
 
-def _run_style(row: list[str]) -> str:
-    status = row[3]
+def run_style(status: str) -> str:
     return "green" if status == "SUCCEEDED" else ("red" if status in TERMINAL else "")
 
 
-def count_cells(document: dict[str, Any]) -> list[str]:
+def run_status(ctx: typer.Context, status: str) -> str:
+    """A Step Functions status (SUCCEEDED, RUNNING, ...) in the reader's words."""
+    return say(ctx, f"cli.run_status.{status}")
+
+
+def count_cells(ctx: typer.Context, document: dict[str, Any]) -> list[str]:
     """Selected, sent, ignored and failed; failed factoring messages follow the failed (R17)."""
-    cells = [str(document[name]) for name in ("selected", "sent", "ignored", "failed")]
+    cells = [number(ctx, document[name]) for name in ("selected", "sent", "ignored", "failed")]
     if document.get("follow_ups_failed"):
-        cells[-1] += f" (+{document['follow_ups_failed']} factoring)"
+        cells[-1] += " " + say(ctx, "cli.follow_ups_failed", count=document["follow_ups_failed"])
     return cells
 
 
-def print_run(document: dict[str, Any], zone: ZoneInfo) -> None:
-    started = document["started_at"]
+def runs_table(ctx: typer.Context, title: str, documents: list[dict[str, Any]], zone: ZoneInfo) -> Table:
     rows = [
         [
             document["run_id"],
-            document["run_date"] or "",
-            when(datetime.fromisoformat(started), zone) if started else "",
-            document["status"],
-            *count_cells(document),
+            day(ctx, date.fromisoformat(document["run_date"])) if document["run_date"] else "",
+            when(ctx, datetime.fromisoformat(document["started_at"]), zone) if document["started_at"] else "",
+            run_status(ctx, document["status"]),
+            *count_cells(ctx, document),
         ]
+        for document in documents
     ]
-    console.print(
-        table(
-            "Run",
-            RUN_COLUMNS,
-            rows,
-            _run_style,
-        )
-    )
+    grid = table(title, [say(ctx, f"cli.column.{name}") for name in RUN_COLUMNS], rows)
+    for row, document in zip(grid.rows, documents, strict=True):
+        row.style = run_style(document["status"])
+    return grid
+
+
+def print_run(ctx: typer.Context, document: dict[str, Any], zone: ZoneInfo) -> None:
+    console.print(runs_table(ctx, say(ctx, "cli.title.run"), [document], zone))
     if document.get("error"):
-        console.print(f"[red]{document['error']}[/]: {document.get('cause') or ''}", highlight=False)
-    console.print(f"Execution: {document['execution_arn']}", highlight=False, soft_wrap=True)
-    console.print(f"Console:   {document['console_url']}", highlight=False, soft_wrap=True)
+        stopped = say(ctx, "cli.run_error", error=document["error"], cause=document.get("cause") or "")
+        console.print(stopped, style="red", highlight=False, markup=False)
+    for code, value in (("cli.execution_line", "arn"), ("cli.console_line", "url")):
+        link = document["execution_arn"] if value == "arn" else document["console_url"]
+        console.print(say(ctx, code, **{value: link}), highlight=False, soft_wrap=True, markup=False)
 
 
 @app.command("start")
@@ -115,6 +133,7 @@ def start(
     ] = False,
     timeout: Annotated[float, typer.Option(min=1, help="Seconds to wait at most with --wait.")] = 900,
     as_json: JsonOption = False,
+    _lang: LangOption = None,
 ) -> None:
     """Start one execution of the nightly state machine, as the schedule does at 00:05: tonight's,
     or a night that has passed (catch-up, R10); a night that has not come is refused."""
@@ -124,27 +143,27 @@ def start(
         if night is not None:
             check_run_date(night, runtime.now(), runtime.zone)
         started = start_run(executions(runtime), night or runtime.today(), origin="manual")
-        name, execution_arn, label = started.run_id, started.execution_arn, started.run_date.isoformat()
+        name, execution_arn = started.run_id, started.execution_arn
+        label = day(ctx, started.run_date)
         if not as_json:
-            console.print(f"Started run {name} for the night of {label}.", highlight=False)
+            console.print(say(ctx, "cli.run_started", run=name, date=label), highlight=False, markup=False)
         if not wait:
             execution = executions(runtime).status(execution_arn)
         else:
             try:
-                execution = _wait(runtime, execution_arn, timeout)
+                execution = _wait(ctx, runtime, execution_arn, timeout)
             except KeyboardInterrupt:
-                error_console.print(f"Stopped waiting; the run goes on: autodispatch runs show {name}")
+                command = f"autodispatch runs show {name}"
+                error_console.print(say(ctx, "cli.stopped_waiting", command=command), markup=False)
                 raise typer.Exit(ExitCode.INTERRUPTED) from None
         document = run_document(runtime, stored_run(runtime.store, name), execution_arn, execution)
         zone = runtime.zone
     if as_json:
         print_json(document)
     else:
-        print_run(document, zone)
+        print_run(ctx, document, zone)
     if wait and document["status"] not in TERMINAL:
-        error_console.print(
-            f"[bold red]error:[/] the run did not end within {timeout:.0f} s", highlight=False
-        )
+        print_error(say(ctx, "cli.run_not_ended", seconds=round(timeout)))
         raise typer.Exit(ExitCode.STILL_RUNNING)
     if wait and document["status"] != "SUCCEEDED":
         raise typer.Exit(ExitCode.RUN_NOT_SUCCEEDED)
@@ -155,6 +174,7 @@ def list_(
     ctx: typer.Context,
     limit: Annotated[int, typer.Option(min=1, max=200, help="How many runs, newest first.")] = 20,
     as_json: JsonOption = False,
+    _lang: LangOption = None,
 ) -> None:
     """Recent executions, newest first, with their status and counts; also those that failed before
     they selected anything (their run date and counts are empty)."""
@@ -179,19 +199,9 @@ def list_(
     if as_json:
         print_json(documents)
         return
-    rows = [
-        [
-            d["run_id"],
-            d["run_date"] or "",
-            when(datetime.fromisoformat(d["started_at"]), zone) if d["started_at"] else "",
-            d["status"],
-            *count_cells(d),
-        ]
-        for d in documents
-    ]
-    console.print(table("Runs", RUN_COLUMNS, rows, _run_style))
-    if not rows:
-        console.print("No runs yet.")
+    console.print(runs_table(ctx, say(ctx, "cli.title.runs"), documents, zone))
+    if not documents:
+        console.print(say(ctx, "cli.no_runs"))
 
 
 @app.command("show")
@@ -199,6 +209,7 @@ def show(
     ctx: typer.Context,
     run_id: Annotated[str, typer.Argument(help="The run id: the execution name (see `runs list`).")],
     as_json: JsonOption = False,
+    _lang: LangOption = None,
 ) -> None:
     """One run: status, counts, the invoices it failed or ignored, the execution ARN and console link."""
     with operator_errors(ctx):
@@ -218,14 +229,15 @@ def show(
     if as_json:
         print_json(document)
         return
-    print_run(document, zone)
-    rows = [[i.tenant_id, i.invoice_id, i.number, i.state, words(ctx, i.message)] for i in issues]
+    print_run(ctx, document, zone)
+    rows = [
+        [i.tenant_id, i.invoice_id, i.number, say(ctx, f"cli.state.{i.state}"), words(ctx, i.message)]
+        for i in issues
+    ]
     if rows:
-        console.print(
-            table(
-                "Invoices the run could not send",
-                ["tenant", "invoice", "number", "state", "message"],
-                rows,
-                lambda row: state_style(row[3]),
-            )
-        )
+        names = ("tenant", "invoice", "number", "state", "message")
+        columns = [say(ctx, f"cli.column.{name}") for name in names]
+        grid = table(say(ctx, "cli.title.run_issues"), columns, rows)
+        for row, issue in zip(grid.rows, issues, strict=True):
+            row.style = state_style(issue.state)
+        console.print(grid)

@@ -8,8 +8,8 @@ from autodispatch.errors import FieldIssue, InputError
 from autodispatch.logic import settings as use_cases
 from autodispatch.models.enums import Channel, Language, Source, Timing
 from autodispatch.models.scenario import Tenant
-from autodispatch.rules.activation import activation_problems
-from autodispatch_cli.commands.common import JsonOption, TenantOption, target, when
+from autodispatch.rules.activation import activation_issues, activation_problems
+from autodispatch_cli.commands.common import JsonOption, LangOption, TenantOption, say, target, when, words
 from autodispatch_cli.failures import operator_errors
 from autodispatch_cli.output import console, print_json, table
 
@@ -36,24 +36,36 @@ def settings_document(tenant: Tenant) -> dict[str, Any]:
     }
 
 
-def print_settings(tenant: Tenant, zone: Any) -> None:
+def print_settings(ctx: typer.Context, tenant: Tenant, zone: Any) -> None:
+    """The settings as the page words them (the glossary): sources, channels in chain order, the
+    dispatch time's option, the notifications, and whether they can be activated (R2)."""
     settings = tenant.settings
-    problems = activation_problems(settings)
+
+    def yes_no(value: bool) -> str:
+        return say(ctx, "cli.yes" if value else "cli.no")
+
+    problems = "; ".join(words(ctx, issue.text) for issue in activation_issues(settings))
     rows = [
-        ["active", "yes" if settings.active else "no"],
-        ["activated at", when(settings.activated_at, zone)],
-        ["sources", ", ".join(settings.sources)],
-        ["channels (chain order)", ", ".join(c for c in Channel if c in settings.channels)],
-        ["timing", settings.timing],
-        ["notification email", settings.notify_email or ""],
-        ["notification phone", settings.notify_phone or ""],
-        ["consumer e-invoicing", "yes" if settings.consumer_einvoicing else "no"],
-        ["notification language", settings.language],
-        ["can be activated", "yes" if not problems else "no: " + "; ".join(problems)],
+        [say(ctx, "cli.setting.active"), yes_no(settings.active)],
+        [say(ctx, "cli.setting.activated_at"), when(ctx, settings.activated_at, zone)],
+        [say(ctx, "setting.sources"), ", ".join(say(ctx, f"source.{source}") for source in settings.sources)],
+        [
+            say(ctx, "setting.channels"),
+            ", ".join(say(ctx, f"channel.{channel}") for channel in Channel if channel in settings.channels),
+        ],
+        [say(ctx, "setting.timing"), say(ctx, f"timing.{settings.timing}")],
+        [say(ctx, "setting.notify_email"), settings.notify_email or ""],
+        [say(ctx, "setting.notify_phone"), settings.notify_phone or ""],
+        [say(ctx, "setting.consumer_einvoicing"), yes_no(settings.consumer_einvoicing)],
+        [say(ctx, "setting.language"), say(ctx, f"language.{settings.language}")],
+        [
+            say(ctx, "cli.setting.can_activate"),
+            say(ctx, "cli.no_because", problems=problems) if problems else yes_no(True),
+        ],
     ]
-    console.print(
-        table(f"Automatic dispatch of {tenant.tenant_id} ({tenant.name})", ["setting", "value"], rows)
-    )
+    title = say(ctx, "cli.title.settings", tenant=tenant.tenant_id, name=tenant.name)
+    columns = [say(ctx, "cli.column.setting"), say(ctx, "cli.column.value")]
+    console.print(table(title, columns, rows))
 
 
 def _named_by_option(error: InputError) -> InputError:
@@ -67,7 +79,9 @@ def _named_by_option(error: InputError) -> InputError:
 
 
 @app.command("show")
-def show(ctx: typer.Context, tenant: TenantOption, as_json: JsonOption = False) -> None:
+def show(
+    ctx: typer.Context, tenant: TenantOption, as_json: JsonOption = False, _lang: LangOption = None
+) -> None:
     """Show a tenant's settings and whether they can be activated (R2)."""
     with operator_errors(ctx):
         found = target(ctx).store.get_tenant(tenant)
@@ -75,7 +89,7 @@ def show(ctx: typer.Context, tenant: TenantOption, as_json: JsonOption = False) 
     if as_json:
         print_json(settings_document(found))
     else:
-        print_settings(found, zone)
+        print_settings(ctx, found, zone)
 
 
 @app.command("set")
@@ -112,6 +126,7 @@ def set_(
         typer.Option(case_sensitive=False, help="The language of failure notifications (R21)."),
     ] = None,
     as_json: JsonOption = False,
+    _lang: LangOption = None,
 ) -> None:
     """Change settings; a list option replaces the whole list. An active tenant must keep R2."""
     changes: dict[str, Any] = {
@@ -138,11 +153,13 @@ def set_(
     if as_json:
         print_json(settings_document(updated))
     else:
-        print_settings(updated, zone)
+        print_settings(ctx, updated, zone)
 
 
 @app.command("activate")
-def activate(ctx: typer.Context, tenant: TenantOption, as_json: JsonOption = False) -> None:
+def activate(
+    ctx: typer.Context, tenant: TenantOption, as_json: JsonOption = False, _lang: LangOption = None
+) -> None:
     """Switch automatic dispatch on; refused unless R2 holds.
 
     Unsent invoices created before now keep automatic dispatch off until it is added back to each
@@ -157,20 +174,19 @@ def activate(ctx: typer.Context, tenant: TenantOption, as_json: JsonOption = Fal
         print_json({**settings_document(activation.tenant), "already_active": activation.already_active})
         return
     if activation.already_active:
-        console.print(
-            f"Automatic dispatch of {tenant} is already active "
-            f"(since {when(activated_at, zone) or 'the import'})."
-        )
+        since = when(ctx, activated_at, zone) or say(ctx, "cli.since_import")
+        already = say(ctx, "cli.already_active", tenant=tenant, since=since)
+        console.print(already, highlight=False, markup=False)
         return
-    console.print(
-        f"[green]Automatic dispatch of {tenant} is active[/] from {when(activated_at, zone)}. "
-        "Invoices created from now on are sent in the first run after their creation; "
-        "unsent older ones only after `autodispatch invoices restore-auto`."
-    )
+    command = "`autodispatch invoices restore-auto`"
+    activated = say(ctx, "cli.activated", tenant=tenant, at=when(ctx, activated_at, zone), command=command)
+    console.print(activated, style="green", highlight=False, markup=False)
 
 
 @app.command("deactivate")
-def deactivate(ctx: typer.Context, tenant: TenantOption, as_json: JsonOption = False) -> None:
+def deactivate(
+    ctx: typer.Context, tenant: TenantOption, as_json: JsonOption = False, _lang: LangOption = None
+) -> None:
     """Switch automatic dispatch off: future runs skip the tenant; nothing sent changes (R2)."""
     with operator_errors(ctx):
         runtime = target(ctx)
@@ -178,4 +194,4 @@ def deactivate(ctx: typer.Context, tenant: TenantOption, as_json: JsonOption = F
     if as_json:
         print_json(settings_document(deactivated))
         return
-    console.print(f"Automatic dispatch of {tenant} is off; runs no longer send its invoices.")
+    console.print(say(ctx, "cli.deactivated", tenant=tenant), highlight=False, markup=False)

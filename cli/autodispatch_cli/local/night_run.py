@@ -9,6 +9,7 @@ from autodispatch import wiring
 from autodispatch.config import load_config
 from autodispatch.logic import importing
 from autodispatch.logic.runs import start_run
+from autodispatch.models.enums import Language
 from autodispatch.models.scenario import Scenario
 from autodispatch_cli.local.report import Execution, Night, build_report, sent_emails, sent_sms
 from autodispatch_cli.local.runtime import LocalAws
@@ -45,12 +46,21 @@ def run_scenario(
     concurrent_starts: int = 1,
     out: Path | None = None,
     local: LocalAws | None = None,
+    language: Language = Language.EN,
 ) -> dict[str, Any]:
-    """The whole local run; returns the run report. Pass `local` to reuse a started system."""
+    """The whole local run; returns the run report, its messages in `language` (the report of
+    SCENARIO-FORMAT.md is English). Pass `local` to reuse a started system."""
     if local is None:
         with LocalAws() as started:
-            return run_scenario(scenario, dates, concurrent_starts=concurrent_starts, out=out, local=started)
+            return run_scenario(
+                scenario,
+                dates,
+                concurrent_starts=concurrent_starts,
+                out=out,
+                local=started,
+                language=language,
+            )
     import_scenario(scenario)
     nights = run_nights(local, dates, concurrent_starts)
     keys = [invoice.key for invoice in scenario.invoices]
-    return build_report(local, wiring.invoice_store(), nights, keys, scenario.tenants, out)
+    return build_report(local, wiring.invoice_store(), nights, keys, scenario.tenants, out, language)

@@ -17,6 +17,7 @@ from moto.ses.models import ses_backends
 from moto.sns.models import sns_backends
 
 from autodispatch.errors import AutodispatchError, NotFound
+from autodispatch.models.enums import Language
 from autodispatch.models.report import invoice_entry
 from autodispatch.models.routes import ROUTES_BY_NAME, RouteName
 from autodispatch.models.scenario import InvoiceKey, Tenant
@@ -211,12 +212,14 @@ def build_report(
     keys: Iterable[InvoiceKey],
     tenants: Sequence[Tenant],
     out: Path | None,
+    language: Language = Language.EN,
 ) -> dict[str, Any]:
+    """The run report; its invoices' messages in `language` (English in the public report)."""
     ordered = list(keys)
     records = store.get_records(ordered)
     return {
         "runs": [_run_entry(night, store) for night in nights],
-        "invoices": [invoice_entry(records[key]) for key in ordered if key in records],
+        "invoices": [invoice_entry(records[key], language=language) for key in ordered if key in records],
         "notifications": _notifications(nights, tenants),
         "deliveries": _deliveries(local, out),
     }

@@ -26,6 +26,11 @@ MESSAGES: Final[Mapping[str, str]] = {
     "by.EINVOICE": N_("by e-invoice"),
     "by.EMAIL": N_("by email"),
     "by.PRINT": N_("by print service"),
+    # The delivery routes of the channels (models/routes.py: each route's `label`, its English).
+    "route.FINVOICE": N_("Finvoice 3.0"),
+    "route.PEPPOL": N_("Peppol BIS Billing 3.0"),
+    "route.EMAIL": N_("email"),
+    "route.PRINT": N_("print letter"),
     # The sources and the settings' headings (the glossary).
     "source.CONTRACT_BILLING": N_("Contract billing"),
     "source.MANUAL": N_("Invoices created by the user"),
@@ -525,4 +530,106 @@ MESSAGES: Final[Mapping[str, str]] = {
     "cli.passed_over": N_("%(channel)s passed over: %(reason)s"),
     "cli.sent_manually": N_("Sent invoice %(invoice)s manually %(by)s (message id %(message_id)s)."),
     "cli.factoring": N_("Factoring: %(text)s"),
+    # The operator CLI's runs, settings, local run summary and AWS errors (R30).
+    "cli.run_status.RUNNING": N_("Running"),
+    "cli.run_status.SUCCEEDED": N_("Succeeded"),
+    "cli.run_status.FAILED": N_("Failed"),
+    "cli.run_status.TIMED_OUT": N_("Timed out"),
+    "cli.run_status.ABORTED": N_("Aborted"),
+    "cli.run_status.PENDING_REDRIVE": N_("Waiting to be run again"),
+    "cli.column.run_date": N_("Night"),
+    "cli.column.started": N_("Started"),
+    "cli.column.run_status": N_("Run status"),
+    "cli.column.execution": N_("Execution"),
+    "cli.column.selected": N_("Invoices selected"),
+    "cli.column.sent": N_("Invoices sent"),
+    "cli.column.ignored": N_("Invoices ignored"),
+    "cli.column.failed": N_("Invoices failed"),
+    "cli.follow_ups_failed": N_("(+%(count)s factoring)"),
+    "cli.title.run": N_("Run"),
+    "cli.title.runs": N_("Runs"),
+    "cli.title.run_issues": N_("Invoices the run could not send"),
+    "cli.no_runs": N_("No runs yet."),
+    "cli.run_started": N_("Started run %(run)s for the night of %(date)s."),
+    "cli.run_waiting": N_("Waiting for the run…"),
+    "cli.run_is": N_("Run: %(status)s (%(seconds)s s)"),
+    "cli.stopped_waiting": N_("Stopped waiting; the run goes on: %(command)s"),
+    "cli.run_not_ended": N_("the run did not end within %(seconds)s s"),
+    "cli.run_error": N_("The run stopped with %(error)s: %(cause)s"),
+    "cli.execution_line": N_("Execution: %(arn)s"),
+    "cli.console_line": N_("Console: %(url)s"),
+    "cli.title.settings": N_("Automatic dispatch of %(tenant)s (%(name)s)"),
+    "cli.column.setting": N_("Setting"),
+    "cli.column.value": N_("Value"),
+    "cli.setting.active": N_("Automatic dispatch on"),
+    "cli.setting.activated_at": N_("Activated"),
+    "cli.setting.can_activate": N_("Can be activated"),
+    "cli.yes": N_("yes"),
+    "cli.no": N_("no"),
+    "cli.no_because": N_("no: %(problems)s"),
+    "timing.CREATION_DATE": N_("Send invoices the night after they are created"),
+    "timing.INVOICE_DATE": N_("Send invoices based on the invoice date"),
+    "language.fi": N_("Finnish"),
+    "language.sv": N_("Swedish"),
+    "language.en": N_("English"),
+    "cli.already_active": N_("Automatic dispatch of %(tenant)s is already on (since %(since)s)."),
+    "cli.since_import": N_("the import"),
+    "cli.activated": N_(
+        "Automatic dispatch of %(tenant)s is on from %(at)s. Invoices created from now on are sent in "
+        "the first run after their creation; unsent older ones only after %(command)s."
+    ),
+    "cli.deactivated": N_("Automatic dispatch of %(tenant)s is off; runs no longer send its invoices."),
+    "cli.state.SENT_MANUALLY": N_("Sent manually"),
+    "cli.state.IMPORTED_AS_SENT": N_("Imported as sent"),
+    "cli.title.executions": N_("Executions"),
+    "cli.title.report_invoices": N_("Invoices"),
+    "cli.title.notifications": N_("Notifications"),
+    "cli.title.deliveries": N_("Deliveries"),
+    "cli.column.tenant": N_("Company"),
+    "cli.column.kind": N_("Kind"),
+    "cli.column.to": N_("To"),
+    "cli.column.subject": N_("Subject / text"),
+    "cli.column.artifact": N_("File"),
+    "cli.notification.EMAIL": N_("Email"),
+    "cli.notification.SMS": N_("Text message"),
+    "cli.delivery.INVOICE": N_("Invoice"),
+    "cli.delivery.FACTORING": N_("Factoring message"),
+    "cli.delivery.DIRECT_PAYMENT_NOTICE": N_("Direct-payment pre-notification"),
+    "target.no_credentials": N_(
+        "no AWS credentials found: configure a profile (AWS_PROFILE) or export AWS_ACCESS_KEY_ID and "
+        "AWS_SECRET_ACCESS_KEY; %(local)s"
+    ),
+    "target.local_hint": N_(
+        "for the local system, start `autodispatch local serve` and export what it prints"
+    ),
+    "target.bad_credentials": N_(
+        "AWS did not accept the credentials (%(aws_code)s): check the profile or the exported keys"
+    ),
+    "target.access_denied": N_(
+        "access denied: these AWS credentials may not call %(operation)s (%(aws_code)s)"
+    ),
+    "target.no_region": N_(
+        "no AWS region: pass --region, set AWS_REGION (or AWS_DEFAULT_REGION), or give the profile one"
+    ),
+    "target.profile_not_found": N_("AWS profile %(profile)s not found"),
+    "target.unreachable": N_("cannot reach %(endpoint)s: %(hint)s"),
+    "target.hint_local": N_("is `autodispatch local serve` running there?"),
+    "target.hint_network": N_("check the network and region"),
+    "target.refused": N_("AWS refused %(operation)s: %(aws_code)s"),
+    "target.refused_saying": N_("AWS refused %(operation)s: %(aws_code)s: %(message)s"),
+    "target.request_failed": N_("AWS request failed: %(error)s"),
+    "target.stack_not_found": N_(
+        "stack %(stack)s not found in %(region)s: deploy it, pass --stack NAME (or set "
+        "AUTODISPATCH_STACK), or start `autodispatch local serve`"
+    ),
+    "target.stack_not_found_at": N_(
+        "stack %(stack)s not found in %(region)s at %(endpoint)s: deploy it, pass --stack NAME (or set "
+        "AUTODISPATCH_STACK), or start `autodispatch local serve`"
+    ),
+    "target.no_outputs": N_("stack %(stack)s has no output %(outputs)s: is it an autodispatch stack?"),
+    "target.function_configuration": N_(
+        "cannot read the configuration of function %(function)s of stack %(stack)s (%(aws_code)s)"
+    ),
+    "target.misconfigured": N_("the channels of stack %(stack)s are misconfigured: %(error)s"),
+    "cli.unexpected": N_("unexpected error (%(kind)s): %(error)s; set AUTODISPATCH_DEBUG=1 for details"),
 }
