@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from autodispatch.errors import (
+    AutodispatchError,
     ConcurrentUpdate,
     FieldIssue,
     ImportIncomplete,
@@ -22,7 +23,8 @@ from autodispatch.errors import (
     NotFound,
 )
 from autodispatch.models.dispatch import DispatchRecord, HistoryEvent, InitialState
-from autodispatch.models.enums import AutoDispatchState, Channel, InvoiceStatus, Source
+from autodispatch.models.enums import AutoDispatchState, Channel, InvoiceStatus, Source, UserAction
+from autodispatch.models.refusals import MARK_SENT, stored_refusal
 from autodispatch.models.scenario import Invoice, InvoiceKey, Tenant
 from autodispatch.models.text import Text, verbatim
 from autodispatch.store.port import (
@@ -202,10 +204,10 @@ class InMemoryInvoiceStore:
             yield self
         except Exception as error:
             self.tenants, self.documents, self.invalid, self.items = before
-            raise ImportIncomplete(
-                f"Import failed ({error}); nothing was imported (every write was undone); "
-                "import the file again"
-            ) from error
+            cause = (
+                error.text if isinstance(error, AutodispatchError) and error.text else verbatim(str(error))
+            )
+            raise ImportIncomplete.said(Text.of("import.undone", cause=cause)) from error
 
     def recover_imports(self, now: datetime) -> None:
         return None  # nothing is ever left half-written in memory
@@ -361,13 +363,8 @@ class InMemoryInvoiceStore:
         item = self.items.get(key)
         if item is None:
             raise NotFound.invoice(key)
-        if item.pending_unsent and item.claim is not None:
-            raise InvalidTransition(
-                f"Cannot remove automatic dispatch from invoice {key}: "
-                f"run {item.claim.attempt.run_id} is dispatching it now"
-            )
-        if not item.pending_unsent:
-            raise InvalidTransition(f"Cannot remove automatic dispatch from invoice {key}: {_why_not(item)}")
+        if not item.pending_unsent or item.claim is not None:
+            raise _refused(UserAction.REMOVE_AUTO, key, item)
         self._remove(item, message, event)
         # The user's choice: a later activation must not decide otherwise (R2).
         item.auto_dispatch = False
@@ -379,12 +376,7 @@ class InMemoryInvoiceStore:
         if item is None:
             raise NotFound.invoice(key)
         if item.state is not AutoDispatchState.REMOVED or item.status is not UNSENT:
-            reason = (
-                f"its automatic dispatch is {item.state}, not REMOVED"
-                if item.status is UNSENT
-                else _why_not(item)
-            )
-            raise InvalidTransition(f"Cannot add automatic dispatch back to invoice {key}: {reason}")
+            raise _refused(UserAction.RESTORE_AUTO, key, item)
         item.state, item.auto_dispatch, item.due_from = PENDING, True, due_from
         item.message = item.details = None
         item.history.append(event)
@@ -580,11 +572,9 @@ class InMemoryInvoiceStore:
         if item is None:
             raise NotFound.invoice(key)
         if item.status is not UNSENT:
-            raise InvalidTransition(f"Cannot mark invoice {key} sent: it is already sent")
+            raise InvalidTransition.refused(MARK_SENT, key, Text.of("refusal.already_sent"))
         if item.claim is not None and item.claim.lease_until >= now:
-            raise InvalidTransition(
-                f"Cannot mark invoice {key} sent: run {item.claim.attempt.run_id} is dispatching it now"
-            )
+            raise InvalidTransition.refused(MARK_SENT, key, Text.of("refusal.run_busy"))
         item.status, item.message = InvoiceStatus.SENT, message
         item.claim = item.due_from = None
         item.history.extend(events)
@@ -616,6 +606,11 @@ class InMemoryInvoiceStore:
 def _final(settlement: Settlement) -> None:
     if not settlement.state.is_final:
         raise ValueError(f"a settlement ends in SENT, IGNORED or FAILED, not {settlement.state}")
+
+
+def _refused(action: UserAction, key: InvoiceKey, item: StateItem) -> InvalidTransition:
+    reason = stored_refusal(action, item.status, item.state, claimed=item.claim is not None)
+    return InvalidTransition.refused(action, key, reason)
 
 
 def _why_not(item: StateItem) -> str:

@@ -13,6 +13,7 @@ from autodispatch.channels.transports import HttpTransport, S3OutboxTransport
 from autodispatch.config import RuntimeConfig
 from autodispatch.errors import PermanentRejection
 from autodispatch.models.enums import Channel, DeliveryKind
+from autodispatch.models.text import Text
 from autodispatch.rules.factoring import factoring_route
 from tests.fakes.channels import Parts
 
@@ -77,8 +78,10 @@ def test_r18_direct_payment_notice_goes_by_consumer_einvoice_or_print_never_emai
 
     parts.deliverer.deliver(invoice, build.tenant(), Channel.EINVOICE, DeliveryKind.DIRECT_PAYMENT_NOTICE)
     parts.deliverer.deliver(invoice, build.tenant(), Channel.PRINT, DeliveryKind.DIRECT_PAYMENT_NOTICE)
-    with pytest.raises(PermanentRejection, match="R18"):
+    with pytest.raises(PermanentRejection) as refused:
         parts.deliverer.deliver(invoice, build.tenant(), Channel.EMAIL, DeliveryKind.DIRECT_PAYMENT_NOTICE)
+    # The reason the invoice's history shows: the guide's words, no rule number or channel code.
+    assert refused.value.text == Text.of("reason.direct_payment_channel")
 
     assert b"SUORAMAKSU" in parts.einvoice.submitted[0][1]
     assert parts.print.submitted[0][3]["kind"] == "DIRECT_PAYMENT_NOTICE"
@@ -89,7 +92,11 @@ def test_r18_direct_payment_notice_goes_by_consumer_einvoice_or_print_never_emai
     [
         (Channel.EINVOICE, {"einvoice_address": None}, "no e-invoice address"),
         (Channel.EMAIL, {"email": None}, "no email address"),
-        (Channel.PRINT, {"address": None}, r"the print letter could not be built .*\(ValueError\)"),
+        (
+            Channel.PRINT,
+            {"address": None},
+            r"the invoice by print service could not be built .*\(ValueError\)",
+        ),
     ],
 )
 def test_r13_r15_a_document_that_cannot_be_built_is_refused_and_nothing_is_handed_over(
@@ -114,7 +121,8 @@ def test_r12_r25_text_the_pdf_cannot_render_refuses_the_email_for_good_and_sends
     invoice = build.invoice(number="\u202e1001")
 
     with pytest.raises(
-        PermanentRejection, match=r"the email could not be built .*\(MissingGlyphsSubsettingError\)"
+        PermanentRejection,
+        match=r"the invoice by email could not be built .*\(MissingGlyphsSubsettingError\)",
     ):
         parts.deliverer.deliver(invoice, build.tenant(), Channel.EMAIL, DeliveryKind.INVOICE)
     assert parts.email.sent == []

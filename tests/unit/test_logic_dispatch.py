@@ -318,7 +318,7 @@ def test_r12_r25_a_document_that_cannot_be_rendered_moves_the_chain_on_and_is_ne
     rejected = next(event for event in record.history if event.event.value == "CHANNEL_REJECTED")
     assert rejected.channel is Channel.EMAIL
     assert en(rejected.detail) == (
-        "the email could not be built from the invoice data (MissingGlyphsSubsettingError)"
+        "the invoice by email could not be built from the invoice data (MissingGlyphsSubsettingError)"
     )
 
 

@@ -172,9 +172,17 @@ class InvalidTransition(AutodispatchError):
     """A state change the rules do not allow (e.g. restoring automatic dispatch on a sent invoice);
     `reason` is why, without the action, for a caller that refuses a larger action for it."""
 
-    def __init__(self, message: str, reason: str | None = None) -> None:
-        self.reason = reason or message
-        super().__init__(message)
+    reason: "Text | None" = None
+
+    @classmethod
+    def refused(cls, action: str, invoice: object, reason: "Text") -> Self:
+        """`action` (`remove_auto`, `restore_auto`, `send`, `mark_sent`) refused on the invoice
+        for `reason` (a `refusal.*` text)."""
+        from autodispatch.models.text import Text  # noqa: PLC0415 - errors is imported by every module
+
+        error = cls.said(Text.of(f"action.{action}", invoice=str(invoice), reason=reason))
+        error.reason = reason
+        return error
 
 
 class ConcurrentUpdate(AutodispatchError):

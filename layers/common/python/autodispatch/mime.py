@@ -8,6 +8,7 @@ from email.parser import BytesHeaderParser
 from email.policy import compat32
 
 from autodispatch.errors import PermanentRejection
+from autodispatch.models.text import Text
 
 _LINE_BREAK = re.compile("[\r\n\u2028\u2029\x85]")
 
@@ -17,15 +18,15 @@ class UnsafeText(PermanentRejection):
     the invoice."""
 
 
-def check_header_text(value: str, what: str) -> str:
+def check_header_text(value: str, what: Text) -> str:
     """A line break in a header value would start a new header (header injection)."""
     match = _LINE_BREAK.search(value)
     if match is not None or "\x00" in value:
-        raise UnsafeText(f"{what} contains a line break, which an email header cannot carry")
+        raise UnsafeText.said(Text.of("unsafe.header_line_break", what=what))
     return value
 
 
-def header_text(value: str, what: str) -> str:
+def header_text(value: str, what: Text) -> str:
     """A display name, subject or other header value that cannot add a header on any Python.
 
     Before 3.11.10/3.12.5 the email package decodes an RFC 2047 encoded word found in header text
@@ -41,8 +42,8 @@ def message_bytes(message: EmailMessage) -> bytes:
     try:
         raw = message.as_bytes()
     except MessageError as error:  # HeaderWriteError, where the interpreter verifies headers
-        raise UnsafeText(f"a header of the message cannot be written safely ({error})") from None
+        raise UnsafeText.said(Text.of("unsafe.header", cause=str(error))) from None
     written = BytesHeaderParser(policy=compat32).parsebytes(raw)
     if sorted(name.lower() for name in written) != sorted(name.lower() for name in message):
-        raise UnsafeText("the message would carry a header it was not given")
+        raise UnsafeText.said(Text.of("unsafe.extra_header"))
     return raw

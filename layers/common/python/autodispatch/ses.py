@@ -86,14 +86,12 @@ def ses_error(error: ClientError) -> PermanentRejection | TransientError:
     if code in ACCOUNT_SES_ERRORS:
         return AccountFault.said(Text.of(ACCOUNT_SES_ERRORS[code]))
     if code in PERMANENT_SES_ERRORS:
-        return PermanentRejection(f"the email service rejected the message ({code})")
+        return PermanentRejection.said(Text.of("reason.email_rejected", error=code))
     if code in THROTTLING_SES_ERRORS:
-        return TransientError(f"the email service is throttling sends ({code})", in_doubt=False)
+        return TransientError.said(Text.of("reason.email_throttled", error=code), in_doubt=False)
     if code in SERVER_SES_ERRORS or status >= 500 or status == 0:
-        return TransientError(
-            f"the email service failed and may have accepted the message ({code or status})", in_doubt=True
-        )
-    return PermanentRejection(f"the email service rejected the message ({code or status})")
+        return TransientError.said(Text.of("reason.email_in_doubt", error=code or str(status)), in_doubt=True)
+    return PermanentRejection.said(Text.of("reason.email_rejected", error=code or str(status)))
 
 
 def new_sesv2_client() -> "SESV2Client":
@@ -134,9 +132,9 @@ class SesEmailSender:
         except ClientError as error:
             raise ses_error(error) from None
         except (EndpointConnectionError, ConnectTimeoutError, NoCredentialsError):
-            raise TransientError("the email service could not be reached", in_doubt=False) from None
+            raise TransientError.said(Text.of("reason.email_unreachable"), in_doubt=False) from None
         except BotoCoreError:
             # A read timeout or a dropped connection after the request went out: SES may have
             # accepted the message.
-            raise TransientError("no answer from the email service after sending", in_doubt=True) from None
+            raise TransientError.said(Text.of("reason.email_no_answer"), in_doubt=True) from None
         return str(response.get("MessageId", ""))

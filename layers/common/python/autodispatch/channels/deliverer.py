@@ -32,6 +32,7 @@ from autodispatch.models.dispatch import FactoringRoute
 from autodispatch.models.enums import Channel, DeliveryKind
 from autodispatch.models.routes import CONFIGURED_TRANSPORTS, ROUTES, Route, route_for
 from autodispatch.models.scenario import Factoring, Invoice, Tenant
+from autodispatch.models.text import Text, by_channel
 from autodispatch.observability import logger
 from autodispatch.ses import EmailSender, OutgoingEmail, SesEmailSender, new_sesv2_client
 
@@ -70,14 +71,14 @@ class ChannelDeliverer:
         if kind is DeliveryKind.FACTORING:
             raise ValueError("factoring messages go through deliver_factoring")
         if kind is DeliveryKind.DIRECT_PAYMENT_NOTICE and channel is Channel.EMAIL:
-            raise PermanentRejection("a direct-payment pre-notification goes by e-invoice or print (R18)")
+            raise PermanentRejection.said(Text.of("reason.direct_payment_channel"))
         return self._deliver(invoice, tenant, channel, kind, None)
 
     def deliver_factoring(self, invoice: Invoice, tenant: Tenant, route: FactoringRoute) -> DeliveryReceipt:
         """R17: the copy of the invoice for the financier with the assignment details, by e-invoice
         to the financier's address or by email."""
         if route.channel is Channel.PRINT:
-            raise PermanentRejection(f"a factoring message cannot go by {route.channel.value}")
+            raise PermanentRejection.said(Text.of("reason.factoring_channel", by=by_channel(route.channel)))
         return self._deliver(invoice, tenant, route.channel, DeliveryKind.FACTORING, route.agreement)
 
     def _deliver(
@@ -159,10 +160,9 @@ def _rendered(
     except Exception as error:
         # The type only: the error's text may quote the invoice's personal data.
         logger.warning("document could not be rendered", extra={"error_type": type(error).__name__})
-        document = f"factoring {route.label}" if kind is DeliveryKind.FACTORING else route.label
-        raise PermanentRejection(
-            f"the {document} could not be built from the invoice data ({type(error).__name__})"
-        ) from None
+        document = Text.of(f"document.{kind}", by=by_channel(route.channel))
+        said = Text.of("reason.document_not_built", document=document, error=type(error).__name__)
+        raise PermanentRejection.said(said) from None
 
 
 def build_deliverer(
@@ -195,7 +195,7 @@ def build_deliverer(
         if not endpoint:
             raise ValueError(f"the {name} transport 'http' needs an endpoint in the configuration")
         api_key = secret_api_key(secrets, secret) if secret else None
-        return HttpTransport(endpoint, api_key, name=served.transport_label)
+        return HttpTransport(endpoint, api_key, name=Text.of(f"service.{served.name}"))
 
     for route in ROUTES:
         # Each route's modules (the PDF stack among them) load with the deliverer, in the Lambda's

@@ -4,8 +4,9 @@ from autodispatch.channels.mail import render_factoring_email, render_invoice_em
 from autodispatch.channels.pdf import render_invoice_pdf, render_print_letter
 from autodispatch.channels.registry import RenderRequest
 from autodispatch.errors import PermanentRejection
-from autodispatch.models.enums import DeliveryKind
+from autodispatch.models.enums import Channel, DeliveryKind
 from autodispatch.models.scenario import Invoice, Tenant
+from autodispatch.models.text import Text, by_channel
 from autodispatch.ses import OutgoingEmail
 
 
@@ -34,5 +35,5 @@ def render_email_document(invoice: Invoice, tenant: Tenant, request: RenderReque
 def render_letter_document(invoice: Invoice, tenant: Tenant, request: RenderRequest) -> bytes:
     """R15: the PDF letter for a window envelope."""
     if request.kind is DeliveryKind.FACTORING:
-        raise PermanentRejection("a factoring message cannot go by PRINT")
+        raise PermanentRejection.said(Text.of("reason.factoring_channel", by=by_channel(Channel.PRINT)))
     return render_print_letter(invoice, tenant, request.kind)

@@ -37,6 +37,7 @@ from autodispatch.errors import PermanentRejection
 from autodispatch.mime import UnsafeText
 from autodispatch.models.enums import CustomerType, DeliveryKind, Language
 from autodispatch.models.scenario import Address, Factoring, Invoice, Tenant
+from autodispatch.models.text import Text
 
 if TYPE_CHECKING:
     from autodispatch.channels.registry import RenderRequest
@@ -65,12 +66,10 @@ def einvoice_route(invoice: Invoice) -> FinvoiceRoute:
     customer = invoice.customer
     if customer.type is CustomerType.CONSUMER:
         if customer.einvoice_consent is None:
-            raise PermanentRejection(
-                "the consumer has not accepted e-invoices from this company in their online bank"
-            )
+            raise PermanentRejection.said(Text.of("reason.no_einvoice_consent"))
         return FinvoiceRoute(customer.einvoice_consent.address, customer.einvoice_consent.operator)
     if not customer.einvoice_address or not customer.einvoice_operator:
-        raise PermanentRejection("the customer has no e-invoice address and operator")
+        raise PermanentRejection.said(Text.of("reason.no_einvoice_address"))
     return FinvoiceRoute(
         customer.einvoice_address.replace(" ", ""), customer.einvoice_operator.replace(" ", "")
     )
@@ -118,7 +117,9 @@ class _Builder:
         """One element whose text must be `low`-`high` long; anything else is refused, not cut."""
         value = " ".join(text.split())
         if not low <= len(value) <= high:
-            raise UnsafeText(f"{tag} must be {low}-{high} characters for Finvoice, got {len(value)}")
+            raise UnsafeText.said(
+                Text.of("unsafe.length", element=tag, low=low, high=high, length=len(value))
+            )
         self.add(parent, tag, value, **attributes)
 
     def repeated(self, parent: ET.Element, tag: str, text: str, low: int, high: int, limit: int = 0) -> None:
@@ -126,9 +127,9 @@ class _Builder:
         try:
             pieces = split_text(text, high, low)
         except UnsafeText:
-            raise UnsafeText(f"{tag} must be at least {low} characters for Finvoice") from None
+            raise UnsafeText.said(Text.of("unsafe.too_short", element=tag, low=low)) from None
         if limit and len(pieces) > limit:
-            raise UnsafeText(f"{tag} is too long for Finvoice ({limit} x {high} characters)")
+            raise UnsafeText.said(Text.of("unsafe.too_long", element=tag, count=limit, high=high))
         for piece in pieces:
             self.add(parent, tag, piece)
 
@@ -252,7 +253,7 @@ def _parties(
         build.add(buyer, "BuyerPartyIdentifier", customer.business_id)
     build.repeated(buyer, "BuyerOrganisationName", customer.name, 2, 70)
     if customer.address is None:
-        raise PermanentRejection("the customer's postal address is missing")
+        raise PermanentRejection.said(Text.of("reason.no_postal_address"))
     build.postal(buyer, "Buyer", customer.address, "BuyerPostalAddressDetails")
     if customer.email and len(customer.email) <= 70:
         communication = build.add(root, "BuyerCommunicationDetails")
@@ -294,7 +295,7 @@ def _rows(build: _Builder, root: ET.Element, invoice: Invoice) -> None:
         build.add(row, "ArticleName", shorten(description, 100))
         quantity = format_quantity(line.quantity, Language.FI)
         if len(quantity) > 14:
-            raise UnsafeText("a row quantity is longer than Finvoice's 14 characters")
+            raise UnsafeText.said(Text.of("unsafe.quantity"))
         build.add(row, "InvoicedQuantity", quantity)
         build.add(
             row, "UnitPriceAmount", _unit_amount(line.unit_price), AmountCurrencyIdentifier=invoice.currency

@@ -32,29 +32,30 @@ from autodispatch.mime import UnsafeText, check_header_text, header_text, messag
 from autodispatch.models.delivery_events import email_tags
 from autodispatch.models.enums import DeliveryKind, Language
 from autodispatch.models.scenario import Factoring, Invoice, Tenant
+from autodispatch.models.text import Text
 from autodispatch.ses import OutgoingEmail
 
 _UNSAFE_FILENAME = re.compile(r"[^\w.-]+")
 
 
-def _ascii_address(value: str, what: str) -> str:
+def _ascii_address(value: str, what: Text) -> str:
     """The address as plain ASCII (an internationalised domain in IDNA form)."""
     check_header_text(value, what)
     try:
         result = validate_email(value, check_deliverability=False)
     except EmailNotValidError as error:
-        raise UnsafeText(f"{what} is not a valid email address: {error}") from None
+        raise UnsafeText.said(Text.of("unsafe.email_address", what=what, cause=str(error))) from None
     if result.ascii_email is None:
-        raise UnsafeText(f"{what} needs SMTPUTF8 (non-ASCII local part), which this sender does not use")
+        raise UnsafeText.said(Text.of("unsafe.email_smtputf8", what=what))
     return str(result.ascii_email)
 
 
-def _address(display_name: str, addr_spec: str, what: str) -> Address:
-    name = header_text(display_name, f"the name in {what}")
+def _address(display_name: str, addr_spec: str, what: Text) -> Address:
+    name = header_text(display_name, Text.of("header.name_in", what=what))
     try:
         return Address(display_name=name, addr_spec=_ascii_address(addr_spec, what))
     except (ValueError, HeaderParseError) as error:
-        raise UnsafeText(f"{what} cannot be put in an email header: {error}") from None
+        raise UnsafeText.said(Text.of("unsafe.address_header", what=what, cause=str(error))) from None
 
 
 @dataclass(frozen=True)
@@ -83,12 +84,12 @@ def _compose(
     message["To"] = to
     if reply_to is not None:
         message["Reply-To"] = reply_to
-    message["Subject"] = header_text(content.subject, "the subject")
+    message["Subject"] = header_text(content.subject, Text.of("header.subject"))
     message["Date"] = format_datetime(now)
     domain = sender.domain or "autodispatch.invalid"
     message["Message-ID"] = f"<{message_id}@{domain}>"
     for name, value in headers.items():
-        message[name] = header_text(value, name)
+        message[name] = header_text(value, Text.of("header.named", name=name))
 
     blocks = [
         *content.paragraphs,
@@ -164,7 +165,7 @@ def render_invoice_email(
     """
     customer = invoice.customer
     if not customer.email:
-        raise PermanentRejection("the customer has no email address")
+        raise PermanentRejection.said(Text.of("reason.no_email_address"))
     language = customer.language
     noun = document_noun(invoice, kind, language)
     title = document_title(invoice, kind, language)
@@ -178,9 +179,9 @@ def render_invoice_email(
         paragraphs.append(label("direct_payment_text", language))
     reply_to = tenant.settings.notify_email
     return _compose(
-        sender=_address(tenant.name, sender_email, "the sender address"),
-        to=_address(customer.name, customer.email, "the customer's email address"),
-        reply_to=_address(tenant.name, reply_to, "the reply address") if reply_to else None,
+        sender=_address(tenant.name, sender_email, Text.of("header.sender_address")),
+        to=_address(customer.name, customer.email, Text.of("header.customer_email")),
+        reply_to=_address(tenant.name, reply_to, Text.of("header.reply_address")) if reply_to else None,
         content=_Content(
             subject=label("email_subject", language).format(
                 document=title.capitalize(), number=invoice.number, seller=tenant.name
@@ -211,7 +212,7 @@ def render_factoring_email(
     """R17: the financier's copy of the invoice with the assignment details (in Finnish, the
     financier's working language in this market)."""
     if agreement.email is None:
-        raise PermanentRejection("the factoring agreement has no email address")
+        raise PermanentRejection.said(Text.of("reason.factoring_no_email"))
     language = Language.FI
     title = document_title(invoice, DeliveryKind.INVOICE, language)
     customer = invoice.customer
@@ -228,9 +229,9 @@ def render_factoring_email(
     ]
     reply_to = tenant.settings.notify_email
     return _compose(
-        sender=_address(tenant.name, sender_email, "the sender address"),
-        to=_address(agreement.financier_name, agreement.email, "the financier's email address"),
-        reply_to=_address(tenant.name, reply_to, "the reply address") if reply_to else None,
+        sender=_address(tenant.name, sender_email, Text.of("header.sender_address")),
+        to=_address(agreement.financier_name, agreement.email, Text.of("header.financier_email")),
+        reply_to=_address(tenant.name, reply_to, Text.of("header.reply_address")) if reply_to else None,
         content=_Content(
             subject=f"Factoring {agreement.agreement_id}: {title.capitalize()} {invoice.number}"
             f" – {tenant.name}",

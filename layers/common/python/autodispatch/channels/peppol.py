@@ -34,6 +34,7 @@ from autodispatch.models.enums import DeliveryKind
 from autodispatch.models.fields import PEPPOL_PARTICIPANT
 from autodispatch.models.routes import einvoice_destination
 from autodispatch.models.scenario import Address, Factoring, Invoice, Tenant
+from autodispatch.models.text import Text
 
 if TYPE_CHECKING:
     from autodispatch.channels.registry import RenderRequest
@@ -61,7 +62,7 @@ class Participant:
 def participant(address: str | None) -> Participant:
     match = PEPPOL_PARTICIPANT.fullmatch((address or "").strip())
     if match is None:
-        raise PermanentRejection("the customer's e-invoice address is not a Peppol participant id")
+        raise PermanentRejection.said(Text.of("reason.not_peppol_participant"))
     return Participant(match.group("scheme"), match.group("value"))
 
 
@@ -92,7 +93,7 @@ def render_ubl(
     """The Peppol BIS Billing 3.0 document as UTF-8 bytes with an XML declaration. The same invoice
     always gives the same bytes (a retry resends identical bytes)."""
     if kind is DeliveryKind.DIRECT_PAYMENT_NOTICE:
-        raise PermanentRejection("a direct-payment pre-notification goes by Finvoice or print (R18)")
+        raise PermanentRejection.said(Text.of("reason.direct_payment_channel"))
     if kind is DeliveryKind.FACTORING and factoring is None:
         raise ValueError("a factoring message needs the factoring agreement")
     buyer = participant(einvoice_destination(invoice, kind, factoring))
@@ -215,7 +216,7 @@ class _Document:
         party = self.add(self.add(root, "cac:AccountingCustomerParty"), "cac:Party")
         self.add(party, "cbc:EndpointID", endpoint.value, schemeID=endpoint.scheme)
         if customer.address is None:
-            raise PermanentRejection("the customer's postal address is missing")
+            raise PermanentRejection.said(Text.of("reason.no_postal_address"))
         self._address(party, customer.address)
         legal = self.add(party, "cac:PartyLegalEntity")
         self.add(legal, "cbc:RegistrationName", " ".join(customer.name.split()))

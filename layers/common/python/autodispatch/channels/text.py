@@ -7,7 +7,9 @@ data that reached a run some other way, so a document is never built from text i
 import re
 from decimal import ROUND_HALF_UP, Decimal
 
+from autodispatch.errors import shown
 from autodispatch.mime import UnsafeText
+from autodispatch.models.text import Text
 
 # XML 1.0 Char production: everything else cannot appear in a document, escaped or not.
 _NOT_XML_CHAR = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -16,7 +18,9 @@ _NOT_XML_CHAR = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010f
 def check_xml_text(value: str, what: str) -> str:
     match = _NOT_XML_CHAR.search(value)
     if match is not None:
-        raise UnsafeText(f"{what} contains a character that XML cannot carry (U+{ord(match.group()):04X})")
+        raise UnsafeText.said(
+            Text.of("unsafe.xml_character", element=what, codepoint=f"{ord(match.group()):04X}")
+        )
     return value
 
 
@@ -25,7 +29,7 @@ def split_text(value: str, max_length: int, min_length: int = 1) -> list[str]:
     `min_length` long, for schemas that repeat an element instead of allowing long text."""
     text = " ".join(value.split())
     if len(text) < min_length:
-        raise UnsafeText(f"'{text}' is shorter than {min_length} characters")
+        raise UnsafeText.said(Text.of("unsafe.text_too_short", text=shown(text), low=min_length))
     pieces: list[str] = []
     while len(text) > max_length:
         cut = text.rfind(" ", min_length, max_length + 1)

@@ -17,6 +17,7 @@ from urllib.parse import quote
 from botocore.exceptions import BotoCoreError, ClientError
 
 from autodispatch.errors import PermanentRejection, TransientError
+from autodispatch.models.text import Text
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -70,8 +71,8 @@ class S3OutboxTransport:
             )
         except (ClientError, BotoCoreError) as error:
             # Not the invoice's fault, so never a rejection; a repeated put only overwrites.
-            raise TransientError(
-                f"the {self._folder} outbox could not be written ({_code(error)})", in_doubt=True
+            raise TransientError.said(
+                Text.of("reason.outbox", folder=f"outbox/{self._folder}", error=_code(error)), in_doubt=True
             ) from None
 
 
@@ -91,7 +92,7 @@ def secret_api_key(client: Callable[[], "SecretsManagerClient"], secret_name: st
         try:
             value = client().get_secret_value(SecretId=secret_name)["SecretString"]
         except (ClientError, BotoCoreError, KeyError) as error:
-            raise TransientError(f"the API key could not be read ({_code(error)})") from None
+            raise TransientError.said(Text.of("reason.api_key", error=_code(error))) from None
         try:
             parsed = json.loads(value)
         except json.JSONDecodeError:
@@ -100,6 +101,9 @@ def secret_api_key(client: Callable[[], "SecretsManagerClient"], secret_name: st
 
     return fetch
 
+
+# What a transport is called where no route names it.
+SERVICE = Text.of("service.any")
 
 # Statuses that ask to come back later; anything else in 4xx refuses the message for good.
 _RETRY_LATER = frozenset({408, 425, 429})
@@ -119,7 +123,7 @@ class HttpTransport:
         base_url: str,
         api_key: Callable[[], str] | None = None,
         *,
-        name: str = "service",
+        name: Text = SERVICE,
         timeout: float = 20.0,
     ) -> None:
         if not base_url.startswith(("https://", "http://")):
@@ -142,14 +146,21 @@ class HttpTransport:
             raise self._status_error(error.code) from None
         except urllib.error.URLError as error:
             # urllib wraps failures before the request was sent: refused, unresolvable, connect timeout.
-            raise TransientError(
-                f"the {self._name} could not be reached ({error.reason})", in_doubt=False
+            raise TransientError.said(
+                Text.of("reason.service_unreachable", service=self._name, cause=str(error.reason)),
+                in_doubt=False,
             ) from None
         except (TimeoutError, ConnectionError, http.client.HTTPException, OSError):
-            raise TransientError(f"no answer from the {self._name} after sending", in_doubt=True) from None
+            raise TransientError.said(
+                Text.of("reason.service_no_answer", service=self._name), in_doubt=True
+            ) from None
 
     def _status_error(self, status: int) -> PermanentRejection | TransientError:
         if 400 <= status < 500 and status not in _RETRY_LATER:
-            return PermanentRejection(f"the {self._name} refused the message (HTTP {status})")
+            return PermanentRejection.said(
+                Text.of("reason.service_refused", service=self._name, status=str(status))
+            )
         in_doubt = status >= 500 and status != 503
-        return TransientError(f"the {self._name} answered HTTP {status}", in_doubt=in_doubt)
+        return TransientError.said(
+            Text.of("reason.service_answered", service=self._name, status=str(status)), in_doubt=in_doubt
+        )

@@ -116,6 +116,65 @@ MESSAGES: Final[Mapping[str, str]] = {
         "this sender does not use)"
     ),
     "summary.email_needs_smtputf8": N_("email address needs SMTPUTF8"),
+    # R12: why a channel refused the invoice for good (autodispatch.channels); a foreign diagnostic
+    # (the service's error code, an HTTP status, an error type) is quoted as a parameter.
+    "reason.no_postal_address": N_("the customer's postal address is missing"),
+    "reason.not_peppol_participant": N_("the customer's e-invoice address is not a Peppol participant ID"),
+    "reason.factoring_no_email": N_("the factoring agreement has no email address"),
+    "reason.factoring_channel": N_("a factoring message does not go %(by)s"),
+    "reason.document_not_built": N_("the %(document)s could not be built from the invoice data (%(error)s)"),
+    "document.INVOICE": N_("invoice %(by)s"),
+    "document.FACTORING": N_("factoring message %(by)s"),
+    "document.DIRECT_PAYMENT_NOTICE": N_("direct-payment pre-notification %(by)s"),
+    "reason.service_refused": N_("the %(service)s refused the message (HTTP %(status)s)"),
+    "reason.service_answered": N_("the %(service)s answered HTTP %(status)s"),
+    "reason.service_unreachable": N_("the %(service)s could not be reached (%(cause)s)"),
+    "reason.service_no_answer": N_("no answer from the %(service)s after sending"),
+    "reason.outbox": N_("the outbox %(folder)s could not be written (%(error)s)"),
+    "reason.api_key": N_("the API key could not be read (%(error)s)"),
+    "service.any": N_("service"),
+    "service.PEPPOL": N_("Peppol access point"),
+    "service.FINVOICE": N_("e-invoice operator"),
+    "service.EMAIL": N_("email service"),
+    "service.PRINT": N_("print service"),
+    "reason.email_rejected": N_("the email service rejected the message (%(error)s)"),
+    "reason.email_throttled": N_("the email service is throttling sends (%(error)s)"),
+    "reason.email_in_doubt": N_("the email service failed and may have accepted the message (%(error)s)"),
+    "reason.email_unreachable": N_("the email service could not be reached"),
+    "reason.email_no_answer": N_("no answer from the email service after sending"),
+    "reason.sms_rejected": N_("the SMS service rejected the message (%(error)s)"),
+    "reason.sms_throttled": N_("the SMS service is throttling sends (%(error)s)"),
+    "reason.sms_in_doubt": N_("the SMS service failed and may have sent the message (%(error)s)"),
+    # R14, R15: a text the document's format cannot carry safely (autodispatch.mime, channels).
+    "unsafe.header_line_break": N_("%(what)s contains a line break, which an email header cannot carry"),
+    "unsafe.header": N_("a header of the email cannot be written safely (%(cause)s)"),
+    "unsafe.extra_header": N_("the email would carry a header it was not given"),
+    "unsafe.email_address": N_("%(what)s is not a valid email address (%(cause)s)"),
+    "unsafe.email_smtputf8": N_(
+        "%(what)s has non-ASCII characters before the @ (needs SMTPUTF8, which this sender does not use)"
+    ),
+    "unsafe.address_header": N_("%(what)s cannot be put in an email header (%(cause)s)"),
+    "unsafe.notification_headers": N_("the notification cannot be put in email headers (%(cause)s)"),
+    "unsafe.xml_character": N_(
+        "the e-invoice element “%(element)s” contains a character the format cannot carry (U+%(codepoint)s)"
+    ),
+    "unsafe.length": N_(
+        "the e-invoice element “%(element)s” must be %(low)s–%(high)s characters long, not %(length)s"
+    ),
+    "unsafe.too_short": N_("the e-invoice element “%(element)s” must be at least %(low)s characters long"),
+    "unsafe.too_long": N_(
+        "the e-invoice element “%(element)s” is too long (at most %(count)s × %(high)s characters)"
+    ),
+    "unsafe.text_too_short": N_("the text %(text)s is shorter than %(low)s characters"),
+    "unsafe.quantity": N_("a row quantity is longer than the e-invoice's 14 characters"),
+    "header.subject": N_("the subject"),
+    "header.sender_address": N_("the sender address"),
+    "header.reply_address": N_("the reply address"),
+    "header.customer_email": N_("the customer's email address"),
+    "header.financier_email": N_("the financier's email address"),
+    "header.notification_address": N_("the notification address"),
+    "header.name_in": N_("the name in %(what)s"),
+    "header.named": N_("the header %(name)s"),
     # R18: direct payment.
     "reason.direct_payment_to_business": N_(
         "the payment method is direct payment, a consumer payment method, but the customer is a "
@@ -217,6 +276,8 @@ MESSAGES: Final[Mapping[str, str]] = {
     "refusal.failed": N_("its automatic dispatch failed; send it manually"),
     "refusal.ignored": N_("its automatic dispatch was ignored; send it manually"),
     "refusal.pending": N_("its automatic dispatch is on"),
+    "refusal.changed": N_("it was changed meanwhile; look at it again"),
+    "action.mark_sent": N_("Cannot mark invoice %(invoice)s sent: %(reason)s"),
     # R17: the factoring message.
     "factoring.sent": N_("factoring message sent to %(financier)s"),
     "factoring.failed": N_("factoring message to %(financier)s failed: %(error)s"),
@@ -349,6 +410,9 @@ MESSAGES: Final[Mapping[str, str]] = {
         "%(problems)s (deactivate it first to change that)"
     ),
     "activation.refused_tenant": N_("Cannot activate automatic dispatch of %(tenant)s: %(issues)s"),
+    "document.too_deep": N_("%(source)s nests deeper than %(limit)s levels (line %(line)s)"),
+    "document.not_json": N_("%(source)s is not valid JSON: %(error)s"),
+    "document.too_many": N_("holds %(count)s records; at most %(limit)s are allowed"),
     "scenario.tenant_twice": N_("appears twice in the scenario"),
     "scenario.no_such_tenant": N_("names no tenant of the scenario"),
     "scenario.invoice_twice": N_("appears twice for this tenant"),
@@ -363,6 +427,26 @@ MESSAGES: Final[Mapping[str, str]] = {
     ),
     "import.active_must_allow": N_(
         "a tenant imported as active must be one that could be activated: %(problem)s"
+    ),
+    # An import a store failure stopped; its writes were undone (store.dynamodb.journal).
+    "import.lease_lost": N_(
+        "Import stopped: it ran past its time limit and another import took it over to undo it; "
+        "import the file again"
+    ),
+    "import.not_committed": N_(
+        "Import not committed: it ran past its time limit and another import undid it; import the file again"
+    ),
+    "import.not_started": N_("Import failed (%(cause)s); nothing was written; import the file again"),
+    "import.undo_failed": N_(
+        "Import failed (%(cause)s) and undoing its writes failed too (%(undo)s); the next import "
+        "finishes undoing them before it writes anything"
+    ),
+    "import.partly_kept": N_(
+        "Import failed (%(cause)s); its writes were undone except on what changed meanwhile and was "
+        "kept as it is: %(kept)s; import the file again"
+    ),
+    "import.undone": N_(
+        "Import failed (%(cause)s); nothing was imported (every write was undone); import the file again"
     ),
     # R12: the e-invoice network's rules a document breaks (the official texts are English, quoted).
     "rules.broken": N_("the e-invoice breaks %(rules)s"),

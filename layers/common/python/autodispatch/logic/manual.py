@@ -131,7 +131,9 @@ def send_manually(
                 _user_event(clock, HistoryEventKind.REMOVED_BY_USER, REMOVED_FOR_MANUAL_SEND),
             )
         except InvalidTransition as refused:  # the send is refused, whatever step of it was
-            raise InvalidTransition(f"Cannot send invoice {key} manually: {refused.reason}") from None
+            raise InvalidTransition.refused(
+                UserAction.SEND, key, refused.reason or error_text(refused)
+            ) from None
     try:
         if channel is not None:
             kind = delivery_kind(invoice)

@@ -17,6 +17,7 @@ from autodispatch.models.fields import Identifier
 from autodispatch.models.limits import ID_MAX_BYTES
 from autodispatch.models.report import InvoiceEntry, invoice_model
 from autodispatch.models.scenario import InvoiceKey
+from autodispatch.models.text import Text
 from autodispatch.rules.preview import next_run_date, preview
 from autodispatch.rules.user_actions import STORED_STATE, allowed_actions, display_state
 from autodispatch.store.port import OpenInvoicesStore
@@ -112,5 +113,5 @@ def _decode(tenant_id: str, cursor: str) -> str:
     except (binascii.Error, ValueError):  # pydantic's ValidationError is a ValueError
         decoded = None
     if decoded is None or decoded.tenant_id != tenant_id:
-        raise InputError([FieldIssue("cursor", "is not a cursor this tenant's list returned", tenant_id)])
+        raise InputError([FieldIssue.said("cursor", Text.of("request.cursor"), tenant_id)])
     return decoded.after

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 
 from autodispatch.errors import FieldIssue, InputError
 from autodispatch.models.limits import INVOICES_MAX, JSON_MAX_DEPTH, TENANTS_MAX
+from autodispatch.models.text import Text
 
 # A JSON string (skipped whole, so brackets inside text do not count) or one bracket.
 _STRING_OR_BRACKET = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]')
@@ -27,26 +28,27 @@ def nesting_too_deep(text: str) -> int | None:
     return None
 
 
-def _issue(message: str) -> InputError:
-    return InputError([FieldIssue("(document)", message)])
+def _issue(message: Text) -> InputError:
+    return InputError([FieldIssue.said("(document)", message)])
 
 
 def parse_scenario_json(text: str, source: str) -> object:
     """The JSON value of a scenario document named `source` in messages, or an InputError."""
     line = nesting_too_deep(text)
     if line is not None:
-        raise _issue(f"{source} nests deeper than {JSON_MAX_DEPTH} levels (line {line})")
+        raise _issue(Text.of("document.too_deep", source=source, limit=JSON_MAX_DEPTH, line=line))
     try:
         data = json.loads(text)
     except json.JSONDecodeError as error:
-        raise _issue(f"{source} is not valid JSON: {error.msg} at line {error.lineno}") from None
+        raise _issue(
+            Text.of("document.not_json", source=source, error=f"{error.msg} (line {error.lineno})")
+        ) from None
     except ValueError as error:  # e.g. an integer beyond the interpreter's digit limit
-        raise _issue(f"{source} is not valid JSON: {error}") from None
+        raise _issue(Text.of("document.not_json", source=source, error=str(error))) from None
     if isinstance(data, Mapping):
         for name, limit in _RECORD_LIMITS.items():
             records = data.get(name)
             if isinstance(records, list) and len(records) > limit:
-                raise InputError(
-                    [FieldIssue(name, f"holds {len(records)} records; at most {limit} are allowed")]
-                )
+                said = Text.of("document.too_many", count=len(records), limit=limit)
+                raise InputError([FieldIssue.said(name, said)])
     return data

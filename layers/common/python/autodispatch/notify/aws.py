@@ -11,6 +11,7 @@ from botocore.exceptions import ClientError
 
 from autodispatch.errors import PermanentRejection, TransientError
 from autodispatch.mime import UnsafeText, check_header_text, header_text, message_bytes
+from autodispatch.models.text import Text
 from autodispatch.ses import OutgoingEmail, SesEmailSender, new_sesv2_client
 
 if TYPE_CHECKING:
@@ -29,10 +30,10 @@ def sns_error(error: ClientError) -> PermanentRejection | TransientError:
     code = str(error.response.get("Error", {}).get("Code", ""))
     status = int(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) or 0)
     if code in THROTTLING_SNS_ERRORS:
-        return TransientError(f"the SMS service is throttling sends ({code})", in_doubt=False)
+        return TransientError.said(Text.of("reason.sms_throttled", error=code), in_doubt=False)
     if code == "InternalError" or status >= 500:
-        return TransientError(f"the SMS service failed and may have sent the message ({code})", in_doubt=True)
-    return PermanentRejection(f"the SMS service rejected the message ({code})")
+        return TransientError.said(Text.of("reason.sms_in_doubt", error=code), in_doubt=True)
+    return PermanentRejection.said(Text.of("reason.sms_rejected", error=code))
 
 
 class SesSnsNotifier:
@@ -74,12 +75,12 @@ class SesSnsNotifier:
         message = EmailMessage(policy=SMTP)
         try:
             message["From"] = self._sender
-            message["To"] = check_header_text(to, "the notification address")
-            message["Subject"] = header_text(subject, "the subject")
+            message["To"] = check_header_text(to, Text.of("header.notification_address"))
+            message["Subject"] = header_text(subject, Text.of("header.subject"))
             for name, value in headers.items():
-                message[name] = header_text(value, name)
+                message[name] = header_text(value, Text.of("header.named", name=name))
         except (ValueError, HeaderParseError) as error:  # e.g. an address the header parser refuses
-            raise UnsafeText(f"the notification cannot be put in email headers ({error})") from None
+            raise UnsafeText.said(Text.of("unsafe.notification_headers", cause=str(error))) from None
         message.set_content(body)
         if html is not None:
             message.add_alternative(html, subtype="html")

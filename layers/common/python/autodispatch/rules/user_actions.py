@@ -10,6 +10,7 @@ from autodispatch.models.enums import (
     InvoiceStatus,
     UserAction,
 )
+from autodispatch.models.refusals import refusal_reason
 from autodispatch.models.scenario import InvoiceKey
 from autodispatch.models.text import Text
 
@@ -21,18 +22,6 @@ STORED_STATE: dict[DisplayState, AutoDispatchState] = {
     DisplayState.IGNORED: AutoDispatchState.IGNORED,
     DisplayState.FAILED: AutoDispatchState.FAILED,
     DisplayState.REMOVED: AutoDispatchState.REMOVED,
-}
-# Removing is for a pending invoice, adding back for a removed one (R20).
-_ALLOWS = {
-    UserAction.REMOVE_AUTO: AutoDispatchState.PENDING,
-    UserAction.RESTORE_AUTO: AutoDispatchState.REMOVED,
-}
-_STATE_REASONS = {
-    AutoDispatchState.PENDING: "refusal.pending",
-    AutoDispatchState.REMOVED: "refusal.already_removed",
-    AutoDispatchState.FAILED: "refusal.failed",
-    AutoDispatchState.IGNORED: "refusal.ignored",
-    AutoDispatchState.SENT: "refusal.already_sent",
 }
 _SENDS = {
     HistoryEventKind.SENT: DisplayState.SENT,
@@ -54,16 +43,12 @@ def refusal(record: DispatchRecord, action: UserAction) -> Text | None:
     """Why the server refuses `action` on the invoice, in words; None when it allows it. Sending
     manually is for any unsent invoice (R22); removing for a pending one, adding back for a removed
     one (R20); nothing while a run is dispatching the invoice (R23)."""
-    if record.status is InvoiceStatus.SENT:
-        reason = "refusal.already_sent"
-    elif record.state is AutoDispatchState.PENDING and record.unfinished_attempt is not None:
-        reason = "refusal.run_busy"
-    elif action is UserAction.SEND or record.state is _ALLOWS[action]:
+    busy = record.state is AutoDispatchState.PENDING and record.unfinished_attempt is not None
+    reason = refusal_reason(action, record.status, record.state, busy=busy)
+    if reason is None:
         return None
-    else:
-        reason = _STATE_REASONS[record.state]
     key = InvoiceKey(tenant_id=record.tenant_id, invoice_id=record.invoice_id)
-    return Text.of(f"action.{action.value}", invoice=str(key), reason=Text.of(reason))
+    return Text.of(f"action.{action.value}", invoice=str(key), reason=reason)
 
 
 def allowed_actions(record: DispatchRecord) -> list[UserAction]:

@@ -30,6 +30,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Self
 
 from autodispatch.errors import AutodispatchError, ImportIncomplete
+from autodispatch.models.text import Text, listed, verbatim
 from autodispatch.observability import logger
 from autodispatch.store.dynamodb import items
 from autodispatch.store.dynamodb.client import ConditionFailed, TableClient
@@ -223,10 +224,7 @@ class UndoJournal:
                 f"{e.n('status')} = {e.v(_OPEN)}",
             )
         except ConditionFailed:
-            raise ImportIncomplete(
-                "Import stopped: it ran past its lease and another import took its journal over to undo it; "
-                "import the file again"
-            ) from None
+            raise ImportIncomplete.said(Text.of("import.lease_lost")) from None
         self.lease_until, self._renewed = lease_until, time.monotonic()
 
     # Ending ----------------------------------------------------------------------------------
@@ -238,10 +236,7 @@ class UndoJournal:
             update = f"SET {e.n('status')} = {e.v(_COMMITTED)}"
             self.table._update(self._header_key(), e, update, f"{e.n('status')} = {e.v(_OPEN)}")
         except ConditionFailed:
-            raise ImportIncomplete(
-                "Import not committed: it ran past its lease and another import undid it; "
-                "import the file again"
-            ) from None
+            raise ImportIncomplete.said(Text.of("import.not_committed")) from None
 
     def forget(self) -> None:
         """Delete the journal of an import that ended (committed or undone); a journal that cannot
@@ -312,13 +307,21 @@ class UndoJournal:
         return journal
 
 
-def _described(kept: Sequence[Ident]) -> str:
+def _words(error: AutodispatchError) -> Text:
+    """The error's words as data where it said them so, else its own text as it is."""
+    return error.text if error.text is not None else verbatim(str(error))
+
+
+def _described(kept: Sequence[Ident]) -> Text:
     names = []
     for partition, sort_key in kept:
         kind, _, name = sort_key.partition("#")
         tenant = partition.removeprefix("TENANT#")
-        names.append(f"tenant {name}" if kind == "TENANT" else f"invoice {tenant}/{name}")
-    return ", ".join(dict.fromkeys(names))
+        if kind == "TENANT":
+            names.append(Text.of("issue.tenant", tenant=name))
+        else:
+            names.append(Text.of("issue.invoice", invoice=f"{tenant}/{name}"))
+    return listed(tuple(dict.fromkeys(names)))
 
 
 class ImportJournalTable(TableClient):
@@ -329,9 +332,7 @@ class ImportJournalTable(TableClient):
         try:
             journal = UndoJournal.open(self, now)
         except AutodispatchError as error:
-            raise ImportIncomplete(
-                f"Import failed ({error}); nothing was written; import the file again"
-            ) from error
+            raise ImportIncomplete.said(Text.of("import.not_started", cause=_words(error))) from error
         try:
             keys = [items.tenant_key(tenant_id) for tenant_id in tenant_ids]
             for invoice_key in invoice_keys:
@@ -347,22 +348,18 @@ class ImportJournalTable(TableClient):
 
     @staticmethod
     def _undone(journal: UndoJournal, error: Exception) -> ImportIncomplete:
-        cause = str(error) if isinstance(error, AutodispatchError) else f"{type(error).__name__}: {error}"
+        cause = (
+            _words(error)
+            if isinstance(error, AutodispatchError)
+            else verbatim(f"{type(error).__name__}: {error}")
+        )
         try:
             kept = journal.undo()
         except AutodispatchError as undo_error:
-            return ImportIncomplete(
-                f"Import failed ({cause}) and undoing its writes failed too ({undo_error}); the next import "
-                "finishes undoing them before it writes anything"
-            )
+            return ImportIncomplete.said(Text.of("import.undo_failed", cause=cause, undo=_words(undo_error)))
         if kept:
-            return ImportIncomplete(
-                f"Import failed ({cause}); its writes were undone except on what changed meanwhile and was "
-                f"kept as it is: {_described(kept)}; import the file again"
-            )
-        return ImportIncomplete(
-            f"Import failed ({cause}); nothing was imported (every write was undone); import the file again"
-        )
+            return ImportIncomplete.said(Text.of("import.partly_kept", cause=cause, kept=_described(kept)))
+        return ImportIncomplete.said(Text.of("import.undone", cause=cause))
 
     def recover_imports(self, now: datetime) -> None:
         """Finish what imports that died left: undo an open journal whose lease ran out, delete a

@@ -8,11 +8,12 @@ from typing import Any
 
 from autodispatch.errors import AutodispatchError, ConcurrentUpdate, InvalidTransition, NotFound
 from autodispatch.models.dispatch import HistoryEvent
-from autodispatch.models.enums import AutoDispatchState, Channel, InvoiceStatus
+from autodispatch.models.enums import AutoDispatchState, Channel, InvoiceStatus, UserAction
+from autodispatch.models.refusals import MARK_SENT, stored_refusal
 from autodispatch.models.scenario import InvoiceKey
 from autodispatch.models.text import Text
 from autodispatch.store.dynamodb.client import ConditionFailed, TableClient
-from autodispatch.store.dynamodb.expressions import Expression, update_expression, why_not
+from autodispatch.store.dynamodb.expressions import Expression, update_expression
 from autodispatch.store.dynamodb.items import (
     INDEX_ATTRIBUTES,
     PENDING,
@@ -22,17 +23,18 @@ from autodispatch.store.dynamodb.items import (
     state_key,
 )
 
-_RESTORE = "add automatic dispatch back to"
 
-
-def _refused(key: InvoiceKey, action: str, old: Mapping[str, Any] | None, now: datetime) -> AutodispatchError:
+def _refused(key: InvoiceKey, action: UserAction, old: Mapping[str, Any] | None) -> AutodispatchError:
+    """The user's action refused, in words as data (R30), from the item the lost write found."""
     if old is None:
         return NotFound.invoice(key)
-    if action == _RESTORE and old.get("status") == UNSENT:
-        reason = f"its automatic dispatch is {old.get('state')}, not REMOVED"
-    else:
-        reason = why_not(old, None, now)
-    return InvalidTransition(f"Cannot {action} invoice {key}: {reason}", reason)
+    reason = stored_refusal(
+        action,
+        InvoiceStatus(old.get("status", UNSENT)),
+        AutoDispatchState(old.get("state", PENDING)),
+        claimed=bool(old.get("claim")),
+    )
+    return InvalidTransition.refused(action, key, reason)
 
 
 class UserActionTable(TableClient):
@@ -68,11 +70,10 @@ class UserActionTable(TableClient):
                 and old.get("state") == PENDING
                 and old.get("status") == UNSENT
             ):
-                reason = f"run {old['claim'].get('run_id')} is dispatching it now"
-                raise InvalidTransition(
-                    f"Cannot remove automatic dispatch from invoice {key}: {reason}", reason
+                raise InvalidTransition.refused(
+                    UserAction.REMOVE_AUTO, key, Text.of("refusal.run_busy")
                 ) from None
-            raise _refused(key, "remove automatic dispatch from", old, event.at) from None
+            raise _refused(key, UserAction.REMOVE_AUTO, old) from None
 
     def restore_auto(self, key: InvoiceKey, due_from: datetime, event: HistoryEvent) -> None:
         e = Expression()
@@ -92,7 +93,7 @@ class UserActionTable(TableClient):
         try:
             self._update(state_key(key), e, update, condition)
         except ConditionFailed as failed:
-            raise _refused(key, _RESTORE, failed.old, event.at) from None
+            raise _refused(key, UserAction.RESTORE_AUTO, failed.old) from None
 
     def mark_sent_manually(
         self,
@@ -170,11 +171,9 @@ class UserActionTable(TableClient):
             if old is None:
                 raise NotFound.invoice(key)
             if old.get("status") != UNSENT:
-                raise InvalidTransition(f"Cannot mark invoice {key} sent: it is already sent")
+                raise InvalidTransition.refused(MARK_SENT, key, Text.of("refusal.already_sent"))
             claim = old.get("claim")
             if claim and claim.get("lease_until", "") >= instant(now):
-                raise InvalidTransition(
-                    f"Cannot mark invoice {key} sent: run {claim.get('run_id')} is dispatching it now"
-                )
+                raise InvalidTransition.refused(MARK_SENT, key, Text.of("refusal.run_busy"))
             expected = old["state"]
         raise ConcurrentUpdate(f"Invoice {key} kept changing while being marked sent")
