@@ -58,7 +58,6 @@ class Route:
     label: str
     document: DocumentFormat
     transport: str
-    transport_label: str
     repeat_safe: bool
     renderer: str
     validator: str | None = None
@@ -84,7 +83,6 @@ ROUTES: tuple[Route, ...] = (
         label="Peppol BIS Billing 3.0",
         document=XML,
         transport="peppol",
-        transport_label="Peppol access point",
         repeat_safe=True,  # the access point dedupes by the message id (Idempotency-Key, outbox key)
         renderer="autodispatch.channels.peppol:render_peppol",
         validator="autodispatch.channels.peppol_rules:validate_peppol",
@@ -96,7 +94,6 @@ ROUTES: tuple[Route, ...] = (
         label="Finvoice 3.0",
         document=XML,
         transport="einvoice",
-        transport_label="e-invoice operator",
         repeat_safe=True,  # the operator dedupes by MessageIdentifier (Idempotency-Key, outbox key)
         renderer="autodispatch.channels.finvoice:render_finvoice_document",
         validator="autodispatch.channels.finvoice_rules:validate_finvoice",
@@ -107,7 +104,6 @@ ROUTES: tuple[Route, ...] = (
         label="email",
         document=EMAIL_MESSAGE,
         transport="email",
-        transport_label="email service",
         repeat_safe=False,  # an email sent twice arrives twice
         renderer="autodispatch.channels.documents:render_email_document",
     ),
@@ -117,7 +113,6 @@ ROUTES: tuple[Route, ...] = (
         label="print letter",
         document=PDF,
         transport="print",
-        transport_label="print service",
         repeat_safe=True,  # the print service dedupes by the message id
         renderer="autodispatch.channels.documents:render_letter_document",
     ),
