@@ -22,8 +22,8 @@ import dispatch_invoice.handler as dispatch_handler
 from autodispatch import wiring
 from autodispatch.channels.archive import BATCH_PREFIX, RE_RENDERED_MEMBER
 from autodispatch.channels.deliverer import build_deliverer
-from autodispatch.config import load_config
 from autodispatch.channels.peppol_rules import broken_rules
+from autodispatch.config import load_config
 from autodispatch.errors import TransientError
 from autodispatch.models.enums import Channel
 from autodispatch.models.loading import parse_scenario

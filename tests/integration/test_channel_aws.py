@@ -25,8 +25,8 @@ from pypdf import PdfReader
 
 from autodispatch.channels.archive import RE_RENDERED_MEMBER, S3BatchArchive
 from autodispatch.channels.deliverer import build_deliverer
-from autodispatch.channels.port import Delivered, Occasion
 from autodispatch.channels.peppol_rules import broken_rules
+from autodispatch.channels.port import Delivered, Occasion
 from autodispatch.channels.transports import S3OutboxTransport, secret_api_key
 from autodispatch.config import RuntimeConfig
 from autodispatch.errors import PermanentRejection, TransientError
