@@ -215,17 +215,16 @@ class BatchDispatcher:
         """R19: what an earlier invocation of this run delivered, as its records say, has its copy
         in the batch's archive (rendered again when a crash lost it). Nothing to look up in a
         batch's first invocation. False when the archive could not be read or written."""
-        deliveries = [
-            delivered
-            for key, record in records.items()
-            if (invoice := invoices.get(key)) is not None
-            and (tenant := tenants.get(key.tenant_id)) is not None
-            for delivered in deliveries_of_run(record, run, invoice, tenant)
-        ]
-        if not deliveries:
-            return True
         try:
-            self._deliverer.recover_copies(scope, deliveries)
+            deliveries = [
+                delivered
+                for key, record in records.items()
+                if (invoice := invoices.get(key)) is not None
+                and (tenant := tenants.get(key.tenant_id)) is not None
+                for delivered in deliveries_of_run(record, run, invoice, tenant)
+            ]
+            if deliveries:
+                self._deliverer.recover_copies(scope, deliveries)
         except Exception as error:
             # The copies stay recoverable from the records: the batch is retried for them.
             logger.error("archived copies could not be checked", extra={"error_type": type(error).__name__})
