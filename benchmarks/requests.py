@@ -2,9 +2,10 @@
 scenario, with every request the handlers make counted by service and operation (botocore event
 hooks), every item the night writes sized from the table, and every invocation timed.
 
-Two configurations run: production's, where EINVOICE and PRINT go over HTTP to the e-invoice
-operator's and the print service's APIs (a stand-in on 127.0.0.1 here, answering every document
-with 202), and the S3 outbox transports (one outbox object per e-invoice and letter). Email goes
+Two configurations run: production's, where every route transport goes over HTTP to its own
+service's API (the e-invoice operator, the Peppol access point and the print service: a stand-in
+each on 127.0.0.1 here, `autodispatch_cli/local/stand_ins.py`, accepting every document with 202),
+and the S3 outbox transports (one outbox object per e-invoice and letter). Email goes
 through SES in both, to the SES mailbox simulator's success address, so each email's delivery event
 is recorded by the real RecordDeliveryEvents handler (R26) and its writes counted too.
 """
@@ -16,7 +17,6 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from datetime import date
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from botocore.handlers import BUILTIN_HANDLERS
@@ -35,6 +35,7 @@ from autodispatch.store.table_schema import (
 )
 from autodispatch_cli.local.night_run import import_scenario, run_nights
 from autodispatch_cli.local.runtime import ACCOUNT, FUNCTIONS, REGION, TABLE_NAME, LocalAws, import_handler
+from autodispatch_cli.local.stand_ins import StandIns
 from benchmarks import cost
 from benchmarks.cost import Invocation
 from benchmarks.synthetic import synthetic_scenario
@@ -48,14 +49,10 @@ BATCH_SIZE = 100
 DISPATCH_TIMEOUT_SECONDS = 900.0
 WRITE_OPERATIONS = {"PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems"}
 INDEX_ATTRIBUTES = (PARTITION_KEY, SORT_KEY, PENDING_INDEX_PARTITION_KEY, PENDING_INDEX_SORT_KEY)
-# Every route transport (models/routes.py) to the stand-in service, or to the bucket's outbox.
-CONFIGURATIONS = {
-    "http": lambda url: {
-        variable: value
-        for name in CONFIGURED_TRANSPORTS
-        for variable, value in ((f"{name.upper()}_TRANSPORT", "http"), (f"{name.upper()}_ENDPOINT", url))
-    },
-    "s3_outbox": lambda url: {f"{name.upper()}_TRANSPORT": "s3" for name in CONFIGURED_TRANSPORTS},
+# Every route transport (models/routes.py) to its own stand-in service, or to the bucket's outbox.
+CONFIGURATIONS: dict[str, Callable[[StandIns], dict[str, str]]] = {
+    "http": lambda services: services.environment(),
+    "s3_outbox": lambda services: {f"{name.upper()}_TRANSPORT": "s3" for name in CONFIGURED_TRANSPORTS},
 }
 
 Key = tuple[str, str]
@@ -209,7 +206,6 @@ def run(tenants: int, invoices_per_tenant: int, run_date: date = date(2026, 3, 1
 
 
 def run_night(configuration: str, tenants: int, invoices_per_tenant: int, run_date: date) -> dict[str, Any]:
-    _AcceptingService.posts = 0
     scenario = parse_scenario(synthetic_scenario(tenants, invoices_per_tenant))
     counter = RequestCounter()
     # Every botocore session copies the built-in handlers; mock_aws replaces the default session,
@@ -220,13 +216,13 @@ def run_night(configuration: str, tenants: int, invoices_per_tenant: int, run_da
     handlers = {name: counter.wrap(import_handler(module)) for name, module in FUNCTIONS.items()}
     try:
         with (
-            _document_services() as url,
+            StandIns() as services,
             counter.timing_emulation(),
             # One child at a time: concurrent children share this process's one interpreter lock,
             # which would bill each of them for the others' work.
             LocalAws(
                 handlers=handlers,
-                environment=CONFIGURATIONS[configuration](url),
+                environment=CONFIGURATIONS[configuration](services),
                 max_concurrency=1,
                 batch_size=BATCH_SIZE,
                 timeouts={"DispatchInvoice": DISPATCH_TIMEOUT_SECONDS},
@@ -266,7 +262,7 @@ def run_night(configuration: str, tenants: int, invoices_per_tenant: int, run_da
         "emails": counter.requests.get(("sesv2", "SendEmail"), 0),
         "email_events": counter.feedback_events,
         "lambda_invocations": dict(Counter(name for name, *_ in counter.durations)),
-        "document_posts": _AcceptingService.posts,
+        "document_posts": sum(len(service.received) for service in services.services.values()),
         "lambda_durations": counter.durations,
         "requests": {f"{service}.{op}": n for (service, op), n in sorted(counter.requests.items())},
         "requests_per_invoice": round(sum(counter.requests.values()) / invoices, 3),
@@ -309,34 +305,6 @@ def _index_item(item: dict[str, Any] | None) -> dict[str, Any] | None:
 
 def _index_key(item: dict[str, Any] | None) -> Any:
     return None if item is None else (item[PENDING_INDEX_PARTITION_KEY], item[PENDING_INDEX_SORT_KEY])
-
-
-class _AcceptingService(BaseHTTPRequestHandler):
-    """The operator's and print service's APIs: every document accepted."""
-
-    posts = 0
-
-    def do_POST(self) -> None:
-        _AcceptingService.posts += 1
-        self.rfile.read(int(self.headers.get("Content-Length", 0)))
-        self.send_response(202)
-        self.send_header("Content-Length", "0")
-        self.end_headers()
-
-    def log_message(self, format: str, *args: Any) -> None:
-        return None
-
-
-@contextlib.contextmanager
-def _document_services() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _AcceptingService)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/documents"
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def _items(dynamodb: Any) -> dict[Key, dict[str, Any]]:

@@ -316,6 +316,18 @@ def test_r2_r4_activate_saves_the_edited_settings_in_one_click(
     expect(page.locator("#activation-state")).to_have_text(words["off"])
 
 
+def test_r19_r30_the_history_names_each_deliverys_route_in_the_readers_language(
+    tenant_view: TenantView, page: Page
+) -> None:
+    """The route comes from the API, named by the catalogue (no copy of the labels in the page)."""
+    tenant_view.open(page, "kahvila", language="sv")
+    page.goto(f"{tenant_view.url}#/invoice/k-1011")  # the demo's customer on Peppol
+    sent = page.locator('ol.history li[data-event="SENT"]')
+    expect(sent).to_contain_text("(E-faktura till företag eller konsument, Peppol BIS Billing 3.0)")
+    page.goto(f"{tenant_view.url}#/invoice/k-1001")
+    expect(sent).to_contain_text("(E-faktura till företag eller konsument, Finvoice 3.0)")
+
+
 def test_r27_another_tenants_user_sees_only_its_own_invoices(tenant_view: TenantView, page: Page) -> None:
     tenant_view.open(page, "tilitoimisto")
     rows = page.locator("table.invoices tbody tr")

@@ -71,8 +71,14 @@ class FakeArchive:
 
 
 class Parts:
-    def __init__(self, sender_error: Exception | None = None, archive_fails: bool = False) -> None:
-        self.einvoice, self.peppol, self.print = FakeTransport(), FakeTransport(), FakeTransport()
+    def __init__(
+        self,
+        sender_error: Exception | None = None,
+        archive_fails: bool = False,
+        peppol: FakeTransport | None = None,
+    ) -> None:
+        self.einvoice, self.print = FakeTransport(), FakeTransport()
+        self.peppol = peppol or FakeTransport()
         self.email, self.archive = FakeSender(sender_error), FakeArchive(archive_fails)
         self.deliverer = ChannelDeliverer(
             transports={"einvoice": self.einvoice, "peppol": self.peppol, "print": self.print},

@@ -363,6 +363,29 @@ def test_r22_r27_send_delivers_through_the_chosen_channel(api: Api) -> None:
     assert api.call("GET", "/tenants/kahvila/invoices/k-1003", OWN)[1]["status"] == "SENT"
 
 
+def test_r19_r22_r30_the_history_names_the_route_in_the_readers_language(api: Api) -> None:
+    """Stored on DynamoDB as data (the route's name), read back named in the language asked for."""
+    assert api.call("POST", "/tenants/kahvila/invoices/k-1011/send", OWN, {"channel": "EINVOICE"})[0] == 200
+    status, entry = api.call("GET", "/tenants/kahvila/invoices/k-1011", OWN, query={"lang": "fi"})
+    assert status == 200
+    [sent] = [item for item in entry["history"] if item["event"] == "SENT_MANUALLY"]
+    assert (sent["channel"], sent["route"], sent["route_label"]) == (
+        "EINVOICE",
+        "PEPPOL",
+        "Peppol BIS Billing 3.0",
+    )
+    status, entry = api.call("GET", "/tenants/kahvila/invoices/k-1003", OWN, query={"lang": "sv"})
+    assert all(item["route"] is None and item["route_label"] is None for item in entry["history"])
+    assert api.call("POST", "/tenants/kahvila/invoices/k-1003/send", OWN, {"channel": "PRINT"})[0] == 200
+    entry = api.call("GET", "/tenants/kahvila/invoices/k-1003", OWN, query={"lang": "sv"})[1]
+    assert [(item["route"], item["route_label"]) for item in entry["history"] if item["route"]] == [
+        ("PRINT", "brev via utskriftstjänsten")
+    ]
+    # The OpenAPI document describes both, so a client (and the page) knows them.
+    history = api.call("GET", "/openapi.json", OWN)[1]["components"]["schemas"]["HistoryEntry"]["properties"]
+    assert {"route", "route_label"} <= set(history)
+
+
 def test_r27_pending_invoices_carry_the_preview_of_the_next_night(api: Api) -> None:
     status, page = api.call("GET", "/tenants/kahvila/invoices", OWN)
     assert status == 200

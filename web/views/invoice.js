@@ -1,4 +1,5 @@
 // One invoice (R19-R22): its message, explanation and history, and the actions the server allows.
+// A history entry's route (Finvoice, Peppol BIS 3, ...) comes named in the reader's language by the API.
 import { h, show } from "../dom.js";
 import { formatDate, formatMoment, t } from "../i18n.js";
 import { alertBox, badge } from "../widgets.js";
@@ -76,6 +77,7 @@ export async function invoiceView(context, invoiceId, result = "") {
     h("h3", {}, t("history")),
     h("ol", { class: "history" }, history.map((item) => h("li", { "data-event": item.event },
       h("time", { datetime: item.at }, formatMoment(item.at)), " ", t(`event.${item.event}`),
-      item.channel ? ` (${t(`channel.${item.channel}`)})` : "", item.detail ? ` — ${item.detail}` : ""))),
+      item.channel ? ` (${[t(`channel.${item.channel}`), item.route_label].filter(Boolean).join(", ")})` : "",
+      item.detail ? ` — ${item.detail}` : ""))),
   );
 }

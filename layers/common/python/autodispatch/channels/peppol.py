@@ -31,7 +31,8 @@ from autodispatch.channels.labels import document_title
 from autodispatch.channels.text import check_xml_text, money
 from autodispatch.errors import PermanentRejection
 from autodispatch.models.enums import DeliveryKind
-from autodispatch.models.routes import PEPPOL_PARTICIPANT, einvoice_destination
+from autodispatch.models.fields import PEPPOL_PARTICIPANT
+from autodispatch.models.routes import einvoice_destination
 from autodispatch.models.scenario import Address, Factoring, Invoice, Tenant
 
 if TYPE_CHECKING:

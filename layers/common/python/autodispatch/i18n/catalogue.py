@@ -26,6 +26,11 @@ MESSAGES: Final[Mapping[str, str]] = {
     "by.EINVOICE": N_("by e-invoice"),
     "by.EMAIL": N_("by email"),
     "by.PRINT": N_("by print service"),
+    # The delivery routes of the channels (models/routes.py: each route's `label`, its English).
+    "route.FINVOICE": N_("Finvoice 3.0"),
+    "route.PEPPOL": N_("Peppol BIS Billing 3.0"),
+    "route.EMAIL": N_("email"),
+    "route.PRINT": N_("print letter"),
     # The sources and the settings' headings (the glossary).
     "source.CONTRACT_BILLING": N_("Contract billing"),
     "source.MANUAL": N_("Invoices created by the user"),

@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict
 from autodispatch.channels.port import IMMEDIATE, Delivered, Deliverer, DeliveryReceipt, Occasion
 from autodispatch.errors import AccountFault, ConcurrentUpdate, PermanentRejection, TransientError
 from autodispatch.logic.follow_up import factoring_copy_in_doubt, send_factoring_copy
-from autodispatch.logic.history import InvoiceOutcome, event, note_events
+from autodispatch.logic.history import InvoiceOutcome, event, note_events, route_of
 from autodispatch.logic.outcomes import OutcomeWriter, Sent, sent_on
 from autodispatch.logic.recovery import Invocation, new_invocation
 from autodispatch.models.dispatch import DispatchRecord, FactoringRoute, HistoryEvent
@@ -304,7 +304,7 @@ class BatchDispatcher:
         else:
             first = action.channels[0]
             attempt = Attempt(run_id=invocation.claimant, channel=first, kind=plan.kind, started_at=now)
-            events = [queued, *note_events(now, run, plan.reaching(first))]
+            events = [queued, *note_events(now, run, plan.reaching(first), invoice, plan.kind)]
         prior = self._store.claim(invoice.key, attempt, lease_until=now + self._lease, events=events)
         found = (
             None
@@ -379,9 +379,10 @@ class BatchDispatcher:
                 self._store.next_attempt(
                     invoice.key,
                     Attempt(run_id=invocation.claimant, channel=channel, kind=plan.kind, started_at=now),
-                    [*events, *note_events(now, run, plan.reaching(channel))],
+                    [*events, *note_events(now, run, plan.reaching(channel), invoice, plan.kind)],
                 )
                 events = []
+            route = route_of(channel, invoice, plan.kind)
             try:
                 self._deliverer.deliver(invoice, tenant, channel, plan.kind, occasion)
             except PermanentRejection as rejection:
@@ -404,7 +405,10 @@ class BatchDispatcher:
                     )
                 rejected[channel] = error_text(rejection)
                 now = self._clock()
-                events.append(event(now, run, HistoryEventKind.CHANNEL_REJECTED, channel, rejected[channel]))
+                refused = event(
+                    now, run, HistoryEventKind.CHANNEL_REJECTED, channel, rejected[channel], route
+                )
+                events.append(refused)
                 continue
             except TransientError as error:
                 if not error.in_doubt and not unknown:
@@ -424,7 +428,7 @@ class BatchDispatcher:
                 raise
             now = self._clock()
             explanation = plan.sent(channel, rejected)
-            events.append(event(now, run, HistoryEventKind.SENT, channel, explanation.message))
+            events.append(event(now, run, HistoryEventKind.SENT, channel, explanation.message, route))
             if plan.factoring is not None:
                 # The delivered marker (R23): written before the financier's copy goes.
                 marker = Attempt(

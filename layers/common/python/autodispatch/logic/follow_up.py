@@ -4,10 +4,11 @@ from datetime import datetime
 
 from autodispatch.channels.port import IMMEDIATE, Deliverer, Occasion
 from autodispatch.errors import AccountFault, PermanentRejection, TransientError
-from autodispatch.logic.history import event, issue
+from autodispatch.logic.history import event, issue, route_of
 from autodispatch.logic.recovery import factoring_in_doubt
 from autodispatch.models.dispatch import DispatchRecord, FactoringRoute, HistoryEvent
-from autodispatch.models.enums import AutoDispatchState, HistoryEventKind
+from autodispatch.models.enums import AutoDispatchState, DeliveryKind, HistoryEventKind
+from autodispatch.models.routes import RouteName
 from autodispatch.models.scenario import Invoice, InvoiceKey, Tenant
 from autodispatch.models.text import Text
 from autodispatch.observability import logger
@@ -48,7 +49,10 @@ def send_factoring_copy(
         reason = Text.of("factoring.failed", financier=financier, error=cause)
         return _not_sent(invoice, route, run, now, reason)
     detail = Text.of("factoring.sent", financier=financier)
-    return event(now, run, HistoryEventKind.FACTORING_SENT, route.channel, detail), None
+    sent = event(
+        now, run, HistoryEventKind.FACTORING_SENT, route.channel, detail, _copy_route(invoice, route)
+    )
+    return sent, None
 
 
 def factoring_copy_in_doubt(invoice: Invoice, route: FactoringRoute, run: RunRef, now: datetime) -> FollowUp:
@@ -59,8 +63,15 @@ def factoring_copy_in_doubt(invoice: Invoice, route: FactoringRoute, run: RunRef
 def _not_sent(
     invoice: Invoice, route: FactoringRoute, run: RunRef | None, now: datetime, reason: Text
 ) -> FollowUp:
-    failed = event(now, run, HistoryEventKind.FACTORING_FAILED, route.channel, reason)
+    copy_route = _copy_route(invoice, route)
+    failed = event(now, run, HistoryEventKind.FACTORING_FAILED, route.channel, reason, copy_route)
     return failed, copy_issue(invoice.key, invoice.number, reason, invoice)
+
+
+def _copy_route(invoice: Invoice, route: FactoringRoute) -> RouteName:
+    """The route of the financier's copy: Peppol BIS 3 to a financier's participant id, Finvoice to
+    its e-invoice address and operator, or email, as its agreement says (R17)."""
+    return route_of(route.channel, invoice, DeliveryKind.FACTORING, route.agreement)
 
 
 def copy_issue(key: InvoiceKey, number: str, reason: Text, invoice: Invoice | None) -> RunIssue:

@@ -6,8 +6,9 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict
 
 from autodispatch.models.dispatch import ChannelNote, HistoryEvent, Verdict
-from autodispatch.models.enums import AutoDispatchState, Channel, HistoryEventKind
-from autodispatch.models.scenario import Invoice, InvoiceKey
+from autodispatch.models.enums import AutoDispatchState, Channel, DeliveryKind, HistoryEventKind
+from autodispatch.models.routes import RouteName, route_for
+from autodispatch.models.scenario import Factoring, Invoice, InvoiceKey
 from autodispatch.models.text import Text
 from autodispatch.rules.explain import Explanation
 from autodispatch.store.port import RunIssue, RunRef, Settlement
@@ -33,19 +34,32 @@ def event(
     kind: HistoryEventKind,
     channel: Channel | None = None,
     detail: Text | None = None,
+    route: RouteName | None = None,
 ) -> HistoryEvent:
     """An event of a run, or of the user's own action (`run` None, e.g. a manual send, R22)."""
     run_id = run.run_id if run is not None else None
-    return HistoryEvent(at=at, event=kind, channel=channel, detail=detail, run_id=run_id)
+    return HistoryEvent(at=at, event=kind, channel=channel, detail=detail, run_id=run_id, route=route)
 
 
-def note_events(at: datetime, run: RunRef, notes: Sequence[ChannelNote]) -> list[HistoryEvent]:
-    """A skipped channel becomes CHANNEL_SKIPPED with its reason; the chosen one CHANNEL_TRIED.
-    Rejections are recorded when they happen (CHANNEL_REJECTED), not from the notes."""
+def route_of(
+    channel: Channel, invoice: Invoice, kind: DeliveryKind, factoring: Factoring | None = None
+) -> RouteName:
+    """The route a document of `kind` takes on `channel`, as the deliverer chooses it (the route
+    table's `route_for`), recorded on the events of its delivery."""
+    return route_for(channel, invoice, kind, factoring).name
+
+
+def note_events(
+    at: datetime, run: RunRef, notes: Sequence[ChannelNote], invoice: Invoice, kind: DeliveryKind
+) -> list[HistoryEvent]:
+    """A skipped channel becomes CHANNEL_SKIPPED with its reason; the chosen one CHANNEL_TRIED with
+    the route it is tried by. Rejections are recorded when they happen (CHANNEL_REJECTED), not from
+    the notes."""
     events = []
     for note in notes:
         if note.verdict is Verdict.CHOSEN:
-            events.append(event(at, run, HistoryEventKind.CHANNEL_TRIED, note.channel))
+            route = route_of(note.channel, invoice, kind)
+            events.append(event(at, run, HistoryEventKind.CHANNEL_TRIED, note.channel, route=route))
         elif note.verdict is not Verdict.REJECTED:
             detail = Text.of("skipped", verdict=Text.of(f"verdict.{note.verdict}"), reason=note.reason)
             events.append(event(at, run, HistoryEventKind.CHANNEL_SKIPPED, note.channel, detail))

@@ -20,6 +20,7 @@ from autodispatch.errors import (
     TransientError,
 )
 from autodispatch.logic.follow_up import send_factoring_copy
+from autodispatch.logic.history import route_of
 from autodispatch.models.dispatch import ChannelNote, Decision, DispatchRecord, HistoryEvent, Outcome, Verdict
 from autodispatch.models.enums import (
     AutoDispatchState,
@@ -165,6 +166,7 @@ def send_manually(
             event=HistoryEventKind.SENT_MANUALLY,
             channel=receipt.channel,
             detail=Text.of("history.sent_manually", by=by_channel(receipt.channel)),
+            route=route_of(receipt.channel, invoice, receipt.kind),
         )
     ]
     route = factoring_route(invoice, tenant)

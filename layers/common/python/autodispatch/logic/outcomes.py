@@ -95,7 +95,7 @@ class OutcomeWriter:
         kind = HistoryEventKind.IGNORED if ignored else HistoryEventKind.FAILED
         events = (
             queued,
-            *note_events(now, invocation.run, plan.decision(rejected).notes),
+            *note_events(now, invocation.run, plan.decision(rejected).notes, invoice, plan.kind),
             event(now, invocation.run, kind, detail=explanation.message),
         )
         self._store.settle_unclaimed(

@@ -12,6 +12,7 @@ from autodispatch.models.enums import (
     HistoryEventKind,
     InvoiceStatus,
 )
+from autodispatch.models.routes import RouteName
 from autodispatch.models.scenario import Factoring
 from autodispatch.models.text import StoredText, Text
 
@@ -28,6 +29,10 @@ class HistoryEvent(_Frozen):
     channel: Channel | None = None
     detail: StoredText | None = None
     run_id: str | None = None
+    # The route of `channel` that carried or refused the document (models/routes.py: Finvoice or
+    # Peppol BIS 3 for EINVOICE); None for an event about no document, and in events stored
+    # before routes were recorded.
+    route: RouteName | None = None
 
 
 class DispatchRecord(_Frozen):

@@ -50,6 +50,10 @@ _NOT_MONEY = frozenset(
 _PLAIN_DECIMAL = re.compile(r"-?[0-9]+(\.[0-9]+)?")
 _ID_LETTER_CATEGORIES = frozenset({"Lu", "Ll", "Lt", "Lm", "Lo", "Nd"})
 _EINVOICE_ADDRESS = re.compile(r"[0-9A-Za-z:._-]{4,35}")
+# A Peppol participant identifier as `scheme:value`: a four-digit ISO 6523 ICD (0216 OVT code,
+# 0037 Finnish business id, 0088 GLN...) and the identifier within it. Whether the scheme and the
+# value are acceptable is the Peppol rules' decision (the validation gate), not this pattern's.
+PEPPOL_PARTICIPANT = re.compile(r"(?P<scheme>[0-9]{4}):(?P<value>[A-Za-z0-9][A-Za-z0-9.:_-]{0,49})")
 _FINNISH_REFERENCE_WEIGHTS = (7, 3, 1)
 
 
@@ -231,6 +235,12 @@ def _iso_text(value: object) -> object:
     if isinstance(value, int | float):
         raise Invalid(Message.of("invalid.iso_not_number"))
     return value
+
+
+def is_peppol_participant(address: str | None) -> bool:
+    """Whether an e-invoice address is a Peppol participant id (no operator needed: the network
+    finds the receiver's access point)."""
+    return address is not None and PEPPOL_PARTICIPANT.fullmatch(address.strip()) is not None
 
 
 def _einvoice_address(value: str) -> str:

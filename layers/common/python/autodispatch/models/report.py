@@ -18,6 +18,7 @@ from autodispatch.models.enums import (
     Language,
     UserAction,
 )
+from autodispatch.models.routes import ROUTES_BY_NAME, RouteName
 from autodispatch.models.scenario import Invoice
 from autodispatch.models.text import Text
 
@@ -46,10 +47,16 @@ class PreviewEntry(_Frozen):
 
 
 class HistoryEntry(_Frozen):
+    """One `history` entry of the run report; `route` and `route_label` are additions of the API
+    and the page (absent from the report): the route that carried or refused the document
+    (Finvoice or Peppol BIS 3 for an e-invoice) and its name in the reader's language."""
+
     at: str
     event: HistoryEventKind
     channel: Channel | None
     detail: str | None
+    route: RouteName | None = None
+    route_label: str | None = None
 
 
 class InvoiceEntry(_Frozen):
@@ -93,6 +100,12 @@ ADDITIONS = (
     "display_state",
     "actions",
 )
+HISTORY_ADDITIONS = frozenset({"route", "route_label"})
+
+
+def route_label(route: RouteName) -> Text:
+    """The route's name as a reader reads it, from its catalogue message (models/routes.py)."""
+    return Text.of(ROUTES_BY_NAME[route].label_code)
 
 
 def invoice_model(
@@ -131,7 +144,12 @@ def invoice_model(
         details=words(record.details),
         history=[
             HistoryEntry(
-                at=event.at.isoformat(), event=event.event, channel=event.channel, detail=words(event.detail)
+                at=event.at.isoformat(),
+                event=event.event,
+                channel=event.channel,
+                detail=words(event.detail),
+                route=event.route,
+                route_label=None if event.route is None else words(route_label(event.route)),
             )
             for event in record.history
         ],
@@ -152,4 +170,6 @@ def invoice_entry(
 
 def entry_json(entry: InvoiceEntry) -> dict[str, Any]:
     """The report's shape exactly, with `preview` added only where there is one."""
-    return entry.model_dump(mode="json", exclude={name for name in ADDITIONS if getattr(entry, name) is None})
+    exclude: dict[str, Any] = {name: True for name in ADDITIONS if getattr(entry, name) is None}
+    exclude["history"] = {"__all__": set(HISTORY_ADDITIONS)}
+    return entry.model_dump(mode="json", exclude=exclude)

@@ -16,16 +16,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from autodispatch.models.enums import CHAIN_ORDER, Channel, CustomerType, DeliveryKind
+from autodispatch.models.fields import PEPPOL_PARTICIPANT
 from autodispatch.models.scenario import Factoring, Invoice
-
-# A Peppol participant identifier as `scheme:value`: a four-digit ISO 6523 ICD (0216 OVT code,
-# 0037 Finnish business id, 0088 GLN...) and the identifier within it. Whether the scheme and the
-# value are acceptable is the Peppol rules' decision (the validation gate), not this pattern's.
-PEPPOL_PARTICIPANT = re.compile(r"(?P<scheme>[0-9]{4}):(?P<value>[A-Za-z0-9][A-Za-z0-9.:_-]{0,49})")
-
-
-def is_peppol_participant(address: str | None) -> bool:
-    return address is not None and PEPPOL_PARTICIPANT.fullmatch(address.strip()) is not None
 
 
 class RouteName(StrEnum):
@@ -44,7 +36,8 @@ class Route:
     whether handing the same document over again cannot deliver it twice (a deterministic message
     id the transport dedupes by): R23 repeats an unfinished attempt only on such a route.
     `addresses` is the shape of e-invoice address the route serves, None for the channel's
-    default route.
+    default route. `label` is the route's name in English, the message id of its catalogue message
+    `label_code` (a reader sees it in their language, e.g. in an invoice's history).
     """
 
     name: RouteName
@@ -58,6 +51,10 @@ class Route:
     renderer: str
     validator: str | None = None
     addresses: re.Pattern[str] | None = None
+
+    @property
+    def label_code(self) -> str:
+        return f"route.{self.name}"
 
 
 ROUTES: tuple[Route, ...] = (

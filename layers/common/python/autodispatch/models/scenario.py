@@ -48,6 +48,7 @@ from autodispatch.models.fields import (
     SendableEmail,
     Text,
     bounded,
+    is_peppol_participant,
 )
 from autodispatch.models.invalid import Invalid
 from autodispatch.models.limits import (
@@ -118,7 +119,9 @@ class Settings(_Model):
 
 
 class Factoring(_Model):
-    """A factoring agreement and where its factoring messages go (R17)."""
+    """A factoring agreement and where its factoring messages go (R17): an e-invoice address with
+    its operator (Finvoice), a Peppol participant id alone (`0216:003712345678`: Peppol BIS 3, the
+    network finds the financier's access point), or an email address."""
 
     financier_name: Name
     agreement_id: Annotated[RequiredPrintedText, bounded(AGREEMENT_ID_MAX_LENGTH)]
@@ -128,7 +131,11 @@ class Factoring(_Model):
 
     @model_validator(mode="after")
     def _has_destination(self) -> Self:
-        if (self.einvoice_address is None) != (self.einvoice_operator is None):
+        if self.einvoice_address is None:
+            unpaired = self.einvoice_operator is not None
+        else:
+            unpaired = self.einvoice_operator is None and not is_peppol_participant(self.einvoice_address)
+        if unpaired:
             raise Invalid(Message.of("invalid.factoring_pair"))
         if self.einvoice_address is None and self.email is None:
             raise Invalid(Message.of("invalid.factoring_destination"))

@@ -8,7 +8,7 @@ from stdnum import bic, iban
 from stdnum.fi import ytunnus
 
 from autodispatch.models.enums import Channel, CustomerType
-from autodispatch.models.routes import is_peppol_participant
+from autodispatch.models.fields import is_peppol_participant
 from autodispatch.models.scenario import Customer, Invoice, Tenant
 from autodispatch.models.text import Text
 
