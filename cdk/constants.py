@@ -57,6 +57,8 @@ EMAIL_ACCOUNT_FAULTS_METRIC = ACCOUNT_FAULTS_METRIC
 
 # S3 key prefixes of the one document bucket.
 ARCHIVE_PREFIX = "archive/"  # delivered documents
+# A batch's archive objects, which its retry reads to render again the copies a crash lost (R19).
+ARCHIVE_BATCHES_PREFIX = "archive/batches/"
 OUTBOX_PREFIX = "outbox/"  # S3 transport of EINVOICE/PRINT documents
 WORK_LIST_RETENTION_DAYS = 14
 ACCESS_LOG_RETENTION_DAYS = 400

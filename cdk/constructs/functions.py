@@ -17,6 +17,7 @@ from constructs import Construct
 from autodispatch.models.routes import CONFIGURED_TRANSPORTS
 from cdk.constants import (
     ARCHITECTURE,
+    ARCHIVE_BATCHES_PREFIX,
     ARCHIVE_PREFIX,
     DISPATCH_INVOICE,
     FUNCTION_DIRECTORIES,
@@ -232,6 +233,22 @@ class Functions(Construct):
         # The API sends an invoice manually (R22) with what a run's dispatch may use.
         for sender in (self.dispatch_invoice, self.functions[INTEGRATION_API]):
             self._allow_sending(sender, settings, notifications)
+        # R19: a retried batch lists and reads its own archive objects, to render again what a crash lost.
+        batches = f"{bucket}/{ARCHIVE_BATCHES_PREFIX}*"
+        self._allow(self.dispatch_invoice, ("s3:GetObject",), [batches])
+        self.dispatch_invoice.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["s3:ListBucket"],
+                resources=[bucket],
+                conditions={"StringLike": {"s3:prefix": [f"{ARCHIVE_BATCHES_PREFIX}*"]}},
+            )
+        )
+        acknowledge(
+            policy_of(self.dispatch_invoice.role),  # type: ignore[arg-type]
+            f"AwsSolutions-IAM5[Resource::{arn_placeholder(self._storage.bucket)}/{ARCHIVE_BATCHES_PREFIX}*]",
+            f"s3:GetObject only under the {ARCHIVE_BATCHES_PREFIX} prefix (listing limited to it): a retried "
+            "batch reads the archive objects its run wrote for it, whose keys are generated per batch.",
+        )
 
         notify = self.notify_failures
         # The run's last step reads the work list back to settle what no batch finished (R24).

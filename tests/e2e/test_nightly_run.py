@@ -7,6 +7,7 @@ import email.policy
 import io
 import json
 import re
+import zipfile
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 from email.message import EmailMessage
@@ -19,13 +20,17 @@ from pypdf import PdfReader
 
 import dispatch_invoice.handler as dispatch_handler
 from autodispatch import wiring
+from autodispatch.channels.archive import BATCH_PREFIX, RE_RENDERED_MEMBER
+from autodispatch.channels.deliverer import build_deliverer
 from autodispatch.channels.peppol_rules import broken_rules
+from autodispatch.config import load_config
 from autodispatch.errors import TransientError
 from autodispatch.models.enums import Channel
 from autodispatch.models.loading import parse_scenario
 from autodispatch.models.scenario import Scenario
 from autodispatch_cli.local.night_run import run_scenario
-from autodispatch_cli.local.runtime import LocalAws
+from autodispatch_cli.local.report import sent_emails
+from autodispatch_cli.local.runtime import BUCKET_NAME, LocalAws
 from tests.demo_oracle import INVOICE_IDS, final_outcome
 
 pytestmark = pytest.mark.e2e
@@ -213,8 +218,8 @@ def test_r23_crash_between_send_and_record_fails_email_in_doubt(demo_scenario: S
             # Built inside the embedded AWS, as the handler would build it.
             return wiring.deliverer()
 
-        def deliver(self, invoice: Any, tenant: Any, channel: Channel, kind: Any) -> Any:
-            receipt = self.inner.deliver(invoice, tenant, channel, kind)
+        def deliver(self, invoice: Any, tenant: Any, channel: Channel, kind: Any, *rest: Any) -> Any:
+            receipt = self.inner.deliver(invoice, tenant, channel, kind, *rest)
             if invoice.invoice_id == "k-1003" and not self.crashed:
                 self.crashed = True
                 raise ProcessDied
@@ -223,8 +228,11 @@ def test_r23_crash_between_send_and_record_fails_email_in_doubt(demo_scenario: S
         def deliver_factoring(self, *args: Any) -> Any:
             return self.inner.deliver_factoring(*args)
 
-        def flush_archive(self) -> None:
-            self.inner.flush_archive()
+        def flush_archive(self) -> bool:
+            return bool(self.inner.flush_archive())
+
+        def recover_copies(self, *args: Any) -> int:
+            return int(self.inner.recover_copies(*args))
 
     crashing = CrashAfterEmail()
 
@@ -321,3 +329,70 @@ def test_r21_r24_a_kill_at_the_batchs_run_write_still_notifies_every_failure_and
     )
     kahvila = next(n for n in report["notifications"] if n["kind"] == "EMAIL" and n["tenant_id"] == "kahvila")
     assert "Invoice 1005 (FAILED)" in kahvila["body"]
+
+
+def test_r19_a_kill_at_the_batchs_archive_write_leaves_every_sent_email_archived_as_sent(
+    demo_scenario: Scenario,
+) -> None:
+    """Issue 21: the first night's batch sent and settled every invoice, then its process died as it
+    wrote the batch's archive object, with every copy in its memory. The retried batch renders them
+    again from the records: each email SES took is in the archive byte for byte, labelled as
+    rendered again, and nothing that was not sent is there."""
+
+    class DiesAtTheArchiveWrite:
+        died = False
+        process: Any = None
+
+        def _live(self) -> Any:
+            if self.process is None:  # a new process: nothing in memory
+                self.process = build_deliverer(load_config())
+            return self.process
+
+        def deliver(self, *args: Any) -> Any:
+            return self._live().deliver(*args)
+
+        def deliver_factoring(self, *args: Any) -> Any:
+            return self._live().deliver_factoring(*args)
+
+        def recover_copies(self, *args: Any) -> int:
+            return int(self._live().recover_copies(*args))
+
+        def flush_archive(self) -> bool:
+            if not self.died:
+                self.died, self.process = True, None
+                raise ProcessDied
+            return bool(self._live().flush_archive())
+
+    dying = DiesAtTheArchiveWrite()
+
+    def dispatch(event: dict[str, Any], context: Any) -> Any:
+        try:
+            return dispatch_handler.handler(event, context, deliverer=dying)
+        except ProcessDied:
+            raise RuntimeError("Runtime.ExitError") from None
+
+    with LocalAws(handlers={"DispatchInvoice": dispatch}) as local:
+        report = run_scenario(demo_scenario, NIGHTS, local=local)
+        s3 = local.client("s3")
+        members: dict[str, bytes] = {}
+        re_rendered: set[str] = set()
+        for item in s3.list_objects_v2(Bucket=BUCKET_NAME, Prefix=BATCH_PREFIX)["Contents"]:
+            with zipfile.ZipFile(
+                io.BytesIO(s3.get_object(Bucket=BUCKET_NAME, Key=item["Key"])["Body"].read())
+            ) as z:
+                members.update({name: z.read(name) for name in z.namelist() if name != RE_RENDERED_MEMBER})
+                if RE_RENDERED_MEMBER in z.namelist():
+                    re_rendered.update(json.loads(z.read(RE_RENDERED_MEMBER)))
+        raws = [raw.raw_data for raw in sent_emails() if getattr(raw, "raw_data", None) is not None]
+        sent = [data.encode() if isinstance(data, str) else data for data in raws]
+        sent = [message for message in sent if b"X-Autodispatch-Invoice" in message]  # not notifications
+    assert dying.died
+    assert outcomes(report) == EXPECTED
+    assert_exactly_one_delivery_per_sent_invoice(report)
+    emailed = sorted(len(message) for message in sent)
+    assert emailed
+    assert sorted(len(copy) for copy in members.values()) == emailed  # only what was sent is archived
+    assert sorted(members.values()) == sorted(sent)  # and byte for byte
+    first_night = {d["invoice_id"] for d in report["deliveries"] if d["channel"] == "EMAIL"}
+    assert re_rendered
+    assert {name.split("/")[2] for name in re_rendered} <= first_night

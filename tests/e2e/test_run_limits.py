@@ -150,8 +150,11 @@ class _SlowChannels:
         self._clock.now += self._seconds
         return self._real.deliver_factoring(*args)
 
-    def flush_archive(self) -> None:
-        self._real.flush_archive()
+    def flush_archive(self) -> bool:
+        return self._real.flush_archive()
+
+    def recover_copies(self, *args: Any) -> int:
+        return self._real.recover_copies(*args)
 
 
 class _InvocationClock:

@@ -38,6 +38,7 @@ class FakeArchive:
     def __init__(self, fail: bool = False) -> None:
         self.stored: dict[str, bytes] = {}
         self.taken: dict[str, bytes] = {}
+        self.re_rendered: set[str] = set()
         self.fail = fail
 
     def put(
@@ -48,10 +49,18 @@ class FakeArchive:
         message_id: str,
         content: bytes,
         extension: str,
+        *,
+        scope: str = "",
+        re_rendered: bool = False,
     ) -> str:
         key = archive_key(invoice, channel, kind, message_id, extension)
         self.taken[key] = content
+        if re_rendered:
+            self.re_rendered.add(key)
         return key
+
+    def members(self, scope: str) -> frozenset[str]:
+        return frozenset(self.stored) | frozenset(self.taken)
 
     def flush(self) -> int:
         if self.fail:

@@ -1,7 +1,10 @@
 """A Deliverer that renders nothing: it records every call and raises what a test scripted for an
 (invoice, channel), as a real channel would (PermanentRejection, TransientError, or a crash)."""
 
-from autodispatch.channels.port import DeliveryReceipt
+from collections.abc import Sequence
+from datetime import datetime
+
+from autodispatch.channels.port import IMMEDIATE, Delivered, DeliveryReceipt, Occasion
 from autodispatch.models.dispatch import FactoringRoute
 from autodispatch.models.enums import Channel, DeliveryKind
 from autodispatch.models.scenario import Invoice, Tenant
@@ -19,9 +22,14 @@ class ScriptedDeliverer:
         self._errors: dict[tuple[str, Channel], list[BaseException]] = {}
         self._factoring_errors: list[BaseException] = []
         self.archive_flushes = 0
+        self.archive_objects = 0  # flushes that wrote copies (an empty flush writes nothing)
+        self._flush_errors = 0
         # Copies of what was delivered: held in the process's memory until a flush writes them.
         self.unflushed: list[tuple[str, Channel, DeliveryKind]] = []
         self.archived: list[tuple[str, Channel, DeliveryKind]] = []
+        # The instant each delivered document carried, and the copies rendered again (with theirs).
+        self.rendered_at: dict[tuple[str, Channel, DeliveryKind], datetime | None] = {}
+        self.re_rendered: dict[tuple[str, Channel, DeliveryKind], datetime] = {}
 
     def fail(self, invoice_id: str, channel: Channel, *errors: BaseException) -> None:
         """The next deliveries of the invoice through the channel raise these errors, in turn."""
@@ -35,8 +43,17 @@ class ScriptedDeliverer:
     def fail_factoring(self, error: BaseException) -> None:
         self._factoring_errors.append(error)
 
+    def fail_flushes(self, count: int) -> None:
+        """The next `count` archive flushes cannot write (their copies stay in memory)."""
+        self._flush_errors += count
+
     def deliver(
-        self, invoice: Invoice, tenant: Tenant, channel: Channel, kind: DeliveryKind
+        self,
+        invoice: Invoice,
+        tenant: Tenant,
+        channel: Channel,
+        kind: DeliveryKind,
+        occasion: Occasion = IMMEDIATE,
     ) -> DeliveryReceipt:
         self.calls.append((invoice.invoice_id, channel, kind))
         errors = self._errors.get((invoice.invoice_id, channel))
@@ -44,23 +61,45 @@ class ScriptedDeliverer:
             raise errors.pop(0)
         self.delivered.append((invoice.invoice_id, channel))
         self.unflushed.append((invoice.invoice_id, channel, kind))
+        self.rendered_at[(invoice.invoice_id, channel, kind)] = occasion.at
         return DeliveryReceipt(
             channel=channel, kind=kind, message_id=f"m-{invoice.invoice_id}", archive_key="archive"
         )
 
-    def deliver_factoring(self, invoice: Invoice, tenant: Tenant, route: FactoringRoute) -> DeliveryReceipt:
+    def deliver_factoring(
+        self, invoice: Invoice, tenant: Tenant, route: FactoringRoute, occasion: Occasion = IMMEDIATE
+    ) -> DeliveryReceipt:
         self.factoring_calls.append((invoice.invoice_id, route.channel))
         if self._factoring_errors:
             raise self._factoring_errors.pop(0)
         self.unflushed.append((invoice.invoice_id, route.channel, DeliveryKind.FACTORING))
+        self.rendered_at[(invoice.invoice_id, route.channel, DeliveryKind.FACTORING)] = occasion.at
         return DeliveryReceipt(
             channel=route.channel, kind=DeliveryKind.FACTORING, message_id="factoring", archive_key="archive"
         )
 
-    def flush_archive(self) -> None:
+    def flush_archive(self) -> bool:
         self.archive_flushes += 1
+        if self._flush_errors:
+            self._flush_errors -= 1
+            return False
+        self.archive_objects += bool(self.unflushed)
         self.archived.extend(self.unflushed)
         self.unflushed.clear()
+        return True
+
+    def recover_copies(self, scope: str, deliveries: Sequence[Delivered]) -> int:
+        """What the real deliverer does without rendering: each delivery whose copy is neither
+        written nor waiting is taken again, labelled re-rendered, with the instant it was given."""
+        recovered = 0
+        for done in deliveries:
+            copy = (done.invoice.invoice_id, done.channel, done.kind)
+            if copy in self.archived or copy in self.unflushed:
+                continue
+            self.unflushed.append(copy)
+            self.re_rendered[copy] = done.at
+            recovered += 1
+        return recovered
 
     def die(self) -> None:
         """The process died: the copies it had not flushed are gone."""

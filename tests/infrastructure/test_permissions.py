@@ -57,11 +57,26 @@ def test_dispatch_invoice_may_claim_settle_archive_and_send_as_the_sender(deploy
         ("dynamodb:UpdateItem", TABLE),
         ("s3:PutObject", f"{DOCUMENTS}/archive/*"),
         ("s3:PutObject", f"{DOCUMENTS}/outbox/*"),
+        # R19: a retried batch reads its archive objects back to render again what a crash lost.
+        ("s3:GetObject", f"{DOCUMENTS}/archive/batches/*"),
+        ("s3:ListBucket", DOCUMENTS),
         *_ses("invoices@example.com"),
         *KMS_VIA_DYNAMODB_AND_S3,
         *_logs("DispatchInvoice"),
         *TRACING,
     }
+
+
+def test_r19_dispatch_invoice_lists_only_the_archives_batch_objects(deployed: Synthesized) -> None:
+    statements = [
+        statement
+        for policy in deployed.of_type("AWS::IAM::Policy").values()
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+        if statement["Action"] == "s3:ListBucket"
+    ]
+    assert [statement["Condition"] for statement in statements] == [
+        {"StringLike": {"s3:prefix": ["archive/batches/*"]}}
+    ]
 
 
 def test_dispatch_invoice_reads_only_the_named_transport_secrets_and_no_outbox_when_http(

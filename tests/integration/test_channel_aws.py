@@ -8,6 +8,7 @@ import json
 import zipfile
 from collections import Counter
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from email.message import EmailMessage
 from functools import cache
 from io import BytesIO
@@ -22,9 +23,10 @@ from moto import mock_aws
 from moto.backends import get_backend
 from pypdf import PdfReader
 
-from autodispatch.channels.archive import S3BatchArchive
+from autodispatch.channels.archive import RE_RENDERED_MEMBER, S3BatchArchive
 from autodispatch.channels.deliverer import build_deliverer
 from autodispatch.channels.peppol_rules import broken_rules
+from autodispatch.channels.port import Delivered, Occasion
 from autodispatch.channels.transports import S3OutboxTransport, secret_api_key
 from autodispatch.config import RuntimeConfig
 from autodispatch.errors import PermanentRejection, TransientError
@@ -270,3 +272,56 @@ def test_r19_the_emails_of_a_batch_are_archived_in_one_write(aws: dict[str, Any]
     assert sorted(archived.namelist()) == sorted(
         receipt.archive_key.partition("#")[2] for receipt in receipts
     )
+
+
+def test_r19_a_batchs_lost_copies_are_rendered_again_into_its_archive_labelled(
+    aws: dict[str, Any], scenario: Scenario
+) -> None:
+    """The emails were sent and their process died before the batch's archive object: a later
+    invocation finds nothing under the batch's scope, renders each copy again from the recorded
+    instant (the bytes the first process archived elsewhere), labels them, and writes one object;
+    a further invocation finds them and renders nothing. An outbox document is its own copy."""
+    config = RuntimeConfig(TABLE_NAME="t", BUCKET_NAME=BUCKET, SENDER_EMAIL=SENDER)
+    tenant = next(t for t in scenario.tenants if t.tenant_id == "kahvila")
+    emailed = [i for i in scenario.invoices if i.invoice_id in {"k-1002", "k-1003", "k-1010"}]
+    at = datetime(2026, 3, 10, 22, 30, 5, tzinfo=UTC)
+    first = build_deliverer(config, s3_client=aws["s3"], sesv2_client=aws["sesv2"])
+    for invoice in emailed:
+        first.deliver(
+            invoice, tenant, Channel.EMAIL, DeliveryKind.INVOICE, Occasion(at=at, scope="run/first")
+        )
+    first.deliver(emailed[0], tenant, Channel.PRINT, DeliveryKind.INVOICE, Occasion(at=at, scope="run/first"))
+    assert first.flush_archive()
+    aws["puts"].clear()
+    deliveries = [
+        Delivered(invoice=invoice, tenant=tenant, channel=Channel.EMAIL, kind=DeliveryKind.INVOICE, at=at)
+        for invoice in emailed
+    ]
+    printed = Delivered(
+        invoice=emailed[0], tenant=tenant, channel=Channel.PRINT, kind=DeliveryKind.INVOICE, at=at
+    )
+
+    later = build_deliverer(config, s3_client=aws["s3"], sesv2_client=aws["sesv2"])
+    assert later.recover_copies("run/second", [*deliveries, printed]) == len(emailed)
+    assert later.flush_archive()
+
+    assert dict(aws["puts"]) == {"archive": 1}
+    objects = {
+        key.split("/")[3]: aws["s3"].get_object(Bucket=BUCKET, Key=key)
+        for key in (
+            item["Key"] for item in aws["s3"].list_objects_v2(Bucket=BUCKET, Prefix="archive/")["Contents"]
+        )
+    }
+    assert set(objects) == {"first", "second"}
+    original = zipfile.ZipFile(io.BytesIO(objects["first"]["Body"].read()))
+    again = zipfile.ZipFile(io.BytesIO(objects["second"]["Body"].read()))
+    copies = sorted(original.namelist())
+    assert sorted(again.namelist()) == sorted([*copies, RE_RENDERED_MEMBER])
+    assert all(again.read(name) == original.read(name) for name in copies)
+    assert json.loads(again.read(RE_RENDERED_MEMBER)) == copies
+    assert objects["second"]["Metadata"] == {"re-rendered": "3"}
+    assert objects["first"]["Metadata"] == {"re-rendered": "0"}
+
+    aws["puts"].clear()
+    assert build_deliverer(config, s3_client=aws["s3"]).recover_copies("run/second", deliveries) == 0
+    assert dict(aws["puts"]) == {}

@@ -4,7 +4,9 @@ call it makes, before the call or just after it (before a claim, after each chan
 the factoring copy, at an outcome write, at an archive flush, at the run's counts); the state
 machine retries the batch and the run's last sweep follows, as in the cloud. Then every FAILED and
 IGNORED invoice of the night is in its tenant's notification, the run's counts are the invoices'
-own, every invoice said SENT has its copies archived and its `sent_on` is the night's date."""
+own, every invoice said SENT has its copies archived and its `sent_on` is the night's date. A copy
+the crash lost is rendered again by the retry from the instant the sent document carried, and only
+what was delivered is in the archive."""
 
 import json
 from collections import Counter
@@ -87,7 +89,7 @@ class Clock:
 
 
 def _night(
-    scenario: Scenario, at: int = 0, after: bool = False
+    scenario: Scenario, at: int = 0, after: bool = False, failed_flushes: int = 0
 ) -> tuple[InMemoryInvoiceStore, ScriptedDeliverer, Killer]:
     """The demo's night as one batch, killed at the `at`-th side effect (0: never), the batch retried
     until it finishes (R24), then the run's last sweep."""
@@ -101,6 +103,7 @@ def _night(
         )
     )
     deliverer, killer, clock = ScriptedDeliverer(), Killer(at, after), Clock()
+    deliverer.fail_flushes(failed_flushes)
     batch = BatchDispatcher(
         Killing(store, STORE_WRITES, killer), Killing(deliverer, DELIVERER_CALLS, killer), ZONE, LEASE, clock
     )
@@ -171,6 +174,12 @@ def _truths(store: InMemoryInvoiceStore, deliverer: ScriptedDeliverer) -> None:
         assert (key.invoice_id, record.channel) in {(i, c) for i, c, _ in deliverer.archived}, key
         if any(event.event is HistoryEventKind.FACTORING_SENT for event in record.history):
             assert (key.invoice_id, Channel.EMAIL, DeliveryKind.FACTORING) in deliverer.archived, key
+    # R19: the archive holds only what was delivered, and a copy rendered again carries the instant
+    # its sent document carried (the renderers give the same bytes for it: test_archive_recovery.py).
+    assert set(deliverer.archived) <= set(deliverer.rendered_at)
+    assert len(set(deliverer.archived)) == len(deliverer.archived)
+    for copy, at in deliverer.re_rendered.items():
+        assert at == deliverer.rendered_at[copy] is not None, copy
     # R23: never by two channels.
     by_invoice: dict[str, set[Channel]] = {}
     for invoice_id, channel in deliverer.delivered:
@@ -226,4 +235,34 @@ def test_r19_a_take_over_of_a_delivered_invoice_says_it_was_sent_on_the_nights_d
     record = store.record(next(key for key in store.items if key.invoice_id == "k-1009"))
     assert (record.state, record.channel) == (AutoDispatchState.SENT, Channel.EINVOICE)
     assert record.sent_on == RUN.run_date
+    _truths(store, deliverer)
+
+
+def test_r19_the_batchs_copies_are_written_once_at_its_end(demo: Scenario) -> None:
+    """Cost: one archive object a batch, not one a document; nothing to render again."""
+    _, deliverer, clean = _night(demo)
+    assert clean.points.count("flush_archive") == deliverer.archive_objects == 1
+    assert clean.points[-3] == "flush_archive"  # then the issues and the counts
+    assert deliverer.re_rendered == {}
+
+
+def test_r19_a_kill_between_a_send_and_the_archive_write_has_the_copy_rendered_again(demo: Scenario) -> None:
+    """Killed once the batch's last invoice was settled, before its archive object: every copy of
+    the batch was in memory only. The retry renders each again from the recorded instant."""
+    store, deliverer, _ = _night(demo, _point(demo, "flush_archive"))
+    sent = {key.invoice_id for key in store.items if store.record(key).state is AutoDispatchState.SENT}
+    assert {invoice_id for invoice_id, _, _ in deliverer.re_rendered} == sent - {"k-1006"}
+    assert deliverer.calls.count(deliverer.calls[0]) == 1  # nothing was sent again for it
+    _truths(store, deliverer)
+
+
+def test_r19_an_archive_write_that_fails_is_recovered_by_the_batchs_retry(demo: Scenario) -> None:
+    """The archive object could not be written (S3 refused) in the batch's first invocation, nor
+    in its first retry: the batch is retried until one writes it; the copies kept in memory go."""
+    store, deliverer, _ = _night(demo, failed_flushes=2)
+    assert deliverer.archive_flushes == 3
+    assert deliverer.archive_objects == 1
+    _truths(store, deliverer)
+    store, deliverer, _ = _night(demo, failed_flushes=1)
+    assert deliverer.re_rendered == {}  # the warm process still held them
     _truths(store, deliverer)

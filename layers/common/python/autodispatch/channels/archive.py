@@ -1,9 +1,13 @@
 """Every delivered document, kept so a user can see exactly what was sent (R19). A batch's copies
-are one ZIP object, `archive/batches/<token>.zip`, each member named
+are one ZIP object, `archive/batches/<scope>/<token>.zip` (the scope names the run and the batch, so
+a later invocation of the batch finds what an earlier one wrote), each member named
 `archive/<tenant_id>/<invoice_id>/<channel>/<kind>/<message_id>.<xml|eml|pdf>` (ids
-percent-encoded; the same delivery always has the same member name)."""
+percent-encoded; the same delivery always has the same member name). A copy rendered again after
+a crash lost the original (`logic/dispatch.py`) is listed in the object's `re-rendered.json`
+member and counted in its `re-rendered` metadata: the archive says which copies are originals."""
 
 import io
+import json
 import threading
 import uuid
 import zipfile
@@ -22,6 +26,8 @@ if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
 BATCH_PREFIX = "archive/batches/"
+# The ZIP member listing the copies rendered again rather than kept from the hand-over.
+RE_RENDERED_MEMBER = "re-rendered.json"
 
 
 def archive_key(
@@ -42,8 +48,16 @@ class Archive(Protocol):
         message_id: str,
         content: bytes,
         extension: str,
+        *,
+        scope: str = "",
+        re_rendered: bool = False,
     ) -> str:
-        """Takes the document's copy; returns where it will be found once flushed."""
+        """Takes the document's copy into the object of `scope`; returns where it will be found
+        once flushed. `re_rendered`: the copy was rendered again, not kept from its hand-over."""
+        ...
+
+    def members(self, scope: str) -> frozenset[str]:
+        """The member names the objects of `scope` hold, written or waiting for a flush."""
         ...
 
     def flush(self) -> int:
@@ -64,8 +78,9 @@ class S3BatchArchive:
         self._bucket = bucket
         self._kms = kms
         self._lock = threading.Lock()
-        self._current = ""
+        self._current: dict[str, str] = {}  # scope -> the object key its copies go to
         self._pending: dict[str, dict[str, bytes]] = {}  # object key -> member -> content
+        self._re_rendered: dict[str, set[str]] = {}  # object key -> its re-rendered members
 
     def put(
         self,
@@ -75,21 +90,40 @@ class S3BatchArchive:
         message_id: str,
         content: bytes,
         extension: str,
+        *,
+        scope: str = "",
+        re_rendered: bool = False,
     ) -> str:
         member = archive_key(invoice, channel, kind, message_id, extension)
         with self._lock:
-            if not self._current:
-                self._current = f"{BATCH_PREFIX}{uuid.uuid4().hex}.zip"
-            self._pending.setdefault(self._current, {})[member] = content
-            return f"{self._current}#{member}"
+            key = self._current.setdefault(scope, f"{_scope_prefix(scope)}{uuid.uuid4().hex}.zip")
+            self._pending.setdefault(key, {})[member] = content
+            if re_rendered:
+                self._re_rendered.setdefault(key, set()).add(member)
+            return f"{key}#{member}"
+
+    def members(self, scope: str) -> frozenset[str]:
+        prefix = _scope_prefix(scope)
+        with self._lock:
+            found = {
+                member for key, held in self._pending.items() if key.startswith(prefix) for member in held
+            }
+        client = self._client()
+        for page in client.get_paginator("list_objects_v2").paginate(Bucket=self._bucket, Prefix=prefix):
+            for listed in page.get("Contents", []):
+                body = client.get_object(Bucket=self._bucket, Key=listed["Key"])["Body"].read()
+                with zipfile.ZipFile(io.BytesIO(body)) as archive:
+                    found.update(name for name in archive.namelist() if name != RE_RENDERED_MEMBER)
+        return frozenset(found)
 
     def flush(self) -> int:
         with self._lock:
-            objects, self._pending, self._current = self._pending, {}, ""
+            objects, self._pending, self._current = self._pending, {}, {}
+            labels, self._re_rendered = self._re_rendered, {}
         written, failed = 0, 0
         for key, members in objects.items():
             try:
-                self._write(key, members)
+                self._write(key, members, labels.get(key, set()))
                 written += len(members)
             except (ClientError, BotoCoreError) as error:
                 # The object's key and the error's type: its members name only invoice ids.
@@ -100,16 +134,28 @@ class S3BatchArchive:
                 failed += len(members)
                 with self._lock:  # kept, under the key their receipts name, for the next flush
                     self._pending.setdefault(key, {}).update(members)
+                    self._re_rendered.setdefault(key, set()).update(labels.get(key, set()))
         if failed:
             raise TransientError(f"{failed} archived copies could not be written")
         return written
 
-    def _write(self, key: str, members: dict[str, bytes]) -> None:
+    def _write(self, key: str, members: dict[str, bytes], re_rendered: set[str]) -> None:
         body = io.BytesIO()
         with zipfile.ZipFile(body, "w", compression=zipfile.ZIP_DEFLATED) as archive:
             for member, content in members.items():
                 archive.writestr(member, content)
+            if re_rendered:
+                archive.writestr(RE_RENDERED_MEMBER, json.dumps(sorted(re_rendered), indent=1))
         extra: dict[str, Any] = {"ServerSideEncryption": "aws:kms"} if self._kms else {}
         self._client().put_object(
-            Bucket=self._bucket, Key=key, Body=body.getvalue(), ContentType="application/zip", **extra
+            Bucket=self._bucket,
+            Key=key,
+            Body=body.getvalue(),
+            ContentType="application/zip",
+            Metadata={"re-rendered": str(len(re_rendered))},
+            **extra,
         )
+
+
+def _scope_prefix(scope: str) -> str:
+    return f"{BATCH_PREFIX}{scope}/" if scope else BATCH_PREFIX

@@ -10,20 +10,21 @@ the chain goes on, R12).
 A document is archived after the hand-over succeeded, so the archive holds only what was sent;
 the copies of a batch (or a manual send) are written together by `flush_archive`, one S3 object
 for the batch (an S3 outbox object is itself the copy). A copy that cannot be written is logged
-and kept for the next flush; it never undoes or repeats a delivery.
+and kept for the next flush; it never undoes or repeats a delivery. A copy a crash lost is rendered
+again by `recover_copies` from the recorded instant and message id: the same bytes, labelled.
 Whether a channel can be used for an invoice (R13-R15) is the rules' decision, made before
 `deliver` is called; the renderers still refuse a document they cannot build, so nothing
 incomplete is ever handed over.
 """
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from functools import cache
 from typing import TYPE_CHECKING
 
-from autodispatch.channels.archive import Archive, S3BatchArchive
+from autodispatch.channels.archive import Archive, S3BatchArchive, archive_key
 from autodispatch.channels.ids import message_id
-from autodispatch.channels.port import DeliveryReceipt
+from autodispatch.channels.port import IMMEDIATE, Delivered, DeliveryReceipt, Occasion
 from autodispatch.channels.registry import RenderRequest, renderer, validator
 from autodispatch.channels.transports import HttpTransport, S3OutboxTransport, Transport, secret_api_key
 from autodispatch.config import RuntimeConfig
@@ -66,20 +67,29 @@ class ChannelDeliverer:
         self._clock = clock
 
     def deliver(
-        self, invoice: Invoice, tenant: Tenant, channel: Channel, kind: DeliveryKind
+        self,
+        invoice: Invoice,
+        tenant: Tenant,
+        channel: Channel,
+        kind: DeliveryKind,
+        occasion: Occasion = IMMEDIATE,
     ) -> DeliveryReceipt:
         if kind is DeliveryKind.FACTORING:
             raise ValueError("factoring messages go through deliver_factoring")
         if kind is DeliveryKind.DIRECT_PAYMENT_NOTICE and channel is Channel.EMAIL:
             raise PermanentRejection.said(Text.of("reason.direct_payment_channel"))
-        return self._deliver(invoice, tenant, channel, kind, None)
+        return self._deliver(invoice, tenant, channel, kind, None, occasion)
 
-    def deliver_factoring(self, invoice: Invoice, tenant: Tenant, route: FactoringRoute) -> DeliveryReceipt:
+    def deliver_factoring(
+        self, invoice: Invoice, tenant: Tenant, route: FactoringRoute, occasion: Occasion = IMMEDIATE
+    ) -> DeliveryReceipt:
         """R17: the copy of the invoice for the financier with the assignment details, by e-invoice
         to the financier's address or by email."""
         if route.channel is Channel.PRINT:
             raise PermanentRejection.said(Text.of("reason.factoring_channel", by=by_channel(route.channel)))
-        return self._deliver(invoice, tenant, route.channel, DeliveryKind.FACTORING, route.agreement)
+        return self._deliver(
+            invoice, tenant, route.channel, DeliveryKind.FACTORING, route.agreement, occasion
+        )
 
     def _deliver(
         self,
@@ -88,26 +98,76 @@ class ChannelDeliverer:
         channel: Channel,
         kind: DeliveryKind,
         factoring: Factoring | None,
+        occasion: Occasion,
     ) -> DeliveryReceipt:
         route = route_for(channel, invoice, kind, factoring)
-        request = RenderRequest(
-            message_id=message_id(invoice, channel, kind),
-            kind=kind,
-            sender_email=self._sender_email,
-            now=self._clock(),
-            factoring=factoring,
-        )
+        request = self._request(invoice, channel, kind, factoring, occasion.at or self._clock())
         document = _rendered(route, kind, lambda: renderer(route)(invoice, tenant, request))
         if isinstance(document, OutgoingEmail):
             self._email.send(document)
-            return self._archived(invoice, route, kind, request.message_id, document.raw)
+            return self._archived(invoice, route, kind, request.message_id, document.raw, occasion.scope)
         check = validator(route)
         if check is not None:
             check(document)
-        return self._hand_over(invoice, route, kind, request.message_id, document)
+        return self._hand_over(invoice, route, kind, request.message_id, document, occasion.scope)
+
+    def _request(
+        self,
+        invoice: Invoice,
+        channel: Channel,
+        kind: DeliveryKind,
+        factoring: Factoring | None,
+        at: datetime,
+    ) -> RenderRequest:
+        return RenderRequest(
+            message_id=message_id(invoice, channel, kind),
+            kind=kind,
+            sender_email=self._sender_email,
+            now=at,
+            factoring=factoring,
+        )
+
+    def recover_copies(self, scope: str, deliveries: Sequence[Delivered]) -> int:
+        """Renders again what the archive of `scope` lacks: the renderers are deterministic for the
+        same invoice, message id and instant, so the copy is the document that was sent (an outbox
+        object was written by the send itself and needs nothing)."""
+        held: frozenset[str] | None = None
+        recovered = 0
+        for done in deliveries:
+            factoring = done.factoring.agreement if done.factoring is not None else None
+            route = route_for(done.channel, done.invoice, done.kind, factoring)
+            if isinstance(self._transports.get(route.transport), S3OutboxTransport):
+                continue
+            request = self._request(done.invoice, done.channel, done.kind, factoring, done.at)
+            member = archive_key(done.invoice, route.channel, done.kind, request.message_id, route.extension)
+            held = self._archive.members(scope) if held is None else held
+            if member in held:
+                continue
+            document = renderer(route)(done.invoice, done.tenant, request)
+            content = document.raw if isinstance(document, OutgoingEmail) else document
+            self._archive.put(
+                done.invoice,
+                route.channel,
+                done.kind,
+                request.message_id,
+                content,
+                route.extension,
+                scope=scope,
+                re_rendered=True,
+            )
+            recovered += 1
+        if recovered:
+            logger.warning("archived copies lost to a crash rendered again", extra={"copies": recovered})
+        return recovered
 
     def _hand_over(
-        self, invoice: Invoice, route: Route, kind: DeliveryKind, identifier: str, content: bytes
+        self,
+        invoice: Invoice,
+        route: Route,
+        kind: DeliveryKind,
+        identifier: str,
+        content: bytes,
+        scope: str,
     ) -> DeliveryReceipt:
         """Submit to the route's transport, then archive what was submitted."""
         metadata = {
@@ -122,15 +182,23 @@ class ChannelDeliverer:
             # The outbox object, in the same versioned bucket, is the archived copy: one S3 write
             # per document instead of two (cost; a collected file's versions stay).
             return _delivered(route.channel, kind, identifier, transport.key(identifier, invoice.tenant_id))
-        return self._archived(invoice, route, kind, identifier, content)
+        return self._archived(invoice, route, kind, identifier, content, scope)
 
     def _archived(
-        self, invoice: Invoice, route: Route, kind: DeliveryKind, identifier: str, content: bytes
+        self,
+        invoice: Invoice,
+        route: Route,
+        kind: DeliveryKind,
+        identifier: str,
+        content: bytes,
+        scope: str,
     ) -> DeliveryReceipt:
-        key = self._archive.put(invoice, route.channel, kind, identifier, content, route.extension)
+        key = self._archive.put(
+            invoice, route.channel, kind, identifier, content, route.extension, scope=scope
+        )
         return _delivered(route.channel, kind, identifier, key)
 
-    def flush_archive(self) -> None:
+    def flush_archive(self) -> bool:
         """The copies of what was delivered since the last flush, as one object. A failure is logged
         and the copies wait for the next flush: it never undoes or repeats a delivery."""
         try:
@@ -140,6 +208,8 @@ class ChannelDeliverer:
                 "archive could not be written; its copies wait for the next flush",
                 extra={"error_type": type(error).__name__},
             )
+            return False
+        return True
 
 
 def _delivered(channel: Channel, kind: DeliveryKind, identifier: str, archive_key: str) -> DeliveryReceipt:

@@ -113,6 +113,12 @@ def _compose(
     )
     message.add_alternative(body_html, subtype="html", cte="quoted-printable")
     message.add_attachment(pdf, maintype="application", subtype="pdf", filename=filename)
+    # Boundaries from the message id, not random: the same message renders to the same bytes, so a
+    # copy lost to a crash is rendered again as sent (R19). "=_" never occurs in the
+    # quoted-printable or base64 bodies.
+    for number, part in enumerate(message.walk()):
+        if part.is_multipart():
+            part.set_boundary(f"=_{message_id}_{number}")
     return OutgoingEmail(
         raw=message_bytes(message), sender=sender.addr_spec, recipients=(to.addr_spec,), tags=tags
     )

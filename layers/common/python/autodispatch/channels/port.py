@@ -4,6 +4,8 @@ A channel raises PermanentRejection when it refuses the invoice for good (the ch
 R12) and TransientError when a retry may succeed.
 """
 
+from collections.abc import Sequence
+from datetime import datetime
 from typing import Protocol
 
 from pydantic import BaseModel, ConfigDict
@@ -24,17 +26,59 @@ class DeliveryReceipt(BaseModel):
     archive_key: str
 
 
+class Occasion(BaseModel):
+    """When and for whom a document is rendered: `at` is the instant it carries (PDF creation date,
+    e-invoice timestamps, the email's Date), recorded before the send so the same document can be
+    rendered again byte for byte; `scope` names the archive object its copy joins (run and batch;
+    empty: a manual send). None `at`: the deliverer's clock."""
+
+    model_config = ConfigDict(frozen=True)
+
+    at: datetime | None = None
+    scope: str = ""
+
+
+# A send of its own (a manual one): rendered at the deliverer's clock, archived in an object of its own.
+IMMEDIATE = Occasion()
+
+
+class Delivered(BaseModel):
+    """A delivery the store records as made (R19), whose copy the archive must hold."""
+
+    model_config = ConfigDict(frozen=True)
+
+    invoice: Invoice
+    tenant: Tenant
+    channel: Channel
+    kind: DeliveryKind
+    at: datetime
+    factoring: FactoringRoute | None = None  # for a financier's copy (R17)
+
+
 class Deliverer(Protocol):
     def deliver(
-        self, invoice: Invoice, tenant: Tenant, channel: Channel, kind: DeliveryKind
+        self,
+        invoice: Invoice,
+        tenant: Tenant,
+        channel: Channel,
+        kind: DeliveryKind,
+        occasion: Occasion = IMMEDIATE,
     ) -> DeliveryReceipt:
         """Render the document for the channel, hand it over, archive what was sent."""
         ...
 
-    def deliver_factoring(self, invoice: Invoice, tenant: Tenant, route: FactoringRoute) -> DeliveryReceipt:
+    def deliver_factoring(
+        self, invoice: Invoice, tenant: Tenant, route: FactoringRoute, occasion: Occasion = IMMEDIATE
+    ) -> DeliveryReceipt:
         """R17: the copy of the invoice for the financier, with the assignment details."""
         ...
 
-    def flush_archive(self) -> None:
-        """Write the copies of what was delivered since the last flush (one object per batch)."""
+    def flush_archive(self) -> bool:
+        """Write the copies of what was delivered since the last flush (one object per batch); False
+        when they could not be written (they wait for the next flush of this process)."""
+        ...
+
+    def recover_copies(self, scope: str, deliveries: Sequence[Delivered]) -> int:
+        """Renders again, from what was recorded, each delivery whose copy the archive of `scope`
+        lacks (a crash lost it), labelled as re-rendered, for the next flush; how many."""
         ...

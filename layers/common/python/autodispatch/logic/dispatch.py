@@ -4,16 +4,23 @@ without one invoice stopping the others (R24).
 
 Each invoice goes straight down: the store's records -> the rules' plan (`plan_dispatch`) and
 recovery verdict -> the channels, in the plan's order -> the outcome written to the store.
+
+The copies of what a batch delivered are written once, as one archive object, when the batch
+ends (R19). A crash before that loses them from memory, never from the record: a later invocation
+of the batch (the state machine's retry) finds in the records what this run delivered, and has the
+deliverer render again, from the recorded instant, each copy the batch's archive lacks.
 """
 
+import hashlib
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict
 
-from autodispatch.channels.port import Deliverer, DeliveryReceipt
+from autodispatch.channels.port import IMMEDIATE, Delivered, Deliverer, DeliveryReceipt, Occasion
 from autodispatch.errors import AccountFault, ConcurrentUpdate, PermanentRejection, TransientError
 from autodispatch.logic.follow_up import factoring_copy_in_doubt, send_factoring_copy
 from autodispatch.logic.history import InvoiceOutcome, event, note_events, route_of
@@ -56,15 +63,27 @@ class _EmailStop:
         self._fault: AccountFault | None = None
 
     def deliver(
-        self, invoice: Invoice, tenant: Tenant, channel: Channel, kind: DeliveryKind
+        self,
+        invoice: Invoice,
+        tenant: Tenant,
+        channel: Channel,
+        kind: DeliveryKind,
+        occasion: Occasion = IMMEDIATE,
     ) -> DeliveryReceipt:
-        return self._guarded(channel, lambda: self._inner.deliver(invoice, tenant, channel, kind))
+        return self._guarded(channel, lambda: self._inner.deliver(invoice, tenant, channel, kind, occasion))
 
-    def deliver_factoring(self, invoice: Invoice, tenant: Tenant, route: FactoringRoute) -> DeliveryReceipt:
-        return self._guarded(route.channel, lambda: self._inner.deliver_factoring(invoice, tenant, route))
+    def deliver_factoring(
+        self, invoice: Invoice, tenant: Tenant, route: FactoringRoute, occasion: Occasion = IMMEDIATE
+    ) -> DeliveryReceipt:
+        return self._guarded(
+            route.channel, lambda: self._inner.deliver_factoring(invoice, tenant, route, occasion)
+        )
 
-    def flush_archive(self) -> None:
-        self._inner.flush_archive()
+    def flush_archive(self) -> bool:
+        return self._inner.flush_archive()
+
+    def recover_copies(self, scope: str, deliveries: Sequence[Delivered]) -> int:
+        return self._inner.recover_copies(scope, deliveries)
 
     def _guarded(self, channel: Channel, send: Callable[[], DeliveryReceipt]) -> DeliveryReceipt:
         if channel is Channel.EMAIL and self._fault is not None:
@@ -126,6 +145,8 @@ class BatchDispatcher:
         documents = self._store.read_invoices(keys)
         records = self._store.get_records(keys)
         tenants = self._store.get_tenants({key.tenant_id for key in keys})
+        scope = archive_scope(run, keys)
+        archived = self._recover_copies(run, scope, documents.valid, records, tenants)
         outcomes: list[InvoiceOutcome] = []
         unfinished = 0
         for key in keys:
@@ -154,7 +175,7 @@ class BatchDispatcher:
                     is not None
                 ):
                     continue
-                outcomes.append(self._dispatch_one(invocation, invoice, tenant, record))
+                outcomes.append(self._dispatch_one(invocation, invoice, tenant, record, scope))
             except ConcurrentUpdate as error:  # the invoice's ids are the logger's keys here
                 logger.info(
                     "invoice taken by another writer; skipped", extra={"error_type": type(error).__name__}
@@ -171,13 +192,44 @@ class BatchDispatcher:
                 else:
                     outcomes.append(outcome)
         logger.remove_keys(["tenant_id", "invoice_id"])
-        self._deliverer.flush_archive()
+        # R19: the batch's copies, one object, before its counts: a crash before this write leaves
+        # the copies to the retry's recovery above.
+        archived = self._deliverer.flush_archive() and archived
         result = self._record(run, outcomes)
         faults = sum(outcome.account_fault for outcome in outcomes)
         result = result.model_copy(update={"email_account_faults": faults})
         if unfinished:
             raise TransientError(f"{unfinished} invoice(s) of the batch are left for a retry")
+        if not archived:
+            raise TransientError("the batch's archived copies could not be written; left for a retry")
         return result
+
+    def _recover_copies(
+        self,
+        run: RunRef,
+        scope: str,
+        invoices: Mapping[InvoiceKey, Invoice],
+        records: Mapping[InvoiceKey, DispatchRecord],
+        tenants: Mapping[str, Tenant],
+    ) -> bool:
+        """R19: what an earlier invocation of this run delivered, as its records say, has its copy
+        in the batch's archive (rendered again when a crash lost it). Nothing to look up in a
+        batch's first invocation. False when the archive could not be read or written."""
+        try:
+            deliveries = [
+                delivered
+                for key, record in records.items()
+                if (invoice := invoices.get(key)) is not None
+                and (tenant := tenants.get(key.tenant_id)) is not None
+                for delivered in deliveries_of_run(record, run, invoice, tenant)
+            ]
+            if deliveries:
+                self._deliverer.recover_copies(scope, deliveries)
+        except Exception as error:
+            # The copies stay recoverable from the records: the batch is retried for them.
+            logger.error("archived copies could not be checked", extra={"error_type": type(error).__name__})
+            return False
+        return True
 
     def _record(self, run: RunRef, outcomes: list[InvoiceOutcome]) -> BatchResult:
         states = Counter(outcome.state for outcome in outcomes)
@@ -202,12 +254,19 @@ class BatchDispatcher:
         return BatchResult(counts=counts, sent_by_channel=dict(sent_by_channel))
 
     def _dispatch_one(
-        self, invocation: Invocation, invoice: Invoice, tenant: Tenant, record: DispatchRecord
+        self,
+        invocation: Invocation,
+        invoice: Invoice,
+        tenant: Tenant,
+        record: DispatchRecord,
+        scope: str,
     ) -> InvoiceOutcome:
         """Carries out R23's decision (`next_action`) on what the record says, claims, and decides
         again on what the claim found: the attempt a stopped run left, if any (logic/recovery.py)."""
         run = invocation.run
         now = self._clock()
+        # The instant every document of this run for the invoice carries: its first claim's.
+        occasion = Occasion(at=first_claimed(record, run) or now, scope=scope)
         plan = plan_dispatch(invoice, tenant)
         done = progress(record.history)
         read = (
@@ -262,10 +321,19 @@ class BatchDispatcher:
                 on=sent_on(run, by, at, self._zone),
                 explanation=plan.sent_by_dead_run(after.channel),
             )
-            return self._complete_sent(invocation, invoice, tenant, plan, sent, [], after.factoring_copy)
+            return self._complete_sent(
+                invocation, invoice, tenant, plan, sent, [], after.factoring_copy, occasion
+            )
         if found is None:
             return self._send_through_chain(
-                invocation, invoice, tenant, plan, action.channels, dict(done.rejected), unknown=False
+                invocation,
+                invoice,
+                tenant,
+                plan,
+                action.channels,
+                dict(done.rejected),
+                unknown=False,
+                occasion=occasion,
             )
         if after == action:
             return self._send_through_chain(
@@ -276,6 +344,7 @@ class BatchDispatcher:
                 after.channels,
                 dict(done.rejected),
                 unknown=after.repeating,
+                occasion=occasion,
             )
         # Changed between the read and the claim: the outcome of the attempt found is unknown.
         return self._outcomes.fail(invocation, invoice, explain_in_doubt(found.channel))
@@ -298,6 +367,7 @@ class BatchDispatcher:
         channels: Sequence[Channel],
         rejected: dict[Channel, Text],
         unknown: bool,
+        occasion: Occasion,
     ) -> InvoiceOutcome:
         """R12: the channels in order, moving on when one rejects the invoice for good. `unknown`:
         the first channel is being repeated after an attempt whose outcome is unknown (R23)."""
@@ -314,7 +384,7 @@ class BatchDispatcher:
                 events = []
             route = route_of(channel, invoice, plan.kind)
             try:
-                self._deliverer.deliver(invoice, tenant, channel, plan.kind)
+                self._deliverer.deliver(invoice, tenant, channel, plan.kind, occasion)
             except PermanentRejection as rejection:
                 logger.info(
                     "channel rejected the invoice",
@@ -356,8 +426,6 @@ class BatchDispatcher:
                     )
                 self._outcomes.hand_over(invocation, invoice.key, channel, plan.kind, events)
                 raise
-            # R19: the copy is durable before the outcome says the invoice went out.
-            self._deliverer.flush_archive()
             now = self._clock()
             explanation = plan.sent(channel, rejected)
             events.append(event(now, run, HistoryEventKind.SENT, channel, explanation.message, route))
@@ -376,7 +444,7 @@ class BatchDispatcher:
             copy = next_action(
                 self._known(plan, Progress(delivered=channel, delivered_at=now), None)
             ).factoring_copy
-            return self._complete_sent(invocation, invoice, tenant, plan, sent, events, copy)
+            return self._complete_sent(invocation, invoice, tenant, plan, sent, events, copy, occasion)
         return self._outcomes.fail(invocation, invoice, plan.failed(rejected), events)
 
     def _complete_sent(
@@ -388,6 +456,7 @@ class BatchDispatcher:
         sent: Sent,
         events: list[HistoryEvent],
         copy: Copy,
+        occasion: Occasion,
     ) -> InvoiceOutcome:
         """Settles the delivered invoice SENT after its follow-up (R17), as decided: the copy
         sent, reported in doubt, or nothing to do."""
@@ -404,13 +473,13 @@ class BatchDispatcher:
                         invocation.run,
                         self._clock(),
                         retry_throttled=True,
+                        occasion=occasion,
                     )
                 except TransientError:
                     # Throttled, certainly not sent (R24): handed over as not sent, the retried batch
                     # settles the invoice SENT and sends the copy then.
                     self._outcomes.hand_over(invocation, invoice.key, sent.channel, plan.kind, events)
                     raise
-                self._deliverer.flush_archive()
             else:
                 follow_up, problem = factoring_copy_in_doubt(invoice, route, invocation.run, self._clock())
             events.append(follow_up)
@@ -435,3 +504,56 @@ class BatchDispatcher:
                 extra={"error_type": type(error).__name__, "recording_error_type": type(recording).__name__},
             )
             return None
+
+
+def archive_scope(run: RunRef, keys: Sequence[InvoiceKey]) -> str:
+    """The archive objects of one batch of one run: every invocation of the batch writes under it,
+    so a retry finds what an earlier one wrote."""
+    digest = hashlib.sha256()
+    for key in keys:
+        digest.update(f"{key.tenant_id}\x1f{key.invoice_id}\x1e".encode())
+    return f"{quote(run.run_id, safe='')}/{digest.hexdigest()[:32]}"
+
+
+def first_claimed(record: DispatchRecord, run: RunRef) -> datetime | None:
+    """The instant of the run's first claim of the invoice (its QUEUED event, written with the
+    claim before any send): what the run's documents carry. None before the run claimed it."""
+    return next(
+        (
+            event.at
+            for event in record.history
+            if event.run_id == run.run_id and event.event is HistoryEventKind.QUEUED
+        ),
+        None,
+    )
+
+
+def deliveries_of_run(
+    record: DispatchRecord, run: RunRef, invoice: Invoice, tenant: Tenant
+) -> list[Delivered]:
+    """What the record says the run delivered for the invoice (R19): the invoice by the channel of
+    each SENT event, the financier's copy for a FACTORING_SENT event (R17)."""
+    at = first_claimed(record, run)
+    if at is None:
+        return []
+    plan = plan_dispatch(invoice, tenant)
+    found: list[Delivered] = []
+    for past in record.history:
+        if past.run_id != run.run_id or past.channel is None:
+            continue
+        if past.event is HistoryEventKind.SENT:
+            found.append(
+                Delivered(invoice=invoice, tenant=tenant, channel=past.channel, kind=plan.kind, at=at)
+            )
+        elif past.event is HistoryEventKind.FACTORING_SENT and plan.factoring is not None:
+            found.append(
+                Delivered(
+                    invoice=invoice,
+                    tenant=tenant,
+                    channel=plan.factoring.channel,
+                    kind=DeliveryKind.FACTORING,
+                    at=at,
+                    factoring=plan.factoring,
+                )
+            )
+    return found

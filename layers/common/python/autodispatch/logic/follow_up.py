@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from autodispatch.channels.port import Deliverer
+from autodispatch.channels.port import IMMEDIATE, Deliverer, Occasion
 from autodispatch.errors import AccountFault, PermanentRejection, TransientError
 from autodispatch.logic.history import event, issue, route_of
 from autodispatch.logic.recovery import factoring_in_doubt
@@ -27,13 +27,15 @@ def send_factoring_copy(
     now: datetime,
     *,
     retry_throttled: bool = False,
+    occasion: Occasion = IMMEDIATE,
 ) -> FollowUp:
     """Sends the copy. A copy that fails is reported like a failed invoice (the issue), while the
     invoice itself stays sent. `run` is None for a manual send (R22). With `retry_throttled`, a
-    refusal that certainly sent nothing (throttling) is raised for the caller to retry (R24)."""
+    refusal that certainly sent nothing (throttling) is raised for the caller to retry (R24).
+    `occasion`: the instant the copy carries and the archive object it joins."""
     financier = route.agreement.financier_name
     try:
-        deliverer.deliver_factoring(invoice, tenant, route)
+        deliverer.deliver_factoring(invoice, tenant, route, occasion)
     except TransientError as error:
         if retry_throttled and not error.in_doubt:
             raise
