@@ -101,19 +101,22 @@ def test_unreachable_endpoint_is_one_line(clean_environment: pytest.MonkeyPatch)
     assert "local serve" in line
 
 
+def _stack_naming_resources_that_do_not_exist() -> None:
+    """A stack whose outputs name a table and a state machine that AWS does not have."""
+    outputs = {"TableName": "missing-table", "BucketName": "b", "StateMachineArn": "arn:aws:states:x"}
+    template = {
+        "Resources": {"Topic": {"Type": "AWS::SNS::Topic"}},
+        "Outputs": {name: {"Value": value} for name, value in outputs.items()},
+    }
+    boto3.client("cloudformation").create_stack(StackName="Autodispatch", TemplateBody=json.dumps(template))
+
+
 def test_aws_refusal_is_one_line(clean_environment: pytest.MonkeyPatch) -> None:
     clean_environment.setenv("AWS_DEFAULT_REGION", REGION)
     clean_environment.setenv("AWS_ACCESS_KEY_ID", "x")
     clean_environment.setenv("AWS_SECRET_ACCESS_KEY", "x")
     with mock_aws():
-        outputs = {"TableName": "missing-table", "BucketName": "b", "StateMachineArn": "arn:aws:states:x"}
-        template = {
-            "Resources": {"Topic": {"Type": "AWS::SNS::Topic"}},
-            "Outputs": {name: {"Value": value} for name, value in outputs.items()},
-        }
-        boto3.client("cloudformation").create_stack(
-            StackName="Autodispatch", TemplateBody=json.dumps(template)
-        )
+        _stack_naming_resources_that_do_not_exist()
         table_missing = one_line_error(cli("invoices", "list", "--tenant", "kahvila"))
         machine_unknown = one_line_error(cli("runs", "list"))
     assert "AWS refused GetItem: ResourceNotFoundException" in table_missing
@@ -190,14 +193,7 @@ def test_r30_aws_refusals_read_in_the_language_asked_for(
     clean_environment.setenv("AWS_ACCESS_KEY_ID", "x")
     clean_environment.setenv("AWS_SECRET_ACCESS_KEY", "x")
     with mock_aws():
-        outputs = {"TableName": "missing-table", "BucketName": "b", "StateMachineArn": "arn:aws:states:x"}
-        template = {
-            "Resources": {"Topic": {"Type": "AWS::SNS::Topic"}},
-            "Outputs": {name: {"Value": value} for name, value in outputs.items()},
-        }
-        boto3.client("cloudformation").create_stack(
-            StackName="Autodispatch", TemplateBody=json.dumps(template)
-        )
+        _stack_naming_resources_that_do_not_exist()
         table_missing = cli("invoices", "list", "--tenant", "kahvila", "--lang", language)
         missing_stack = cli("--stack", "Other", "--lang", language, "runs", "list")
     assert table_missing.exit_code == 1
