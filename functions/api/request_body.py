@@ -39,8 +39,8 @@ def asked_language(event: dict[str, Any]) -> Language:
 def admitted(event: dict[str, Any]) -> dict[str, Any]:
     """The event with its body as JSON text, or BodyRefused: 415 for a body that is not JSON by its
     Content-Type, 400 for bytes that are not UTF-8 and for JSON nested deeper than JSON_MAX_DEPTH
-    (the parser would run out of stack) or with a number beyond the parser's digit limit. JSON
-    syntax errors are left to the routes' validation (422)."""
+    (the parser would run out of stack) or with a number beyond the parser's digit limit, and 422
+    naming the body for JSON that does not parse."""
     body = event.get("body")
     if not body:
         return event
@@ -72,7 +72,9 @@ def admitted(event: dict[str, Any]) -> dict[str, Any]:
     try:
         json.loads(text)
     except json.JSONDecodeError:
-        pass  # the routes' validation names the syntax error (422)
+        raise BodyRefused(
+            HTTPStatus.UNPROCESSABLE_ENTITY, FieldIssue.said(BODY, Text.of("invalid.json"))
+        ) from None
     except ValueError:  # an integer beyond the interpreter's digit limit
         raise BodyRefused(
             HTTPStatus.BAD_REQUEST, FieldIssue.said(BODY, Text.of("request.number_too_long"))

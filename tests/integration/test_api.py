@@ -319,7 +319,8 @@ def test_r27_r25_a_bad_invoice_body_is_422_naming_the_field(
 def test_r27_a_body_that_is_not_json_is_422(api: Api) -> None:
     status, answer = api.call("PUT", "/tenants/kahvila/invoices/k-1001", OWN, "{not json")
     assert status == 422
-    assert answer["message"]
+    assert [issue["field"] for issue in answer["issues"]] == ["body"]
+    assert answer["message"] == "field 'body': is not valid JSON"
 
 
 def test_r27_ids_of_the_body_must_match_the_path(api: Api, scenario: Scenario) -> None:
