@@ -258,6 +258,10 @@ def _field_values() -> Iterator[tuple[tuple[str | int, ...], Any]]:
         (("reference",), "1233"),
         (("reference",), "RF19539007547034"),
         (("reference",), "<script>"),
+        # Digits Python's int() reads but no bank does: superscript and Arabic-Indic (found by the
+        # schemathesis positive-data check: "²²²²" crashed the check digit).
+        (("reference",), "\u00b2\u00b2\u00b2\u00b2"),
+        (("reference",), "\u0661\u0662\u0663\u0664"),
         (("total",), "56.47"),
         (("lines",), []),
         (("lines",), {}),
