@@ -23,8 +23,7 @@ from typing import NamedTuple
 
 from fpdf import FPDF
 from fpdf.enums import PDFResourceType
-from fpdf.fonts import TTFFont
-from fpdf.util import escape_parens
+from fpdf.output import OutputProducer, PDFFont, PDFType3Font
 from stdnum import iban as iban_format
 
 from autodispatch.channels import giro
@@ -39,7 +38,7 @@ from autodispatch.channels.labels import (
     format_rate,
     label,
 )
-from autodispatch.channels.pdffonts import FAMILY, embedded_fonts
+from autodispatch.channels.pdffonts import DocumentFont, embedded_fonts
 from autodispatch.models.enums import DeliveryKind, Language
 from autodispatch.models.scenario import Address, Invoice, Tenant
 
@@ -132,27 +131,12 @@ class Placed:
     top: float
 
 
-class _SubsetCodes(dict[str, str]):
-    """Each character as it is written inside a PDF string in one document's subset of a font: its
-    code there (as fpdf2's `encode_text` maps it; a character without a glyph is left out, as
-    there) in UTF-16BE, escaped. Computed once per character and document."""
-
-    def __init__(self, font: TTFFont) -> None:
-        super().__init__()
-        self.subset = font.subset
-
-    def __missing__(self, char: str) -> str:
-        code = self.subset.pick(ord(char))
-        written = "" if code is None else escape_parens(chr(code).encode("utf-16-be").decode("latin-1"))
-        self[char] = written
-        return written
-
-
 class _Document(FPDF):
     def __init__(self, created: datetime, language: Language, title: str, author: str) -> None:
         super().__init__(orientation="P", unit="mm", format="A4")
         self.fonts_source = embedded_fonts()
-        self.fonts_source.install(self)
+        # The faces this document draws with, by face key; numbered as its font resources.
+        self.used_fonts: dict[str, DocumentFont] = {}
         self.language = language
         self.set_creation_date(created)
         self.set_title(self.fonts_source.renderable(title))
@@ -163,7 +147,6 @@ class _Document(FPDF):
         self.footer_label = ""
         # Pages whose bottom is the giro form carry no footer there.
         self.pages_without_footer: set[int] = set()
-        self._codes: dict[int, _SubsetCodes] = {}
 
     def footer(self) -> None:
         if self.page_no() in self.pages_without_footer:
@@ -286,74 +269,54 @@ class _Document(FPDF):
         return Cell(x, y + size * _BASELINE, size, text)
 
     def renderable(self, text: str) -> str:
-        """What of `text` the fonts can draw, putting in the fallback fonts the text needs."""
-        return self.fonts_source.use(self, text)
-
-    def use_font(self, family: str, style: str, size: float) -> None:
-        """`set_font`, which does a good deal of work even when nothing changes."""
-        if self.font_family != family.lower() or self.font_style != style or self.font_size_pt != size:
-            self.set_font(family, style, size)
+        """What of `text` the fonts can draw."""
+        return self.fonts_source.renderable(text)
 
     def cells(self, style: str, cells: Sequence["Cell"]) -> None:
-        """Renderable texts of one style, each at its baseline and size, in one text object.
-
-        This writes what fpdf2's `text()` writes for each, but with each character's code in the
-        font subset looked up once per document (`text()` picks it again for every character of
-        every call), in one content-stream operation instead of one per text, and with what the
-        style's font lacks drawn run by run in the fallback fonts (`text()` ignores fallbacks)."""
+        """Renderable texts of one style, each at its baseline and size, in one text object; what
+        the style's font lacks is drawn run by run in the fallback fonts."""
         if not cells:
             return
-        self.use_font(FAMILY, style, cells[0].size)
-        font = self.current_font
-        assert isinstance(font, TTFFont)
         own = self.fonts_source.own_chars[style]
         drawer = self.fonts_source.drawers[style]
         k, height = self.k, self.h
-        # This call's faces by `Drawer` index (-1: the style's own), each with its subset codes.
-        faces: dict[int, tuple[TTFFont, _SubsetCodes]] = {-1: (font, self._written(font))}
-        parts = ["BT"]
+        # This call's fonts by `Drawer` index (-1: the style's own).
+        fonts: dict[int, DocumentFont] = {}
+        parts = [b"BT"]
         current: tuple[int, float] = (0, 0.0)
         for cell in cells:
             x = cell.x
             if own.issuperset(cell.text):
                 runs: list[tuple[int, str]] = [(-1, cell.text)]
             else:
-                drawn_by = set(map(drawer.__getitem__, cell.text))
+                drawn_by = {drawer[char] for char in set(cell.text)}
                 if len(drawn_by) == 1:
                     runs = [(drawn_by.pop(), cell.text)]
                 else:
                     grouped = groupby(cell.text, drawer.__getitem__)
                     runs = [(index, "".join(chars)) for index, chars in grouped]
             for index, run in runs:
-                face = faces.get(index)
-                if face is None:
-                    run_font = self._fallback_font(index)
-                    face = faces[index] = (run_font, self._written(run_font))
-                run_font, codes = face
-                if (run_font.i, cell.size) != current:
-                    current = (run_font.i, cell.size)
-                    self._resource_catalog.add(PDFResourceType.FONT, run_font.i, self.page)
-                    parts.append(f"/F{run_font.i} {cell.size:.2f} Tf")
-                written = "".join(map(codes.__getitem__, run))
-                parts.append(f"1 0 0 1 {x * k:.2f} {(height - cell.y) * k:.2f} Tm ({written}) Tj")
+                font = fonts.get(index)
+                if font is None:
+                    font = fonts[index] = self._font(style, index)
+                if (font.number, cell.size) != current:
+                    current = (font.number, cell.size)
+                    self._resource_catalog.add(PDFResourceType.FONT, font.number, self.page)
+                    parts.append(b"/F%d %.2f Tf" % current)
+                position = (x * k, (height - cell.y) * k)
+                parts.append(b"1 0 0 1 %.2f %.2f Tm (%b) Tj" % (*position, font.encode(run)))
                 if len(runs) > 1:
                     x += self.measure(run, cell.size, style)
-        parts.append("ET")
-        self._out(" ".join(parts))
-        # The text object set its own fonts and sizes: fpdf2 sets its font again before its next text.
-        self.current_font_is_set_on_page = False
+        parts.append(b"ET")
+        self._out(b" ".join(parts))
 
-    def _fallback_font(self, index: int) -> TTFFont:
-        """This document's copy of a fallback face."""
-        font = self.fonts[self.fonts_source.fallbacks[index].fontkey]
-        assert isinstance(font, TTFFont)
+    def _font(self, style: str, index: int) -> DocumentFont:
+        """This document's use of the face drawing `Drawer` index `index` in `style`."""
+        face = self.fonts_source.face(style, index)
+        font = self.used_fonts.get(face.fontkey)
+        if font is None:
+            font = self.used_fonts[face.fontkey] = DocumentFont(face, len(self.used_fonts) + 1)
         return font
-
-    def _written(self, font: TTFFont) -> "_SubsetCodes":
-        codes = self._codes.get(font.i)
-        if codes is None:
-            codes = self._codes[font.i] = _SubsetCodes(font)
-        return codes
 
     def draw_block(self, x: float, y: float, lines: Sequence[Placed]) -> float:
         """Draws laid-out lines; returns the y below the last."""
@@ -379,8 +342,17 @@ class _Document(FPDF):
         return y
 
     def finish(self) -> bytes:
-        self.fonts_source.prepare_output(self)
-        return bytes(self.output())
+        return bytes(self.output(output_producer_class=_Output))
+
+
+class _Output(OutputProducer):
+    """fpdf2's output with the document's fonts written by `DocumentFont`."""
+
+    def _add_fonts(self, *_: object) -> dict[int, PDFFont | PDFType3Font]:
+        document = self.fpdf
+        assert isinstance(document, _Document)
+        fonts = sorted(document.used_fonts.values(), key=lambda font: font.number)
+        return {font.number: font.add_objects(self._add_pdf_obj) for font in fonts}
 
 
 def _key_values(

@@ -5,38 +5,37 @@ Sans Fallback (Chinese, Japanese kana and kanji, and the like), NanumGothic (Han
 refused at import (`models/printable.py`, generated from these fonts by `python -m
 autodispatch.channels.pdffonts`).
 
-fpdf2 parses the whole TTF in `add_font` and subsets it with fontTools in `output`: about 170 ms
-per document for DejaVu Sans regular and bold. Instead, each face is parsed once; a document gets
-a copy of the parsed face with its own glyph map, and before output the face's font program is
-swapped for a small pre-subset holding the common characters plus whatever else the document
-uses (cached by that extra set), so fpdf2's own subsetting works on a few hundred glyphs. The
-embedded result is the same font data, only cheaper to make.
+Each face is parsed once per process (the fallback faces on the first text that needs one). A
+document embeds only the faces its texts use, each as a TrueType subset of exactly the glyphs
+drawn (and the parts of composite ones), assembled here from the stored tables and outlines
+(`_Program`) rather than by fontTools' subsetter and fpdf2's font output, which took most of a
+large invoice's time: about 45 ms to subset DejaVu Sans for a document whose characters missed a
+cache of pre-subsets, and 250 ms for Droid Sans Fallback whatever it kept. Hinting instructions
+are left out, as before (a PDF viewer scales outlines itself).
 
-The fallback faces go further (Droid Sans Fallback alone is 4 MB with 49,000 glyphs), as every
-new customer name would miss that cache and fontTools' subsetter takes about 250 ms on it whatever
-it keeps: they are parsed on the first text that needs one, a face is put into a document only
-when one of the document's texts needs it (so documents DejaVu covers pay nothing and embed
-nothing more), and its pre-subset is assembled directly from the parsed tables, keeping only the
-glyphs the document uses (a few ms).
-
-This relies on fpdf2's TTFFont internals (`subset`, `ttfont`, `i`, `cmap`), pinned in requirements
-and covered by the channel tests.
+A character's code in the PDF (its CID) is its Unicode code point, so that a text is written by
+encoding it as UTF-16BE; a character beyond the Basic Multilingual Plane gets a code its face
+leaves unused (`DocumentFont`). The ToUnicode map gives every code its character back for search
+and copy.
 """
 
 import copy
+import struct
+import sys
 import threading
-from collections.abc import Iterable
-from functools import cache, lru_cache
+from array import array
+from collections.abc import Callable, Iterable
+from functools import cache
 from io import BytesIO
+from itertools import chain
 from pathlib import Path
 
-from fontTools import subset as ftsubset
 from fontTools import ttLib
-from fontTools.ttLib.tables._c_m_a_p import CmapSubtable
-from fontTools.ttLib.tables._g_l_y_f import Glyph
-from fontTools.ttLib.tables.DefaultTable import DefaultTable
+from fontTools.ttLib.sfnt import SFNTWriter
 from fpdf import FPDF
-from fpdf.fonts import SubsetMap, TTFFont
+from fpdf.fonts import TTFFont
+from fpdf.output import CIDSystemInfo, PDFFont, PDFFontStream, _build_cmap_blocks, _cid_font_widths
+from fpdf.syntax import Name, PDFArray, PDFContentStream, PDFObject
 
 FONT_DIR = Path(__file__).parent / "fonts"
 FAMILY = "DejaVu"
@@ -47,153 +46,262 @@ FALLBACK_FILES = {
     "NanumGothic": "NanumGothic.ttf",
     "Symbola": "Symbola.ttf",
 }
-# What nearly every invoice prints; a document needing only these never misses the cache.
-_COMMON_TEXT = (
-    "".join(chr(code) for code in range(0x20, 0x7F))
-    + "".join(chr(code) for code in range(0xA0, 0x100))
-    + "€–—‘’‚“”„…•−ŠšŽžŒœŸ"
-)
 REPLACEMENT = "\ufffd"
-# The fallback font's tables that its pre-subset copies as they are (the hinting ones are a few
-# bytes); vertical metrics and layout tables are left out, as fpdf2 writes horizontal text only.
-_FALLBACK_TABLES = ("head", "hhea", "maxp", "OS/2", "name", "post", "cvt ", "fpgm", "prep")
+# The tables of an embedded subset: what a PDF viewer needs of a TrueType font (ISO 32000-1,
+# 9.9) with the names and metrics that identify it; layout and hinting tables are left out.
+_COPIED_TABLES = ("OS/2", "hhea", "maxp")
+# Simple glyph flags (OpenType `glyf`): a coordinate's size, or that it repeats the last one, and
+# that the flag repeats.
+_X_SHORT, _Y_SHORT, _REPEAT, _X_SAME, _Y_SAME = 0x2, 0x4, 0x8, 0x10, 0x20
+# Composite glyph flags: argument size, the transform's size, more components follow,
+# instructions follow.
+_ARGS_ARE_WORDS, _SCALE, _MORE, _XY_SCALE, _TWO_BY_TWO, _INSTRUCTIONS = 0x1, 0x8, 0x20, 0x40, 0x80, 0x100
+
+
+class _Program:
+    """One face's TrueType font program as stored, read once: the tables a subset copies, and
+    each glyph's outline without its hinting instructions (cached per glyph for the process)."""
+
+    def __init__(self, font: ttLib.TTFont) -> None:
+        reader = font.reader
+        self.tables = {tag: reader[tag] for tag in _COPIED_TABLES}
+        head = bytearray(reader["head"])
+        long_offsets = struct.unpack_from(">h", head, 50)[0] == 1
+        struct.pack_into(">h", head, 50, 1)  # a subset's `loca` has long offsets
+        self.head = bytes(head)
+        # `post` without glyph names (format 3): the PDF names its glyphs by CID.
+        self.post = b"\x00\x03\x00\x00" + reader["post"][4:32]
+        # The names that identify the font (copyright, family, style, version) in English, for
+        # Windows, as fontTools' subsetter keeps them; not the licence text.
+        names = font["name"]
+        names.names = [
+            record
+            for record in names.names
+            if record.nameID <= 6 and (record.platformID, record.langID) == (3, 0x409)
+        ]
+        self.name = names.compile(font)
+        loca = array("I" if long_offsets else "H", reader["loca"])
+        if sys.byteorder == "little":
+            loca.byteswap()
+        self.loca = loca if long_offsets else array("I", (offset * 2 for offset in loca))
+        self.outlines: bytes = reader["glyf"]
+        self.hmtx: bytes = reader["hmtx"]
+        self.long_metrics = struct.unpack_from(">H", self.tables["hhea"], 34)[0]
+        self.glyphs: dict[int, tuple[bytes, tuple[tuple[int, int], ...]]] = {}
+
+    def glyph(self, glyph_id: int) -> tuple[bytes, tuple[tuple[int, int], ...]]:
+        """The outline without instructions, and a composite's (offset, glyph id) of each part."""
+        found = self.glyphs.get(glyph_id)
+        if found is None:
+            found = self.glyphs[glyph_id] = self._read_glyph(glyph_id)
+        return found
+
+    def _read_glyph(self, glyph_id: int) -> tuple[bytes, tuple[tuple[int, int], ...]]:
+        data = self.outlines[self.loca[glyph_id] : self.loca[glyph_id + 1]]
+        if not data:
+            return b"", ()
+        contours = struct.unpack_from(">h", data)[0]
+        if contours >= 0:
+            # endPtsOfContours, then the instructions' length and the instructions.
+            at = 10 + 2 * contours
+            points = struct.unpack_from(">H", data, at - 2)[0] + 1 if contours else 0
+            start = end = at + 2 + struct.unpack_from(">H", data, at)[0]
+            # Then a flag per point (with repeats), and the points' coordinates: read to where they
+            # end, leaving out the stored padding.
+            coordinates = 0
+            while points > 0:
+                flag = data[end]
+                repeat = 1 + (data[end + 1] if flag & _REPEAT else 0)
+                end += 2 if flag & _REPEAT else 1
+                coordinates += repeat * (1 if flag & _X_SHORT else 0 if flag & _X_SAME else 2)
+                coordinates += repeat * (1 if flag & _Y_SHORT else 0 if flag & _Y_SAME else 2)
+                points -= repeat
+            return data[:at] + b"\0\0" + data[start : end + coordinates], ()
+        parts: list[tuple[int, int]] = []
+        at = 10
+        while True:
+            flags_at = at
+            flags, part = struct.unpack_from(">HH", data, at)
+            parts.append((at + 2, part))
+            at += 4 + (4 if flags & _ARGS_ARE_WORDS else 2)
+            at += 2 if flags & _SCALE else 4 if flags & _XY_SCALE else 8 if flags & _TWO_BY_TWO else 0
+            if not flags & _MORE:
+                break
+        outline = bytearray(data[:at])
+        struct.pack_into(">H", outline, flags_at, flags & ~_INSTRUCTIONS)
+        return bytes(outline), tuple(parts)
+
+    def _metric(self, glyph_id: int) -> bytes:
+        """The glyph's advance width and left side bearing, as a long `hmtx` entry."""
+        if glyph_id < self.long_metrics:
+            return self.hmtx[4 * glyph_id : 4 * glyph_id + 4]
+        last = 4 * (self.long_metrics - 1)
+        bearing = 4 * self.long_metrics + 2 * (glyph_id - self.long_metrics)
+        return self.hmtx[last : last + 2] + self.hmtx[bearing : bearing + 2]
+
+    def subset(self, glyph_ids: dict[int, int]) -> tuple[bytes, dict[int, int]]:
+        """A TrueType font holding `.notdef` and the glyphs of `glyph_ids` (code point -> glyph id
+        in this font), with the parts of composite glyphs, in their order here; and each glyph's
+        id in it."""
+        keep = {0, *glyph_ids.values()}
+        pending = list(keep)
+        while pending:
+            for _, part in self.glyph(pending.pop())[1]:
+                if part not in keep:
+                    keep.add(part)
+                    pending.append(part)
+        order = sorted(keep)
+        new_ids = {old: new for new, old in enumerate(order)}
+        outlines = bytearray()
+        offsets = array("I")
+        for old in order:
+            offsets.append(len(outlines))
+            data, parts = self.glyph(old)
+            start = len(outlines)
+            outlines += data
+            for at, part in parts:
+                struct.pack_into(">H", outlines, start + at, new_ids[part])
+            outlines += b"\0" * (-len(outlines) % 4)
+        offsets.append(len(outlines))
+        if sys.byteorder == "little":
+            offsets.byteswap()
+        maxp = bytearray(self.tables["maxp"])
+        struct.pack_into(">H", maxp, 4, len(order))
+        hhea = bytearray(self.tables["hhea"])
+        struct.pack_into(">H", hhea, 34, len(order))
+        tables = {
+            "OS/2": self.tables["OS/2"],
+            "cmap": _cmap({code: new_ids[glyph] for code, glyph in glyph_ids.items()}),
+            "glyf": bytes(outlines),
+            "head": self.head,
+            "hhea": bytes(hhea),
+            "hmtx": b"".join(map(self._metric, order)),
+            "loca": offsets.tobytes(),
+            "maxp": bytes(maxp),
+            "name": self.name,
+            "post": self.post,
+        }
+        buffer = BytesIO()
+        writer = SFNTWriter(buffer, len(tables))
+        for tag, data in tables.items():
+            writer[tag] = data
+        writer.close()
+        return buffer.getvalue(), new_ids
+
+
+def _cmap(glyph_ids: dict[int, int]) -> bytes:
+    """A `cmap` table with one Unicode subtable (format 12, which holds every plane)."""
+    groups = b"".join(struct.pack(">LLL", code, code, glyph) for code, glyph in sorted(glyph_ids.items()))
+    subtable = struct.pack(">HHLLL", 12, 0, 16 + len(groups), 0, len(glyph_ids)) + groups
+    return struct.pack(">HHHHL", 0, 1, 3, 10, 12) + subtable
 
 
 class _Face:
-    def __init__(self, family: str, style: str, path: Path, common_text: str = _COMMON_TEXT) -> None:
+    """A face parsed once: fpdf2's reading of it (metrics, character map, descriptor) and its
+    font program."""
+
+    def __init__(self, family: str, style: str, path: Path) -> None:
         self.family = family
         self.style = style
         self.fontkey = f"{family.lower()}{style}"
-        self.data = path.read_bytes()
         scratch = FPDF()
         scratch.add_font(family, style, str(path))
         prototype = scratch.fonts[self.fontkey]
         assert isinstance(prototype, TTFFont)
         self.prototype = prototype
-        self.common = frozenset(
-            prototype.cmap[ord(char)] for char in common_text if ord(char) in prototype.cmap
+        self.program = _Program(prototype.ttfont)
+        self.glyph_ids: dict[int, int] = prototype.glyph_ids
+        # Control characters (U+0000) are never drawn from a face.
+        self.coverage = frozenset(code for code in prototype.cmap if code >= 0x20)
+        self._spare: list[int] | None = None
+
+    def spare_codes(self) -> list[int]:
+        """Codes below 0x10000 that no character of this face has, for the characters beyond:
+        the surrogates' block first (never a character), then the rest from the bottom."""
+        if self._spare is None:
+            used = {code for code in self.coverage if code <= 0xFFFF}
+            codes = chain(range(0xD800, 0x10000), range(1, 0xD800))
+            self._spare = [code for code in codes if code not in used]
+        return self._spare
+
+
+class DocumentFont:
+    """A face as one document uses it: its font resource number, the characters drawn with it, and
+    the codes of those beyond the Basic Multilingual Plane. `encode` writes a text of this face
+    as the bytes of a PDF string; `add_objects` the font's PDF objects when the document ends."""
+
+    def __init__(self, face: _Face, number: int) -> None:
+        self.face = face
+        self.number = number
+        self.used: set[str] = set()
+        self.beyond: dict[int, str] = {}
+
+    def encode(self, text: str) -> bytes:
+        """`text` (characters of this face) as escaped UTF-16BE codes, noting the characters used."""
+        self.used.update(text)
+        data = text.encode("utf-16-be", "surrogatepass")
+        if len(data) != 2 * len(text):  # characters beyond the BMP
+            for char in set(text).difference(map(chr, self.beyond)):
+                if ord(char) > 0xFFFF:
+                    self.beyond[ord(char)] = chr(self.face.spare_codes()[len(self.beyond)])
+            data = text.translate(self.beyond).encode("utf-16-be", "surrogatepass")
+        return data.replace(b"\\", b"\\\\").replace(b"(", b"\\(").replace(b")", b"\\)").replace(b"\r", b"\\r")
+
+    def add_objects(self, add: Callable[[PDFObject], int]) -> PDFFont:
+        """The font's PDF objects, each passed to `add` (which numbers it); returns the Type0 font."""
+        face, prototype = self.face, self.face.prototype
+        # Each code (CID) and the character it draws.
+        chars = {ord(self.beyond.get(ord(char), char)): char for char in self.used}
+        program, new_ids = face.program.subset(
+            {ord(char): face.glyph_ids.get(ord(char), 0) for char in self.used}
         )
-        self.subset_program = lru_cache(maxsize=64)(self._subset_program)
-
-    def install(self, pdf: FPDF) -> None:
-        """What `add_font` does, minus parsing the file again."""
-        font = copy.copy(self.prototype)
-        # Never the prototype's own font program: fpdf2's output subsets and closes it in place.
-        font.ttfont = ttLib.TTFont(BytesIO(self.data), lazy=True, recalcTimestamp=False)
-        font.i = len(pdf.fonts) + 1
-        font.missing_glyphs = []
-        font.biggest_size_pt = 0
-        font.subset = SubsetMap(font)
-        pdf.fonts[self.fontkey] = font
-
-    def prepare_output(self, pdf: FPDF) -> None:
-        font = pdf.fonts.get(self.fontkey)
-        if not isinstance(font, TTFFont):
-            return
-        extra = frozenset(font.subset.get_all_glyph_names()) - self.common
-        # recalcBBoxes=False: fontTools would otherwise decompile every glyph to recompute boxes
-        # that the subset already carries.
-        font.ttfont = ttLib.TTFont(
-            BytesIO(self.subset_program(extra)), lazy=True, recalcTimestamp=False, recalcBBoxes=False
+        name = f"MPDFAA+{prototype.name}"
+        font = PDFFont(subtype="Type0", base_font=name, encoding="Identity-H")
+        add(font)
+        widths = {code: int(prototype.cw[ord(char)]) for code, char in chars.items()}
+        descendant = PDFFont(
+            subtype="CIDFontType2",
+            base_font=name,
+            d_w=prototype.desc.missing_width,
+            w=_cid_font_widths(widths) if widths else "[]",
         )
-
-    def _subset_program(self, extra: frozenset[str]) -> bytes:
-        font = ttLib.TTFont(BytesIO(self.data), lazy=True, recalcTimestamp=False, recalcBBoxes=False)
-        # Glyph names must survive: fpdf2 maps the document's glyphs by name.
-        options = ftsubset.Options(
-            notdef_outline=True, recommended_glyphs=True, glyph_names=True, hinting=False, layout_features=[]
+        add(descendant)
+        font.descendant_fonts = PDFArray([descendant])
+        to_unicode = [
+            f"<{code:04X}> <{char.encode('utf-16-be').hex().upper()}>\n"
+            for code, char in sorted(chars.items())
+        ]
+        font.to_unicode = PDFContentStream(
+            _to_unicode_cmap(_build_cmap_blocks(to_unicode, "bfchar")), compress=True
         )
-        options.drop_tables += ["kern", "GSUB", "GPOS", "GDEF", "FFTM", "MATH", "gasp"]
-        subsetter = ftsubset.Subsetter(options)
-        subsetter.populate(glyphs=sorted(self.common | extra))
-        subsetter.subset(font)
-        buffer = BytesIO()
-        font.save(buffer)
-        return buffer.getvalue()
+        add(font.to_unicode)
+        system = CIDSystemInfo()
+        add(system)
+        descendant.c_i_d_system_info = system
+        descriptor = copy.copy(prototype.desc)
+        descriptor.font_name = Name(name)
+        add(descriptor)
+        descendant.font_descriptor = descriptor
+        to_glyph = bytearray(2 * (max(chars, default=0) + 1))
+        for code, char in chars.items():
+            struct.pack_into(">H", to_glyph, 2 * code, new_ids[face.glyph_ids.get(ord(char), 0)])
+        descendant.c_i_d_to_g_i_d_map = PDFContentStream(bytes(to_glyph), compress=True)
+        add(descendant.c_i_d_to_g_i_d_map)
+        font_file = PDFFontStream(program)
+        add(font_file)
+        descriptor.font_file2 = font_file  # type: ignore[attr-defined]
+        return font
 
 
-class _FallbackFace(_Face):
-    """The CJK fallback: too big for fontTools' subsetter per document, so its pre-subset is built
-    from the prototype's parsed tables, holding `.notdef` and the glyphs used (with the parts of
-    composite glyphs), named as in the full font."""
-
-    def __init__(self, family: str, path: Path) -> None:
-        super().__init__(family, "", path, common_text="")
-        # The prototype's font program stays parsed and is only ever read: once here, then (under
-        # the caller's lock, as all rendering) to copy glyphs out of it.
-        master = self.prototype.ttfont
-        self.glyph_ids = master.getReverseGlyphMap()
-        # As stored in the file: recompiling the parsed ones would recompute bounds over every glyph.
-        self.tables = {tag: master.reader[tag] for tag in _FALLBACK_TABLES if tag in master.reader}
-        self.metrics = master["hmtx"].metrics
-        self.glyphs = master["glyf"]
-        self.codes: dict[str, list[int]] = {}
-        for code, name in sorted(self.prototype.cmap.items()):
-            self.codes.setdefault(name, []).append(code)
-        # Control characters (U+0000) are never drawn from it.
-        self.coverage = frozenset(code for code in self.prototype.cmap if code >= 0x20)
-
-    def _subset_program(self, extra: frozenset[str]) -> bytes:
-        glyf = self.glyphs
-        # The stored glyphs, read without expanding them (`glyf[name]` would).
-        stored = glyf.glyphs
-        keep = {".notdef", *extra}
-        pending = sorted(keep)
-        while pending:
-            glyph = stored[pending.pop()]
-            if glyph.isComposite():
-                components = set(glyph.getComponentNames(glyf)) - keep
-                keep |= components
-                pending += sorted(components)
-        order = sorted(keep, key=self.glyph_ids.__getitem__)
-
-        font = ttLib.TTFont(recalcBBoxes=False, recalcTimestamp=False)
-        font.setGlyphOrder(order)
-        for tag, data in self.tables.items():
-            table = ttLib.newTable(tag)
-            table.decompile(data, font)
-            font[tag] = table
-        font["maxp"].numGlyphs = len(order)
-        # Glyph names must survive (fpdf2 maps the document's glyphs by name): spelled out in
-        # `post` rather than derived from the cmap, which the subset shrinks.
-        post = font["post"]
-        post.formatType = 2.0
-        post.extraNames = []
-        post.mapping = {}
-        glyf_table = ttLib.newTable("glyf")
-        glyf_table.glyphOrder = order
-        glyf_table.glyphs = {}
-        for name in order:
-            # A new glyph from the stored bytes, written back as they are; a composite one names
-            # its parts, which compiling renumbers for this subset.
-            glyph = Glyph(stored[name].compile(glyf, recalcBBoxes=False))
-            if glyph.isComposite():
-                glyph.expand(glyf)
-            glyf_table.glyphs[name] = glyph
-        font["glyf"] = glyf_table
-        font["loca"] = ttLib.newTable("loca")
-        hmtx = ttLib.newTable("hmtx")
-        hmtx.metrics = {name: self.metrics[name] for name in order}
-        font["hmtx"] = hmtx
-        font["cmap"] = self._cmap({code: name for name in order for code in self.codes.get(name, ())})
-        buffer = BytesIO()
-        font.save(buffer)
-        return buffer.getvalue()
-
-    @staticmethod
-    def _cmap(mapping: dict[int, str]) -> DefaultTable:
-        cmap = ttLib.newTable("cmap")
-        cmap.tableVersion = 0
-        cmap.tables = []
-        subtables = [(4, 1, {code: name for code, name in mapping.items() if code <= 0xFFFF})]
-        if any(code > 0xFFFF for code in mapping):
-            subtables.append((12, 10, mapping))
-        for format_, encoding, codes in subtables:
-            subtable = CmapSubtable.newSubtable(format_)
-            subtable.platformID, subtable.platEncID, subtable.language = 3, encoding, 0
-            subtable.cmap = codes
-            cmap.tables.append(subtable)
-        return cmap
+def _to_unicode_cmap(mappings: str) -> bytes:
+    """The ToUnicode CMap of a font with two-byte codes, as fpdf2 writes it."""
+    return (
+        "/CIDInit /ProcSet findresource begin\n12 dict begin\nbegincmap\n"
+        "/CIDSystemInfo\n<</Registry (Adobe)\n/Ordering (UCS)\n/Supplement 0\n>> def\n"
+        "/CMapName /Adobe-Identity-UCS def\n/CMapType 2 def\n"
+        "1 begincodespacerange\n<0000> <FFFF>\nendcodespacerange\n"
+        f"{mappings}endcmap\nCMapName currentdict /CMap defineresource pop\nend\nend"
+    ).encode("latin-1")
 
 
 class CharWidths(dict[str, float]):
@@ -255,62 +363,40 @@ class EmbeddedFonts:
     fonts for the characters they lack, each put into the documents that need it."""
 
     def __init__(self) -> None:
-        self.faces = [_Face(FAMILY, style, FONT_DIR / name) for style, name in _FILES.items()]
-        covered = [set(face.prototype.cmap) for face in self.faces]
+        self.faces = {style: _Face(FAMILY, style, FONT_DIR / name) for style, name in _FILES.items()}
+        covered = [set(face.prototype.cmap) for face in self.faces.values()]
         self.coverage: frozenset[int] = frozenset(set.intersection(*covered))
         # The same as characters, so that whole texts are checked by one set operation.
         self.covered_chars = frozenset(map(chr, self.coverage))
-        self.own_chars = {face.style: frozenset(map(chr, face.prototype.cmap)) for face in self.faces}
-        self._fallbacks: list[_FallbackFace] = []
+        self.own_chars = {
+            style: frozenset(map(chr, face.prototype.cmap)) for style, face in self.faces.items()
+        }
+        self._fallbacks: list[_Face] = []
         self._loading = threading.Lock()
-        self.widths = {face.style: CharWidths(face, self) for face in self.faces}
+        self.widths = {style: CharWidths(face, self) for style, face in self.faces.items()}
         self.fallback_index = FallbackIndex(self)
         self.drawers = {style: Drawer(own, self) for style, own in self.own_chars.items()}
 
     @property
-    def fallbacks(self) -> list[_FallbackFace]:
+    def fallbacks(self) -> list[_Face]:
         """Parsed on first use (about 0.7 s of CPU for the three), so processes that never meet such text
         never pay."""
         if not self._fallbacks:
             with self._loading:
                 if not self._fallbacks:
                     self._fallbacks = [
-                        _FallbackFace(family, FONT_DIR / name) for family, name in FALLBACK_FILES.items()
+                        _Face(family, "", FONT_DIR / name) for family, name in FALLBACK_FILES.items()
                     ]
         return self._fallbacks
 
-    def fallback_for(self, char: str) -> "_FallbackFace | None":
+    def fallback_for(self, char: str) -> "_Face | None":
         """The first fallback face that has `char`, if any."""
         index = self.fallback_index[char]
         return None if index < 0 else self.fallbacks[index]
 
-    def install(self, pdf: FPDF) -> None:
-        for face in self.faces:
-            face.install(pdf)
-
-    def use(self, pdf: FPDF, text: str) -> str:
-        """`renderable(text)`, putting the fallback fonts into `pdf` that the text needs."""
-        if self.covered_chars.issuperset(text):
-            return text
-        outside = set(text)
-        outside -= self.covered_chars
-        outside.discard("\n")
-        wanted = set(map(self.fallback_index.__getitem__, outside))
-        if -1 in wanted:
-            text = self.renderable(text)
-            wanted.discard(-1)
-        added = [self.fallbacks[index] for index in sorted(wanted)]
-        added = [face for face in added if face.fontkey not in pdf.fonts]
-        for face in added:
-            face.install(pdf)
-        if added:
-            installed = [face.family for face in self.fallbacks if face.fontkey in pdf.fonts]
-            pdf.set_fallback_fonts(installed, exact_match=False)
-        return text
-
-    def prepare_output(self, pdf: FPDF) -> None:
-        for face in [*self.faces, *self._fallbacks]:
-            face.prepare_output(pdf)
+    def face(self, style: str, index: int) -> _Face:
+        """The face that draws what `Drawer` gives `index` for, in `style`."""
+        return self.faces[style] if index < 0 else self.fallbacks[index]
 
     def renderable(self, text: str) -> str:
         """Characters no embedded font has become U+FFFD instead of silently vanishing (import
