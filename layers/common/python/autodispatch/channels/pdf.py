@@ -137,6 +137,7 @@ class _Document(FPDF):
         self.fonts_source = embedded_fonts()
         # The faces this document draws with, by face key; numbered as its font resources.
         self.used_fonts: dict[str, DocumentFont] = {}
+        self.beyond: set[str] = set()
         self.language = language
         self.set_creation_date(created)
         self.set_title(self.fonts_source.renderable(title))
@@ -163,34 +164,52 @@ class _Document(FPDF):
 
     def wrap(self, text: str, width: float, size: float, style: str = "") -> list[str]:
         """Renderable `text` broken into lines no wider than `width`: at spaces, and inside a word
-        only when the word alone is wider. Linear in the text's length."""
-        widths = self.fonts_source.widths[style]
+        only when the word alone is wider. Linear in the text's length: each line's running width
+        is measured over a window a little longer than the last line's average character width
+        says will fit, and moved forward by whole words when all of the window fits."""
+        width_of = self.fonts_source.widths[style].__getitem__
         limit = width * 1000 / (size * _MM_PER_PT)
-        space = widths[" "]
         lines: list[str] = []
         for paragraph in text.split("\n"):
-            line, used = "", 0.0
-            for word in paragraph.split(" "):
-                word_width = sum(map(widths.__getitem__, word))
-                if line and used + space + word_width <= limit:
-                    line, used = f"{line} {word}", used + space + word_width
-                    continue
-                if line:
-                    lines.append(line)
-                if word_width <= limit:
-                    line, used = word, word_width
-                    continue
-                # A word wider than the line: cut where the running width passes the limit.
-                ends = list(accumulate(map(widths.__getitem__, word)))
-                start, base = 0, 0.0
-                while True:
-                    end = max(bisect_right(ends, base + limit, lo=start), start + 1)
-                    if end >= len(word):
-                        line, used = word[start:], ends[-1] - base
-                        break
-                    lines.append(word[start:end])
-                    start, base = end, ends[end - 1]
-            lines.append(line)
+            start, length = 0, len(paragraph)
+            sample = paragraph[:32]
+            average = sum(map(width_of, sample)) / len(sample) if sample else 1.0
+            while True:
+                while start < length and paragraph[start] == " ":  # a line never starts with a space
+                    start += 1
+                end = min(length, start + int(limit / max(average, 1.0) * 1.1) + 2)
+                ends = list(accumulate(map(width_of, paragraph[start:end])))
+                fitting = bisect_right(ends, limit)
+                if fitting == len(ends) and end < length:
+                    # All of the window fits: forward a word at a time while the line does.
+                    used = ends[-1]
+                    following = end
+                    while end < length:
+                        following = paragraph.find(" ", end + 1)
+                        following = length if following < 0 else following
+                        more = sum(map(width_of, paragraph[end:following]))
+                        if used + more > limit:
+                            break
+                        end, used = following, used + more
+                    if end < length and paragraph[end] != " ":
+                        ends = list(accumulate(map(width_of, paragraph[start:following])))
+                        fitting = bisect_right(ends, limit)
+                    else:
+                        fitting = end - start
+                if start + fitting >= length:
+                    end = length
+                elif paragraph[start + fitting] == " ":
+                    end = start + fitting
+                else:
+                    # Back to the last space that fits; a word wider than the line is cut where
+                    # the running width passes the limit.
+                    space = paragraph.rfind(" ", start + 1, start + fitting)
+                    end = space if space >= 0 else start + max(fitting, 1)
+                lines.append(paragraph[start:end])
+                if end >= length:
+                    break
+                average = ends[min(end - start, len(ends)) - 1] / (end - start)
+                start = end
         return lines
 
     def clipped(self, text: str, width: float, size: float, style: str = "") -> str:
@@ -269,8 +288,15 @@ class _Document(FPDF):
         return Cell(x, y + size * _BASELINE, size, text)
 
     def renderable(self, text: str) -> str:
-        """What of `text` the fonts can draw."""
-        return self.fonts_source.renderable(text)
+        """What of `text` the fonts can draw. The characters DejaVu Sans lacks are collected
+        (`beyond`): the fallback fonts embed them, and a text made only of characters seen before
+        is not looked at again."""
+        if self.fonts_source.covered_chars.issuperset(text) or self.beyond.issuperset(text):
+            return text
+        text = self.fonts_source.renderable(text)
+        self.beyond.update(text)
+        self.beyond -= self.fonts_source.covered_chars
+        return text
 
     def cells(self, style: str, cells: Sequence["Cell"]) -> None:
         """Renderable texts of one style, each at its baseline and size, in one text object; what
@@ -289,9 +315,9 @@ class _Document(FPDF):
             if own.issuperset(cell.text):
                 runs: list[tuple[int, str]] = [(-1, cell.text)]
             else:
-                drawn_by = {drawer[char] for char in set(cell.text)}
-                if len(drawn_by) == 1:
-                    runs = [(drawn_by.pop(), cell.text)]
+                first = drawer[cell.text[0]]
+                if first >= 0 and self.fonts_source.drawn_by(style, first).issuperset(cell.text):
+                    runs = [(first, cell.text)]
                 else:
                     grouped = groupby(cell.text, drawer.__getitem__)
                     runs = [(index, "".join(chars)) for index, chars in grouped]
@@ -299,6 +325,8 @@ class _Document(FPDF):
                 font = fonts.get(index)
                 if font is None:
                     font = fonts[index] = self._font(style, index)
+                if index < 0:  # the fallback fonts' characters are collected by `renderable`
+                    font.used.update(run)
                 if (font.number, cell.size) != current:
                     current = (font.number, cell.size)
                     self._resource_catalog.add(PDFResourceType.FONT, font.number, self.page)
@@ -342,6 +370,12 @@ class _Document(FPDF):
         return y
 
     def finish(self) -> bytes:
+        if self.beyond:
+            fallback_index = self.fonts_source.fallback_index
+            for index, face in enumerate(self.fonts_source.fallbacks):
+                font = self.used_fonts.get(face.fontkey)
+                if font is not None:
+                    font.used.update(char for char in self.beyond if fallback_index[char] == index)
         return bytes(self.output(output_producer_class=_Output))
 
 

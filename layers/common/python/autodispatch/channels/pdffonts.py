@@ -216,11 +216,12 @@ class _Face:
         self._spare: list[int] | None = None
 
     def spare_codes(self) -> list[int]:
-        """Codes below 0x10000 that no character of this face has, for the characters beyond:
-        the surrogates' block first (never a character), then the rest from the bottom."""
+        """Codes below 0x10000 that no character of this face has, for the characters beyond: the
+        Private Use Area's first, then the rest from the bottom. Never a surrogate's, so that a
+        text with them in place of its characters still encodes as UTF-16."""
         if self._spare is None:
             used = {code for code in self.coverage if code <= 0xFFFF}
-            codes = chain(range(0xD800, 0x10000), range(1, 0xD800))
+            codes = chain(range(0xE000, 0x10000), range(1, 0xD800))
             self._spare = [code for code in codes if code not in used]
         return self._spare
 
@@ -237,21 +238,25 @@ class DocumentFont:
         self.beyond: dict[int, str] = {}
 
     def encode(self, text: str) -> bytes:
-        """`text` (characters of this face) as escaped UTF-16BE codes, noting the characters used."""
-        self.used.update(text)
-        data = text.encode("utf-16-be", "surrogatepass")
-        if len(data) != 2 * len(text):  # characters beyond the BMP
-            for char in set(text).difference(map(chr, self.beyond)):
-                if ord(char) > 0xFFFF:
-                    self.beyond[ord(char)] = chr(self.face.spare_codes()[len(self.beyond)])
-            data = text.translate(self.beyond).encode("utf-16-be", "surrogatepass")
+        """`text` (characters of this face) as escaped UTF-16BE codes (the caller notes in `used`
+        the characters drawn)."""
+        data = text.encode("utf-16-be")
+        if len(data) != 2 * len(text):  # characters beyond the BMP, as two UTF-16 codes each
+            data = text.translate(self.beyond).encode("utf-16-be")
+            if len(data) != 2 * len(text):  # some not yet given a code
+                for char in sorted(set(text)):
+                    if ord(char) > 0xFFFF and ord(char) not in self.beyond:
+                        self.beyond[ord(char)] = chr(self.face.spare_codes()[len(self.beyond)])
+                data = text.translate(self.beyond).encode("utf-16-be")
         return data.replace(b"\\", b"\\\\").replace(b"(", b"\\(").replace(b")", b"\\)").replace(b"\r", b"\\r")
 
     def add_objects(self, add: Callable[[PDFObject], int]) -> PDFFont:
         """The font's PDF objects, each passed to `add` (which numbers it); returns the Type0 font."""
         face, prototype = self.face, self.face.prototype
-        # Each code (CID) and the character it draws.
-        chars = {ord(self.beyond.get(ord(char), char)): char for char in self.used}
+        # Each code (CID) and the character it draws; a character beyond the BMP has a code only
+        # when it was written (`used` may hold characters of texts cut short).
+        drawn = [char for char in self.used if char <= "\uffff" or ord(char) in self.beyond]
+        chars = {ord(self.beyond.get(ord(char), char)): char for char in drawn}
         program, new_ids = face.program.subset(
             {ord(char): face.glyph_ids.get(ord(char), 0) for char in self.used}
         )
@@ -376,6 +381,7 @@ class EmbeddedFonts:
         self.widths = {style: CharWidths(face, self) for style, face in self.faces.items()}
         self.fallback_index = FallbackIndex(self)
         self.drawers = {style: Drawer(own, self) for style, own in self.own_chars.items()}
+        self._drawn_by: dict[tuple[str, int], frozenset[str]] = {}
 
     @property
     def fallbacks(self) -> list[_Face]:
@@ -393,6 +399,16 @@ class EmbeddedFonts:
         """The first fallback face that has `char`, if any."""
         index = self.fallback_index[char]
         return None if index < 0 else self.fallbacks[index]
+
+    def drawn_by(self, style: str, index: int) -> frozenset[str]:
+        """The characters that `Drawer` has fallback face `index` draw in `style`."""
+        found = self._drawn_by.get((style, index))
+        if found is None:
+            earlier = set[int]().union(*(face.coverage for face in self.fallbacks[:index]))
+            own = self.own_chars[style]
+            drawn = map(chr, self.fallbacks[index].coverage - earlier)
+            found = self._drawn_by[(style, index)] = frozenset(drawn).difference(own)
+        return found
 
     def face(self, style: str, index: int) -> _Face:
         """The face that draws what `Drawer` gives `index` for, in `style`."""
