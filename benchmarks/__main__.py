@@ -53,6 +53,7 @@ def main() -> None:
     estimates = {
         name: sum(cost.cost_per_million(night, estimate=True).values()) for name, night in nights.items()
     }
+    sys.stdout.write(render.maximal_pdf_verdict(report["render_ms_per_invoice"]) + "\n")
     sys.stdout.write(
         cost.table(
             costs,
