@@ -14,11 +14,10 @@ quadratically with the text: the largest invoice the limits allow took 1.4 s tha
 """
 
 import threading
-from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from itertools import accumulate, groupby
+from itertools import groupby
 from typing import NamedTuple
 
 from fpdf import FPDF
@@ -164,9 +163,10 @@ class _Document(FPDF):
 
     def wrap(self, text: str, width: float, size: float, style: str = "") -> list[str]:
         """Renderable `text` broken into lines no wider than `width`: at spaces, and inside a word
-        only when the word alone is wider. Linear in the text's length: each line's running width
-        is measured over a window a little longer than the last line's average character width
-        says will fit, and moved forward by whole words when all of the window fits."""
+        only when the word alone is wider. Linear in the text's length: each line is measured
+        over a window a little longer than the last line's average character width says will
+        fit, then moved forward or back a word (or, inside a word wider than the line, a
+        character) at a time."""
         width_of = self.fonts_source.widths[style].__getitem__
         limit = width * 1000 / (size * _MM_PER_PT)
         lines: list[str] = []
@@ -177,38 +177,32 @@ class _Document(FPDF):
             while True:
                 while start < length and paragraph[start] == " ":  # a line never starts with a space
                     start += 1
-                end = min(length, start + int(limit / max(average, 1.0) * 1.1) + 2)
-                ends = list(accumulate(map(width_of, paragraph[start:end])))
-                fitting = bisect_right(ends, limit)
-                if fitting == len(ends) and end < length:
-                    # All of the window fits: forward a word at a time while the line does.
-                    used = ends[-1]
-                    following = end
-                    while end < length:
-                        following = paragraph.find(" ", end + 1)
-                        following = length if following < 0 else following
-                        more = sum(map(width_of, paragraph[end:following]))
-                        if used + more > limit:
+                window = int(limit / max(average, 1.0) * 1.1) + 2
+                end = min(length, start + window)
+                used = sum(map(width_of, paragraph[start:end]))
+                while used <= limit and end < length:
+                    following = paragraph.find(" ", end + 1, end + window)
+                    following = min(length, end + window) if following < 0 else following
+                    end, used = following, used + sum(map(width_of, paragraph[end:following]))
+                if used > limit:
+                    # Back to the last space before which the line fits.
+                    space = paragraph.rfind(" ", start + 1, end)
+                    while space >= 0:
+                        used -= sum(map(width_of, paragraph[space:end]))
+                        end = space
+                        if used <= limit:
                             break
-                        end, used = following, used + more
-                    if end < length and paragraph[end] != " ":
-                        ends = list(accumulate(map(width_of, paragraph[start:following])))
-                        fitting = bisect_right(ends, limit)
-                    else:
-                        fitting = end - start
-                if start + fitting >= length:
-                    end = length
-                elif paragraph[start + fitting] == " ":
-                    end = start + fitting
-                else:
-                    # Back to the last space that fits; a word wider than the line is cut where
-                    # the running width passes the limit.
-                    space = paragraph.rfind(" ", start + 1, start + fitting)
-                    end = space if space >= 0 else start + max(fitting, 1)
+                        space = paragraph.rfind(" ", start + 1, end)
+                    if used > limit:
+                        # No space fits: the first word is wider than the line; cut it where the
+                        # running width passes the limit.
+                        while used > limit and end > start + 1:
+                            end -= 1
+                            used -= width_of(paragraph[end])
                 lines.append(paragraph[start:end])
                 if end >= length:
                     break
-                average = ends[min(end - start, len(ends)) - 1] / (end - start)
+                average = used / (end - start)
                 start = end
         return lines
 
