@@ -2,6 +2,7 @@
 
 import threading
 from collections import Counter
+from datetime import UTC, datetime
 from io import BytesIO
 from pathlib import Path
 from typing import Any
@@ -19,12 +20,13 @@ from autodispatch.channels.pdf import (
     WINDOW_LEFT,
     WINDOW_TOP,
     WINDOW_WIDTH,
+    _Document,
     render_invoice_pdf,
     render_print_letter,
 )
 from autodispatch.channels.pdffonts import embedded_fonts, printable_module
 from autodispatch.models import printable
-from autodispatch.models.enums import DeliveryKind
+from autodispatch.models.enums import DeliveryKind, Language
 from tests.strategies import PRINTABLE_CHARACTERS
 
 A4_HEIGHT_PT = 841.89
@@ -329,3 +331,35 @@ def test_r25_the_import_accepts_exactly_what_the_embedded_fonts_draw() -> None:
     module = Path(printable.__file__).read_text(encoding="utf-8")
 
     assert module == printable_module()
+
+
+def _document() -> _Document:
+    return _Document(datetime(2026, 3, 9, tzinfo=UTC), Language.FI, "LASKU", "Kahvila Aurinko Oy")
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    text=st.text(st.sampled_from("ab W i ä  1\n𝐖１-—"), max_size=300),
+    width=st.sampled_from([4.0, 12.0, 40.0, 78.0]),
+    size=st.sampled_from([6.0, 8.0, 14.0]),
+    style=st.sampled_from(["", "B"]),
+)
+def test_r14_wrapped_lines_fit_their_width_and_keep_every_character(
+    text: str, width: float, size: float, style: str
+) -> None:
+    document = _document()
+
+    lines = document.wrap(text, width, size, style)
+
+    assert all(len(line) == 1 or document.measure(line, size, style) <= width + 1e-9 for line in lines)
+    assert "".join(lines).replace(" ", "") == text.replace(" ", "").replace("\n", "")
+    assert not any(line.startswith(" ") for line in lines)
+
+
+def test_r14_lines_break_at_spaces_and_inside_a_word_only_when_it_is_wider() -> None:
+    document = _document()
+    word = document.measure("kahvi", 8)
+
+    assert document.wrap("kahvi tee kahvi", word + 0.1, 8) == ["kahvi", "tee", "kahvi"]
+    assert document.wrap("kahvi tee kahvi", 2 * word, 8) == ["kahvi tee", "kahvi"]
+    assert document.wrap("kahvikahvi", word + 0.1, 8) == ["kahvi", "kahvi"]
