@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from autodispatch.channels import documents
 from autodispatch.channels.deliverer import ChannelDeliverer, build_deliverer
 from autodispatch.channels.port import Deliverer
 from autodispatch.channels.transports import HttpTransport, S3OutboxTransport
@@ -114,16 +115,19 @@ def test_r13_r15_a_document_that_cannot_be_built_is_refused_and_nothing_is_hande
     assert parts.email.sent == []
 
 
-def test_r12_r25_text_the_pdf_cannot_render_refuses_the_email_for_good_and_sends_nothing(build: Any) -> None:
-    """U+202E (right-to-left override) has no glyph in the PDF font: the email cannot be built,
-    which is a refusal of that channel (the chain goes on), never an unknown outcome."""
+def test_r12_r25_a_document_that_cannot_be_built_refuses_the_email_for_good_and_sends_nothing(
+    build: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A renderer that fails on the invoice's data (here its PDF): the email cannot be built, which
+    is a refusal of that channel (the chain goes on), never an unknown outcome."""
     parts = Parts()
-    invoice = build.invoice(number="\u202e1001")
+    invoice = build.invoice()
 
-    with pytest.raises(
-        PermanentRejection,
-        match=r"the invoice by email could not be built .*\(MissingGlyphsSubsettingError\)",
-    ):
+    def unbuildable(*_: Any) -> bytes:
+        raise ValueError("no room for the text")
+
+    monkeypatch.setattr(documents, "render_invoice_pdf", unbuildable)
+    with pytest.raises(PermanentRejection, match=r"the invoice by email could not be built .*\(ValueError\)"):
         parts.deliverer.deliver(invoice, build.tenant(), Channel.EMAIL, DeliveryKind.INVOICE)
     assert parts.email.sent == []
     receipt = parts.deliverer.deliver(invoice, build.tenant(), Channel.PRINT, DeliveryKind.INVOICE)

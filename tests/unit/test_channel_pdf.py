@@ -189,6 +189,16 @@ def test_r4_glyphs_no_font_has_do_not_crash_the_pdf(build: Any) -> None:
     assert "北京\ufffd\ufffd Oy" in text  # visibly replaced, never silently dropped
 
 
+def test_r4_a_control_character_the_import_accepts_prints_in_every_document(build: Any) -> None:
+    """U+202E (right-to-left override) has a glyph in DejaVu Sans, so the import accepts it; both
+    documents print it rather than refusing the invoice."""
+    invoice = build.invoice(number="\u202e1001")
+
+    for pdf in (render_invoice_pdf(invoice, build.tenant()), render_print_letter(invoice, build.tenant())):
+        assert _notdefs(pdf) == 0
+        assert "1001" in _drawn_text(pdf)
+
+
 def test_r4_renderable_and_missing_agree_on_what_no_font_has() -> None:
     fonts = embedded_fonts()
     text = "Oy 北京 코리아 😀 𝐖 コーヒー ☕ Ωμέγα \U00013000\t\n"

@@ -47,8 +47,10 @@ FALLBACK_FILES = {
     "Symbola": "Symbola.ttf",
 }
 REPLACEMENT = "\ufffd"
-# The tables of an embedded subset: what a PDF viewer needs of a TrueType font (ISO 32000-1,
-# 9.9) with the names and metrics that identify it; layout and hinting tables are left out.
+# The tables a subset takes as stored (`hhea` and `maxp` with its glyph count set). With `head`,
+# `name`, `post`, `cmap`, `glyf`, `loca` and `hmtx` written for it, they are what a PDF viewer
+# needs of a TrueType font (ISO 32000-1, 9.9) and the names that identify it; layout and hinting
+# tables are left out.
 _COPIED_TABLES = ("OS/2", "hhea", "maxp")
 # Simple glyph flags (OpenType `glyf`): a coordinate's size, or that it repeats the last one, and
 # that the flag repeats.
