@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from autodispatch.channels import documents
 from autodispatch.errors import AccountFault, PermanentRejection, TransientError
 from autodispatch.i18n import render
 from autodispatch.logic.dispatch import BatchDispatcher
@@ -303,12 +304,17 @@ def test_r24_one_bad_invoice_does_not_stop_the_others(build: Any) -> None:
 
 
 def test_r12_r25_a_document_that_cannot_be_rendered_moves_the_chain_on_and_is_never_in_doubt(
-    build: Any,
+    build: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """With the real deliverer: the invoice PDF cannot carry U+202E, so the email is refused for
-    good before anything leaves; the letter goes by print."""
+    """With the real deliverer: the invoice PDF cannot be built from the invoice's data, so the
+    email is refused for good before anything leaves; the letter goes by print."""
+
+    def unbuildable(*_: Any) -> bytes:
+        raise ValueError("no room for the text")
+
+    monkeypatch.setattr(documents, "render_invoice_pdf", unbuildable)
     parts = Parts()
-    world = World(build.tenant(), build.invoice(number="\u202e1001", delivery_channel="EMAIL"))
+    world = World(build.tenant(), build.invoice(delivery_channel="EMAIL"))
     dispatcher = BatchDispatcher(world.store, parts.deliverer, ZONE, LEASE, world.clock)
     dispatcher.dispatch(RUN, list(world.store.items))
     record = world.record()
@@ -318,7 +324,7 @@ def test_r12_r25_a_document_that_cannot_be_rendered_moves_the_chain_on_and_is_ne
     rejected = next(event for event in record.history if event.event.value == "CHANNEL_REJECTED")
     assert rejected.channel is Channel.EMAIL
     assert en(rejected.detail) == (
-        "the invoice by email could not be built from the invoice data (MissingGlyphsSubsettingError)"
+        "the invoice by email could not be built from the invoice data (ValueError)"
     )
 
 
