@@ -110,6 +110,7 @@ def test_r23_the_delivered_marker_survives_later_attempts_and_hides_the_unfinish
     store.next_attempt(invoice.key, marker, [run_event(HistoryEventKind.SENT, Channel.EINVOICE)])
     store.next_attempt(invoice.key, marker.model_copy(update={"delivered": None}), [])
     assert store.get_record(invoice.key).unfinished_attempt is None
+    assert store.get_record(invoice.key).delivered_unsettled is Channel.EINVOICE  # sent, not settled
     later = NOW + LEASE + timedelta(seconds=1)
     prior = store.claim(invoice.key, attempt("night/b", at=later), later + LEASE, [])
     assert prior is not None

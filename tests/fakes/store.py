@@ -157,6 +157,7 @@ class InMemoryInvoiceStore:
             unfinished_attempt=(
                 claim.attempt.channel if claim is not None and claim.attempt.delivered is None else None
             ),
+            delivered_unsettled=claim.attempt.delivered if claim is not None else None,
         )
 
     def events(self, key: InvoiceKey) -> list[str]:

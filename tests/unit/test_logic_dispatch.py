@@ -225,8 +225,9 @@ def test_r23_email_left_unfinished_by_a_crashed_run_ends_failed_in_doubt(build: 
     record = world.record()
     assert record.state is AutoDispatchState.FAILED
     assert en(record.message) == (
-        "Automatic dispatch failed: a run stopped while sending by email; it is unknown whether the "
-        "invoice reached the customer, so it is not sent again automatically"
+        "Automatic dispatch failed: sending by email was cut off (a run stopped, or the service did "
+        "not answer); it is unknown whether the invoice reached the customer, so it is not sent again "
+        "automatically"
     )
     assert world.deliverer.calls == []
 
@@ -388,7 +389,9 @@ def test_r23_an_unfinished_einvoice_whose_plan_changed_ends_in_doubt_not_ignored
     record = world.record()
     assert record.state is AutoDispatchState.FAILED
     assert en(record.message) is not None
-    assert "a run stopped while sending by e-invoice" in en(record.message)
+    assert "sending by e-invoice was cut off (a run stopped, or the service did not answer)" in en(
+        record.message
+    )
     assert world.deliverer.calls == []
 
 
