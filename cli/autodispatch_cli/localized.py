@@ -23,6 +23,7 @@ from typer._click import Command, Context, HelpFormatter
 from typer._click.exceptions import (
     BadOptionUsage,
     BadParameter,
+    ClickException,
     MissingParameter,
     NoArgsIsHelpError,
     NoSuchOption,
@@ -123,6 +124,11 @@ class LocalizedGroup(_Speaks, core.TyperGroup):
                 if not standalone_mode:
                     raise
                 _usage_failed(error, language)
+            except ClickException as error:  # click's other refusals (a file it cannot open)
+                if not standalone_mode:
+                    raise
+                print_error(error.format_message())
+                sys.exit(error.exit_code)
         if not standalone_mode:
             return status
         sys.exit(status if isinstance(status, int) else ExitCode.OK)
