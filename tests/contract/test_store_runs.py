@@ -241,6 +241,32 @@ def test_r12_r24_the_nights_first_email_account_fault_is_kept_on_the_run(store: 
     assert store.email_stop(other) is None
 
 
+def test_r21_a_run_s_issues_are_listed_by_tenant_and_read_by_a_range_of_tenants(store: InvoiceStore) -> None:
+    """The notification plan's listing and a chunk's read (R21): ids that are prefixes of others
+    ('a', 'a1'), and `-`, `.`, `:` and `_` in ids, all sort as the plain ids do."""
+    tenants = ["a", "a-b", "a.c", "a1", "a:d", "a_e", "b", "bä"]
+    issues = [
+        RunIssue(
+            tenant_id=tenant,
+            invoice_id=f"inv-{n}",
+            number=str(n),
+            state=AutoDispatchState.FAILED,
+            message=verbatim("m"),
+        )
+        for n, tenant in enumerate(tenants * 2)
+    ]
+    store.add_run_issues(RUN, issues)
+    store.add_run_issues(RunRef(run_id="other", run_date=RUN.run_date), issues[:3])
+    assert store.run_issue_tenants(RUN.run_id) == [(tenant, 2) for tenant in sorted(tenants)]
+    assert store.run_issue_tenants("none") == []
+    ranged = store.tenant_run_issues(RUN.run_id, "a.c", "a:d")
+    assert sorted((issue.tenant_id, issue.invoice_id) for issue in ranged) == sorted(
+        (issue.tenant_id, issue.invoice_id) for issue in issues if issue.tenant_id in {"a.c", "a1", "a:d"}
+    )
+    assert [issue.tenant_id for issue in store.tenant_run_issues(RUN.run_id, "a", "a")] == ["a", "a"]
+    assert {issue.tenant_id for issue in store.tenant_run_issues(RUN.run_id, "b", "bä")} == {"b", "bä"}
+
+
 def test_r21_a_tenant_is_notified_once_per_run_unless_the_claim_is_given_back(store: InvoiceStore) -> None:
     assert store.claim_notification("night", "seller", "EMAIL") is True
     assert store.claim_notification("night", "seller", "EMAIL") is False

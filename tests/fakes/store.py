@@ -7,7 +7,7 @@ adapter (moto), so the two cannot drift apart.
 `fail(method, error)` makes the next call of a write method raise instead of writing, so tests
 can cut a use case off at any step; `writes` lists the writes made, in order."""
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -446,6 +446,12 @@ class InMemoryInvoiceStore:
     def run_issues(self, run_id: str) -> list[RunIssue]:
         found = self._issues.get(run_id, {})
         return [found[key] for key in sorted(found)]
+
+    def run_issue_tenants(self, run_id: str) -> list[tuple[str, int]]:
+        return list(Counter(issue.tenant_id for issue in self.run_issues(run_id)).items())
+
+    def tenant_run_issues(self, run_id: str, first_tenant: str, last_tenant: str) -> list[RunIssue]:
+        return [issue for issue in self.run_issues(run_id) if first_tenant <= issue.tenant_id <= last_tenant]
 
     def claim_notification(self, run_id: str, tenant_id: str, kind: str) -> bool:
         self._write("claim_notification")

@@ -176,6 +176,11 @@ def issue_suffix(issue: RunIssue) -> str:
     return f"{issue.tenant_id}#{issue.invoice_id}#{digest:08x}"
 
 
+def issue_tenant(suffix: str) -> str:
+    """The tenant of an issue_suffix (ids have no `#`)."""
+    return suffix.split("#", 1)[0]
+
+
 def run_issue(item: Mapping[str, Any]) -> RunIssue:
     return RunIssue(
         tenant_id=item["tenant_id"],
