@@ -7,6 +7,7 @@ adapter (moto), so the two cannot drift apart.
 `fail(method, error)` makes the next call of a write method raise instead of writing, so tests
 can cut a use case off at any step; `writes` lists the writes made, in order."""
 
+import threading
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -102,6 +103,7 @@ class InMemoryInvoiceStore:
         self._nights: dict[date, _NightHold] = {}
         self.writes: list[str] = []
         self._faults: dict[str, list[BaseException]] = defaultdict(list)
+        self._faulting = threading.Lock()
 
     # Seeding and inspection ---------------------------------------------------------------------
 
@@ -525,8 +527,10 @@ class InMemoryInvoiceStore:
     # Conditions ---------------------------------------------------------------------------------
 
     def _write(self, method: str) -> None:
-        if self._faults[method]:
-            raise self._faults[method].pop(0)
+        with self._faulting:  # a batch's workers write at once: one scripted fault each
+            fault = self._faults[method].pop(0) if self._faults[method] else None
+        if fault is not None:
+            raise fault
         self.writes.append(method)
 
     def _claimable(self, key: InvoiceKey, claimant: str, now: datetime) -> StateItem:

@@ -36,6 +36,7 @@ VARIANT_CONTEXT = {
     "alarmEmail": "operators@example.com",
     "scheduleEnabled": "false",
     "maxConcurrency": "25",
+    "dispatchWorkers": "2",
     "logRetentionDays": "365",
 }
 
