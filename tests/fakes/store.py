@@ -43,6 +43,9 @@ from autodispatch.store.port import (
 
 PENDING, UNSENT = AutoDispatchState.PENDING, InvoiceStatus.UNSENT
 
+# The stores' scripted faults, taken one at a time (a store may be deep-copied: no lock of its own).
+_FAULTING = threading.Lock()
+
 
 @dataclass
 class Claim:
@@ -103,7 +106,6 @@ class InMemoryInvoiceStore:
         self._nights: dict[date, _NightHold] = {}
         self.writes: list[str] = []
         self._faults: dict[str, list[BaseException]] = defaultdict(list)
-        self._faulting = threading.Lock()
 
     # Seeding and inspection ---------------------------------------------------------------------
 
@@ -527,7 +529,7 @@ class InMemoryInvoiceStore:
     # Conditions ---------------------------------------------------------------------------------
 
     def _write(self, method: str) -> None:
-        with self._faulting:  # a batch's workers write at once: one scripted fault each
+        with _FAULTING:  # a batch's workers write at once: one scripted fault each
             fault = self._faults[method].pop(0) if self._faults[method] else None
         if fault is not None:
             raise fault

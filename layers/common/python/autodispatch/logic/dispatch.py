@@ -215,8 +215,10 @@ class BatchDispatcher:
                 stopping.set()
                 raise
 
+        # Each invoice in a copy of this context: its log keys are its own (`_take`).
+        if self._workers == 1:
+            return [contextvars.copy_context().run(one, key) for key in keys]
         with ThreadPoolExecutor(max_workers=self._workers, thread_name_prefix="dispatch") as pool:
-            # Each invoice in a copy of this context: its log keys are its own (`_take`).
             futures = [pool.submit(contextvars.copy_context().run, one, key) for key in keys]
             return [future.result() for future in futures]
 
