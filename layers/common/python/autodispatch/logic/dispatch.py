@@ -115,10 +115,9 @@ def unlimited() -> float:
 class Left(Enum):
     """An invoice the batch did not finish (time ran short, a transient error): its retry takes it."""
 
-    FOR_RETRY = "for retry"
+    HANDED_BACK = "handed back"
 
 
-HANDED_BACK = Left.FOR_RETRY
 # What became of one invoice of a batch: its outcome, handed back, or None (not the batch's to settle).
 Taken = InvoiceOutcome | Left | None
 
@@ -184,7 +183,7 @@ class BatchDispatcher:
 
         taken = self._each_invoice(keys, take)
         outcomes = [outcome for outcome in taken if isinstance(outcome, InvoiceOutcome)]
-        unfinished = sum(1 for outcome in taken if outcome is HANDED_BACK)
+        unfinished = sum(1 for outcome in taken if outcome is Left.HANDED_BACK)
         # R19: the batch's copies, one object, before its counts: a crash before this write leaves
         # the copies to the retry's recovery above.
         archived = self._deliverer.flush_archive() and archived
@@ -208,7 +207,7 @@ class BatchDispatcher:
             if stopping.is_set():
                 return None
             if self._time_left() < RESERVE_SECONDS:
-                return HANDED_BACK
+                return Left.HANDED_BACK
             try:
                 return take(key)
             except BaseException:
@@ -258,10 +257,10 @@ class BatchDispatcher:
             logger.warning(
                 "transient error; the batch will be retried", extra={"error_type": type(error).__name__}
             )
-            return HANDED_BACK
+            return Left.HANDED_BACK
         except Exception as error:
             outcome = self._fail_unexpected(invocation, key, invoice, error)
-            return HANDED_BACK if outcome is None else outcome
+            return Left.HANDED_BACK if outcome is None else outcome
 
     def _recover_copies(
         self,
