@@ -12,6 +12,9 @@ have, and less moto answering its requests in-process, replaced by an in-region 
 (REQUEST_SECONDS) and for each document posted to an operator's API (DOCUMENT_POST_SECONDS); its CPU
 then stretched to the vCPU share its memory gets (one vCPU per 1,769 MB). The CPU-only estimate
 (CPU at the share plus the round trips, as if it waited for nothing else) is printed beside it.
+An invocation that ran on several threads (a dispatch's workers) is taken from its threads' timelines
+instead (`overlapped_seconds`): here moto answers their requests one thread at a time under the
+interpreter lock, so its wall-clock says nothing of Lambda's.
 
 One night of 1,000,000 invoices is one run: the run's own transitions and its select and notify
 invocations are counted once, their durations scaled; everything per batch or per invoice scales.
