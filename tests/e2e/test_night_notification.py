@@ -1,5 +1,5 @@
 """R21, R23: a night is one run however many executions start for it. Three executions of each of
-twenty nights started at once (`local run --concurrent-starts 3`) over two tenants with failures
+ten nights started at once (`local run --concurrent-starts 3`) over two tenants with failures
 every night, one invoice per batch so that executions running side by side would share them out:
 each tenant with failures gets exactly one notification per night and channel, and it lists every
 failure of that night; every invoice is sent once; the counts are per night."""
@@ -13,10 +13,10 @@ from autodispatch_cli.local.night_run import run_scenario
 from autodispatch_cli.local.runtime import LocalAws
 
 FIRST_NIGHT = date(2026, 3, 10)  # the night the demo's originals are due
-NIGHTS = 20
+NIGHTS = 10
 STARTS = 3
 # The demo's invoices of the first night, copied: kahvila's 1005 fails (R16), twice, and 1002 is
-# sent by email; tilitoimisto's 503 fails (R12). Small, so that twenty nights stay affordable.
+# sent by email; tilitoimisto's 503 fails (R12). Small, so that ten nights stay affordable.
 ORIGINALS = {"k-1005": "FAILED", "k-1002": "SENT", "t-503": "FAILED"}
 COPIES = {"k-1005": "ab", "k-1002": "a", "t-503": "a"}
 

@@ -21,6 +21,7 @@ from autodispatch.models.enums import (
     HistoryEventKind,
     InvoiceStatus,
 )
+from autodispatch.models.routes import RouteName
 from autodispatch.models.scenario import InvoiceKey
 from autodispatch.store.port import Attempt, RunRef, RunSummary
 from autodispatch_cli.local.mailbox_simulator import sqs_event
@@ -126,6 +127,7 @@ def test_r26_delivery_and_delay_are_recorded_once_each(night: InMemoryInvoiceSto
         HistoryEventKind.EMAIL_DELAYED,
         HistoryEventKind.EMAIL_DELIVERED,
     ]
+    assert {e.route for e in record.history[-2:]} == {RouteName.EMAIL}  # R19: the route of each entry
     assert (record.state, record.channel) == (AutoDispatchState.SENT, Channel.EMAIL)
 
 
