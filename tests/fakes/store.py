@@ -100,6 +100,7 @@ class InMemoryInvoiceStore:
         self.invalid: dict[InvoiceKey, str] = {}
         self.items: dict[InvoiceKey, StateItem] = {}
         self.runs: dict[str, RunSummary] = {}
+        self._email_stops: dict[str, Text] = {}
         self._issues: dict[str, dict[tuple[str, str, str, Text], RunIssue]] = defaultdict(dict)
         self._notified: dict[tuple[str, str, str], bool] = {}  # True while claimed
         self._notices: dict[tuple[str, str, str, Text], RunIssue] = {}
@@ -160,6 +161,7 @@ class InMemoryInvoiceStore:
             unfinished_attempt=(
                 claim.attempt.channel if claim is not None and claim.attempt.delivered is None else None
             ),
+            delivered_unsettled=claim.attempt.delivered if claim is not None else None,
         )
 
     def events(self, key: InvoiceKey) -> list[str]:
@@ -435,6 +437,15 @@ class InMemoryInvoiceStore:
         self._write("add_run_issues")
         for issue in issues:
             self._issues[run.run_id][_issue_key(issue)] = issue
+
+    def stop_email(self, run: RunRef, cause: Text) -> None:
+        self._write("stop_email")
+        summary = self.runs.get(run.run_id)
+        if summary is not None and summary.run_date == run.run_date:
+            self._email_stops.setdefault(run.run_id, cause)
+
+    def email_stop(self, run: RunRef) -> Text | None:
+        return self._email_stops.get(run.run_id)
 
     def run_issues(self, run_id: str) -> list[RunIssue]:
         found = self._issues.get(run_id, {})

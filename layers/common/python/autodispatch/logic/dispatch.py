@@ -53,7 +53,15 @@ from autodispatch.rules.explain import (
     explain_unexpected,
 )
 from autodispatch.rules.recovery import Copy, Known, LeftAttempt, Progress, Step, next_action, progress
-from autodispatch.store.port import Attempt, DispatchStore, InvoiceDocuments, RunCounts, RunIssue, RunRef
+from autodispatch.store.port import (
+    Attempt,
+    DispatchStore,
+    InvoiceDocuments,
+    RunCounts,
+    RunIssue,
+    RunRecorder,
+    RunRef,
+)
 
 Clock = Callable[[], datetime]
 # Seconds of the invocation left; a batch stops taking invoices when it runs low.
@@ -65,14 +73,25 @@ RESERVE_SECONDS = 30.0
 
 class _EmailStop:
     """The deliverer, except that once the email service has refused the sender's account (an
-    AccountFault) no further email of the invocation, invoice or factoring copy, is tried: each is
-    refused with the same fault. Shared by the batch's workers: the first fault is kept (an email
-    already in flight on another worker when it came gets its own answer)."""
+    AccountFault) no further email of the night, invoice or factoring copy, is tried: each is
+    refused with the same fault. The night's first fault is kept on the run (one conditional
+    write), and each batch reads it as it starts (one read), so a fault in one batch stops email in
+    every later batch of the run, not only in its own invocation (R12, R24). Shared by the batch's
+    workers: the first fault is kept (an email already in flight on another worker when it came
+    gets its own answer)."""
 
-    def __init__(self, inner: Deliverer) -> None:
+    def __init__(self, inner: Deliverer, runs: RunRecorder) -> None:
         self._inner = inner
+        self._runs = runs
+        self._run: RunRef | None = None
         self._fault: AccountFault | None = None
         self._lock = threading.Lock()
+
+    def start_batch(self, run: RunRef) -> None:
+        """A batch of `run` starts: email stays stopped when the night's email was stopped."""
+        self._run = run
+        cause = self._runs.email_stop(run)
+        self._fault = None if cause is None else AccountFault.said(cause)
 
     def deliver(
         self,
@@ -104,8 +123,19 @@ class _EmailStop:
             return send()
         except AccountFault as fault:
             with self._lock:
-                self._fault = self._fault or fault
+                first, self._fault = self._fault is None, self._fault or fault
+            if first and self._run is not None:
+                self._stop_the_night(self._run, fault)
             raise
+
+    def _stop_the_night(self, run: RunRef, fault: AccountFault) -> None:
+        try:
+            self._runs.stop_email(run, error_text(fault))
+        except Exception as error:
+            # This invocation stops email all the same, and the operator's alarm counts it.
+            logger.error(
+                "the night's email stop could not be recorded", extra={"error_type": type(error).__name__}
+            )
 
 
 def unlimited() -> float:
@@ -157,7 +187,7 @@ class BatchDispatcher:
             raise ValueError("a batch needs at least one worker")
         self._workers = workers
         self._store = store
-        self._deliverer = _EmailStop(deliverer)
+        self._deliverer = _EmailStop(deliverer, store)
         self._zone = zone
         self._lease = lease
         self._clock = clock
@@ -171,7 +201,7 @@ class BatchDispatcher:
         """Handles every invoice it can. Counts and run issues of what it finished are recorded
         first; then it raises TransientError when some invoice hit a transient error or time ran
         short, so the state machine retries the batch (finished invoices are skipped)."""
-        invocation = new_invocation(run)
+        invocation = self._start_batch(run)
         documents = self._store.read_invoices(keys)
         records = self._store.get_records(keys)
         tenants = self._store.get_tenants({key.tenant_id for key in keys})
@@ -195,6 +225,11 @@ class BatchDispatcher:
         if not archived:
             raise TransientError("the batch's archived copies could not be written; left for a retry")
         return result
+
+    def _start_batch(self, run: RunRef) -> Invocation:
+        """This invocation of a batch, with email stopped when the night's email was stopped."""
+        self._deliverer.start_batch(run)
+        return new_invocation(run)
 
     def _each_invoice(self, keys: Sequence[InvoiceKey], take: Callable[[InvoiceKey], Taken]) -> list[Taken]:
         """`take` of every key, up to `workers` at once, in the batch's order. A worker takes no new

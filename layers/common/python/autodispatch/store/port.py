@@ -311,6 +311,16 @@ class RunRecorder(Protocol):
         """Writing the same issue again (a retried batch) keeps one."""
         ...
 
+    def stop_email(self, run: RunRef, cause: Text) -> None:
+        """R12, R24: the email service refused the sender's account; `cause` is kept on the run so
+        every later batch of the night leaves email alone. One conditional write: the first cause
+        stays. A run never put keeps nothing."""
+        ...
+
+    def email_stop(self, run: RunRef) -> Text | None:
+        """The cause `stop_email` kept for the run; None while the night's email goes."""
+        ...
+
 
 class RunReader(Protocol):
     def get_run(self, run_id: str) -> RunSummary:

@@ -164,6 +164,7 @@ def record(item: Mapping[str, Any]) -> DispatchRecord:
         unfinished_attempt=(
             item["claim"]["channel"] if item.get("claim") and not item["claim"].get("delivered") else None
         ),
+        delivered_unsettled=item["claim"].get("delivered") if item.get("claim") else None,
     )
 
 

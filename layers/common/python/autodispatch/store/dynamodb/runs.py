@@ -7,14 +7,17 @@ from contextlib import suppress
 from datetime import UTC, date, datetime
 
 from autodispatch.errors import NotFound
+from autodispatch.models.text import Text
 from autodispatch.store.dynamodb import items
 from autodispatch.store.dynamodb.client import ConditionFailed, TableClient
 from autodispatch.store.dynamodb.expressions import Expression
-from autodispatch.store.dynamodb.items import Item, attributes, expiry, run_key, run_pointer_key
+from autodispatch.store.dynamodb.items import Item, attributes, expiry, plain, run_key, run_pointer_key
 from autodispatch.store.port import RunCounts, RunIssue, RunRef, RunSummary
 from autodispatch.store.table_schema import PARTITION_KEY
 
 _NOTICE_CLAIMED, _NOTICE_RELEASED = "CLAIMED", "RELEASED"
+# The run item's attribute holding the cause of the night's email stop (an account-level fault).
+_EMAIL_STOP = "email_stop"
 
 
 def _notification_item(run_id: str, tenant_id: str, kind: str, notice: str) -> Item:
@@ -65,6 +68,25 @@ class RunTable(TableClient):
             )
         except ConditionFailed:
             raise NotFound.run(run.run_id) from None
+
+    def stop_email(self, run: RunRef, cause: Text) -> None:
+        e = Expression()
+        update = f"SET {e.n(_EMAIL_STOP)} = {e.v(cause)}"
+        condition = f"attribute_exists({e.n(PARTITION_KEY)}) AND attribute_not_exists({e.n(_EMAIL_STOP)})"
+        # A lost condition: the night's first cause is kept already (or the run was never put).
+        with suppress(ConditionFailed):
+            self._update(run_key(run.run_date, run.run_id), e, update, condition)
+
+    def email_stop(self, run: RunRef) -> Text | None:
+        found = self._on_table(
+            "get_item",
+            Key=run_key(run.run_date, run.run_id),
+            ConsistentRead=True,
+            ProjectionExpression="#stop",
+            ExpressionAttributeNames={"#stop": _EMAIL_STOP},
+        ).get("Item")
+        cause = plain(found).get(_EMAIL_STOP) if found else None
+        return None if cause is None else Text.model_validate(cause)
 
     def get_run(self, run_id: str) -> RunSummary:
         pointer = self._get(run_pointer_key(run_id))
