@@ -12,6 +12,9 @@ have, and less moto answering its requests in-process, replaced by an in-region 
 (REQUEST_SECONDS) and for each document posted to an operator's API (DOCUMENT_POST_SECONDS); its CPU
 then stretched to the vCPU share its memory gets (one vCPU per 1,769 MB). The CPU-only estimate
 (CPU at the share plus the round trips, as if it waited for nothing else) is printed beside it.
+An invocation that ran on several threads (a dispatch's workers) is taken from its threads' timelines
+instead (`overlapped_seconds`): here moto answers their requests one thread at a time under the
+interpreter lock, so its wall-clock says nothing of Lambda's.
 
 One night of 1,000,000 invoices is one run: the run's own transitions and its select and notify
 invocations are counted once, their durations scaled; everything per batch or per invoice scales.
@@ -19,7 +22,8 @@ Prices: benchmarks/prices.py.
 """
 
 import math
-from collections.abc import Mapping
+from collections import deque
+from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
 
 from autodispatch_cli.local.runtime import FUNCTION_MEMORY_MB
@@ -86,6 +90,10 @@ class Invocation(NamedTuple):
     emulated: float
     # Waiting for a core of this shared machine (Linux schedstat), outside the emulation.
     run_queue: float
+    # The threads it ran on (a dispatch's workers besides its handler's), and its duration as Lambda
+    # would run them side by side (`overlapped_seconds` of their timelines).
+    threads: int = 1
+    modelled: float = 0.0
 
     def own_wall(self) -> float:
         """The wall-clock on a core of its own, without AWS's side: its CPU and whatever it waited
@@ -99,7 +107,12 @@ def vcpu_share(name: str) -> float:
 
 def lambda_seconds(invocation: Invocation, posting: float = 0.0) -> float:
     """An invocation's duration in Lambda, from its measured wall-clock: its own time here, its CPU
-    stretched to the vCPU share its memory gets, and the round trips of its requests and posts."""
+    stretched to the vCPU share its memory gets, and the round trips of its requests and posts.
+    An invocation on several threads is taken from its threads' timelines instead (`modelled`):
+    here their requests are answered by moto in-process, one thread at a time under the
+    interpreter lock, so its wall-clock says nothing of Lambda's."""
+    if invocation.threads > 1:
+        return invocation.modelled
     stretch = invocation.cpu * (1 / vcpu_share(invocation.function) - 1)
     return invocation.own_wall() + stretch + invocation.waits + posting
 
@@ -107,7 +120,39 @@ def lambda_seconds(invocation: Invocation, posting: float = 0.0) -> float:
 def estimated_seconds(invocation: Invocation, posting: float = 0.0) -> float:
     """The same from CPU alone (as if it never waited but for AWS): what measuring adds to it is
     the time the invocation spent waiting on something else."""
+    if invocation.threads > 1:
+        return invocation.modelled
     return invocation.cpu / vcpu_share(invocation.function) + invocation.waits + posting
+
+
+def overlapped_seconds(timelines: Sequence[Sequence[tuple[bool, float]]], share: float) -> float:
+    """How long threads take side by side, each going through its timeline of CPU segments
+    (seconds of one full core) and waits (seconds), on `share` of a vCPU: the threads on CPU at a
+    moment share it equally (none faster than one core), waits pass alongside. One thread: its CPU
+    stretched to the share plus its waits."""
+    pending = [deque(timeline) for timeline in timelines if timeline]
+    current = [list(queue.popleft()) for queue in pending]
+    elapsed = 0.0
+    while current:
+        computing = sum(1 for on_cpu, _ in current if on_cpu)
+        rate = min(1.0, share / computing) if computing else 0.0
+        # Until the first segment under way ends.
+        step = min(left / rate if on_cpu else left for on_cpu, left in current)
+        elapsed += step
+        for segment in current:
+            segment[1] -= step * rate if segment[0] else step
+        still: list[list[Any]] = []
+        for index, segment in enumerate(current):
+            if segment[1] > 1e-12:
+                still.append(segment)
+            elif pending[index]:
+                still.append(list(pending[index].popleft()))
+            else:
+                still.append([])
+        keep = [index for index, segment in enumerate(still) if segment]
+        current = [still[index] for index in keep]
+        pending = [pending[index] for index in keep]
+    return elapsed
 
 
 def _lambda_usd(name: str, seconds: float) -> float:

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from aws_cdk import aws_logs as logs
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from autodispatch.config import DISPATCH_WORKERS
 from autodispatch.models.routes import CONFIGURED_TRANSPORTS
 
 # The context keys the app reads, in the order the README documents them.
@@ -25,6 +26,7 @@ CONTEXT_KEYS = (
     "maxConcurrency",
     "sesSendRate",
     "batchSize",
+    "dispatchWorkers",
     "claimLeaseSeconds",
     "einvoiceTransport",
     "einvoiceEndpoint",
@@ -96,6 +98,8 @@ class DeploySettings(BaseModel):
     # The account's SES maximum send rate (emails per second; 14 for a new production account).
     ses_send_rate: float = Field(default=14.0, gt=0, alias="sesSendRate")
     batch_size: int = Field(default=100, ge=1, le=500, alias="batchSize")
+    # Invoices of a batch in flight at once in a DispatchInvoice invocation (README, "Cost").
+    dispatch_workers: int = Field(default=DISPATCH_WORKERS, ge=1, le=8, alias="dispatchWorkers")
     claim_lease_seconds: int = Field(default=900, ge=60, alias="claimLeaseSeconds")
     einvoice_transport: Literal["s3", "http"] = Field(default="s3", alias="einvoiceTransport")
     einvoice_endpoint: str | None = Field(default=None, alias="einvoiceEndpoint")

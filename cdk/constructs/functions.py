@@ -170,6 +170,7 @@ def runtime_environment(
         "BUCKET_NAME": bucket_name,
         "RUN_TIME_ZONE": settings.time_zone,
         "BATCH_SIZE": str(settings.batch_size),
+        "DISPATCH_WORKERS": str(settings.dispatch_workers),
         "SENDER_EMAIL": settings.sender_email,
         "SES_CONFIGURATION_SET": configuration_set,
         "SMS_SENDER_ID": settings.sms_sender_id,

@@ -67,6 +67,7 @@ def handler(
         timedelta(seconds=config.claim_lease_seconds),
         clock or _now,
         time_left=lambda: context.get_remaining_time_in_millis() / 1000,
+        workers=config.dispatch_workers,
     )
     result = dispatcher.dispatch(request.run, request.batch.keys)
     for channel, count in result.sent_by_channel.items():

@@ -7,6 +7,7 @@ adapter (moto), so the two cannot drift apart.
 `fail(method, error)` makes the next call of a write method raise instead of writing, so tests
 can cut a use case off at any step; `writes` lists the writes made, in order."""
 
+import threading
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -41,6 +42,9 @@ from autodispatch.store.port import (
 )
 
 PENDING, UNSENT = AutoDispatchState.PENDING, InvoiceStatus.UNSENT
+
+# The stores' scripted faults, taken one at a time (a store may be deep-copied: no lock of its own).
+_FAULTING = threading.Lock()
 
 
 @dataclass
@@ -542,8 +546,10 @@ class InMemoryInvoiceStore:
     # Conditions ---------------------------------------------------------------------------------
 
     def _write(self, method: str) -> None:
-        if self._faults[method]:
-            raise self._faults[method].pop(0)
+        with _FAULTING:  # a batch's workers write at once: one scripted fault each
+            fault = self._faults[method].pop(0) if self._faults[method] else None
+        if fault is not None:
+            raise fault
         self.writes.append(method)
 
     def _claimable(self, key: InvoiceKey, claimant: str, now: datetime) -> StateItem:

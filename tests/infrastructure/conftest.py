@@ -37,6 +37,7 @@ VARIANT_CONTEXT = {
     "scheduleEnabled": "false",
     "maxConcurrency": "25",
     "sesSendRate": "50",
+    "dispatchWorkers": "2",
     "logRetentionDays": "365",
 }
 

@@ -121,6 +121,7 @@ def test_function_environment_is_the_runtime_configuration(
         "https://einvoice.example.net/v1",
     )
     assert (dispatch.print_secret_name, dispatch.sms_sender_id) == ("autodispatch/print", "Billing")
+    assert dispatch.dispatch_workers == 2  # the deployer's dispatchWorkers (cdk.json: 3)
     # Every route transport of models/routes.py reaches the function, the Peppol access point too.
     assert dispatch.transport("peppol") == (
         "http",

@@ -42,6 +42,8 @@ def test_command_line_strings_are_read_as_numbers_and_booleans() -> None:
     [
         ({"timeZone": "Europe/Helsingfors"}, "timeZone"),
         ({"batchSize": 501}, "batchSize"),
+        ({"dispatchWorkers": 0}, "dispatchWorkers"),
+        ({"dispatchWorkers": 9}, "dispatchWorkers"),
         ({"einvoiceTransport": "http", "einvoiceEndpoint": "http://plain.example.com"}, "einvoiceEndpoint"),
         ({"printTransport": "fax"}, "printTransport"),
         ({"logRetentionDays": 100}, "logRetentionDays"),

@@ -188,11 +188,16 @@ def test_r23_dispatch_handler_run_twice_on_one_batch_sends_nothing_twice(deploye
 
 
 def test_issue21_an_ses_account_fault_stops_email_fails_its_invoices_in_words_and_raises_the_metric(
-    deployed: Any, capsys: pytest.CaptureFixture[str]
+    deployed: Any, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """SES answers the first email with AccountSuspendedException (a stub: moto has no suspended
     account). Nothing goes to paper instead, no further email is tried (the stub would refuse an
-    unexpected call), and the dispatch function publishes the count the operator's alarm watches."""
+    unexpected call), and the dispatch function publishes the count the operator's alarm watches.
+    One worker: with several, an email already in flight when the fault came gets SES's own answer
+    (botocore's Stubber answers one thread; tests/unit/test_logic_dispatch_workers.py has the latch
+    across workers)."""
+    monkeypatch.setenv("DISPATCH_WORKERS", "1")
+    load_config.cache_clear()  # the fixture clears it again after the test
     selection = _select("night-3")
     batches = json.loads(
         boto3.client("s3").get_object(Bucket=BUCKET, Key=selection["work_list"]["key"])["Body"].read()

@@ -7,6 +7,9 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, Json, PositiveInt
 
+# As deployed unless the CDK context's dispatchWorkers says otherwise.
+DISPATCH_WORKERS = 3
+
 
 class RuntimeConfig(BaseModel):
     """Read from the environment by `load_config`; logic receives it, never reads os.environ."""
@@ -17,6 +20,8 @@ class RuntimeConfig(BaseModel):
     bucket_name: str = Field(alias="BUCKET_NAME")
     time_zone: str = Field(default="Europe/Helsinki", alias="RUN_TIME_ZONE")
     batch_size: PositiveInt = Field(default=50, le=500, alias="BATCH_SIZE")
+    # Invoices of a batch in flight at once, so one's rendering overlaps another's waits (README, "Cost").
+    dispatch_workers: PositiveInt = Field(default=DISPATCH_WORKERS, le=8, alias="DISPATCH_WORKERS")
     sender_email: str = Field(default="autodispatch@example.com", alias="SENDER_EMAIL")
     ses_configuration_set: str | None = Field(default=None, alias="SES_CONFIGURATION_SET")
     sms_sender_id: str | None = Field(default=None, alias="SMS_SENDER_ID")

@@ -13,6 +13,7 @@ import boto3
 from botocore.exceptions import ClientError, HTTPClientError
 from botocore.exceptions import ConnectionError as BotoConnectionError
 
+from autodispatch.clients import new_client
 from autodispatch.errors import TransientError
 from autodispatch.store.dynamodb.expressions import Expression
 from autodispatch.store.dynamodb.items import Item, plain
@@ -114,7 +115,7 @@ class TableClient:
     def client(self) -> DynamoDBClient:
         # Created on first use: importing the module or building the store needs no AWS setup.
         if self._client is None:
-            self._client = boto3.client("dynamodb")
+            self._client = new_client(lambda: boto3.client("dynamodb"))
         return self._client
 
     def _call(self, operation: str, **params: Any) -> dict[str, Any]:
