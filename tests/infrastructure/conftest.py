@@ -37,6 +37,8 @@ VARIANT_CONTEXT = {
     "scheduleEnabled": "false",
     "maxConcurrency": "25",
     "logRetentionDays": "365",
+    "tableCapacity": "provisioned",
+    "nightHours": "9",
 }
 
 # What the CDK CLI sets for an app it runs (construct paths in the template's metadata); and the

@@ -11,7 +11,7 @@ from typing import Any
 
 import boto3
 import pytest
-from botocore.awsrequest import AWSResponse
+from botocore.awsrequest import AWSResponse, HTTPHeaders
 from botocore.retries.standard import ExponentialBackoff
 from moto.core.botocore_stubber import BotocoreStubber
 
@@ -65,7 +65,7 @@ class Throttle:
             ):
                 self.left -= 1
                 self.answered += 1
-                return AWSResponse(request.url, 400, {}, _Raw(THROTTLED))
+                return AWSResponse(request.url, 400, HTTPHeaders(), _Raw(THROTTLED))
             return moto_answers(stubber, event_name, request, **kwargs)
 
         monkeypatch.setattr(BotocoreStubber, "__call__", answer)
