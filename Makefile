@@ -100,6 +100,7 @@ demo: $(STAMP)
 		--date 2026-03-10 --date 2026-03-11 --out out/demo
 
 bench: $(STAMP)
+	$(BIN)/python -m benchmarks notify --tenants 300 --failed 3000
 	$(BIN)/python -m benchmarks
 
 node_modules/.package-lock.json: package.json package-lock.json

@@ -34,8 +34,9 @@ MB_PER_VCPU = 1769
 REQUEST_SECONDS = {"dynamodb": 0.006, "s3": 0.025, "sesv2": 0.040, "sns": 0.030, "default": 0.020}
 DOCUMENT_POST_SECONDS = 0.100
 # Standard transitions of a run besides the map's children: SelectDueInvoices, AnyInvoicesDue,
-# DispatchInvoiceBatches, NotifyFailures, RunComplete.
-RUN_TRANSITIONS = 5
+# DispatchInvoiceBatches, PlanNotifications, NotifyTenants, one NotifyChunk (up to 100 tenants to
+# notify; each further 100 add one, $0.000025), FinishNotifications, RunComplete.
+RUN_TRANSITIONS = 8
 # Functions invoked once per night, whatever its size.
 PER_NIGHT = {"SelectInvoices", "NotifyFailures"}
 # SQS requests per delivery event: EventBridge's SendMessage, and the event source mapping's

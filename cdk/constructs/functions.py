@@ -175,6 +175,7 @@ def runtime_environment(
         "SMS_SENDER_ID": settings.sms_sender_id,
         **transport_environment(settings),
         "CLAIM_LEASE_SECONDS": str(settings.claim_lease_seconds),
+        "SES_SEND_RATE": str(settings.ses_send_rate),
         "POWERTOOLS_SERVICE_NAME": SERVICE_NAME,
         "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
         "LOG_LEVEL": "INFO",

@@ -36,6 +36,7 @@ VARIANT_CONTEXT = {
     "alarmEmail": "operators@example.com",
     "scheduleEnabled": "false",
     "maxConcurrency": "25",
+    "sesSendRate": "50",
     "logRetentionDays": "365",
     "tableCapacity": "provisioned",
     "nightHours": "9",

@@ -106,6 +106,8 @@ def test_function_environment_is_the_runtime_configuration(
             assert config.ses_configuration_set == "ref(Notifications/ConfigurationSet)"
             assert config.time_zone == "Europe/Helsinki"
             assert config.batch_size == 100
+            # The notification chunks' concurrency follows the account's SES rate (R21).
+            assert config.ses_send_rate == (50.0 if synth is variant else 14.0)
     dispatch = RuntimeConfig.model_validate(
         {
             k: variant.render(v)

@@ -18,9 +18,10 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from autodispatch.errors import TransientError
+from autodispatch.logic.archive_recovery import recover_batch_archive
 from autodispatch.logic.dispatch import BatchDispatcher
 from autodispatch.logic.importing import import_scenario
-from autodispatch.logic.unfinished import settle_unfinished_run
+from autodispatch.logic.unfinished import settle_unfinished, settle_unfinished_run
 from autodispatch.models.enums import AutoDispatchState, Channel, DeliveryKind, HistoryEventKind
 from autodispatch.models.loading import parse_scenario
 from autodispatch.models.scenario import Scenario
@@ -266,3 +267,88 @@ def test_r19_an_archive_write_that_fails_is_recovered_by_the_batchs_retry(demo: 
     store, deliverer, _ = _night(demo, failed_flushes=1)
     assert deliverer.re_rendered == {}  # the warm process still held them
     _truths(store, deliverer)
+
+
+class KillerAt(Killer):
+    """Kills the process before its first call of `name`."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(0, after=False)
+        self.name = name
+
+    def step(self, name: str, perform: Callable[[], Any]) -> Any:
+        self.points.append(name)
+        if name == self.name:
+            raise Crash(name)
+        return perform()
+
+
+def _night_whose_every_invocation_dies(
+    scenario: Scenario, new_killer: Callable[[], Killer]
+) -> tuple[InMemoryInvoiceStore, ScriptedDeliverer, list[Killer]]:
+    """The demo's night as one batch whose three invocations (the first and the state machine's two
+    retries) each die where a killer of its own (`new_killer`) kills it; then the
+    batch's catch (SettleFailedBatch: its unfinished invoices settled, its lost copies written)
+    and the run's last sweep, as in the cloud."""
+    store = InMemoryInvoiceStore()
+    import_scenario(store, scenario, HELSINKI, datetime.now(UTC))
+    keys = sorted(store.items, key=lambda key: (key.tenant_id, key.invoice_id))
+    taken = [key for key in keys if store.record(key).state is AutoDispatchState.PENDING]
+    store.put_run(
+        RunSummary(
+            run_id=RUN.run_id, run_date=RUN.run_date, started_at=STARTED, counts=RunCounts(selected=10)
+        )
+    )
+    deliverer, clock, killers = ScriptedDeliverer(), Clock(), []
+    for _ in range(3):
+        killer = new_killer()
+        killers.append(killer)
+        batch = BatchDispatcher(
+            Killing(store, STORE_WRITES, killer),
+            Killing(deliverer, DELIVERER_CALLS, killer),
+            ZONE,
+            LEASE,
+            clock,
+        )
+        try:
+            batch.dispatch(RUN, taken)
+            break
+        except Crash:
+            deliverer.die()
+        except TransientError:
+            pass
+        clock.now += LEASE
+    else:
+        # The retries ran out: the catch runs the dispatch function once more, in a new process.
+        settle_unfinished(RUN, taken, store, ZONE, clock, "Runtime.ExitError")
+        recover_batch_archive(RUN, taken, store, deliverer)
+    settle_unfinished_run(RUN, store, lambda: iter(taken), ZONE, clock)
+    return store, deliverer, killers
+
+
+def test_r19_a_kill_in_the_batchs_last_retry_at_its_archive_write_loses_no_copy(demo: Scenario) -> None:
+    """Issue 21: every invocation of the batch died as it wrote its archive object (the last retry
+    too): no invocation is left to render the copies again, so the catch that settles the batch
+    writes them, each labelled as rendered again."""
+    store, deliverer, killers = _night_whose_every_invocation_dies(demo, lambda: KillerAt("flush_archive"))
+    assert [killer.points[-1] for killer in killers] == ["flush_archive"] * 3
+    sent = {key.invoice_id for key in store.items if store.record(key).state is AutoDispatchState.SENT}
+    assert {invoice_id for invoice_id, _, _ in deliverer.re_rendered} == sent - {"k-1006"}  # imported SENT
+    assert deliverer.unflushed == []
+    _truths(store, deliverer)
+
+
+def test_r19_r21_r23_r24_a_kill_at_any_point_of_the_batchs_every_invocation_leaves_only_true_statements(
+    demo: Scenario,
+) -> None:
+    """Each of the batch's three invocations killed at the same point of its own side effects,
+    before it and just after it, for every point of the night; the last retry's copies included."""
+    for at, after in _points(demo):
+        store, deliverer, _ = _night_whose_every_invocation_dies(
+            demo, lambda at=at, after=after: Killer(at, after)
+        )
+        try:
+            _truths(store, deliverer)
+        except AssertionError as error:
+            when = "after" if after else "before"
+            raise AssertionError(f"every invocation killed {when} side effect #{at}: {error}") from error

@@ -31,6 +31,9 @@ class RuntimeConfig(BaseModel):
     print_transport: Literal["s3", "http"] = Field(default="s3", alias="PRINT_TRANSPORT")
     print_endpoint: str | None = Field(default=None, alias="PRINT_ENDPOINT")
     print_secret_name: str | None = Field(default=None, alias="PRINT_SECRET_NAME")
+    # The account's SES maximum send rate (emails a second): notification chunks run at a
+    # concurrency that stays within it (logic/notification.py).
+    ses_send_rate: float = Field(default=14.0, gt=0, alias="SES_SEND_RATE")
     # An in-doubt claim of a run that died is taken over by a later run after this lease.
     claim_lease_seconds: PositiveInt = Field(default=900, alias="CLAIM_LEASE_SECONDS")
     # The integration API (R27): the state machine it starts runs of, and each system client's

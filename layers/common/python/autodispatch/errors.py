@@ -201,6 +201,10 @@ class TransientError(AutodispatchError):
         super().__init__(message)
 
 
+class NotificationsIncomplete(AutodispatchError):
+    """Some tenants of a run were not notified after every retry (R21, R24): the run fails."""
+
+
 class PermanentRejection(AutodispatchError):
     """A channel refused the invoice for good; the chain moves on (R12)."""
 

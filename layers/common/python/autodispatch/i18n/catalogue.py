@@ -197,7 +197,8 @@ MESSAGES: Final[Mapping[str, str]] = {
     ),
     # R23, R24, R25: outcomes a run could not know or did not reach.
     "reason.in_doubt": N_(
-        "a run stopped while sending %(by)s; it is unknown whether the invoice reached the customer"
+        "sending %(by)s was cut off (a run stopped, or the service did not answer); it is unknown "
+        "whether the invoice reached the customer"
     ),
     "reason.no_clear_answer": N_(
         "sending %(by)s got no clear answer (%(cause)s); it is unknown whether the invoice reached "
@@ -420,6 +421,9 @@ MESSAGES: Final[Mapping[str, str]] = {
     "import.busy": N_(
         "a run is sending this invoice (or stopped while sending it); import it again after that run "
         "has finished"
+    ),
+    "import.sent_in_run": N_(
+        "a run has sent this invoice and is still finishing it; import it again after that run has finished"
     ),
     "import.sent": N_(
         "the invoice was sent with other content and the sent document is kept as it is; "

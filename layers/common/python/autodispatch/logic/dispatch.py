@@ -44,7 +44,7 @@ from autodispatch.rules.explain import (
     explain_unexpected,
 )
 from autodispatch.rules.recovery import Copy, Known, LeftAttempt, Progress, Step, next_action, progress
-from autodispatch.store.port import Attempt, DispatchStore, RunCounts, RunIssue, RunRef
+from autodispatch.store.port import Attempt, DispatchStore, RunCounts, RunIssue, RunRecorder, RunRef
 
 Clock = Callable[[], datetime]
 # Seconds of the invocation left; a batch stops taking invoices when it runs low.
@@ -55,12 +55,22 @@ RESERVE_SECONDS = 30.0
 
 class _EmailStop:
     """The deliverer, except that once the email service has refused the sender's account (an
-    AccountFault) no further email of the invocation, invoice or factoring copy, is tried: each is
-    refused with the same fault."""
+    AccountFault) no further email of the night, invoice or factoring copy, is tried: each is
+    refused with the same fault. The night's first fault is kept on the run (one conditional
+    write), and each batch reads it as it starts (one read), so a fault in one batch stops email in
+    every later batch of the run, not only in its own invocation (R12, R24)."""
 
-    def __init__(self, inner: Deliverer) -> None:
+    def __init__(self, inner: Deliverer, runs: RunRecorder) -> None:
         self._inner = inner
+        self._runs = runs
+        self._run: RunRef | None = None
         self._fault: AccountFault | None = None
+
+    def start_batch(self, run: RunRef) -> None:
+        """A batch of `run` starts: email stays stopped when the night's email was stopped."""
+        self._run = run
+        cause = self._runs.email_stop(run)
+        self._fault = None if cause is None else AccountFault.said(cause)
 
     def deliver(
         self,
@@ -91,8 +101,19 @@ class _EmailStop:
         try:
             return send()
         except AccountFault as fault:
+            if self._fault is None and self._run is not None:
+                self._stop_the_night(self._run, fault)
             self._fault = fault
             raise
+
+    def _stop_the_night(self, run: RunRef, fault: AccountFault) -> None:
+        try:
+            self._runs.stop_email(run, error_text(fault))
+        except Exception as error:
+            # This invocation stops email all the same, and the operator's alarm counts it.
+            logger.error(
+                "the night's email stop could not be recorded", extra={"error_type": type(error).__name__}
+            )
 
 
 def unlimited() -> float:
@@ -127,7 +148,7 @@ class BatchDispatcher:
         time_left: TimeLeft = unlimited,
     ) -> None:
         self._store = store
-        self._deliverer = _EmailStop(deliverer)
+        self._deliverer = _EmailStop(deliverer, store)
         self._zone = zone
         self._lease = lease
         self._clock = clock
@@ -141,7 +162,7 @@ class BatchDispatcher:
         """Handles every invoice it can. Counts and run issues of what it finished are recorded
         first; then it raises TransientError when some invoice hit a transient error or time ran
         short, so the state machine retries the batch (finished invoices are skipped)."""
-        invocation = new_invocation(run)
+        invocation = self._start_batch(run)
         documents = self._store.read_invoices(keys)
         records = self._store.get_records(keys)
         tenants = self._store.get_tenants({key.tenant_id for key in keys})
@@ -203,6 +224,11 @@ class BatchDispatcher:
         if not archived:
             raise TransientError("the batch's archived copies could not be written; left for a retry")
         return result
+
+    def _start_batch(self, run: RunRef) -> Invocation:
+        """This invocation of a batch, with email stopped when the night's email was stopped."""
+        self._deliverer.start_batch(run)
+        return new_invocation(run)
 
     def _recover_copies(
         self,

@@ -237,6 +237,7 @@ def record(item: Mapping[str, Any]) -> DispatchRecord:
         unfinished_attempt=(
             item["claim"]["channel"] if item.get("claim") and not item["claim"].get("delivered") else None
         ),
+        delivered_unsettled=item["claim"].get("delivered") if item.get("claim") else None,
     )
 
 
@@ -246,6 +247,11 @@ def issue_suffix(issue: RunIssue) -> str:
     message = json.dumps(issue.message.model_dump(mode="json"), sort_keys=True)
     digest = zlib.crc32(f"{issue.state}\x00{message}".encode())
     return f"{issue.tenant_id}#{issue.invoice_id}#{digest:08x}"
+
+
+def issue_tenant(suffix: str) -> str:
+    """The tenant of an issue_suffix (ids have no `#`)."""
+    return suffix.split("#", 1)[0]
 
 
 def run_issue(item: Mapping[str, Any]) -> RunIssue:
