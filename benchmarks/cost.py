@@ -28,6 +28,8 @@ from typing import Any, NamedTuple
 
 from autodispatch_cli.local.runtime import FUNCTION_MEMORY_MB
 from benchmarks import prices
+from cdk.settings import INDEX_READ_UNITS_AT_NIGHT as SELECTION_READ_UNITS
+from cdk.settings import TARGET_UTILIZATION_PERCENT
 
 MILLION = 1_000_000
 MB_PER_VCPU = 1769
@@ -216,6 +218,33 @@ def cost_per_million(night: Mapping[str, Any], estimate: bool = False) -> dict[s
     }
 
 
+# Provisioned capacity (cdk.json tableCapacity=provisioned; cdk/settings.py): the night's units are
+# provisioned at this use, and the day keeps a minimum on the table and on the index (both reads and
+# writes) for the hours the night's capacity is not scheduled; the index's reads at the night's start
+# are held for the night.
+PROVISIONED_USE = TARGET_UTILIZATION_PERCENT / 100
+DAY_UNITS = 5
+NIGHT_HOURS = 8
+INDEX_READ_UNITS_AT_NIGHT = SELECTION_READ_UNITS
+
+
+def provisioned_dynamodb_per_million(night: Mapping[str, Any]) -> float:
+    """DynamoDB per 1,000,000 invoices on provisioned capacity: every write and read unit the night
+    measured, served at PROVISIONED_USE of what is provisioned while it runs (unit-seconds to
+    unit-hours), plus the day's minimum and the index's reads for selection, once a night."""
+    scale = MILLION / night["invoices"]
+    table_units: Mapping[str, int] = night["dynamodb_table_write_units"]
+    writes = (sum(table_units.values()) + night["dynamodb_index_write_units"]) * scale
+    reads = night["dynamodb_read_units"] * scale
+    night_usd = (writes * prices.DYNAMODB_WCU_HOUR + reads * prices.DYNAMODB_RCU_HOUR) / (
+        PROVISIONED_USE * 3600
+    )
+    day_hours = 24 - NIGHT_HOURS
+    day_usd = 2 * DAY_UNITS * day_hours * (prices.DYNAMODB_WCU_HOUR + prices.DYNAMODB_RCU_HOUR)
+    selection_usd = INDEX_READ_UNITS_AT_NIGHT * NIGHT_HOURS * prices.DYNAMODB_RCU_HOUR
+    return night_usd + day_usd + selection_usd
+
+
 def ses_per_million(night: Mapping[str, Any]) -> float:
     """SES's own fee for the night's emails, per 1,000,000 invoices (apart from infrastructure)."""
     return night["emails"] * prices.SES_EMAIL * MILLION / night["invoices"]
@@ -244,8 +273,10 @@ def table(
     ses: float,
     estimates: Mapping[str, float],
     writes_floor: Mapping[str, float],
+    provisioned: Mapping[str, float],
 ) -> str:
-    """One column per configuration; the last line is production's (HTTP) total."""
+    """One column per configuration; the last line is production's (HTTP) total, on demand (the
+    default); the provisioned lines replace DynamoDB's on-demand rows by its capacity."""
     names = list(costs)
     lines = [f"{'USD per 1,000,000 invoices':<28}" + "".join(f"{name:>12}" for name in names)]
     for item in next(iter(costs.values())):
@@ -263,6 +294,14 @@ def table(
     lines.append(f"{'(DynamoDB writes)':<28}" + "".join(f"{writes[name]:>12.2f}" for name in names))
     lines.append(
         f"{'(writes at the R23 floor)':<28}" + "".join(f"{writes_floor[name]:>12.2f}" for name in names)
+    )
+    lines.append(
+        f"{'(DynamoDB, provisioned)':<28}" + "".join(f"{provisioned[name]:>12.2f}" for name in names)
+    )
+    on_demand = {name: writes[name] + costs[name]["dynamodb_reads"] for name in names}
+    lines.append(
+        f"{'(total, provisioned)':<28}"
+        + "".join(f"{totals[name] - on_demand[name] + provisioned[name]:>12.2f}" for name in names)
     )
     lines.append(f"{'SES sending (apart)':<28}{ses:>12.2f}")
     lines.append(f"infra_usd_per_million_invoices={totals['http']:.2f}")

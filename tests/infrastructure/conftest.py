@@ -39,6 +39,8 @@ VARIANT_CONTEXT = {
     "sesSendRate": "50",
     "dispatchWorkers": "2",
     "logRetentionDays": "365",
+    "tableCapacity": "provisioned",
+    "nightHours": "9",
 }
 
 # What the CDK CLI sets for an app it runs (construct paths in the template's metadata); and the

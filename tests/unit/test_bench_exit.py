@@ -138,3 +138,15 @@ def test_r10_selector_benchmark_selects_every_stubbed_pending_invoice() -> None:
     assert figures["cpu_seconds"] > 0
     # The index Query reads only what an entry needs.
     assert figures["projection"] == ["gsi1sk,source"]
+
+
+def test_provisioned_dynamodb_bills_the_night_s_units_at_70_percent_use_and_the_day_s_minimum() -> None:
+    """The night's 3,330 write and 2,000 read units per 1,000 invoices, scaled to a million, served
+    at 70 % of the provisioned capacity (unit-seconds to unit-hours); table and index keep 5 write
+    and 5 read units the 16 hours of day; the index's 250 read units for selection the 8 of night."""
+    night = (3_330_000 * 0.00065 + 2_000_000 * 0.00013) / (0.7 * 3600)
+    day = 2 * 5 * 16 * (0.00065 + 0.00013)
+    selection = 250 * 8 * 0.00013
+    assert cost.provisioned_dynamodb_per_million(NIGHT) == pytest.approx(night + day + selection)
+    on_demand = (3330 * 0.625e-6 + 2000 * 0.125e-6) * 1000
+    assert cost.provisioned_dynamodb_per_million(NIGHT) < on_demand

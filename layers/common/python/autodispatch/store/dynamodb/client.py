@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, cast
 from zoneinfo import ZoneInfo
 
 import boto3
+from botocore.config import Config
 from botocore.exceptions import ClientError, HTTPClientError
 from botocore.exceptions import ConnectionError as BotoConnectionError
 
@@ -36,6 +37,13 @@ _TRANSIENT_CODES = frozenset(
     }
 )
 _CONDITION_FAILED = "ConditionalCheckFailedException"
+# Every request (a claim, an outcome write) is tried this often before its failure counts: botocore's
+# standard retries back off a throttled request rand(0, 1) x 1, 2, 4, 8 s, at most 15 s in all, inside
+# the 30 s a dispatch keeps in reserve (logic/dispatch.py), while DynamoDB's burst capacity and the
+# night's scheduled capacity (README, "Provisioned capacity") absorb the excess. A throttled request
+# was not applied, so trying it again cannot write twice.
+REQUEST_ATTEMPTS = 5
+CLIENT_CONFIG = Config(retries={"mode": "standard", "total_max_attempts": REQUEST_ATTEMPTS})
 _BATCH_WRITE_SIZE = 25
 _BATCH_GET_SIZE = 100
 
@@ -115,7 +123,7 @@ class TableClient:
     def client(self) -> DynamoDBClient:
         # Created on first use: importing the module or building the store needs no AWS setup.
         if self._client is None:
-            self._client = new_client(lambda: boto3.client("dynamodb"))
+            self._client = new_client(lambda: boto3.client("dynamodb", config=CLIENT_CONFIG))
         return self._client
 
     def _call(self, operation: str, **params: Any) -> dict[str, Any]:
