@@ -278,6 +278,7 @@ MESSAGES: Final[Mapping[str, str]] = {
     "refusal.ignored": N_("its automatic dispatch was ignored; send it manually"),
     "refusal.pending": N_("its automatic dispatch is on"),
     "refusal.changed": N_("it was changed meanwhile; look at it again"),
+    "busy.throttled": N_("The service is busy right now; repeat the request in a few seconds"),
     "action.mark_sent": N_("Cannot mark invoice %(invoice)s sent: %(reason)s"),
     # R17: the factoring message.
     "factoring.sent": N_("factoring message sent to %(financier)s"),

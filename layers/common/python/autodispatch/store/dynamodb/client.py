@@ -15,7 +15,7 @@ from botocore.exceptions import ClientError, HTTPClientError
 from botocore.exceptions import ConnectionError as BotoConnectionError
 
 from autodispatch.clients import new_client
-from autodispatch.errors import TransientError
+from autodispatch.errors import Throttled, TransientError
 from autodispatch.store.dynamodb.expressions import Expression
 from autodispatch.store.dynamodb.items import Item, plain
 from autodispatch.store.table_schema import PARTITION_KEY, SORT_KEY
@@ -26,24 +26,20 @@ if TYPE_CHECKING:
 
     from autodispatch.store.dynamodb.journal import UndoJournal
 
-# Throttling and server-side failures: worth retrying, never a verdict on the item (by code, not text).
-_TRANSIENT_CODES = frozenset(
-    {
-        "ProvisionedThroughputExceededException",
-        "ThrottlingException",
-        "RequestLimitExceeded",
-        "InternalServerError",
-        "ServiceUnavailable",
-    }
+# Throttling: the table's capacity (provisioned, or on-demand's own limits) refused the request.
+_THROTTLING_CODES = frozenset(
+    {"ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded"}
 )
+# Throttling and server-side failures: worth retrying, never a verdict on the item (by code, not text).
+_TRANSIENT_CODES = _THROTTLING_CODES | {"InternalServerError", "ServiceUnavailable"}
+# Every request, the night's claims and outcome writes included, rides out throttling with the
+# SDK's standard retries: a throttled attempt waits rand(0, 1) x 2^i s (i = 0, 1, 2, 3), so the
+# retries of one request wait at most 15 s (7.5 s on average), inside the 30 s a batch keeps in
+# reserve after its last invoice (logic/dispatch.py). That outlasts a burst over provisioned
+# capacity while DynamoDB's burst credit and auto scaling catch up; an outcome write still throttled
+# after them is handed over (R23: the claim records the delivery), never left in doubt silently.
+MAX_ATTEMPTS = 5  # the first attempt and four retries
 _CONDITION_FAILED = "ConditionalCheckFailedException"
-# Every request (a claim, an outcome write) is tried this often before its failure counts: botocore's
-# standard retries back off a throttled request rand(0, 1) x 1, 2, 4, 8 s, at most 15 s in all, inside
-# the 30 s a dispatch keeps in reserve (logic/dispatch.py), while DynamoDB's burst capacity and the
-# night's scheduled capacity (README, "Provisioned capacity") absorb the excess. A throttled request
-# was not applied, so trying it again cannot write twice.
-REQUEST_ATTEMPTS = 5
-CLIENT_CONFIG = Config(retries={"mode": "standard", "total_max_attempts": REQUEST_ATTEMPTS})
 _BATCH_WRITE_SIZE = 25
 _BATCH_GET_SIZE = 100
 
@@ -67,6 +63,13 @@ def _prefix_condition(pk: str, sk_prefix: str, where: Callable[[Expression], str
     return {**params, **e.params()}
 
 
+def new_dynamodb_client() -> DynamoDBClient:
+    """The DynamoDB client of every function: standard retries, throttling included, within the
+    budget above."""
+    config = Config(retries={"mode": "standard", "total_max_attempts": MAX_ATTEMPTS})
+    return new_client(lambda: boto3.client("dynamodb", config=config))
+
+
 class ConditionFailed(Exception):
     """A conditional write lost; carries the item as it was (None when it does not exist)."""
 
@@ -86,6 +89,8 @@ def _mapped_errors(operation: str) -> Iterator[None]:
             old = cast("Item | None", error.response.get("Item"))
             raise ConditionFailed(plain(old) if old else None) from error
         status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+        if code in _THROTTLING_CODES:
+            raise Throttled(f"DynamoDB {operation} failed temporarily ({code})") from error
         if code in _TRANSIENT_CODES or status >= 500:
             raise TransientError(f"DynamoDB {operation} failed temporarily ({code})") from error
         raise
@@ -123,7 +128,7 @@ class TableClient:
     def client(self) -> DynamoDBClient:
         # Created on first use: importing the module or building the store needs no AWS setup.
         if self._client is None:
-            self._client = new_client(lambda: boto3.client("dynamodb", config=CLIENT_CONFIG))
+            self._client = new_dynamodb_client()
         return self._client
 
     def _call(self, operation: str, **params: Any) -> dict[str, Any]:
