@@ -352,13 +352,14 @@ def _error_response(error: AutodispatchError) -> Response[dict[str, Any]]:
     status = next(
         (status for kind, status in ERROR_STATUS if isinstance(error, kind)), HTTPStatus.SERVICE_UNAVAILABLE
     )
-    if status is HTTPStatus.TOO_MANY_REQUESTS:
+    if status is HTTPStatus.TOO_MANY_REQUESTS or isinstance(error.__cause__, Throttled):
         # The table's capacity, still short after the SDK's retries (a daytime burst over
-        # provisioned capacity): the client repeats the request, as after the stage's own 429.
+        # provisioned capacity): the client repeats the request, as after the stage's own 429. An
+        # import it stopped was undone, and says so.
         logger.warning("request throttled", extra={"error_type": type(error).__name__})
-        return error_response(
-            status, Text.of("busy.throttled"), headers={"Retry-After": THROTTLED_RETRY_AFTER}
-        )
+        said = error.text if not isinstance(error, Throttled) else None
+        retry = {"Retry-After": THROTTLED_RETRY_AFTER}
+        return error_response(HTTPStatus.TOO_MANY_REQUESTS, said or Text.of("busy.throttled"), headers=retry)
     if status is HTTPStatus.SERVICE_UNAVAILABLE:
         logger.warning("request failed", extra={"error_type": type(error).__name__})
     issues = error.issues if isinstance(error, InputError | ActivationRefused) else []

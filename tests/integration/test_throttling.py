@@ -107,9 +107,9 @@ def throttles(monkeypatch: pytest.MonkeyPatch) -> list[Throttle]:
 def _throttled_store(
     loaded: DynamoDbInvoiceStore, throttle: Throttle, throttles: list[Throttle]
 ) -> DynamoDbInvoiceStore:
+    loaded.put_run(RunSummary(run_id=RUN.run_id, run_date=RUN.run_date, started_at=STARTED))
     throttles.append(throttle)
     client = new_dynamodb_client()
-    loaded.put_run(RunSummary(run_id=RUN.run_id, run_date=RUN.run_date, started_at=STARTED))
     return DynamoDbInvoiceStore(TABLE_NAME, ZONE, client)
 
 
@@ -192,3 +192,41 @@ def test_r27_a_request_the_table_throttles_past_its_retries_is_a_429_with_retry_
         "message": "Tjänsten är upptagen just nu; upprepa begäran om några sekunder",
     }
     assert throttle.answered == MAX_ATTEMPTS
+
+
+def test_r25_r27_an_import_the_table_throttles_is_undone_and_a_429(
+    loaded: DynamoDbInvoiceStore,
+    pauses: list[float],
+    throttles: list[Throttle],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A daytime import over the table's capacity: nothing of it stays, and its client is told it
+    was not imported and to repeat it (429 with Retry-After), not that the service failed."""
+    monkeypatch.setenv("TABLE_NAME", "unused")
+    monkeypatch.setenv("BUCKET_NAME", "unused")
+    load_config.cache_clear()
+    before = loaded.get_invoices([K1001])
+    throttle = Throttle("PutItem", lambda _: True, times=MAX_ATTEMPTS)
+    store = _throttled_store(loaded, throttle, throttles)
+    document = before[K1001].model_dump(mode="json") | {"number": "9999"}
+    services = Services(
+        store=store,
+        deliverer=ScriptedDeliverer,
+        runs=lambda: pytest.fail("no run is started"),
+        zone=ZONE,
+        clock=lambda: STARTED,
+    )
+    event = http_api_event(
+        "PUT",
+        "/tenants/kahvila/invoices/k-1001",
+        body=json.dumps(document),
+        headers={"content-type": "application/json"},
+        claims={"sub": "u-1", "custom:tenant_id": "kahvila", "token_use": "id"},
+    )
+    response = handler(event, LocalLambdaContext(function_name="Api"), services=services)
+    load_config.cache_clear()
+    assert response["statusCode"] == 429
+    assert response["headers"]["Retry-After"] == THROTTLED_RETRY_AFTER
+    # Its words: the import failed, nothing was written, import it again.
+    assert "nothing was written" in json.loads(response["body"])["message"]
+    assert loaded.get_invoices([K1001]) == before

@@ -224,7 +224,7 @@ class TableClient:
                 if not pending:
                     break
             else:
-                raise TransientError(f"DynamoDB left {len(pending)} writes unprocessed after retries")
+                raise Throttled(f"DynamoDB left {len(pending)} writes unprocessed after retries")  # capacity
 
     def _batch_get(self, keys: Iterable[Item]) -> list[dict[str, Any]]:
         unique = list({(key[PARTITION_KEY]["S"], key[SORT_KEY]["S"]): key for key in keys}.values())
@@ -243,5 +243,5 @@ class TableClient:
                 if not pending:
                     break
             else:
-                raise TransientError(f"DynamoDB left {len(pending)} reads unprocessed after retries")
+                raise Throttled(f"DynamoDB left {len(pending)} reads unprocessed after retries")  # capacity
         return found
