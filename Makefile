@@ -68,6 +68,10 @@ chromium:
 # the ones the code no longer says, compiles the .mo files and writes the page's JSON (the `web` domain).
 # tests/unit/test_catalogue.py fails on a missing translation or a stale .mo.
 LOCALES := layers/common/python/autodispatch/locales
+# The second, small domain: typer's and its click's own words ("Usage:", "Options", "No such option")
+# in fi and sv (cli/autodispatch_cli/speaking.py); English is their own text.
+CLI_LOCALES := cli/autodispatch_cli/locales
+TYPER = $(shell $(BIN)/python -c 'import os, typer; print(os.path.dirname(typer.__file__))')
 catalogue: $(STAMP)
 	$(BIN)/pybabel --quiet extract --no-default-keywords --keyword N_ --no-location --sort-output --no-wrap \
 		--project autodispatch --omit-header -o $(LOCALES)/autodispatch.pot layers/common/python/autodispatch/i18n/catalogue.py
@@ -76,6 +80,17 @@ catalogue: $(STAMP)
 	$(BIN)/python -m autodispatch_cli.english_catalogue
 	$(BIN)/pybabel compile --domain autodispatch --directory $(LOCALES) --statistics
 	$(BIN)/python -m autodispatch_cli.web_catalogue
+	$(BIN)/pybabel --quiet extract --no-default-keywords --keyword _ --keyword N_ --no-location --sort-output --no-wrap \
+		--project autodispatch --omit-header -o $(CLI_LOCALES)/typer.pot \
+		$(TYPER)/core.py $(TYPER)/rich_utils.py cli/autodispatch_cli/speaking.py cli/autodispatch_cli/localized.py
+	for language in fi sv; do \
+		test -f $(CLI_LOCALES)/$$language/LC_MESSAGES/typer.po || \
+			$(BIN)/pybabel --quiet init --domain typer --locale $$language --input-file $(CLI_LOCALES)/typer.pot \
+				--output-dir $(CLI_LOCALES) --no-wrap; \
+	done
+	$(BIN)/pybabel --quiet update --domain typer --input-file $(CLI_LOCALES)/typer.pot --output-dir $(CLI_LOCALES) \
+		--no-fuzzy-matching --ignore-obsolete --no-wrap --ignore-pot-creation-date
+	$(BIN)/pybabel compile --domain typer --directory $(CLI_LOCALES) --statistics
 
 test: lint typecheck $(STAMP) chromium
 	$(BIN)/pytest -n 2
@@ -85,6 +100,7 @@ demo: $(STAMP)
 		--date 2026-03-10 --date 2026-03-11 --out out/demo
 
 bench: $(STAMP)
+	$(BIN)/python -m benchmarks notify --tenants 300 --failed 3000
 	$(BIN)/python -m benchmarks
 
 node_modules/.package-lock.json: package.json package-lock.json

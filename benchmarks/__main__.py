@@ -60,6 +60,7 @@ def main() -> None:
             cost.ses_per_million(nights["http"]),
             estimates,
             {name: cost.writes_at_floor_per_million(night) for name, night in nights.items()},
+            {name: cost.provisioned_dynamodb_per_million(night) for name, night in nights.items()},
         )
         + "\n"
     )

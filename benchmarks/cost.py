@@ -12,6 +12,9 @@ have, and less moto answering its requests in-process, replaced by an in-region 
 (REQUEST_SECONDS) and for each document posted to an operator's API (DOCUMENT_POST_SECONDS); its CPU
 then stretched to the vCPU share its memory gets (one vCPU per 1,769 MB). The CPU-only estimate
 (CPU at the share plus the round trips, as if it waited for nothing else) is printed beside it.
+An invocation that ran on several threads (a dispatch's workers) is taken from its threads' timelines
+instead (`overlapped_seconds`): here moto answers their requests one thread at a time under the
+interpreter lock, so its wall-clock says nothing of Lambda's.
 
 One night of 1,000,000 invoices is one run: the run's own transitions and its select and notify
 invocations are counted once, their durations scaled; everything per batch or per invoice scales.
@@ -19,11 +22,14 @@ Prices: benchmarks/prices.py.
 """
 
 import math
-from collections.abc import Mapping
+from collections import deque
+from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
 
 from autodispatch_cli.local.runtime import FUNCTION_MEMORY_MB
 from benchmarks import prices
+from cdk.settings import INDEX_READ_UNITS_AT_NIGHT as SELECTION_READ_UNITS
+from cdk.settings import TARGET_UTILIZATION_PERCENT
 
 MILLION = 1_000_000
 MB_PER_VCPU = 1769
@@ -32,8 +38,9 @@ MB_PER_VCPU = 1769
 REQUEST_SECONDS = {"dynamodb": 0.006, "s3": 0.025, "sesv2": 0.040, "sns": 0.030, "default": 0.020}
 DOCUMENT_POST_SECONDS = 0.100
 # Standard transitions of a run besides the map's children: SelectDueInvoices, AnyInvoicesDue,
-# DispatchInvoiceBatches, NotifyFailures, RunComplete.
-RUN_TRANSITIONS = 5
+# DispatchInvoiceBatches, PlanNotifications, NotifyTenants, one NotifyChunk (up to 100 tenants to
+# notify; each further 100 add one, $0.000025), FinishNotifications, RunComplete.
+RUN_TRANSITIONS = 8
 # Functions invoked once per night, whatever its size.
 PER_NIGHT = {"SelectInvoices", "NotifyFailures"}
 # SQS requests per delivery event: EventBridge's SendMessage, and the event source mapping's
@@ -85,6 +92,10 @@ class Invocation(NamedTuple):
     emulated: float
     # Waiting for a core of this shared machine (Linux schedstat), outside the emulation.
     run_queue: float
+    # The threads it ran on (a dispatch's workers besides its handler's), and its duration as Lambda
+    # would run them side by side (`overlapped_seconds` of their timelines).
+    threads: int = 1
+    modelled: float = 0.0
 
     def own_wall(self) -> float:
         """The wall-clock on a core of its own, without AWS's side: its CPU and whatever it waited
@@ -98,7 +109,12 @@ def vcpu_share(name: str) -> float:
 
 def lambda_seconds(invocation: Invocation, posting: float = 0.0) -> float:
     """An invocation's duration in Lambda, from its measured wall-clock: its own time here, its CPU
-    stretched to the vCPU share its memory gets, and the round trips of its requests and posts."""
+    stretched to the vCPU share its memory gets, and the round trips of its requests and posts.
+    An invocation on several threads is taken from its threads' timelines instead (`modelled`):
+    here their requests are answered by moto in-process, one thread at a time under the
+    interpreter lock, so its wall-clock says nothing of Lambda's."""
+    if invocation.threads > 1:
+        return invocation.modelled
     stretch = invocation.cpu * (1 / vcpu_share(invocation.function) - 1)
     return invocation.own_wall() + stretch + invocation.waits + posting
 
@@ -106,7 +122,39 @@ def lambda_seconds(invocation: Invocation, posting: float = 0.0) -> float:
 def estimated_seconds(invocation: Invocation, posting: float = 0.0) -> float:
     """The same from CPU alone (as if it never waited but for AWS): what measuring adds to it is
     the time the invocation spent waiting on something else."""
+    if invocation.threads > 1:
+        return invocation.modelled
     return invocation.cpu / vcpu_share(invocation.function) + invocation.waits + posting
+
+
+def overlapped_seconds(timelines: Sequence[Sequence[tuple[bool, float]]], share: float) -> float:
+    """How long threads take side by side, each going through its timeline of CPU segments
+    (seconds of one full core) and waits (seconds), on `share` of a vCPU: the threads on CPU at a
+    moment share it equally (none faster than one core), waits pass alongside. One thread: its CPU
+    stretched to the share plus its waits."""
+    pending = [deque(timeline) for timeline in timelines if timeline]
+    current = [list(queue.popleft()) for queue in pending]
+    elapsed = 0.0
+    while current:
+        computing = sum(1 for on_cpu, _ in current if on_cpu)
+        rate = min(1.0, share / computing) if computing else 0.0
+        # Until the first segment under way ends.
+        step = min(left / rate if on_cpu else left for on_cpu, left in current)
+        elapsed += step
+        for segment in current:
+            segment[1] -= step * rate if segment[0] else step
+        still: list[list[Any]] = []
+        for index, segment in enumerate(current):
+            if segment[1] > 1e-12:
+                still.append(segment)
+            elif pending[index]:
+                still.append(list(pending[index].popleft()))
+            else:
+                still.append([])
+        keep = [index for index, segment in enumerate(still) if segment]
+        current = [still[index] for index in keep]
+        pending = [pending[index] for index in keep]
+    return elapsed
 
 
 def _lambda_usd(name: str, seconds: float) -> float:
@@ -170,6 +218,33 @@ def cost_per_million(night: Mapping[str, Any], estimate: bool = False) -> dict[s
     }
 
 
+# Provisioned capacity (cdk.json tableCapacity=provisioned; cdk/settings.py): the night's units are
+# provisioned at this use, and the day keeps a minimum on the table and on the index (both reads and
+# writes) for the hours the night's capacity is not scheduled; the index's reads at the night's start
+# are held for the night.
+PROVISIONED_USE = TARGET_UTILIZATION_PERCENT / 100
+DAY_UNITS = 5
+NIGHT_HOURS = 8
+INDEX_READ_UNITS_AT_NIGHT = SELECTION_READ_UNITS
+
+
+def provisioned_dynamodb_per_million(night: Mapping[str, Any]) -> float:
+    """DynamoDB per 1,000,000 invoices on provisioned capacity: every write and read unit the night
+    measured, served at PROVISIONED_USE of what is provisioned while it runs (unit-seconds to
+    unit-hours), plus the day's minimum and the index's reads for selection, once a night."""
+    scale = MILLION / night["invoices"]
+    table_units: Mapping[str, int] = night["dynamodb_table_write_units"]
+    writes = (sum(table_units.values()) + night["dynamodb_index_write_units"]) * scale
+    reads = night["dynamodb_read_units"] * scale
+    night_usd = (writes * prices.DYNAMODB_WCU_HOUR + reads * prices.DYNAMODB_RCU_HOUR) / (
+        PROVISIONED_USE * 3600
+    )
+    day_hours = 24 - NIGHT_HOURS
+    day_usd = 2 * DAY_UNITS * day_hours * (prices.DYNAMODB_WCU_HOUR + prices.DYNAMODB_RCU_HOUR)
+    selection_usd = INDEX_READ_UNITS_AT_NIGHT * NIGHT_HOURS * prices.DYNAMODB_RCU_HOUR
+    return night_usd + day_usd + selection_usd
+
+
 def ses_per_million(night: Mapping[str, Any]) -> float:
     """SES's own fee for the night's emails, per 1,000,000 invoices (apart from infrastructure)."""
     return night["emails"] * prices.SES_EMAIL * MILLION / night["invoices"]
@@ -198,8 +273,10 @@ def table(
     ses: float,
     estimates: Mapping[str, float],
     writes_floor: Mapping[str, float],
+    provisioned: Mapping[str, float],
 ) -> str:
-    """One column per configuration; the last line is production's (HTTP) total."""
+    """One column per configuration; the last line is production's (HTTP) total, on demand (the
+    default); the provisioned lines replace DynamoDB's on-demand rows by its capacity."""
     names = list(costs)
     lines = [f"{'USD per 1,000,000 invoices':<28}" + "".join(f"{name:>12}" for name in names)]
     for item in next(iter(costs.values())):
@@ -217,6 +294,14 @@ def table(
     lines.append(f"{'(DynamoDB writes)':<28}" + "".join(f"{writes[name]:>12.2f}" for name in names))
     lines.append(
         f"{'(writes at the R23 floor)':<28}" + "".join(f"{writes_floor[name]:>12.2f}" for name in names)
+    )
+    lines.append(
+        f"{'(DynamoDB, provisioned)':<28}" + "".join(f"{provisioned[name]:>12.2f}" for name in names)
+    )
+    on_demand = {name: writes[name] + costs[name]["dynamodb_reads"] for name in names}
+    lines.append(
+        f"{'(total, provisioned)':<28}"
+        + "".join(f"{totals[name] - on_demand[name] + provisioned[name]:>12.2f}" for name in names)
     )
     lines.append(f"{'SES sending (apart)':<28}{ses:>12.2f}")
     lines.append(f"infra_usd_per_million_invoices={totals['http']:.2f}")

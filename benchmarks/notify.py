@@ -1,29 +1,31 @@
 """`python -m benchmarks notify --tenants T --failed F`: a notification night at scale (R21). F
 FAILED invoices of one run over T tenants, each tenant with a notification email and phone, are
-reported by the real NotifyFailures handler in a fresh interpreter (the function), whose requests go
-over HTTP to embedded AWS (moto's server on 127.0.0.1, in this process): real DynamoDB reads and
-claims, SES v2 sends and SNS SMS publishes, answered without any rate limit.
+reported by the real NotifyFailures handler as the state machine runs it, in a fresh interpreter
+(the function, warm from one invocation to the next as Lambda keeps it): the plan, every chunk of
+tenants in turn, then the finish. Its requests go over HTTP to embedded AWS (moto's server on
+127.0.0.1, in this process): real DynamoDB reads and claims, SES v2 sends and SNS SMS publishes,
+answered without any rate limit.
 
-Prints one JSON line: the messages sent, the function's wall-clock and CPU seconds and peak memory,
-and the time the function's own pace (its CPU at its memory's vCPU share plus each request's round
-trip) and the account's send rates (SES emails per second, SNS SMS per second) need against the
-function's timeout: the binding limit is the largest of them. Over one invocation, the invocations the
-night needs (the step's retries carry the rest) against the NotifyFailures step's attempts in the
-state machine. Exits non-zero when a limit is crossed.
+Prints one JSON line: the plan's CPU and peak memory, the chunks, each chunk's CPU and time in
+Lambda (its CPU at its memory's vCPU share plus each request's round trip) and send rate, the
+function's peak memory, and the time the night needs at the plan's concurrency against what the
+account's send rates (SES emails per second, SNS SMS per second) need: the binding limit is the
+largest of them. Exits non-zero when a chunk would not finish in one invocation (before the time
+guard's reserve), memory crosses 70 % of the function's, the plan does not fit its invocation, or a
+tenant did not get exactly one email and one SMS.
 """
 
 import json
 import logging
 import os
-import re
 import resource
 import socket
+import statistics
 import subprocess
 import sys
 import time
 from datetime import date
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -37,32 +39,6 @@ RUN_ID = "bench-notify"
 RUN_DATE = date(2026, 3, 10)
 REGION = "eu-north-1"
 SENDER = "autodispatch@billing.example"
-REPOSITORY = Path(__file__).resolve().parent.parent
-
-
-def _step_attempts() -> int:
-    """The NotifyFailures step's invocations: the first and its retries, read from the state machine."""
-    definition = (REPOSITORY / "statemachine" / "nightly_run.asl.json").read_text()
-    step = definition[definition.index('"NotifyFailures": {') :]
-    found = re.search(r'"MaxAttempts":\s*(\d+)', step)
-    if found is None:
-        raise SystemExit("notify: the NotifyFailures step has no retry")
-    return 1 + int(found.group(1))
-
-
-def invocations_needed(
-    tenants: int, seconds_a_tenant: float, usable_seconds: float, pass_over_seconds: float
-) -> int:
-    """Invocations the night takes: each starts tenants until its usable time is spent, after passing
-    over (claims only) the tenants the earlier invocations notified."""
-    notified, invocations = 0, 0
-    while notified < tenants:
-        invocations += 1
-        left = usable_seconds - notified * pass_over_seconds
-        if left < seconds_a_tenant:
-            return sys.maxsize  # the retries would spend their time passing over and never finish
-        notified += int(left // seconds_a_tenant)
-    return invocations
 
 
 def _free_port() -> int:
@@ -125,32 +101,65 @@ def _seed(tenants: int, failed: int) -> None:
         store.add_run_issues(run, issues[start : start + 1000])
 
 
+def _invoke(handler: Any, event: dict[str, Any]) -> tuple[dict[str, Any], float, float]:
+    """One invocation: its answer, CPU seconds and wall-clock seconds."""
+    from benchmarks.selector import _Context, _process_cpu  # noqa: PLC0415
+
+    cpu, started = _process_cpu(), time.perf_counter()
+    answer: dict[str, Any] = handler(event, _Context(function_name="autodispatch-NotifyFailures"))
+    return answer, _process_cpu() - cpu, time.perf_counter() - started
+
+
+def _peak_mb() -> float:
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
 def measure() -> dict[str, Any]:
-    """In this process (the function): one NotifyFailures invocation."""
+    """In this process (the function): the plan, each chunk, the finish, as the state machine
+    invokes them (the Map's results go to the finish as they would)."""
     import warnings  # noqa: PLC0415
 
     from aws_lambda_powertools.metrics.provider import cold_start  # noqa: PLC0415
 
     import notify_failures.handler as notify  # noqa: PLC0415
     from autodispatch.observability import logger  # noqa: PLC0415
-    from benchmarks.selector import _Context  # noqa: PLC0415
 
     logger.setLevel("WARNING")
     cold_start.is_cold_start = False
     warnings.simplefilter("ignore")
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    cpu_before = usage.ru_utime + usage.ru_stime
-    started = time.perf_counter()
-    event = {"run": {"run_id": RUN_ID, "run_date": RUN_DATE.isoformat()}}
-    summary = notify.handler(event, _Context(function_name="autodispatch-NotifyFailures"))
-    wall = time.perf_counter() - started
-    usage = resource.getrusage(resource.RUSAGE_SELF)
+    run = {"run_id": RUN_ID, "run_date": RUN_DATE.isoformat()}
+    plan, plan_cpu, plan_wall = _invoke(notify.handler, {"step": "plan", "run": run})
+    plan_peak = _peak_mb()
+    chunks = []
+    for chunk in plan["chunks"]:
+        summary, cpu, wall = _invoke(notify.handler, {"step": "chunk", "run": run, "chunk": chunk})
+        chunks.append({**summary, "cpu_seconds": round(cpu, 3), "wall_seconds": round(wall, 2)})
+    finish, _, _ = _invoke(notify.handler, {"step": "finish", "run": run, "results": chunks})
     return {
-        **summary,
-        "wall_seconds": round(wall, 1),
-        "cpu_seconds": round(usage.ru_utime + usage.ru_stime - cpu_before, 1),
-        "peak_mb": round(usage.ru_maxrss / 1024, 1),
+        "plan": {
+            "tenants": plan["tenants"],
+            "issues": plan["issues"],
+            "chunks": len(plan["chunks"]),
+            "concurrency": plan["concurrency"],
+            "cpu_seconds": round(plan_cpu, 2),
+            "wall_seconds": round(plan_wall, 1),
+            "peak_mb": plan_peak,
+        },
+        "chunks": chunks,
+        "finish": finish,
+        "peak_mb": _peak_mb(),
     }
+
+
+def _in_lambda(chunk: dict[str, Any], share: float) -> float:
+    """A chunk's seconds in Lambda: its CPU at the share, plus an in-region round trip for each
+    message's claim and send, and for its reads (the tenants' batch read, the range query)."""
+    from benchmarks.cost import REQUEST_SECONDS  # noqa: PLC0415
+
+    messages = chunk["emails"] + chunk["sms"]
+    round_trips = (messages + 2) * REQUEST_SECONDS["dynamodb"]
+    round_trips += chunk["emails"] * REQUEST_SECONDS["sesv2"] + chunk["sms"] * REQUEST_SECONDS["sns"]
+    return float(chunk["cpu_seconds"]) / share + round_trips
 
 
 def run(tenants: int, failed: int) -> dict[str, Any]:
@@ -161,7 +170,6 @@ def run(tenants: int, failed: int) -> dict[str, Any]:
         _moto_server,
         patched_environment,
     )
-    from benchmarks.cost import REQUEST_SECONDS  # noqa: PLC0415
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's server logs every request
     port = _free_port()
@@ -170,6 +178,7 @@ def run(tenants: int, failed: int) -> dict[str, Any]:
         started = time.perf_counter()
         _seed(tenants, failed)
         seeded = time.perf_counter() - started
+        started = time.perf_counter()
         answer = subprocess.run(
             [sys.executable, "-m", "benchmarks.notify", "--measure"],
             env=environment,
@@ -177,36 +186,60 @@ def run(tenants: int, failed: int) -> dict[str, Any]:
             text=True,
             check=False,
         )
+        measured = time.perf_counter() - started
     if answer.returncode != 0:
         raise SystemExit(f"notify: the function failed\n{answer.stderr[-3000:]}")
-    result: dict[str, Any] = {"tenants": tenants, "failed": failed, "seed_seconds": round(seeded, 1)}
-    result.update(json.loads(answer.stdout.strip().splitlines()[-1]))
+    function = json.loads(answer.stdout.strip().splitlines()[-1])
     memory, timeout = FUNCTION_MEMORY_MB["NotifyFailures"], FUNCTION_TIMEOUT_SECONDS["NotifyFailures"]
     share = min(1.0, memory / MB_PER_VCPU)
-    # The function's own pace in Lambda: its CPU at the share, plus an in-region round trip for each
-    # message's claim and for its send.
-    round_trips = (result["emails"] + result["sms"]) * REQUEST_SECONDS["dynamodb"]
-    round_trips += result["emails"] * REQUEST_SECONDS["sesv2"] + result["sms"] * REQUEST_SECONDS["sns"]
+    plan, chunks, finish = function["plan"], function["chunks"], function["finish"]
+    seconds = [_in_lambda(chunk, share) for chunk in chunks]
+    emails, sms = finish["emails"], finish["sms"]
+    slowest = max(seconds, default=0.0)
+    # The chunks run `concurrency` at a time; the plan's listing comes first.
+    plan_seconds = plan["cpu_seconds"] / share
     needs = {
-        "function_at_vcpu_share": round(result["cpu_seconds"] / share + round_trips, 1),
-        "ses_send_rate": round(result["emails"] / SES_EMAILS_PER_SECOND, 1),
-        "sns_sms_rate": round(result["sms"] / SNS_SMS_PER_SECOND, 1),
+        "chunks_at_concurrency": round(plan_seconds + sum(seconds) / plan["concurrency"], 1),
+        "ses_send_rate": round(emails / SES_EMAILS_PER_SECOND, 1),
+        "sns_sms_rate": round(sms / SNS_SMS_PER_SECOND, 1),
     }
-    result["seconds_needed"] = needs
-    result["binding_limit"] = max(needs, key=lambda name: needs[name])
-    result["function"] = {"memory_mb": memory, "timeout_seconds": timeout, "vcpu_share": round(share, 3)}
-    result["memory_ok"] = result["peak_mb"] <= memory * (1 - MEMORY_HEADROOM)
-    # Over one invocation the step's retries carry the rest (R24): each stops starting tenants with
-    # RESERVE_SECONDS left, and passes over the tenants already notified at their two claims.
-    attempts = _step_attempts()
-    slowest = max(needs.values())
-    invocations = invocations_needed(
-        tenants, slowest / tenants, timeout - RESERVE_SECONDS, 2 * REQUEST_SECONDS["dynamodb"]
+    chunk_rate = max(
+        (chunk["emails"] / s for chunk, s in zip(chunks, seconds, strict=True) if s), default=0.0
     )
-    result["invocations"] = {"needed": invocations, "step_attempts": attempts}
-    result["time_ok"] = invocations <= attempts
-    result["one_message_per_tenant"] = result["emails"] == tenants and result["sms"] == tenants
-    return result
+    return {
+        "tenants": tenants,
+        "failed": failed,
+        "seed_seconds": round(seeded, 1),
+        "measure_wall_seconds": round(measured, 1),
+        "plan": plan,
+        "chunks": {
+            "count": len(chunks),
+            "tenants_max": max((chunk["tenants_notified"] for chunk in chunks), default=0),
+            "cpu_seconds_median": round(statistics.median(c["cpu_seconds"] for c in chunks), 2)
+            if chunks
+            else 0,
+            "cpu_seconds_max": round(max((c["cpu_seconds"] for c in chunks), default=0.0), 2),
+            "cpu_seconds_total": round(sum(c["cpu_seconds"] for c in chunks), 1),
+            "seconds_in_lambda_max": round(slowest, 1),
+            "emails_per_second_a_chunk": round(chunk_rate, 1),
+        },
+        "emails": emails,
+        "sms": sms,
+        "tenants_notified": finish["tenants_notified"],
+        "peak_mb": function["peak_mb"],
+        "function": {"memory_mb": memory, "timeout_seconds": timeout, "vcpu_share": round(share, 3)},
+        "night_seconds": needs,
+        "binding_limit": max(needs, key=lambda name: needs[name]),
+        # Together the chunks send within the SES and SMS rates (else those throttle, and bind).
+        "sends_within_rates": chunk_rate * plan["concurrency"] <= SES_EMAILS_PER_SECOND
+        and chunk_rate * plan["concurrency"] <= SNS_SMS_PER_SECOND,
+        "memory_ok": function["peak_mb"] <= memory * (1 - MEMORY_HEADROOM),
+        # Each chunk finishes in its first invocation, before the time guard's reserve; so does the plan.
+        "time_ok": slowest <= timeout - RESERVE_SECONDS and plan_seconds <= timeout - RESERVE_SECONDS,
+        "one_message_per_tenant": emails == tenants
+        and sms == tenants
+        and finish["tenants_notified"] == tenants,
+    }
 
 
 def main(argv: list[str]) -> None:

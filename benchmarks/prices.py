@@ -25,3 +25,6 @@ EXPRESS_MEMORY_GB = 64 / 1024
 SQS_REQUEST = 0.40 / 1_000_000
 # SES outbound email (not infrastructure: shown apart from the total).
 SES_EMAIL = 0.10 / 1_000
+# DynamoDB provisioned capacity, per unit-hour (write and read capacity units).
+DYNAMODB_WCU_HOUR = 0.00065
+DYNAMODB_RCU_HOUR = 0.00013

@@ -11,6 +11,7 @@ is recorded by the real RecordDeliveryEvents handler (R26) and its writes counte
 """
 
 import contextlib
+import contextvars
 import math
 import threading
 import time
@@ -24,6 +25,7 @@ from moto.core.botocore_stubber import BotocoreStubber
 from moto.dynamodb.models import dynamodb_backends
 from moto.dynamodb.models.dynamo_type import DynamoType
 
+from autodispatch.channels.transports import HttpTransport
 from autodispatch.models.loading import parse_scenario
 from autodispatch.models.routes import CONFIGURED_TRANSPORTS
 from autodispatch.store.table_schema import (
@@ -58,6 +60,69 @@ CONFIGURATIONS: dict[str, Callable[[StandIns], dict[str, str]]] = {
 Key = tuple[str, str]
 
 
+class Account:
+    """What one invocation did, on every thread it ran (the dispatcher's workers run each invoice in
+    a copy of the handler's context, so its requests are found here): the round trips its requests
+    would wait for, moto answering them, and each thread's timeline of CPU and waits."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.waits = 0.0
+        self.emulated = 0.0
+        self.emulated_wall = 0.0
+        self.handler = threading.get_ident()
+        # thread -> [(on CPU, seconds, ended at)]: its CPU between waits, each wait as modelled.
+        self.timelines: dict[int, list[tuple[bool, float, float]]] = {}
+        self._marks: dict[int, float] = {self.handler: time.thread_time()}
+        self._lock = threading.Lock()
+
+    def pause(self) -> None:
+        """This thread starts to wait: its CPU since its last mark is a segment of its timeline
+        (a worker thread's CPU counts from its start)."""
+        ident, now = threading.get_ident(), time.thread_time()
+        with self._lock:
+            cpu = now - self._marks.get(ident, 0.0)
+            self._marks[ident] = now
+            self.timelines.setdefault(ident, []).append((True, cpu, time.perf_counter()))
+
+    def waited(self, seconds: float, own_work: bool) -> None:
+        """The wait is over, modelled as `seconds`. Unless `own_work` (a document's HTTP post: the
+        client's work is the function's), the thread's CPU meanwhile was AWS's (moto answering)."""
+        ident = threading.get_ident()
+        with self._lock:
+            self.timelines.setdefault(ident, []).append((False, seconds, time.perf_counter()))
+            if not own_work:
+                self._marks[ident] = time.thread_time()
+
+    def add(self, waits: float = 0.0, emulated: float = 0.0, emulated_wall: float = 0.0) -> None:
+        with self._lock:
+            self.waits += waits
+            self.emulated += emulated
+            self.emulated_wall += emulated_wall
+
+    def modelled(self) -> tuple[int, float, float]:
+        """(threads, CPU, seconds) as Lambda would run the invocation: the handler's own steps before
+        and after its workers, the workers side by side (cost.overlapped_seconds)."""
+        self.pause()  # the handler thread's last CPU, up to now
+        share = cost.vcpu_share(self.name)
+        handler = self.timelines.get(self.handler, [])
+        workers = [timeline for ident, timeline in self.timelines.items() if ident != self.handler]
+        first = min((timeline[0][2] for timeline in workers if timeline), default=math.inf)
+        before = [segment for segment in handler if segment[2] < first]
+        after = [segment for segment in handler if segment[2] >= first]
+        seconds = sum(
+            cost.overlapped_seconds(
+                [[(cpu, length) for cpu, length, _ in timeline] for timeline in phase], share
+            )
+            for phase in ([before], workers, [after])
+        )
+        cpu = sum(length for timeline in self.timelines.values() for on_cpu, length, _ in timeline if on_cpu)
+        return len(self.timelines), cpu, seconds
+
+
+ACTIVE: contextvars.ContextVar[Account | None] = contextvars.ContextVar("bench_account", default=None)
+
+
 class RequestCounter:
     """Counts the requests made while a handler runs (not moto's own or the importer's), the items
     they write and read, and each invocation's wall-clock duration, which is what Lambda and
@@ -76,18 +141,20 @@ class RequestCounter:
         self.read: list[Key] = []
         self.query_units = 0
         self.feedback_events = 0
-        self._active = threading.local()
+        # The single-item write under way on this thread (sized before and after it).
+        self._writing = threading.local()
         self._lock = threading.Lock()
 
     def dynamodb_params(self, params: dict[str, Any], model: Any, **_: Any) -> None:
-        function = getattr(self._active, "name", None)
-        if function is None:
+        account = ACTIVE.get()
+        if account is None:
             return
+        function = account.name
         with self._lock:
             if model.name in {"UpdateItem", "DeleteItem", "PutItem"}:
                 key = _key(params["Key"] if model.name != "PutItem" else params["Item"])
                 # Sized now and after the call: DynamoDB bills the larger of the two.
-                self._active.writing = (key, _stored_bytes(key))
+                self._writing.item = (key, _stored_bytes(key))
             elif model.name == "BatchWriteItem":
                 for requests in params["RequestItems"].values():
                     for request in requests:
@@ -104,73 +171,93 @@ class RequestCounter:
 
     def dynamodb_written(self, **_: Any) -> None:
         """After a single-item write: its units, by the larger of the item before and after."""
-        writing = getattr(self._active, "writing", None)
-        function = getattr(self._active, "name", None)
-        if writing is None or function is None:
+        writing = getattr(self._writing, "item", None)
+        account = ACTIVE.get()
+        if writing is None or account is None:
             return
-        self._active.writing = None
+        self._writing.item = None
         key, before = writing
         with self._lock:
-            self.table_units[function] += cost.write_units(max(before, _stored_bytes(key)))
+            self.table_units[account.name] += cost.write_units(max(before, _stored_bytes(key)))
 
     def hook(self, model: Any, **_: Any) -> None:
-        if getattr(self._active, "name", None) is not None:
+        account = ACTIVE.get()
+        if account is not None:
             service = model.service_model.service_name
-            self._active.waits += cost.REQUEST_SECONDS.get(service, cost.REQUEST_SECONDS["default"])
+            account.add(waits=cost.REQUEST_SECONDS.get(service, cost.REQUEST_SECONDS["default"]))
             with self._lock:
                 self.requests[(model.service_model.service_name, model.name)] += 1
 
     @contextlib.contextmanager
     def timing_emulation(self) -> Iterator[None]:
-        """Measures the CPU moto spends answering each request made by a counted invocation."""
-        original = BotocoreStubber.__call__
-        counter = self
+        """Measures the CPU moto spends answering each request made by a counted invocation, and
+        the time each document's post to an operator's API takes, on the invocation's timelines."""
+        original, post = BotocoreStubber.__call__, HttpTransport.submit
 
-        def timed(stubber: Any, *args: Any, **kwargs: Any) -> Any:
+        def timed(stubber: Any, event_name: str, *args: Any, **kwargs: Any) -> Any:
+            account = ACTIVE.get()
+            if account is not None:
+                account.pause()
             started, wall, queued = time.thread_time(), time.perf_counter(), _run_queue_seconds()
             try:
-                return original(stubber, *args, **kwargs)
+                return original(stubber, event_name, *args, **kwargs)
             finally:
-                if getattr(counter._active, "name", None) is not None:
-                    counter._active.emulated += time.thread_time() - started
+                if account is not None:
                     # Emulation's wall-clock less its waits for a core (those are counted apart).
-                    counter._active.emulated_wall += (
-                        time.perf_counter() - wall - (_run_queue_seconds() - queued)
+                    account.add(
+                        emulated=time.thread_time() - started,
+                        emulated_wall=time.perf_counter() - wall - (_run_queue_seconds() - queued),
+                    )
+                    service = event_name.split(".")[1]
+                    account.waited(
+                        cost.REQUEST_SECONDS.get(service, cost.REQUEST_SECONDS["default"]), own_work=False
                     )
 
-        BotocoreStubber.__call__ = timed  # type: ignore[method-assign]
+        def posted(transport: HttpTransport, *args: Any, **kwargs: Any) -> None:
+            account = ACTIVE.get()
+            if account is not None:
+                account.pause()
+            try:
+                post(transport, *args, **kwargs)
+            finally:
+                if account is not None:
+                    account.waited(cost.DOCUMENT_POST_SECONDS, own_work=True)
+
+        BotocoreStubber.__call__ = timed  # type: ignore[method-assign,assignment]
+        HttpTransport.submit = posted  # type: ignore[method-assign,assignment]
         try:
             yield
         finally:
             BotocoreStubber.__call__ = original  # type: ignore[method-assign]
+            HttpTransport.submit = post  # type: ignore[method-assign]
 
     def wrap(self, handler: Callable[..., Any]) -> Callable[..., Any]:
         def counted(event: dict[str, Any], context: Any) -> Any:
             name = context.function_name.removeprefix("autodispatch-")
-            self._active.name = name
             if name == "RecordDeliveryEvents":
                 self.feedback_events += len(event["Records"])
-            self._active.waits = 0.0
-            self._active.emulated = 0.0
-            self._active.emulated_wall = 0.0
+            account = Account(name)
+            token = ACTIVE.set(account)
             started, cpu, queued = time.perf_counter(), time.thread_time(), _run_queue_seconds()
             try:
                 result = handler(event, context)
                 self.results.append((name, result))
                 return result
             finally:
-                self._active.name = None
+                ACTIVE.reset(token)
                 # moto answering a request on this thread is AWS's work, not the function's: it is
                 # taken out of the CPU, and the request's round trip is counted in `waits` instead.
                 wall = time.perf_counter() - started
-                active = self._active
+                threads, threads_cpu, modelled = account.modelled()
                 invocation = Invocation(
                     function=name,
                     wall=wall,
-                    cpu=time.thread_time() - cpu - active.emulated,
-                    waits=active.waits,
-                    emulated=active.emulated_wall,
+                    cpu=time.thread_time() - cpu - account.emulated if threads == 1 else threads_cpu,
+                    waits=account.waits,
+                    emulated=account.emulated_wall,
                     run_queue=_run_queue_seconds() - queued,
+                    threads=threads,
+                    modelled=modelled,
                 )
                 with self._lock:
                     self.durations.append(invocation)

@@ -5,12 +5,14 @@ first night's run.
 """
 
 import math
+import re
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from aws_cdk import aws_logs as logs
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from autodispatch.config import DISPATCH_WORKERS
 from autodispatch.models.routes import CONFIGURED_TRANSPORTS
 
 # The context keys the app reads, in the order the README documents them.
@@ -25,6 +27,7 @@ CONTEXT_KEYS = (
     "maxConcurrency",
     "sesSendRate",
     "batchSize",
+    "dispatchWorkers",
     "claimLeaseSeconds",
     "einvoiceTransport",
     "einvoiceEndpoint",
@@ -38,12 +41,28 @@ CONTEXT_KEYS = (
     "smsSenderId",
     "alarmEmail",
     "logRetentionDays",
+    "tableCapacity",
+    "dayWriteUnits",
+    "dayReadUnits",
+    "nightHours",
 )
 
 # A dispatch child's email rate running flat out on a night of the usual mix (a third of the
 # invoices by email, about 60 ms an invoice: README, "Pacing email"); the default MaxConcurrency
 # keeps the children together within the SES rate.
 EMAILS_PER_SECOND_PER_CHILD = 5.0
+# Provisioned capacity for the night, from the same pacing: a child dispatches about three times its
+# emails in invoices, and each invoice measured (`make bench`) takes about these units a second.
+INVOICES_PER_SECOND_PER_CHILD = 3 * EMAILS_PER_SECOND_PER_CHILD
+TABLE_WRITE_UNITS_PER_INVOICE = 2.5  # claim, outcome, a third of a delivery event, counters
+INDEX_WRITE_UNITS_PER_INVOICE = 1.0  # the outcome takes the invoice off the pending index
+TABLE_READ_UNITS_PER_INVOICE = 2.0  # its document and state, strongly consistent
+# The selector reads the pending index at the night's start: 1,000,000 entries in about a minute.
+INDEX_READ_UNITS_AT_NIGHT = 250
+# Target tracking keeps consumed capacity at this share of the provisioned; the night is sized so.
+TARGET_UTILIZATION_PERCENT = 70
+# The night's capacity is in place this long before the run starts (an increase takes minutes).
+SCALE_UP_LEAD_MINUTES = 10
 
 # CloudWatch Logs' retention choices, in days.
 _RETENTION_DAYS = {
@@ -72,6 +91,10 @@ _RETENTION_DAYS = {
 }
 
 
+def _daily(minute_of_day: int) -> str:
+    return f"cron({minute_of_day % 60} {minute_of_day // 60} * * ? *)"
+
+
 class SettingsError(ValueError):
     """The CDK context does not describe a deployable stack."""
 
@@ -96,6 +119,8 @@ class DeploySettings(BaseModel):
     # The account's SES maximum send rate (emails per second; 14 for a new production account).
     ses_send_rate: float = Field(default=14.0, gt=0, alias="sesSendRate")
     batch_size: int = Field(default=100, ge=1, le=500, alias="batchSize")
+    # Invoices of a batch in flight at once in a DispatchInvoice invocation (README, "Cost").
+    dispatch_workers: int = Field(default=DISPATCH_WORKERS, ge=1, le=8, alias="dispatchWorkers")
     claim_lease_seconds: int = Field(default=900, ge=60, alias="claimLeaseSeconds")
     einvoice_transport: Literal["s3", "http"] = Field(default="s3", alias="einvoiceTransport")
     einvoice_endpoint: str | None = Field(default=None, alias="einvoiceEndpoint")
@@ -109,6 +134,12 @@ class DeploySettings(BaseModel):
     sms_sender_id: str | None = Field(default=None, alias="smsSenderId", pattern=r"^[A-Za-z0-9]{1,11}$")
     alarm_email: str | None = Field(default=None, alias="alarmEmail", pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
     log_retention_days: int = Field(default=90, alias="logRetentionDays")
+    # On demand (the default), or provisioned capacity scaled for the night (README, "Cost").
+    table_capacity: Literal["on_demand", "provisioned"] = Field(default="on_demand", alias="tableCapacity")
+    # Provisioned: what the day keeps (the API's imports and reads) and how long the night's lasts.
+    day_write_units: int = Field(default=5, ge=1, alias="dayWriteUnits")
+    day_read_units: int = Field(default=5, ge=1, alias="dayReadUnits")
+    night_hours: int = Field(default=8, ge=1, le=20, alias="nightHours")
 
     @field_validator("*", mode="before")
     @classmethod
@@ -139,6 +170,36 @@ class DeploySettings(BaseModel):
             if transport == "http" and not (endpoint or "").startswith("https://"):
                 raise ValueError(f"{kind}Transport=http needs an https:// {kind}Endpoint")
         return self
+
+    @model_validator(mode="after")
+    def _provisioned_night_follows_a_daily_schedule(self) -> "DeploySettings":
+        if self.table_capacity == "provisioned":
+            self.night_start()
+        return self
+
+    def night_start(self) -> tuple[int, int]:
+        """(hour, minute) of the nightly run: provisioned capacity is scheduled around it, so the
+        schedule must be a fixed daily time, cron(M H * * ? *)."""
+        match = re.fullmatch(r"cron\((\d{1,2}) (\d{1,2}) \* \* \? \*\)", self.schedule_expression)
+        if match is None:
+            raise ValueError(
+                "tableCapacity=provisioned needs a daily scheduleExpression cron(M H * * ? *) "
+                f"to scale around, not {self.schedule_expression}"
+            )
+        return int(match[2]), int(match[1])
+
+    def night_scaling(self) -> tuple[str, str]:
+        """The cron expressions (in timeZone) that raise the night's capacity before the run and lower
+        it to the day's `night_hours` later."""
+        hour, minute = self.night_start()
+        up = (hour * 60 + minute - SCALE_UP_LEAD_MINUTES) % (24 * 60)
+        down = (up + self.night_hours * 60) % (24 * 60)
+        return _daily(up), _daily(down)
+
+    def night_units(self, units_per_invoice: float) -> int:
+        """Capacity units for the night's rate: every child dispatching flat out, at the target use."""
+        rate = self.map_concurrency * INVOICES_PER_SECOND_PER_CHILD * units_per_invoice
+        return math.ceil(rate * 100 / TARGET_UTILIZATION_PERCENT)
 
     def transport(self, name: str) -> tuple[str, str | None, str | None]:
         """The route transport `name`'s (models/routes.py) mode, endpoint and API key secret name."""

@@ -43,7 +43,7 @@ class AutodispatchStack(Stack):
             **kwargs,
         )
         self.settings = settings
-        self.storage = Storage(self, "Storage")
+        self.storage = Storage(self, "Storage", settings=settings)
         self.notifications = Notifications(self, "Notifications", settings=settings)
         self.functions = Functions(
             self, "Functions", settings=settings, storage=self.storage, notifications=self.notifications

@@ -16,10 +16,3 @@ class ExitCode(IntEnum):
     # `runs start --wait`: the run was still going when --timeout ran out; it goes on.
     STILL_RUNNING = 4
     INTERRUPTED = 130
-
-
-EXIT_CODES_HELP = (
-    "Exit status: 0 done; 1 refused or failed (unknown id, an action the rules do not allow, AWS "
-    "error); 2 bad command line or input, nothing changed; 3 the awaited run did not succeed; "
-    "4 the awaited run was still running at --timeout; 130 interrupted."
-)

@@ -1,7 +1,6 @@
 """The `autodispatch` command line."""
 
 import os
-import sys
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
@@ -9,33 +8,33 @@ from typing import Annotated, Any
 import typer
 from rich.markup import escape
 from rich.table import Table
-from typer.exceptions import TyperException
 
-from autodispatch.i18n.negotiate import from_posix_locale
 from autodispatch.models.enums import Language
 from autodispatch_cli.commands import invoices, runs, settings
-from autodispatch_cli.commands.common import LANG_HELP, Invocation, LangOption, day, parse_day, say, target
+from autodispatch_cli.commands.common import Invocation, LangOption, day, parse_day, say, target
 from autodispatch_cli.commands.runs import count_cells, run_status, run_style
-from autodispatch_cli.exit_codes import EXIT_CODES_HELP, ExitCode
+from autodispatch_cli.exit_codes import ExitCode
+from autodispatch_cli.localized import Typer
 from autodispatch_cli.output import (
     console,
-    print_error,
     print_json,
     reader_language,
     state_style,
     table,
     user_errors,
 )
+from autodispatch_cli.speaking import requested_language
 from autodispatch_cli.target import DEFAULT_STACK, STACK_ENV, TargetOptions
 
-app = typer.Typer(
+# Help texts are catalogue codes, rendered in the reader's language when an invocation runs (localized.py).
+app = Typer(
     name="autodispatch",
-    help="Automatic dispatch of sales invoices: operate a deployed stack or run it locally.",
-    epilog=EXIT_CODES_HELP,
+    help="cli.help.app",
+    epilog="cli.help.exit_codes",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
-local_app = typer.Typer(help="The whole system in embedded AWS on this machine.", no_args_is_help=True)
+local_app = Typer(help="cli.help.local", no_args_is_help=True)
 app.add_typer(local_app, name="local")
 app.add_typer(settings.app, name="settings")
 app.add_typer(invoices.app, name="invoices")
@@ -47,22 +46,18 @@ def target_options(
     ctx: typer.Context,
     stack: Annotated[
         str,
-        typer.Option(
-            envvar=STACK_ENV, help="The CloudFormation stack whose outputs name the resources to operate."
-        ),
+        typer.Option(envvar=STACK_ENV, help="cli.help.stack"),
     ] = DEFAULT_STACK,
-    region: Annotated[
-        str | None, typer.Option(help="AWS region; default from AWS_REGION / the profile.")
-    ] = None,
-    profile: Annotated[str | None, typer.Option(help="AWS profile; default AWS_PROFILE.")] = None,
+    region: Annotated[str | None, typer.Option(help="cli.help.region")] = None,
+    profile: Annotated[str | None, typer.Option(help="cli.help.profile")] = None,
     lang: Annotated[
         Language | None,
-        typer.Option("--lang", help=LANG_HELP),
+        typer.Option("--lang", help="cli.help.lang"),
     ] = None,
 ) -> None:
     """The target of the operator commands: a deployed stack, or the local one of `local serve`
     (export AWS_ENDPOINT_URL as it says)."""
-    language = lang or from_posix_locale(os.environ.get("LC_ALL") or os.environ.get("LANG"))
+    language = lang or requested_language((), os.environ)
     ctx.obj = Invocation(TargetOptions(stack=stack, region=region, profile=profile), language=language)
 
 
@@ -139,34 +134,23 @@ def _print_run_summary(ctx: typer.Context, report: dict[str, Any]) -> None:
     console.print(table(say(ctx, "cli.title.deliveries"), names, rows))
 
 
-@local_app.command("run")
+@local_app.command("run", help="cli.help.local_run")
 def local_run(
     ctx: typer.Context,
-    scenario: Annotated[Path, typer.Option(help="Scenario file (SCENARIO-FORMAT.md).")],
-    dates: Annotated[list[str], typer.Option("--date", help="Run date YYYY-MM-DD; repeat for more nights.")],
-    concurrent_starts: Annotated[
-        int,
-        typer.Option(
-            min=1,
-            max=10,
-            help="Executions started at once for each night. The report counts per night: each "
-            "invoice once in selected, sent, ignored and failed, however many executions saw it.",
-        ),
-    ] = 1,
-    out: Annotated[
-        Path | None, typer.Option(help="Write every delivered artifact under this folder.")
-    ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the run report as JSON.")] = False,
+    scenario: Annotated[Path, typer.Option(help="cli.help.scenario")],
+    dates: Annotated[list[str], typer.Option("--date", help="cli.help.run_dates")],
+    concurrent_starts: Annotated[int, typer.Option(min=1, max=10, help="cli.help.concurrent_starts")] = 1,
+    out: Annotated[Path | None, typer.Option(help="cli.help.out")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="cli.help.report_json")] = False,
     _lang: LangOption = None,
 ) -> None:
-    """Import a scenario and run one nightly execution per --date, in order, on the same data."""
     from autodispatch_cli.local.night_run import run_scenario  # noqa: PLC0415 - moto loads slowly
     from autodispatch_cli.scenario_file import load_scenario  # noqa: PLC0415
 
     # The JSON report is a public contract in English (SCENARIO-FORMAT.md); the summary is the reader's.
     language = Language.EN if as_json else reader_language(ctx)
     with user_errors(reader_language(ctx)):
-        run_dates = [parse_day(value, "--date") for value in dates]
+        run_dates = [parse_day(ctx, value, "--date") for value in dates]
         parsed = load_scenario(scenario)
         report = run_scenario(
             parsed, run_dates, concurrent_starts=concurrent_starts, out=out, language=language
@@ -177,25 +161,14 @@ def local_run(
         _print_run_summary(ctx, report)
 
 
-@local_app.command("serve")
+@local_app.command("serve", help="cli.help.local_serve")
 def local_serve(
     ctx: typer.Context,
-    port: Annotated[int, typer.Option(min=1, max=65535, help="Port on 127.0.0.1.")] = 4599,
-    api_port: Annotated[
-        int | None,
-        typer.Option(min=1, max=65535, help="Port of the integration API; default: a free port."),
-    ] = None,
-    web_port: Annotated[
-        int | None,
-        typer.Option(min=1, max=65535, help="Port of the tenant view (web page); default: a free port."),
-    ] = None,
+    port: Annotated[int, typer.Option(min=1, max=65535, help="cli.help.port")] = 4599,
+    api_port: Annotated[int | None, typer.Option(min=1, max=65535, help="cli.help.api_port")] = None,
+    web_port: Annotated[int | None, typer.Option(min=1, max=65535, help="cli.help.web_port")] = None,
     _lang: LangOption = None,
 ) -> None:
-    """Start the whole system in embedded AWS on 127.0.0.1 and keep it running until Ctrl-C.
-
-    It publishes a stack with the same outputs as a deployed one, so every other command works
-    against it once AWS_ENDPOINT_URL and the printed credentials are exported.
-    """
     from autodispatch_cli.local.runtime import LocalAws  # noqa: PLC0415 - moto loads slowly
     from autodispatch_cli.local.serve import LOCAL_CREDENTIALS, serve_until_interrupted  # noqa: PLC0415
 
@@ -222,18 +195,14 @@ def local_serve(
     console.print(say(ctx, "cli.serve.stopped"))
 
 
-@local_app.command("token")
+@local_app.command("token", help="cli.help.local_token")
 def local_token(
     ctx: typer.Context,
-    tenant: Annotated[str | None, typer.Option(help="A token of a user of this tenant.")] = None,
-    system: Annotated[bool, typer.Option("--system", help="The default system client's token.")] = False,
+    tenant: Annotated[str | None, typer.Option(help="cli.help.token_tenant")] = None,
+    system: Annotated[bool, typer.Option("--system", help="cli.help.token_system")] = False,
     _lang: LangOption = None,
 ) -> None:
-    """Print a bearer token for the integration API of `local serve` (R27), alone on stdout.
-
-    --tenant T: an ID token of the local user of tenant T (created on first use); --system: an
-    access token of the default billing-system client, granted every tenant.
-    """
+    """A bearer token for the integration API of `local serve` (R27)."""
     from autodispatch_cli.local.api_server import local_identity, system_token, tenant_token  # noqa: PLC0415
 
     if (tenant is None) == (not system):
@@ -250,20 +219,9 @@ def local_token(
 
 
 def main() -> None:
-    """The console script: a usage error is one line like every other error (exit 2)."""
-    try:
-        status = app(standalone_mode=False)
-    except typer.Abort:
-        sys.exit(ExitCode.INTERRUPTED)
-    except TyperException as error:  # click's usage errors, as typer vendors them
-        formatted = getattr(error, "format_message", None)
-        message = (formatted() if callable(formatted) else str(error)).rstrip(".")
-        if message:  # empty after the help a bare group prints (no_args_is_help)
-            context = getattr(error, "ctx", None)
-            hint = f"; see `{context.command_path} --help`" if context is not None else ""
-            print_error(f"{message}{hint}")
-        sys.exit(getattr(error, "exit_code", ExitCode.USAGE))
-    sys.exit(status if isinstance(status, int) else ExitCode.OK)
+    """The console script: every error, a usage error too, is one line in the reader's language
+    (exit 2 for a usage error; localized.LocalizedGroup)."""
+    app()
 
 
 if __name__ == "__main__":

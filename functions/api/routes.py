@@ -29,6 +29,7 @@ from autodispatch.errors import (
     InputError,
     InvalidTransition,
     NotFound,
+    Throttled,
     error_line,
     shown,
 )
@@ -62,10 +63,14 @@ from autodispatch.runs.port import ExecutionStatus, RunExecutions
 from autodispatch.store.port import InvoiceStore, RunSummary
 
 LIST_LIMIT_MAX = 500
+# Seconds a client waits before repeating a request the table throttled: long enough for
+# DynamoDB's burst capacity and auto scaling to answer.
+THROTTLED_RETRY_AFTER = "5"
 # Activation changes only through activate/deactivate, which check R2 and stamp the instant (R4).
 ACTIVATION_FIELDS = frozenset({"active", "activated_at"})
 # One status per error type, most specific first (an ImportConflict is an InputError).
 ERROR_STATUS: tuple[tuple[type[AutodispatchError], HTTPStatus], ...] = (
+    (Throttled, HTTPStatus.TOO_MANY_REQUESTS),
     (NotFound, HTTPStatus.NOT_FOUND),
     (ImportConflict, HTTPStatus.CONFLICT),
     (InputError, HTTPStatus.BAD_REQUEST),
@@ -119,7 +124,8 @@ ERROR_DESCRIPTIONS: dict[HTTPStatus, str] = {
     HTTPStatus.UNSUPPORTED_MEDIA_TYPE: "The body is not JSON by its Content-Type (application/json)",
     HTTPStatus.UNPROCESSABLE_ENTITY: "The body or a parameter does not match its schema, or the body "
     "has a field the schema does not know; the message names the field",
-    HTTPStatus.TOO_MANY_REQUESTS: "The stage's throttling limit was reached; repeat the request later",
+    HTTPStatus.TOO_MANY_REQUESTS: "The stage's throttling limit or the table's capacity was reached; "
+    "repeat the request later (after Retry-After seconds where given)",
     HTTPStatus.SERVICE_UNAVAILABLE: "A service behind the API failed temporarily; repeat the request",
 }
 # What any route can answer: a body it cannot read, the authorizer's and the guard's denials, schema
@@ -318,7 +324,10 @@ def _check_path_id(name: str, path_value: str, body_value: str) -> None:
 
 
 def error_response(
-    status: HTTPStatus, message: Text, issues: Sequence[FieldIssue] = ()
+    status: HTTPStatus,
+    message: Text,
+    issues: Sequence[FieldIssue] = (),
+    headers: dict[str, str] | None = None,
 ) -> Response[dict[str, Any]]:
     """Every error body: the message and each issue (in the reader's language where it is words as
     data) as one safe line (errors.error_line)."""
@@ -334,6 +343,7 @@ def error_response(
         status_code=status,
         content_type=content_types.APPLICATION_JSON,
         body=body.model_dump(exclude_none=True),
+        headers=headers,
     )
 
 
@@ -342,6 +352,14 @@ def _error_response(error: AutodispatchError) -> Response[dict[str, Any]]:
     status = next(
         (status for kind, status in ERROR_STATUS if isinstance(error, kind)), HTTPStatus.SERVICE_UNAVAILABLE
     )
+    if status is HTTPStatus.TOO_MANY_REQUESTS or isinstance(error.__cause__, Throttled):
+        # The table's capacity, still short after the SDK's retries (a daytime burst over
+        # provisioned capacity): the client repeats the request, as after the stage's own 429. An
+        # import it stopped was undone, and says so.
+        logger.warning("request throttled", extra={"error_type": type(error).__name__})
+        said = error.text if not isinstance(error, Throttled) else None
+        retry = {"Retry-After": THROTTLED_RETRY_AFTER}
+        return error_response(HTTPStatus.TOO_MANY_REQUESTS, said or Text.of("busy.throttled"), headers=retry)
     if status is HTTPStatus.SERVICE_UNAVAILABLE:
         logger.warning("request failed", extra={"error_type": type(error).__name__})
     issues = error.issues if isinstance(error, InputError | ActivationRefused) else []

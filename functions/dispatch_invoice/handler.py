@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 from autodispatch import wiring
 from autodispatch.channels.port import Deliverer
 from autodispatch.config import load_config
+from autodispatch.logic.archive_recovery import recover_batch_archive
 from autodispatch.logic.dispatch import Batch, BatchDispatcher, BatchResult, Clock
 from autodispatch.logic.unfinished import settle_unfinished
 from autodispatch.observability import NAMESPACE, SERVICE, logger, metrics, tracer
@@ -50,15 +51,14 @@ def handler(
         logger.warning(
             "batch failed for good; settling its unfinished invoices", extra={"error": request.failure.error}
         )
+        store = store or wiring.invoice_store()
         counts = settle_unfinished(
-            request.run,
-            request.batch.keys,
-            store or wiring.invoice_store(),
-            config.zone,
-            clock or _now,
-            request.failure.error,
+            request.run, request.batch.keys, store, config.zone, clock or _now, request.failure.error
         )
         metrics.add_metric(name="InvoicesFailed", unit=MetricUnit.Count, value=counts.failed)
+        # R19: the copies the batch's last invocation held died with it; settled first, so a copy
+        # that cannot be written never keeps an invoice pending (a failed write retries this step).
+        recover_batch_archive(request.run, request.batch.keys, store, deliverer or wiring.deliverer())
         return BatchResult(counts=counts).model_dump(mode="json")
     dispatcher = BatchDispatcher(
         store or wiring.invoice_store(),
@@ -67,6 +67,7 @@ def handler(
         timedelta(seconds=config.claim_lease_seconds),
         clock or _now,
         time_left=lambda: context.get_remaining_time_in_millis() / 1000,
+        workers=config.dispatch_workers,
     )
     result = dispatcher.dispatch(request.run, request.batch.keys)
     for channel, count in result.sent_by_channel.items():

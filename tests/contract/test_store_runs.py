@@ -16,7 +16,7 @@ from autodispatch.models.enums import (
     InvoiceStatus,
 )
 from autodispatch.models.scenario import Invoice
-from autodispatch.models.text import verbatim
+from autodispatch.models.text import Text, verbatim
 from autodispatch.store.port import Attempt, InvoiceStore, RunCounts, RunIssue, RunRef, RunSummary, Settlement
 
 NOW = datetime(2026, 3, 9, 22, 0, tzinfo=UTC)
@@ -110,6 +110,7 @@ def test_r23_the_delivered_marker_survives_later_attempts_and_hides_the_unfinish
     store.next_attempt(invoice.key, marker, [run_event(HistoryEventKind.SENT, Channel.EINVOICE)])
     store.next_attempt(invoice.key, marker.model_copy(update={"delivered": None}), [])
     assert store.get_record(invoice.key).unfinished_attempt is None
+    assert store.get_record(invoice.key).delivered_unsettled is Channel.EINVOICE  # sent, not settled
     later = NOW + LEASE + timedelta(seconds=1)
     prior = store.claim(invoice.key, attempt("night/b", at=later), later + LEASE, [])
     assert prior is not None
@@ -222,6 +223,48 @@ def test_r21_a_run_issue_written_again_is_kept_once(store: InvoiceStore) -> None
         issue,
     ]
     assert store.run_issues("other") == []
+
+
+def test_r12_r24_the_nights_first_email_account_fault_is_kept_on_the_run(store: InvoiceStore) -> None:
+    store.put_run(
+        RunSummary(run_id=RUN.run_id, run_date=RUN.run_date, started_at=NOW, counts=RunCounts(selected=2))
+    )
+    assert store.email_stop(RUN) is None
+    first = Text.of("email_account.suspended")
+    store.stop_email(RUN, first)
+    store.stop_email(RUN, verbatim("a later cause"))  # another batch's fault: the first stays
+    assert store.email_stop(RUN) == first
+    assert store.get_run(RUN.run_id).counts == RunCounts(selected=2)  # the run's counts untouched
+    other = RunRef(run_id="other", run_date=RUN.run_date)
+    assert store.email_stop(other) is None
+    store.stop_email(other, first)  # a run never put keeps nothing
+    assert store.email_stop(other) is None
+
+
+def test_r21_a_run_s_issues_are_listed_by_tenant_and_read_by_a_range_of_tenants(store: InvoiceStore) -> None:
+    """The notification plan's listing and a chunk's read (R21): ids that are prefixes of others
+    ('a', 'a1'), and `-`, `.`, `:` and `_` in ids, all sort as the plain ids do."""
+    tenants = ["a", "a-b", "a.c", "a1", "a:d", "a_e", "b", "bä"]
+    issues = [
+        RunIssue(
+            tenant_id=tenant,
+            invoice_id=f"inv-{n}",
+            number=str(n),
+            state=AutoDispatchState.FAILED,
+            message=verbatim("m"),
+        )
+        for n, tenant in enumerate(tenants * 2)
+    ]
+    store.add_run_issues(RUN, issues)
+    store.add_run_issues(RunRef(run_id="other", run_date=RUN.run_date), issues[:3])
+    assert store.run_issue_tenants(RUN.run_id) == [(tenant, 2) for tenant in sorted(tenants)]
+    assert store.run_issue_tenants("none") == []
+    ranged = store.tenant_run_issues(RUN.run_id, "a.c", "a:d")
+    assert sorted((issue.tenant_id, issue.invoice_id) for issue in ranged) == sorted(
+        (issue.tenant_id, issue.invoice_id) for issue in issues if issue.tenant_id in {"a.c", "a1", "a:d"}
+    )
+    assert [issue.tenant_id for issue in store.tenant_run_issues(RUN.run_id, "a", "a")] == ["a", "a"]
+    assert {issue.tenant_id for issue in store.tenant_run_issues(RUN.run_id, "b", "bä")} == {"b", "bä"}
 
 
 def test_r21_a_tenant_is_notified_once_per_run_unless_the_claim_is_given_back(store: InvoiceStore) -> None:

@@ -72,6 +72,7 @@ def test_r23_an_access_point_that_never_answers_leaves_the_peppol_customer_in_do
     entry = _invoice(report, PEPPOL_CUSTOMER)
     assert (entry["auto_dispatch"], entry["status"], entry["sent_on"]) == ("FAILED", "UNSENT", None)
     assert "it is unknown whether the invoice reached the customer" in entry["message"]
+    assert "the service did not answer" in entry["message"]  # not only "a run stopped"
     # Never sent by another channel: the e-invoice may have reached the customer.
     assert [d for d in report["deliveries"] if d["invoice_id"] == PEPPOL_CUSTOMER] == []
     # Repeat-safe, so the same document (same message id) may have been handed over again; never another.

@@ -19,10 +19,20 @@ def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([*CLI, *args], capture_output=True, text=True, timeout=300, check=False, cwd=ROOT)
 
 
-def test_local_run_json_prints_exactly_the_run_report(tmp_path: Path) -> None:
-    result = run_cli(
-        "local", "run", "--scenario", str(DEMO), "--date", "2026-03-10", "--json", "--out", str(tmp_path)
-    )
+DEMO_NIGHT = ("local", "run", "--scenario", str(DEMO), "--date", "2026-03-10")
+
+
+@pytest.fixture(scope="module")
+def english_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[subprocess.CompletedProcess[str], Path]:
+    """The demo night's JSON report as a script asks for it (run once: each run takes seconds)."""
+    out = tmp_path_factory.mktemp("en")
+    return run_cli(*DEMO_NIGHT, "--json", "--out", str(out)), out
+
+
+def test_local_run_json_prints_exactly_the_run_report(
+    english_run: tuple[subprocess.CompletedProcess[str], Path],
+) -> None:
+    result, out = english_run
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)  # nothing but the one document on stdout
     assert set(report) == {"runs", "invoices", "notifications", "deliveries"}
@@ -44,7 +54,7 @@ def test_local_run_json_prints_exactly_the_run_report(tmp_path: Path) -> None:
     assert set(report["notifications"][0]) == {"tenant_id", "run_date", "kind", "to", "subject", "body"}
     assert set(report["deliveries"][0]) == {"tenant_id", "invoice_id", "channel", "kind", "artifact"}
     for delivery in report["deliveries"]:
-        assert (tmp_path / delivery["artifact"]).is_file()
+        assert (out / delivery["artifact"]).is_file()
 
 
 def test_r25_invalid_scenario_exits_non_zero_naming_tenant_invoice_and_field(tmp_path: Path) -> None:
@@ -110,10 +120,12 @@ def _without_run_names_and_times(report: dict[str, object]) -> str:
 
 
 def test_r30_local_run_summary_speaks_the_readers_language_and_the_json_report_stays_english(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    english_run: tuple[subprocess.CompletedProcess[str], Path],
 ) -> None:
     monkeypatch.setenv("COLUMNS", "240")  # a wide terminal: headings on one line
-    args = ("local", "run", "--scenario", str(DEMO), "--date", "2026-03-10")
+    args = DEMO_NIGHT
     summary = run_cli(*args, "--lang", "sv")  # --lang after the subcommand
     assert summary.returncode == 0, summary.stderr
     for words in (
@@ -127,7 +139,7 @@ def test_r30_local_run_summary_speaks_the_readers_language_and_the_json_report_s
     internal = re.compile(r"\b(SUCCEEDED|FAILED|IGNORED|SENT|EINVOICE|EMAIL|PRINT|INVOICE|SMS)\b")
     assert not internal.search(summary.stdout), internal.search(summary.stdout)
     # The report of SCENARIO-FORMAT.md: English, the same document whatever language is asked for.
-    english = run_cli(*args, "--json", "--out", str(tmp_path / "en"))
+    english = english_run[0]
     swedish = run_cli(*args, "--json", "--lang", "sv", "--out", str(tmp_path / "sv"))
     assert english.returncode == swedish.returncode == 0
     assert "Automatic dispatch failed" in english.stdout

@@ -1,5 +1,5 @@
 """R21, R23: a night is one run however many executions start for it. Three executions of each of
-twenty nights started at once (`local run --concurrent-starts 3`) over two tenants with failures
+ten nights started at once (`local run --concurrent-starts 3`) over two tenants with failures
 every night, one invoice per batch so that executions running side by side would share them out:
 each tenant with failures gets exactly one notification per night and channel, and it lists every
 failure of that night; every invoice is sent once; the counts are per night."""
@@ -8,15 +8,19 @@ from collections import Counter
 from datetime import date, timedelta
 from typing import Any
 
+import pytest
+
+import notify_failures.handler as notify_handler
+from autodispatch.logic import notification
 from autodispatch.models.scenario import Invoice, Scenario
 from autodispatch_cli.local.night_run import run_scenario
 from autodispatch_cli.local.runtime import LocalAws
 
 FIRST_NIGHT = date(2026, 3, 10)  # the night the demo's originals are due
-NIGHTS = 20
+NIGHTS = 10
 STARTS = 3
 # The demo's invoices of the first night, copied: kahvila's 1005 fails (R16), twice, and 1002 is
-# sent by email; tilitoimisto's 503 fails (R12). Small, so that twenty nights stay affordable.
+# sent by email; tilitoimisto's 503 fails (R12). Small, so that ten nights stay affordable.
 ORIGINALS = {"k-1005": "FAILED", "k-1002": "SENT", "t-503": "FAILED"}
 COPIES = {"k-1005": "ab", "k-1002": "a", "t-503": "a"}
 
@@ -104,3 +108,47 @@ def test_r21_two_tenants_sharing_a_notification_phone_each_get_their_own_sms(dem
     assert "503" not in texts["kahvila"]
     assert "503" in texts["tilitoimisto"]
     assert "1005" not in texts["tilitoimisto"]
+
+
+class ChunkDied(Exception):
+    """What Step Functions sees when a chunk's function fails for good."""
+
+
+def test_r21_r24_chunks_notify_side_by_side_and_one_failing_for_good_fails_the_run_not_the_others(
+    demo_scenario: Scenario, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A chunk a tenant and two chunks at once (the Map's concurrency from the plan): kahvila's
+    chunk fails for good, tilitoimisto's is notified all the same, and the run fails at its
+    finish, naming the chunk, rather than end as if every tenant had been told (R24)."""
+    monkeypatch.setattr(notification, "TENANTS_PER_CHUNK", 1)
+    monkeypatch.setattr(notification, "MESSAGES_PER_SECOND_PER_CHUNK", 7.0)  # 14 emails/s: two at once
+    plans: list[dict[str, Any]] = []
+
+    def notify(event: dict[str, Any], context: Any) -> Any:
+        if event["step"] == "chunk" and event["chunk"]["first_tenant"] == "kahvila":
+            raise ChunkDied("the chunk cannot be notified")
+        answer = notify_handler.handler(event, context)
+        if event["step"] == "plan":
+            plans.append(answer)
+        return answer
+
+    originals = [i for i in demo_scenario.invoices if i.invoice_id in {"k-1005", "t-503"}]
+    scenario = demo_scenario.model_copy(update={"invoices": originals})
+    with LocalAws(handlers={"NotifyFailures": notify}) as local:
+        report = run_scenario(scenario, [FIRST_NIGHT], local=local)
+        [execution] = report["runs"][0]["executions"]
+        arn = f"{local.state_machine_arn.replace(':stateMachine:', ':execution:')}:{execution['name']}"
+        failed = local.client("stepfunctions").describe_execution(executionArn=arn)
+
+    # The finish step failed the run, once the Map had let every chunk end.
+    assert failed["error"] == "NotificationsIncomplete"
+    assert "1 of 2 notification chunk(s) failed after their retries (ChunkDied)" in failed["cause"]
+    [plan] = plans
+    assert [(c["first_tenant"], c["last_tenant"]) for c in plan["chunks"]] == [
+        ("kahvila", "kahvila"),
+        ("tilitoimisto", "tilitoimisto"),
+    ]
+    assert plan["concurrency"] == 2
+    [run] = report["runs"]
+    assert [e["status"] for e in run["executions"]] == ["FAILED"]
+    assert {(n["tenant_id"], n["kind"]) for n in report["notifications"]} == {("tilitoimisto", "EMAIL")}

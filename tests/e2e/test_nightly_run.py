@@ -396,3 +396,73 @@ def test_r19_a_kill_at_the_batchs_archive_write_leaves_every_sent_email_archived
     first_night = {d["invoice_id"] for d in report["deliveries"] if d["channel"] == "EMAIL"}
     assert re_rendered
     assert {name.split("/")[2] for name in re_rendered} <= first_night
+
+
+def test_r19_a_kill_in_the_batchs_last_retry_at_its_archive_write_leaves_every_sent_email_archived(
+    demo_scenario: Scenario,
+) -> None:
+    """Issue 21: the first night's batch dies as it writes its archive object in each of its three
+    invocations (the state machine's retries run out). SettleFailedBatch, the catch that runs the
+    dispatch function once more, writes the copies the last one died with: each email SES took is in
+    the archive byte for byte, labelled as rendered again, and the night still ends as the demo's."""
+
+    class DiesAtEveryArchiveWriteOfTheBatch:
+        deaths = 0
+        process: Any = None
+
+        def _live(self) -> Any:
+            if self.process is None:  # a new process: nothing in memory
+                self.process = build_deliverer(load_config())
+            return self.process
+
+        def deliver(self, *args: Any) -> Any:
+            return self._live().deliver(*args)
+
+        def deliver_factoring(self, *args: Any) -> Any:
+            return self._live().deliver_factoring(*args)
+
+        def recover_copies(self, *args: Any) -> int:
+            return int(self._live().recover_copies(*args))
+
+        def flush_archive(self) -> bool:
+            if self.deaths < 3:  # DispatchBatch and its two retries
+                self.deaths, self.process = self.deaths + 1, None
+                raise ProcessDied
+            return bool(self._live().flush_archive())
+
+    dying = DiesAtEveryArchiveWriteOfTheBatch()
+    steps: list[bool] = []
+
+    def dispatch(event: dict[str, Any], context: Any) -> Any:
+        steps.append("failure" in event)
+        try:
+            return dispatch_handler.handler(event, context, deliverer=dying)
+        except ProcessDied:
+            raise RuntimeError("Runtime.ExitError") from None
+
+    with LocalAws(handlers={"DispatchInvoice": dispatch}) as local:
+        report = run_scenario(demo_scenario, NIGHTS, local=local)
+        s3 = local.client("s3")
+        members: dict[str, bytes] = {}
+        re_rendered: set[str] = set()
+        for item in s3.list_objects_v2(Bucket=BUCKET_NAME, Prefix=BATCH_PREFIX)["Contents"]:
+            with zipfile.ZipFile(
+                io.BytesIO(s3.get_object(Bucket=BUCKET_NAME, Key=item["Key"])["Body"].read())
+            ) as z:
+                members.update({name: z.read(name) for name in z.namelist() if name != RE_RENDERED_MEMBER})
+                if RE_RENDERED_MEMBER in z.namelist():
+                    re_rendered.update(json.loads(z.read(RE_RENDERED_MEMBER)))
+        raws = [raw.raw_data for raw in sent_emails() if getattr(raw, "raw_data", None) is not None]
+        sent = [data.encode() if isinstance(data, str) else data for data in raws]
+        sent = [message for message in sent if b"X-Autodispatch-Invoice" in message]  # not notifications
+    assert dying.deaths == 3
+    assert steps[:4] == [False, False, False, True]  # three invocations, then the batch's catch
+    assert all(run["executions"][0]["status"] == "SUCCEEDED" for run in report["runs"])
+    assert outcomes(report) == EXPECTED
+    assert_exactly_one_delivery_per_sent_invoice(report)
+    emailed = sorted(sent)
+    assert emailed
+    assert sorted(members.values()) == emailed  # every email sent is archived, byte for byte, and only those
+    first_night = {d["invoice_id"] for d in report["deliveries"] if d["channel"] == "EMAIL"}
+    assert re_rendered
+    assert {name.split("/")[2] for name in re_rendered} <= first_night

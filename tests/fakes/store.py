@@ -7,7 +7,8 @@ adapter (moto), so the two cannot drift apart.
 `fail(method, error)` makes the next call of a write method raise instead of writing, so tests
 can cut a use case off at any step; `writes` lists the writes made, in order."""
 
-from collections import defaultdict
+import threading
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -41,6 +42,9 @@ from autodispatch.store.port import (
 )
 
 PENDING, UNSENT = AutoDispatchState.PENDING, InvoiceStatus.UNSENT
+
+# The stores' scripted faults, taken one at a time (a store may be deep-copied: no lock of its own).
+_FAULTING = threading.Lock()
 
 
 @dataclass
@@ -96,6 +100,7 @@ class InMemoryInvoiceStore:
         self.invalid: dict[InvoiceKey, str] = {}
         self.items: dict[InvoiceKey, StateItem] = {}
         self.runs: dict[str, RunSummary] = {}
+        self._email_stops: dict[str, Text] = {}
         self._issues: dict[str, dict[tuple[str, str, str, Text], RunIssue]] = defaultdict(dict)
         self._notified: dict[tuple[str, str, str], bool] = {}  # True while claimed
         self._notices: dict[tuple[str, str, str, Text], RunIssue] = {}
@@ -156,6 +161,7 @@ class InMemoryInvoiceStore:
             unfinished_attempt=(
                 claim.attempt.channel if claim is not None and claim.attempt.delivered is None else None
             ),
+            delivered_unsettled=claim.attempt.delivered if claim is not None else None,
         )
 
     def events(self, key: InvoiceKey) -> list[str]:
@@ -432,9 +438,24 @@ class InMemoryInvoiceStore:
         for issue in issues:
             self._issues[run.run_id][_issue_key(issue)] = issue
 
+    def stop_email(self, run: RunRef, cause: Text) -> None:
+        self._write("stop_email")
+        summary = self.runs.get(run.run_id)
+        if summary is not None and summary.run_date == run.run_date:
+            self._email_stops.setdefault(run.run_id, cause)
+
+    def email_stop(self, run: RunRef) -> Text | None:
+        return self._email_stops.get(run.run_id)
+
     def run_issues(self, run_id: str) -> list[RunIssue]:
         found = self._issues.get(run_id, {})
         return [found[key] for key in sorted(found)]
+
+    def run_issue_tenants(self, run_id: str) -> list[tuple[str, int]]:
+        return list(Counter(issue.tenant_id for issue in self.run_issues(run_id)).items())
+
+    def tenant_run_issues(self, run_id: str, first_tenant: str, last_tenant: str) -> list[RunIssue]:
+        return [issue for issue in self.run_issues(run_id) if first_tenant <= issue.tenant_id <= last_tenant]
 
     def claim_notification(self, run_id: str, tenant_id: str, kind: str) -> bool:
         self._write("claim_notification")
@@ -525,8 +546,10 @@ class InMemoryInvoiceStore:
     # Conditions ---------------------------------------------------------------------------------
 
     def _write(self, method: str) -> None:
-        if self._faults[method]:
-            raise self._faults[method].pop(0)
+        with _FAULTING:  # a batch's workers write at once: one scripted fault each
+            fault = self._faults[method].pop(0) if self._faults[method] else None
+        if fault is not None:
+            raise fault
         self.writes.append(method)
 
     def _claimable(self, key: InvoiceKey, claimant: str, now: datetime) -> StateItem:

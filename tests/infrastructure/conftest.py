@@ -36,7 +36,11 @@ VARIANT_CONTEXT = {
     "alarmEmail": "operators@example.com",
     "scheduleEnabled": "false",
     "maxConcurrency": "25",
+    "sesSendRate": "50",
+    "dispatchWorkers": "2",
     "logRetentionDays": "365",
+    "tableCapacity": "provisioned",
+    "nightHours": "9",
 }
 
 # What the CDK CLI sets for an app it runs (construct paths in the template's metadata); and the

@@ -106,6 +106,8 @@ def test_function_environment_is_the_runtime_configuration(
             assert config.ses_configuration_set == "ref(Notifications/ConfigurationSet)"
             assert config.time_zone == "Europe/Helsinki"
             assert config.batch_size == 100
+            # The notification chunks' concurrency follows the account's SES rate (R21).
+            assert config.ses_send_rate == (50.0 if synth is variant else 14.0)
     dispatch = RuntimeConfig.model_validate(
         {
             k: variant.render(v)
@@ -119,6 +121,7 @@ def test_function_environment_is_the_runtime_configuration(
         "https://einvoice.example.net/v1",
     )
     assert (dispatch.print_secret_name, dispatch.sms_sender_id) == ("autodispatch/print", "Billing")
+    assert dispatch.dispatch_workers == 2  # the deployer's dispatchWorkers (cdk.json: 3)
     # Every route transport of models/routes.py reaches the function, the Peppol access point too.
     assert dispatch.transport("peppol") == (
         "http",

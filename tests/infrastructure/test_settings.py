@@ -42,6 +42,8 @@ def test_command_line_strings_are_read_as_numbers_and_booleans() -> None:
     [
         ({"timeZone": "Europe/Helsingfors"}, "timeZone"),
         ({"batchSize": 501}, "batchSize"),
+        ({"dispatchWorkers": 0}, "dispatchWorkers"),
+        ({"dispatchWorkers": 9}, "dispatchWorkers"),
         ({"einvoiceTransport": "http", "einvoiceEndpoint": "http://plain.example.com"}, "einvoiceEndpoint"),
         ({"printTransport": "fax"}, "printTransport"),
         ({"logRetentionDays": 100}, "logRetentionDays"),
@@ -93,3 +95,17 @@ def test_r24_email_is_paced_by_the_maps_concurrency_derived_from_the_ses_rate() 
     assert load_settings({**base, "sesSendRate": "100"}).map_concurrency == 20
     assert load_settings({**base, "sesSendRate": "1"}).map_concurrency == 1
     assert load_settings({**base, "maxConcurrency": "40"}).map_concurrency == 40
+
+
+def test_provisioned_capacity_needs_a_daily_schedule_to_scale_around() -> None:
+    with pytest.raises(SettingsError, match="scheduleExpression"):
+        load_settings(
+            {
+                "senderEmail": "a@example.com",
+                "tableCapacity": "provisioned",
+                "scheduleExpression": "rate(1 day)",
+            }
+        )
+    # A run at 00:05 is scaled for from 23:55 the evening before, until nightHours later.
+    early = load_settings({"senderEmail": "a@example.com", "tableCapacity": "provisioned", "nightHours": "6"})
+    assert early.night_scaling() == ("cron(55 23 * * ? *)", "cron(55 5 * * ? *)")

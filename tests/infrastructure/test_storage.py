@@ -1,5 +1,8 @@
 """The table and the document bucket: encryption with the customer-managed key, recovery, shape."""
 
+import math
+from typing import Any
+
 from autodispatch.store.table_schema import create_table_kwargs
 
 from .conftest import Synthesized
@@ -90,3 +93,63 @@ def test_document_bucket_access_is_logged_to_a_private_bucket(deployed: Synthesi
     assert logs["PublicAccessBlockConfiguration"]["BlockPublicPolicy"] is True
     (rule,) = logs["BucketEncryption"]["ServerSideEncryptionConfiguration"]
     assert rule["ServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
+
+
+def _scaling(synthesized: Synthesized) -> dict[str, dict[str, Any]]:
+    """The scalable targets by dimension (table or index, reads or writes)."""
+    targets = synthesized.of_type("AWS::ApplicationAutoScaling::ScalableTarget").values()
+    return {target["Properties"]["ScalableDimension"]: target["Properties"] for target in targets}
+
+
+def test_on_demand_table_has_no_capacity_to_scale(deployed: Synthesized) -> None:
+    assert _scaling(deployed) == {}
+    (index,) = deployed.resource("Storage/Invoices")["Properties"]["GlobalSecondaryIndexes"]
+    assert "ProvisionedThroughput" not in index
+
+
+def test_provisioned_table_and_index_keep_the_day_s_minimum_and_track_70_percent(
+    variant: Synthesized,
+) -> None:
+    properties = variant.resource("Storage/Invoices")["Properties"]
+    assert "BillingMode" not in properties  # CloudFormation's default: PROVISIONED
+    assert properties["ProvisionedThroughput"] == {"ReadCapacityUnits": 5, "WriteCapacityUnits": 5}
+    (index,) = properties["GlobalSecondaryIndexes"]
+    assert index["ProvisionedThroughput"] == {"ReadCapacityUnits": 5, "WriteCapacityUnits": 5}
+    targets = _scaling(variant)
+    assert set(targets) == {
+        "dynamodb:table:WriteCapacityUnits",
+        "dynamodb:table:ReadCapacityUnits",
+        "dynamodb:index:WriteCapacityUnits",
+        "dynamodb:index:ReadCapacityUnits",
+    }
+    assert {target["MinCapacity"] for target in targets.values()} == {5}
+    policies = variant.of_type("AWS::ApplicationAutoScaling::ScalingPolicy").values()
+    assert len(policies) == 4
+    for policy in policies:
+        tracking = policy["Properties"]["TargetTrackingScalingPolicyConfiguration"]
+        assert tracking["TargetValue"] == 70
+
+
+def test_provisioned_night_capacity_is_scheduled_around_the_run_from_the_email_pacing(
+    variant: Synthesized,
+) -> None:
+    """The run starts at 00:05 (timeZone); the night's minimum is in place from 23:55 for nightHours
+    (9 here). Its write units follow the children running at once (maxConcurrency 25 here), each
+    dispatching 15 invoices a second at 2.5 table units and 1 index unit an invoice, at 70 % use."""
+    targets = _scaling(variant)
+    night = {
+        "dynamodb:table:WriteCapacityUnits": math.ceil(25 * 15 * 2.5 / 0.7),
+        "dynamodb:index:WriteCapacityUnits": math.ceil(25 * 15 * 1.0 / 0.7),
+        "dynamodb:table:ReadCapacityUnits": math.ceil(25 * 15 * 2.0 / 0.7),
+        "dynamodb:index:ReadCapacityUnits": 250,
+    }
+    for dimension, units in night.items():
+        actions = {action["ScheduledActionName"]: action for action in targets[dimension]["ScheduledActions"]}
+        (starts,) = [action for name, action in actions.items() if "NightStarts" in name]
+        (ends,) = [action for name, action in actions.items() if "NightEnds" in name]
+        assert starts["Schedule"] == "cron(55 23 * * ? *)"
+        assert ends["Schedule"] == "cron(55 8 * * ? *)"
+        assert starts["Timezone"] == ends["Timezone"] == "Europe/Helsinki"
+        assert starts["ScalableTargetAction"] == {"MinCapacity": units}
+        assert ends["ScalableTargetAction"] == {"MinCapacity": 5}
+        assert targets[dimension]["MaxCapacity"] == 2 * units

@@ -140,7 +140,9 @@ def test_r24_run_and_every_task_have_a_timeout_and_the_map_writes_results_to_s3(
     tasks = _tasks(definition["States"])
     assert sorted(name for name, _ in tasks) == [
         "DispatchBatch",
-        "NotifyFailures",
+        "FinishNotifications",
+        "NotifyChunk",
+        "PlanNotifications",
         "SelectDueInvoices",
         "SettleFailedBatch",
     ]
@@ -152,8 +154,58 @@ def test_r24_run_and_every_task_have_a_timeout_and_the_map_writes_results_to_s3(
         "Parameters": {"Bucket": "<ref(Storage/Documents)>", "Prefix": MAP_RESULTS_PREFIX},
     }
     # Whatever the map does, the run goes on to settle and report (R21, R24).
-    assert [catcher["Next"] for catcher in dispatch_map["Catch"]] == ["NotifyFailures"]
-    assert dispatch_map["Next"] == "NotifyFailures"
+    assert [catcher["Next"] for catcher in dispatch_map["Catch"]] == ["PlanNotifications"]
+    assert dispatch_map["Next"] == "PlanNotifications"
+
+
+def test_r21_r24_notification_fans_out_a_chunk_of_tenants_an_invocation(deployed: Synthesized) -> None:
+    """The sweep and the plan once, then a Map of chunks at the plan's concurrency (within the SES
+    and SMS rates), each chunk retried on its own; a chunk that fails for good leaves only its
+    error (the others go on) and the finish step, which alone releases the night, fails the run."""
+    states = _deployed_definition(deployed)["States"]
+    notify_function = "<Functions/NotifyFailures.Arn>"
+    plan, fan_out, finish = (
+        states["PlanNotifications"],
+        states["NotifyTenants"],
+        states["FinishNotifications"],
+    )
+    assert states["AnyInvoicesDue"]["Default"] == "PlanNotifications"
+    assert (plan["Next"], fan_out["Next"], finish["Next"]) == (
+        "NotifyTenants",
+        "FinishNotifications",
+        "RunComplete",
+    )
+    assert plan["Parameters"]["Payload"]["step"] == "plan"
+    assert plan["Parameters"]["Payload"]["work_list.$"] == "$.selection.work_list"
+    assert plan["ResultPath"] == "$.notification_plan"
+
+    assert fan_out["ItemProcessor"]["ProcessorConfig"] == {"Mode": "INLINE"}
+    assert fan_out["ItemsPath"] == "$.notification_plan.chunks"
+    assert fan_out["MaxConcurrencyPath"] == "$.notification_plan.concurrency"
+    assert plan["ResultSelector"]["concurrency.$"] == "$.Payload.concurrency"
+    assert fan_out["ItemSelector"] == {
+        "step": "chunk",
+        "run.$": "$.selection.run",
+        "chunk.$": "$$.Map.Item.Value",
+    }
+    chunk_states = fan_out["ItemProcessor"]["States"]
+    chunk, failed = chunk_states["NotifyChunk"], chunk_states["ChunkNotNotified"]
+    assert [catcher["Next"] for catcher in chunk["Catch"]] == ["ChunkNotNotified"]
+    assert failed == {"Type": "Pass", "Parameters": {"error.$": "$.failure.Error"}, "End": True}
+    assert "TransientError" in chunk["Retry"][0]["ErrorEquals"]
+
+    assert finish["Parameters"]["Payload"] == {
+        "step": "finish",
+        "run.$": "$.selection.run",
+        "results.$": "$.notified",
+    }
+    assert fan_out["ResultPath"] == "$.notified"
+    assert "Catch" not in finish
+    notify_timeout = int(deployed.resource("Functions/NotifyFailures")["Properties"]["Timeout"])
+    for task in (plan, chunk, finish):
+        assert task["Parameters"]["FunctionName"] == notify_function
+        # The function stops before its task times out, so a timed-out task has no send still running.
+        assert notify_timeout < task["TimeoutSeconds"]
 
 
 def test_r21_an_execution_never_outlives_its_hold_of_the_night() -> None:

@@ -12,6 +12,9 @@ from typing import Any
 import pytest
 from typer.testing import Result
 
+from autodispatch.i18n import render
+from autodispatch.i18n.catalogue import MESSAGES
+from autodispatch.models.text import Text
 from autodispatch_cli.exit_codes import ExitCode
 from autodispatch_cli.local import serve
 from tests.integration.test_cli_commands import cli, cli_json, invoice, load, one_line_error, system, tenant
@@ -226,3 +229,152 @@ def test_r30_local_token_refuses_in_the_language_asked_for(language: str, words:
     result = cli("local", "token", "--lang", language)
     assert result.exit_code == ExitCode.USAGE
     assert words in result.output
+
+
+# --help and usage errors (R30): the words of the command tree and of typer and click -------------
+
+# Typer's and click's own English words a reader of the help would see.
+TOOLKIT_ENGLISH = ("Usage:", "Options", "Commands", "Show this message and exit.", "[required]", "[default:")
+TOOLKIT_WORDS = {
+    "sv": ("Användning:", "Alternativ", "Visa den här hjälpen och avsluta."),
+    "fi": ("Käyttö:", "Valitsimet", "Näytä tämä ohje ja lopeta."),
+}
+HELP_CODES = sorted(code for code in MESSAGES if code.startswith("cli.help."))
+
+
+def _help(monkeypatch: pytest.MonkeyPatch, *args: str) -> str:
+    """The help a command prints, on a terminal wide enough that no help text wraps."""
+    monkeypatch.setenv("COLUMNS", "600")
+    result = cli(*args)
+    assert result.exit_code == 0, result.output
+    return result.stdout
+
+
+@pytest.mark.parametrize("language", ["sv", "fi"])
+@pytest.mark.parametrize(
+    ("command", "own"),
+    [
+        ((), ("cli.help.app", "cli.help.invoices", "cli.help.lang", "cli.help.exit_codes")),
+        (("invoices", "list"), ("cli.help.invoices_list", "cli.help.tenant", "cli.help.state")),
+        (("local", "run"), ("cli.help.local_run", "cli.help.scenario", "cli.help.concurrent_starts")),
+        (("settings",), ("cli.help.settings", "cli.help.settings_set", "cli.help.activate")),
+    ],
+)
+def test_r30_help_speaks_the_readers_language(
+    monkeypatch: pytest.MonkeyPatch, language: str, command: tuple[str, ...], own: tuple[str, ...]
+) -> None:
+    shown = _help(monkeypatch, "--lang", language, *command, "--help")
+    for code in own:
+        assert render(Text.of(code), language) in shown, code
+    for words in TOOLKIT_WORDS[language]:
+        assert words in shown, words
+    english = [render(Text.of(code), "en") for code in HELP_CODES]
+    assert [text for text in english if text in shown] == []
+    assert [words for words in TOOLKIT_ENGLISH if words in shown] == []
+
+
+def test_r30_lang_after_the_subcommand_or_the_locale_translates_the_help(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("LC_ALL", raising=False)
+    monkeypatch.delenv("LC_MESSAGES", raising=False)
+    monkeypatch.setenv("LANG", "fi_FI.UTF-8")
+    after = _help(monkeypatch, "invoices", "list", "--help", "--lang", "sv")
+    assert render(Text.of("cli.help.invoices_list"), "sv") in after
+    assert "Användning:" in after
+    assert after == _help(monkeypatch, "--lang=sv", "invoices", "list", "--help")
+    from_locale = _help(monkeypatch, "runs", "start", "--help")  # LANG alone
+    assert render(Text.of("cli.help.runs_start"), "fi") in from_locale
+    assert "Käyttö:" in from_locale
+
+
+def test_r30_english_help_keeps_its_meaning(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        monkeypatch.delenv(name, raising=False)
+    shown = _help(monkeypatch, "--help")
+    for words in (
+        "Usage: autodispatch",
+        "Automatic dispatch of sales invoices: operate a deployed stack or run it locally.",
+        "The CloudFormation stack whose outputs name the resources to operate.",
+        "2 bad command line or input, nothing changed",
+        "Show this message and exit.",
+    ):
+        assert words in shown, words
+    assert not re.search(r"\bR\d+\b", shown)  # rule numbers are the spec's, not the reader's
+    listed = _help(monkeypatch, "invoices", "list", "--help")
+    assert "The tenant (company) id. [required]" in listed
+
+
+@pytest.mark.parametrize(
+    ("args", "line"),
+    [
+        (
+            ("--nosuch", "--lang", "sv"),
+            "error: Okänt alternativ: --nosuch. Se 'autodispatch --help' för hjälp.",
+        ),
+        (
+            ("--lang", "fi", "--nosuch"),
+            "error: Tuntematon valitsin: --nosuch. Katso ohjeet: 'autodispatch --help'.",
+        ),
+        (
+            ("invoices", "show", "--tenant", "t", "--lang", "fi"),
+            "error: Argumentti 'invoice_id' puuttuu. Katso ohjeet: 'autodispatch invoices show --help'.",
+        ),
+        (
+            ("runs", "list", "--limit", "x", "--lang", "sv"),
+            "error: Ogiltigt värde för '--limit': 'x': måste vara ett heltal. "
+            "Se 'autodispatch runs list --help' för hjälp.",
+        ),
+        (
+            ("settings", "set", "--tenant", "t", "--channel", "FAX", "--lang", "sv"),
+            "error: Ogiltigt värde för '--channel': 'FAX': måste vara något av följande: "
+            "'EINVOICE', 'EMAIL', 'PRINT'. Se 'autodispatch settings set --help' för hjälp.",
+        ),
+        (
+            ("invoicez", "--lang", "fi"),
+            "error: Komentoa 'invoicez' ei ole. Tarkoititko 'invoices'? Katso ohjeet: 'autodispatch --help'.",
+        ),
+        (
+            ("runs", "start", "--date", "10.3.2026", "--lang", "fi"),
+            "error: Virheellinen arvo kohdassa --date: '10.3.2026': on oltava päivämäärä muodossa VVVV-KK-PP "
+            "(YYYY-MM-DD). Katso ohjeet: 'autodispatch runs start --help'.",
+        ),
+    ],
+)
+def test_r30_a_usage_error_is_one_line_in_the_readers_language(args: tuple[str, ...], line: str) -> None:
+    result = cli(*args)
+    assert result.exit_code == ExitCode.USAGE
+    assert result.stderr.splitlines() == [line]
+    assert result.stdout == ""
+
+
+def test_r30_usage_errors_in_english_name_what_is_wrong(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        monkeypatch.delenv(name, raising=False)
+    result = cli("--nosuch")
+    assert result.exit_code == ExitCode.USAGE
+    assert result.stderr.splitlines() == [
+        "error: No such option: --nosuch. Try 'autodispatch --help' for help."
+    ]
+    unknown = cli("--lang", "de", "runs", "list")  # not one of ours: refused in the locale's language
+    assert unknown.exit_code == ExitCode.USAGE
+    assert unknown.stderr.splitlines() == [
+        "error: Invalid value for '--lang': 'de': must be one of 'fi', 'sv', 'en'. "
+        "Try 'autodispatch --help' for help."
+    ]
+
+
+@pytest.mark.parametrize("language", ["sv", "fi"])
+def test_r19_r30_invoice_history_names_each_entrys_route(load: Any, language: str) -> None:
+    owner = f"r30-route-{language}"
+    sent = invoice(owner, "route-1", created_at="2026-03-09T10:00:00+02:00")  # an e-invoice, due on the 10th
+    assert load([tenant(owner)], [sent]).exit_code == 0
+    assert cli("runs", "start", "--date", "2026-03-10", "--wait").exit_code == 0
+    shown = readable(cli("invoices", "show", "--tenant", owner, "route-1", "--lang", language))
+    assert render(Text.of("cli.column.route"), language) in shown
+    sent_row = next(
+        line for line in shown.splitlines() if render(Text.of("cli.event.SENT"), language) in line
+    )
+    # The e-invoice went by one of the e-invoice routes, named as the catalogue names it.
+    routes = [render(Text.of(f"route.{route}"), language) for route in ("FINVOICE", "PEPPOL")]
+    assert [route for route in routes if route in sent_row] != [], sent_row

@@ -118,12 +118,23 @@ def test_r21_notify_handler_reports_each_tenant_once(deployed: Any) -> None:
     for batch in batches:
         dispatch_invoice.handler({"run": selection["run"], "batch": batch}, _context("DispatchInvoice"))
 
-    first = notify_failures.handler({"run": selection["run"]}, _context("NotifyFailures"))
-    retried = notify_failures.handler({"run": selection["run"]}, _context("NotifyFailures"))
+    def notify(step: str, **fields: Any) -> dict[str, Any]:
+        event = {"step": step, "run": selection["run"], **fields}
+        answer: dict[str, Any] = notify_failures.handler(event, _context("NotifyFailures"))
+        return answer
 
+    plan = notify("plan", work_list=selection["work_list"])
+    (chunk,) = plan["chunks"]
+    first = notify("chunk", chunk=chunk)
+    retried = notify("chunk", chunk=chunk)
+    finished = notify("finish", results=[first, retried])
+
+    assert plan["tenants"] == chunk["tenants"] >= 1
+    assert plan["concurrency"] == 1  # 14 emails/s (SES_SEND_RATE unset) fits one chunk at a time
     assert first["tenants_notified"] >= 1
     assert first["emails"] + first["sms"] >= 1
     assert retried == {"tenants_notified": 0, "emails": 0, "sms": 0}
+    assert finished == first
 
 
 @pytest.mark.parametrize(
@@ -141,7 +152,12 @@ def test_r21_notify_handler_reports_each_tenant_once(deployed: Any) -> None:
             {"run": {"run_id": "r", "run_date": "10.3."}, "batch": {"keys": []}},
             "run_date",
         ),
-        (notify_failures.handler, {}, "run"),
+        (notify_failures.handler, {"step": "plan"}, "run"),
+        (
+            notify_failures.handler,
+            {"step": "chunk", "run": {"run_id": "r", "run_date": "2026-03-10"}},
+            "chunk",
+        ),
     ],
 )
 def test_r25_a_malformed_task_input_is_a_validation_error_naming_the_field(
@@ -172,11 +188,16 @@ def test_r23_dispatch_handler_run_twice_on_one_batch_sends_nothing_twice(deploye
 
 
 def test_issue21_an_ses_account_fault_stops_email_fails_its_invoices_in_words_and_raises_the_metric(
-    deployed: Any, capsys: pytest.CaptureFixture[str]
+    deployed: Any, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """SES answers the first email with AccountSuspendedException (a stub: moto has no suspended
     account). Nothing goes to paper instead, no further email is tried (the stub would refuse an
-    unexpected call), and the dispatch function publishes the count the operator's alarm watches."""
+    unexpected call), and the dispatch function publishes the count the operator's alarm watches.
+    One worker: with several, an email already in flight when the fault came gets SES's own answer
+    (botocore's Stubber answers one thread; tests/unit/test_logic_dispatch_workers.py has the latch
+    across workers)."""
+    monkeypatch.setenv("DISPATCH_WORKERS", "1")
+    load_config.cache_clear()  # the fixture clears it again after the test
     selection = _select("night-3")
     batches = json.loads(
         boto3.client("s3").get_object(Bucket=BUCKET, Key=selection["work_list"]["key"])["Body"].read()

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from autodispatch.errors import ActivationRefused, InputError, InvoiceBusy, NotFound
+from autodispatch.i18n import render
 from autodispatch.logic.importing import (
     ACTIVE_SINCE_BEFORE_EVERY_INVOICE,
     import_invoices,
@@ -184,6 +185,40 @@ def test_r23_an_invoice_a_run_is_sending_is_refused_as_busy(
     assert isinstance(busy.value, InputError)
     documents = loaded.get_invoices([sending, key("kahvila", "k-1002")])
     assert [documents[k].number for k in sorted(documents, key=str)] == ["1001", "1002"]  # nothing written
+
+
+def test_r17_r19_an_invoice_a_run_has_delivered_and_not_yet_settled_is_refused_in_every_language(
+    loaded: DynamoDbInvoiceStore, scenario: Scenario
+) -> None:
+    """Issue 21: k-1009 went out by e-invoice and the run marked it delivered before its factoring
+    copy (the claim still held, nothing unfinished of the invoice itself); a re-import now would
+    have the financier's copy and the archived copy made from content that was never sent."""
+    delivered = key("kahvila", "k-1009")
+    claim(loaded, delivered)
+    marker = Attempt(
+        run_id="run-1",
+        channel=Channel.EMAIL,
+        kind=DeliveryKind.FACTORING,
+        started_at=NOW,
+        delivered=Channel.EINVOICE,
+    )
+    sent = HistoryEvent(at=NOW, event=HistoryEventKind.SENT, channel=Channel.EINVOICE, run_id="run-1")
+    loaded.next_attempt(delivered, marker, [sent])
+    assert loaded.get_record(delivered).unfinished_attempt is None
+    corrected = [invoice(scenario, "k-1009", number="2009"), invoice(scenario, "k-1002", number="2002")]
+    with pytest.raises(InvoiceBusy) as busy:
+        import_invoices(loaded, corrected, ZONE, NOW)
+    [issue] = busy.value.issues
+    assert (issue.tenant_id, issue.invoice_id, issue.field) == ("kahvila", "k-1009", "(invoice)")
+    assert issue.text is not None
+    assert render(issue.text, "en") == (
+        "a run has sent this invoice and is still finishing it; import it again after that run has finished"
+    )
+    assert "ajo on lähettänyt tämän laskun" in render(issue.text, "fi")
+    assert "en körning har skickat den här fakturan" in render(issue.text, "sv")
+    assert "tenant 'kahvila', invoice 'k-1009'" in str(busy.value)
+    documents = loaded.get_invoices([delivered, key("kahvila", "k-1002")])
+    assert [documents[k].number for k in sorted(documents, key=str)] == ["1002", "1009"]  # nothing written
 
 
 def test_r2_parse_import_reports_an_active_tenants_problems_with_the_format_problems(

@@ -90,6 +90,23 @@ def test_bench_bills_a_succeeded_night_as_aws_bills_and_fails_over_its_target(
     assert last == f"infra_usd_per_million_invoices={total:.2f}"
 
 
+def test_a_dispatch_on_several_threads_is_billed_from_its_threads_side_by_side() -> None:
+    """Cost (issue 23): one invoice's waits overlap another's CPU; the vCPU share is never exceeded."""
+    invoice = [(True, 0.04), (False, 0.1)]  # 40 ms of CPU on a full core, then 100 ms of waiting
+    share = 512 / 1769
+    one_by_one = cost.overlapped_seconds([invoice * 2], share)
+    assert one_by_one == pytest.approx(2 * (0.04 / share + 0.1))
+    # Two workers: both compute at half the share each, then wait together.
+    assert cost.overlapped_seconds([invoice, invoice], share) == pytest.approx(2 * 0.04 / share + 0.1)
+    # Three workers take at least their CPU at the share, and less than one after the other.
+    many = cost.overlapped_seconds([invoice * 10] * 3, share)
+    assert 30 * 0.04 / share <= many < 30 * (0.04 / share + 0.1)
+    # A full vCPU is shared by the threads on it; a wait passes beside them.
+    assert cost.overlapped_seconds([[(True, 1.0)], [(True, 1.0)], [(False, 1.5)]], 1.0) == pytest.approx(2.0)
+    threaded = cost.Invocation("DispatchInvoice", 30.0, 2.0, 1.0, 5.0, 20.0, threads=4, modelled=3.5)
+    assert cost.lambda_seconds(threaded, posting=9.0) == cost.estimated_seconds(threaded) == 3.5
+
+
 def test_dynamodb_item_size_and_write_units() -> None:
     item = {"pk": {"S": "TENANT#a"}, "n": {"N": "12345"}, "l": {"L": [{"S": "ab"}]}}
     assert cost.item_bytes(item) == (2 + 8) + (1 + 4) + (1 + 3 + 1 + 2)
@@ -139,3 +156,15 @@ def test_bench_states_whether_the_largest_invoices_pdf_meets_its_target(
     assert line.endswith(f"target 50 ms at best: {verdict}")
     assert f"best {wide_best:g} ms, median 70 ms over 10 distinct invoices" in line
     assert bool(render.over_target(results)) is (verdict == "not met")
+
+
+def test_provisioned_dynamodb_bills_the_night_s_units_at_70_percent_use_and_the_day_s_minimum() -> None:
+    """The night's 3,330 write and 2,000 read units per 1,000 invoices, scaled to a million, served
+    at 70 % of the provisioned capacity (unit-seconds to unit-hours); table and index keep 5 write
+    and 5 read units the 16 hours of day; the index's 250 read units for selection the 8 of night."""
+    night = (3_330_000 * 0.00065 + 2_000_000 * 0.00013) / (0.7 * 3600)
+    day = 2 * 5 * 16 * (0.00065 + 0.00013)
+    selection = 250 * 8 * 0.00013
+    assert cost.provisioned_dynamodb_per_million(NIGHT) == pytest.approx(night + day + selection)
+    on_demand = (3330 * 0.625e-6 + 2000 * 0.125e-6) * 1000
+    assert cost.provisioned_dynamodb_per_million(NIGHT) < on_demand

@@ -12,7 +12,6 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from autodispatch.logic.dispatch import BatchDispatcher
-from autodispatch.logic.notification import notify_failures
 from autodispatch.models.delivery_events import email_tags
 from autodispatch.models.enums import (
     AutoDispatchState,
@@ -21,6 +20,7 @@ from autodispatch.models.enums import (
     HistoryEventKind,
     InvoiceStatus,
 )
+from autodispatch.models.routes import RouteName
 from autodispatch.models.scenario import InvoiceKey
 from autodispatch.store.port import Attempt, RunRef, RunSummary
 from autodispatch_cli.local.mailbox_simulator import sqs_event
@@ -29,6 +29,7 @@ from record_delivery_events import handler as record_delivery_events
 from tests.fakes.deliverer import ScriptedDeliverer
 from tests.fakes.notifier import RecordingNotifier
 from tests.fakes.store import InMemoryInvoiceStore
+from tests.notifications import notify_night
 from tests.words import en
 
 ZONE = ZoneInfo("Europe/Helsinki")
@@ -126,6 +127,7 @@ def test_r26_delivery_and_delay_are_recorded_once_each(night: InMemoryInvoiceSto
         HistoryEventKind.EMAIL_DELAYED,
         HistoryEventKind.EMAIL_DELIVERED,
     ]
+    assert {e.route for e in record.history[-2:]} == {RouteName.EMAIL}  # R19: the route of each entry
     assert (record.state, record.channel) == (AutoDispatchState.SENT, Channel.EMAIL)
 
 
@@ -177,7 +179,7 @@ def test_r21_r26_no_channel_after_email_fails_at_once_and_is_in_the_next_notific
     assert notice.amount is not None
     mailbox = RecordingNotifier()
     later = RunRef(run_id="night-b", run_date=date(2026, 3, 11))
-    notify_failures(later, night, mailbox)
+    notify_night(later, night, mailbox)
     kahvila_mail = [body for to, _, body in mailbox.emails if to == kahvila.settings.notify_email]
     assert len(kahvila_mail) == 1
     assert "bounced" in kahvila_mail[0]

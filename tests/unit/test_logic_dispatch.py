@@ -226,8 +226,9 @@ def test_r23_email_left_unfinished_by_a_crashed_run_ends_failed_in_doubt(build: 
     record = world.record()
     assert record.state is AutoDispatchState.FAILED
     assert en(record.message) == (
-        "Automatic dispatch failed: a run stopped while sending by email; it is unknown whether the "
-        "invoice reached the customer, so it is not sent again automatically"
+        "Automatic dispatch failed: sending by email was cut off (a run stopped, or the service did "
+        "not answer); it is unknown whether the invoice reached the customer, so it is not sent again "
+        "automatically"
     )
     assert world.deliverer.calls == []
 
@@ -394,7 +395,9 @@ def test_r23_an_unfinished_einvoice_whose_plan_changed_ends_in_doubt_not_ignored
     record = world.record()
     assert record.state is AutoDispatchState.FAILED
     assert en(record.message) is not None
-    assert "a run stopped while sending by e-invoice" in en(record.message)
+    assert "sending by e-invoice was cut off (a run stopped, or the service did not answer)" in en(
+        record.message
+    )
     assert world.deliverer.calls == []
 
 
@@ -527,3 +530,32 @@ def test_issue21_an_ses_account_fault_stops_email_for_the_night_and_sends_nothin
         )
         assert "utskicket är avstängt för avsändarens konto" in render(record.message, "sv")
     assert {issue.invoice_id for issue in world.store.run_issues(RUN.run_id)} == {"inv-1", "inv-2"}
+
+
+def test_r12_r24_an_account_fault_in_one_batch_stops_email_in_the_nights_later_batches_without_an_ses_call(
+    build: Any,
+) -> None:
+    """Issue 21: the fault is the night's, not the invocation's: batch 1 meets it, and batch 2 (another
+    invocation, maybe another process) reads it from the run and leaves its email invoices FAILED
+    with the same words, no paper and not one SES call; its invoices still count for the alarm."""
+    world = World(
+        build.tenant(),
+        build.invoice(delivery_channel="EMAIL"),
+        build.invoice(invoice_id="inv-2", number="1002", delivery_channel="EMAIL"),
+        build.invoice(invoice_id="inv-3", number="1003"),  # by e-invoice: unaffected
+    )
+    world.deliverer.fail("inv-1", Channel.EMAIL, AccountFault.said(Text.of("email_account.paused")))
+    world.dispatch("inv-1")
+    assert world.store.email_stop(RUN) == Text.of("email_account.paused")
+    calls = len(world.deliverer.calls)
+
+    second = world.dispatch("inv-2", "inv-3")
+
+    assert world.deliverer.calls[calls:] == [("inv-3", Channel.EINVOICE, DeliveryKind.INVOICE)]
+    assert second.counts == RunCounts(sent=1, failed=1)
+    assert second.email_account_faults == 1
+    assert world.record("inv-2").state is AutoDispatchState.FAILED
+    assert world.record("inv-2").message == world.record("inv-1").message
+    assert "the email service would not send for the company's account" in en(world.record("inv-2").message)
+    # Another night's email is not stopped by it.
+    assert world.store.email_stop(RunRef(run_id="night-2", run_date=date(2026, 3, 11))) is None

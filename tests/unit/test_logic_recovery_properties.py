@@ -95,7 +95,8 @@ def test_r12_r23_r24_no_restart_ever_delivers_twice(
     for _ in range(ATTEMPTS):
         if store.record(key).state is not AutoDispatchState.PENDING:
             break
-        dispatcher = BatchDispatcher(store, deliverer, ZONE, timedelta(minutes=15), clock)
+        # On a worker of the batch's pool, as deployed: a crash there still goes down the process.
+        dispatcher = BatchDispatcher(store, deliverer, ZONE, timedelta(minutes=15), clock, workers=3)
         with contextlib.suppress(Crash, TransientError):
             dispatcher.dispatch(RUN, [key])
         clock.now += timedelta(hours=1)  # the next try comes after any lease has run out

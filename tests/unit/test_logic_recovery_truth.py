@@ -9,6 +9,7 @@ the crash lost is rendered again by the retry from the instant the sent document
 what was delivered is in the archive."""
 
 import json
+import threading
 from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
@@ -18,9 +19,10 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from autodispatch.errors import TransientError
+from autodispatch.logic.archive_recovery import recover_batch_archive
 from autodispatch.logic.dispatch import BatchDispatcher
 from autodispatch.logic.importing import import_scenario
-from autodispatch.logic.unfinished import settle_unfinished_run
+from autodispatch.logic.unfinished import settle_unfinished, settle_unfinished_run
 from autodispatch.models.enums import AutoDispatchState, Channel, DeliveryKind, HistoryEventKind
 from autodispatch.models.loading import parse_scenario
 from autodispatch.models.scenario import Scenario
@@ -41,6 +43,8 @@ STORE_WRITES = frozenset(
     | {"add_run_counts", "add_run_issues"}
 )
 DELIVERER_CALLS = frozenset({"deliver", "deliver_factoring", "flush_archive"})
+# One worker, and several invoices of the batch in flight at once (logic/dispatch.py).
+WORKERS = pytest.mark.parametrize("workers", [1, 3])
 
 
 class Crash(BaseException):
@@ -49,19 +53,23 @@ class Crash(BaseException):
 
 class Killer:
     """Counts the batch's side effects and kills the process at the `at`-th: before it happens, or
-    just after (`after`)."""
+    just after (`after`). With several workers the side effects of their invoices interleave: the
+    `at`-th is whichever came `at`-th."""
 
     def __init__(self, at: int, after: bool) -> None:
         self.at, self.after, self.seen = at, after, 0
         self.points: list[str] = []
+        self._lock = threading.Lock()
 
     def step(self, name: str, perform: Callable[[], Any]) -> Any:
-        self.seen += 1
-        self.points.append(name)
-        if self.seen == self.at and not self.after:
+        with self._lock:
+            self.seen += 1
+            mine = self.seen
+            self.points.append(name)
+        if mine == self.at and not self.after:
             raise Crash(name)
         result = perform()
-        if self.seen == self.at and self.after:
+        if mine == self.at and self.after:
             raise Crash(name)
         return result
 
@@ -82,17 +90,19 @@ class Killing:
 class Clock:
     def __init__(self) -> None:
         self.now = STARTED
+        self._lock = threading.Lock()
 
     def __call__(self) -> datetime:
-        self.now += timedelta(milliseconds=10)
-        return self.now
+        with self._lock:
+            self.now += timedelta(milliseconds=10)
+            return self.now
 
 
 def _night(
-    scenario: Scenario, at: int = 0, after: bool = False, failed_flushes: int = 0
+    scenario: Scenario, at: int = 0, after: bool = False, failed_flushes: int = 0, workers: int = 1
 ) -> tuple[InMemoryInvoiceStore, ScriptedDeliverer, Killer]:
-    """The demo's night as one batch, killed at the `at`-th side effect (0: never), the batch retried
-    until it finishes (R24), then the run's last sweep."""
+    """The demo's night as one batch on `workers`, killed at the `at`-th side effect (0: never), the
+    batch retried until it finishes (R24), then the run's last sweep."""
     store = InMemoryInvoiceStore()
     import_scenario(store, scenario, HELSINKI, datetime.now(UTC))
     keys = sorted(store.items, key=lambda key: (key.tenant_id, key.invoice_id))
@@ -105,7 +115,12 @@ def _night(
     deliverer, killer, clock = ScriptedDeliverer(), Killer(at, after), Clock()
     deliverer.fail_flushes(failed_flushes)
     batch = BatchDispatcher(
-        Killing(store, STORE_WRITES, killer), Killing(deliverer, DELIVERER_CALLS, killer), ZONE, LEASE, clock
+        Killing(store, STORE_WRITES, killer),
+        Killing(deliverer, DELIVERER_CALLS, killer),
+        ZONE,
+        LEASE,
+        clock,
+        workers=workers,
     )
     try:
         batch.dispatch(RUN, taken)
@@ -116,7 +131,7 @@ def _night(
     for _ in range(3):  # the state machine's retries of the batch, each a new invocation
         clock.now += LEASE
         try:
-            BatchDispatcher(store, deliverer, ZONE, LEASE, clock).dispatch(RUN, taken)
+            BatchDispatcher(store, deliverer, ZONE, LEASE, clock, workers=workers).dispatch(RUN, taken)
             break
         except TransientError:
             continue
@@ -130,7 +145,7 @@ def demo() -> Scenario:
 
 
 def _points(demo: Scenario) -> list[tuple[int, bool]]:
-    _, _, clean = _night(demo)
+    _, _, clean = _night(demo)  # as many side effects on any number of workers
     return [(at, after) for at in range(1, len(clean.points) + 1) for after in (False, True)]
 
 
@@ -187,18 +202,23 @@ def _truths(store: InMemoryInvoiceStore, deliverer: ScriptedDeliverer) -> None:
     assert all(len(channels) == 1 for channels in by_invoice.values())
 
 
-def test_r19_r21_r24_a_night_that_nothing_kills_is_told_as_it_happened(demo: Scenario) -> None:
-    store, deliverer, _ = _night(demo)
+@WORKERS
+def test_r19_r21_r24_a_night_that_nothing_kills_is_told_as_it_happened(demo: Scenario, workers: int) -> None:
+    store, deliverer, _ = _night(demo, workers=workers)
     _truths(store, deliverer)
     assert store.get_run(RUN.run_id).counts == RunCounts(selected=10, sent=7, ignored=1, failed=2)
 
 
-def test_r19_r21_r23_r24_a_kill_at_any_point_of_the_night_leaves_only_true_statements(demo: Scenario) -> None:
-    """Every side effect of the batch, killed before it and just after it."""
+@WORKERS
+def test_r19_r21_r23_r24_a_kill_at_any_point_of_the_night_leaves_only_true_statements(
+    demo: Scenario, workers: int
+) -> None:
+    """Every side effect of the batch, killed before it and just after it (on several workers, the
+    invoices in flight with the one killed finish their own steps before the batch goes down)."""
     points = _points(demo)
     assert len(points) > 40
     for at, after in points:
-        store, deliverer, killer = _night(demo, at, after)
+        store, deliverer, killer = _night(demo, at, after, workers=workers)
         try:
             _truths(store, deliverer)
         except AssertionError as error:
@@ -212,12 +232,13 @@ def _point(demo: Scenario, name: str, last: bool = False) -> int:
     return found[-1] if last else found[0]
 
 
+@WORKERS
 def test_r19_r21_a_kill_at_the_batchs_last_archive_flush_loses_no_count_report_or_copy(
-    demo: Scenario,
+    demo: Scenario, workers: int
 ) -> None:
     """Issue 21: the invoices were all settled, then the process died at the batch's final flush:
     counts were 0/0/0, no notification, and the copies of what was sent were gone."""
-    store, deliverer, killer = _night(demo, _point(demo, "flush_archive", last=True))
+    store, deliverer, killer = _night(demo, _point(demo, "flush_archive", last=True), workers=workers)
     assert killer.points[-1] == "flush_archive"
     assert store.get_run(RUN.run_id).counts == RunCounts(selected=10, sent=7, ignored=1, failed=2)
     assert {issue.invoice_id for issue in store.run_issues(RUN.run_id)} == {"k-1005", "t-501", "t-503"}
@@ -238,31 +259,123 @@ def test_r19_a_take_over_of_a_delivered_invoice_says_it_was_sent_on_the_nights_d
     _truths(store, deliverer)
 
 
-def test_r19_the_batchs_copies_are_written_once_at_its_end(demo: Scenario) -> None:
+@WORKERS
+def test_r19_the_batchs_copies_are_written_once_at_its_end(demo: Scenario, workers: int) -> None:
     """Cost: one archive object a batch, not one a document; nothing to render again."""
-    _, deliverer, clean = _night(demo)
+    _, deliverer, clean = _night(demo, workers=workers)
     assert clean.points.count("flush_archive") == deliverer.archive_objects == 1
     assert clean.points[-3] == "flush_archive"  # then the issues and the counts
     assert deliverer.re_rendered == {}
 
 
-def test_r19_a_kill_between_a_send_and_the_archive_write_has_the_copy_rendered_again(demo: Scenario) -> None:
+@WORKERS
+def test_r19_a_kill_between_a_send_and_the_archive_write_has_the_copy_rendered_again(
+    demo: Scenario, workers: int
+) -> None:
     """Killed once the batch's last invoice was settled, before its archive object: every copy of
     the batch was in memory only. The retry renders each again from the recorded instant."""
-    store, deliverer, _ = _night(demo, _point(demo, "flush_archive"))
+    store, deliverer, _ = _night(demo, _point(demo, "flush_archive"), workers=workers)
     sent = {key.invoice_id for key in store.items if store.record(key).state is AutoDispatchState.SENT}
     assert {invoice_id for invoice_id, _, _ in deliverer.re_rendered} == sent - {"k-1006"}
     assert deliverer.calls.count(deliverer.calls[0]) == 1  # nothing was sent again for it
     _truths(store, deliverer)
 
 
-def test_r19_an_archive_write_that_fails_is_recovered_by_the_batchs_retry(demo: Scenario) -> None:
+@WORKERS
+def test_r19_an_archive_write_that_fails_is_recovered_by_the_batchs_retry(
+    demo: Scenario, workers: int
+) -> None:
     """The archive object could not be written (S3 refused) in the batch's first invocation, nor
     in its first retry: the batch is retried until one writes it; the copies kept in memory go."""
-    store, deliverer, _ = _night(demo, failed_flushes=2)
+    store, deliverer, _ = _night(demo, failed_flushes=2, workers=workers)
     assert deliverer.archive_flushes == 3
     assert deliverer.archive_objects == 1
     _truths(store, deliverer)
-    store, deliverer, _ = _night(demo, failed_flushes=1)
+    store, deliverer, _ = _night(demo, failed_flushes=1, workers=workers)
     assert deliverer.re_rendered == {}  # the warm process still held them
     _truths(store, deliverer)
+
+
+class KillerAt(Killer):
+    """Kills the process before its first call of `name`."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(0, after=False)
+        self.name = name
+
+    def step(self, name: str, perform: Callable[[], Any]) -> Any:
+        self.points.append(name)
+        if name == self.name:
+            raise Crash(name)
+        return perform()
+
+
+def _night_whose_every_invocation_dies(
+    scenario: Scenario, new_killer: Callable[[], Killer]
+) -> tuple[InMemoryInvoiceStore, ScriptedDeliverer, list[Killer]]:
+    """The demo's night as one batch whose three invocations (the first and the state machine's two
+    retries) each die where a killer of its own (`new_killer`) kills it; then the
+    batch's catch (SettleFailedBatch: its unfinished invoices settled, its lost copies written)
+    and the run's last sweep, as in the cloud."""
+    store = InMemoryInvoiceStore()
+    import_scenario(store, scenario, HELSINKI, datetime.now(UTC))
+    keys = sorted(store.items, key=lambda key: (key.tenant_id, key.invoice_id))
+    taken = [key for key in keys if store.record(key).state is AutoDispatchState.PENDING]
+    store.put_run(
+        RunSummary(
+            run_id=RUN.run_id, run_date=RUN.run_date, started_at=STARTED, counts=RunCounts(selected=10)
+        )
+    )
+    deliverer, clock, killers = ScriptedDeliverer(), Clock(), []
+    for _ in range(3):
+        killer = new_killer()
+        killers.append(killer)
+        batch = BatchDispatcher(
+            Killing(store, STORE_WRITES, killer),
+            Killing(deliverer, DELIVERER_CALLS, killer),
+            ZONE,
+            LEASE,
+            clock,
+        )
+        try:
+            batch.dispatch(RUN, taken)
+            break
+        except Crash:
+            deliverer.die()
+        except TransientError:
+            pass
+        clock.now += LEASE
+    else:
+        # The retries ran out: the catch runs the dispatch function once more, in a new process.
+        settle_unfinished(RUN, taken, store, ZONE, clock, "Runtime.ExitError")
+        recover_batch_archive(RUN, taken, store, deliverer)
+    settle_unfinished_run(RUN, store, lambda: iter(taken), ZONE, clock)
+    return store, deliverer, killers
+
+
+def test_r19_a_kill_in_the_batchs_last_retry_at_its_archive_write_loses_no_copy(demo: Scenario) -> None:
+    """Issue 21: every invocation of the batch died as it wrote its archive object (the last retry
+    too): no invocation is left to render the copies again, so the catch that settles the batch
+    writes them, each labelled as rendered again."""
+    store, deliverer, killers = _night_whose_every_invocation_dies(demo, lambda: KillerAt("flush_archive"))
+    assert [killer.points[-1] for killer in killers] == ["flush_archive"] * 3
+    sent = {key.invoice_id for key in store.items if store.record(key).state is AutoDispatchState.SENT}
+    assert {invoice_id for invoice_id, _, _ in deliverer.re_rendered} == sent - {"k-1006"}  # imported SENT
+    assert deliverer.unflushed == []
+    _truths(store, deliverer)
+
+
+def test_r19_r21_r23_r24_a_kill_at_any_point_of_the_batchs_every_invocation_leaves_only_true_statements(
+    demo: Scenario,
+) -> None:
+    """Each of the batch's three invocations killed at the same point of its own side effects,
+    before it and just after it, for every point of the night; the last retry's copies included."""
+    for at, after in _points(demo):
+        store, deliverer, _ = _night_whose_every_invocation_dies(
+            demo, lambda at=at, after=after: Killer(at, after)
+        )
+        try:
+            _truths(store, deliverer)
+        except AssertionError as error:
+            when = "after" if after else "before"
+            raise AssertionError(f"every invocation killed {when} side effect #{at}: {error}") from error

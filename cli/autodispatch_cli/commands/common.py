@@ -21,9 +21,9 @@ from autodispatch.observability import logger
 from autodispatch_cli.output import reader_language
 from autodispatch_cli.target import Target, TargetOptions, resolve_target
 
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts instead of tables.")]
-LANG_HELP = "The language of messages: fi, sv or en; default from LANG, else en."
-TenantOption = Annotated[str, typer.Option("--tenant", "-t", help="The tenant (company) id.")]
+# Help texts are catalogue codes (autodispatch_cli.localized renders them in the reader's language).
+JsonOption = Annotated[bool, typer.Option("--json", help="cli.help.json")]
+TenantOption = Annotated[str, typer.Option("--tenant", "-t", help="cli.help.tenant")]
 
 
 @dataclass
@@ -50,7 +50,7 @@ def _choose_language(ctx: typer.Context, _: typer.CallbackParam, language: Langu
 # goes to the invocation, not to the command's function.
 LangOption = Annotated[
     Language | None,
-    typer.Option("--lang", help=LANG_HELP, callback=_choose_language, expose_value=False),
+    typer.Option("--lang", help="cli.help.lang", callback=_choose_language, expose_value=False),
 ]
 
 
@@ -100,13 +100,11 @@ def number(ctx: typer.Context, value: int) -> str:
     return format_decimal(value, locale=CLDR_LOCALES[reader_language(ctx)])
 
 
-def parse_day(value: str, option: str) -> date:
+def parse_day(ctx: typer.Context, value: str, option: str) -> date:
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise typer.BadParameter(
-            f"'{value}' is not a date in the form YYYY-MM-DD", param_hint=option
-        ) from None
+        raise typer.BadParameter(f"'{value}': {say(ctx, 'cli.date_form')}", param_hint=option) from None
 
 
 def wrap_only(grid: Table, *headers: str) -> Table:

@@ -14,7 +14,7 @@ from autodispatch.logic.manual import remove_automatic_dispatch, restore_automat
 from autodispatch.logic.open_invoices import with_previews
 from autodispatch.models.dispatch import DispatchRecord
 from autodispatch.models.enums import AutoDispatchState, Channel, InvoiceStatus
-from autodispatch.models.report import InvoiceEntry, entry_json, invoice_entry
+from autodispatch.models.report import InvoiceEntry, entry_json, invoice_entry, route_label
 from autodispatch.models.scenario import Invoice
 from autodispatch.models.text import by_channel
 from autodispatch.rules.user_actions import display_state
@@ -32,14 +32,15 @@ from autodispatch_cli.commands.common import (
     wrap_only,
 )
 from autodispatch_cli.failures import operator_errors
+from autodispatch_cli.localized import Typer
 from autodispatch_cli.output import console, print_json, reader_language, state_style, table
 from autodispatch_cli.scenario_file import load_scenario
 
-app = typer.Typer(help="Invoices and their automatic dispatch (R19-R22).", no_args_is_help=True)
+app = Typer(help="cli.help.invoices", no_args_is_help=True)
 
 LIST_COLUMNS = ("invoice", "number", "status", "state", "channel", "sent_on", "message", "next_night")
 
-InvoiceArgument = Annotated[str, typer.Argument(help="The invoice id (invoice_id of the scenario).")]
+InvoiceArgument = Annotated[str, typer.Argument(help="cli.help.invoice_id")]
 # The channel cell of an invoice whose channel is not known (imported as already sent): a dash, as
 # the state beside it says why.
 UNKNOWN_CHANNEL = "—"
@@ -48,18 +49,14 @@ UNKNOWN_CHANNEL = "—"
 # Import ---------------------------------------------------------------------------------------
 
 
-@app.command("import")
+@app.command("import", help="cli.help.invoices_import")
 def import_(
     ctx: typer.Context,
-    file: Annotated[Path, typer.Argument(help="A scenario file (SCENARIO-FORMAT.md).")],
+    file: Annotated[Path, typer.Argument(help="cli.help.scenario")],
     as_json: JsonOption = False,
     _lang: LangOption = None,
 ) -> None:
-    """Create or update the tenants and invoices of a scenario file.
-
-    Nothing is imported when any record is wrong; every problem is listed with its tenant, invoice
-    and field. Invoices may belong to tenants already in the system.
-    """
+    """All or nothing (R25): an import with any wrong record changes nothing."""
     with operator_errors(ctx):
         runtime = target(ctx)
         existing = (tenant.tenant_id for tenant in runtime.store.list_tenants())
@@ -90,19 +87,18 @@ def _shown_channel(ctx: typer.Context, entry: InvoiceEntry) -> str:
     return say(ctx, f"name.{channel}") if channel else UNKNOWN_CHANNEL
 
 
-@app.command("list")
+@app.command("list", help="cli.help.invoices_list")
 def list_(
     ctx: typer.Context,
     tenant: TenantOption,
     state: Annotated[
         AutoDispatchState | None,
-        typer.Option(case_sensitive=False, help="Only invoices whose automatic dispatch is in this state."),
+        typer.Option(case_sensitive=False, help="cli.help.state"),
     ] = None,
     as_json: JsonOption = False,
     _lang: LangOption = None,
 ) -> None:
-    """The open-invoices list: each invoice's automatic-dispatch state and one-line message (R19),
-    and for a pending invoice what the next night will do with it."""
+    """The open-invoices list (R19), with tonight's preview for a pending invoice."""
     with operator_errors(ctx):
         runtime = target(ctx)
         store = runtime.store
@@ -183,16 +179,18 @@ def print_record(ctx: typer.Context, record: DispatchRecord, invoice: Invoice | 
             when(ctx, event.at, zone),
             say(ctx, f"cli.event.{event.event}"),
             say(ctx, f"name.{event.channel}") if event.channel else "",
+            words(ctx, route_label(event.route)) if event.route else "",
             words(ctx, event.detail),
             event.run_id or "",
         ]
         for event in record.history
     ]
-    columns = [say(ctx, f"cli.column.{name}") for name in ("at", "event", "channel", "detail", "run")]
+    names = ("at", "event", "channel", "route", "detail", "run")
+    columns = [say(ctx, f"cli.column.{name}") for name in names]
     console.print(wrap_only(table(say(ctx, "cli.title.history"), columns, history), *columns[-2:]))
 
 
-@app.command("show")
+@app.command("show", help="cli.help.invoices_show")
 def show(
     ctx: typer.Context,
     tenant: TenantOption,
@@ -200,7 +198,7 @@ def show(
     as_json: JsonOption = False,
     _lang: LangOption = None,
 ) -> None:
-    """The detailed explanation ("Automatic dispatch failed: ...") and the full history (R19)."""
+    """One invoice's explanation and history (R19)."""
     with operator_errors(ctx):
         store = target(ctx).store
         store.get_tenant(tenant)
@@ -234,7 +232,7 @@ def _print_state(ctx: typer.Context, record: DispatchRecord, as_json: bool) -> N
     )
 
 
-@app.command("remove-auto")
+@app.command("remove-auto", help="cli.help.remove_auto")
 def remove_auto(
     ctx: typer.Context,
     tenant: TenantOption,
@@ -242,14 +240,14 @@ def remove_auto(
     as_json: JsonOption = False,
     _lang: LangOption = None,
 ) -> None:
-    """Remove automatic dispatch from a pending invoice: no run sends it; send it manually (R20)."""
+    """R20."""
     with operator_errors(ctx):
         runtime = target(ctx)
         record = remove_automatic_dispatch(runtime.store, key(tenant, invoice_id), runtime.now)
     _print_state(ctx, record, as_json)
 
 
-@app.command("restore-auto")
+@app.command("restore-auto", help="cli.help.restore_auto")
 def restore_auto(
     ctx: typer.Context,
     tenant: TenantOption,
@@ -257,14 +255,14 @@ def restore_auto(
     as_json: JsonOption = False,
     _lang: LangOption = None,
 ) -> None:
-    """Add automatic dispatch back to an unsent invoice it was removed from (R20)."""
+    """R20."""
     with operator_errors(ctx):
         runtime = target(ctx)
         record = restore_automatic_dispatch(runtime.store, key(tenant, invoice_id), runtime.now, runtime.zone)
     _print_state(ctx, record, as_json)
 
 
-@app.command("send")
+@app.command("send", help="cli.help.send")
 def send(
     ctx: typer.Context,
     tenant: TenantOption,
@@ -273,13 +271,13 @@ def send(
         Channel | None,
         typer.Option(
             case_sensitive=False,
-            help="Send through this channel only; without it the settings' channel chain decides.",
+            help="cli.help.send_channel",
         ),
     ] = None,
     as_json: JsonOption = False,
     _lang: LangOption = None,
 ) -> None:
-    """Send an unsent invoice now, e.g. after correcting it; recorded as sent manually (R22)."""
+    """R22."""
     with operator_errors(ctx):
         runtime = target(ctx)
         sent = send_manually(

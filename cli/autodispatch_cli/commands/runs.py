@@ -1,5 +1,6 @@
 """`autodispatch runs start|list|show`: start a night by hand and inspect the executions."""
 
+import json
 import time
 from datetime import date, datetime
 from typing import Annotated, Any
@@ -9,6 +10,7 @@ import typer
 from rich.table import Table
 
 from autodispatch.logic.runs import check_run_date, run_detail, start_run, stored_run
+from autodispatch.models.text import Text, verbatim
 from autodispatch.runs.port import TERMINAL, ExecutionStatus
 from autodispatch.runs.stepfunctions import StepFunctionsRuns, execution_status
 from autodispatch.store.port import RunCounts, RunSummary
@@ -25,10 +27,11 @@ from autodispatch_cli.commands.common import (
 )
 from autodispatch_cli.exit_codes import ExitCode
 from autodispatch_cli.failures import operator_errors
+from autodispatch_cli.localized import Typer
 from autodispatch_cli.output import console, error_console, print_error, print_json, state_style, table
 from autodispatch_cli.target import Target
 
-app = typer.Typer(help="Nightly runs: start one by hand, list them, show one.", no_args_is_help=True)
+app = Typer(help="cli.help.runs", no_args_is_help=True)
 
 RUN_COLUMNS = ("run", "run_date", "started", "run_status", "selected", "sent", "ignored", "failed")
 FIRST_POLL_SECONDS = 0.25
@@ -109,35 +112,52 @@ def runs_table(ctx: typer.Context, title: str, documents: list[dict[str, Any]], 
     return grid
 
 
+# Errors of ours that can end a night (a step's Lambda raised them through every retry): each has its
+# catalogue text, shown instead of the English Step Functions recorded.
+OUR_RUN_ERRORS = frozenset({"TransientError", "ConcurrentUpdate"})
+
+
+def run_failure(error: str, cause: str | None) -> Text:
+    """Why a run failed, framed in the reader's language: the catalogue's words for an error of
+    ours (its name in the cause Lambda wrote), else AWS's own error and cause as AWS wrote them
+    (a Lambda's cause is a JSON document: its errorMessage)."""
+    try:
+        written = json.loads(cause or "")
+    except ValueError:
+        written = None
+    if isinstance(written, dict):
+        kind = str(written.get("errorType") or error)
+        if kind in OUR_RUN_ERRORS:
+            return Text.of("cli.run_failed", reason=Text.of(f"cli.run_failed.{kind}"))
+        cause = str(written.get("errorMessage") or cause)
+    said = f"{error}: {cause}" if cause else error
+    return Text.of("cli.run_failed", reason=verbatim(said))
+
+
 def print_run(ctx: typer.Context, document: dict[str, Any], zone: ZoneInfo) -> None:
     console.print(runs_table(ctx, say(ctx, "cli.title.run"), [document], zone))
     if document.get("error"):
-        stopped = say(ctx, "cli.run_error", error=document["error"], cause=document.get("cause") or "")
-        console.print(stopped, style="red", highlight=False, markup=False)
+        failed = words(ctx, run_failure(document["error"], document.get("cause")))
+        console.print(failed, style="red", highlight=False, markup=False)
     for code, value in (("cli.execution_line", "arn"), ("cli.console_line", "url")):
         link = document["execution_arn"] if value == "arn" else document["console_url"]
         console.print(say(ctx, code, **{value: link}), highlight=False, soft_wrap=True, markup=False)
 
 
-@app.command("start")
+@app.command("start", help="cli.help.runs_start")
 def start(
     ctx: typer.Context,
     run_date: Annotated[
         str | None,
-        typer.Option(
-            "--date", help="The night to run, YYYY-MM-DD, today or earlier; default: today (local)."
-        ),
+        typer.Option("--date", help="cli.help.run_date"),
     ] = None,
-    wait: Annotated[
-        bool, typer.Option("--wait", help="Wait for the run to end and show its counts.")
-    ] = False,
-    timeout: Annotated[float, typer.Option(min=1, help="Seconds to wait at most with --wait.")] = 900,
+    wait: Annotated[bool, typer.Option("--wait", help="cli.help.wait")] = False,
+    timeout: Annotated[float, typer.Option(min=1, help="cli.help.timeout")] = 900,
     as_json: JsonOption = False,
     _lang: LangOption = None,
 ) -> None:
-    """Start one execution of the nightly state machine, as the schedule does at 00:05: tonight's,
-    or a night that has passed (catch-up, R10); a night that has not come is refused."""
-    night = parse_day(run_date, "--date") if run_date else None
+    """A night by hand, as the schedule starts it; a catch-up of a night that has passed (R10)."""
+    night = parse_day(ctx, run_date, "--date") if run_date else None
     with operator_errors(ctx):
         runtime = target(ctx)
         if night is not None:
@@ -169,15 +189,14 @@ def start(
         raise typer.Exit(ExitCode.RUN_NOT_SUCCEEDED)
 
 
-@app.command("list")
+@app.command("list", help="cli.help.runs_list")
 def list_(
     ctx: typer.Context,
-    limit: Annotated[int, typer.Option(min=1, max=200, help="How many runs, newest first.")] = 20,
+    limit: Annotated[int, typer.Option(min=1, max=200, help="cli.help.limit")] = 20,
     as_json: JsonOption = False,
     _lang: LangOption = None,
 ) -> None:
-    """Recent executions, newest first, with their status and counts; also those that failed before
-    they selected anything (their run date and counts are empty)."""
+    """Step Functions' executions, each with the run the store keeps of it (none before selection)."""
     with operator_errors(ctx):
         runtime = target(ctx)
         pages = (
@@ -204,14 +223,13 @@ def list_(
         console.print(say(ctx, "cli.no_runs"))
 
 
-@app.command("show")
+@app.command("show", help="cli.help.runs_show")
 def show(
     ctx: typer.Context,
-    run_id: Annotated[str, typer.Argument(help="The run id: the execution name (see `runs list`).")],
+    run_id: Annotated[str, typer.Argument(help="cli.help.run_id")],
     as_json: JsonOption = False,
     _lang: LangOption = None,
 ) -> None:
-    """One run: status, counts, the invoices it failed or ignored, the execution ARN and console link."""
     with operator_errors(ctx):
         runtime = target(ctx)
         detail = run_detail(runtime.store, executions(runtime), run_id)

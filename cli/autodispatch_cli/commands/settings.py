@@ -11,9 +11,10 @@ from autodispatch.models.scenario import Tenant
 from autodispatch.rules.activation import activation_issues, activation_problems
 from autodispatch_cli.commands.common import JsonOption, LangOption, TenantOption, say, target, when, words
 from autodispatch_cli.failures import operator_errors
+from autodispatch_cli.localized import Typer
 from autodispatch_cli.output import console, print_json, table
 
-app = typer.Typer(help="A tenant's automatic-dispatch settings (R1-R4).", no_args_is_help=True)
+app = Typer(help="cli.help.settings", no_args_is_help=True)
 
 # Settings field -> the option that sets it, so a validation error names what the user typed.
 OPTION_OF = {
@@ -78,11 +79,11 @@ def _named_by_option(error: InputError) -> InputError:
     )
 
 
-@app.command("show")
+@app.command("show", help="cli.help.settings_show")
 def show(
     ctx: typer.Context, tenant: TenantOption, as_json: JsonOption = False, _lang: LangOption = None
 ) -> None:
-    """Show a tenant's settings and whether they can be activated (R2)."""
+    """R2: whether they can be activated, and why not."""
     with operator_errors(ctx):
         found = target(ctx).store.get_tenant(tenant)
         zone = target(ctx).zone
@@ -92,43 +93,33 @@ def show(
         print_settings(ctx, found, zone)
 
 
-@app.command("set")
+@app.command("set", help="cli.help.settings_set")
 def set_(
     ctx: typer.Context,
     tenant: TenantOption,
     sources: Annotated[
         list[Source] | None,
-        typer.Option(
-            "--source", case_sensitive=False, help="An enabled invoice source; repeat for more (R3)."
-        ),
+        typer.Option("--source", case_sensitive=False, help="cli.help.source"),
     ] = None,
     channels: Annotated[
         list[Channel] | None,
-        typer.Option("--channel", case_sensitive=False, help="An enabled channel; repeat for more (R4)."),
+        typer.Option("--channel", case_sensitive=False, help="cli.help.channel"),
     ] = None,
-    timing: Annotated[
-        Timing | None, typer.Option(case_sensitive=False, help="Which date makes an invoice due (R6, R7).")
-    ] = None,
-    notify_email: Annotated[
-        str | None, typer.Option(help="Where failure notifications go by email; '' clears it.")
-    ] = None,
-    notify_phone: Annotated[
-        str | None, typer.Option(help="Where failure notifications go by SMS (E.164); '' clears it.")
-    ] = None,
+    timing: Annotated[Timing | None, typer.Option(case_sensitive=False, help="cli.help.timing")] = None,
+    notify_email: Annotated[str | None, typer.Option(help="cli.help.notify_email")] = None,
+    notify_phone: Annotated[str | None, typer.Option(help="cli.help.notify_phone")] = None,
     consumer_einvoicing: Annotated[
         bool | None,
-        typer.Option(
-            "--consumer-einvoicing/--no-consumer-einvoicing", help="Offer consumer e-invoices (R13)."
-        ),
+        typer.Option("--consumer-einvoicing/--no-consumer-einvoicing", help="cli.help.consumer_einvoicing"),
     ] = None,
     language: Annotated[
         Language | None,
-        typer.Option(case_sensitive=False, help="The language of failure notifications (R21)."),
+        typer.Option(case_sensitive=False, help="cli.help.language"),
     ] = None,
     as_json: JsonOption = False,
     _lang: LangOption = None,
 ) -> None:
-    """Change settings; a list option replaces the whole list. An active tenant must keep R2."""
+    """R1-R4, R13, R21; an active tenant keeps R2."""
     changes: dict[str, Any] = {
         name: value
         for name, value in {
@@ -156,15 +147,11 @@ def set_(
         print_settings(ctx, updated, zone)
 
 
-@app.command("activate")
+@app.command("activate", help="cli.help.activate")
 def activate(
     ctx: typer.Context, tenant: TenantOption, as_json: JsonOption = False, _lang: LangOption = None
 ) -> None:
-    """Switch automatic dispatch on; refused unless R2 holds.
-
-    Unsent invoices created before now keep automatic dispatch off until it is added back to each
-    (`invoices restore-auto`).
-    """
+    """R2; unsent invoices created before now stay off until restored (R20)."""
     with operator_errors(ctx):
         runtime = target(ctx)
         activation = use_cases.activate(runtime.store, tenant, runtime.zone, runtime.now())
@@ -183,11 +170,11 @@ def activate(
     console.print(activated, style="green", highlight=False, markup=False)
 
 
-@app.command("deactivate")
+@app.command("deactivate", help="cli.help.deactivate")
 def deactivate(
     ctx: typer.Context, tenant: TenantOption, as_json: JsonOption = False, _lang: LangOption = None
 ) -> None:
-    """Switch automatic dispatch off: future runs skip the tenant; nothing sent changes (R2)."""
+    """R2."""
     with operator_errors(ctx):
         runtime = target(ctx)
         deactivated = use_cases.deactivate(runtime.store, tenant, runtime.zone, runtime.now())

@@ -7,6 +7,9 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, Json, PositiveInt
 
+# As deployed unless the CDK context's dispatchWorkers says otherwise.
+DISPATCH_WORKERS = 3
+
 
 class RuntimeConfig(BaseModel):
     """Read from the environment by `load_config`; logic receives it, never reads os.environ."""
@@ -17,6 +20,8 @@ class RuntimeConfig(BaseModel):
     bucket_name: str = Field(alias="BUCKET_NAME")
     time_zone: str = Field(default="Europe/Helsinki", alias="RUN_TIME_ZONE")
     batch_size: PositiveInt = Field(default=50, le=500, alias="BATCH_SIZE")
+    # Invoices of a batch in flight at once, so one's rendering overlaps another's waits (README, "Cost").
+    dispatch_workers: PositiveInt = Field(default=DISPATCH_WORKERS, le=8, alias="DISPATCH_WORKERS")
     sender_email: str = Field(default="autodispatch@example.com", alias="SENDER_EMAIL")
     ses_configuration_set: str | None = Field(default=None, alias="SES_CONFIGURATION_SET")
     sms_sender_id: str | None = Field(default=None, alias="SMS_SENDER_ID")
@@ -31,6 +36,9 @@ class RuntimeConfig(BaseModel):
     print_transport: Literal["s3", "http"] = Field(default="s3", alias="PRINT_TRANSPORT")
     print_endpoint: str | None = Field(default=None, alias="PRINT_ENDPOINT")
     print_secret_name: str | None = Field(default=None, alias="PRINT_SECRET_NAME")
+    # The account's SES maximum send rate (emails a second): notification chunks run at a
+    # concurrency that stays within it (logic/notification.py).
+    ses_send_rate: float = Field(default=14.0, gt=0, alias="SES_SEND_RATE")
     # An in-doubt claim of a run that died is taken over by a later run after this lease.
     claim_lease_seconds: PositiveInt = Field(default=900, alias="CLAIM_LEASE_SECONDS")
     # The integration API (R27): the state machine it starts runs of, and each system client's

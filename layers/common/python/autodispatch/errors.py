@@ -201,6 +201,16 @@ class TransientError(AutodispatchError):
         super().__init__(message)
 
 
+class NotificationsIncomplete(AutodispatchError):
+    """Some tenants of a run were not notified after every retry (R21, R24): the run fails."""
+
+
+class Throttled(TransientError):
+    """The table refused a request for its capacity (throttling) after the SDK's own retries:
+    nothing was written. An API client is asked to repeat the request later (429), never told
+    the service failed."""
+
+
 class PermanentRejection(AutodispatchError):
     """A channel refused the invoice for good; the chain moves on (R12)."""
 

@@ -15,6 +15,7 @@ from botocore.exceptions import (
     NoCredentialsError,
 )
 
+from autodispatch.clients import new_client
 from autodispatch.errors import AccountFault, PermanentRejection, TransientError
 from autodispatch.models.text import Text
 
@@ -106,7 +107,7 @@ def new_sesv2_client() -> "SESV2Client":
         connect_timeout=SES_CONNECT_TIMEOUT_SECONDS,
         read_timeout=SES_READ_TIMEOUT_SECONDS,
     )
-    return boto3.client("sesv2", config=config)
+    return new_client(lambda: boto3.client("sesv2", config=config))
 
 
 class SesEmailSender:

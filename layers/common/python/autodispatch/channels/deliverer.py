@@ -27,6 +27,7 @@ from autodispatch.channels.ids import message_id
 from autodispatch.channels.port import IMMEDIATE, Delivered, DeliveryReceipt, Occasion
 from autodispatch.channels.registry import RenderRequest, renderer, validator
 from autodispatch.channels.transports import HttpTransport, S3OutboxTransport, Transport, secret_api_key
+from autodispatch.clients import new_client
 from autodispatch.config import RuntimeConfig
 from autodispatch.errors import PermanentRejection, TransientError
 from autodispatch.models.dispatch import FactoringRoute
@@ -283,10 +284,10 @@ def build_deliverer(
 def _new_s3() -> "S3Client":
     import boto3  # noqa: PLC0415 - clients only when first needed, never at import
 
-    return boto3.client("s3")
+    return new_client(lambda: boto3.client("s3"))
 
 
 def _new_secrets() -> "SecretsManagerClient":
     import boto3  # noqa: PLC0415
 
-    return boto3.client("secretsmanager")
+    return new_client(lambda: boto3.client("secretsmanager"))

@@ -197,7 +197,8 @@ MESSAGES: Final[Mapping[str, str]] = {
     ),
     # R23, R24, R25: outcomes a run could not know or did not reach.
     "reason.in_doubt": N_(
-        "a run stopped while sending %(by)s; it is unknown whether the invoice reached the customer"
+        "sending %(by)s was cut off (a run stopped, or the service did not answer); it is unknown "
+        "whether the invoice reached the customer"
     ),
     "reason.no_clear_answer": N_(
         "sending %(by)s got no clear answer (%(cause)s); it is unknown whether the invoice reached "
@@ -277,6 +278,7 @@ MESSAGES: Final[Mapping[str, str]] = {
     "refusal.ignored": N_("its automatic dispatch was ignored; send it manually"),
     "refusal.pending": N_("its automatic dispatch is on"),
     "refusal.changed": N_("it was changed meanwhile; look at it again"),
+    "busy.throttled": N_("The service is busy right now; repeat the request in a few seconds"),
     "action.mark_sent": N_("Cannot mark invoice %(invoice)s sent: %(reason)s"),
     # R17: the factoring message.
     "factoring.sent": N_("factoring message sent to %(financier)s"),
@@ -421,6 +423,9 @@ MESSAGES: Final[Mapping[str, str]] = {
         "a run is sending this invoice (or stopped while sending it); import it again after that run "
         "has finished"
     ),
+    "import.sent_in_run": N_(
+        "a run has sent this invoice and is still finishing it; import it again after that run has finished"
+    ),
     "import.sent": N_(
         "the invoice was sent with other content and the sent document is kept as it is; "
         "send a credit note and a new invoice (a new invoice_id) instead"
@@ -513,6 +518,7 @@ MESSAGES: Final[Mapping[str, str]] = {
     "cli.column.at": N_("Time"),
     "cli.column.event": N_("Event"),
     "cli.column.detail": N_("Details"),
+    "cli.column.route": N_("Route"),
     "cli.column.run": N_("Run"),
     "cli.column.source": N_("Source"),
     "cli.column.created": N_("Created"),
@@ -555,7 +561,9 @@ MESSAGES: Final[Mapping[str, str]] = {
     "cli.run_is": N_("Run: %(status)s (%(seconds)s s)"),
     "cli.stopped_waiting": N_("Stopped waiting; the run goes on: %(command)s"),
     "cli.run_not_ended": N_("the run did not end within %(seconds)s s"),
-    "cli.run_error": N_("The run stopped with %(error)s: %(cause)s"),
+    "cli.run_failed": N_("The run failed: %(reason)s"),
+    "cli.run_failed.TransientError": N_("a temporary failure lasted through every retry of a step"),
+    "cli.run_failed.ConcurrentUpdate": N_("another writer changed the same data at the same time"),
     "cli.execution_line": N_("Execution: %(arn)s"),
     "cli.console_line": N_("Console: %(url)s"),
     "cli.title.settings": N_("Automatic dispatch of %(tenant)s (%(name)s)"),
@@ -567,6 +575,7 @@ MESSAGES: Final[Mapping[str, str]] = {
     "cli.yes": N_("yes"),
     "cli.no": N_("no"),
     "cli.no_because": N_("no: %(problems)s"),
+    "cli.date_form": N_("must be a date in the form YYYY-MM-DD"),
     "timing.CREATION_DATE": N_("Send invoices the night after they are created"),
     "timing.INVOICE_DATE": N_("Send invoices based on the invoice date"),
     "language.fi": N_("Finnish"),
@@ -637,4 +646,113 @@ MESSAGES: Final[Mapping[str, str]] = {
     ),
     "target.misconfigured": N_("the channels of stack %(stack)s are misconfigured: %(error)s"),
     "cli.unexpected": N_("unexpected error (%(kind)s): %(error)s; set AUTODISPATCH_DEBUG=1 for details"),
+    # The CLI's help (--help): commands, options and arguments, rendered when the language is known.
+    "cli.help.app": N_("Automatic dispatch of sales invoices: operate a deployed stack or run it locally."),
+    "cli.help.exit_codes": N_(
+        "Exit status: 0 done; 1 refused or failed (unknown id, an action the rules do not allow, "
+        "AWS error); 2 bad command line or input, nothing changed; 3 the awaited run did not "
+        "succeed; 4 the awaited run was still running at --timeout; 130 interrupted."
+    ),
+    "cli.help.local": N_("The whole system in embedded AWS on this machine."),
+    "cli.help.stack": N_("The CloudFormation stack whose outputs name the resources to operate."),
+    "cli.help.region": N_("AWS region; default from AWS_REGION / the profile."),
+    "cli.help.profile": N_("AWS profile; default AWS_PROFILE."),
+    "cli.help.lang": N_(
+        "The language of messages and help: fi, sv or en; default from the locale (LC_ALL, "
+        "LC_MESSAGES, LANG), else en."
+    ),
+    "cli.help.json": N_("Print JSON for scripts instead of tables."),
+    "cli.help.tenant": N_("The tenant (company) id."),
+    "cli.help.local_run": N_(
+        "Import a scenario and run one nightly execution per --date, in order, on the same data."
+    ),
+    "cli.help.scenario": N_("Scenario file (SCENARIO-FORMAT.md)."),
+    "cli.help.run_dates": N_("Run date YYYY-MM-DD; repeat for more nights."),
+    "cli.help.concurrent_starts": N_(
+        "Executions started at once for each night. The report counts per night: each invoice once "
+        "in selected, sent, ignored and failed, however many executions saw it."
+    ),
+    "cli.help.out": N_("Write every delivered artifact under this folder."),
+    "cli.help.report_json": N_("Print the run report as JSON."),
+    "cli.help.local_serve": N_(
+        "Start the whole system in embedded AWS on 127.0.0.1 and keep it running until Ctrl-C. It "
+        "publishes a stack with the same outputs as a deployed one, so every other command works "
+        "against it once AWS_ENDPOINT_URL and the printed credentials are exported."
+    ),
+    "cli.help.port": N_("Port on 127.0.0.1."),
+    "cli.help.api_port": N_("Port of the integration API; default: a free port."),
+    "cli.help.web_port": N_("Port of the tenant view (web page); default: a free port."),
+    "cli.help.local_token": N_(
+        "Print a bearer token for the integration API of `local serve`, alone on stdout. --tenant "
+        "T: an ID token of the local user of tenant T (created on first use); --system: an access "
+        "token of the default billing-system client, granted every tenant."
+    ),
+    "cli.help.token_tenant": N_("A token of a user of this tenant."),
+    "cli.help.token_system": N_("The default system client's token."),
+    "cli.help.invoices": N_("Invoices and their automatic dispatch."),
+    "cli.help.invoice_id": N_("The invoice id (invoice_id of the scenario)."),
+    "cli.help.invoices_import": N_(
+        "Create or update the tenants and invoices of a scenario file. Nothing is imported when any"
+        " record is wrong; every problem is listed with its tenant, invoice and field. Invoices may"
+        " belong to tenants already in the system."
+    ),
+    "cli.help.invoices_list": N_(
+        "The open-invoices list: each invoice's automatic-dispatch state and one-line message, and "
+        "for a pending invoice what the next night will do with it."
+    ),
+    "cli.help.state": N_("Only invoices whose automatic dispatch is in this state."),
+    "cli.help.invoices_show": N_(
+        "The detailed explanation (“Automatic dispatch failed: ...”) and the full history."
+    ),
+    "cli.help.remove_auto": N_(
+        "Remove automatic dispatch from a pending invoice: no run sends it; send it manually."
+    ),
+    "cli.help.restore_auto": N_("Add automatic dispatch back to an unsent invoice it was removed from."),
+    "cli.help.send": N_("Send an unsent invoice now, e.g. after correcting it; recorded as sent manually."),
+    "cli.help.send_channel": N_(
+        "Send through this channel only; without it the settings' channel chain decides."
+    ),
+    "cli.help.runs": N_("Nightly runs: start one by hand, list them, show one."),
+    "cli.help.runs_start": N_(
+        "Start one execution of the nightly state machine, as the schedule does at 00:05: "
+        "tonight's, or a night that has passed (catch-up); a night that has not come is refused."
+    ),
+    "cli.help.run_date": N_("The night to run, YYYY-MM-DD, today or earlier; default: today (local)."),
+    "cli.help.wait": N_("Wait for the run to end and show its counts."),
+    "cli.help.timeout": N_("Seconds to wait at most with --wait."),
+    "cli.help.runs_list": N_(
+        "Recent executions, newest first, with their status and counts; also those that failed "
+        "before they selected anything (their run date and counts are empty)."
+    ),
+    "cli.help.limit": N_("How many runs, newest first."),
+    "cli.help.runs_show": N_(
+        "One run: status, counts, the invoices it failed or ignored, the execution ARN and console link."
+    ),
+    "cli.help.run_id": N_("The run id: the execution name (see `runs list`)."),
+    "cli.help.settings": N_("A tenant's automatic-dispatch settings."),
+    "cli.help.settings_show": N_("Show a tenant's settings and whether they can be activated."),
+    "cli.help.settings_set": N_(
+        "Change settings; a list option replaces the whole list. An active tenant must keep "
+        "settings that can be activated."
+    ),
+    "cli.help.source": N_("An enabled invoice source; repeat for more."),
+    "cli.help.channel": N_("An enabled invoice channel; repeat for more."),
+    "cli.help.timing": N_(
+        "The dispatch time: by the invoice date, or the night after the invoice is created."
+    ),
+    "cli.help.notify_email": N_("Where failure notifications go by email; '' clears it."),
+    "cli.help.notify_phone": N_(
+        "Where failure notifications go by text message, as typed (040 123 4567) or international "
+        "(+358401234567); '' clears it."
+    ),
+    "cli.help.consumer_einvoicing": N_("Offer consumer e-invoices."),
+    "cli.help.language": N_("The language of failure notifications."),
+    "cli.help.activate": N_(
+        "Switch automatic dispatch on; refused unless the settings can be activated. Unsent "
+        "invoices created before now keep automatic dispatch off until it is added back to each "
+        "(`invoices restore-auto`)."
+    ),
+    "cli.help.deactivate": N_(
+        "Switch automatic dispatch off: future runs skip the tenant; nothing sent changes."
+    ),
 }

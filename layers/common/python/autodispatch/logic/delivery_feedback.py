@@ -13,6 +13,7 @@ from autodispatch.logic.history import issue
 from autodispatch.models.delivery_events import SesEventBridgeEvent, email_subject
 from autodispatch.models.dispatch import DispatchRecord, HistoryEvent
 from autodispatch.models.enums import AutoDispatchState, Channel, HistoryEventKind
+from autodispatch.models.routes import RouteName
 from autodispatch.models.scenario import InvoiceKey
 from autodispatch.models.text import Text
 from autodispatch.observability import logger, tracer
@@ -51,7 +52,10 @@ def record_delivery_event(store: FeedbackStore, event: SesEventBridgeEvent, zone
         # Ids only: the recipient's address is personal data.
         logger.warning("notification email feedback", extra={"event": found.event.value})
         return Handled.NOTIFICATION
-    history = HistoryEvent(at=event.time, event=found.event, channel=Channel.EMAIL, detail=found.detail)
+    # Every email of ours, invoice or financier's copy, goes by the email route (R19's history).
+    history = HistoryEvent(
+        at=event.time, event=found.event, channel=Channel.EMAIL, detail=found.detail, route=RouteName.EMAIL
+    )
     if found.effect is Effect.EMAIL_FAILED:
         record = store.get_record(key)
         if sent_by_automation_email(record):

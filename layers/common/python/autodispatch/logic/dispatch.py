@@ -5,16 +5,25 @@ without one invoice stopping the others (R24).
 Each invoice goes straight down: the store's records -> the rules' plan (`plan_dispatch`) and
 recovery verdict -> the channels, in the plan's order -> the outcome written to the store.
 
+A few invoices of a batch are in flight at once (`workers`), so one invoice's rendering overlaps
+another's waits (its claim, its send, its outcome write): Lambda bills the wall-clock. Each
+invoice's own steps stay in order on one worker (R23); what the batch gathers (outcomes, counts,
+issues) is collected in the batch's order once every worker is done.
+
 The copies of what a batch delivered are written once, as one archive object, when the batch
 ends (R19). A crash before that loses them from memory, never from the record: a later invocation
 of the batch (the state machine's retry) finds in the records what this run delivered, and has the
 deliverer render again, from the recorded instant, each copy the batch's archive lacks.
 """
 
+import contextvars
 import hashlib
+import threading
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
+from enum import Enum
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
@@ -44,23 +53,45 @@ from autodispatch.rules.explain import (
     explain_unexpected,
 )
 from autodispatch.rules.recovery import Copy, Known, LeftAttempt, Progress, Step, next_action, progress
-from autodispatch.store.port import Attempt, DispatchStore, RunCounts, RunIssue, RunRef
+from autodispatch.store.port import (
+    Attempt,
+    DispatchStore,
+    InvoiceDocuments,
+    RunCounts,
+    RunIssue,
+    RunRecorder,
+    RunRef,
+)
 
 Clock = Callable[[], datetime]
 # Seconds of the invocation left; a batch stops taking invoices when it runs low.
 TimeLeft = Callable[[], float]
-# Enough for one more invoice through three channels at their transport timeouts.
+# Enough for one more invoice through three channels at their transport timeouts (the invoices
+# in flight at once wait side by side, so the reserve covers each of them).
 RESERVE_SECONDS = 30.0
 
 
 class _EmailStop:
     """The deliverer, except that once the email service has refused the sender's account (an
-    AccountFault) no further email of the invocation, invoice or factoring copy, is tried: each is
-    refused with the same fault."""
+    AccountFault) no further email of the night, invoice or factoring copy, is tried: each is
+    refused with the same fault. The night's first fault is kept on the run (one conditional
+    write), and each batch reads it as it starts (one read), so a fault in one batch stops email in
+    every later batch of the run, not only in its own invocation (R12, R24). Shared by the batch's
+    workers: the first fault is kept (an email already in flight on another worker when it came
+    gets its own answer)."""
 
-    def __init__(self, inner: Deliverer) -> None:
+    def __init__(self, inner: Deliverer, runs: RunRecorder) -> None:
         self._inner = inner
+        self._runs = runs
+        self._run: RunRef | None = None
         self._fault: AccountFault | None = None
+        self._lock = threading.Lock()
+
+    def start_batch(self, run: RunRef) -> None:
+        """A batch of `run` starts: email stays stopped when the night's email was stopped."""
+        self._run = run
+        cause = self._runs.email_stop(run)
+        self._fault = None if cause is None else AccountFault.said(cause)
 
     def deliver(
         self,
@@ -91,12 +122,34 @@ class _EmailStop:
         try:
             return send()
         except AccountFault as fault:
-            self._fault = fault
+            with self._lock:
+                first, self._fault = self._fault is None, self._fault or fault
+            if first and self._run is not None:
+                self._stop_the_night(self._run, fault)
             raise
+
+    def _stop_the_night(self, run: RunRef, fault: AccountFault) -> None:
+        try:
+            self._runs.stop_email(run, error_text(fault))
+        except Exception as error:
+            # This invocation stops email all the same, and the operator's alarm counts it.
+            logger.error(
+                "the night's email stop could not be recorded", extra={"error_type": type(error).__name__}
+            )
 
 
 def unlimited() -> float:
     return float("inf")
+
+
+class Left(Enum):
+    """An invoice the batch did not finish (time ran short, a transient error): its retry takes it."""
+
+    HANDED_BACK = "handed back"
+
+
+# What became of one invoice of a batch: its outcome, handed back, or None (not the batch's to settle).
+Taken = InvoiceOutcome | Left | None
 
 
 class Batch(BaseModel):
@@ -115,7 +168,10 @@ class BatchResult(BaseModel):
 
 
 class BatchDispatcher:
-    """Dispatches batches for one run; collaborators are injected (ports, a clock, the time left)."""
+    """Dispatches batches for one run; collaborators are injected (ports, a clock, the time left).
+    `workers`: how many invoices of a batch are in flight at once; the ports, the clock and the
+    deliverer are shared by them (boto3's clients are thread-safe; the archive collects under a
+    lock; the PDF renderer and the Peppol rules take one document at a time)."""
 
     def __init__(
         self,
@@ -125,9 +181,13 @@ class BatchDispatcher:
         lease: timedelta,
         clock: Clock,
         time_left: TimeLeft = unlimited,
+        workers: int = 1,
     ) -> None:
+        if workers < 1:
+            raise ValueError("a batch needs at least one worker")
+        self._workers = workers
         self._store = store
-        self._deliverer = _EmailStop(deliverer)
+        self._deliverer = _EmailStop(deliverer, store)
         self._zone = zone
         self._lease = lease
         self._clock = clock
@@ -141,57 +201,19 @@ class BatchDispatcher:
         """Handles every invoice it can. Counts and run issues of what it finished are recorded
         first; then it raises TransientError when some invoice hit a transient error or time ran
         short, so the state machine retries the batch (finished invoices are skipped)."""
-        invocation = new_invocation(run)
+        invocation = self._start_batch(run)
         documents = self._store.read_invoices(keys)
         records = self._store.get_records(keys)
         tenants = self._store.get_tenants({key.tenant_id for key in keys})
         scope = archive_scope(run, keys)
         archived = self._recover_copies(run, scope, documents.valid, records, tenants)
-        outcomes: list[InvoiceOutcome] = []
-        unfinished = 0
-        for key in keys:
-            if self._time_left() < RESERVE_SECONDS:
-                unfinished += 1
-                continue
-            logger.append_keys(tenant_id=key.tenant_id, invoice_id=key.invoice_id)
-            record, tenant = records.get(key), tenants.get(key.tenant_id)
-            invoice = documents.valid.get(key)
-            try:
-                if record is None or tenant is None:
-                    logger.warning("invoice state or tenant not found; skipped")
-                    continue
-                if record.state is not AutoDispatchState.PENDING:
-                    continue
-                if invoice is None:
-                    # R25: bad or missing data that reached a run fails this invoice only.
-                    problem = documents.invalid.get(key, "the invoice document is missing")
-                    explanation = explain_invalid(problem)
-                    outcomes.append(
-                        self._outcomes.fail_unclaimed(invocation, key, record.number, explanation)
-                    )
-                    continue
-                if (
-                    why_not_taken(invoice, record.state, tenant.settings, run.run_date, self._zone)
-                    is not None
-                ):
-                    continue
-                outcomes.append(self._dispatch_one(invocation, invoice, tenant, record, scope))
-            except ConcurrentUpdate as error:  # the invoice's ids are the logger's keys here
-                logger.info(
-                    "invoice taken by another writer; skipped", extra={"error_type": type(error).__name__}
-                )
-            except TransientError as error:
-                logger.warning(
-                    "transient error; the batch will be retried", extra={"error_type": type(error).__name__}
-                )
-                unfinished += 1
-            except Exception as error:
-                outcome = self._fail_unexpected(invocation, key, invoice, error)
-                if outcome is None:
-                    unfinished += 1
-                else:
-                    outcomes.append(outcome)
-        logger.remove_keys(["tenant_id", "invoice_id"])
+
+        def take(key: InvoiceKey) -> Taken:
+            return self._take(invocation, key, documents, records.get(key), tenants.get(key.tenant_id), scope)
+
+        taken = self._each_invoice(keys, take)
+        outcomes = [outcome for outcome in taken if isinstance(outcome, InvoiceOutcome)]
+        unfinished = sum(1 for outcome in taken if outcome is Left.HANDED_BACK)
         # R19: the batch's copies, one object, before its counts: a crash before this write leaves
         # the copies to the retry's recovery above.
         archived = self._deliverer.flush_archive() and archived
@@ -203,6 +225,77 @@ class BatchDispatcher:
         if not archived:
             raise TransientError("the batch's archived copies could not be written; left for a retry")
         return result
+
+    def _start_batch(self, run: RunRef) -> Invocation:
+        """This invocation of a batch, with email stopped when the night's email was stopped."""
+        self._deliverer.start_batch(run)
+        return new_invocation(run)
+
+    def _each_invoice(self, keys: Sequence[InvoiceKey], take: Callable[[InvoiceKey], Taken]) -> list[Taken]:
+        """`take` of every key, up to `workers` at once, in the batch's order. A worker takes no new
+        invoice when less than RESERVE_SECONDS remain (handed back), nor after another worker's
+        invoice was interrupted by something no invoice catches (the process is going down: that
+        is raised once the invoices in flight are done)."""
+        stopping = threading.Event()
+
+        def one(key: InvoiceKey) -> Taken:
+            if stopping.is_set():
+                return None
+            if self._time_left() < RESERVE_SECONDS:
+                return Left.HANDED_BACK
+            try:
+                return take(key)
+            except BaseException:
+                stopping.set()
+                raise
+
+        # Each invoice in a copy of this context: its log keys are its own (`_take`).
+        if self._workers == 1:
+            return [contextvars.copy_context().run(one, key) for key in keys]
+        with ThreadPoolExecutor(max_workers=self._workers, thread_name_prefix="dispatch") as pool:
+            futures = [pool.submit(contextvars.copy_context().run, one, key) for key in keys]
+            return [future.result() for future in futures]
+
+    def _take(
+        self,
+        invocation: Invocation,
+        key: InvoiceKey,
+        documents: InvoiceDocuments,
+        record: DispatchRecord | None,
+        tenant: Tenant | None,
+        scope: str,
+    ) -> Taken:
+        """One invoice of the batch, on one worker: its outcome, None when it is not this batch's
+        to settle, HANDED_BACK when it is left for the batch's retry."""
+        logger.thread_safe_append_keys(tenant_id=key.tenant_id, invoice_id=key.invoice_id)
+        invoice = documents.valid.get(key)
+        try:
+            if record is None or tenant is None:
+                logger.warning("invoice state or tenant not found; skipped")
+                return None
+            if record.state is not AutoDispatchState.PENDING:
+                return None
+            if invoice is None:
+                # R25: bad or missing data that reached a run fails this invoice only.
+                problem = documents.invalid.get(key, "the invoice document is missing")
+                return self._outcomes.fail_unclaimed(invocation, key, record.number, explain_invalid(problem))
+            run_date = invocation.run.run_date
+            if why_not_taken(invoice, record.state, tenant.settings, run_date, self._zone) is not None:
+                return None
+            return self._dispatch_one(invocation, invoice, tenant, record, scope)
+        except ConcurrentUpdate as error:  # the invoice's ids are the logger's keys here
+            logger.info(
+                "invoice taken by another writer; skipped", extra={"error_type": type(error).__name__}
+            )
+            return None
+        except TransientError as error:
+            logger.warning(
+                "transient error; the batch will be retried", extra={"error_type": type(error).__name__}
+            )
+            return Left.HANDED_BACK
+        except Exception as error:
+            outcome = self._fail_unexpected(invocation, key, invoice, error)
+            return Left.HANDED_BACK if outcome is None else outcome
 
     def _recover_copies(
         self,

@@ -27,6 +27,7 @@ BUSY_MESSAGE = Text.of("import.busy")
 ACTIVE_SINCE_BEFORE_EVERY_INVOICE = datetime.combine(DATE_MIN, time(), UTC)
 
 SENT_MESSAGE = Text.of("import.sent")
+SENT_IN_RUN_MESSAGE = Text.of("import.sent_in_run")
 
 
 class ImportResult(BaseModel):
@@ -140,11 +141,19 @@ def _check_invoices(
         raise InvoiceSent([_sent_issue(invoice, stored.valid.get(invoice.key)) for invoice in sent])
     # A run that is sending an invoice (or stopped while sending it) will repeat that send with a
     # message id derived from the document; replacing the document now would change the id an
-    # operator deduplicates by (R23).
-    busy = sorted((key for key, record in records.items() if record.unfinished_attempt is not None), key=str)
+    # operator deduplicates by (R23). One a run has delivered and not yet settled would have its
+    # financier's copy and its archived copy made from the new content (R17, R19).
+    busy = sorted(
+        (
+            (key, BUSY_MESSAGE if record.delivered_unsettled is None else SENT_IN_RUN_MESSAGE)
+            for key, record in records.items()
+            if record.unfinished_attempt is not None or record.delivered_unsettled is not None
+        ),
+        key=lambda found: str(found[0]),
+    )
     if busy:
         raise InvoiceBusy(
-            [FieldIssue.said("(invoice)", BUSY_MESSAGE, key.tenant_id, key.invoice_id) for key in busy]
+            [FieldIssue.said("(invoice)", message, key.tenant_id, key.invoice_id) for key, message in busy]
         )
     return tenants, changed
 

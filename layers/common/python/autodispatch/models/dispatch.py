@@ -50,6 +50,9 @@ class DispatchRecord(_Frozen):
     history: tuple[HistoryEvent, ...] = ()
     # The channel of an attempt a run started and never finished (R23); None when there is none.
     unfinished_attempt: Channel | None = None
+    # The channel a run delivered the invoice by while its claim is still held (the delivered
+    # marker, R17, R23): sent, the run not finished with it; None when there is none.
+    delivered_unsettled: Channel | None = None
 
 
 class Verdict(StrEnum):

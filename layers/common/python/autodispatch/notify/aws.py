@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import boto3
 from botocore.exceptions import ClientError
 
+from autodispatch.clients import new_client
 from autodispatch.errors import PermanentRejection, TransientError
 from autodispatch.mime import UnsafeText, check_header_text, header_text, message_bytes
 from autodispatch.models.text import Text
@@ -58,7 +59,7 @@ class SesSnsNotifier:
 
     def _sns_client(self) -> "SNSClient":
         if self._sns is None:
-            self._sns = boto3.client("sns")
+            self._sns = new_client(lambda: boto3.client("sns"))
         return self._sns
 
     def send_email(

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 import boto3
 from botocore.exceptions import ClientError
 
+from autodispatch.clients import new_client
 from autodispatch.runs.port import UNKNOWN, ExecutionStatus
 
 if TYPE_CHECKING:
@@ -44,7 +45,7 @@ class StepFunctionsRuns:
     def client(self) -> "SFNClient":
         # Created on first use: building the adapter needs no AWS setup.
         if self._client is None:
-            self._client = boto3.client("stepfunctions")
+            self._client = new_client(lambda: boto3.client("stepfunctions"))
         return self._client
 
     def start(self, run_date: date, name: str) -> str:

@@ -311,6 +311,16 @@ class RunRecorder(Protocol):
         """Writing the same issue again (a retried batch) keeps one."""
         ...
 
+    def stop_email(self, run: RunRef, cause: Text) -> None:
+        """R12, R24: the email service refused the sender's account; `cause` is kept on the run so
+        every later batch of the night leaves email alone. One conditional write: the first cause
+        stays. A run never put keeps nothing."""
+        ...
+
+    def email_stop(self, run: RunRef) -> Text | None:
+        """The cause `stop_email` kept for the run; None while the night's email goes."""
+        ...
+
 
 class RunReader(Protocol):
     def get_run(self, run_id: str) -> RunSummary:
@@ -322,6 +332,16 @@ class RunReader(Protocol):
         ...
 
     def run_issues(self, run_id: str) -> list[RunIssue]: ...
+
+    def run_issue_tenants(self, run_id: str) -> list[tuple[str, int]]:
+        """The tenants with issues in the run, in id order, each with how many: read from the
+        issues' keys alone, so listing a night of 100,000 issues stays cheap (R21's fan-out)."""
+        ...
+
+    def tenant_run_issues(self, run_id: str, first_tenant: str, last_tenant: str) -> list[RunIssue]:
+        """The run's issues of the tenants whose ids run from `first_tenant` to `last_tenant`
+        (both included), in the order of run_issues."""
+        ...
 
 
 class NotificationMarkers(Protocol):

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 import boto3
 
+from autodispatch.clients import new_client
 from autodispatch.models.scenario import InvoiceKey
 from autodispatch.store.port import WorkListRef
 
@@ -65,7 +66,7 @@ class S3WorkLists:
     @property
     def _s3(self) -> "S3Client":
         if self._s3_client is None:
-            self._s3_client = boto3.client("s3")
+            self._s3_client = new_client(lambda: boto3.client("s3"))
         return self._s3_client
 
     def write(self, run_id: str, batches: Iterable[Sequence[InvoiceKey]]) -> WorkListRef:

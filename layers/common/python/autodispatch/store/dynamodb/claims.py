@@ -26,7 +26,7 @@ def _settlement_update(e: Expression, settlement: Settlement) -> str:
         raise ValueError(f"a settlement ends in SENT, IGNORED or FAILED, not {settlement.state}")
     sets = [
         f"{e.n('state')} = {e.v(settlement.state.value)}",
-        f"{e.n('message')} = {e.v(settlement.message)}",
+        f"{e.n('message')} = {e.v(items.stored_message(settlement.message, settlement.events))}",
         f"{e.n('details')} = {e.v(settlement.details)}",
         e.append_history(settlement.events),
     ]

@@ -10,10 +10,12 @@ from typing import TYPE_CHECKING, Any, cast
 from zoneinfo import ZoneInfo
 
 import boto3
+from botocore.config import Config
 from botocore.exceptions import ClientError, HTTPClientError
 from botocore.exceptions import ConnectionError as BotoConnectionError
 
-from autodispatch.errors import TransientError
+from autodispatch.clients import new_client
+from autodispatch.errors import Throttled, TransientError
 from autodispatch.store.dynamodb.expressions import Expression
 from autodispatch.store.dynamodb.items import Item, plain
 from autodispatch.store.table_schema import PARTITION_KEY, SORT_KEY
@@ -24,16 +26,19 @@ if TYPE_CHECKING:
 
     from autodispatch.store.dynamodb.journal import UndoJournal
 
-# Throttling and server-side failures: worth retrying, never a verdict on the item (by code, not text).
-_TRANSIENT_CODES = frozenset(
-    {
-        "ProvisionedThroughputExceededException",
-        "ThrottlingException",
-        "RequestLimitExceeded",
-        "InternalServerError",
-        "ServiceUnavailable",
-    }
+# Throttling: the table's capacity (provisioned, or on-demand's own limits) refused the request.
+_THROTTLING_CODES = frozenset(
+    {"ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded"}
 )
+# Throttling and server-side failures: worth retrying, never a verdict on the item (by code, not text).
+_TRANSIENT_CODES = _THROTTLING_CODES | {"InternalServerError", "ServiceUnavailable"}
+# Every request, the night's claims and outcome writes included, rides out throttling with the
+# SDK's standard retries: a throttled attempt waits rand(0, 1) x 2^i s (i = 0, 1, 2, 3), so the
+# retries of one request wait at most 15 s (7.5 s on average), inside the 30 s a batch keeps in
+# reserve after its last invoice (logic/dispatch.py). That outlasts a burst over provisioned
+# capacity while DynamoDB's burst credit and auto scaling catch up; an outcome write still throttled
+# after them is handed over (R23: the claim records the delivery), never left in doubt silently.
+MAX_ATTEMPTS = 5  # the first attempt and four retries
 _CONDITION_FAILED = "ConditionalCheckFailedException"
 _BATCH_WRITE_SIZE = 25
 _BATCH_GET_SIZE = 100
@@ -58,6 +63,13 @@ def _prefix_condition(pk: str, sk_prefix: str, where: Callable[[Expression], str
     return {**params, **e.params()}
 
 
+def new_dynamodb_client() -> DynamoDBClient:
+    """The DynamoDB client of every function: standard retries, throttling included, within the
+    budget above."""
+    config = Config(retries={"mode": "standard", "total_max_attempts": MAX_ATTEMPTS})
+    return new_client(lambda: boto3.client("dynamodb", config=config))
+
+
 class ConditionFailed(Exception):
     """A conditional write lost; carries the item as it was (None when it does not exist)."""
 
@@ -77,6 +89,8 @@ def _mapped_errors(operation: str) -> Iterator[None]:
             old = cast("Item | None", error.response.get("Item"))
             raise ConditionFailed(plain(old) if old else None) from error
         status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+        if code in _THROTTLING_CODES:
+            raise Throttled(f"DynamoDB {operation} failed temporarily ({code})") from error
         if code in _TRANSIENT_CODES or status >= 500:
             raise TransientError(f"DynamoDB {operation} failed temporarily ({code})") from error
         raise
@@ -114,7 +128,7 @@ class TableClient:
     def client(self) -> DynamoDBClient:
         # Created on first use: importing the module or building the store needs no AWS setup.
         if self._client is None:
-            self._client = boto3.client("dynamodb")
+            self._client = new_dynamodb_client()
         return self._client
 
     def _call(self, operation: str, **params: Any) -> dict[str, Any]:
@@ -210,7 +224,7 @@ class TableClient:
                 if not pending:
                     break
             else:
-                raise TransientError(f"DynamoDB left {len(pending)} writes unprocessed after retries")
+                raise Throttled(f"DynamoDB left {len(pending)} writes unprocessed after retries")  # capacity
 
     def _batch_get(self, keys: Iterable[Item]) -> list[dict[str, Any]]:
         unique = list({(key[PARTITION_KEY]["S"], key[SORT_KEY]["S"]): key for key in keys}.values())
@@ -229,5 +243,5 @@ class TableClient:
                 if not pending:
                     break
             else:
-                raise TransientError(f"DynamoDB left {len(pending)} reads unprocessed after retries")
+                raise Throttled(f"DynamoDB left {len(pending)} reads unprocessed after retries")  # capacity
         return found

@@ -39,9 +39,8 @@ def _document_facts(invoice: Invoice) -> dict[str, Any]:
 
 
 def _new_state(invoice: Invoice, initial: InitialState) -> dict[str, Any]:
+    # The invoice's ids are the item's key (`items.state_ids`): not repeated as attributes.
     values: dict[str, Any] = {
-        "tenant_id": invoice.tenant_id,
-        "invoice_id": invoice.invoice_id,
         **_document_facts(invoice),
         "status": invoice.status.value,
         # Kept only when explicit: an activation turns off older invoices unless set on (R2).
@@ -179,7 +178,7 @@ class InvoiceTable(UserActionTable):
     def pending_states(self, tenant_id: str) -> Iterator[PendingState]:
         for item in self._query_prefix(f"TENANT#{tenant_id}", "STATE#", Expression.pending_unsent):
             yield PendingState(
-                key=InvoiceKey(tenant_id=tenant_id, invoice_id=item["invoice_id"]),
+                key=items.state_ids(item),
                 created_at=items.parse_instant(item["created_at"]),
                 invoice_date=date.fromisoformat(item["invoice_date"]),
                 auto_dispatch=item.get("auto_dispatch"),

@@ -2,15 +2,16 @@
 
 import json
 import zlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
+from itertools import groupby
 from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from pydantic import ValidationError
 
 from autodispatch.models.dispatch import DispatchRecord, HistoryEvent
-from autodispatch.models.enums import AutoDispatchState, Channel, InvoiceStatus
+from autodispatch.models.enums import AutoDispatchState, Channel, HistoryEventKind, InvoiceStatus
 from autodispatch.models.scenario import InvoiceKey, Tenant
 from autodispatch.models.text import Text
 from autodispatch.observability import logger
@@ -99,10 +100,17 @@ def attributes(values: Mapping[str, Any]) -> Item:
 
 def typed(value: Any) -> Any:
     """One typed attribute value (e.g. {"S": "PENDING"}); a message (`Text`) is stored as its code
-    and parameters, a map (R30)."""
+    and parameters, a map (R30), in its compact form (`stored_text`)."""
     if isinstance(value, Text):
-        value = value.model_dump(mode="json")
+        value = stored_text(value)
     return _serializer.serialize(value)
+
+
+def stored_text(text: Text) -> dict[str, Any]:
+    """A text as stored: a text without parameters is its code alone (no empty `params` map), at
+    every depth, so a state item stays under DynamoDB's 1 KB write unit in the common cases. Both
+    shapes read back the same (`params` defaults to none)."""
+    return text.model_dump(mode="json", exclude_defaults=True)
 
 
 def plain(item: Mapping[str, Any]) -> dict[str, Any]:
@@ -110,7 +118,70 @@ def plain(item: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def events(history: Iterable[HistoryEvent]) -> list[dict[str, Any]]:
-    return [event.model_dump(mode="json", exclude_none=True) for event in history]
+    """History events as stored: absent fields and parameterless texts' empty maps left out, and
+    consecutive events of one instant and run (a claim's queued, skipped and tried) one entry that
+    names the instant and the run once: ``{"at", "run_id", "events": [...]}``. The history's
+    length counts stored entries (what the import journal compares)."""
+    stored: list[dict[str, Any]] = []
+    for _, same in groupby(history, key=lambda event: (event.at, event.run_id)):
+        dumped = [event.model_dump(mode="json", exclude_defaults=True) for event in same]
+        if len(dumped) == 1:
+            stored.extend(dumped)
+            continue
+        shared = {name: dumped[0][name] for name in _SHARED if name in dumped[0]}
+        stored.append({**shared, "events": [_without(event, _SHARED) for event in dumped]})
+    return stored
+
+
+def read_history(stored: Iterable[Mapping[str, Any]]) -> tuple[HistoryEvent, ...]:
+    """The history as stored by `events`, or as stored before events were grouped (one each)."""
+    read: list[HistoryEvent] = []
+    for entry in stored:
+        if "events" in entry:
+            shared = _without(entry, ("events",))
+            read.extend(HistoryEvent.model_validate({**event, **shared}) for event in entry["events"])
+        else:
+            read.append(HistoryEvent.model_validate(entry))
+    return tuple(read)
+
+
+_SHARED = ("at", "run_id")
+
+
+def _without(values: Mapping[str, Any], names: Iterable[str]) -> dict[str, Any]:
+    return {name: value for name, value in values.items() if name not in names}
+
+
+def stored_message(message: Text, written: Sequence[HistoryEvent]) -> Text | dict[str, str]:
+    """An outcome's one-line message as stored: when it is the detail of the outcome event the same
+    write appends (the newest SENT, IGNORED or FAILED event says it), a reference to that event,
+    ``{"event": "SENT"}``, instead of the text again. Later writes append no outcome event without
+    setting the message again."""
+    outcome = next((event for event in reversed(written) if event.event in _OUTCOME_EVENTS), None)
+    if outcome is not None and outcome.detail == message:
+        return {"event": outcome.event.value}
+    return message
+
+
+_OUTCOME_EVENTS = frozenset({HistoryEventKind.SENT, HistoryEventKind.IGNORED, HistoryEventKind.FAILED})
+
+
+def _message(stored: Any, events: Sequence[HistoryEvent]) -> Any:
+    """A stored message, or the detail of the newest event a reference (`stored_message`) names."""
+    if isinstance(stored, Mapping) and "event" in stored:
+        return next(event.detail for event in reversed(events) if event.event == stored["event"])
+    return stored
+
+
+def state_ids(item: Mapping[str, Any]) -> InvoiceKey:
+    """A state item's invoice: the ids it carries as attributes (items written before they were
+    left out), else its key."""
+    if "tenant_id" in item:
+        return InvoiceKey(tenant_id=item["tenant_id"], invoice_id=item["invoice_id"])
+    return InvoiceKey(
+        tenant_id=item[PARTITION_KEY].removeprefix("TENANT#"),
+        invoice_id=item[SORT_KEY].removeprefix("STATE#"),
+    )
 
 
 def attempt(claim: Mapping[str, Any] | None) -> Attempt | None:
@@ -149,21 +220,24 @@ def tenant(item: Mapping[str, Any]) -> Tenant | None:
 
 
 def record(item: Mapping[str, Any]) -> DispatchRecord:
+    invoice = state_ids(item)
+    events = read_history(item.get("history", []))
     return DispatchRecord(
-        tenant_id=item["tenant_id"],
-        invoice_id=item["invoice_id"],
+        tenant_id=invoice.tenant_id,
+        invoice_id=invoice.invoice_id,
         number=item.get("number"),
         status=InvoiceStatus(item["status"]),
         state=AutoDispatchState(item["state"]),
         channel=item.get("channel"),
         sent_on=item.get("sent_on"),
-        message=item.get("message"),
+        message=_message(item.get("message"), events),
         details=item.get("details"),
-        history=tuple(HistoryEvent.model_validate(event) for event in item.get("history", [])),
+        history=events,
         # A factoring attempt follows a delivered invoice: nothing of the invoice is unfinished.
         unfinished_attempt=(
             item["claim"]["channel"] if item.get("claim") and not item["claim"].get("delivered") else None
         ),
+        delivered_unsettled=item["claim"].get("delivered") if item.get("claim") else None,
     )
 
 
@@ -173,6 +247,11 @@ def issue_suffix(issue: RunIssue) -> str:
     message = json.dumps(issue.message.model_dump(mode="json"), sort_keys=True)
     digest = zlib.crc32(f"{issue.state}\x00{message}".encode())
     return f"{issue.tenant_id}#{issue.invoice_id}#{digest:08x}"
+
+
+def issue_tenant(suffix: str) -> str:
+    """The tenant of an issue_suffix (ids have no `#`)."""
+    return suffix.split("#", 1)[0]
 
 
 def run_issue(item: Mapping[str, Any]) -> RunIssue:
