@@ -373,19 +373,7 @@ def test_r19_a_kill_at_the_batchs_archive_write_leaves_every_sent_email_archived
 
     with LocalAws(handlers={"DispatchInvoice": dispatch}) as local:
         report = run_scenario(demo_scenario, NIGHTS, local=local)
-        s3 = local.client("s3")
-        members: dict[str, bytes] = {}
-        re_rendered: set[str] = set()
-        for item in s3.list_objects_v2(Bucket=BUCKET_NAME, Prefix=BATCH_PREFIX)["Contents"]:
-            with zipfile.ZipFile(
-                io.BytesIO(s3.get_object(Bucket=BUCKET_NAME, Key=item["Key"])["Body"].read())
-            ) as z:
-                members.update({name: z.read(name) for name in z.namelist() if name != RE_RENDERED_MEMBER})
-                if RE_RENDERED_MEMBER in z.namelist():
-                    re_rendered.update(json.loads(z.read(RE_RENDERED_MEMBER)))
-        raws = [raw.raw_data for raw in sent_emails() if getattr(raw, "raw_data", None) is not None]
-        sent = [data.encode() if isinstance(data, str) else data for data in raws]
-        sent = [message for message in sent if b"X-Autodispatch-Invoice" in message]  # not notifications
+        members, re_rendered, sent = archived_and_emailed(local)
     assert dying.died
     assert outcomes(report) == EXPECTED
     assert_exactly_one_delivery_per_sent_invoice(report)
@@ -442,19 +430,7 @@ def test_r19_a_kill_in_the_batchs_last_retry_at_its_archive_write_leaves_every_s
 
     with LocalAws(handlers={"DispatchInvoice": dispatch}) as local:
         report = run_scenario(demo_scenario, NIGHTS, local=local)
-        s3 = local.client("s3")
-        members: dict[str, bytes] = {}
-        re_rendered: set[str] = set()
-        for item in s3.list_objects_v2(Bucket=BUCKET_NAME, Prefix=BATCH_PREFIX)["Contents"]:
-            with zipfile.ZipFile(
-                io.BytesIO(s3.get_object(Bucket=BUCKET_NAME, Key=item["Key"])["Body"].read())
-            ) as z:
-                members.update({name: z.read(name) for name in z.namelist() if name != RE_RENDERED_MEMBER})
-                if RE_RENDERED_MEMBER in z.namelist():
-                    re_rendered.update(json.loads(z.read(RE_RENDERED_MEMBER)))
-        raws = [raw.raw_data for raw in sent_emails() if getattr(raw, "raw_data", None) is not None]
-        sent = [data.encode() if isinstance(data, str) else data for data in raws]
-        sent = [message for message in sent if b"X-Autodispatch-Invoice" in message]  # not notifications
+        members, re_rendered, sent = archived_and_emailed(local)
     assert dying.deaths == 3
     assert steps[:4] == [False, False, False, True]  # three invocations, then the batch's catch
     assert all(run["executions"][0]["status"] == "SUCCEEDED" for run in report["runs"])
@@ -466,3 +442,21 @@ def test_r19_a_kill_in_the_batchs_last_retry_at_its_archive_write_leaves_every_s
     first_night = {d["invoice_id"] for d in report["deliveries"] if d["channel"] == "EMAIL"}
     assert re_rendered
     assert {name.split("/")[2] for name in re_rendered} <= first_night
+
+
+def archived_and_emailed(local: LocalAws) -> tuple[dict[str, bytes], set[str], list[bytes]]:
+    """The night's archive (each copy by its member name, and the names of those rendered again)
+    and the invoice emails SES took, as raw messages."""
+    s3 = local.client("s3")
+    members: dict[str, bytes] = {}
+    re_rendered: set[str] = set()
+    for item in s3.list_objects_v2(Bucket=BUCKET_NAME, Prefix=BATCH_PREFIX)["Contents"]:
+        with zipfile.ZipFile(
+            io.BytesIO(s3.get_object(Bucket=BUCKET_NAME, Key=item["Key"])["Body"].read())
+        ) as z:
+            members.update({name: z.read(name) for name in z.namelist() if name != RE_RENDERED_MEMBER})
+            if RE_RENDERED_MEMBER in z.namelist():
+                re_rendered.update(json.loads(z.read(RE_RENDERED_MEMBER)))
+    raws = [raw.raw_data for raw in sent_emails() if getattr(raw, "raw_data", None) is not None]
+    sent = [data.encode() if isinstance(data, str) else data for data in raws]
+    return members, re_rendered, [message for message in sent if b"X-Autodispatch-Invoice" in message]

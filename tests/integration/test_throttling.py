@@ -157,6 +157,17 @@ def test_r23_a_claim_throttled_past_its_retries_hands_the_invoice_back_unsent(
     assert deliverer.delivered == [("k-1001", Channel.EINVOICE)]
 
 
+def _api_services(store: DynamoDbInvoiceStore) -> Services:
+    """The API's services over `store`; no run is started by these requests."""
+    return Services(
+        store=store,
+        deliverer=ScriptedDeliverer,
+        runs=lambda: pytest.fail("no run is started"),
+        zone=ZONE,
+        clock=lambda: STARTED,
+    )
+
+
 def test_r27_a_request_the_table_throttles_past_its_retries_is_a_429_with_retry_after(
     loaded: DynamoDbInvoiceStore,
     pauses: list[float],
@@ -170,13 +181,7 @@ def test_r27_a_request_the_table_throttles_past_its_retries_is_a_429_with_retry_
     load_config.cache_clear()
     throttle = Throttle("GetItem", lambda _: True, times=MAX_ATTEMPTS)
     store = _throttled_store(loaded, throttle, throttles)
-    services = Services(
-        store=store,
-        deliverer=ScriptedDeliverer,
-        runs=lambda: pytest.fail("no run is started"),
-        zone=ZONE,
-        clock=lambda: STARTED,
-    )
+    services = _api_services(store)
     event = http_api_event(
         "GET",
         "/tenants/kahvila/invoices/k-1001",
@@ -209,13 +214,7 @@ def test_r25_r27_an_import_the_table_throttles_is_undone_and_a_429(
     throttle = Throttle("PutItem", lambda _: True, times=MAX_ATTEMPTS)
     store = _throttled_store(loaded, throttle, throttles)
     document = before[K1001].model_dump(mode="json") | {"number": "9999"}
-    services = Services(
-        store=store,
-        deliverer=ScriptedDeliverer,
-        runs=lambda: pytest.fail("no run is started"),
-        zone=ZONE,
-        clock=lambda: STARTED,
-    )
+    services = _api_services(store)
     event = http_api_event(
         "PUT",
         "/tenants/kahvila/invoices/k-1001",
