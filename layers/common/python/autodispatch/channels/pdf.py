@@ -552,9 +552,9 @@ def _payment_block(doc: _Document, invoice: Invoice, tenant: Tenant, kind: Deliv
         doc.lines_at(_LEFT, y + 2, _WIDTH, notes, 9)
 
 
-# The parsed fonts are shared per process and fpdf2 mutates them while writing a document. A Lambda
-# environment handles one event at a time, so this never waits there; the local runtime runs
-# concurrent executions on threads.
+# The parsed fonts are shared per process and fpdf2 mutates them while writing a document: one
+# document at a time. A dispatch's workers render in turn (rendering is CPU, which the GIL and the
+# 0.29 vCPU serialise anyway) while the others wait on their requests (dispatchWorkers, README).
 _RENDERING = threading.Lock()
 
 
