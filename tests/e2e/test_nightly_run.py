@@ -339,31 +339,7 @@ def test_r19_a_kill_at_the_batchs_archive_write_leaves_every_sent_email_archived
     again from the records: each email SES took is in the archive byte for byte, labelled as
     rendered again, and nothing that was not sent is there."""
 
-    class DiesAtTheArchiveWrite:
-        died = False
-        process: Any = None
-
-        def _live(self) -> Any:
-            if self.process is None:  # a new process: nothing in memory
-                self.process = build_deliverer(load_config())
-            return self.process
-
-        def deliver(self, *args: Any) -> Any:
-            return self._live().deliver(*args)
-
-        def deliver_factoring(self, *args: Any) -> Any:
-            return self._live().deliver_factoring(*args)
-
-        def recover_copies(self, *args: Any) -> int:
-            return int(self._live().recover_copies(*args))
-
-        def flush_archive(self) -> bool:
-            if not self.died:
-                self.died, self.process = True, None
-                raise ProcessDied
-            return bool(self._live().flush_archive())
-
-    dying = DiesAtTheArchiveWrite()
+    dying = DiesAtArchiveWrites(times=1)
 
     def dispatch(event: dict[str, Any], context: Any) -> Any:
         try:
@@ -374,7 +350,7 @@ def test_r19_a_kill_at_the_batchs_archive_write_leaves_every_sent_email_archived
     with LocalAws(handlers={"DispatchInvoice": dispatch}) as local:
         report = run_scenario(demo_scenario, NIGHTS, local=local)
         members, re_rendered, sent = archived_and_emailed(local)
-    assert dying.died
+    assert dying.deaths == 1
     assert outcomes(report) == EXPECTED
     assert_exactly_one_delivery_per_sent_invoice(report)
     emailed = sorted(len(message) for message in sent)
@@ -394,31 +370,7 @@ def test_r19_a_kill_in_the_batchs_last_retry_at_its_archive_write_leaves_every_s
     dispatch function once more, writes the copies the last one died with: each email SES took is in
     the archive byte for byte, labelled as rendered again, and the night still ends as the demo's."""
 
-    class DiesAtEveryArchiveWriteOfTheBatch:
-        deaths = 0
-        process: Any = None
-
-        def _live(self) -> Any:
-            if self.process is None:  # a new process: nothing in memory
-                self.process = build_deliverer(load_config())
-            return self.process
-
-        def deliver(self, *args: Any) -> Any:
-            return self._live().deliver(*args)
-
-        def deliver_factoring(self, *args: Any) -> Any:
-            return self._live().deliver_factoring(*args)
-
-        def recover_copies(self, *args: Any) -> int:
-            return int(self._live().recover_copies(*args))
-
-        def flush_archive(self) -> bool:
-            if self.deaths < 3:  # DispatchBatch and its two retries
-                self.deaths, self.process = self.deaths + 1, None
-                raise ProcessDied
-            return bool(self._live().flush_archive())
-
-    dying = DiesAtEveryArchiveWriteOfTheBatch()
+    dying = DiesAtArchiveWrites(times=3)  # DispatchBatch and its two retries
     steps: list[bool] = []
 
     def dispatch(event: dict[str, Any], context: Any) -> Any:
@@ -460,3 +412,32 @@ def archived_and_emailed(local: LocalAws) -> tuple[dict[str, bytes], set[str], l
     raws = [raw.raw_data for raw in sent_emails() if getattr(raw, "raw_data", None) is not None]
     sent = [data.encode() if isinstance(data, str) else data for data in raws]
     return members, re_rendered, [message for message in sent if b"X-Autodispatch-Invoice" in message]
+
+
+class DiesAtArchiveWrites:
+    """The deployed deliverer, in a process that dies as it writes its archive object, the first
+    `times` times (each death a new process: nothing of the dead one's memory is left)."""
+
+    def __init__(self, times: int) -> None:
+        self.times, self.deaths = times, 0
+        self.process: Any = None
+
+    def _live(self) -> Any:
+        if self.process is None:
+            self.process = build_deliverer(load_config())
+        return self.process
+
+    def deliver(self, *args: Any) -> Any:
+        return self._live().deliver(*args)
+
+    def deliver_factoring(self, *args: Any) -> Any:
+        return self._live().deliver_factoring(*args)
+
+    def recover_copies(self, *args: Any) -> int:
+        return int(self._live().recover_copies(*args))
+
+    def flush_archive(self) -> bool:
+        if self.deaths < self.times:
+            self.deaths, self.process = self.deaths + 1, None
+            raise ProcessDied
+        return bool(self._live().flush_archive())
