@@ -373,3 +373,24 @@ def test_r14_lines_break_at_spaces_and_inside_a_word_only_when_it_is_wider() -> 
     assert document.wrap("kahvi tee kahvi", word + 0.1, 8) == ["kahvi", "tee", "kahvi"]
     assert document.wrap("kahvi tee kahvi", 2 * word, 8) == ["kahvi tee", "kahvi"]
     assert document.wrap("kahvikahvi", word + 0.1, 8) == ["kahvi", "kahvi"]
+
+
+def test_r4_every_character_a_font_draws_has_its_own_two_byte_code() -> None:
+    fonts = embedded_fonts()
+    for face in [*fonts.faces.values(), *fonts.fallbacks]:
+        codes = [face.code(chr(point)) for point in face.coverage]
+
+        assert len(set(codes)) == len(codes), face.fontkey
+        assert all(0 < code <= 0xFFFF for code in codes), face.fontkey
+
+
+def test_r4_a_text_beyond_the_bmp_encodes_alike_in_one_plane_and_mixed() -> None:
+    """Letters of one plane are encoded by bytes, a text mixing planes character by character:
+    both give each character its code."""
+    symbola = next(face for face in embedded_fonts().fallbacks if face.family == "Symbola")
+    points = sorted(symbola.coverage)
+    one_plane = "".join(chr(point) for point in points if 0x10000 <= point < 0x20000)
+    mixed = one_plane[:50] + "".join(chr(point) for point in points if point < 0x10000)[:50] + chr(points[-1])
+
+    for text in (one_plane, mixed):
+        assert symbola.encode_beyond(text) == b"".join(symbola.code(char).to_bytes(2) for char in text)
