@@ -24,6 +24,7 @@ from typing import NamedTuple
 from fpdf import FPDF
 from fpdf.enums import PDFResourceType
 from fpdf.output import OutputProducer, PDFFont, PDFType3Font
+from fpdf.syntax import PDFContentStream
 from stdnum import iban as iban_format
 
 from autodispatch.channels import giro
@@ -355,6 +356,13 @@ class _Document(FPDF):
                 if font is not None:
                     font.used.update(char for char in self.beyond if fallback_index[char] == index)
         return bytes(self.output(output_producer_class=_Output))
+
+
+# fpdf2 deflates every stream (the pages' text, the fonts' subsets) at the zlib level this class
+# attribute gives, for every document of the process: 3 instead of zlib's default 6 takes a fifth
+# of the time for PDFs 2-11 % larger (the largest invoice's streams: 7.6 ms and 39 kB at 6, 1.7 ms
+# and 43 kB at 3). Size matters little here: an email attachment or a letter to print.
+PDFContentStream._COMPRESSION_LEVEL = 3
 
 
 class _Output(OutputProducer):
