@@ -14,9 +14,9 @@ cache of pre-subsets, and 250 ms for Droid Sans Fallback whatever it kept. Hinti
 are left out, as before (a PDF viewer scales outlines itself).
 
 A character's code in the PDF (its CID) is its Unicode code point, so that a text is written by
-encoding it as UTF-16BE; a character beyond the Basic Multilingual Plane gets a code its face
-leaves unused (`DocumentFont`). The ToUnicode map gives every code its character back for search
-and copy.
+encoding it as UTF-16BE; a character beyond the Basic Multilingual Plane gets a code of its own
+in its face, computed from its code point by bytes (`_Face.high_bytes`). The ToUnicode map gives
+every code its character back for search and copy.
 """
 
 import copy
