@@ -271,9 +271,12 @@ class DocumentFont:
     def encode(self, text: str) -> bytes:
         """`text` (characters of this face) as escaped two-byte codes (the caller notes in `used`
         the characters drawn)."""
-        data = text.encode("utf-16-be")
-        if len(data) != 2 * len(text):  # characters beyond the BMP, as two UTF-16 codes each
+        if text[:1] > "\uffff":  # a text that starts beyond the BMP (a line of astral letters)
             data = self.face.encode_beyond(text)
+        else:
+            data = text.encode("utf-16-be")
+            if len(data) != 2 * len(text):  # characters beyond the BMP, as two UTF-16 codes each
+                data = self.face.encode_beyond(text)
         return data.replace(b"\\", b"\\\\").replace(b"(", b"\\(").replace(b")", b"\\)").replace(b"\r", b"\\r")
 
     def add_objects(self, add: Callable[[PDFObject], int]) -> PDFFont:
