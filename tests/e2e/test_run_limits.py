@@ -247,6 +247,7 @@ def test_r17_r21_r23_r24_a_copy_throttled_at_every_attempt_of_its_batch_is_not_s
     (run,) = report["runs"]
     assert [e["status"] for e in run["executions"]] == ["SUCCEEDED"]
     assert (run["selected"], run["sent"], run["ignored"], run["failed"]) == (10, 7, 1, 2)
+    assert run["follow_ups_failed"] == 1  # the copy, reported like a failed invoice (R17)
     invoice = next(i for i in report["invoices"] if i["invoice_id"] == "k-1009")
     assert (invoice["auto_dispatch"], invoice["channel"], invoice["sent_on"]) == (
         "SENT",
