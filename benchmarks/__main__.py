@@ -49,6 +49,7 @@ def main() -> None:
                 f"{night['invoices']} invoices sent; its figures are not valid"
             )
     costs = {name: cost.cost_per_million(night) for name, night in nights.items()}
+    capacity = cost.default_capacity()
     # Last: the table ends with the line infra_usd_per_million_invoices=X.
     estimates = {
         name: sum(cost.cost_per_million(night, estimate=True).values()) for name, night in nights.items()
@@ -60,11 +61,17 @@ def main() -> None:
             cost.ses_per_million(nights["http"]),
             estimates,
             {name: cost.writes_at_floor_per_million(night) for name, night in nights.items()},
-            {name: cost.provisioned_dynamodb_per_million(night) for name, night in nights.items()},
+            {
+                capacity: {name: cost.dynamodb_per_million(night, capacity) for name, night in nights.items()}
+                for capacity in cost.CAPACITY_MODES
+            },
+            capacity,
         )
         + "\n"
     )
-    over = [name for name, items in costs.items() if sum(items.values()) > cost.TARGETS[name]]
+    over = [
+        name for name, night in nights.items() if cost.total_per_million(night, capacity) > cost.TARGETS[name]
+    ]
     failures = render.over_target(report["render_ms_per_invoice"])
     if over:
         failures.append(f"cost over target in {', '.join(over)}")

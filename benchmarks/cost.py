@@ -21,15 +21,17 @@ invocations are counted once, their durations scaled; everything per batch or pe
 Prices: benchmarks/prices.py.
 """
 
+import json
 import math
 from collections import deque
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any, NamedTuple
 
 from autodispatch_cli.local.runtime import FUNCTION_MEMORY_MB
 from benchmarks import prices
 from cdk.settings import INDEX_READ_UNITS_AT_NIGHT as SELECTION_READ_UNITS
-from cdk.settings import TARGET_UTILIZATION_PERCENT
+from cdk.settings import TARGET_UTILIZATION_PERCENT, DeploySettings
 
 MILLION = 1_000_000
 MB_PER_VCPU = 1769
@@ -223,15 +225,22 @@ def cost_per_million(night: Mapping[str, Any], estimate: bool = False) -> dict[s
 # writes) for the hours the night's capacity is not scheduled; the index's reads at the night's start
 # are held for the night.
 PROVISIONED_USE = TARGET_UTILIZATION_PERCENT / 100
+CAPACITY_MODES = ("night", "on_demand", "provisioned")
+DYNAMODB_ROWS = (
+    "dynamodb_writes_table",
+    "dynamodb_writes_index",
+    "delivery_feedback_writes",
+    "dynamodb_reads",
+)
 DAY_UNITS = 5
 NIGHT_HOURS = 8
 INDEX_READ_UNITS_AT_NIGHT = SELECTION_READ_UNITS
 
 
-def provisioned_dynamodb_per_million(night: Mapping[str, Any]) -> float:
-    """DynamoDB per 1,000,000 invoices on provisioned capacity: every write and read unit the night
+def _night_capacity_usd(night: Mapping[str, Any]) -> float:
+    """The night's provisioned capacity per 1,000,000 invoices: every write and read unit the night
     measured, served at PROVISIONED_USE of what is provisioned while it runs (unit-seconds to
-    unit-hours), plus the day's minimum and the index's reads for selection, once a night."""
+    unit-hours), plus the index's reads for selection, once a night."""
     scale = MILLION / night["invoices"]
     table_units: Mapping[str, int] = night["dynamodb_table_write_units"]
     writes = (sum(table_units.values()) + night["dynamodb_index_write_units"]) * scale
@@ -239,10 +248,49 @@ def provisioned_dynamodb_per_million(night: Mapping[str, Any]) -> float:
     night_usd = (writes * prices.DYNAMODB_WCU_HOUR + reads * prices.DYNAMODB_RCU_HOUR) / (
         PROVISIONED_USE * 3600
     )
+    selection_usd = INDEX_READ_UNITS_AT_NIGHT * NIGHT_HOURS * prices.DYNAMODB_RCU_HOUR
+    return night_usd + selection_usd
+
+
+def provisioned_dynamodb_per_million(night: Mapping[str, Any]) -> float:
+    """DynamoDB per 1,000,000 invoices on provisioned capacity (`tableCapacity=provisioned`): the
+    night's capacity, plus the day's minimum on table and index, paid whatever the night's size."""
     day_hours = 24 - NIGHT_HOURS
     day_usd = 2 * DAY_UNITS * day_hours * (prices.DYNAMODB_WCU_HOUR + prices.DYNAMODB_RCU_HOUR)
-    selection_usd = INDEX_READ_UNITS_AT_NIGHT * NIGHT_HOURS * prices.DYNAMODB_RCU_HOUR
-    return night_usd + day_usd + selection_usd
+    return _night_capacity_usd(night) + day_usd
+
+
+def night_dynamodb_per_million(night: Mapping[str, Any]) -> float:
+    """DynamoDB per 1,000,000 invoices on demand by day and provisioned for the night
+    (`tableCapacity=night`, the default): the night's capacity only; the day's requests are on
+    demand, billed per request, and are not the night's."""
+    return _night_capacity_usd(night)
+
+
+def default_capacity() -> str:
+    """The `tableCapacity` a deployment from this checkout gets (cdk.json; the settings' default)."""
+    context = json.loads((Path(__file__).resolve().parents[1] / "cdk.json").read_text())["context"]
+    return str(DeploySettings.model_validate(context).table_capacity)
+
+
+def dynamodb_per_million(night: Mapping[str, Any], capacity: str) -> float:
+    """DynamoDB per 1,000,000 invoices in a `tableCapacity` mode (the night's writes and reads)."""
+    if capacity == "provisioned":
+        return provisioned_dynamodb_per_million(night)
+    if capacity == "night":
+        return night_dynamodb_per_million(night)
+    return on_demand_dynamodb_per_million(cost_per_million(night))
+
+
+def on_demand_dynamodb_per_million(costs: Mapping[str, float]) -> float:
+    """The on-demand DynamoDB rows of a night's cost (writes of table, index and feedback, reads)."""
+    return sum(costs[row] for row in DYNAMODB_ROWS)
+
+
+def total_per_million(night: Mapping[str, Any], capacity: str) -> float:
+    """The night's infrastructure per 1,000,000 invoices with the table in a `tableCapacity` mode."""
+    costs = cost_per_million(night)
+    return sum(costs.values()) - on_demand_dynamodb_per_million(costs) + dynamodb_per_million(night, capacity)
 
 
 def ses_per_million(night: Mapping[str, Any]) -> float:
@@ -273,36 +321,42 @@ def table(
     ses: float,
     estimates: Mapping[str, float],
     writes_floor: Mapping[str, float],
-    provisioned: Mapping[str, float],
+    dynamodb_by_capacity: Mapping[str, Mapping[str, float]],
+    default_capacity: str,
 ) -> str:
-    """One column per configuration; the last line is production's (HTTP) total, on demand (the
-    default); the provisioned lines replace DynamoDB's on-demand rows by its capacity."""
+    """One column per configuration; the rows bill DynamoDB on demand, and each capacity mode's
+    lines replace those rows by what that mode bills. The last line is production's (HTTP) total
+    in the deployed default mode (cdk.json `tableCapacity`)."""
     names = list(costs)
     lines = [f"{'USD per 1,000,000 invoices':<28}" + "".join(f"{name:>12}" for name in names)]
     for item in next(iter(costs.values())):
         lines.append(f"{item:<28}" + "".join(f"{costs[name][item]:>12.2f}" for name in names))
-    totals = {name: sum(costs[name].values()) for name in names}
-    lines.append(f"{'total':<28}" + "".join(f"{totals[name]:>12.2f}" for name in names))
-    lines.append(f"{'target':<28}" + "".join(f"{TARGETS[name]:>12.2f}" for name in names))
+    on_demand_totals = {name: sum(costs[name].values()) for name in names}
+    lines.append(f"{'total, on demand':<28}" + "".join(f"{on_demand_totals[name]:>12.2f}" for name in names))
     lines.append(f"{'(CPU-only estimate)':<28}" + "".join(f"{estimates[name]:>12.2f}" for name in names))
     writes = {
-        name: costs[name]["dynamodb_writes_table"]
-        + costs[name]["dynamodb_writes_index"]
-        + costs[name]["delivery_feedback_writes"]
-        for name in names
+        name: on_demand_dynamodb_per_million(costs[name]) - costs[name]["dynamodb_reads"] for name in names
     }
     lines.append(f"{'(DynamoDB writes)':<28}" + "".join(f"{writes[name]:>12.2f}" for name in names))
     lines.append(
         f"{'(writes at the R23 floor)':<28}" + "".join(f"{writes_floor[name]:>12.2f}" for name in names)
     )
-    lines.append(
-        f"{'(DynamoDB, provisioned)':<28}" + "".join(f"{provisioned[name]:>12.2f}" for name in names)
-    )
-    on_demand = {name: writes[name] + costs[name]["dynamodb_reads"] for name in names}
-    lines.append(
-        f"{'(total, provisioned)':<28}"
-        + "".join(f"{totals[name] - on_demand[name] + provisioned[name]:>12.2f}" for name in names)
-    )
+    totals: dict[str, dict[str, float]] = {"on_demand": on_demand_totals}
+    for capacity, dynamodb in dynamodb_by_capacity.items():
+        if capacity == "on_demand":
+            continue
+        totals[capacity] = {
+            name: on_demand_totals[name] - on_demand_dynamodb_per_million(costs[name]) + dynamodb[name]
+            for name in names
+        }
+        lines.append(
+            f"{f'(DynamoDB, {capacity})':<28}" + "".join(f"{dynamodb[name]:>12.2f}" for name in names)
+        )
+        lines.append(
+            f"{f'total, {capacity}':<28}" + "".join(f"{totals[capacity][name]:>12.2f}" for name in names)
+        )
+    lines.append(f"{'target':<28}" + "".join(f"{TARGETS[name]:>12.2f}" for name in names))
     lines.append(f"{'SES sending (apart)':<28}{ses:>12.2f}")
-    lines.append(f"infra_usd_per_million_invoices={totals['http']:.2f}")
+    lines.append(f"default capacity: {default_capacity}")
+    lines.append(f"infra_usd_per_million_invoices={totals[default_capacity]['http']:.2f}")
     return "\n".join(lines)

@@ -134,8 +134,11 @@ class DeploySettings(BaseModel):
     sms_sender_id: str | None = Field(default=None, alias="smsSenderId", pattern=r"^[A-Za-z0-9]{1,11}$")
     alarm_email: str | None = Field(default=None, alias="alarmEmail", pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
     log_retention_days: int = Field(default=90, alias="logRetentionDays")
-    # On demand (the default), or provisioned capacity scaled for the night (README, "Cost").
-    table_capacity: Literal["on_demand", "provisioned"] = Field(default="on_demand", alias="tableCapacity")
+    # On demand by day and provisioned for the night (the default), on demand always, or provisioned
+    # always with the night's capacity scaled around the run (README, "Cost").
+    table_capacity: Literal["night", "on_demand", "provisioned"] = Field(
+        default="night", alias="tableCapacity"
+    )
     # Provisioned: what the day keeps (the API's imports and reads) and how long the night's lasts.
     day_write_units: int = Field(default=5, ge=1, alias="dayWriteUnits")
     day_read_units: int = Field(default=5, ge=1, alias="dayReadUnits")
@@ -172,8 +175,8 @@ class DeploySettings(BaseModel):
         return self
 
     @model_validator(mode="after")
-    def _provisioned_night_follows_a_daily_schedule(self) -> "DeploySettings":
-        if self.table_capacity == "provisioned":
+    def _the_night_s_capacity_follows_a_daily_schedule(self) -> "DeploySettings":
+        if self.table_capacity != "on_demand":
             self.night_start()
         return self
 
@@ -183,7 +186,7 @@ class DeploySettings(BaseModel):
         match = re.fullmatch(r"cron\((\d{1,2}) (\d{1,2}) \* \* \? \*\)", self.schedule_expression)
         if match is None:
             raise ValueError(
-                "tableCapacity=provisioned needs a daily scheduleExpression cron(M H * * ? *) "
+                f"tableCapacity={self.table_capacity} needs a daily scheduleExpression cron(M H * * ? *) "
                 f"to scale around, not {self.schedule_expression}"
             )
         return int(match[2]), int(match[1])

@@ -24,6 +24,7 @@ from cdk.constructs.delivery_feedback import DeliveryFeedback
 from cdk.constructs.functions import Functions
 from cdk.constructs.identity import Identity
 from cdk.constructs.monitoring import Monitoring
+from cdk.constructs.night_capacity import NightCapacity
 from cdk.constructs.notifications import Notifications
 from cdk.constructs.schedule import NightlySchedule
 from cdk.constructs.storage import Storage
@@ -60,6 +61,14 @@ class AutodispatchStack(Stack):
         self.schedule = NightlySchedule(
             self, "Schedule", settings=settings, state_machine=self.workflow.state_machine
         )
+        if settings.table_capacity == "night":
+            self.night_capacity = NightCapacity(
+                self,
+                "NightCapacity",
+                settings=settings,
+                table=self.storage.table,
+                dead_letter_queue=self.schedule.dead_letter_queue,
+            )
         self.identity = Identity(self, "Identity", domain_prefix=f"{construct_id.lower()}-{Aws.ACCOUNT_ID}")
         self.api = IntegrationApi(
             self,

@@ -15,6 +15,7 @@ from test_nightly_run import EXPECTED, NIGHTS, assert_exactly_one_delivery_per_s
 import dispatch_invoice.handler as dispatch_handler
 from autodispatch import wiring
 from autodispatch.errors import TransientError
+from autodispatch.models.enums import Language
 from autodispatch.models.scenario import Scenario
 from autodispatch.store.work_list import MAP_RESULTS_PREFIX
 from autodispatch_cli.local.night_run import run_scenario
@@ -200,3 +201,76 @@ def test_r24_a_batch_short_of_time_hands_the_rest_back_and_the_retry_finishes_it
     assert handed_back
     assert all("left for a retry" in reason for reason in handed_back)
     assert max(elapsed) < timeout
+
+
+FINANCIER = "factoring@rahoitus.example"
+
+
+@pytest.fixture
+def ses_throttles_the_financiers_copy() -> Iterator[list[str]]:
+    """SES refuses every email to the financier (k-1009's factoring copy, R17) with its throttling
+    error; every other email goes. The list collects the throttled sends."""
+    throttled: list[str] = []
+
+    def throttle(model: Any, params: dict[str, Any], **_: Any) -> Any:
+        if model.service_model.service_name != "sesv2" or model.name != "SendEmail":
+            return None
+        if FINANCIER.encode() not in params["body"]:  # the request's JSON: its Destination
+            return None
+        throttled.append(FINANCIER)
+        error = {"Error": {"Code": "TooManyRequestsException", "Message": "Maximum sending rate exceeded."}}
+        return AWSResponse("", 429, {}, None), {**error, "ResponseMetadata": {"HTTPStatusCode": 429}}
+
+    BUILTIN_HANDLERS.append(("before-call", throttle))
+    try:
+        yield throttled
+    finally:
+        BUILTIN_HANDLERS.remove(("before-call", throttle))
+
+
+def test_r17_r21_r23_r24_a_copy_throttled_at_every_attempt_of_its_batch_is_not_sent_and_reported(
+    demo_scenario: Scenario, ses_throttles_the_financiers_copy: list[str]
+) -> None:
+    """Issue 21: the real dispatch on the state machine; SES throttles the financier's copy at every
+    invocation of the batch, the catch settles it. The customer got the invoice (SENT); the copy is
+    said not sent because the service was busy, never in doubt; the run counts it and the tenant's
+    notification (in Finnish) says it."""
+    kahvila = next(tenant for tenant in demo_scenario.tenants if tenant.tenant_id == "kahvila")
+    finnish = kahvila.model_copy(
+        update={"settings": kahvila.settings.model_copy(update={"language": Language.FI})}
+    )
+    scenario = demo_scenario.model_copy(
+        update={"tenants": [finnish if t.tenant_id == "kahvila" else t for t in demo_scenario.tenants]}
+    )
+    report = run_scenario(scenario, FIRST_NIGHT)
+    assert len(ses_throttles_the_financiers_copy) == 3  # the batch's first invocation and its two retries
+    (run,) = report["runs"]
+    assert [e["status"] for e in run["executions"]] == ["SUCCEEDED"]
+    assert (run["selected"], run["sent"], run["ignored"], run["failed"]) == (10, 7, 1, 2)
+    assert run["follow_ups_failed"] == 1  # the copy, reported like a failed invoice (R17)
+    invoice = next(i for i in report["invoices"] if i["invoice_id"] == "k-1009")
+    assert (invoice["auto_dispatch"], invoice["channel"], invoice["sent_on"]) == (
+        "SENT",
+        "EINVOICE",
+        "2026-03-10",
+    )
+    assert "doubt" not in (invoice["message"] or "") + (invoice["details"] or "")
+    copy_events = [
+        (e["event"], e["detail"]) for e in invoice["history"] if e["event"].startswith("FACTORING")
+    ]
+    busy = (
+        "factoring message to Rahoitus Oy was not sent: the service was busy (the email service is "
+        "throttling sends (TooManyRequestsException)); send it manually"
+    )
+    assert copy_events == [
+        *[("FACTORING_DEFERRED", "the email service is throttling sends (TooManyRequestsException)")] * 3,
+        ("FACTORING_FAILED", busy),
+    ]
+    assert [d["kind"] for d in report["deliveries"] if d["invoice_id"] == "k-1009"] == ["INVOICE"]
+    assert_exactly_one_delivery_per_sent_invoice(report)
+    notice = next(n for n in report["notifications"] if (n["tenant_id"], n["kind"]) == ("kahvila", "EMAIL"))
+    assert (
+        "Lähetetty, mutta factoring-viestiä (Rahoitus Oy) ei lähetetty: palvelu oli ruuhkautunut "
+        "(sähköpostipalvelu rajoittaa lähetyksiä (TooManyRequestsException)); lähetä se manuaalisesti"
+    ) in notice["body"]
+    assert "voitu lähettää tai ei" not in notice["body"]

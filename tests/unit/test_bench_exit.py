@@ -63,11 +63,13 @@ def test_bench_bills_a_succeeded_night_as_aws_bills_and_fails_over_its_target(
     """Write units of table, index and feedback; Lambda on its measured wall-clock at its memory
     (less the waits for a core of this machine and moto's answers, its CPU stretched to the vCPU
     share, plus the round trips and the documents' posts shared by the dispatches); one Standard
-    transition per child besides the run's own; Express per child and for its duration."""
+    transition per child besides the run's own; Express per child and for its duration. The last
+    line is the deployed default's: the table on demand by day and provisioned for the night."""
     with pytest.raises(SystemExit) as exit_:
         _bench_with_night(monkeypatch, status=["SUCCEEDED"])
     assert exit_.value.code != 0  # over 3.00
-    last = capsys.readouterr().out.splitlines()[-1]
+    lines = capsys.readouterr().out.splitlines()
+    last = lines[-1]
     gb_second = 0.0000133334
     # Own wall-clock (30 - 20 - 5), the CPU stretched to its share, round trips, 67 posts.
     dispatch_seconds = 5.0 + 2.0 * (1769 / 512 - 1) + 1.0 + 67 * 0.1
@@ -87,7 +89,13 @@ def test_bench_bills_a_succeeded_night_as_aws_bills_and_fails_over_its_target(
         + 2 * 0.2e-6
         + (5 + 10 * scale) * 0.025 / 1000
     )
-    assert last == f"infra_usd_per_million_invoices={total:.2f}"
+    (on_demand,) = [line for line in lines if line.startswith("total, on demand")]
+    assert on_demand.split()[3] == f"{total:.2f}"
+    # tableCapacity=night: the night's units at 70 % use, and the index's 250 read units for 8 hours.
+    night_dynamodb = ((2000 + 1000 + 330) * 0.00065 + 2000 * 0.00013) / (
+        0.7 * 3600
+    ) * scale + 250 * 8 * 0.00013
+    assert last == f"infra_usd_per_million_invoices={total - dynamodb * scale + night_dynamodb:.2f}"
 
 
 def test_a_dispatch_on_several_threads_is_billed_from_its_threads_side_by_side() -> None:

@@ -11,6 +11,7 @@ from autodispatch.channels import documents
 from autodispatch.errors import AccountFault, PermanentRejection, TransientError
 from autodispatch.i18n import render
 from autodispatch.logic.dispatch import BatchDispatcher
+from autodispatch.logic.unfinished import settle_unfinished
 from autodispatch.models.enums import AutoDispatchState, Channel, DeliveryKind
 from autodispatch.models.scenario import Invoice, Tenant
 from autodispatch.models.text import Text
@@ -559,3 +560,31 @@ def test_r12_r24_an_account_fault_in_one_batch_stops_email_in_the_nights_later_b
     assert "the email service would not send for the company's account" in en(world.record("inv-2").message)
     # Another night's email is not stopped by it.
     assert world.store.email_stop(RunRef(run_id="night-2", run_date=date(2026, 3, 11))) is None
+
+
+def test_r17_r23_a_copy_cut_off_and_its_repeats_throttled_stays_in_doubt_never_not_sent(build: Any) -> None:
+    """Issue 21: a dead run was sending the financier's copy by e-invoice (safe to repeat: the same
+    message id); both repeats are throttled. A refusal of a repeat says nothing of the first attempt,
+    so the hand-over keeps the marker and the sweep says the copy is in doubt, not "not sent"."""
+    financier = {
+        "financier_name": "Rahoitus Oy",
+        "agreement_id": "FA-1",
+        "einvoice_address": "0216:003712345671",
+    }
+    world = World(build.tenant(factoring=financier), build.invoice(factoring=True))
+    world.hold("inv-1", "dead/1", Channel.EINVOICE, delivered=Channel.EINVOICE)
+    for _ in range(2):
+        world.deliverer.fail_factoring(TransientError("throttled", in_doubt=False))
+        with pytest.raises(TransientError):
+            restart(world)
+        assert world.record().delivered_unsettled is Channel.EINVOICE  # the marker stays on the claim
+    assert world.deliverer.factoring_calls == [("inv-1", Channel.EINVOICE)] * 2
+    assert world.deliverer.calls == []  # the invoice itself is never sent again
+    settle_unfinished(RUN, list(world.store.items), world.store, ZONE, world.clock, "Runtime.ExitError")
+    record = world.record()
+    assert (record.state, record.channel) == (AutoDispatchState.SENT, Channel.EINVOICE)
+    copy_events = [name for name in world.events() if name.startswith("FACTORING")]
+    assert copy_events == ["FACTORING_DEFERRED", "FACTORING_DEFERRED", "FACTORING_FAILED"]
+    assert en(record.history[-1].detail) == (
+        "factoring message to Rahoitus Oy may or may not have been sent: a run stopped while sending it"
+    )

@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from autodispatch.errors import TransientError
+from autodispatch.i18n import render
 from autodispatch.logic.archive_recovery import recover_batch_archive
 from autodispatch.logic.dispatch import BatchDispatcher
 from autodispatch.logic.importing import import_scenario
@@ -26,6 +27,7 @@ from autodispatch.logic.unfinished import settle_unfinished, settle_unfinished_r
 from autodispatch.models.enums import AutoDispatchState, Channel, DeliveryKind, HistoryEventKind
 from autodispatch.models.loading import parse_scenario
 from autodispatch.models.scenario import Scenario
+from autodispatch.models.text import Text, verbatim
 from autodispatch.store.port import RunCounts, RunRef, RunSummary
 from tests.builders import HELSINKI
 from tests.fakes.deliverer import ScriptedDeliverer
@@ -43,6 +45,8 @@ STORE_WRITES = frozenset(
     | {"add_run_counts", "add_run_issues"}
 )
 DELIVERER_CALLS = frozenset({"deliver", "deliver_factoring", "flush_archive"})
+THROTTLED = Text.of("reason.email_throttled", error="Throttling")
+EMPTY = verbatim("")
 # One worker, and several invoices of the batch in flight at once (logic/dispatch.py).
 WORKERS = pytest.mark.parametrize("workers", [1, 3])
 
@@ -311,7 +315,7 @@ class KillerAt(Killer):
 
 
 def _night_whose_every_invocation_dies(
-    scenario: Scenario, new_killer: Callable[[], Killer]
+    scenario: Scenario, new_killer: Callable[[], Killer], deliverer: ScriptedDeliverer | None = None
 ) -> tuple[InMemoryInvoiceStore, ScriptedDeliverer, list[Killer]]:
     """The demo's night as one batch whose three invocations (the first and the state machine's two
     retries) each die where a killer of its own (`new_killer`) kills it; then the
@@ -326,7 +330,7 @@ def _night_whose_every_invocation_dies(
             run_id=RUN.run_id, run_date=RUN.run_date, started_at=STARTED, counts=RunCounts(selected=10)
         )
     )
-    deliverer, clock, killers = ScriptedDeliverer(), Clock(), []
+    deliverer, clock, killers = deliverer or ScriptedDeliverer(), Clock(), []
     for _ in range(3):
         killer = new_killer()
         killers.append(killer)
@@ -379,3 +383,43 @@ def test_r19_r21_r23_r24_a_kill_at_any_point_of_the_batchs_every_invocation_leav
         except AssertionError as error:
             when = "after" if after else "before"
             raise AssertionError(f"every invocation killed {when} side effect #{at}: {error}") from error
+
+
+def test_r17_r23_r24_a_copy_throttled_at_every_invocation_of_the_batch_is_said_not_sent_not_in_doubt(
+    demo: Scenario,
+) -> None:
+    """Issue 21: the financier's copy of k-1009 (sent by e-invoice) is throttled at the batch's first
+    invocation and at both retries; the catch settles the batch. Each refusal sent nothing, so the
+    copy is "not sent, the service was busy", never "in doubt", and the invoice stays SENT."""
+    deliverer = ScriptedDeliverer()
+    for _ in range(3):
+        deliverer.fail_factoring(TransientError.said(THROTTLED, in_doubt=False))
+    store, deliverer, _ = _night_whose_every_invocation_dies(demo, lambda: Killer(0, False), deliverer)
+    key = next(key for key in store.items if key.invoice_id == "k-1009")
+    record = store.record(key)
+    assert (record.state, record.channel, record.sent_on) == (
+        AutoDispatchState.SENT,
+        Channel.EINVOICE,
+        RUN.run_date,
+    )
+    assert deliverer.factoring_calls == [("k-1009", Channel.EMAIL)] * 3
+    assert [(e.event, e.channel) for e in record.history if e.event.value.startswith("FACTORING")] == [
+        *[(HistoryEventKind.FACTORING_DEFERRED, Channel.EMAIL)] * 3,
+        (HistoryEventKind.FACTORING_FAILED, Channel.EMAIL),
+    ]
+    busy = record.history[-1].detail
+    assert busy is not None
+    assert render(busy, "en") == (
+        "factoring message to Rahoitus Oy was not sent: the service was busy (the email service is "
+        "throttling sends (Throttling)); send it manually"
+    )
+    assert render(busy, "fi").startswith(
+        "factoring-viestiä (Rahoitus Oy) ei lähetetty: palvelu oli ruuhkautunut"
+    )
+    assert "skickades inte: tjänsten var upptagen" in render(busy, "sv")
+    (issue,) = [issue for issue in store.run_issues(RUN.run_id) if issue.invoice_id == "k-1009"]
+    assert issue.state is AutoDispatchState.SENT
+    assert render(issue.message, "en") == f"Sent, but the {render(busy, 'en')}"
+    assert store.get_run(RUN.run_id).counts.follow_ups_failed == 1
+    assert not [key for key in store.items if "doubt" in render(store.record(key).message or EMPTY, "en")]
+    _truths(store, deliverer)

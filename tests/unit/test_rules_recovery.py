@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from autodispatch.models.dispatch import HistoryEvent
 from autodispatch.models.enums import CHAIN_ORDER, Channel, DeliveryKind, HistoryEventKind
+from autodispatch.models.text import Text
 from autodispatch.rules.recovery import Copy, Known, LeftAttempt, Step, next_action, progress
 
 EINVOICE, EMAIL, PRINT = Channel.EINVOICE, Channel.EMAIL, Channel.PRINT
@@ -28,6 +29,7 @@ class Truth:
     delivered: Channel | None = None
     maybe_delivered: Channel | None = None  # an attempt cut off: it may have reached the customer
     copy_unknown: bool = False  # the copy may or may not have gone out
+    copy_refused: bool = False  # every attempt at the copy was refused without doubt (throttled)
     copy_handled: bool = False
     after_bounce: bool = False
 
@@ -68,18 +70,32 @@ def chains(draw: st.DrawFn) -> tuple[tuple[Channel, ...], Channel | None, frozen
         truth.add(HistoryEventKind.SENT, channel)
         truth.delivered = channel
         if copy is not None:
-            # The delivered marker is written with the SENT events, before the copy goes.
-            truth.left = LeftAttempt(channel=copy, kind=DeliveryKind.FACTORING, delivered=channel)
-            ending = draw(st.sampled_from(["cut off", "handled, outcome write lost"]))
-            if ending == "cut off":
-                truth.copy_unknown = True
-                return plan, copy, repeat_safe, truth
-            # The copy's event went with the failed settle into the hand-over (no marker).
-            truth.add(
-                draw(st.sampled_from([HistoryEventKind.FACTORING_SENT, HistoryEventKind.FACTORING_FAILED]))
-            )
-            truth.left = LeftAttempt(channel=channel)
-            truth.copy_handled = True
+            marker = LeftAttempt(channel=copy, kind=DeliveryKind.FACTORING, delivered=channel)
+            for _ in range(draw(st.integers(min_value=1, max_value=3))):
+                # The delivered marker is on the claim (written with the SENT events, or by the
+                # retried batch's claim) before the copy goes.
+                truth.left = marker
+                ending = draw(st.sampled_from(["cut off", "refused", "handled, outcome write lost"]))
+                if ending == "cut off":
+                    truth.copy_unknown, truth.copy_refused = True, False
+                elif ending == "refused":
+                    # Throttled (FACTORING_DEFERRED), handed over to the batch's retry: as an attempt of
+                    # the invoice, unless it repeated a copy that may have gone (the marker stays).
+                    truth.add(HistoryEventKind.FACTORING_DEFERRED, copy)
+                    truth.copy_refused = not truth.copy_unknown
+                    truth.left = marker if truth.copy_unknown else LeftAttempt(channel=channel)
+                else:
+                    # The copy's event went with the failed settle into the hand-over (no marker).
+                    truth.add(
+                        draw(
+                            st.sampled_from(
+                                [HistoryEventKind.FACTORING_SENT, HistoryEventKind.FACTORING_FAILED]
+                            )
+                        )
+                    )
+                    truth.left = LeftAttempt(channel=channel)
+                    truth.copy_handled, truth.copy_unknown, truth.copy_refused = True, False, False
+                    break
             return plan, copy, repeat_safe, truth
         if channel is EMAIL and draw(st.booleans()):
             truth.add(HistoryEventKind.EMAIL_BOUNCED, EMAIL)  # R26: reopened, the chain goes on
@@ -107,7 +123,7 @@ def test_r23_the_next_action_never_delivers_twice_and_says_only_what_is_known(
         assert (action.step, action.channel) == (Step.SETTLE_SENT, truth.delivered)
         if truth.copy_unknown:
             # Reported (never silently dropped), and sent again only where that is harmless.
-            assert action.factoring_copy is (Copy.SEND if copy in safe else Copy.IN_DOUBT)
+            assert action.factoring_copy is (Copy.REPEAT if copy in safe else Copy.IN_DOUBT)
         elif truth.copy_handled or copy is None:
             assert action.factoring_copy is Copy.NONE
         else:
@@ -134,18 +150,89 @@ def test_r23_the_next_action_never_delivers_twice_and_says_only_what_is_known(
 def test_r24_the_sweep_of_an_unfinished_run_never_sends_and_never_hides_a_delivery(
     chain: tuple[tuple[Channel, ...], Channel | None, frozenset[Channel], Truth],
 ) -> None:
-    """The sweep decides with no channel safe to repeat (it sends nothing), from the record's view
-    of the claim: a delivered marker hides the attempt (`DispatchRecord.unfinished_attempt`)."""
+    """The sweep decides with no channel safe to repeat and sending nothing, from the record's view
+    of the claim: the invoice's unfinished attempt, or the delivered marker (the copy's attempt)."""
     plan, copy, _, truth = chain
     left = truth.left
-    truth.left = None if left is None or left.delivered is not None else LeftAttempt(channel=left.channel)
-    action = next_action(known(plan, copy, frozenset(), truth))
+    truth.left = left if left is None or left.delivered is not None else LeftAttempt(channel=left.channel)
+    done = progress(truth.history)
+    remaining = tuple(channel for channel in plan if channel not in done.rejected)
+    action = next_action(
+        Known(remaining=remaining, factoring_copy=copy, progress=done, left=truth.left, sends=False)
+    )
     assert not (action.step is Step.SEND and action.repeating)
     if truth.delivered is not None:
         assert (action.step, action.channel) == (Step.SETTLE_SENT, truth.delivered)
         if truth.copy_unknown:
-            assert action.factoring_copy is not Copy.NONE  # the sweep reports it in doubt
+            assert action.factoring_copy is Copy.IN_DOUBT
+        elif truth.copy_refused:
+            assert action.factoring_copy is Copy.NOT_SENT  # every attempt refused: certainly not sent
+        elif truth.copy_handled or copy is None:
+            assert action.factoring_copy is Copy.NONE
     elif truth.maybe_delivered is not None:
         assert (action.step, action.channel) == (Step.FAIL_IN_DOUBT, truth.maybe_delivered)
     else:
         assert action.step in {Step.SEND, Step.SETTLE_UNSENT}  # nothing was sent: said so
+
+
+# Issue 21: the financier's copy of a delivered invoice, throttled. The claim tells whether the last
+# attempt may have gone (the delivered marker) or was handed over refused (the invoice's attempt).
+BUSY = Text.of("reason.email_throttled", error="Throttling")
+AFTER_REFUSAL = LeftAttempt(channel=EINVOICE)  # handed over without the marker
+COPY_CUT_OFF = LeftAttempt(channel=EMAIL, kind=DeliveryKind.FACTORING, delivered=EINVOICE)
+
+
+def _copy_after(
+    left: LeftAttempt, *copy_events: HistoryEventKind, sends: bool, copy: Channel = EMAIL
+) -> Copy:
+    history = [HistoryEvent(at=T0, event=HistoryEventKind.SENT, channel=EINVOICE)]
+    history += [
+        HistoryEvent(at=T0 + timedelta(seconds=n + 1), event=kind, channel=copy, detail=BUSY)
+        for n, kind in enumerate(copy_events)
+    ]
+    action = next_action(
+        Known(
+            remaining=(EINVOICE,),
+            factoring_copy=copy,
+            progress=progress(history),
+            left=left.model_copy(update={"channel": copy}) if left.delivered else left,
+            repeat_safe=frozenset({EINVOICE, PRINT}) if sends else frozenset(),
+            sends=sends,
+        )
+    )
+    assert (action.step, action.channel) == (Step.SETTLE_SENT, EINVOICE)  # the customer got it
+    return action.factoring_copy
+
+
+def test_r17_r23_a_copy_refused_on_every_attempt_is_not_sent_and_keeps_the_last_reason() -> None:
+    deferred = HistoryEventKind.FACTORING_DEFERRED
+    assert _copy_after(AFTER_REFUSAL, deferred, deferred, deferred, sends=False) is Copy.NOT_SENT
+    assert _copy_after(AFTER_REFUSAL, deferred, sends=True) is Copy.SEND  # the retried batch sends it
+    history = [
+        HistoryEvent(at=T0, event=HistoryEventKind.SENT, channel=EINVOICE),
+        HistoryEvent(
+            at=T0, event=deferred, channel=EMAIL, detail=Text.of("reason.email_throttled", error="A")
+        ),
+        HistoryEvent(at=T0, event=deferred, channel=EMAIL, detail=BUSY),
+    ]
+    assert progress(history).copy_refused == BUSY
+
+
+def test_r17_r23_a_refused_copy_whose_next_attempt_was_cut_off_is_in_doubt() -> None:
+    """The last attempt decides: after a refusal, a retry that stopped while sending may have sent it."""
+    deferred = HistoryEventKind.FACTORING_DEFERRED
+    assert _copy_after(COPY_CUT_OFF, deferred, sends=False) is Copy.IN_DOUBT
+    assert _copy_after(COPY_CUT_OFF, deferred, sends=True) is Copy.IN_DOUBT  # email: never twice
+    assert _copy_after(COPY_CUT_OFF, deferred, sends=True, copy=EINVOICE) is Copy.REPEAT
+
+
+def test_r17_r23_a_copy_in_doubt_stays_in_doubt_when_its_repeat_is_refused() -> None:
+    """A copy cut off by a crash, repeated where that is safe (the operator's idempotency key), and
+    the repeat throttled: the first attempt may still have reached the financier, so the hand-over
+    keeps the marker and the copy is in doubt, never "not sent" (that would invite a second copy)."""
+    deferred = HistoryEventKind.FACTORING_DEFERRED
+    assert _copy_after(COPY_CUT_OFF, deferred, deferred, sends=False, copy=EINVOICE) is Copy.IN_DOUBT
+    assert _copy_after(COPY_CUT_OFF, deferred, sends=True, copy=EINVOICE) is Copy.REPEAT
+    # Refused once, then handled (sent or failed with its reason): nothing left to say of it.
+    handled = (deferred, HistoryEventKind.FACTORING_SENT)
+    assert _copy_after(AFTER_REFUSAL, *handled, sends=False) is Copy.NONE

@@ -286,6 +286,10 @@ MESSAGES: Final[Mapping[str, str]] = {
     "factoring.in_doubt": N_(
         "factoring message to %(financier)s may or may not have been sent: a run stopped while sending it"
     ),
+    # R17, R23: every attempt at the copy was throttled, the last one too (its reason says by what).
+    "factoring.busy": N_(
+        "factoring message to %(financier)s was not sent: the service was busy (%(reason)s); send it manually"
+    ),
     "factoring.sent_but": N_("Sent, but the %(reason)s"),
     "factoring.copy_bounced": N_("Sent, but the factoring copy: %(detail)s"),
     # R26: what the recipient's mail system did.
@@ -493,6 +497,7 @@ MESSAGES: Final[Mapping[str, str]] = {
     "cli.event.FAILED": N_("Automatic dispatch failed"),
     "cli.event.FACTORING_SENT": N_("Factoring message sent"),
     "cli.event.FACTORING_FAILED": N_("Factoring message failed"),
+    "cli.event.FACTORING_DEFERRED": N_("Factoring message deferred: the service was busy"),
     "cli.event.DIRECT_PAYMENT_NOTICE_SENT": N_("Direct-payment pre-notification sent"),
     "cli.event.DIRECT_PAYMENT_NOTICE_FAILED": N_("Direct-payment pre-notification failed"),
     "cli.event.REMOVED_BY_USER": N_("Automatic dispatch removed by the user"),

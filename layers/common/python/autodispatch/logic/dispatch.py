@@ -31,7 +31,7 @@ from pydantic import BaseModel, ConfigDict
 
 from autodispatch.channels.port import IMMEDIATE, Delivered, Deliverer, DeliveryReceipt, Occasion
 from autodispatch.errors import AccountFault, ConcurrentUpdate, PermanentRejection, TransientError
-from autodispatch.logic.follow_up import factoring_copy_in_doubt, send_factoring_copy
+from autodispatch.logic.follow_up import factoring_copy_deferred, factoring_copy_in_doubt, send_factoring_copy
 from autodispatch.logic.history import InvoiceOutcome, event, note_events, route_of
 from autodispatch.logic.outcomes import OutcomeWriter, Sent, sent_on
 from autodispatch.logic.recovery import Invocation, new_invocation
@@ -556,7 +556,7 @@ class BatchDispatcher:
         issues: list[RunIssue] = []
         route = plan.factoring
         if route is not None and copy is not Copy.NONE:
-            if copy is Copy.SEND:
+            if copy in (Copy.SEND, Copy.REPEAT):
                 try:
                     follow_up, problem = send_factoring_copy(
                         self._deliverer,
@@ -568,10 +568,24 @@ class BatchDispatcher:
                         retry_throttled=True,
                         occasion=occasion,
                     )
-                except TransientError:
-                    # Throttled, certainly not sent (R24): handed over as not sent, the retried batch
-                    # settles the invoice SENT and sends the copy then.
-                    self._outcomes.hand_over(invocation, invoice.key, sent.channel, plan.kind, events)
+                except TransientError as error:
+                    # Throttled, certainly not sent (R24): handed over with the refusal on record (in
+                    # the same write), the retried batch settles the invoice SENT and sends the copy
+                    # then, and whoever settles it last can say it was not sent. A refused repeat
+                    # keeps the marker: the attempt it repeated may have gone (R23).
+                    deferred = factoring_copy_deferred(invoice, route, invocation.run, self._clock(), error)
+                    handed = [*events, deferred]
+                    if copy is Copy.REPEAT:
+                        self._outcomes.hand_over(
+                            invocation,
+                            invoice.key,
+                            route.channel,
+                            DeliveryKind.FACTORING,
+                            handed,
+                            sent.channel,
+                        )
+                    else:
+                        self._outcomes.hand_over(invocation, invoice.key, sent.channel, plan.kind, handed)
                     raise
             else:
                 follow_up, problem = factoring_copy_in_doubt(invoice, route, invocation.run, self._clock())

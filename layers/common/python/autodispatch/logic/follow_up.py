@@ -12,7 +12,7 @@ from autodispatch.models.routes import RouteName
 from autodispatch.models.scenario import Invoice, InvoiceKey, Tenant
 from autodispatch.models.text import Text
 from autodispatch.observability import logger
-from autodispatch.rules.explain import outside
+from autodispatch.rules.explain import error_text, outside
 from autodispatch.store.port import RunIssue, RunRef
 
 FollowUp = tuple[HistoryEvent, RunIssue | None]
@@ -58,6 +58,27 @@ def send_factoring_copy(
 def factoring_copy_in_doubt(invoice: Invoice, route: FactoringRoute, run: RunRef, now: datetime) -> FollowUp:
     """R23: a stopped run may have sent the copy already; it is not sent again, and said so."""
     return _not_sent(invoice, route, run, now, factoring_in_doubt(route.agreement.financier_name))
+
+
+def factoring_copy_deferred(
+    invoice: Invoice, route: FactoringRoute, run: RunRef, now: datetime, refusal: TransientError
+) -> HistoryEvent:
+    """R17, R24: the copy was refused without doubt (throttled) and is left to the batch's retry;
+    the event keeps the refusal's words, so whoever settles the copy last knows it never went."""
+    _log_not_sent(invoice, run, refusal)
+    reason = error_text(refusal)
+    return event(
+        now, run, HistoryEventKind.FACTORING_DEFERRED, route.channel, reason, _copy_route(invoice, route)
+    )
+
+
+def factoring_copy_refused(
+    invoice: Invoice, route: FactoringRoute, run: RunRef, now: datetime, reason: Text
+) -> FollowUp:
+    """R17, R23: every attempt at the copy was refused without doubt and none is to come: not sent,
+    said so with the last refusal's reason, for the tenant to send by hand."""
+    busy = Text.of("factoring.busy", financier=route.agreement.financier_name, reason=reason)
+    return _not_sent(invoice, route, run, now, busy)
 
 
 def _not_sent(

@@ -152,9 +152,13 @@ class OutcomeWriter:
         channel: Channel,
         kind: DeliveryKind,
         events: Sequence[HistoryEvent],
+        delivered: Channel | None = None,
     ) -> None:
         """R23: the attempt stays recorded with its lease already ended and the events appended,
-        so whoever takes the invoice next (the retried batch) knows what happened on `channel`."""
+        so whoever takes the invoice next (the retried batch) knows what happened on `channel`;
+        `delivered`: the invoice's channel when the attempt is its copy's (the delivered marker)."""
         now = self._clock()
-        attempt = Attempt(run_id=invocation.claimant, channel=channel, kind=kind, started_at=now)
+        attempt = Attempt(
+            run_id=invocation.claimant, channel=channel, kind=kind, started_at=now, delivered=delivered
+        )
         self._store.claim(key, attempt, lease_until=now - LEASE_ENDED, events=events)

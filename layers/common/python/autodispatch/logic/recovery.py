@@ -36,8 +36,10 @@ decided like an attempt a run left: FAILED in doubt where repeating is not safe
 (`explain_no_clear_answer`); otherwise the attempt is handed over on the claim with its lease
 ended (`OutcomeWriter.hand_over`), so the retried batch repeats it. A certain refusal
 (throttling) gives the claim back (`release`); a throttled factoring copy, whose invoice went out,
-is handed over as an invoice attempt (not the copy's), so the retried batch settles the invoice SENT
-and sends the copy, instead of reporting it in doubt.
+is handed over as an invoice attempt (not the copy's) with the refusal recorded
+(`FACTORING_DEFERRED`), so the retried batch settles the invoice SENT and sends the copy, and when no
+retry is left the sweep says the copy was not sent (the service was busy), not in doubt. A refused
+repeat of a copy a stopped run may have sent keeps the copy's attempt (the marker): still in doubt.
 
 **Progress survives in the history.** Every step's events are written before the next step
 (the claim, each next attempt, a release or hand-over). `rules.recovery.progress` reads them

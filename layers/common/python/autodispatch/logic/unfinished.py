@@ -15,11 +15,16 @@ from zoneinfo import ZoneInfo
 
 from autodispatch.chunks import chunked
 from autodispatch.errors import ConcurrentUpdate
-from autodispatch.logic.follow_up import copy_failure, copy_issue, factoring_copy_in_doubt
+from autodispatch.logic.follow_up import (
+    copy_failure,
+    copy_issue,
+    factoring_copy_in_doubt,
+    factoring_copy_refused,
+)
 from autodispatch.logic.history import InvoiceOutcome, failed, issue
 from autodispatch.logic.outcomes import sent_on
 from autodispatch.models.dispatch import DispatchRecord, HistoryEvent
-from autodispatch.models.enums import AutoDispatchState, HistoryEventKind
+from autodispatch.models.enums import AutoDispatchState, DeliveryKind, HistoryEventKind
 from autodispatch.models.scenario import Invoice, InvoiceKey, Tenant
 from autodispatch.observability import logger, tracer
 from autodispatch.rules.chain import DispatchPlan, plan_dispatch
@@ -111,7 +116,7 @@ class _Settler:
         now = self.clock()
         plan = plan_dispatch(invoice, tenant) if invoice is not None else None
         done = progress(record.history)
-        left = None if record.unfinished_attempt is None else LeftAttempt(channel=record.unfinished_attempt)
+        left = _left(record, plan)
         action = next_action(
             Known(
                 remaining=plan.remaining(done.rejected) if plan is not None else (),
@@ -121,6 +126,7 @@ class _Settler:
                 progress=done,
                 left=left,
                 repeat_safe=frozenset(),  # the sweep sends nothing, so nothing is repeated
+                sends=False,
             )
         )
         if action.step is Step.SETTLE_SENT and plan is not None and invoice is not None:
@@ -153,14 +159,19 @@ class _Settler:
         done: Progress,
         now: datetime,
     ) -> InvoiceOutcome | None:
-        """R23: the invoice went out before the run stopped; its copy (R17), if not handled, may or
-        may not have gone out after it: said to be in doubt, never sent again."""
+        """R23: the invoice went out before the run stopped; its copy (R17), if not handled, is never
+        sent again: said to be in doubt when it may have gone out after it, not sent when every
+        attempt was refused without doubt (throttled)."""
         assert action.channel is not None
         explanation = plan.sent_by_dead_run(action.channel)
         events: tuple[HistoryEvent, ...] = ()
         issues: tuple[RunIssue, ...] = ()
         if plan.factoring is not None and action.factoring_copy is not Copy.NONE:
-            follow_up, problem = factoring_copy_in_doubt(invoice, plan.factoring, self.run, now)
+            follow_up, problem = (
+                factoring_copy_refused(invoice, plan.factoring, self.run, now, done.copy_refused)
+                if action.factoring_copy is Copy.NOT_SENT and done.copy_refused is not None
+                else factoring_copy_in_doubt(invoice, plan.factoring, self.run, now)
+            )
             events, issues = (follow_up,), (problem,) if problem is not None else ()
         settlement = Settlement(
             state=AutoDispatchState.SENT,
@@ -193,6 +204,16 @@ class _Settler:
             )
             return False
         return True
+
+
+def _left(record: DispatchRecord, plan: DispatchPlan | None) -> LeftAttempt | None:
+    """The attempt the record's claim holds: the financier's copy when it carries the delivered
+    marker (R17: the copy was going when the run stopped), else the invoice's unfinished one."""
+    if record.delivered_unsettled is not None and plan is not None and plan.factoring is not None:
+        return LeftAttempt(
+            channel=plan.factoring.channel, kind=DeliveryKind.FACTORING, delivered=record.delivered_unsettled
+        )
+    return None if record.unfinished_attempt is None else LeftAttempt(channel=record.unfinished_attempt)
 
 
 @tracer.capture_method

@@ -44,6 +44,10 @@ class Progress(BaseModel):
     # The run that delivered it (the SENT event's run id).
     delivered_by: str | None = None
     follow_up_done: bool = False
+    # Why the financier's copy (R17) was last refused without doubt: the reason its FACTORING_DEFERRED
+    # event records (throttled: that attempt sent nothing). Whether a later attempt may have gone is
+    # the claim's to say (`next_action`).
+    copy_refused: Text | None = None
 
 
 def progress(history: Sequence[HistoryEvent]) -> Progress:
@@ -51,6 +55,7 @@ def progress(history: Sequence[HistoryEvent]) -> Progress:
     current = history[starts[-1] + 1 :] if starts else history
     rejected: dict[Channel, Text] = {}
     delivered: HistoryEvent | None = None
+    copy_refused: Text | None = None
     for event in current:
         if event.event is HistoryEventKind.CHANNEL_REJECTED and event.channel is not None:
             rejected[event.channel] = event.detail or REJECTED
@@ -62,12 +67,15 @@ def progress(history: Sequence[HistoryEvent]) -> Progress:
                 rejected.setdefault(channel, NOT_AGAIN_AFTER_EMAIL)
             rejected[delivered.channel] = event.detail or EMAIL_BOUNCED
             delivered = None
+        elif event.event is HistoryEventKind.FACTORING_DEFERRED:
+            copy_refused = event.detail or REJECTED
     return Progress(
         rejected=rejected,
         delivered=delivered.channel if delivered is not None else None,
         delivered_at=delivered.at if delivered is not None else None,
         delivered_by=delivered.run_id if delivered is not None else None,
         follow_up_done=any(event.event in _FOLLOW_UP for event in current),
+        copy_refused=copy_refused,
     )
 
 
@@ -87,7 +95,8 @@ class Known(BaseModel):
     """Everything the decision reads. `remaining`: the plan's channels in chain order, less those
     that rejected the invoice for good (empty when the plan sends nothing); `factoring_copy`: the
     channel of the plan's factoring copy (R17), None without one; `repeat_safe`: the channels on which
-    sending again cannot deliver twice (a deterministic message id), given by the channels."""
+    sending again cannot deliver twice (a deterministic message id), given by the channels; `sends`:
+    False for the sweep of an unfinished run, which sends nothing and says what is known."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -96,6 +105,7 @@ class Known(BaseModel):
     progress: Progress = Progress()
     left: LeftAttempt | None = None
     repeat_safe: frozenset[Channel] = frozenset()
+    sends: bool = True
 
 
 class Step(StrEnum):
@@ -116,7 +126,11 @@ class Copy(StrEnum):
 
     NONE = "NONE"  # no copy, or it was handled already
     SEND = "SEND"
-    IN_DOUBT = "IN_DOUBT"  # a stopped run was sending it by a channel that would deliver it twice
+    # Sent again where that is safe: an attempt of unknown outcome is repeated, so a refusal of
+    # this one leaves the copy as much in doubt as it was.
+    REPEAT = "REPEAT"
+    IN_DOUBT = "IN_DOUBT"  # it may have gone, and sending it (again) could deliver it twice
+    NOT_SENT = "NOT_SENT"  # every attempt was refused without doubt (throttled), and none is to come
 
 
 class Action(BaseModel):
@@ -133,7 +147,10 @@ def next_action(known: Known) -> Action:
     """R23: an invoice is never delivered twice nor by two channels, and what is said is known.
 
     - Delivered (the history's SENT, or the attempt's delivered marker): SENT; the copy is sent
-      unless it was handled, or a stopped run was sending it where repeating is not safe.
+      unless it was handled, or a stopped run was sending it where repeating is not safe. The last
+      attempt decides what is said of a copy not sent: one cut off (the claim's marker) may have
+      gone, in doubt; one refused without doubt (FACTORING_DEFERRED, the claim handed over without
+      the marker) certainly did not, not sent.
     - An attempt of unknown outcome: repeated on its own channel only, where that is safe and the
       plan still has the channel; otherwise FAILED in doubt.
     - Otherwise the remaining channels in order, or nothing to send."""
@@ -142,9 +159,7 @@ def next_action(known: Known) -> Action:
     if delivered is not None:
         copy = Copy.NONE
         if known.factoring_copy is not None and not done.follow_up_done:
-            copy_was_going = left is not None and left.kind is DeliveryKind.FACTORING
-            unsafe = copy_was_going and left is not None and left.channel not in known.repeat_safe
-            copy = Copy.IN_DOUBT if unsafe else Copy.SEND
+            copy = _copy(known, left)
         return Action(step=Step.SETTLE_SENT, channel=delivered, factoring_copy=copy)
     if left is not None:
         if left.channel in known.repeat_safe and left.channel in known.remaining:
@@ -153,3 +168,12 @@ def next_action(known: Known) -> Action:
     if not known.remaining:
         return Action(step=Step.SETTLE_UNSENT)
     return Action(step=Step.SEND, channels=known.remaining)
+
+
+def _copy(known: Known, left: LeftAttempt | None) -> Copy:
+    """The financier's copy of a delivered invoice, not yet handled (R17, R23)."""
+    if left is not None and left.kind is DeliveryKind.FACTORING:  # cut off: it may have gone
+        return Copy.REPEAT if known.sends and left.channel in known.repeat_safe else Copy.IN_DOUBT
+    if known.sends:
+        return Copy.SEND
+    return Copy.IN_DOUBT if known.progress.copy_refused is None else Copy.NOT_SENT

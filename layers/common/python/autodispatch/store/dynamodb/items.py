@@ -45,6 +45,11 @@ def tenant_key(tenant_id: str) -> Item:
     return key("TENANTS", f"TENANT#{tenant_id}")
 
 
+def tenant_item(tenant: Tenant) -> Item:
+    """A tenant as stored: its key and its document in ``doc``."""
+    return {**tenant_key(tenant.tenant_id), **attributes({"doc": tenant.model_dump_json()})}
+
+
 def doc_key(invoice: InvoiceKey) -> Item:
     return key(f"TENANT#{invoice.tenant_id}", f"DOC#{invoice.invoice_id}")
 

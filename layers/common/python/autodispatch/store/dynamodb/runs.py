@@ -37,6 +37,12 @@ def _notification_item(run_id: str, tenant_id: str, kind: str, notice: str) -> I
     }
 
 
+def run_issue_item(run: RunRef, issue: RunIssue) -> Item:
+    """An issue of a run as stored (``RUN#<run>`` / ``ISSUE#<tenant>#<invoice>#<digest>``)."""
+    values = {**issue.model_dump(mode="json"), "run_id": run.run_id, **expiry(run.run_date)}
+    return {**items.key(f"RUN#{run.run_id}", f"{_ISSUE}{items.issue_suffix(issue)}"), **attributes(values)}
+
+
 def _night_key(run_date: date) -> Item:
     return items.key(f"NIGHT#{run_date.isoformat()}", "NIGHT")
 
@@ -116,11 +122,8 @@ class RunTable(TableClient):
         requests: dict[str, Item] = {}
         for issue in issues:
             # A retried batch rewrites the same items.
-            sort_key = f"{_ISSUE}{items.issue_suffix(issue)}"
-            values = {**issue.model_dump(mode="json"), "run_id": run.run_id, **expiry(run.run_date)}
-            requests[sort_key] = {
-                "PutRequest": {"Item": {**items.key(f"RUN#{run.run_id}", sort_key), **attributes(values)}}
-            }
+            item = run_issue_item(run, issue)
+            requests[item[SORT_KEY]["S"]] = {"PutRequest": {"Item": item}}
         self._batch_write(list(requests.values()))
 
     def run_issues(self, run_id: str) -> list[RunIssue]:

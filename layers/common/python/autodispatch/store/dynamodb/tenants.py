@@ -11,9 +11,7 @@ from autodispatch.store.dynamodb.client import TableClient
 
 class TenantTable(TableClient):
     def put_tenant(self, tenant: Tenant) -> None:
-        self._put(
-            {**items.tenant_key(tenant.tenant_id), **items.attributes({"doc": tenant.model_dump_json()})}
-        )
+        self._put(items.tenant_item(tenant))
 
     def get_tenant(self, tenant_id: str) -> Tenant:
         item = self._get(items.tenant_key(tenant_id))
