@@ -2,10 +2,6 @@
 the same night written by the store, so its figures are those of the real reads (R21)."""
 
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 from typing import Any
 
 import boto3
@@ -14,6 +10,7 @@ from moto.core.models import botocore_stubber
 
 from autodispatch.store.dynamodb import DynamoDbInvoiceStore
 from benchmarks import notify
+from tests.bench_process import run_bench
 from tests.integration.conftest import TABLE_NAME, ZONE
 
 TENANTS, FAILED = 7, 40
@@ -81,21 +78,7 @@ def test_r21_bench_night_answers_the_notification_reads_as_dynamodb(
 
 def test_r21_notify_bench_verifies_one_email_and_one_sms_a_tenant() -> None:
     """The real handler on the bench's wire: what SES and SNS were asked to send, counted."""
-    root = Path(__file__).resolve().parents[2]
-    result = subprocess.run(
-        [sys.executable, "-m", "benchmarks", "notify", "--tenants", "150", "--failed", "420"],
-        capture_output=True,
-        text=True,
-        check=True,
-        cwd=root,
-        timeout=180,
-        env={
-            **os.environ,
-            "PYTHONPATH": os.pathsep.join(
-                str(root / p) for p in ("layers/common/python", "functions", "cli", ".")
-            ),
-        },
-    )
+    result = run_bench("notify", "--tenants", "150", "--failed", "420", timeout=180)
     figures = json.loads(result.stdout.splitlines()[0])
     assert figures["plan"]["chunks"] == 2
     assert figures["emails"] == figures["sms"] == figures["tenants_notified"] == 150

@@ -2,16 +2,13 @@
 
 import json
 import math
-import os
-import subprocess
-import sys
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 import benchmarks.__main__ as bench
 from benchmarks import cost, render, requests
+from tests.bench_process import run_bench
 
 # A night of 1,000 invoices: 10 batches, 330 emails, 670 documents posted.
 NIGHT: dict[str, Any] = {
@@ -123,21 +120,7 @@ def test_dynamodb_item_size_and_write_units() -> None:
 
 def test_r10_selector_benchmark_selects_every_stubbed_pending_invoice() -> None:
     """The real select handler and store against stubbed AWS: one JSON line, every invoice batched."""
-    root = Path(__file__).resolve().parents[2]
-    result = subprocess.run(
-        [sys.executable, "-m", "benchmarks", "selector", "--pending", "2345"],
-        capture_output=True,
-        text=True,
-        check=True,
-        cwd=root,
-        timeout=120,
-        env={
-            **os.environ,
-            "PYTHONPATH": os.pathsep.join(
-                str(root / p) for p in ("layers/common/python", "functions", "cli", ".")
-            ),
-        },
-    )
+    result = run_bench("selector", "--pending", "2345", timeout=120)
     (line,) = result.stdout.splitlines()
     figures = json.loads(line)
     assert figures["pending"] == 2345
