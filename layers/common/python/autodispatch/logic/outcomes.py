@@ -4,6 +4,7 @@ the hand-over of an attempt whose outcome the next owner must know (R23, logic/r
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from urllib.parse import unquote
 from zoneinfo import ZoneInfo
 
 from autodispatch.errors import TransientError
@@ -28,6 +29,12 @@ def sent_on(run: RunRef, delivered_by: str, at: datetime, zone: ZoneInfo) -> dat
     uninterrupted run writes it; for another run's delivery the local date it happened on."""
     mine = delivered_by == run.run_id or delivered_by.startswith(f"{run.run_id}/")
     return run.run_date if mine else local_date(at, zone)
+
+
+def transmitted_by(key: str) -> str:
+    """The run whose batch staged documents for the S3 outbox object `key`: its attempt names it,
+    `outbox/<transport>/<run id>/<batch>/<token>-<part>.<ext>` (`logic/dispatch.archive_scope`)."""
+    return unquote(key.split("/")[2])
 
 
 @dataclass(frozen=True)
@@ -152,9 +159,14 @@ class OutcomeWriter:
         channel: Channel,
         kind: DeliveryKind,
         events: Sequence[HistoryEvent],
+        *,
+        transmission: str | None = None,
     ) -> None:
         """R23: the attempt stays recorded with its lease already ended and the events appended,
-        so whoever takes the invoice next (the retried batch) knows what happened on `channel`."""
+        so whoever takes the invoice next (the retried batch) knows what happened on `channel`
+        (and, for a staged document, which outbox object tells whether it went out)."""
         now = self._clock()
-        attempt = Attempt(run_id=invocation.claimant, channel=channel, kind=kind, started_at=now)
+        attempt = Attempt(
+            run_id=invocation.claimant, channel=channel, kind=kind, started_at=now, transmission=transmission
+        )
         self._store.claim(key, attempt, lease_until=now - LEASE_ENDED, events=events)

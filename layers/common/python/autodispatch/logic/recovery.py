@@ -59,23 +59,46 @@ before it is sent (`autodispatch.logic.notification`); a send that certainly fai
 claim back, one that may have gone out keeps it, so a retried step never notifies twice.
 """
 
+import hashlib
 import uuid
 from dataclasses import dataclass
+
+from pydantic import BaseModel, ConfigDict, Field
 
 from autodispatch.models.text import Text
 from autodispatch.store.port import RunRef
 
 
+class BatchTry(BaseModel):
+    """Which try of its batch an invocation is: the child execution that runs the batch and the
+    task's retry count, as the state machine passes them (`$$.Execution.Id`,
+    `$$.State.RetryCount`). A retry starts only once the try before it has ended (Step Functions
+    retries a task after it failed; the task's timeout is above the function's)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    execution: str
+    retry: int = Field(ge=0)
+
+
 @dataclass(frozen=True)
 class Invocation:
-    """One invocation's work on a run; the claimant owns every claim it makes."""
+    """One invocation's work on a run; the claimant owns every claim it makes. `ended`: the
+    claimants of the earlier tries of the same batch in the same execution, which have ended."""
 
     run: RunRef
     claimant: str
+    ended: tuple[str, ...] = ()
 
 
-def new_invocation(run: RunRef) -> Invocation:
-    return Invocation(run=run, claimant=f"{run.run_id}/{uuid.uuid4().hex[:12]}")
+def new_invocation(run: RunRef, attempt: BatchTry | None = None) -> Invocation:
+    """A claimant of its own; for a try of a batch, one its next tries can name (`ended`). A
+    duplicate execution of the batch has another execution id, so it never names this one's."""
+    if attempt is None:
+        return Invocation(run=run, claimant=f"{run.run_id}/{uuid.uuid4().hex[:12]}")
+    execution = hashlib.sha256(attempt.execution.encode()).hexdigest()[:12]
+    claimants = [f"{run.run_id}/{execution}-{retry}" for retry in range(attempt.retry + 1)]
+    return Invocation(run=run, claimant=claimants[-1], ended=tuple(claimants[:-1]))
 
 
 def factoring_in_doubt(financier: str) -> Text:

@@ -16,8 +16,8 @@ from zoneinfo import ZoneInfo
 from autodispatch.chunks import chunked
 from autodispatch.errors import ConcurrentUpdate
 from autodispatch.logic.follow_up import copy_failure, copy_issue, factoring_copy_in_doubt
-from autodispatch.logic.history import InvoiceOutcome, failed, issue
-from autodispatch.logic.outcomes import sent_on
+from autodispatch.logic.history import InvoiceOutcome, failed, issue, transmitted_event
+from autodispatch.logic.outcomes import sent_on, transmitted_by
 from autodispatch.models.dispatch import DispatchRecord, HistoryEvent
 from autodispatch.models.enums import AutoDispatchState, HistoryEventKind
 from autodispatch.models.scenario import Invoice, InvoiceKey, Tenant
@@ -49,14 +49,18 @@ def settle_unfinished(
     zone: ZoneInfo,
     clock: Callable[[], datetime],
     cause: str,
+    transmitted: Callable[[str], bool] | None = None,
 ) -> RunCounts:
     """Settles every invoice of `keys` the run should have dispatched and did not; streams the keys
     in chunks, so memory does not grow with them. What is settled is what is known (R23's
     `next_action`, with no channel repeated: the sweep sends nothing): an invoice the history shows
-    delivered ends SENT (its factoring copy in doubt if it had not been handled); a claim an
-    invocation of this run left (it died mid-send) ends FAILED in doubt; any other FAILED, nothing
-    sent. One another run holds is left to it, and one the rules no longer take stays as it is."""
-    settler = _Settler(run, store, zone, clock, cause)
+    delivered, or whose document was staged for an S3 outbox object that exists (`transmitted`),
+    ends SENT (its factoring copy in doubt if it had not been handled); one staged for an object that
+    does not exist was not sent: FAILED, nothing sent; a claim an invocation of this run left (it
+    died mid-send, or `transmitted` was not given to look) ends FAILED in doubt; any other FAILED,
+    nothing sent. One another run holds is left to it, and one the rules no longer take stays as it
+    is. Raises TransientError when S3 cannot say whether an object exists (the step is retried)."""
+    settler = _Settler(run, store, zone, clock, cause, transmitted)
     total = RunCounts()
     for chunk in chunked(keys, CHUNK):
         records = store.get_records(chunk)
@@ -96,6 +100,7 @@ class _Settler:
     zone: ZoneInfo
     clock: Callable[[], datetime]
     cause: str
+    transmitted: Callable[[str], bool] | None = None
     claimant: str = field(default_factory=lambda: f"unfinished-{uuid.uuid4().hex[:12]}")
 
     def settle(
@@ -111,7 +116,16 @@ class _Settler:
         now = self.clock()
         plan = plan_dispatch(invoice, tenant) if invoice is not None else None
         done = progress(record.history)
-        left = None if record.unfinished_attempt is None else LeftAttempt(channel=record.unfinished_attempt)
+        staged_in, look = record.unfinished_transmission, self.transmitted
+        left = (
+            None
+            if record.unfinished_attempt is None
+            else LeftAttempt(
+                channel=record.unfinished_attempt,
+                transmission=staged_in,
+                transmitted=None if staged_in is None or look is None else look(staged_in),
+            )
+        )
         action = next_action(
             Known(
                 remaining=plan.remaining(done.rejected) if plan is not None else (),
@@ -157,15 +171,23 @@ class _Settler:
         may not have gone out after it: said to be in doubt, never sent again."""
         assert action.channel is not None
         explanation = plan.sent_by_dead_run(action.channel)
+        staged_by = transmitted_by(action.transmission) if action.transmission is not None else ""
+        by = done.delivered_by or staged_by
         events: tuple[HistoryEvent, ...] = ()
         issues: tuple[RunIssue, ...] = ()
+        if action.transmission is not None:
+            # Delivered in the outbox object its document was staged for: the history says where.
+            where = transmitted_event(
+                now, self.run, invoice, action.channel, plan.kind, action.transmission, explanation.message
+            )
+            events = (where,)
         if plan.factoring is not None and action.factoring_copy is not Copy.NONE:
             follow_up, problem = factoring_copy_in_doubt(invoice, plan.factoring, self.run, now)
-            events, issues = (follow_up,), (problem,) if problem is not None else ()
+            events, issues = (*events, follow_up), (problem,) if problem is not None else ()
         settlement = Settlement(
             state=AutoDispatchState.SENT,
             channel=action.channel,
-            sent_on=sent_on(self.run, done.delivered_by or "", done.delivered_at or now, self.zone),
+            sent_on=sent_on(self.run, by, done.delivered_at or now, self.zone),
             message=explanation.message,
             details=explanation.details,
             events=events,
@@ -202,10 +224,12 @@ def settle_unfinished_run(
     work_list_keys: Callable[[], Iterable[InvoiceKey]],
     zone: ZoneInfo,
     clock: Callable[[], datetime],
+    transmitted: Callable[[str], bool] | None = None,
 ) -> RunCounts:
     """The run's last sweep, once none of its batches is running: reads the work list only when the
     run's counts say some invoice it selected was not counted. Then it settles what is still pending
-    (batches that ended outside the function: a child execution that timed out, a map that failed)
+    (batches that ended outside the function: a child execution that timed out, a map that failed;
+    `transmitted` tells whether an S3 outbox object a staged document waited for exists)
     and recovers, from the invoices themselves, the outcomes a crashed invocation settled but never
     counted nor reported (R21, R24): their counts and run issues are added, so every FAILED and
     IGNORED invoice of the night reaches its tenant's notification whatever crashed."""
@@ -214,7 +238,7 @@ def settle_unfinished_run(
         return RunCounts()
     keys = list(work_list_keys())
     tally = _tally_settled(run, keys, store)
-    swept = settle_unfinished(run, keys, store, zone, clock, "its batch did not finish")
+    swept = settle_unfinished(run, keys, store, zone, clock, "its batch did not finish", transmitted)
     missing = RunCounts(
         sent=max(0, tally.counts.sent - recorded.sent),
         ignored=max(0, tally.counts.ignored - recorded.ignored),
