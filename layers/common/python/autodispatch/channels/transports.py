@@ -226,17 +226,14 @@ class OutboxObjects:
         self._bucket = bucket
 
     def exists(self, key: str) -> bool:
-        """HEAD. Raises TransientError when S3 does not say (an error other than 404: with no
-        s3:ListBucket a missing object answers 403, never taken for "absent")."""
+        """Listed under its own key (ListObjectsV2, strongly consistent like a HEAD, and what the
+        functions' s3:ListBucket, limited to the outbox prefix, allows: a HEAD without it would
+        answer a missing object 403, not 404). Raises TransientError when S3 does not say."""
         try:
-            self._client().head_object(Bucket=self._bucket, Key=key)
-        except ClientError as error:
-            if error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
-                return False
+            listed = self._client().list_objects_v2(Bucket=self._bucket, Prefix=key, MaxKeys=1)
+        except (ClientError, BotoCoreError) as error:
             raise _outbox_error(key.rsplit("/", 1)[0], error) from None
-        except BotoCoreError as error:
-            raise _outbox_error(key.rsplit("/", 1)[0], error) from None
-        return True
+        return any(item.get("Key") == key for item in listed.get("Contents", []))
 
 
 def _document(message_id: str, content: bytes, metadata: Mapping[str, str]) -> TransmittedDocument:
