@@ -5,7 +5,7 @@ hooks), every item the night writes sized from the table, and every invocation t
 Two configurations run: production's, where every route transport goes over HTTP to its own
 service's API (the e-invoice operator, the Peppol access point and the print service: a stand-in
 each on 127.0.0.1 here, `autodispatch_cli/local/stand_ins.py`, accepting every document with 202),
-and the S3 outbox transports (one outbox object per e-invoice and letter). Email goes
+and the S3 outbox transports (one transmission object per batch and transport). Email goes
 through SES in both, to the SES mailbox simulator's success address, so each email's delivery event
 is recorded by the real RecordDeliveryEvents handler (R26) and its writes counted too.
 """
