@@ -81,7 +81,10 @@ class Account:
         (a worker thread's CPU counts from its start)."""
         ident, now = threading.get_ident(), time.thread_time()
         with self._lock:
-            cpu = now - self._marks.get(ident, 0.0)
+            # A thread id is reused once its thread has ended: a mark above this thread's CPU is
+            # an ended thread's, and this one's CPU counts from its start.
+            mark = self._marks.get(ident, 0.0)
+            cpu = now - (mark if mark <= now else 0.0)
             self._marks[ident] = now
             self.timelines.setdefault(ident, []).append((True, cpu, time.perf_counter()))
 

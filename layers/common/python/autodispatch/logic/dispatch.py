@@ -16,6 +16,7 @@ of the batch (the state machine's retry) finds in the records what this run deli
 deliverer render again, from the recorded instant, each copy the batch's archive lacks.
 """
 
+import contextlib
 import contextvars
 import hashlib
 import threading
@@ -279,13 +280,17 @@ class BatchDispatcher:
         def take(key: InvoiceKey) -> Taken:
             return self._take(batch, key, documents, records.get(key), tenants.get(key.tenant_id))
 
-        try:
-            taken = self._each_invoice(keys, take)
-        except BaseException:
-            # Going down before its objects are written: none of what it staged may go out later.
-            self._deliverer.abandon(batch.occasion.attempt)
-            raise
-        taken = self._transmit(batch, taken)
+        # One pool for the invocation: the same workers take the invoices and then carry the staged
+        # ones on once their outbox objects are written.
+        pool = ThreadPoolExecutor(self._workers, "dispatch") if self._workers > 1 else None
+        with pool or contextlib.nullcontext():
+            try:
+                taken = self._each_invoice(pool, keys, take)
+            except BaseException:
+                # Going down before its objects are written: none of what it staged may go out later.
+                self._deliverer.abandon(batch.occasion.attempt)
+                raise
+            taken = self._transmit(pool, batch, taken)
         outcomes = [outcome for outcome in taken if isinstance(outcome, InvoiceOutcome)]
         unfinished = sum(1 for outcome in taken if outcome is Left.HANDED_BACK)
         # R19: the batch's copies, one object, before its counts: a crash before this write leaves
@@ -306,11 +311,16 @@ class BatchDispatcher:
         return new_invocation(run, attempt)
 
     def _each_invoice(
-        self, keys: Sequence[_Item], take: Callable[[_Item], Taken], *, time_guard: bool = True
+        self,
+        pool: ThreadPoolExecutor | None,
+        keys: Sequence[_Item],
+        take: Callable[[_Item], Taken],
+        *,
+        time_guard: bool = True,
     ) -> list[Taken]:
-        """`take` of every key, up to `workers` at once, in the batch's order. A worker takes no new
-        invoice when less than RESERVE_SECONDS remain (handed back; `time_guard`), nor after another
-        worker's invoice was interrupted by something no invoice catches (the process is going down:
+        """`take` of every key, on the pool's `workers` at once (None: one at a time), in the batch's
+        order. A worker takes no new invoice when less than RESERVE_SECONDS remain (handed back;
+        `time_guard`), nor after another worker's invoice was interrupted by something no invoice catches (the process is going down:
         that is raised once the invoices in flight are done)."""
         stopping = threading.Event()
 
@@ -326,11 +336,10 @@ class BatchDispatcher:
                 raise
 
         # Each invoice in a copy of this context: its log keys are its own (`_take`).
-        if self._workers == 1:
+        if pool is None:
             return [contextvars.copy_context().run(one, key) for key in keys]
-        with ThreadPoolExecutor(max_workers=self._workers, thread_name_prefix="dispatch") as pool:
-            futures = [pool.submit(contextvars.copy_context().run, one, key) for key in keys]
-            return [future.result() for future in futures]
+        futures = [pool.submit(contextvars.copy_context().run, one, key) for key in keys]
+        return [future.result() for future in futures]
 
     def _take(
         self,
@@ -362,17 +371,21 @@ class BatchDispatcher:
 
         return self._guarded(invocation, key, invoice, take)
 
-    def _transmit(self, batch: _BatchAttempt, taken: list[Taken]) -> list[Taken]:
+    def _transmit(
+        self, pool: ThreadPoolExecutor | None, batch: _BatchAttempt, taken: list[Taken]
+    ) -> list[Taken]:
         """Writes the batch's outbox objects, each once, then carries each staged invoice on from
         its delivery (or hands it back when its object could not be written)."""
         if not any(isinstance(item, Staged) for item in taken):
+            # Nothing staged: a place reserved for a document that never came is let go.
+            self._deliverer.abandon(batch.occasion.attempt)
             return taken
         written = self._deliverer.transmit(batch.occasion.attempt)
 
         def finish(item: Taken) -> Taken:
             return self._finish_staged(item, written) if isinstance(item, Staged) else item
 
-        return self._each_invoice(taken, finish, time_guard=False)
+        return self._each_invoice(pool, taken, finish, time_guard=False)
 
     def _finish_staged(self, staged: Staged, written: Mapping[str, bool]) -> Taken:
         """R23: the object written, the document went out in it: the invoice's SENT events name
