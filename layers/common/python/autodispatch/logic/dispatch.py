@@ -320,8 +320,8 @@ class BatchDispatcher:
     ) -> list[Taken]:
         """`take` of every key, on the pool's `workers` at once (None: one at a time), in the batch's
         order. A worker takes no new invoice when less than RESERVE_SECONDS remain (handed back;
-        `time_guard`), nor after another worker's invoice was interrupted by something no invoice catches (the process is going down:
-        that is raised once the invoices in flight are done)."""
+        `time_guard`), nor after another worker's invoice was interrupted by something no invoice
+        catches (the process is going down: that is raised once the invoices in flight are done)."""
         stopping = threading.Event()
 
         def one(key: _Item) -> Taken:
