@@ -4,6 +4,7 @@
 from collections.abc import Sequence
 from datetime import datetime
 
+from autodispatch.channels.ids import message_id
 from autodispatch.channels.port import IMMEDIATE, Delivered, DeliveryReceipt, Occasion
 from autodispatch.errors import TransientError
 from autodispatch.models.dispatch import FactoringRoute
@@ -83,11 +84,12 @@ class ScriptedDeliverer:
         if occasion.transmission is not None:
             self.staged.setdefault(occasion.transmission, []).append((invoice.invoice_id, channel, kind))
             self.rendered_at[(invoice.invoice_id, channel, kind)] = occasion.at
+            identifier = message_id(invoice, channel, kind)  # as long as the real one (item sizes)
             return DeliveryReceipt(
                 channel=channel,
                 kind=kind,
-                message_id=f"m-{invoice.invoice_id}",
-                archive_key=f"{occasion.transmission}#m-{invoice.invoice_id}",
+                message_id=identifier,
+                archive_key=f"{occasion.transmission}#{identifier}",
                 transmission=occasion.transmission,
             )
         self.delivered.append((invoice.invoice_id, channel))
@@ -114,10 +116,10 @@ class ScriptedDeliverer:
     ) -> str | None:
         if not self.staging or kind is DeliveryKind.FACTORING or channel is Channel.EMAIL:
             return None
-        return f"outbox/{channel.value.lower()}/{occasion.attempt}-1" if occasion.attempt else None
+        return f"outbox/{channel.value.lower()}/{occasion.attempt}-1.xml" if occasion.attempt else None
 
     def transmit(self, attempt: str) -> dict[str, bool]:
-        staged = {key: docs for key, docs in self.staged.items() if key.endswith(f"/{attempt}-1")}
+        staged = {key: docs for key, docs in self.staged.items() if key.endswith(f"/{attempt}-1.xml")}
         self.staged = {key: docs for key, docs in self.staged.items() if key not in staged}
         if self._transmit_errors:
             self._transmit_errors -= 1
@@ -129,7 +131,9 @@ class ScriptedDeliverer:
         return dict.fromkeys(staged, True)
 
     def abandon(self, attempt: str) -> None:
-        self.staged = {key: docs for key, docs in self.staged.items() if not key.endswith(f"/{attempt}-1")}
+        self.staged = {
+            key: docs for key, docs in self.staged.items() if not key.endswith(f"/{attempt}-1.xml")
+        }
 
     def transmitted(self, key: str) -> bool:
         if self._lookup_errors:
