@@ -5,7 +5,7 @@ hooks), every item the night writes sized from the table, and every invocation t
 Two configurations run: production's, where every route transport goes over HTTP to its own
 service's API (the e-invoice operator, the Peppol access point and the print service: a stand-in
 each on 127.0.0.1 here, `autodispatch_cli/local/stand_ins.py`, accepting every document with 202),
-and the S3 outbox transports (one outbox object per e-invoice and letter). Email goes
+and the S3 outbox transports (one transmission object per batch and transport). Email goes
 through SES in both, to the SES mailbox simulator's success address, so each email's delivery event
 is recorded by the real RecordDeliveryEvents handler (R26) and its writes counted too.
 """
@@ -81,7 +81,10 @@ class Account:
         (a worker thread's CPU counts from its start)."""
         ident, now = threading.get_ident(), time.thread_time()
         with self._lock:
-            cpu = now - self._marks.get(ident, 0.0)
+            # A thread id is reused once its thread has ended: a mark above this thread's CPU is
+            # an ended thread's, and this one's CPU counts from its start.
+            mark = self._marks.get(ident, 0.0)
+            cpu = now - (mark if mark <= now else 0.0)
             self._marks[ident] = now
             self.timelines.setdefault(ident, []).append((True, cpu, time.perf_counter()))
 

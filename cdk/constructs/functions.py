@@ -235,16 +235,11 @@ class Functions(Construct):
         # The API sends an invoice manually (R22) with what a run's dispatch may use.
         for sender in (self.dispatch_invoice, self.functions[INTEGRATION_API]):
             self._allow_sending(sender, settings, notifications)
-        # R19: a retried batch lists and reads its own archive objects, to render again what a crash lost.
+        # R19: a retried batch lists and reads its own archive objects, to render again what a crash lost;
+        # R23: it looks up (lists) the outbox objects an ended try staged documents for.
         batches = f"{bucket}/{ARCHIVE_BATCHES_PREFIX}*"
         self._allow(self.dispatch_invoice, ("s3:GetObject",), [batches])
-        self.dispatch_invoice.add_to_role_policy(
-            iam.PolicyStatement(
-                actions=["s3:ListBucket"],
-                resources=[bucket],
-                conditions={"StringLike": {"s3:prefix": [f"{ARCHIVE_BATCHES_PREFIX}*"]}},
-            )
-        )
+        self._allow_listing(self.dispatch_invoice, [ARCHIVE_BATCHES_PREFIX, OUTBOX_PREFIX])
         acknowledge(
             policy_of(self.dispatch_invoice.role),  # type: ignore[arg-type]
             f"AwsSolutions-IAM5[Resource::{arn_placeholder(self._storage.bucket)}/{ARCHIVE_BATCHES_PREFIX}*]",
@@ -258,6 +253,8 @@ class Functions(Construct):
         self._acknowledge_prefix(
             notify, WORK_LIST_PREFIX, "It reads back the night's work list, a new object under it."
         )
+        # R23: the sweep looks up (lists) the outbox objects documents were staged for.
+        self._allow_listing(notify, [OUTBOX_PREFIX])
         self._allow(notify, SES_SEND, notifications.sending_resources)
         # SMS to a phone number has no resource ARN: SNS authorizes that Publish only on '*'.
         self._allow(notify, ("sns:Publish",), ["*"])
@@ -355,6 +352,16 @@ class Functions(Construct):
             f"AwsSolutions-IAM5[Resource::{arn_placeholder(self._storage.bucket)}/{prefix}*]",
             f"s3:PutObject only, only under the {prefix} prefix of the document bucket: object keys are "
             f"generated per run and invoice. {why}",
+        )
+
+    def _allow_listing(self, fn: lambda_.Function, prefixes: list[str]) -> None:
+        """s3:ListBucket on the document bucket, only under `prefixes`."""
+        fn.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["s3:ListBucket"],
+                resources=[self._storage.bucket.bucket_arn],
+                conditions={"StringLike": {"s3:prefix": [f"{prefix}*" for prefix in prefixes]}},
+            )
         )
 
     def _allow(self, fn: lambda_.Function, actions: tuple[str, ...], resources: list[str]) -> None:

@@ -12,6 +12,7 @@ from autodispatch.channels.port import Deliverer
 from autodispatch.config import load_config
 from autodispatch.logic.archive_recovery import recover_batch_archive
 from autodispatch.logic.dispatch import Batch, BatchDispatcher, BatchResult, Clock
+from autodispatch.logic.recovery import BatchTry
 from autodispatch.logic.unfinished import settle_unfinished
 from autodispatch.observability import NAMESPACE, SERVICE, logger, metrics, tracer
 from autodispatch.ses import ACCOUNT_FAULTS_METRIC
@@ -27,6 +28,8 @@ class BatchFailure(BaseModel):
 class DispatchEvent(BaseModel):
     run: RunRef
     batch: Batch
+    # Which try of the batch this is (DispatchBatch's execution and retry count).
+    attempt: BatchTry | None = None
     # Set when the batch's retries ran out: its unfinished invoices are settled FAILED (R24).
     failure: BatchFailure | None = None
 
@@ -51,14 +54,20 @@ def handler(
         logger.warning(
             "batch failed for good; settling its unfinished invoices", extra={"error": request.failure.error}
         )
-        store = store or wiring.invoice_store()
+        store, deliverer = store or wiring.invoice_store(), deliverer or wiring.deliverer()
         counts = settle_unfinished(
-            request.run, request.batch.keys, store, config.zone, clock or _now, request.failure.error
+            request.run,
+            request.batch.keys,
+            store,
+            config.zone,
+            clock or _now,
+            request.failure.error,
+            deliverer.transmitted,
         )
         metrics.add_metric(name="InvoicesFailed", unit=MetricUnit.Count, value=counts.failed)
         # R19: the copies the batch's last invocation held died with it; settled first, so a copy
         # that cannot be written never keeps an invoice pending (a failed write retries this step).
-        recover_batch_archive(request.run, request.batch.keys, store, deliverer or wiring.deliverer())
+        recover_batch_archive(request.run, request.batch.keys, store, deliverer)
         return BatchResult(counts=counts).model_dump(mode="json")
     dispatcher = BatchDispatcher(
         store or wiring.invoice_store(),
@@ -69,7 +78,7 @@ def handler(
         time_left=lambda: context.get_remaining_time_in_millis() / 1000,
         workers=config.dispatch_workers,
     )
-    result = dispatcher.dispatch(request.run, request.batch.keys)
+    result = dispatcher.dispatch(request.run, request.batch.keys, request.attempt)
     for channel, count in result.sent_by_channel.items():
         # A dimension applies to a whole metric set, so each channel's count is a set of its own.
         per_channel = EphemeralMetrics(namespace=NAMESPACE, service=SERVICE)

@@ -2,6 +2,7 @@
 steps of the state machine: plan (settle what no batch finished, list the tenants in chunks), notify
 one chunk (a Map item), finish (every chunk done: release the night)."""
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
@@ -61,6 +62,7 @@ def handler(
     store: InvoiceStore | None = None,
     notifier: Notifier | None = None,
     work_lists: WorkListReader | None = None,
+    outbox: Callable[[str], bool] | None = None,
 ) -> dict[str, Any]:
     request = NotifyEvent.validate_python(event)
     store = store or wiring.invoice_store()
@@ -69,7 +71,12 @@ def handler(
         if request.work_list is not None:
             work_list, reader = request.work_list, work_lists or wiring.work_lists()
             unfinished = settle_unfinished_run(
-                request.run, store, lambda: reader.keys(work_list), config.zone, _now
+                request.run,
+                store,
+                lambda: reader.keys(work_list),
+                config.zone,
+                _now,
+                outbox or wiring.outbox_objects().exists,
             )
             metrics.add_metric(name="InvoicesFailed", unit=MetricUnit.Count, value=unfinished.failed)
         return plan_notifications(request.run, store, config.ses_send_rate).model_dump(mode="json")

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from autodispatch.errors import InvalidTransition, NotFound
+from autodispatch.errors import ConcurrentUpdate, InvalidTransition, NotFound
 from autodispatch.models.dispatch import HistoryEvent, InitialState
 from autodispatch.models.enums import AutoDispatchState, Channel, HistoryEventKind, InvoiceStatus
 from autodispatch.models.scenario import Invoice, InvoiceKey
@@ -255,3 +255,33 @@ def test_r22_a_user_event_is_appended_and_changes_nothing_else(store: InvoiceSto
         store.add_user_event(
             InvoiceKey(tenant_id="seller", invoice_id="x"), user_event(HistoryEventKind.MANUAL_SEND_FAILED)
         )
+
+
+def test_r23_an_ended_try_s_staged_claim_is_taken_over_at_once_and_no_other(
+    store: InvoiceStore, build: Any
+) -> None:
+    """A try of a batch may take, before its lease ends, the claims an ended try of the same batch
+    made for documents staged for an outbox object (the claim names it, and tells it back), never
+    a claim without one, nor one of a claimant it does not name (a duplicate execution's)."""
+    staged_invoice, direct_invoice = stored(store, build, "k-1", "k-2")
+    started = DUE + timedelta(hours=1)
+    key = "outbox/einvoice/run-1/batch/try0-1.xml"
+    staged = Attempt(
+        run_id="run-1/x-0", channel=Channel.EINVOICE, kind="INVOICE", started_at=started, transmission=key
+    )
+    direct = Attempt(run_id="run-1/x-0", channel=Channel.EINVOICE, kind="INVOICE", started_at=started)
+    store.claim(staged_invoice.key, staged, started + timedelta(minutes=15), [])
+    store.claim(direct_invoice.key, direct, started + timedelta(minutes=15), [])
+    assert store.get_record(staged_invoice.key).unfinished_transmission == key
+
+    retry = Attempt(run_id="run-1/x-1", channel=Channel.EINVOICE, kind="INVOICE", started_at=started)
+    with pytest.raises(ConcurrentUpdate):
+        store.claim(staged_invoice.key, retry, started + timedelta(minutes=15), [], ended=("run-1/y-0",))
+    with pytest.raises(ConcurrentUpdate):
+        store.claim(direct_invoice.key, retry, started + timedelta(minutes=15), [], ended=("run-1/x-0",))
+    found = store.claim(staged_invoice.key, retry, started + timedelta(minutes=15), [], ended=("run-1/x-0",))
+    assert found is not None
+    assert found.transmission == key
+    # The next attempt names no object: none lingers on the claim.
+    store.next_attempt(staged_invoice.key, retry.model_copy(update={"channel": Channel.EMAIL}), [])
+    assert store.get_record(staged_invoice.key).unfinished_transmission is None

@@ -151,6 +151,18 @@ class _SlowChannels:
         self._clock.now += self._seconds
         return self._real.deliver_factoring(*args)
 
+    def transmission_for(self, *args: Any) -> Any:
+        return self._real.transmission_for(*args)
+
+    def transmit(self, attempt: str) -> Any:
+        return self._real.transmit(attempt)
+
+    def abandon(self, attempt: str) -> None:
+        self._real.abandon(attempt)
+
+    def transmitted(self, key: str) -> bool:
+        return self._real.transmitted(key)
+
     def flush_archive(self) -> bool:
         return self._real.flush_archive()
 

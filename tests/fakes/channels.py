@@ -85,5 +85,6 @@ class Parts:
             email=self.email,
             archive=self.archive,
             sender_email="laskut@autodispatch.example",
+            outbox=lambda key: False,  # no S3 outbox transport here: nothing is ever staged
             clock=lambda: datetime(2026, 3, 10, 0, 5, tzinfo=UTC),
         )

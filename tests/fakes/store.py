@@ -162,6 +162,9 @@ class InMemoryInvoiceStore:
                 claim.attempt.channel if claim is not None and claim.attempt.delivered is None else None
             ),
             delivered_unsettled=claim.attempt.delivered if claim is not None else None,
+            unfinished_transmission=(
+                claim.attempt.transmission if claim is not None and claim.attempt.delivered is None else None
+            ),
         )
 
     def events(self, key: InvoiceKey) -> list[str]:
@@ -312,10 +315,22 @@ class InMemoryInvoiceStore:
     # ClaimStore ---------------------------------------------------------------------------------
 
     def claim(
-        self, key: InvoiceKey, attempt: Attempt, lease_until: datetime, events: Sequence[HistoryEvent]
+        self,
+        key: InvoiceKey,
+        attempt: Attempt,
+        lease_until: datetime,
+        events: Sequence[HistoryEvent],
+        *,
+        ended: Sequence[str] = (),
     ) -> Attempt | None:
         self._write("claim")
-        item = self._claimable(key, attempt.run_id, attempt.started_at)
+        found = self.items.get(key)
+        staged = found.claim if found is not None and found.pending_unsent else None
+        if staged is not None and staged.attempt.run_id in ended and staged.attempt.transmission:
+            item = found
+        else:
+            item = self._claimable(key, attempt.run_id, attempt.started_at)
+        assert item is not None
         prior = item.claim.attempt if item.claim is not None else None
         item.claim = Claim(attempt, lease_until)
         item.history.extend(events)

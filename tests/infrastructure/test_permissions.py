@@ -67,16 +67,21 @@ def test_dispatch_invoice_may_claim_settle_archive_and_send_as_the_sender(deploy
     }
 
 
-def test_r19_dispatch_invoice_lists_only_the_archives_batch_objects(deployed: Synthesized) -> None:
+def test_r19_r23_functions_list_only_the_archives_batch_objects_and_the_outbox(deployed: Synthesized) -> None:
+    """DispatchInvoice: its batch's archive objects (R19) and the outbox objects an ended try staged
+    for (R23); NotifyFailures (the run's last sweep): the outbox."""
     statements = [
         statement
         for policy in deployed.of_type("AWS::IAM::Policy").values()
         for statement in policy["Properties"]["PolicyDocument"]["Statement"]
         if statement["Action"] == "s3:ListBucket"
     ]
-    assert [statement["Condition"] for statement in statements] == [
-        {"StringLike": {"s3:prefix": ["archive/batches/*"]}}
-    ]
+    assert sorted(str(statement["Condition"]) for statement in statements) == sorted(
+        [
+            str({"StringLike": {"s3:prefix": ["archive/batches/*", "outbox/*"]}}),
+            str({"StringLike": {"s3:prefix": ["outbox/*"]}}),
+        ]
+    )
 
 
 def test_dispatch_invoice_reads_only_the_named_transport_secrets_and_no_outbox_when_http(
@@ -108,6 +113,8 @@ def test_notify_failures_may_read_issues_claim_notifications_email_and_text(depl
         ("dynamodb:UpdateItem", TABLE),
         ("dynamodb:BatchWriteItem", TABLE),
         ("s3:GetObject", f"{DOCUMENTS}/work/*"),
+        # R23: whether an outbox object a document was staged for exists (listed, outbox/ only).
+        ("s3:ListBucket", DOCUMENTS),
         *_ses("invoices@example.com"),
         # SMS to a phone number: SNS authorizes Publish only on '*' (acknowledged for cdk-nag).
         ("sns:Publish", "*"),

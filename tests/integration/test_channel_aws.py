@@ -14,7 +14,6 @@ from functools import cache
 from io import BytesIO
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote
 
 import boto3
 import pytest
@@ -27,7 +26,8 @@ from autodispatch.channels.archive import RE_RENDERED_MEMBER, S3BatchArchive
 from autodispatch.channels.deliverer import build_deliverer
 from autodispatch.channels.peppol_rules import broken_rules
 from autodispatch.channels.port import Delivered, Occasion
-from autodispatch.channels.transports import S3OutboxTransport, secret_api_key
+from autodispatch.channels.transmission import read_transmission
+from autodispatch.channels.transports import OutboxObjects, S3OutboxTransport, secret_api_key
 from autodispatch.config import RuntimeConfig
 from autodispatch.errors import PermanentRejection, TransientError
 from autodispatch.models.enums import CHAIN_ORDER, Channel, DeliveryKind
@@ -76,7 +76,9 @@ def parse(raw: str | bytes) -> EmailMessage:
 
 
 def test_r4_s3_outbox_retry_overwrites_the_same_key(aws: dict[str, Any]) -> None:
-    outbox = S3OutboxTransport(lambda: aws["s3"], BUCKET, "einvoice", "xml")
+    """A document sent on its own (a manual send, a factoring copy, a repeat) is a transmission of
+    one, under a key its message id makes: a repeat overwrites it."""
+    outbox = S3OutboxTransport(lambda: aws["s3"], BUCKET, "einvoice")
 
     outbox.submit("INV-1", b"<Finvoice>first</Finvoice>", "application/xml", METADATA)
     outbox.submit("INV-1", b"<Finvoice>retry</Finvoice>", "application/xml", METADATA)
@@ -84,19 +86,72 @@ def test_r4_s3_outbox_retry_overwrites_the_same_key(aws: dict[str, Any]) -> None
     listed = aws["s3"].list_objects_v2(Bucket=BUCKET, Prefix="outbox/")["Contents"]
     assert [item["Key"] for item in listed] == ["outbox/einvoice/kahvila/INV-1.xml"]
     stored = aws["s3"].get_object(Bucket=BUCKET, Key="outbox/einvoice/kahvila/INV-1.xml")
-    assert stored["Body"].read() == b"<Finvoice>retry</Finvoice>"
-    assert stored["Metadata"] == METADATA
+    [document] = read_transmission(listed[0]["Key"], stored["Body"].read())
+    assert document.content == b"<Finvoice>retry</Finvoice>"
+    assert (document.tenant_id, document.invoice_id, document.message_id) == ("kahvila", "k-1001", "INV-1")
     assert stored["ContentType"] == "application/xml"
 
 
-def test_r4_outbox_keys_and_metadata_are_ascii_for_any_id(aws: dict[str, Any]) -> None:
-    outbox = S3OutboxTransport(lambda: aws["s3"], BUCKET, "print", "pdf")
-    metadata = {**METADATA, "tenant-id": "kahvila/ä", "invoice-id": "lasku 7 ☕"}
+def test_r4_outbox_keys_are_ascii_and_transmissions_carry_any_id(aws: dict[str, Any]) -> None:
+    outbox = S3OutboxTransport(lambda: aws["s3"], BUCKET, "print")
+    metadata = {**METADATA, "tenant-id": "kahvila/ä", "invoice-id": "lasku 7 ☕", "channel": "PRINT"}
 
-    outbox.submit("PRN-1", b"%PDF-1.4", "application/pdf", metadata)
+    outbox.submit("INV-2", PDF_OF_ONE_PAGE, "application/pdf", metadata)
 
-    stored = aws["s3"].get_object(Bucket=BUCKET, Key="outbox/print/kahvila%2F%C3%A4/PRN-1.pdf")
-    assert unquote(stored["Metadata"]["invoice-id"]) == "lasku 7 ☕"
+    key = "outbox/print/kahvila%2F%C3%A4/INV-2.zip"
+    [document] = read_transmission(key, aws["s3"].get_object(Bucket=BUCKET, Key=key)["Body"].read())
+    assert (document.tenant_id, document.invoice_id) == ("kahvila/ä", "lasku 7 ☕")
+
+
+# The least a print letter's page count is read from (channels/transmission.pdf_pages).
+PDF_OF_ONE_PAGE = b"%PDF-1.3\n1 0 obj\n<<\n/Count 1\n/Kids [3 0 R]\n/Type /Pages\n>>\nendobj\n"
+
+
+def test_r23_a_batchs_outbox_object_is_written_once_with_its_documents_in_order(aws: dict[str, Any]) -> None:
+    """Cost: a batch attempt's documents for one transport are one object, written once."""
+    outbox = S3OutboxTransport(lambda: aws["s3"], BUCKET, "einvoice")
+    keys = [outbox.reserve("run/batch/token") for _ in range(3)]
+    assert len(set(keys)) == 1
+    for number, key in enumerate(keys, 1):
+        outbox.stage(key, f"INV-{number}", f"<Finvoice>{number}</Finvoice>".encode(), METADATA)
+    assert dict(aws["puts"]) == {}  # nothing before the batch writes it
+
+    assert outbox.transmit("run/batch/token") == {keys[0]: True}
+    assert dict(aws["puts"]) == {"outbox": 1}
+    assert keys[0] == "outbox/einvoice/run/batch/token-1.xml"
+    body = aws["s3"].get_object(Bucket=BUCKET, Key=keys[0])["Body"].read()
+    assert [d.message_id for d in read_transmission(keys[0], body)] == ["INV-1", "INV-2", "INV-3"]
+    assert OutboxObjects(lambda: aws["s3"], BUCKET).exists(keys[0])
+    assert not OutboxObjects(lambda: aws["s3"], BUCKET).exists("outbox/einvoice/run/batch/other-1.xml")
+
+
+def test_r23_an_outbox_object_that_reaches_its_size_is_written_once_its_documents_have_come(
+    aws: dict[str, Any],
+) -> None:
+    """The size bound: a part is sealed at `part_bytes` and written as soon as every document
+    reserved in it has come; the next reservations go to the next part."""
+    outbox = S3OutboxTransport(lambda: aws["s3"], BUCKET, "einvoice", part_bytes=40)
+    first, second = outbox.reserve("r/b/t"), outbox.reserve("r/b/t")
+    outbox.stage(first, "INV-1", b"<Finvoice>" + b"x" * 40 + b"</Finvoice>", METADATA)  # sealed
+    third = outbox.reserve("r/b/t")
+    assert third != first
+    assert dict(aws["puts"]) == {}  # INV-2 was reserved in the first part and has not come
+    outbox.stage(second, "INV-2", b"<Finvoice>2</Finvoice>", METADATA)
+    assert dict(aws["puts"]) == {"outbox": 1}  # written early, whole
+    outbox.stage(third, "INV-3", b"<Finvoice>3</Finvoice>", METADATA)
+
+    assert outbox.transmit("r/b/t") == {first: True, third: True}
+    assert dict(aws["puts"]) == {"outbox": 2}
+
+
+def test_r23_an_outbox_object_s3_refuses_is_reported_unwritten(aws: dict[str, Any]) -> None:
+    outbox = S3OutboxTransport(lambda: aws["s3"], "no-such-bucket", "einvoice")
+    key = outbox.reserve("r/b/t")
+    outbox.stage(key, "INV-1", b"<Finvoice>1</Finvoice>", METADATA)
+
+    assert outbox.transmit("r/b/t") == {key: False}
+    with pytest.raises(TransientError):  # a bucket S3 does not know: not "absent", unknown
+        OutboxObjects(lambda: aws["s3"], "no-such-bucket").exists(key)
 
 
 def test_r19_archive_members_named_per_tenant_invoice_channel_and_kind(
@@ -179,15 +234,21 @@ def test_r4_demo_scenario_delivers_valid_einvoices_readable_emails_and_windowed_
     assert all(delivered.values()), delivered
 
     outbox = aws["s3"].list_objects_v2(Bucket=BUCKET, Prefix="outbox/")["Contents"]
-    for item in outbox:
-        stored = aws["s3"].get_object(Bucket=BUCKET, Key=item["Key"])
-        body, meta = stored["Body"].read(), stored["Metadata"]
-        if item["Key"].startswith("outbox/peppol/"):
+    documents = [
+        document
+        for item in outbox
+        for document in read_transmission(
+            item["Key"], aws["s3"].get_object(Bucket=BUCKET, Key=item["Key"])["Body"].read()
+        )
+    ]
+    for document in documents:
+        body = document.content
+        if body.startswith(b"<?xml") and b"urn:oasis:names:specification:ubl" in body:
             assert broken_rules(body) == []  # Peppol BIS 3: the official EN 16931 and Peppol rules
-        elif meta["channel"] == "EINVOICE":
+        elif document.channel is Channel.EINVOICE:
             schema().validate(body.decode("utf-8"))
         else:
-            invoice = next(i for i in scenario.invoices if i.invoice_id == meta["invoice-id"])
+            invoice = next(i for i in scenario.invoices if i.invoice_id == document.invoice_id)
             assert invoice.customer.address is not None
             first_page = PdfReader(BytesIO(body)).pages[0].extract_text()
             assert f"{invoice.customer.address.postcode} {invoice.customer.address.town}" in first_page
@@ -251,7 +312,11 @@ def test_r19_one_s3_write_per_delivered_document(
     assert dict(aws["puts"]) == expected
     key, _, member = receipt.archive_key.partition("#")
     stored = aws["s3"].get_object(Bucket=BUCKET, Key=key)["Body"].read()
-    assert len(zipfile.ZipFile(io.BytesIO(stored)).read(member) if member else stored) > 0
+    if key.startswith("outbox/"):  # the transmission holds the document, named by its message id
+        [document] = [d for d in read_transmission(key, stored) if d.message_id == member]
+        assert document.content
+    else:
+        assert zipfile.ZipFile(io.BytesIO(stored)).read(member)
 
 
 def test_r19_the_emails_of_a_batch_are_archived_in_one_write(aws: dict[str, Any], scenario: Scenario) -> None:

@@ -81,11 +81,14 @@ STARTED = datetime(2026, 3, 9, 22, 5, tzinfo=UTC)
 WRITE_UNIT = 1024
 
 
-def _dispatched_demo(store: DynamoDbInvoiceStore, dynamodb: Any) -> dict[str, dict[str, Any]]:
+def _dispatched_demo(
+    store: DynamoDbInvoiceStore, dynamodb: Any, staging: bool = False
+) -> dict[str, dict[str, Any]]:
     scenario = parse_scenario(json.loads(DEMO_SCENARIO.read_text(encoding="utf-8")))
     import_scenario(store, scenario, ZONE, datetime.now(UTC))
     store.put_run(RunSummary(run_id=RUN.run_id, run_date=RUN.run_date, started_at=STARTED))
-    dispatcher = BatchDispatcher(store, ScriptedDeliverer(), ZONE, timedelta(minutes=15), lambda: STARTED)
+    deliverer = ScriptedDeliverer(staging)
+    dispatcher = BatchDispatcher(store, deliverer, ZONE, timedelta(minutes=15), lambda: STARTED)
     dispatcher.dispatch(RUN, [invoice.key for invoice in scenario.invoices])
     return {
         item["sk"]["S"].removeprefix("STATE#"): item
@@ -119,6 +122,17 @@ def test_r23_a_direct_send_s_outcome_and_its_email_s_delivery_event_stay_one_wri
     email = InvoiceKey(tenant_id="kahvila", invoice_id="k-1003")
     assert store.record_delivery_event(email, "5889c949-83f9-4f79-b070-cfc8c9678b16", delivered)
     assert item_bytes(_state(dynamodb, store, email)) <= 1040
+
+
+def test_r19_r23_an_invoice_sent_in_an_outbox_transmission_stays_one_write_unit(
+    store: DynamoDbInvoiceStore, dynamodb: Any
+) -> None:
+    """With the S3 outboxes the claim names the object (while it is held) and the SENT event says
+    where the document is (`<key>#<message id>`): k-1001's item still settles in one write unit."""
+    states = _dispatched_demo(store, dynamodb, staging=True)
+    assert states["k-1001"]["state"]["S"] == "SENT"
+    assert "outbox/" in json.dumps(states["k-1001"]["history"])
+    assert item_bytes(states["k-1001"]) <= WRITE_UNIT
 
 
 def test_r19_a_state_item_stored_before_the_compact_form_reads_the_same(

@@ -21,7 +21,16 @@ from tests.fakes.channels import Parts
 
 def test_r4_channel_deliverer_implements_every_method_of_the_port() -> None:
     members = [name for name in vars(Deliverer) if not name.startswith("_")]
-    assert sorted(members) == ["deliver", "deliver_factoring", "flush_archive", "recover_copies"]
+    assert sorted(members) == [
+        "abandon",
+        "deliver",
+        "deliver_factoring",
+        "flush_archive",
+        "recover_copies",
+        "transmission_for",
+        "transmit",
+        "transmitted",
+    ]
     for name in members:
         port = inspect.signature(getattr(Deliverer, name))
         adapter = inspect.signature(getattr(ChannelDeliverer, name))

@@ -23,12 +23,13 @@ from autodispatch.i18n import render
 from autodispatch.logic.archive_recovery import recover_batch_archive
 from autodispatch.logic.dispatch import BatchDispatcher
 from autodispatch.logic.importing import import_scenario
+from autodispatch.logic.recovery import BatchTry, new_invocation
 from autodispatch.logic.unfinished import settle_unfinished, settle_unfinished_run
 from autodispatch.models.enums import AutoDispatchState, Channel, DeliveryKind, HistoryEventKind
 from autodispatch.models.loading import parse_scenario
 from autodispatch.models.scenario import Scenario
 from autodispatch.models.text import Text, verbatim
-from autodispatch.store.port import RunCounts, RunRef, RunSummary
+from autodispatch.store.port import Attempt, RunCounts, RunRef, RunSummary
 from tests.builders import HELSINKI
 from tests.fakes.deliverer import ScriptedDeliverer
 from tests.fakes.store import InMemoryInvoiceStore
@@ -40,15 +41,20 @@ ZONE = ZoneInfo("Europe/Helsinki")
 RUN = RunRef(run_id="night-a", run_date=date(2026, 3, 10))
 STARTED = datetime(2026, 3, 10, 22, 30, tzinfo=UTC)
 LEASE = timedelta(minutes=15)
+# The batch's child execution: its tries are numbered (`$$.State.RetryCount`).
+CHILD = "arn:aws:states:eu-north-1:123456789012:express:night-a:batch-1"
 STORE_WRITES = frozenset(
     {"claim", "next_attempt", "settle", "settle_unclaimed", "settle_left_by_run", "release"}
     | {"add_run_counts", "add_run_issues"}
 )
-DELIVERER_CALLS = frozenset({"deliver", "deliver_factoring", "flush_archive"})
+DELIVERER_CALLS = frozenset({"deliver", "deliver_factoring", "transmit", "flush_archive"})
 THROTTLED = Text.of("reason.email_throttled", error="Throttling")
 EMPTY = verbatim("")
 # One worker, and several invoices of the batch in flight at once (logic/dispatch.py).
 WORKERS = pytest.mark.parametrize("workers", [1, 3])
+# Documents sent at once (HTTP transports), and e-invoices and letters staged for one outbox object
+# per batch attempt and channel (the S3 outbox transports, channels/transmission.py).
+STAGING = pytest.mark.parametrize("staging", [False, True], ids=["at-once", "staged"])
 
 
 class Crash(BaseException):
@@ -103,10 +109,19 @@ class Clock:
 
 
 def _night(
-    scenario: Scenario, at: int = 0, after: bool = False, failed_flushes: int = 0, workers: int = 1
+    scenario: Scenario,
+    at: int = 0,
+    after: bool = False,
+    failed_flushes: int = 0,
+    workers: int = 1,
+    staging: bool = False,
+    failed_transmits: int = 0,
+    retry_after: timedelta = LEASE,
+    failed_lookups: int = 0,
 ) -> tuple[InMemoryInvoiceStore, ScriptedDeliverer, Killer]:
     """The demo's night as one batch on `workers`, killed at the `at`-th side effect (0: never), the
-    batch retried until it finishes (R24), then the run's last sweep."""
+    batch retried until it finishes (R24), `retry_after` each try (the state machine's backoff is
+    seconds; after a lease, any claim can be taken over), then the run's last sweep."""
     store = InMemoryInvoiceStore()
     import_scenario(store, scenario, HELSINKI, datetime.now(UTC))
     keys = sorted(store.items, key=lambda key: (key.tenant_id, key.invoice_id))
@@ -116,8 +131,10 @@ def _night(
             run_id=RUN.run_id, run_date=RUN.run_date, started_at=STARTED, counts=RunCounts(selected=10)
         )
     )
-    deliverer, killer, clock = ScriptedDeliverer(), Killer(at, after), Clock()
+    deliverer, killer, clock = ScriptedDeliverer(staging), Killer(at, after), Clock()
     deliverer.fail_flushes(failed_flushes)
+    deliverer.fail_transmits(failed_transmits)
+    deliverer.fail_lookups(failed_lookups)
     batch = BatchDispatcher(
         Killing(store, STORE_WRITES, killer),
         Killing(deliverer, DELIVERER_CALLS, killer),
@@ -127,19 +144,20 @@ def _night(
         workers=workers,
     )
     try:
-        batch.dispatch(RUN, taken)
+        batch.dispatch(RUN, taken, BatchTry(execution=CHILD, retry=0))
     except Crash:
         deliverer.die()
     except TransientError:
         pass
-    for _ in range(3):  # the state machine's retries of the batch, each a new invocation
-        clock.now += LEASE
+    for retry in (1, 2, 3):  # the state machine's retries of the batch, each a new invocation
+        clock.now += retry_after
         try:
-            BatchDispatcher(store, deliverer, ZONE, LEASE, clock, workers=workers).dispatch(RUN, taken)
+            again = BatchDispatcher(store, deliverer, ZONE, LEASE, clock, workers=workers)
+            again.dispatch(RUN, taken, BatchTry(execution=CHILD, retry=retry))
             break
         except TransientError:
             continue
-    settle_unfinished_run(RUN, store, lambda: iter(taken), ZONE, clock)
+    settle_unfinished_run(RUN, store, lambda: iter(taken), ZONE, clock, deliverer.transmitted)
     return store, deliverer, killer
 
 
@@ -148,8 +166,8 @@ def demo() -> Scenario:
     return parse_scenario(json.loads(DEMO_SCENARIO.read_text(encoding="utf-8")))
 
 
-def _points(demo: Scenario) -> list[tuple[int, bool]]:
-    _, _, clean = _night(demo)  # as many side effects on any number of workers
+def _points(demo: Scenario, staging: bool = False) -> list[tuple[int, bool]]:
+    _, _, clean = _night(demo, staging=staging)  # as many side effects on any number of workers
     return [(at, after) for at in range(1, len(clean.points) + 1) for after in (False, True)]
 
 
@@ -199,30 +217,48 @@ def _truths(store: InMemoryInvoiceStore, deliverer: ScriptedDeliverer) -> None:
     assert len(set(deliverer.archived)) == len(deliverer.archived)
     for copy, at in deliverer.re_rendered.items():
         assert at == deliverer.rendered_at[copy] is not None, copy
-    # R23: never by two channels.
+    # R23: never by two channels, and never twice: each document is in at most one outbox object.
     by_invoice: dict[str, set[Channel]] = {}
     for invoice_id, channel in deliverer.delivered:
         by_invoice.setdefault(invoice_id, set()).add(channel)
     assert all(len(channels) == 1 for channels in by_invoice.values())
+    transmitted = deliverer.transmitted_documents()
+    assert len(transmitted) == len(set(transmitted))
+    # R19: an invoice that went out in an outbox object says which one, and it was written.
+    for key, record in records.items():
+        if record.state is not AutoDispatchState.SENT or (key.invoice_id, record.channel) not in {
+            (invoice_id, channel) for invoice_id, channel, _ in transmitted
+        }:
+            continue
+        where = [event.transmission for event in record.history if event.event is HistoryEventKind.SENT]
+        assert where, key
+        assert where[-1] is not None, key
+        assert where[-1].split("#")[0] in deliverer.objects, key
 
 
+@STAGING
 @WORKERS
-def test_r19_r21_r24_a_night_that_nothing_kills_is_told_as_it_happened(demo: Scenario, workers: int) -> None:
-    store, deliverer, _ = _night(demo, workers=workers)
+def test_r19_r21_r24_a_night_that_nothing_kills_is_told_as_it_happened(
+    demo: Scenario, workers: int, staging: bool
+) -> None:
+    store, deliverer, _ = _night(demo, workers=workers, staging=staging)
     _truths(store, deliverer)
     assert store.get_run(RUN.run_id).counts == RunCounts(selected=10, sent=7, ignored=1, failed=2)
 
 
+@STAGING
 @WORKERS
 def test_r19_r21_r23_r24_a_kill_at_any_point_of_the_night_leaves_only_true_statements(
-    demo: Scenario, workers: int
+    demo: Scenario, workers: int, staging: bool
 ) -> None:
     """Every side effect of the batch, killed before it and just after it (on several workers, the
-    invoices in flight with the one killed finish their own steps before the batch goes down)."""
-    points = _points(demo)
+    invoices in flight with the one killed finish their own steps before the batch goes down). Staged:
+    after staging, at the outbox objects' write and after it (before the outcomes), and at every
+    outcome write after it."""
+    points = _points(demo, staging)
     assert len(points) > 40
     for at, after in points:
-        store, deliverer, killer = _night(demo, at, after, workers=workers)
+        store, deliverer, killer = _night(demo, at, after, workers=workers, staging=staging)
         try:
             _truths(store, deliverer)
         except AssertionError as error:
@@ -230,8 +266,8 @@ def test_r19_r21_r23_r24_a_kill_at_any_point_of_the_night_leaves_only_true_state
             raise AssertionError(f"killed {when} {killer.points[at - 1]} (#{at}): {error}") from error
 
 
-def _point(demo: Scenario, name: str, last: bool = False) -> int:
-    _, _, clean = _night(demo)
+def _point(demo: Scenario, name: str, last: bool = False, staging: bool = False) -> int:
+    _, _, clean = _night(demo, staging=staging)
     found = [index for index, point in enumerate(clean.points, 1) if point == name]
     return found[-1] if last else found[0]
 
@@ -315,7 +351,10 @@ class KillerAt(Killer):
 
 
 def _night_whose_every_invocation_dies(
-    scenario: Scenario, new_killer: Callable[[], Killer], deliverer: ScriptedDeliverer | None = None
+    scenario: Scenario,
+    new_killer: Callable[[], Killer],
+    deliverer: ScriptedDeliverer | None = None,
+    staging: bool = False,
 ) -> tuple[InMemoryInvoiceStore, ScriptedDeliverer, list[Killer]]:
     """The demo's night as one batch whose three invocations (the first and the state machine's two
     retries) each die where a killer of its own (`new_killer`) kills it; then the
@@ -330,7 +369,7 @@ def _night_whose_every_invocation_dies(
             run_id=RUN.run_id, run_date=RUN.run_date, started_at=STARTED, counts=RunCounts(selected=10)
         )
     )
-    deliverer, clock, killers = deliverer or ScriptedDeliverer(), Clock(), []
+    deliverer, clock, killers = deliverer or ScriptedDeliverer(staging), Clock(), []
     for _ in range(3):
         killer = new_killer()
         killers.append(killer)
@@ -351,9 +390,9 @@ def _night_whose_every_invocation_dies(
         clock.now += LEASE
     else:
         # The retries ran out: the catch runs the dispatch function once more, in a new process.
-        settle_unfinished(RUN, taken, store, ZONE, clock, "Runtime.ExitError")
+        settle_unfinished(RUN, taken, store, ZONE, clock, "Runtime.ExitError", deliverer.transmitted)
         recover_batch_archive(RUN, taken, store, deliverer)
-    settle_unfinished_run(RUN, store, lambda: iter(taken), ZONE, clock)
+    settle_unfinished_run(RUN, store, lambda: iter(taken), ZONE, clock, deliverer.transmitted)
     return store, deliverer, killers
 
 
@@ -369,14 +408,16 @@ def test_r19_a_kill_in_the_batchs_last_retry_at_its_archive_write_loses_no_copy(
     _truths(store, deliverer)
 
 
+@STAGING
 def test_r19_r21_r23_r24_a_kill_at_any_point_of_the_batchs_every_invocation_leaves_only_true_statements(
-    demo: Scenario,
+    demo: Scenario, staging: bool
 ) -> None:
     """Each of the batch's three invocations killed at the same point of its own side effects,
-    before it and just after it, for every point of the night; the last retry's copies included."""
-    for at, after in _points(demo):
+    before it and just after it, for every point of the night; the last retry's copies included.
+    Staged: SettleFailedBatch and the sweep look whether each staged document's object exists."""
+    for at, after in _points(demo, staging):
         store, deliverer, _ = _night_whose_every_invocation_dies(
-            demo, lambda at=at, after=after: Killer(at, after)
+            demo, lambda at=at, after=after: Killer(at, after), staging=staging
         )
         try:
             _truths(store, deliverer)
@@ -423,3 +464,123 @@ def test_r17_r23_r24_a_copy_throttled_at_every_invocation_of_the_batch_is_said_n
     assert store.get_run(RUN.run_id).counts.follow_ups_failed == 1
     assert not [key for key in store.items if "doubt" in render(store.record(key).message or EMPTY, "en")]
     _truths(store, deliverer)
+
+
+def _staged_calls(deliverer: ScriptedDeliverer) -> Counter[tuple[str, Channel]]:
+    return Counter(
+        (invoice_id, channel) for invoice_id, channel, _ in deliverer.calls if channel is not Channel.EMAIL
+    )
+
+
+@WORKERS
+def test_r23_a_staged_night_writes_one_outbox_object_per_channel_and_says_where_each_invoice_is(
+    demo: Scenario, workers: int
+) -> None:
+    """Cost: the batch's e-invoices and letters are one object per channel, written once, after
+    its workers; each SENT invoice's history names the object and its message id."""
+    store, deliverer, clean = _night(demo, workers=workers, staging=True)
+    assert clean.points.count("transmit") == 1
+    assert sorted(key.split("/")[1] for key in deliverer.objects) == ["einvoice", "print"]
+    sent_in = {(invoice_id, channel) for invoice_id, channel, _ in deliverer.transmitted_documents()}
+    for key in store.items:
+        record = store.record(key)
+        if (key.invoice_id, record.channel) in sent_in:
+            [where] = [e.transmission for e in record.history if e.event is HistoryEventKind.SENT]
+            assert where is not None
+            assert where.split("#")[0] in deliverer.objects
+    _truths(store, deliverer)
+
+
+@WORKERS
+@pytest.mark.parametrize(
+    ("point", "after"), [("deliver", True), ("transmit", False)], ids=["staged", "at-put"]
+)
+def test_r23_a_kill_before_the_outbox_object_is_written_has_the_next_try_send_it_once(
+    demo: Scenario, workers: int, point: str, after: bool
+) -> None:
+    """Killed once the batch's last document was staged, or as it wrote its outbox objects: nothing
+    of them left the process. The batch's next try (seconds later, no lease run out) takes over the
+    staged claims of the try that ended, finds the objects absent, and sends every one again in its
+    own objects: each document in exactly one object, every invoice SENT."""
+    last = _point(demo, point, last=True, staging=True)
+    store, deliverer, killer = _night(
+        demo, last, after, workers=workers, staging=True, retry_after=timedelta(seconds=2)
+    )
+    assert killer.points[last - 1] == point
+    assert store.get_run(RUN.run_id).counts == RunCounts(selected=10, sent=7, ignored=1, failed=2)
+    assert len(deliverer.objects) == 2  # the retry's: the dead try wrote none
+    _truths(store, deliverer)
+
+
+@WORKERS
+@pytest.mark.parametrize(
+    ("point", "after"), [("transmit", True), ("settle", True)], ids=["after-put", "mid-outcomes"]
+)
+def test_r23_a_kill_after_the_outbox_object_is_written_settles_its_invoices_sent_without_sending_again(
+    demo: Scenario, workers: int, point: str, after: bool
+) -> None:
+    """Killed once the outbox objects were written, before their invoices' outcomes, or after the
+    first of them: the next try finds the objects (HEAD) and settles the invoices staged for them
+    SENT, saying where each is; none is sent again, none is in two objects."""
+    at = _point(demo, "transmit", staging=True) + (1 if point == "settle" else 0)
+    store, deliverer, killer = _night(
+        demo, at, after, workers=workers, staging=True, retry_after=timedelta(seconds=2)
+    )
+    assert killer.points[at - 1] == point
+    assert len(deliverer.objects) == 2
+    assert max(_staged_calls(deliverer).values()) == 1  # rendered and staged once each
+    assert store.get_run(RUN.run_id).counts == RunCounts(selected=10, sent=7, ignored=1, failed=2)
+    _truths(store, deliverer)
+
+
+@WORKERS
+def test_r23_an_outbox_object_s3_refuses_is_sent_again_by_the_next_try(demo: Scenario, workers: int) -> None:
+    """S3 refused the object: nothing of it was delivered. Its invoices are handed back (their staged
+    attempt and object kept on the claim), the batch is retried, the retry finds no object and sends
+    them again in its own."""
+    store, deliverer, _ = _night(
+        demo, workers=workers, staging=True, failed_transmits=1, retry_after=timedelta(seconds=2)
+    )
+    assert len(deliverer.objects) == 2
+    assert max(_staged_calls(deliverer).values()) == 2  # staged in the refused object, then in the retry's
+    assert store.get_run(RUN.run_id).counts == RunCounts(selected=10, sent=7, ignored=1, failed=2)
+    _truths(store, deliverer)
+
+
+def test_r23_an_outbox_object_s3_cannot_tell_about_is_left_for_a_later_try(demo: Scenario) -> None:
+    """The objects were written and the process died; the next try's look (HEAD) gets no answer:
+    the invoice is handed back as it was found, never sent again nor called unsent, and a later
+    try settles it SENT."""
+    at = _point(demo, "transmit", staging=True)
+    store, deliverer, _ = _night(
+        demo, at, True, staging=True, failed_lookups=1, retry_after=timedelta(seconds=2)
+    )
+    assert max(_staged_calls(deliverer).values()) == 1
+    assert store.get_run(RUN.run_id).counts == RunCounts(selected=10, sent=7, ignored=1, failed=2)
+    _truths(store, deliverer)
+
+
+def test_r23_a_staged_attempt_of_another_execution_is_not_taken_over_before_its_lease(demo: Scenario) -> None:
+    """A duplicate execution of the batch (another execution id) may still be writing its object:
+    a try of this execution leaves its staged claims alone until their lease runs out."""
+    store = InMemoryInvoiceStore()
+    import_scenario(store, demo, HELSINKI, datetime.now(UTC))
+    store.put_run(RunSummary(run_id=RUN.run_id, run_date=RUN.run_date, started_at=STARTED))
+    key = next(key for key in store.items if key.invoice_id == "k-1001")
+    duplicate = BatchTry(execution=f"{CHILD}-duplicate", retry=0)
+    other = new_invocation(RUN, duplicate).claimant
+    staged = Attempt(
+        run_id=other,
+        channel=Channel.EINVOICE,
+        kind=DeliveryKind.INVOICE,
+        started_at=STARTED,
+        transmission="outbox/einvoice/night-a/b/duplicate-1.xml",
+    )
+    store.hold(key, staged, STARTED + LEASE)
+    deliverer = ScriptedDeliverer(staging=True)
+    clock = Clock()
+    BatchDispatcher(store, deliverer, ZONE, LEASE, clock).dispatch(
+        RUN, [key], BatchTry(execution=CHILD, retry=1)
+    )
+    assert deliverer.calls == []
+    assert store.record(key).state is AutoDispatchState.PENDING

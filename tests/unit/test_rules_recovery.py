@@ -236,3 +236,47 @@ def test_r17_r23_a_copy_in_doubt_stays_in_doubt_when_its_repeat_is_refused() -> 
     # Refused once, then handled (sent or failed with its reason): nothing left to say of it.
     handled = (deferred, HistoryEventKind.FACTORING_SENT)
     assert _copy_after(AFTER_REFUSAL, *handled, sends=False) is Copy.NONE
+
+
+# R23 for a document staged for an S3 outbox object (a transmission file written once per batch
+# attempt): the object's existence is the whole truth of the attempt.
+STAGED_IN = "outbox/einvoice/night/batch/try-1.xml"
+SAFE = frozenset({Channel.EINVOICE, Channel.PRINT})
+
+
+def test_r23_a_staged_attempt_whose_object_exists_was_delivered() -> None:
+    left = LeftAttempt(channel=Channel.EINVOICE, transmission=STAGED_IN, transmitted=True)
+    action = next_action(Known(remaining=(Channel.EINVOICE, Channel.EMAIL), left=left, repeat_safe=SAFE))
+    assert (action.step, action.channel, action.transmission) == (
+        Step.SETTLE_SENT,
+        Channel.EINVOICE,
+        STAGED_IN,
+    )
+
+
+def test_r23_a_staged_attempt_whose_object_exists_still_sends_the_factoring_copy() -> None:
+    left = LeftAttempt(channel=Channel.PRINT, transmission=STAGED_IN, transmitted=True)
+    known = Known(remaining=(Channel.PRINT,), factoring_copy=Channel.EMAIL, left=left, repeat_safe=SAFE)
+    assert next_action(known).factoring_copy is Copy.SEND
+
+
+def test_r23_a_staged_attempt_whose_object_does_not_exist_was_not_sent_and_goes_again() -> None:
+    """Not a repeat of an attempt of unknown outcome: the chain starts afresh (a rejection there
+    moves on), and on a channel where repeating would not be safe too."""
+    left = LeftAttempt(channel=Channel.EINVOICE, transmission=STAGED_IN, transmitted=False)
+    for safe in (SAFE, frozenset()):
+        action = next_action(Known(remaining=(Channel.EINVOICE, Channel.EMAIL), left=left, repeat_safe=safe))
+        assert (action.step, action.channels, action.repeating) == (
+            Step.SEND,
+            (Channel.EINVOICE, Channel.EMAIL),
+            False,
+        )
+    gone = Known(remaining=(), left=left, repeat_safe=SAFE)  # nothing left to send: nothing was sent
+    assert next_action(gone).step is Step.SETTLE_UNSENT
+
+
+def test_r23_a_staged_attempt_whose_object_is_not_known_is_never_repeated() -> None:
+    """A repeat would go out on its own key while the staged object may yet be found: twice."""
+    left = LeftAttempt(channel=Channel.EINVOICE, transmission=STAGED_IN, transmitted=None)
+    action = next_action(Known(remaining=(Channel.EINVOICE,), left=left, repeat_safe=SAFE))
+    assert (action.step, action.channel) == (Step.FAIL_IN_DOUBT, Channel.EINVOICE)

@@ -11,15 +11,16 @@ from datetime import date
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, unquote
+from urllib.parse import quote
 
 from moto.ses.models import ses_backends
 from moto.sns.models import sns_backends
 
+from autodispatch.channels.transmission import read_transmission
 from autodispatch.errors import AutodispatchError, NotFound
-from autodispatch.models.enums import Language
+from autodispatch.models.enums import Channel, Language
 from autodispatch.models.report import invoice_entry
-from autodispatch.models.routes import ROUTES_BY_NAME, RouteName
+from autodispatch.models.routes import ROUTES, ROUTES_BY_NAME, RouteName
 from autodispatch.models.scenario import InvoiceKey, Tenant
 from autodispatch.store.port import InvoiceStore
 from autodispatch_cli.local.runtime import ACCOUNT, BUCKET_NAME, REGION, LocalAws
@@ -144,25 +145,24 @@ def _deliveries(local: LocalAws, out: Path | None) -> list[dict[str, Any]]:
     s3 = local.client("s3")
     for page in s3.get_paginator("list_objects_v2").paginate(Bucket=BUCKET_NAME, Prefix=OUTBOX_PREFIX):
         for item in page.get("Contents", []):
-            obj = s3.get_object(Bucket=BUCKET_NAME, Key=item["Key"])
-            # The transports percent-encode metadata values (S3 metadata is ASCII only).
-            meta = {key: unquote(value) for key, value in obj["Metadata"].items()}
-            channel, kind = meta["channel"], meta["kind"]
-            tenant_id, invoice_id = meta["tenant-id"], meta["invoice-id"]
-            # The route's file extension, as its transport wrote it (models/routes.py).
-            extension = item["Key"].rsplit(".", 1)[-1]
-            relative = _relative(channel.lower(), tenant_id, invoice_id, kind, extension)
-            entries.append(
-                {
-                    "tenant_id": tenant_id,
-                    "invoice_id": invoice_id,
-                    "channel": channel,
-                    "kind": kind,
-                    "artifact": _artifact(
-                        out, relative, obj["Body"].read(), f"s3://{BUCKET_NAME}/{item['Key']}"
-                    ),
-                }
-            )
+            body = s3.get_object(Bucket=BUCKET_NAME, Key=item["Key"])["Body"].read()
+            # Each outbox object is a transmission file of many documents (channels/transmission.py);
+            # each document is a delivery, written as its route's own file.
+            for document in read_transmission(item["Key"], body):
+                channel, kind = document.channel.value, document.kind.value
+                tenant_id, invoice_id = document.tenant_id, document.invoice_id
+                extension = _document_extension(item["Key"], document.channel)
+                relative = _relative(channel.lower(), tenant_id, invoice_id, kind, extension)
+                where = f"s3://{BUCKET_NAME}/{item['Key']}#{document.message_id}"
+                entries.append(
+                    {
+                        "tenant_id": tenant_id,
+                        "invoice_id": invoice_id,
+                        "channel": channel,
+                        "kind": kind,
+                        "artifact": _artifact(out, relative, document.content, where),
+                    }
+                )
     for raw in sent_emails():
         message = _parse(raw)
         if message is None or "X-Autodispatch-Invoice" not in message:
@@ -181,6 +181,14 @@ def _deliveries(local: LocalAws, out: Path | None) -> list[dict[str, Any]]:
             }
         )
     return sorted(entries, key=lambda entry: (entry["tenant_id"], entry["invoice_id"], entry["kind"]))
+
+
+def _document_extension(key: str, channel: Channel) -> str:
+    """The file extension of a document of the outbox object `key`: its route's (models/routes.py)."""
+    transport = key.split("/")[1]
+    return next(
+        route.extension for route in ROUTES if route.transport == transport and route.channel is channel
+    )
 
 
 def _run_entry(night: Night, store: InvoiceStore) -> dict[str, Any]:

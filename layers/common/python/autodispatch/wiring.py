@@ -8,6 +8,8 @@ from functools import cache
 from typing import cast
 
 from autodispatch.channels.port import Deliverer
+from autodispatch.channels.transports import OutboxObjects
+from autodispatch.clients import new_client
 from autodispatch.config import load_config
 from autodispatch.errors import AutodispatchError
 from autodispatch.notify.port import Notifier
@@ -37,6 +39,15 @@ def deliverer() -> Deliverer:
 
 
 @cache
+def outbox_objects() -> OutboxObjects:
+    """Whether an S3 outbox object exists (the run's last sweep, without the channels' renderers)."""
+    import boto3  # noqa: PLC0415 - clients only when first needed
+
+    client = new_client(lambda: boto3.client("s3"))
+    return OutboxObjects(lambda: client, load_config().bucket_name)
+
+
+@cache
 def notifier() -> Notifier:
     from autodispatch.notify.aws import SesSnsNotifier  # noqa: PLC0415 - notify only
 
@@ -53,6 +64,6 @@ def run_executions() -> RunExecutions:
 
 
 def reset() -> None:
-    for factory in (invoice_store, work_lists, deliverer, notifier, run_executions):
+    for factory in (invoice_store, work_lists, deliverer, outbox_objects, notifier, run_executions):
         factory.cache_clear()
     load_config.cache_clear()

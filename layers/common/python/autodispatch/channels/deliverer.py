@@ -26,7 +26,13 @@ from autodispatch.channels.archive import Archive, S3BatchArchive, archive_key
 from autodispatch.channels.ids import message_id
 from autodispatch.channels.port import IMMEDIATE, Delivered, DeliveryReceipt, Occasion
 from autodispatch.channels.registry import RenderRequest, renderer, validator
-from autodispatch.channels.transports import HttpTransport, S3OutboxTransport, Transport, secret_api_key
+from autodispatch.channels.transports import (
+    HttpTransport,
+    OutboxObjects,
+    S3OutboxTransport,
+    Transport,
+    secret_api_key,
+)
 from autodispatch.clients import new_client
 from autodispatch.config import RuntimeConfig
 from autodispatch.errors import PermanentRejection, TransientError
@@ -59,9 +65,11 @@ class ChannelDeliverer:
         email: EmailSender,
         archive: Archive,
         sender_email: str,
+        outbox: Callable[[str], bool],
         clock: Callable[[], datetime] = _utc_now,
     ) -> None:
         self._transports = dict(transports)
+        self._outbox = outbox
         self._email = email
         self._archive = archive
         self._sender_email = sender_email
@@ -103,14 +111,48 @@ class ChannelDeliverer:
     ) -> DeliveryReceipt:
         route = route_for(channel, invoice, kind, factoring)
         request = self._request(invoice, channel, kind, factoring, occasion.at or self._clock())
-        document = _rendered(route, kind, lambda: renderer(route)(invoice, tenant, request))
-        if isinstance(document, OutgoingEmail):
-            self._email.send(document)
-            return self._archived(invoice, route, kind, request.message_id, document.raw, occasion.scope)
-        check = validator(route)
-        if check is not None:
-            check(document)
-        return self._hand_over(invoice, route, kind, request.message_id, document, occasion.scope)
+        try:
+            document = _rendered(route, kind, lambda: renderer(route)(invoice, tenant, request))
+            if isinstance(document, OutgoingEmail):
+                self._email.send(document)
+                return self._archived(invoice, route, kind, request.message_id, document.raw, occasion.scope)
+            check = validator(route)
+            if check is not None:
+                check(document)
+        except BaseException:
+            self._cancel(route, occasion)
+            raise
+        return self._hand_over(invoice, route, kind, request.message_id, document, occasion)
+
+    def transmission_for(
+        self, invoice: Invoice, channel: Channel, kind: DeliveryKind, occasion: Occasion
+    ) -> str | None:
+        """A batch's e-invoices and letters on S3 outbox transports are staged, one object per batch
+        attempt and transport; a factoring copy (R17) follows its delivered invoice at once."""
+        if kind is DeliveryKind.FACTORING or not occasion.attempt or channel is Channel.EMAIL:
+            return None
+        transport = self._transports.get(route_for(channel, invoice, kind).transport)
+        return transport.reserve(occasion.attempt) if isinstance(transport, S3OutboxTransport) else None
+
+    def transmit(self, attempt: str) -> dict[str, bool]:
+        written: dict[str, bool] = {}
+        for transport in self._transports.values():
+            if isinstance(transport, S3OutboxTransport):
+                written.update(transport.transmit(attempt))
+        return written
+
+    def abandon(self, attempt: str) -> None:
+        for transport in self._transports.values():
+            if isinstance(transport, S3OutboxTransport):
+                transport.abandon(attempt)
+
+    def transmitted(self, key: str) -> bool:
+        return self._outbox(key)
+
+    def _cancel(self, route: Route, occasion: Occasion) -> None:
+        transport = self._transports.get(route.transport)
+        if occasion.transmission is not None and isinstance(transport, S3OutboxTransport):
+            transport.cancel(occasion.transmission)
 
     def _request(
         self,
@@ -168,9 +210,10 @@ class ChannelDeliverer:
         kind: DeliveryKind,
         identifier: str,
         content: bytes,
-        scope: str,
+        occasion: Occasion,
     ) -> DeliveryReceipt:
-        """Submit to the route's transport, then archive what was submitted."""
+        """Submit to the route's transport (or stage it for its outbox object), then archive what
+        was submitted."""
         metadata = {
             "tenant-id": invoice.tenant_id,
             "invoice-id": invoice.invoice_id,
@@ -178,12 +221,25 @@ class ChannelDeliverer:
             "channel": route.channel.value,
         }
         transport = self._transports[route.transport]
+        if occasion.transmission is not None and isinstance(transport, S3OutboxTransport):
+            transport.stage(occasion.transmission, identifier, content, metadata)
+            # Not delivered yet: the batch writes the object, and the document is in it.
+            receipt = DeliveryReceipt(
+                channel=route.channel,
+                kind=kind,
+                message_id=identifier,
+                archive_key=f"{occasion.transmission}#{identifier}",
+                transmission=occasion.transmission,
+            )
+            logger.info("staged", extra={"channel": route.channel.value, "message_id": identifier})
+            return receipt
         transport.submit(identifier, content, route.content_type, metadata)
         if isinstance(transport, S3OutboxTransport):
             # The outbox object, in the same versioned bucket, is the archived copy: one S3 write
             # per document instead of two (cost; a collected file's versions stay).
-            return _delivered(route.channel, kind, identifier, transport.key(identifier, invoice.tenant_id))
-        return self._archived(invoice, route, kind, identifier, content, scope)
+            key = transport.key(identifier, invoice.tenant_id)
+            return _delivered(route.channel, kind, identifier, f"{key}#{identifier}")
+        return self._archived(invoice, route, kind, identifier, content, occasion.scope)
 
     def _archived(
         self,
@@ -262,7 +318,7 @@ def build_deliverer(
         served = next(route for route in ROUTES if route.transport == name)
         mode, endpoint, secret = config.transport(name)
         if mode != "http":
-            return S3OutboxTransport(s3, config.bucket_name, name, served.extension)
+            return S3OutboxTransport(s3, config.bucket_name, name)
         if not endpoint:
             raise ValueError(f"the {name} transport 'http' needs an endpoint in the configuration")
         api_key = secret_api_key(secrets, secret) if secret else None
@@ -278,6 +334,7 @@ def build_deliverer(
         email=SesEmailSender(sesv2, config.ses_configuration_set),
         archive=S3BatchArchive(s3, config.bucket_name),
         sender_email=config.sender_email,
+        outbox=OutboxObjects(s3, config.bucket_name).exists,
     )
 
 

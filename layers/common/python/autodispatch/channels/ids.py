@@ -21,3 +21,9 @@ def message_id(invoice: Invoice, channel: Channel, kind: DeliveryKind) -> str:
         digest.update(part.encode("utf-8"))
         digest.update(b"\x1f")
     return f"{_PREFIX[kind]}-{digest.hexdigest()[:32].upper()}"
+
+
+def kind_of(identifier: str) -> DeliveryKind:
+    """What a message id names: its prefix is the kind's (`message_id`)."""
+    prefix = identifier.split("-", 1)[0]
+    return next(kind for kind, known in _PREFIX.items() if known == prefix)

@@ -24,18 +24,25 @@ class DeliveryReceipt(BaseModel):
     kind: DeliveryKind
     message_id: str
     archive_key: str
+    # Staged for this S3 outbox object, which is not written yet: delivered once `transmit` has
+    # written it (the receipt's `archive_key` is then where the document is). None: delivered now.
+    transmission: str | None = None
 
 
 class Occasion(BaseModel):
     """When and for whom a document is rendered: `at` is the instant it carries (PDF creation date,
     e-invoice timestamps, the email's Date), recorded before the send so the same document can be
     rendered again byte for byte; `scope` names the archive object its copy joins (run and batch;
-    empty: a manual send). None `at`: the deliverer's clock."""
+    empty: a manual send), `attempt` the batch's invocation (`<scope>/<token>`: its S3 outbox
+    objects). `transmission`: the outbox object reserved for the document (`transmission_for`);
+    None sends it at once. None `at`: the deliverer's clock."""
 
     model_config = ConfigDict(frozen=True)
 
     at: datetime | None = None
     scope: str = ""
+    attempt: str = ""
+    transmission: str | None = None
 
 
 # A send of its own (a manual one): rendered at the deliverer's clock, archived in an object of its own.
@@ -71,6 +78,29 @@ class Deliverer(Protocol):
         self, invoice: Invoice, tenant: Tenant, route: FactoringRoute, occasion: Occasion = IMMEDIATE
     ) -> DeliveryReceipt:
         """R17: the copy of the invoice for the financier, with the assignment details."""
+        ...
+
+    def transmission_for(
+        self, invoice: Invoice, channel: Channel, kind: DeliveryKind, occasion: Occasion
+    ) -> str | None:
+        """The S3 outbox object the document will be staged for, its place reserved (the claim names
+        it before anything is sent); None when it goes out at once (HTTP, email, a factoring copy,
+        a send outside a batch)."""
+        ...
+
+    def transmit(self, attempt: str) -> dict[str, bool]:
+        """Writes the outbox objects the batch attempt (`Occasion.attempt`) staged, each once;
+        whether each was written (its documents delivered) or not (none of them delivered)."""
+        ...
+
+    def abandon(self, attempt: str) -> None:
+        """The batch attempt went down before its objects were written: what it staged is dropped,
+        never written (its invoices' next owner finds the objects absent and sends them)."""
+        ...
+
+    def transmitted(self, key: str) -> bool:
+        """Whether an outbox object exists (R23: an attempt staged for it delivered exactly when
+        it does). Raises TransientError when that cannot be told now."""
         ...
 
     def flush_archive(self) -> bool:

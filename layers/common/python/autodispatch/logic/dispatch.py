@@ -16,14 +16,17 @@ of the batch (the state machine's retry) finds in the records what this run deli
 deliverer render again, from the recorded instant, each copy the batch's archive lacks.
 """
 
+import contextlib
 import contextvars
 import hashlib
 import threading
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import Enum
+from typing import TypeVar
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
@@ -32,9 +35,9 @@ from pydantic import BaseModel, ConfigDict
 from autodispatch.channels.port import IMMEDIATE, Delivered, Deliverer, DeliveryReceipt, Occasion
 from autodispatch.errors import AccountFault, ConcurrentUpdate, PermanentRejection, TransientError
 from autodispatch.logic.follow_up import factoring_copy_deferred, factoring_copy_in_doubt, send_factoring_copy
-from autodispatch.logic.history import InvoiceOutcome, event, note_events, route_of
+from autodispatch.logic.history import InvoiceOutcome, event, note_events, route_of, transmitted_event
 from autodispatch.logic.outcomes import OutcomeWriter, Sent, sent_on
-from autodispatch.logic.recovery import Invocation, new_invocation
+from autodispatch.logic.recovery import BatchTry, Invocation, new_invocation
 from autodispatch.models.dispatch import DispatchRecord, FactoringRoute, HistoryEvent
 from autodispatch.models.enums import AutoDispatchState, Channel, DeliveryKind, HistoryEventKind
 from autodispatch.models.routes import repeat_safe
@@ -110,6 +113,20 @@ class _EmailStop:
             route.channel, lambda: self._inner.deliver_factoring(invoice, tenant, route, occasion)
         )
 
+    def transmission_for(
+        self, invoice: Invoice, channel: Channel, kind: DeliveryKind, occasion: Occasion
+    ) -> str | None:
+        return self._inner.transmission_for(invoice, channel, kind, occasion)
+
+    def transmit(self, attempt: str) -> dict[str, bool]:
+        return self._inner.transmit(attempt)
+
+    def abandon(self, attempt: str) -> None:
+        self._inner.abandon(attempt)
+
+    def transmitted(self, key: str) -> bool:
+        return self._inner.transmitted(key)
+
     def flush_archive(self) -> bool:
         return self._inner.flush_archive()
 
@@ -138,6 +155,9 @@ class _EmailStop:
             )
 
 
+_Item = TypeVar("_Item")
+
+
 def unlimited() -> float:
     return float("inf")
 
@@ -148,8 +168,51 @@ class Left(Enum):
     HANDED_BACK = "handed back"
 
 
-# What became of one invoice of a batch: its outcome, handed back, or None (not the batch's to settle).
-Taken = InvoiceOutcome | Left | None
+@dataclass(frozen=True)
+class Staged:
+    """An invoice whose document waits, staged, for the S3 outbox object the batch writes when its
+    workers are done (`receipt.transmission`): delivered once that object is written, and then the
+    chain goes on from its delivery (`_finish_staged`)."""
+
+    invocation: Invocation
+    invoice: Invoice
+    tenant: Tenant
+    plan: DispatchPlan
+    rejected: dict[Channel, Text]
+    events: list[HistoryEvent]
+    occasion: Occasion
+    receipt: DeliveryReceipt
+
+
+# What became of one invoice of a batch: its outcome, handed back, staged for the batch's outbox
+# objects, or None (not the batch's to settle).
+Taken = InvoiceOutcome | Left | Staged | None
+
+
+@dataclass
+class _BatchAttempt:
+    """One invocation of a batch: its claimant, what its documents share (the archive scope, and
+    `<scope>/<token>` naming its outbox objects), and the outbox objects it looked up (one HEAD
+    each, shared by its workers)."""
+
+    invocation: Invocation
+    occasion: Occasion
+    deliverer: Deliverer
+    _found: dict[str, bool] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def transmitted(self, key: str | None) -> bool | None:
+        """Whether the outbox object `key` exists (None for no key). Raises TransientError when S3
+        cannot say now."""
+        if key is None:
+            return None
+        with self._lock:
+            if key in self._found:
+                return self._found[key]
+        found = self.deliverer.transmitted(key)
+        with self._lock:
+            self._found[key] = found
+        return found
 
 
 class Batch(BaseModel):
@@ -197,21 +260,37 @@ class BatchDispatcher:
         self._repeat_safe = frozenset(channel for channel in Channel if repeat_safe(channel))
 
     @tracer.capture_method
-    def dispatch(self, run: RunRef, keys: Sequence[InvoiceKey]) -> BatchResult:
+    def dispatch(
+        self, run: RunRef, keys: Sequence[InvoiceKey], attempt: BatchTry | None = None
+    ) -> BatchResult:
         """Handles every invoice it can. Counts and run issues of what it finished are recorded
         first; then it raises TransientError when some invoice hit a transient error or time ran
-        short, so the state machine retries the batch (finished invoices are skipped)."""
-        invocation = self._start_batch(run)
+        short, so the state machine retries the batch (finished invoices are skipped). `attempt`:
+        which try of the batch this is (the state machine says), so it takes over at once what an
+        ended try had staged for an outbox object that was never written."""
+        invocation = self._start_batch(run, attempt)
         documents = self._store.read_invoices(keys)
         records = self._store.get_records(keys)
         tenants = self._store.get_tenants({key.tenant_id for key in keys})
         scope = archive_scope(run, keys)
         archived = self._recover_copies(run, scope, documents.valid, records, tenants)
+        token = invocation.claimant.rsplit("/", 1)[-1]
+        batch = _BatchAttempt(invocation, Occasion(scope=scope, attempt=f"{scope}/{token}"), self._deliverer)
 
         def take(key: InvoiceKey) -> Taken:
-            return self._take(invocation, key, documents, records.get(key), tenants.get(key.tenant_id), scope)
+            return self._take(batch, key, documents, records.get(key), tenants.get(key.tenant_id))
 
-        taken = self._each_invoice(keys, take)
+        # One pool for the invocation: the same workers take the invoices and then carry the staged
+        # ones on once their outbox objects are written.
+        pool = ThreadPoolExecutor(self._workers, "dispatch") if self._workers > 1 else None
+        with pool or contextlib.nullcontext():
+            try:
+                taken = self._each_invoice(pool, keys, take)
+            except BaseException:
+                # Going down before its objects are written: none of what it staged may go out later.
+                self._deliverer.abandon(batch.occasion.attempt)
+                raise
+            taken = self._transmit(pool, batch, taken)
         outcomes = [outcome for outcome in taken if isinstance(outcome, InvoiceOutcome)]
         unfinished = sum(1 for outcome in taken if outcome is Left.HANDED_BACK)
         # R19: the batch's copies, one object, before its counts: a crash before this write leaves
@@ -226,22 +305,29 @@ class BatchDispatcher:
             raise TransientError("the batch's archived copies could not be written; left for a retry")
         return result
 
-    def _start_batch(self, run: RunRef) -> Invocation:
+    def _start_batch(self, run: RunRef, attempt: BatchTry | None) -> Invocation:
         """This invocation of a batch, with email stopped when the night's email was stopped."""
         self._deliverer.start_batch(run)
-        return new_invocation(run)
+        return new_invocation(run, attempt)
 
-    def _each_invoice(self, keys: Sequence[InvoiceKey], take: Callable[[InvoiceKey], Taken]) -> list[Taken]:
-        """`take` of every key, up to `workers` at once, in the batch's order. A worker takes no new
-        invoice when less than RESERVE_SECONDS remain (handed back), nor after another worker's
-        invoice was interrupted by something no invoice catches (the process is going down: that
-        is raised once the invoices in flight are done)."""
+    def _each_invoice(
+        self,
+        pool: ThreadPoolExecutor | None,
+        keys: Sequence[_Item],
+        take: Callable[[_Item], Taken],
+        *,
+        time_guard: bool = True,
+    ) -> list[Taken]:
+        """`take` of every key, on the pool's `workers` at once (None: one at a time), in the batch's
+        order. A worker takes no new invoice when less than RESERVE_SECONDS remain (handed back;
+        `time_guard`), nor after another worker's invoice was interrupted by something no invoice
+        catches (the process is going down: that is raised once the invoices in flight are done)."""
         stopping = threading.Event()
 
-        def one(key: InvoiceKey) -> Taken:
+        def one(key: _Item) -> Taken:
             if stopping.is_set():
                 return None
-            if self._time_left() < RESERVE_SECONDS:
+            if time_guard and self._time_left() < RESERVE_SECONDS:
                 return Left.HANDED_BACK
             try:
                 return take(key)
@@ -250,26 +336,25 @@ class BatchDispatcher:
                 raise
 
         # Each invoice in a copy of this context: its log keys are its own (`_take`).
-        if self._workers == 1:
+        if pool is None:
             return [contextvars.copy_context().run(one, key) for key in keys]
-        with ThreadPoolExecutor(max_workers=self._workers, thread_name_prefix="dispatch") as pool:
-            futures = [pool.submit(contextvars.copy_context().run, one, key) for key in keys]
-            return [future.result() for future in futures]
+        futures = [pool.submit(contextvars.copy_context().run, one, key) for key in keys]
+        return [future.result() for future in futures]
 
     def _take(
         self,
-        invocation: Invocation,
+        batch: _BatchAttempt,
         key: InvoiceKey,
         documents: InvoiceDocuments,
         record: DispatchRecord | None,
         tenant: Tenant | None,
-        scope: str,
     ) -> Taken:
         """One invoice of the batch, on one worker: its outcome, None when it is not this batch's
-        to settle, HANDED_BACK when it is left for the batch's retry."""
-        logger.thread_safe_append_keys(tenant_id=key.tenant_id, invoice_id=key.invoice_id)
+        to settle, HANDED_BACK when it is left for the batch's retry, or Staged."""
+        invocation = batch.invocation
         invoice = documents.valid.get(key)
-        try:
+
+        def take() -> Taken:
             if record is None or tenant is None:
                 logger.warning("invoice state or tenant not found; skipped")
                 return None
@@ -282,7 +367,61 @@ class BatchDispatcher:
             run_date = invocation.run.run_date
             if why_not_taken(invoice, record.state, tenant.settings, run_date, self._zone) is not None:
                 return None
-            return self._dispatch_one(invocation, invoice, tenant, record, scope)
+            return self._dispatch_one(batch, invoice, tenant, record)
+
+        return self._guarded(invocation, key, invoice, take)
+
+    def _transmit(
+        self, pool: ThreadPoolExecutor | None, batch: _BatchAttempt, taken: list[Taken]
+    ) -> list[Taken]:
+        """Writes the batch's outbox objects, each once, then carries each staged invoice on from
+        its delivery (or hands it back when its object could not be written)."""
+        if not any(isinstance(item, Staged) for item in taken):
+            # Nothing staged: a place reserved for a document that never came is let go.
+            self._deliverer.abandon(batch.occasion.attempt)
+            return taken
+        written = self._deliverer.transmit(batch.occasion.attempt)
+
+        def finish(item: Taken) -> Taken:
+            return self._finish_staged(item, written) if isinstance(item, Staged) else item
+
+        return self._each_invoice(pool, taken, finish, time_guard=False)
+
+    def _finish_staged(self, staged: Staged, written: Mapping[str, bool]) -> Taken:
+        """R23: the object written, the document went out in it: the invoice's SENT events name
+        where (`<key>#<message id>`), then its factoring copy and outcome as after any delivery. Not
+        written (S3 refused it): nothing of the object left; the attempt stays on the claim, its lease
+        ended, so the retried batch finds the object absent and sends the invoice again (a PUT that
+        went through after all is found present, and settled SENT)."""
+        invoice, receipt = staged.invoice, staged.receipt
+        transmission = receipt.transmission
+
+        def finish() -> Taken:
+            if not written.get(transmission or "", False):
+                attempt = (receipt.channel, staged.plan.kind, staged.events)
+                self._outcomes.hand_over(staged.invocation, invoice.key, *attempt, transmission=transmission)
+                return Left.HANDED_BACK
+            return self._after_delivery(
+                staged.invocation,
+                invoice,
+                staged.tenant,
+                staged.plan,
+                receipt.channel,
+                staged.rejected,
+                staged.events,
+                staged.occasion,
+                transmission=receipt.archive_key,
+            )
+
+        return self._guarded(staged.invocation, invoice.key, invoice, finish)
+
+    def _guarded(
+        self, invocation: Invocation, key: InvoiceKey, invoice: Invoice | None, work: Callable[[], Taken]
+    ) -> Taken:
+        """`work` on one invoice, whatever it raises told as the invoice's own (R24)."""
+        logger.thread_safe_append_keys(tenant_id=key.tenant_id, invoice_id=key.invoice_id)
+        try:
+            return work()
         except ConcurrentUpdate as error:  # the invoice's ids are the logger's keys here
             logger.info(
                 "invoice taken by another writer; skipped", extra={"error_type": type(error).__name__}
@@ -348,24 +487,29 @@ class BatchDispatcher:
 
     def _dispatch_one(
         self,
-        invocation: Invocation,
+        batch: _BatchAttempt,
         invoice: Invoice,
         tenant: Tenant,
         record: DispatchRecord,
-        scope: str,
-    ) -> InvoiceOutcome:
+    ) -> InvoiceOutcome | Staged:
         """Carries out R23's decision (`next_action`) on what the record says, claims, and decides
         again on what the claim found: the attempt a stopped run left, if any (logic/recovery.py)."""
+        invocation = batch.invocation
         run = invocation.run
         now = self._clock()
         # The instant every document of this run for the invoice carries: its first claim's.
-        occasion = Occasion(at=first_claimed(record, run) or now, scope=scope)
+        occasion = batch.occasion.model_copy(update={"at": first_claimed(record, run) or now})
         plan = plan_dispatch(invoice, tenant)
         done = progress(record.history)
         read = (
             None
             if record.unfinished_attempt is None
-            else LeftAttempt(channel=record.unfinished_attempt, kind=plan.kind)
+            else LeftAttempt(
+                channel=record.unfinished_attempt,
+                kind=plan.kind,
+                transmission=record.unfinished_transmission,
+                transmitted=batch.transmitted(record.unfinished_transmission),
+            )
         )
         action = next_action(self._known(plan, done, read))
         queued = event(
@@ -392,31 +536,65 @@ class BatchDispatcher:
                 started_at=now,
                 delivered=action.channel,
             )
-            # The run that settles it is named on it (a sweep recovers its outcome by it).
+            # The run that settles it is named on it (a sweep recovers its outcome by it), and where
+            # an outbox object shows it delivered, the history says where it is.
             events: list[HistoryEvent] = [queued]
+            if action.transmission is not None:
+                detail = plan.sent_by_dead_run(action.channel).message
+                events.append(
+                    transmitted_event(
+                        now, run, invoice, action.channel, plan.kind, action.transmission, detail
+                    )
+                )
         else:
             first = action.channels[0]
-            attempt = Attempt(run_id=invocation.claimant, channel=first, kind=plan.kind, started_at=now)
+            # A repeat goes as the attempt it repeats went: on its own (its key is deterministic).
+            staged_in = (
+                None
+                if action.repeating
+                else self._deliverer.transmission_for(invoice, first, plan.kind, occasion)
+            )
+            attempt = Attempt(
+                run_id=invocation.claimant,
+                channel=first,
+                kind=plan.kind,
+                started_at=now,
+                transmission=staged_in,
+            )
             events = [queued, *note_events(now, run, plan.reaching(first), invoice, plan.kind)]
-        prior = self._store.claim(invoice.key, attempt, lease_until=now + self._lease, events=events)
-        found = (
-            None
-            if prior is None
-            else LeftAttempt(channel=prior.channel, kind=prior.kind, delivered=prior.delivered)
+        # An attempt an ended try of this batch staged is taken over at once: its outbox object
+        # tells whether it went out (R23), so nothing waits for the lease.
+        prior = self._store.claim(
+            invoice.key, attempt, lease_until=now + self._lease, events=events, ended=invocation.ended
         )
+        found = None if prior is None else self._found(invocation, batch, invoice.key, prior)
         after = next_action(self._known(plan, done, found))
         if after.step is Step.SETTLE_SENT:
             assert after.channel is not None
             at = done.delivered_at or (prior.started_at if prior is not None else now)
             by = done.delivered_by or (prior.run_id if prior is not None else invocation.claimant)
-            sent = Sent(
-                channel=after.channel,
-                on=sent_on(run, by, at, self._zone),
-                explanation=plan.sent_by_dead_run(after.channel),
+            explanation = plan.sent_by_dead_run(after.channel)
+            sent = Sent(channel=after.channel, on=sent_on(run, by, at, self._zone), explanation=explanation)
+            # Delivered in the outbox object it was staged for (found only now): the history says where.
+            found_in = (
+                [
+                    transmitted_event(
+                        self._clock(),
+                        run,
+                        invoice,
+                        after.channel,
+                        plan.kind,
+                        after.transmission,
+                        explanation.message,
+                    )
+                ]
+                if after.transmission is not None and action.transmission is None
+                else []
             )
             return self._complete_sent(
-                invocation, invoice, tenant, plan, sent, [], after.factoring_copy, occasion
+                invocation, invoice, tenant, plan, sent, found_in, after.factoring_copy, occasion
             )
+        staged = occasion.model_copy(update={"transmission": attempt.transmission})
         if found is None:
             return self._send_through_chain(
                 invocation,
@@ -426,7 +604,7 @@ class BatchDispatcher:
                 action.channels,
                 dict(done.rejected),
                 unknown=False,
-                occasion=occasion,
+                occasion=staged,
             )
         if after == action:
             return self._send_through_chain(
@@ -437,10 +615,30 @@ class BatchDispatcher:
                 after.channels,
                 dict(done.rejected),
                 unknown=after.repeating,
-                occasion=occasion,
+                occasion=staged,
             )
         # Changed between the read and the claim: the outcome of the attempt found is unknown.
         return self._outcomes.fail(invocation, invoice, explain_in_doubt(found.channel))
+
+    def _found(
+        self, invocation: Invocation, batch: _BatchAttempt, key: InvoiceKey, prior: Attempt
+    ) -> LeftAttempt:
+        """The attempt the claim replaced, with whether the outbox object it staged for exists. When
+        S3 cannot say now, the attempt is handed back as it was found, for the batch's retry."""
+        try:
+            transmitted = batch.transmitted(prior.transmission)
+        except TransientError:
+            self._outcomes.hand_over(
+                invocation, key, prior.channel, prior.kind, [], transmission=prior.transmission
+            )
+            raise
+        return LeftAttempt(
+            channel=prior.channel,
+            kind=prior.kind,
+            delivered=prior.delivered,
+            transmission=prior.transmission,
+            transmitted=transmitted,
+        )
 
     def _known(self, plan: DispatchPlan, done: Progress, left: LeftAttempt | None) -> Known:
         return Known(
@@ -461,23 +659,33 @@ class BatchDispatcher:
         rejected: dict[Channel, Text],
         unknown: bool,
         occasion: Occasion,
-    ) -> InvoiceOutcome:
+    ) -> InvoiceOutcome | Staged:
         """R12: the channels in order, moving on when one rejects the invoice for good. `unknown`:
-        the first channel is being repeated after an attempt whose outcome is unknown (R23)."""
+        the first channel is being repeated after an attempt whose outcome is unknown (R23).
+        `occasion.transmission`: the outbox object the claim named for the first channel's document;
+        a document staged for one is Staged, delivered once the batch writes the object."""
         run = invocation.run
         events: list[HistoryEvent] = []
         now = self._clock()
         for position, channel in enumerate(channels):
             if position > 0:
+                staged_in = self._deliverer.transmission_for(invoice, channel, plan.kind, occasion)
+                occasion = occasion.model_copy(update={"transmission": staged_in})
                 self._store.next_attempt(
                     invoice.key,
-                    Attempt(run_id=invocation.claimant, channel=channel, kind=plan.kind, started_at=now),
+                    Attempt(
+                        run_id=invocation.claimant,
+                        channel=channel,
+                        kind=plan.kind,
+                        started_at=now,
+                        transmission=staged_in,
+                    ),
                     [*events, *note_events(now, run, plan.reaching(channel), invoice, plan.kind)],
                 )
                 events = []
             route = route_of(channel, invoice, plan.kind)
             try:
-                self._deliverer.deliver(invoice, tenant, channel, plan.kind, occasion)
+                receipt = self._deliverer.deliver(invoice, tenant, channel, plan.kind, occasion)
             except PermanentRejection as rejection:
                 logger.info(
                     "channel rejected the invoice",
@@ -519,26 +727,52 @@ class BatchDispatcher:
                     )
                 self._outcomes.hand_over(invocation, invoice.key, channel, plan.kind, events)
                 raise
-            now = self._clock()
-            explanation = plan.sent(channel, rejected)
-            events.append(event(now, run, HistoryEventKind.SENT, channel, explanation.message, route))
-            if plan.factoring is not None:
-                # The delivered marker (R23): written before the financier's copy goes.
-                marker = Attempt(
-                    run_id=invocation.claimant,
-                    channel=plan.factoring.channel,
-                    kind=DeliveryKind.FACTORING,
-                    started_at=now,
-                    delivered=channel,
-                )
-                self._store.next_attempt(invoice.key, marker, events)
-                events = []
-            sent = Sent(channel=channel, on=run.run_date, explanation=explanation)
-            copy = next_action(
-                self._known(plan, Progress(delivered=channel, delivered_at=now), None)
-            ).factoring_copy
-            return self._complete_sent(invocation, invoice, tenant, plan, sent, events, copy, occasion)
+            if receipt.transmission is not None:
+                return Staged(invocation, invoice, tenant, plan, rejected, events, occasion, receipt)
+            return self._after_delivery(
+                invocation, invoice, tenant, plan, channel, rejected, events, occasion
+            )
         return self._outcomes.fail(invocation, invoice, plan.failed(rejected), events)
+
+    def _after_delivery(
+        self,
+        invocation: Invocation,
+        invoice: Invoice,
+        tenant: Tenant,
+        plan: DispatchPlan,
+        channel: Channel,
+        rejected: dict[Channel, Text],
+        events: list[HistoryEvent],
+        occasion: Occasion,
+        transmission: str | None = None,
+    ) -> InvoiceOutcome:
+        """The invoice went out by `channel` (in the outbox object `transmission` names, for a staged
+        one): SENT, after the factoring copy (R17) its delivered marker keeps safe."""
+        run = invocation.run
+        route = route_of(channel, invoice, plan.kind)
+        now = self._clock()
+        explanation = plan.sent(channel, rejected)
+        events.append(
+            event(now, run, HistoryEventKind.SENT, channel, explanation.message, route, transmission)
+        )
+        if plan.factoring is not None:
+            # The delivered marker (R23): written before the financier's copy goes.
+            marker = Attempt(
+                run_id=invocation.claimant,
+                channel=plan.factoring.channel,
+                kind=DeliveryKind.FACTORING,
+                started_at=now,
+                delivered=channel,
+            )
+            self._store.next_attempt(invoice.key, marker, events)
+            events = []
+        sent = Sent(channel=channel, on=run.run_date, explanation=explanation)
+        copy = next_action(
+            self._known(plan, Progress(delivered=channel, delivered_at=now), None)
+        ).factoring_copy
+        # The copy follows its delivered invoice at once (never staged: `transmission_for`).
+        direct = occasion.model_copy(update={"transmission": None})
+        return self._complete_sent(invocation, invoice, tenant, plan, sent, events, copy, direct)
 
     def _complete_sent(
         self,

@@ -5,6 +5,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict
 
+from autodispatch.channels.ids import message_id
 from autodispatch.models.dispatch import ChannelNote, HistoryEvent, Verdict
 from autodispatch.models.enums import AutoDispatchState, Channel, DeliveryKind, HistoryEventKind
 from autodispatch.models.routes import RouteName, route_for
@@ -35,10 +36,29 @@ def event(
     channel: Channel | None = None,
     detail: Text | None = None,
     route: RouteName | None = None,
+    transmission: str | None = None,
 ) -> HistoryEvent:
-    """An event of a run, or of the user's own action (`run` None, e.g. a manual send, R22)."""
+    """An event of a run, or of the user's own action (`run` None, e.g. a manual send, R22).
+    `transmission`: where a document sent in an S3 outbox transmission is (`<key>#<message id>`)."""
     run_id = run.run_id if run is not None else None
-    return HistoryEvent(at=at, event=kind, channel=channel, detail=detail, run_id=run_id, route=route)
+    return HistoryEvent(
+        at=at,
+        event=kind,
+        channel=channel,
+        detail=detail,
+        run_id=run_id,
+        route=route,
+        transmission=transmission,
+    )
+
+
+def transmitted_event(
+    at: datetime, run: RunRef, invoice: Invoice, channel: Channel, kind: DeliveryKind, key: str, detail: Text
+) -> HistoryEvent:
+    """R19, R23: the invoice went out in the S3 outbox object `key`, which a later look found
+    written after the invocation that staged it had stopped: SENT, saying where it is."""
+    where = f"{key}#{message_id(invoice, channel, kind)}"
+    return event(at, run, HistoryEventKind.SENT, channel, detail, route_of(channel, invoice, kind), where)
 
 
 def route_of(

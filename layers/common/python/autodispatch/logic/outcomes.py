@@ -4,6 +4,7 @@ the hand-over of an attempt whose outcome the next owner must know (R23, logic/r
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from urllib.parse import unquote
 from zoneinfo import ZoneInfo
 
 from autodispatch.errors import TransientError
@@ -28,6 +29,12 @@ def sent_on(run: RunRef, delivered_by: str, at: datetime, zone: ZoneInfo) -> dat
     uninterrupted run writes it; for another run's delivery the local date it happened on."""
     mine = delivered_by == run.run_id or delivered_by.startswith(f"{run.run_id}/")
     return run.run_date if mine else local_date(at, zone)
+
+
+def transmitted_by(key: str) -> str:
+    """The run whose batch staged documents for the S3 outbox object `key`: its attempt names it,
+    `outbox/<transport>/<run id>/<batch>/<token>-<part>.<ext>` (`logic/dispatch.archive_scope`)."""
+    return unquote(key.split("/")[2])
 
 
 @dataclass(frozen=True)
@@ -153,12 +160,20 @@ class OutcomeWriter:
         kind: DeliveryKind,
         events: Sequence[HistoryEvent],
         delivered: Channel | None = None,
+        *,
+        transmission: str | None = None,
     ) -> None:
         """R23: the attempt stays recorded with its lease already ended and the events appended,
         so whoever takes the invoice next (the retried batch) knows what happened on `channel`;
-        `delivered`: the invoice's channel when the attempt is its copy's (the delivered marker)."""
+        `delivered`: the invoice's channel when the attempt is its copy's (the delivered marker);
+        `transmission`: for a staged document, the outbox object that tells whether it went out."""
         now = self._clock()
         attempt = Attempt(
-            run_id=invocation.claimant, channel=channel, kind=kind, started_at=now, delivered=delivered
+            run_id=invocation.claimant,
+            channel=channel,
+            kind=kind,
+            started_at=now,
+            delivered=delivered,
+            transmission=transmission,
         )
         self._store.claim(key, attempt, lease_until=now - LEASE_ENDED, events=events)

@@ -22,8 +22,8 @@ left on the claim, and which channels are safe to repeat) and returns the action
 (`BatchDispatcher`) and the sweep of unfinished runs (`logic/unfinished.py`) only carry it out.
 Which channels are safe to repeat is the route registry's statement (`models/routes.py`: a
 channel is safe when every route of it is `repeat_safe`), passed in, never assumed by the decision:
-- EINVOICE and PRINT carry a deterministic message id (the operator's Idempotency-Key, the
-  outbox object key), so sending again cannot deliver twice: an attempt of unknown outcome is
+- EINVOICE and PRINT carry a deterministic message id (the operator's Idempotency-Key, the key of
+  a document's own outbox object), so sending again cannot deliver twice: an attempt of unknown outcome is
   repeated (SEND, `repeating`), on its own channel only. If that retry is rejected, the invoice
   ends FAILED in doubt: the first attempt may have delivered, so the chain must not move on.
 - An EMAIL sent twice arrives twice: the invoice ends FAILED in doubt (`explain_in_doubt`), the
@@ -56,28 +56,73 @@ keeps the marker on its own claim. The sweep of an unfinished run sends nothing:
 finds delivered ends SENT with its copy, if not handled, reported in doubt; it is never FAILED
 as "nothing was sent".
 
+**Staged documents (S3 outbox transports).** On an S3 outbox transport a batch's e-invoices and
+letters are not written one object each: each is staged in the invocation's memory and the batch
+writes one transmission object per transport when its workers are done (`channels/transmission.py`,
+`channels/transports.py`). Before anything is staged the claim (or the next attempt) names the
+object the document will be in (`Attempt.transmission`, a key of the batch's run, batch and
+invocation), so the truth of the attempt is one fact in S3: the object exists (the document went
+out in it) or it does not (nothing of it left the process). Every owner after it looks
+(`Deliverer.transmitted`, a listing of the key) and decides with `next_action`: SENT, its SENT event
+naming `<key>#<message id>`, or sent afresh as if the attempt had never been; an object S3 cannot
+tell about leaves the invoice handed back (never repeated on a key of its own, which could deliver
+twice). Once the objects are written the staged invoices go on as after any delivery (their SENT
+events, the delivered marker, the factoring copy, which is never staged, the outcome). An object S3
+refuses delivered nothing: its invoices are handed over with the attempt and its key, and the
+retried batch finds the object absent and sends them again (one that went through after all is found
+and settled SENT). A batch's next try need not wait for the lease: the state machine names each try
+(its execution and retry count, `BatchTry`), and a try may take over the claims an earlier try of
+the same execution made for staged documents (`ended`); a retry starts only once the try before it
+has ended, and a duplicate execution has another id, so a live try's claims are never taken. A try
+that goes down before writing drops what it staged (`abandon`), so a warm process never writes it
+later. SettleFailedBatch and the sweep look the same way (a staged document whose object is absent
+was not sent: FAILED as unfinished, never in doubt).
+
 **The notification claim.** A tenant's notification (R21) is claimed per run, tenant and kind
 before it is sent (`autodispatch.logic.notification`); a send that certainly failed gives the
 claim back, one that may have gone out keeps it, so a retried step never notifies twice.
 """
 
+import hashlib
 import uuid
 from dataclasses import dataclass
+
+from pydantic import BaseModel, ConfigDict, Field
 
 from autodispatch.models.text import Text
 from autodispatch.store.port import RunRef
 
 
+class BatchTry(BaseModel):
+    """Which try of its batch an invocation is: the child execution that runs the batch and the
+    task's retry count, as the state machine passes them (`$$.Execution.Id`,
+    `$$.State.RetryCount`). A retry starts only once the try before it has ended (Step Functions
+    retries a task after it failed; the task's timeout is above the function's)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    execution: str
+    retry: int = Field(ge=0)
+
+
 @dataclass(frozen=True)
 class Invocation:
-    """One invocation's work on a run; the claimant owns every claim it makes."""
+    """One invocation's work on a run; the claimant owns every claim it makes. `ended`: the
+    claimants of the earlier tries of the same batch in the same execution, which have ended."""
 
     run: RunRef
     claimant: str
+    ended: tuple[str, ...] = ()
 
 
-def new_invocation(run: RunRef) -> Invocation:
-    return Invocation(run=run, claimant=f"{run.run_id}/{uuid.uuid4().hex[:12]}")
+def new_invocation(run: RunRef, attempt: BatchTry | None = None) -> Invocation:
+    """A claimant of its own; for a try of a batch, one its next tries can name (`ended`). A
+    duplicate execution of the batch has another execution id, so it never names this one's."""
+    if attempt is None:
+        return Invocation(run=run, claimant=f"{run.run_id}/{uuid.uuid4().hex[:12]}")
+    execution = hashlib.sha256(attempt.execution.encode()).hexdigest()[:12]
+    claimants = [f"{run.run_id}/{execution}-{retry}" for retry in range(attempt.retry + 1)]
+    return Invocation(run=run, claimant=claimants[-1], ended=tuple(claimants[:-1]))
 
 
 def factoring_in_doubt(financier: str) -> Text:

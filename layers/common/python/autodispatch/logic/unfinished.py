@@ -21,8 +21,8 @@ from autodispatch.logic.follow_up import (
     factoring_copy_in_doubt,
     factoring_copy_refused,
 )
-from autodispatch.logic.history import InvoiceOutcome, failed, issue
-from autodispatch.logic.outcomes import sent_on
+from autodispatch.logic.history import InvoiceOutcome, failed, issue, transmitted_event
+from autodispatch.logic.outcomes import sent_on, transmitted_by
 from autodispatch.models.dispatch import DispatchRecord, HistoryEvent
 from autodispatch.models.enums import AutoDispatchState, DeliveryKind, HistoryEventKind
 from autodispatch.models.scenario import Invoice, InvoiceKey, Tenant
@@ -54,14 +54,18 @@ def settle_unfinished(
     zone: ZoneInfo,
     clock: Callable[[], datetime],
     cause: str,
+    transmitted: Callable[[str], bool] | None = None,
 ) -> RunCounts:
     """Settles every invoice of `keys` the run should have dispatched and did not; streams the keys
     in chunks, so memory does not grow with them. What is settled is what is known (R23's
     `next_action`, with no channel repeated: the sweep sends nothing): an invoice the history shows
-    delivered ends SENT (its factoring copy in doubt if it had not been handled); a claim an
-    invocation of this run left (it died mid-send) ends FAILED in doubt; any other FAILED, nothing
-    sent. One another run holds is left to it, and one the rules no longer take stays as it is."""
-    settler = _Settler(run, store, zone, clock, cause)
+    delivered, or whose document was staged for an S3 outbox object that exists (`transmitted`),
+    ends SENT (its factoring copy in doubt if it had not been handled); one staged for an object that
+    does not exist was not sent: FAILED, nothing sent; a claim an invocation of this run left (it
+    died mid-send, or `transmitted` was not given to look) ends FAILED in doubt; any other FAILED,
+    nothing sent. One another run holds is left to it, and one the rules no longer take stays as it
+    is. Raises TransientError when S3 cannot say whether an object exists (the step is retried)."""
+    settler = _Settler(run, store, zone, clock, cause, transmitted)
     total = RunCounts()
     for chunk in chunked(keys, CHUNK):
         records = store.get_records(chunk)
@@ -101,6 +105,7 @@ class _Settler:
     zone: ZoneInfo
     clock: Callable[[], datetime]
     cause: str
+    transmitted: Callable[[str], bool] | None = None
     claimant: str = field(default_factory=lambda: f"unfinished-{uuid.uuid4().hex[:12]}")
 
     def settle(
@@ -116,7 +121,7 @@ class _Settler:
         now = self.clock()
         plan = plan_dispatch(invoice, tenant) if invoice is not None else None
         done = progress(record.history)
-        left = _left(record, plan)
+        left = _left(record, plan, self.transmitted)
         action = next_action(
             Known(
                 remaining=plan.remaining(done.rejected) if plan is not None else (),
@@ -164,19 +169,27 @@ class _Settler:
         attempt was refused without doubt (throttled)."""
         assert action.channel is not None
         explanation = plan.sent_by_dead_run(action.channel)
+        staged_by = transmitted_by(action.transmission) if action.transmission is not None else ""
+        by = done.delivered_by or staged_by
         events: tuple[HistoryEvent, ...] = ()
         issues: tuple[RunIssue, ...] = ()
+        if action.transmission is not None:
+            # Delivered in the outbox object its document was staged for: the history says where.
+            where = transmitted_event(
+                now, self.run, invoice, action.channel, plan.kind, action.transmission, explanation.message
+            )
+            events = (where,)
         if plan.factoring is not None and action.factoring_copy is not Copy.NONE:
             follow_up, problem = (
                 factoring_copy_refused(invoice, plan.factoring, self.run, now, done.copy_refused)
                 if action.factoring_copy is Copy.NOT_SENT and done.copy_refused is not None
                 else factoring_copy_in_doubt(invoice, plan.factoring, self.run, now)
             )
-            events, issues = (follow_up,), (problem,) if problem is not None else ()
+            events, issues = (*events, follow_up), (problem,) if problem is not None else ()
         settlement = Settlement(
             state=AutoDispatchState.SENT,
             channel=action.channel,
-            sent_on=sent_on(self.run, done.delivered_by or "", done.delivered_at or now, self.zone),
+            sent_on=sent_on(self.run, by, done.delivered_at or now, self.zone),
             message=explanation.message,
             details=explanation.details,
             events=events,
@@ -206,14 +219,24 @@ class _Settler:
         return True
 
 
-def _left(record: DispatchRecord, plan: DispatchPlan | None) -> LeftAttempt | None:
+def _left(
+    record: DispatchRecord, plan: DispatchPlan | None, transmitted: Callable[[str], bool] | None
+) -> LeftAttempt | None:
     """The attempt the record's claim holds: the financier's copy when it carries the delivered
-    marker (R17: the copy was going when the run stopped), else the invoice's unfinished one."""
+    marker (R17: the copy was going when the run stopped), else the invoice's unfinished one, with
+    whether the outbox object it was staged for exists (None: not known)."""
     if record.delivered_unsettled is not None and plan is not None and plan.factoring is not None:
         return LeftAttempt(
             channel=plan.factoring.channel, kind=DeliveryKind.FACTORING, delivered=record.delivered_unsettled
         )
-    return None if record.unfinished_attempt is None else LeftAttempt(channel=record.unfinished_attempt)
+    if record.unfinished_attempt is None:
+        return None
+    staged_in = record.unfinished_transmission
+    return LeftAttempt(
+        channel=record.unfinished_attempt,
+        transmission=staged_in,
+        transmitted=None if staged_in is None or transmitted is None else transmitted(staged_in),
+    )
 
 
 @tracer.capture_method
@@ -223,10 +246,12 @@ def settle_unfinished_run(
     work_list_keys: Callable[[], Iterable[InvoiceKey]],
     zone: ZoneInfo,
     clock: Callable[[], datetime],
+    transmitted: Callable[[str], bool] | None = None,
 ) -> RunCounts:
     """The run's last sweep, once none of its batches is running: reads the work list only when the
     run's counts say some invoice it selected was not counted. Then it settles what is still pending
-    (batches that ended outside the function: a child execution that timed out, a map that failed)
+    (batches that ended outside the function: a child execution that timed out, a map that failed;
+    `transmitted` tells whether an S3 outbox object a staged document waited for exists)
     and recovers, from the invoices themselves, the outcomes a crashed invocation settled but never
     counted nor reported (R21, R24): their counts and run issues are added, so every FAILED and
     IGNORED invoice of the night reaches its tenant's notification whatever crashed."""
@@ -235,7 +260,7 @@ def settle_unfinished_run(
         return RunCounts()
     keys = list(work_list_keys())
     tally = _tally_settled(run, keys, store)
-    swept = settle_unfinished(run, keys, store, zone, clock, "its batch did not finish")
+    swept = settle_unfinished(run, keys, store, zone, clock, "its batch did not finish", transmitted)
     missing = RunCounts(
         sent=max(0, tally.counts.sent - recorded.sent),
         ignored=max(0, tally.counts.ignored - recorded.ignored),

@@ -33,6 +33,9 @@ class HistoryEvent(_Frozen):
     # Peppol BIS 3 for EINVOICE); None for an event about no document, and in events stored
     # before routes were recorded.
     route: RouteName | None = None
+    # Where a document that went out in an S3 outbox transmission file is: `<object key>#<message
+    # id>` (channels/transmission.py); None for every other delivery.
+    transmission: str | None = None
 
 
 class DispatchRecord(_Frozen):
@@ -53,6 +56,9 @@ class DispatchRecord(_Frozen):
     # The channel a run delivered the invoice by while its claim is still held (the delivered
     # marker, R17, R23): sent, the run not finished with it; None when there is none.
     delivered_unsettled: Channel | None = None
+    # The outbox object the unfinished attempt staged its document for (R23): delivered exactly
+    # when that object exists; None when the attempt sends directly.
+    unfinished_transmission: str | None = None
 
 
 class Verdict(StrEnum):

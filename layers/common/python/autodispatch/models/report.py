@@ -47,9 +47,10 @@ class PreviewEntry(_Frozen):
 
 
 class HistoryEntry(_Frozen):
-    """One `history` entry of the run report; `route` and `route_label` are additions of the API
-    and the page (absent from the report): the route that carried or refused the document
-    (Finvoice or Peppol BIS 3 for an e-invoice) and its name in the reader's language."""
+    """One `history` entry of the run report; `route`, `route_label` and `transmission` are
+    additions of the API and the page (absent from the report): the route that carried or refused
+    the document (Finvoice or Peppol BIS 3 for an e-invoice), its name in the reader's language, and
+    for a document sent in an S3 outbox transmission file, where it is (`<object key>#<message id>`)."""
 
     at: str
     event: HistoryEventKind
@@ -57,6 +58,7 @@ class HistoryEntry(_Frozen):
     detail: str | None
     route: RouteName | None = None
     route_label: str | None = None
+    transmission: str | None = None
 
 
 class InvoiceEntry(_Frozen):
@@ -100,7 +102,7 @@ ADDITIONS = (
     "display_state",
     "actions",
 )
-HISTORY_ADDITIONS = frozenset({"route", "route_label"})
+HISTORY_ADDITIONS = frozenset({"route", "route_label", "transmission"})
 
 
 def route_label(route: RouteName) -> Text:
@@ -150,6 +152,7 @@ def invoice_model(
                 detail=words(event.detail),
                 route=event.route,
                 route_label=None if event.route is None else words(route_label(event.route)),
+                transmission=event.transmission,
             )
             for event in record.history
         ],

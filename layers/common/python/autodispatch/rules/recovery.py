@@ -89,6 +89,11 @@ class LeftAttempt(BaseModel):
     channel: Channel
     kind: DeliveryKind = DeliveryKind.INVOICE
     delivered: Channel | None = None
+    # The S3 outbox object the attempt staged its document for (a transmission file), and whether
+    # that object exists: True, the document went out in it; False, nothing of the attempt left the
+    # process (every invocation of it has ended); None, not known.
+    transmission: str | None = None
+    transmitted: bool | None = None
 
 
 class Known(BaseModel):
@@ -141,28 +146,41 @@ class Action(BaseModel):
     repeating: bool = False
     channel: Channel | None = None
     factoring_copy: Copy = Copy.NONE
+    # SETTLE_SENT: the outbox object the invoice went out in, when that is what shows it delivered.
+    transmission: str | None = None
 
 
 def next_action(known: Known) -> Action:
     """R23: an invoice is never delivered twice nor by two channels, and what is said is known.
 
-    - Delivered (the history's SENT, or the attempt's delivered marker): SENT; the copy is sent
-      unless it was handled, or a stopped run was sending it where repeating is not safe. The last
-      attempt decides what is said of a copy not sent: one cut off (the claim's marker) may have
-      gone, in doubt; one refused without doubt (FACTORING_DEFERRED, the claim handed over without
-      the marker) certainly did not, not sent.
+    - Delivered (the history's SENT, the attempt's delivered marker, or the outbox object its
+      document was staged for exists): SENT; the copy is sent unless it was handled, or a stopped
+      run was sending it where repeating is not safe. The last attempt decides what is said of a
+      copy not sent: one cut off (the claim's marker) may have gone, in doubt; one refused without
+      doubt (FACTORING_DEFERRED, the claim handed over without the marker) certainly did not, not
+      sent.
+    - An attempt staged for an outbox object that does not exist: nothing of it was delivered.
     - An attempt of unknown outcome: repeated on its own channel only, where that is safe and the
-      plan still has the channel; otherwise FAILED in doubt.
+      plan still has the channel (never a staged one, whose object may yet be found); otherwise
+      FAILED in doubt.
     - Otherwise the remaining channels in order, or nothing to send."""
     left, done = known.left, known.progress
+    if left is not None and left.transmission is not None and left.transmitted is False:
+        left = None
     delivered = done.delivered or (left.delivered if left is not None else None)
+    transmission = None
+    if delivered is None and left is not None and left.transmitted:
+        delivered, transmission = left.channel, left.transmission
     if delivered is not None:
         copy = Copy.NONE
         if known.factoring_copy is not None and not done.follow_up_done:
             copy = _copy(known, left)
-        return Action(step=Step.SETTLE_SENT, channel=delivered, factoring_copy=copy)
+        return Action(
+            step=Step.SETTLE_SENT, channel=delivered, factoring_copy=copy, transmission=transmission
+        )
     if left is not None:
-        if left.channel in known.repeat_safe and left.channel in known.remaining:
+        repeatable = left.transmission is None and left.channel in known.repeat_safe
+        if repeatable and left.channel in known.remaining:
             return Action(step=Step.SEND, channels=(left.channel,), repeating=True)
         return Action(step=Step.FAIL_IN_DOUBT, channel=left.channel)
     if not known.remaining:

@@ -74,6 +74,9 @@ class Attempt(_Frozen):
     started_at: AwareDatetime
     # For a FACTORING attempt: the channel that already delivered the invoice itself (R17).
     delivered: Channel | None = None
+    # The S3 outbox object (a transmission file, channels/transmission.py) the document is staged
+    # for: it was delivered exactly when that object exists (R23, logic/recovery.py).
+    transmission: str | None = None
 
 
 class Settlement(_Frozen):
@@ -233,12 +236,20 @@ class ClaimStore(Protocol):
     """The conditional writes of a run (R10, R23)."""
 
     def claim(
-        self, key: InvoiceKey, attempt: Attempt, lease_until: datetime, events: Sequence[HistoryEvent]
+        self,
+        key: InvoiceKey,
+        attempt: Attempt,
+        lease_until: datetime,
+        events: Sequence[HistoryEvent],
+        *,
+        ended: Sequence[str] = (),
     ) -> Attempt | None:
         """Claim a PENDING, UNSENT invoice for `attempt.run_id` and record the attempt before
         sending. Succeeds when the invoice is unclaimed, claimed by the same run (a retried batch)
-        or its claim's lease ran out (a dead run). Returns the attempt found on the invoice before
-        (its outcome unknown), or None. Raises ConcurrentUpdate when the invoice cannot be taken."""
+        or its claim's lease ran out (a dead run), or its claim is an attempt staged for an outbox
+        object by one of the claimants `ended` (earlier invocations of the same batch, which have
+        ended). Returns the attempt found on the invoice before (its outcome unknown), or None.
+        Raises ConcurrentUpdate when the invoice cannot be taken."""
         ...
 
     def next_attempt(self, key: InvoiceKey, attempt: Attempt, events: Sequence[HistoryEvent]) -> None:
@@ -453,7 +464,13 @@ class OutcomeStore(Protocol):
     """The conditional writes that end or hand over an invoice's dispatch (logic/outcomes.py)."""
 
     def claim(
-        self, key: InvoiceKey, attempt: Attempt, lease_until: datetime, events: Sequence[HistoryEvent]
+        self,
+        key: InvoiceKey,
+        attempt: Attempt,
+        lease_until: datetime,
+        events: Sequence[HistoryEvent],
+        *,
+        ended: Sequence[str] = (),
     ) -> Attempt | None: ...
 
     def settle(self, key: InvoiceKey, run_id: str, settlement: Settlement) -> None: ...

@@ -47,7 +47,13 @@ def _settlement_update(e: Expression, settlement: Settlement) -> str:
 
 class ClaimTable(TableClient):
     def claim(
-        self, key: InvoiceKey, attempt: Attempt, lease_until: datetime, events: Sequence[HistoryEvent]
+        self,
+        key: InvoiceKey,
+        attempt: Attempt,
+        lease_until: datetime,
+        events: Sequence[HistoryEvent],
+        *,
+        ended: Sequence[str] = (),
     ) -> Attempt | None:
         e = Expression()
         claim = {
@@ -58,9 +64,12 @@ class ClaimTable(TableClient):
             "lease_until": instant(lease_until),
             # A take-over that settles a delivered invoice keeps the marker (R23).
             **({"delivered": attempt.delivered.value} if attempt.delivered else {}),
+            **({"transmission": attempt.transmission} if attempt.transmission else {}),
         }
         update = update_expression([f"{e.n('claim')} = {e.v(claim)}", e.append_history(events)])
         condition = e.claimable(attempt.run_id, attempt.started_at)
+        if ended:
+            condition = f"({condition}) OR ({e.staged_by(ended)})"
         try:
             response = self._update(state_key(key), e, update, condition, ReturnValues="UPDATED_OLD")
         except ConditionFailed as failed:
@@ -69,6 +78,12 @@ class ClaimTable(TableClient):
 
     def next_attempt(self, key: InvoiceKey, attempt: Attempt, events: Sequence[HistoryEvent]) -> None:
         e = Expression()
+        # An attempt staged for a transmission names its object; any other leaves none behind.
+        transmission = (
+            ([f"{e.n('claim', 'transmission')} = {e.v(attempt.transmission)}"], [])
+            if attempt.transmission
+            else ([], [e.n("claim", "transmission")])
+        )
         update = update_expression(
             [
                 f"{e.n('claim', 'channel')} = {e.v(attempt.channel.value)}",
@@ -79,8 +94,10 @@ class ClaimTable(TableClient):
                     if attempt.delivered
                     else []
                 ),
+                *transmission[0],
                 e.append_history(events),
-            ]
+            ],
+            transmission[1],
         )
         try:
             self._update(state_key(key), e, update, e.claimed_by(attempt.run_id))

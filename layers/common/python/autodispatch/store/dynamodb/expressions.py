@@ -51,6 +51,15 @@ class Expression:
             f"begins_with({self.n('claim', 'run_id')}, {self.v(run_id + '/')}))"
         )
 
+    def staged_by(self, claimants: Sequence[str]) -> str:
+        """PENDING, UNSENT, and claimed by one of `claimants` for an attempt staged for an outbox
+        object (the claim names it)."""
+        names = ", ".join(self.v(claimant) for claimant in claimants)
+        return (
+            f"{self.pending_unsent()} AND {self.n('claim', 'run_id')} IN ({names}) "
+            f"AND attribute_exists({self.n('claim', 'transmission')})"
+        )
+
     def claimed_by(self, run_id: str) -> str:
         return f"{self.n('claim', 'run_id')} = {self.v(run_id)}"
 

@@ -198,6 +198,7 @@ def attempt(claim: Mapping[str, Any] | None) -> Attempt | None:
         kind=claim["kind"],
         started_at=parse_instant(claim["started_at"]),
         delivered=claim.get("delivered"),
+        transmission=claim.get("transmission"),
     )
 
 
@@ -243,6 +244,11 @@ def record(item: Mapping[str, Any]) -> DispatchRecord:
             item["claim"]["channel"] if item.get("claim") and not item["claim"].get("delivered") else None
         ),
         delivered_unsettled=item["claim"].get("delivered") if item.get("claim") else None,
+        unfinished_transmission=(
+            item["claim"].get("transmission")
+            if item.get("claim") and not item["claim"].get("delivered")
+            else None
+        ),
     )
 
 
