@@ -95,7 +95,10 @@ def test_a_provisioned_table_is_not_switched(variant: Synthesized) -> None:
 
 
 @pytest.fixture
-def dynamodb() -> Any:
+def dynamodb(monkeypatch: pytest.MonkeyPatch) -> Any:
+    # A served local system of another test on this worker may have exported its endpoint.
+    for name in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
     with mock_aws():
         client = boto3.client("dynamodb", region_name="eu-north-1")
         client.create_table(**create_table_kwargs(TABLE))
