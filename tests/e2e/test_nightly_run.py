@@ -352,16 +352,7 @@ def test_r19_a_kill_at_the_batchs_archive_write_leaves_every_sent_email_archived
     rendered again, and nothing that was not sent is there."""
 
     dying = DiesAtArchiveWrites(times=1)
-
-    def dispatch(event: dict[str, Any], context: Any) -> Any:
-        try:
-            return dispatch_handler.handler(event, context, deliverer=dying)
-        except ProcessDied:
-            raise RuntimeError("Runtime.ExitError") from None
-
-    with LocalAws(handlers={"DispatchInvoice": dispatch}) as local:
-        report = run_scenario(demo_scenario, NIGHTS, local=local)
-        members, re_rendered, sent = archived_and_emailed(local)
+    report, members, re_rendered, sent = _night_dying_at_archive_writes(demo_scenario, dying, [])
     assert dying.deaths == 1
     assert outcomes(report) == EXPECTED
     assert_exactly_one_delivery_per_sent_invoice(report)
@@ -384,17 +375,7 @@ def test_r19_a_kill_in_the_batchs_last_retry_at_its_archive_write_leaves_every_s
 
     dying = DiesAtArchiveWrites(times=3)  # DispatchBatch and its two retries
     steps: list[bool] = []
-
-    def dispatch(event: dict[str, Any], context: Any) -> Any:
-        steps.append("failure" in event)
-        try:
-            return dispatch_handler.handler(event, context, deliverer=dying)
-        except ProcessDied:
-            raise RuntimeError("Runtime.ExitError") from None
-
-    with LocalAws(handlers={"DispatchInvoice": dispatch}) as local:
-        report = run_scenario(demo_scenario, NIGHTS, local=local)
-        members, re_rendered, sent = archived_and_emailed(local)
+    report, members, re_rendered, sent = _night_dying_at_archive_writes(demo_scenario, dying, steps)
     assert dying.deaths == 3
     assert steps[:4] == [False, False, False, True]  # three invocations, then the batch's catch
     assert all(run["executions"][0]["status"] == "SUCCEEDED" for run in report["runs"])
@@ -406,6 +387,24 @@ def test_r19_a_kill_in_the_batchs_last_retry_at_its_archive_write_leaves_every_s
     first_night = {d["invoice_id"] for d in report["deliveries"] if d["channel"] == "EMAIL"}
     assert re_rendered
     assert {name.split("/")[2] for name in re_rendered} <= first_night
+
+
+def _night_dying_at_archive_writes(
+    scenario: Scenario, dying: "DiesAtArchiveWrites", steps: list[bool]
+) -> tuple[dict[str, Any], dict[str, bytes], set[str], list[bytes]]:
+    """The demo's nights with DispatchInvoice's process dying where `dying` says; `steps` records
+    whether each invocation was the batch's catch (its event carries the failure)."""
+
+    def dispatch(event: dict[str, Any], context: Any) -> Any:
+        steps.append("failure" in event)
+        try:
+            return dispatch_handler.handler(event, context, deliverer=dying)
+        except ProcessDied:
+            raise RuntimeError("Runtime.ExitError") from None
+
+    with LocalAws(handlers={"DispatchInvoice": dispatch}) as local:
+        report = run_scenario(scenario, NIGHTS, local=local)
+        return (report, *archived_and_emailed(local))
 
 
 def archived_and_emailed(local: LocalAws) -> tuple[dict[str, bytes], set[str], list[bytes]]:
